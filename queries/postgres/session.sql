@@ -1,0 +1,4 @@
+SET TIME ZONE 'UTC';
+SET extra_float_digits = 3;
+SET default_transaction_read_only = on;
+SET default_transaction_isolation = 'repeatable read'

@@ -1,0 +1,3 @@
+//! One file per subcommand: glue between the command line, the engines and the reports.
+
+pub mod profile;

@@ -1,0 +1,54 @@
+//! The `reckon` binary: parse arguments, run a command, map the outcome to an exit code.
+
+mod cli;
+mod commands;
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use clap::Parser;
+use reckon::error::{scrub, Hinted, EXIT_ERROR};
+use reckon::source::SourceError;
+
+fn main() {
+    // Panics (ours or a driver's) are reported once, scrubbed, as an error with exit code 2.
+    std::panic::set_hook(Box::new(|_| {}));
+    let cli = match cli::Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { EXIT_ERROR } else { 0 };
+            let _ = e.print();
+            std::process::exit(code);
+        }
+    };
+    let outcome = catch_unwind(AssertUnwindSafe(|| match &cli.command {
+        cli::Command::Profile(args) => commands::profile::run(args),
+    }));
+    let code = match outcome {
+        Ok(Ok(code)) => code,
+        Ok(Err(err)) => {
+            report_error(&err);
+            EXIT_ERROR
+        }
+        Err(panic) => {
+            let msg = panic
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_else(|| "unknown panic".into());
+            eprintln!("error: internal error: {}", scrub(&msg));
+            eprintln!("hint: this is a bug in reckon; please report it with the command you ran");
+            EXIT_ERROR
+        }
+    };
+    std::process::exit(code);
+}
+
+fn report_error(err: &anyhow::Error) {
+    eprintln!("error: {}", scrub(&err.to_string()));
+    for cause in err.chain().skip(1) {
+        eprintln!("  caused by: {}", scrub(&cause.to_string()));
+    }
+    if let Some(hint) = err.downcast_ref::<SourceError>().and_then(Hinted::hint) {
+        eprintln!("hint: {}", scrub(&hint));
+    }
+}

@@ -1,0 +1,430 @@
+//! The per-column accumulator: everything the profile learns about one column, updated chunk by
+//! chunk and mergeable (so chunks or partitions can be profiled apart and combined).
+
+use std::collections::HashMap;
+
+use arrow::array::{Array, ArrayRef, AsArray};
+use arrow::datatypes::{Date32Type, Decimal128Type, Float64Type, Int64Type, Time64MicrosecondType, Time64NanosecondType, TimeUnit, TimestampMicrosecondType, TimestampMillisecondType, TimestampNanosecondType, TimestampSecondType};
+use xxhash_rust::xxh3::xxh3_64_with_seed;
+
+use super::datefmt;
+use super::distinct::Distinct;
+use super::encoding::{self, KINDS};
+use super::frequency::Frequencies;
+use super::numeric::{float_key, Histogram, Moments};
+use super::pattern::shape;
+use super::value::{cmp_decimal_str, is_plain_decimal, normalize, Kind};
+use super::ProfileOptions;
+
+/// The hash of NULL in row hashes (distinct from every value's hash by construction of the seed).
+pub const NULL_HASH: u64 = 0x9e37_79b9_7f4a_7c15;
+
+/// Cap on distinct shapes tracked per column; the rest are counted as `other`.
+const MAX_SHAPES: usize = 1000;
+
+/// Text-only statistics.
+#[derive(Clone, Default)]
+pub struct TextStats {
+    /// Empty strings.
+    pub empty: u64,
+    /// Non-empty values made only of white space.
+    pub whitespace_only: u64,
+    /// Values with leading or trailing white space (not whitespace-only).
+    pub padded: u64,
+    /// Length in characters: min, max, sum, count.
+    pub len_min: Option<u64>,
+    /// Longest value, in characters.
+    pub len_max: Option<u64>,
+    /// Sum of lengths.
+    pub len_sum: u64,
+    /// Shapes and their counts.
+    pub shapes: HashMap<String, u64>,
+    /// Values whose shape was not tracked (past the cap).
+    pub shape_other: u64,
+    /// Date-format families and their counts.
+    pub dates: HashMap<&'static str, u64>,
+    /// Values that are plain decimal numbers.
+    pub numeric_like: u64,
+    /// Smallest plain-decimal value (exact).
+    pub num_min: Option<String>,
+    /// Largest plain-decimal value (exact).
+    pub num_max: Option<String>,
+    /// Moments of the plain-decimal values (through f64: mean and deviation are approximate).
+    pub num_moments: Moments,
+    /// Smallest and largest value in byte order.
+    pub min: Option<String>,
+    /// Largest value in byte order.
+    pub max: Option<String>,
+}
+
+/// Everything learned about one column.
+#[derive(Clone)]
+pub struct ColumnAcc {
+    /// The kind, known after the first chunk.
+    pub kind: Option<Kind>,
+    /// Rows seen.
+    pub rows: u64,
+    /// NULLs seen.
+    pub nulls: u64,
+    /// Distinct non-null values.
+    pub distinct: Distinct,
+    /// Value frequencies.
+    pub freq: Frequencies,
+    /// Moments of numeric/temporal values (in the kind's unit).
+    pub moments: Moments,
+    /// Quantile histogram.
+    pub hist: Histogram,
+    /// Min and max of integer-like kinds (ints, decimals unscaled, dates, timestamps, times).
+    pub min_i: Option<i128>,
+    /// Max of integer-like kinds.
+    pub max_i: Option<i128>,
+    /// Min of floats (NaN excluded).
+    pub min_f: Option<f64>,
+    /// Max of floats (NaN excluded).
+    pub max_f: Option<f64>,
+    /// NaN values.
+    pub nan: u64,
+    /// ±Infinity values.
+    pub infinite: u64,
+    /// true / false counts.
+    pub bools: [u64; 2],
+    /// Text statistics (text and bytes kinds).
+    pub text: TextStats,
+    /// Encoding finding counts, by [`KINDS`] index.
+    pub encoding: [u64; 7],
+    /// Sample row keys per encoding kind.
+    pub encoding_samples: [Vec<String>; 7],
+    /// Keys of some rows holding NULL.
+    pub null_samples: Vec<String>,
+}
+
+impl Default for ColumnAcc {
+    fn default() -> Self {
+        ColumnAcc {
+            kind: None,
+            rows: 0,
+            nulls: 0,
+            distinct: Distinct::default(),
+            freq: Frequencies::default(),
+            moments: Moments::default(),
+            hist: Histogram::default(),
+            min_i: None,
+            max_i: None,
+            min_f: None,
+            max_f: None,
+            nan: 0,
+            infinite: 0,
+            bools: [0; 2],
+            text: TextStats::default(),
+            encoding: [0; 7],
+            encoding_samples: Default::default(),
+            null_samples: Vec::new(),
+        }
+    }
+}
+
+/// What the column update needs to know about the chunk.
+pub struct ChunkContext<'a> {
+    /// Profile options.
+    pub opts: &'a ProfileOptions,
+    /// Rows of this column whose text was not valid UTF-8 (sorted).
+    pub invalid_utf8_rows: &'a [usize],
+    /// Renders the key of a row in this chunk (for samples).
+    pub key_of: &'a (dyn Fn(usize) -> String + Sync),
+}
+
+fn minmax_i(acc: &mut ColumnAcc, v: i128) {
+    acc.min_i = Some(acc.min_i.map_or(v, |m| m.min(v)));
+    acc.max_i = Some(acc.max_i.map_or(v, |m| m.max(v)));
+}
+
+impl ColumnAcc {
+    /// Profiles one chunk of this column; returns the per-row value hashes (NULL → [`NULL_HASH`]).
+    pub fn update(&mut self, array: &ArrayRef, ctx: &ChunkContext<'_>) -> Vec<u64> {
+        let (kind, arr) = normalize(array);
+        if self.kind.is_none() {
+            self.kind = Some(kind.clone());
+        }
+        let seed = kind.seed();
+        let n = arr.len();
+        self.rows += n as u64;
+        self.nulls += arr.null_count() as u64;
+        let lim_d = ctx.opts.exact_distinct_limit;
+        let lim_f = ctx.opts.frequency_limit;
+        let mut hashes = vec![NULL_HASH; n];
+        if arr.null_count() > 0 && self.null_samples.len() < ctx.opts.sample_keys {
+            for i in 0..n {
+                if self.null_samples.len() >= ctx.opts.sample_keys {
+                    break;
+                }
+                if arr.is_null(i) {
+                    self.null_samples.push((ctx.key_of)(i));
+                }
+            }
+        }
+        macro_rules! ints {
+            ($ty:ty, $f:expr) => {{
+                let a = arr.as_primitive::<$ty>();
+                for i in 0..n {
+                    if a.is_null(i) {
+                        continue;
+                    }
+                    let v = a.value(i);
+                    let bytes = v.to_le_bytes();
+                    let h = xxh3_64_with_seed(&bytes, seed);
+                    hashes[i] = h;
+                    self.distinct.add(h, lim_d);
+                    self.freq.add(&bytes, lim_f);
+                    let (x, key): (f64, i64) = $f(v);
+                    self.moments.add(x);
+                    self.hist.add(key);
+                    minmax_i(self, v as i128);
+                }
+            }};
+        }
+        match &kind {
+            Kind::Int => ints!(Int64Type, |v: i64| (v as f64, v)),
+            Kind::Date => ints!(Date32Type, |v: i32| (v as f64, v as i64)),
+            Kind::Timestamp { unit, .. } => match unit {
+                TimeUnit::Second => ints!(TimestampSecondType, |v: i64| (v as f64, v)),
+                TimeUnit::Millisecond => ints!(TimestampMillisecondType, |v: i64| (v as f64, v)),
+                TimeUnit::Microsecond => ints!(TimestampMicrosecondType, |v: i64| (v as f64, v)),
+                TimeUnit::Nanosecond => ints!(TimestampNanosecondType, |v: i64| (v as f64, v)),
+            },
+            Kind::Time { unit } => match unit {
+                TimeUnit::Nanosecond => ints!(Time64NanosecondType, |v: i64| (v as f64, v)),
+                _ => ints!(Time64MicrosecondType, |v: i64| (v as f64, v)),
+            },
+            Kind::Decimal { scale, .. } => {
+                let div = 10f64.powi(i32::from(*scale));
+                ints!(Decimal128Type, |v: i128| {
+                    let x = v as f64 / div;
+                    (x, float_key(x))
+                })
+            }
+            Kind::Float => {
+                let a = arr.as_primitive::<Float64Type>();
+                for i in 0..n {
+                    if a.is_null(i) {
+                        continue;
+                    }
+                    let v = a.value(i);
+                    let bytes = v.to_bits().to_le_bytes();
+                    let h = xxh3_64_with_seed(&bytes, seed);
+                    hashes[i] = h;
+                    self.distinct.add(h, lim_d);
+                    self.freq.add(&bytes, lim_f);
+                    if v.is_nan() {
+                        self.nan += 1;
+                        continue;
+                    }
+                    if v.is_infinite() {
+                        self.infinite += 1;
+                    }
+                    self.moments.add(v);
+                    self.hist.add(float_key(v));
+                    self.min_f = Some(self.min_f.map_or(v, |m| m.min(v)));
+                    self.max_f = Some(self.max_f.map_or(v, |m| m.max(v)));
+                }
+            }
+            Kind::Bool => {
+                let a = arr.as_boolean();
+                for i in 0..n {
+                    if a.is_null(i) {
+                        continue;
+                    }
+                    let v = a.value(i);
+                    let bytes = [u8::from(v)];
+                    let h = xxh3_64_with_seed(&bytes, seed);
+                    hashes[i] = h;
+                    self.distinct.add(h, lim_d);
+                    self.freq.add(&bytes, lim_f);
+                    self.bools[usize::from(v)] += 1;
+                }
+            }
+            Kind::Bytes => {
+                let a = arr.as_binary::<i32>();
+                for i in 0..n {
+                    if a.is_null(i) {
+                        continue;
+                    }
+                    let v = a.value(i);
+                    let h = xxh3_64_with_seed(v, seed);
+                    hashes[i] = h;
+                    self.distinct.add(h, lim_d);
+                    self.freq.add(v, lim_f);
+                    self.lengths(v.len() as u64);
+                }
+            }
+            Kind::Text => {
+                let a = arr.as_string::<i32>();
+                let mut invalid = ctx.invalid_utf8_rows.iter().peekable();
+                let mut shape_buf;
+                for i in 0..n {
+                    if a.is_null(i) {
+                        continue;
+                    }
+                    let v = a.value(i);
+                    let h = xxh3_64_with_seed(v.as_bytes(), seed);
+                    hashes[i] = h;
+                    self.distinct.add(h, lim_d);
+                    self.freq.add(v.as_bytes(), lim_f);
+                    let len = if v.is_ascii() { v.len() } else { v.chars().count() } as u64;
+                    self.lengths(len);
+                    let t = &mut self.text;
+                    if v.is_empty() {
+                        t.empty += 1;
+                    } else {
+                        let trimmed = v.trim();
+                        if trimmed.is_empty() {
+                            t.whitespace_only += 1;
+                        } else if trimmed.len() != v.len() {
+                            t.padded += 1;
+                        }
+                    }
+                    if t.min.as_deref().is_none_or(|m| v < m) {
+                        t.min = Some(v.to_string());
+                    }
+                    if t.max.as_deref().is_none_or(|m| v > m) {
+                        t.max = Some(v.to_string());
+                    }
+                    shape_buf = shape(v);
+                    if let Some(c) = t.shapes.get_mut(&shape_buf) {
+                        *c += 1;
+                    } else if t.shapes.len() < MAX_SHAPES {
+                        t.shapes.insert(std::mem::take(&mut shape_buf), 1);
+                    } else {
+                        t.shape_other += 1;
+                    }
+                    if let Some(f) = datefmt::family(v) {
+                        *t.dates.entry(f).or_insert(0) += 1;
+                    }
+                    if is_plain_decimal(v) {
+                        t.numeric_like += 1;
+                        if t.num_min.as_deref().is_none_or(|m| cmp_decimal_str(v, m).is_lt()) {
+                            t.num_min = Some(v.to_string());
+                        }
+                        if t.num_max.as_deref().is_none_or(|m| cmp_decimal_str(v, m).is_gt()) {
+                            t.num_max = Some(v.to_string());
+                        }
+                        if let Ok(x) = v.parse::<f64>() {
+                            t.num_moments.add(x);
+                        }
+                    }
+                    let is_invalid = invalid.peek() == Some(&&i);
+                    if is_invalid {
+                        invalid.next();
+                        self.record_encoding(encoding::INVALID_UTF8, i, ctx);
+                        continue;
+                    }
+                    let mut hits = [false; 7];
+                    encoding::scan(v, &mut hits);
+                    for (k, hit) in hits.iter().enumerate() {
+                        if *hit {
+                            self.record_encoding(k, i, ctx);
+                        }
+                    }
+                }
+            }
+        }
+        hashes
+    }
+
+    fn lengths(&mut self, len: u64) {
+        let t = &mut self.text;
+        t.len_min = Some(t.len_min.map_or(len, |m| m.min(len)));
+        t.len_max = Some(t.len_max.map_or(len, |m| m.max(len)));
+        t.len_sum += len;
+    }
+
+    fn record_encoding(&mut self, k: usize, row: usize, ctx: &ChunkContext<'_>) {
+        self.encoding[k] += 1;
+        if self.encoding_samples[k].len() < ctx.opts.sample_keys {
+            self.encoding_samples[k].push((ctx.key_of)(row));
+        }
+    }
+
+    /// Merges another accumulator of the same column (e.g. from another partition).
+    pub fn merge(&mut self, o: &ColumnAcc, opts: &ProfileOptions) {
+        if self.kind.is_none() {
+            self.kind = o.kind.clone();
+        }
+        self.rows += o.rows;
+        self.nulls += o.nulls;
+        self.distinct.merge(&o.distinct, opts.exact_distinct_limit);
+        self.freq.merge(&o.freq, opts.frequency_limit);
+        self.moments.merge(&o.moments);
+        self.hist.merge(&o.hist);
+        if let (Some(a), Some(b)) = (o.min_i, o.max_i) {
+            minmax_i(self, a);
+            minmax_i(self, b);
+        }
+        if let Some(v) = o.min_f {
+            self.min_f = Some(self.min_f.map_or(v, |m| m.min(v)));
+        }
+        if let Some(v) = o.max_f {
+            self.max_f = Some(self.max_f.map_or(v, |m| m.max(v)));
+        }
+        self.nan += o.nan;
+        self.infinite += o.infinite;
+        self.bools[0] += o.bools[0];
+        self.bools[1] += o.bools[1];
+        let (t, u) = (&mut self.text, &o.text);
+        t.empty += u.empty;
+        t.whitespace_only += u.whitespace_only;
+        t.padded += u.padded;
+        if let Some(v) = u.len_min {
+            t.len_min = Some(t.len_min.map_or(v, |m| m.min(v)));
+        }
+        if let Some(v) = u.len_max {
+            t.len_max = Some(t.len_max.map_or(v, |m| m.max(v)));
+        }
+        t.len_sum += u.len_sum;
+        let mut shapes: Vec<(&String, &u64)> = u.shapes.iter().collect();
+        shapes.sort();
+        for (s, c) in shapes {
+            if let Some(x) = t.shapes.get_mut(s) {
+                *x += c;
+            } else if t.shapes.len() < MAX_SHAPES {
+                t.shapes.insert(s.clone(), *c);
+            } else {
+                t.shape_other += c;
+            }
+        }
+        t.shape_other += u.shape_other;
+        for (f, c) in &u.dates {
+            *t.dates.entry(f).or_insert(0) += c;
+        }
+        t.numeric_like += u.numeric_like;
+        for v in [&u.num_min, &u.num_max].into_iter().flatten() {
+            if t.num_min.as_deref().is_none_or(|m| cmp_decimal_str(v, m).is_lt()) {
+                t.num_min = Some(v.clone());
+            }
+            if t.num_max.as_deref().is_none_or(|m| cmp_decimal_str(v, m).is_gt()) {
+                t.num_max = Some(v.clone());
+            }
+        }
+        t.num_moments.merge(&u.num_moments);
+        for v in [&u.min, &u.max].into_iter().flatten() {
+            if t.min.as_deref().is_none_or(|m| v.as_str() < m) {
+                t.min = Some(v.clone());
+            }
+            if t.max.as_deref().is_none_or(|m| v.as_str() > m) {
+                t.max = Some(v.clone());
+            }
+        }
+        for s in &o.null_samples {
+            if self.null_samples.len() < opts.sample_keys {
+                self.null_samples.push(s.clone());
+            }
+        }
+        for k in 0..KINDS.len() {
+            self.encoding[k] += o.encoding[k];
+            for s in &o.encoding_samples[k] {
+                if self.encoding_samples[k].len() < opts.sample_keys {
+                    self.encoding_samples[k].push(s.clone());
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,246 @@
+//! The profile engine: per-column accumulators run in parallel over chunks, then table checks,
+//! relationships across tables, and findings.
+//!
+//! For each chunk the columns are profiled in parallel (rayon), each into its own mergeable
+//! [`column::ColumnAcc`]; the per-row value hashes they return feed the table accumulator
+//! (duplicate rows, declared key, candidate keys). Results are plain structs ([`model`]) that
+//! every report is written from.
+
+pub mod column;
+pub mod datefmt;
+pub mod distinct;
+pub mod encoding;
+pub mod finding;
+pub mod frequency;
+pub mod model;
+pub mod numeric;
+pub mod pattern;
+pub mod relation;
+pub mod summary;
+pub mod table;
+pub mod value;
+
+use std::time::Instant;
+
+use arrow::util::display::array_value_to_string;
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::source::{ReadDefect, Source, SourceError, TableMeta};
+use column::{ChunkContext, ColumnAcc};
+use finding::Finding;
+use model::{Relationship, TableProfile};
+use table::{TableAcc, TableOptions};
+
+/// What the user sets for a profile run.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProfileOptions {
+    /// Distinct values counted exactly up to this many per column, then HyperLogLog.
+    pub exact_distinct_limit: usize,
+    /// Value frequencies kept exactly up to this many distinct values per column.
+    pub frequency_limit: usize,
+    /// Top values and shapes shown per column.
+    pub top_k: usize,
+    /// Sample keys kept per finding.
+    pub sample_keys: usize,
+    /// Columns whose raw values never appear in any output.
+    pub sensitive: Vec<String>,
+    /// Stop counting duplicate rows past this many distinct rows.
+    pub duplicate_row_limit: usize,
+    /// Evaluate two-column candidate keys up to this many rows.
+    pub composite_key_row_limit: usize,
+}
+
+impl Default for ProfileOptions {
+    fn default() -> Self {
+        ProfileOptions {
+            exact_distinct_limit: 1_000_000,
+            frequency_limit: 10_000,
+            top_k: 10,
+            sample_keys: 5,
+            sensitive: Vec::new(),
+            duplicate_row_limit: 50_000_000,
+            composite_key_row_limit: 1_000_000,
+        }
+    }
+}
+
+impl ProfileOptions {
+    fn is_sensitive(&self, column: &str) -> bool {
+        self.sensitive.iter().any(|s| s.eq_ignore_ascii_case(column))
+    }
+}
+
+/// What a whole profile run found.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProfileReport {
+    /// Version of the report format (bump on incompatible change).
+    pub format_version: u32,
+    /// reckon's version.
+    pub reckon_version: String,
+    /// The source, redacted.
+    pub source: String,
+    /// The options in force.
+    pub options: ProfileOptions,
+    /// Per-table profiles.
+    pub tables: Vec<TableProfile>,
+    /// Declared and inferred relationships, checked.
+    pub relationships: Vec<Relationship>,
+    /// Findings, most severe first.
+    pub findings: Vec<Finding>,
+}
+
+/// Progress events, for a progress bar.
+pub enum Progress<'a> {
+    /// A table starts; the row estimate when known.
+    Start(&'a str, Option<u64>),
+    /// Rows done in the current table.
+    Rows(u64),
+    /// The table is done.
+    Done,
+}
+
+/// A profiled table with the accumulators relationship checks need.
+pub struct ScannedTable {
+    /// The catalog entry.
+    pub meta: TableMeta,
+    /// The profile.
+    pub profile: TableProfile,
+    /// The column accumulators.
+    pub cols: Vec<ColumnAcc>,
+    /// Sensitive flags per column.
+    pub sensitive: Vec<bool>,
+}
+
+/// Profiles one table.
+pub fn profile_table(
+    source: &mut dyn Source,
+    meta: &TableMeta,
+    opts: &ProfileOptions,
+    progress: &dyn Fn(Progress<'_>),
+) -> Result<ScannedTable, SourceError> {
+    let started = Instant::now();
+    let est = source.estimate_rows(meta);
+    let label = meta.name.to_string();
+    progress(Progress::Start(&label, est));
+    let stream = source.read(meta)?;
+    let ncols = meta.columns.len();
+    let mut cols: Vec<ColumnAcc> = (0..ncols).map(|_| ColumnAcc::default()).collect();
+    let sensitive: Vec<bool> = meta.columns.iter().map(|c| opts.is_sensitive(&c.name)).collect();
+    let pk: Vec<usize> = meta
+        .primary_key
+        .iter()
+        .filter_map(|k| meta.columns.iter().position(|c| &c.name == k))
+        .collect();
+    let pk_shown = !pk.is_empty() && pk.len() == meta.primary_key.len() && pk.iter().all(|&i| !sensitive[i]);
+    let mut tacc = TableAcc::new();
+    let topts = TableOptions {
+        pk: &pk,
+        duplicate_row_limit: opts.duplicate_row_limit,
+        composite_key_row_limit: opts.composite_key_row_limit,
+        sample_keys: opts.sample_keys,
+    };
+    let mut offset = 0u64;
+    for chunk in stream {
+        let chunk = chunk?;
+        let batch = &chunk.batch;
+        if batch.num_columns() != ncols {
+            return Err(SourceError::query(&source.display(), format!(
+                "table {label}: the reader returned {} columns, the catalog {ncols}", batch.num_columns())));
+        }
+        let key_of = |row: usize| -> String {
+            if pk_shown {
+                pk.iter()
+                    .map(|&i| {
+                        let v = array_value_to_string(batch.column(i), row).unwrap_or_default();
+                        format!("{}={v}", meta.columns[i].name)
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            } else {
+                format!("row {}", offset + row as u64 + 1)
+            }
+        };
+        let mut invalid: Vec<Vec<usize>> = vec![Vec::new(); ncols];
+        for d in &chunk.defects {
+            let ReadDefect::InvalidUtf8 { column, row } = d;
+            if let Some(v) = invalid.get_mut(*column) {
+                v.push(*row);
+            }
+        }
+        for v in &mut invalid {
+            v.sort_unstable();
+        }
+        let hashes: Vec<Vec<u64>> = cols
+            .par_iter_mut()
+            .zip(batch.columns().par_iter())
+            .zip(invalid.par_iter())
+            .map(|((acc, arr), inv)| {
+                let ctx = ChunkContext { opts, invalid_utf8_rows: inv, key_of: &key_of };
+                acc.update(arr, &ctx)
+            })
+            .collect();
+        tacc.update(&hashes, &topts, &key_of);
+        offset += batch.num_rows() as u64;
+        progress(Progress::Rows(offset));
+    }
+    progress(Progress::Done);
+    let (cands, composite_evaluated) = tacc.candidate_keys(&cols);
+    let columns = meta
+        .columns
+        .iter()
+        .enumerate()
+        .map(|(i, m)| summary::summarize(m, i, &cols[i], sensitive[i], opts.top_k))
+        .collect();
+    let profile = TableProfile {
+        table: meta.name.clone(),
+        rows: tacc.rows,
+        duplicate_rows: tacc.duplicates_known().then_some(tacc.duplicate_rows),
+        duplicate_samples: tacc.duplicate_samples.clone(),
+        primary_key: meta.primary_key.clone(),
+        primary_key_duplicates: (!pk.is_empty()).then_some(tacc.pk_duplicates),
+        primary_key_nulls: tacc.pk_nulls,
+        candidate_keys: cands
+            .into_iter()
+            .map(|k| k.into_iter().map(|i| meta.columns[i].name.clone()).collect())
+            .collect(),
+        composite_keys_evaluated: composite_evaluated,
+        columns,
+        seconds: started.elapsed().as_secs_f64(),
+    };
+    Ok(ScannedTable { meta: meta.clone(), profile, cols, sensitive })
+}
+
+/// Profiles a set of tables of one source, then checks relationships and derives findings.
+pub fn profile_tables(
+    source: &mut dyn Source,
+    tables: &[TableMeta],
+    opts: &ProfileOptions,
+    progress: &dyn Fn(Progress<'_>),
+) -> Result<ProfileReport, SourceError> {
+    let mut scanned = Vec::with_capacity(tables.len());
+    for t in tables {
+        scanned.push(profile_table(source, t, opts, progress)?);
+    }
+    Ok(report_of(source.display(), scanned, opts))
+}
+
+/// Assembles the report of scanned tables.
+pub fn report_of(source: String, scanned: Vec<ScannedTable>, opts: &ProfileOptions) -> ProfileReport {
+    let sets: Vec<relation::TableSets<'_>> = scanned
+        .iter()
+        .map(|s| relation::TableSets { meta: &s.meta, cols: &s.cols, sensitive: &s.sensitive })
+        .collect();
+    let relationships = relation::relationships(&sets, opts.sample_keys);
+    let tables: Vec<TableProfile> = scanned.iter().map(|s| s.profile.clone()).collect();
+    let findings = finding::findings(&tables, &relationships);
+    ProfileReport {
+        format_version: 1,
+        reckon_version: env!("CARGO_PKG_VERSION").to_string(),
+        source,
+        options: opts.clone(),
+        tables,
+        relationships,
+        findings,
+    }
+}

@@ -1,0 +1,241 @@
+//! Turning a finished [`ColumnAcc`] into a [`ColumnProfile`]: top values, dominant shapes,
+//! date families, inconsistent representations, and masking of sensitive columns.
+//!
+//! Masking: for a `--sensitive` column every raw value (min, max, top values, quantiles, mean,
+//! inconsistent variants, numeric range) is replaced by its shape (`Aa+ Aa+`), or dropped where
+//! a shape says nothing (mean, deviation). Counts stay.
+
+use std::collections::BTreeMap;
+
+use unicode_normalization::UnicodeNormalization;
+
+use super::column::ColumnAcc;
+use super::datefmt;
+use super::distinct::HLL_STD_ERROR;
+use super::encoding::KINDS;
+use super::model::{ColumnProfile, EncodingFinding, InconsistentGroup, Quantile, ValueCount};
+use super::numeric::key_float;
+use super::pattern::shape;
+use super::value::{date_string, decimal_string, display, per_second, timestamp_string, Kind};
+use crate::source::ColumnMeta;
+
+const QS: [f64; 5] = [0.05, 0.25, 0.5, 0.75, 0.95];
+
+fn share(n: u64, of: u64) -> f64 {
+    if of == 0 {
+        0.0
+    } else {
+        n as f64 / of as f64
+    }
+}
+
+/// Shows an integer-like value (ints, unscaled decimals, days, timestamps) in its kind.
+fn show_i(kind: &Kind, v: i128) -> String {
+    match kind {
+        Kind::Decimal { scale, .. } => decimal_string(v, *scale),
+        Kind::Date => date_string(v as i64),
+        Kind::Timestamp { unit, tz } => timestamp_string(v as i64, unit, tz.is_some()),
+        Kind::Time { .. } => display(kind, &(v as i64).to_le_bytes()),
+        _ => v.to_string(),
+    }
+}
+
+/// Folds a value for the inconsistent-representation check: trim, lower case, no accents.
+pub fn fold(v: &str) -> String {
+    v.trim()
+        .nfd()
+        .filter(|c| !('\u{300}'..='\u{36f}').contains(c))
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// Builds the column's profile.
+pub fn summarize(meta: &ColumnMeta, ordinal: usize, acc: &ColumnAcc, sensitive: bool, top_k: usize) -> ColumnProfile {
+    let kind = acc.kind.clone().unwrap_or(Kind::Text);
+    let non_null = acc.rows - acc.nulls;
+    let (distinct, distinct_exact) = acc.distinct.count();
+    let mask = |s: String| if sensitive { shape(&s) } else { s };
+    let t = &acc.text;
+
+    let (mut min, mut max) = match &kind {
+        Kind::Float => (acc.min_f.map(|v| format!("{v:?}")), acc.max_f.map(|v| format!("{v:?}"))),
+        Kind::Text => (t.min.clone(), t.max.clone()),
+        Kind::Bool => (None, None),
+        Kind::Bytes => (None, None),
+        _ => (acc.min_i.map(|v| show_i(&kind, v)), acc.max_i.map(|v| show_i(&kind, v))),
+    };
+    // A text column of numbers (PostgreSQL numeric read as text, a CSV column) is ranged as numbers.
+    if kind == Kind::Text && t.numeric_like > 0 && t.numeric_like == non_null {
+        min = t.num_min.clone();
+        max = t.num_max.clone();
+    }
+    let hist_value = |k: i64| -> String {
+        match &kind {
+            Kind::Float | Kind::Decimal { .. } => format!("{}", key_float(k)),
+            _ => show_i(&kind, i128::from(k)),
+        }
+    };
+    let numeric = kind.is_numeric_or_temporal();
+    let quantiles: Vec<Quantile> = if numeric && !sensitive {
+        QS.iter()
+            .zip(acc.hist.quantiles(&QS))
+            .map(|(&q, k)| Quantile { q, value: hist_value(k) })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let (mean, std, mean_display) = if sensitive {
+        (None, None, None)
+    } else {
+        match &kind {
+            Kind::Int | Kind::Float | Kind::Decimal { .. } => (acc.moments.mean(), acc.moments.std(), None),
+            Kind::Date | Kind::Timestamp { .. } | Kind::Time { .. } => {
+                let md = acc.moments.mean().map(|m| show_i(&kind, m.round() as i128));
+                let std = match &kind {
+                    Kind::Timestamp { unit, .. } => acc.moments.std().map(|s| s / per_second(unit) as f64),
+                    Kind::Date => acc.moments.std().map(|s| s * 86_400.0),
+                    _ => acc.moments.std(),
+                };
+                (None, std, md)
+            }
+            Kind::Text if t.numeric_like > 0 && t.numeric_like == non_null => {
+                (t.num_moments.mean(), t.num_moments.std(), None)
+            }
+            _ => (None, None, None),
+        }
+    };
+
+    let top_values: Vec<ValueCount> = acc
+        .freq
+        .top(top_k)
+        .into_iter()
+        .map(|(b, c)| ValueCount { value: mask(display(&kind, b)), count: c, share: share(c, non_null) })
+        .collect();
+
+    let mut shapes_sorted: Vec<(&String, &u64)> = t.shapes.iter().collect();
+    shapes_sorted.sort_by(|a, b| b.1.cmp(a.1).then_with(|| a.0.cmp(b.0)));
+    let shaped: u64 = t.shapes.values().sum::<u64>() + t.shape_other;
+    let mut dominant = Vec::new();
+    let mut covered = 0u64;
+    for (s, &c) in shapes_sorted.iter().take(3) {
+        if share(covered, shaped) >= 0.8 {
+            break;
+        }
+        dominant.push((*s).clone());
+        covered += c;
+    }
+    let shapes: Vec<ValueCount> = shapes_sorted
+        .iter()
+        .take(top_k)
+        .map(|(s, &c)| ValueCount { value: (*s).clone(), count: c, share: share(c, shaped) })
+        .collect();
+
+    let mut dates: Vec<(String, u64)> = t.dates.iter().map(|(k, v)| (k.to_string(), *v)).collect();
+    datefmt::resolve_ambiguous(&mut dates);
+    let date_formats = dates
+        .into_iter()
+        .map(|(value, count)| ValueCount { value, count, share: share(count, non_null) })
+        .collect();
+
+    let encoding = KINDS
+        .iter()
+        .enumerate()
+        .filter(|(k, _)| acc.encoding[*k] > 0)
+        .map(|(k, name)| EncodingFinding {
+            kind: name.to_string(),
+            count: acc.encoding[k],
+            sample_keys: acc.encoding_samples[k].clone(),
+        })
+        .collect();
+
+    let mut inconsistent = Vec::new();
+    if kind == Kind::Text {
+        if let Some(all) = acc.freq.exact() {
+            let mut groups: BTreeMap<String, Vec<(String, u64)>> = BTreeMap::new();
+            for (b, &c) in all {
+                let v = String::from_utf8_lossy(b).into_owned();
+                let f = fold(&v);
+                if !f.is_empty() {
+                    groups.entry(f).or_default().push((v, c));
+                }
+            }
+            for (folded, mut vs) in groups {
+                if vs.len() < 2 {
+                    continue;
+                }
+                vs.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+                inconsistent.push(InconsistentGroup {
+                    folded: mask(folded),
+                    variants: vs
+                        .into_iter()
+                        .map(|(v, c)| ValueCount { value: mask(v), count: c, share: share(c, non_null) })
+                        .collect(),
+                });
+            }
+            inconsistent.sort_by(|a, b| {
+                let n = |g: &InconsistentGroup| g.variants.iter().map(|v| v.count).sum::<u64>();
+                n(b).cmp(&n(a)).then_with(|| a.folded.cmp(&b.folded))
+            });
+            inconsistent.truncate(20);
+        }
+    }
+
+    let is_text = matches!(kind, Kind::Text | Kind::Bytes);
+    ColumnProfile {
+        name: meta.name.clone(),
+        ordinal,
+        declared_type: meta.declared_type.clone(),
+        kind: kind.name(),
+        declared_nullable: meta.nullable,
+        sensitive,
+        rows: acc.rows,
+        nulls: acc.nulls,
+        null_sample_keys: acc.null_samples.clone(),
+        empty: t.empty,
+        whitespace_only: t.whitespace_only,
+        padded: t.padded,
+        distinct,
+        distinct_exact,
+        distinct_std_error: if distinct_exact { 0.0 } else { HLL_STD_ERROR },
+        unique: distinct_exact && acc.nulls == 0 && distinct == acc.rows && acc.rows > 0,
+        min: min.map(mask),
+        max: max.map(mask),
+        mean,
+        std,
+        mean_display,
+        quantiles,
+        quantiles_exact: acc.hist.exact(),
+        nan: acc.nan,
+        infinite: acc.infinite,
+        true_count: (kind == Kind::Bool).then_some(acc.bools[1]),
+        false_count: (kind == Kind::Bool).then_some(acc.bools[0]),
+        len_min: if is_text { t.len_min } else { None },
+        len_max: if is_text { t.len_max } else { None },
+        len_mean: (is_text && non_null > 0).then(|| t.len_sum as f64 / non_null as f64),
+        top_values,
+        top_exact: !acc.freq.approximate,
+        top_error_bound: acc.freq.error_bound,
+        shapes,
+        outside_dominant_shapes: shaped - covered,
+        dominant_shapes: dominant,
+        date_formats,
+        numeric_like: t.numeric_like,
+        numeric_min: if sensitive { None } else { t.num_min.clone() },
+        numeric_max: if sensitive { None } else { t.num_max.clone() },
+        storage_classes: meta.storage_classes.clone(),
+        encoding,
+        inconsistent,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fold;
+
+    #[test]
+    fn fold_joins_case_space_and_accent_variants() {
+        assert_eq!(fold("Ca "), "ca");
+        assert_eq!(fold("CA"), "ca");
+        assert_eq!(fold("Café"), fold("cafe"));
+    }
+}

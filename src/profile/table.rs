@@ -1,0 +1,169 @@
+//! Table-level checks: exact duplicate rows, declared primary key, candidate keys.
+//!
+//! Rows are identified by a 128-bit xxh3 hash of their columns' 64-bit value hashes (NULL has its
+//! own hash), so two rows collide only if some column's values collide in 64 bits. Duplicate rows
+//! are counted exactly up to `duplicate_row_limit` distinct rows (16 bytes each); beyond that the
+//! count is not reported rather than guessed. Two-column candidate keys are evaluated for tables
+//! up to `composite_key_row_limit` rows, among the eight non-null columns with most distinct
+//! values.
+
+use std::collections::HashSet;
+use std::hash::{BuildHasherDefault, Hasher};
+
+use xxhash_rust::xxh3::xxh3_128;
+
+use super::column::ColumnAcc;
+
+/// A hasher for u128 keys that are hashes already.
+#[derive(Default)]
+pub struct Fold128(u64);
+
+impl Hasher for Fold128 {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+    fn write_u128(&mut self, n: u128) {
+        self.0 = (n as u64) ^ ((n >> 64) as u64);
+    }
+}
+
+type Set128 = HashSet<u128, BuildHasherDefault<Fold128>>;
+
+/// Table-level accumulator.
+#[derive(Default)]
+pub struct TableAcc {
+    /// Rows seen.
+    pub rows: u64,
+    rows_seen: Option<Set128>,
+    /// Rows that repeat an earlier row.
+    pub duplicate_rows: u64,
+    /// Keys of some duplicate rows.
+    pub duplicate_samples: Vec<String>,
+    pk_seen: Set128,
+    /// Rows whose declared key repeats.
+    pub pk_duplicates: u64,
+    /// Rows with a NULL in a declared key column.
+    pub pk_nulls: u64,
+    /// Per-column hash vectors, kept for composite keys while the table is small.
+    kept: Option<Vec<Vec<u64>>>,
+}
+
+/// Limits and inputs for the table accumulator.
+pub struct TableOptions<'a> {
+    /// Indices of the declared primary key columns.
+    pub pk: &'a [usize],
+    /// Stop counting duplicate rows past this many distinct rows.
+    pub duplicate_row_limit: usize,
+    /// Keep hashes for composite keys up to this many rows.
+    pub composite_key_row_limit: usize,
+    /// Sample keys to keep.
+    pub sample_keys: usize,
+}
+
+impl TableAcc {
+    /// A fresh accumulator.
+    pub fn new() -> TableAcc {
+        TableAcc { rows_seen: Some(Set128::default()), kept: Some(Vec::new()), ..Default::default() }
+    }
+
+    /// Adds one chunk, given each column's per-row value hashes.
+    pub fn update(&mut self, hashes: &[Vec<u64>], opts: &TableOptions<'_>, key_of: &dyn Fn(usize) -> String) {
+        let n = hashes.first().map_or(0, Vec::len);
+        let ncols = hashes.len();
+        let mut buf = vec![0u8; ncols * 8];
+        for r in 0..n {
+            if let Some(seen) = self.rows_seen.as_mut() {
+                for (c, h) in hashes.iter().enumerate() {
+                    buf[c * 8..c * 8 + 8].copy_from_slice(&h[r].to_le_bytes());
+                }
+                if !seen.insert(xxh3_128(&buf)) {
+                    self.duplicate_rows += 1;
+                    if self.duplicate_samples.len() < opts.sample_keys {
+                        self.duplicate_samples.push(key_of(r));
+                    }
+                }
+                if seen.len() > opts.duplicate_row_limit {
+                    self.rows_seen = None;
+                }
+            }
+            if !opts.pk.is_empty() {
+                let mut kb = Vec::with_capacity(opts.pk.len() * 8);
+                let mut null = false;
+                for &c in opts.pk {
+                    let h = hashes[c][r];
+                    null |= h == super::column::NULL_HASH;
+                    kb.extend_from_slice(&h.to_le_bytes());
+                }
+                if null {
+                    self.pk_nulls += 1;
+                } else if !self.pk_seen.insert(xxh3_128(&kb)) {
+                    self.pk_duplicates += 1;
+                }
+            }
+        }
+        self.rows += n as u64;
+        if self.rows > opts.composite_key_row_limit as u64 {
+            self.kept = None;
+        }
+        if let Some(kept) = self.kept.as_mut() {
+            if kept.is_empty() {
+                kept.resize(ncols, Vec::new());
+            }
+            for (k, h) in kept.iter_mut().zip(hashes) {
+                k.extend_from_slice(h);
+            }
+        }
+    }
+
+    /// Whether duplicate rows were counted for the whole table.
+    pub fn duplicates_known(&self) -> bool {
+        self.rows_seen.is_some()
+    }
+
+    /// Candidate keys: unique non-null single columns, else unique non-null pairs.
+    /// Returns the keys (as column indices) and whether pairs were evaluated.
+    pub fn candidate_keys(&self, cols: &[ColumnAcc]) -> (Vec<Vec<usize>>, bool) {
+        let singles: Vec<Vec<usize>> = cols
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| {
+                let (d, exact) = c.distinct.count();
+                exact && c.nulls == 0 && c.rows > 0 && d == c.rows
+            })
+            .map(|(i, _)| vec![i])
+            .collect();
+        if !singles.is_empty() || self.rows < 2 {
+            return (singles, false);
+        }
+        let Some(kept) = self.kept.as_ref() else { return (singles, false) };
+        let mut pool: Vec<(u64, usize)> = cols
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.nulls == 0 && c.rows > 0)
+            .map(|(i, c)| (c.distinct.count().0, i))
+            .collect();
+        pool.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+        pool.truncate(8);
+        let mut out = Vec::new();
+        for a in 0..pool.len() {
+            for b in a + 1..pool.len() {
+                let (i, j) = (pool[a].1.min(pool[b].1), pool[a].1.max(pool[b].1));
+                let mut set = Set128::default();
+                let unique = (0..kept[i].len()).all(|r| {
+                    let k = (u128::from(kept[i][r]) << 64) | u128::from(kept[j][r]);
+                    set.insert(k)
+                });
+                if unique {
+                    out.push(vec![i, j]);
+                }
+            }
+        }
+        out.sort();
+        (out, true)
+    }
+}

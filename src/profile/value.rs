@@ -1,0 +1,330 @@
+//! The value kinds the profile engine works with, and how Arrow arrays are brought to them.
+//!
+//! Arrays are normalised once per chunk with Arrow's cast kernels, never per value: every integer
+//! width → Int64 (UInt64 → Decimal128(20,0), so no value wraps), Float16/32 → Float64 (exact
+//! widening), every string and dictionary-of-string type → Utf8, every binary type → Binary,
+//! Date64 → Timestamp(ms), Time32 → Time64. Decimal128 keeps its precision and scale; Decimal256
+//! and types the engine does not know are profiled as their text form.
+//!
+//! Each value has canonical bytes (little-endian integers, float bits, UTF-8 text), which key the
+//! frequency map, and a 64-bit hash of those bytes seeded by the kind, which feeds distinct
+//! counting, duplicate rows and relationship checks: int32 1 and int64 1 hash alike.
+
+use std::sync::Arc;
+
+use arrow::array::{Array, ArrayRef};
+use arrow::compute::cast;
+use arrow::datatypes::{DataType, TimeUnit};
+
+/// The kind of a profiled column.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Kind {
+    /// Integers (any width), as i64.
+    Int,
+    /// Floats, as f64.
+    Float,
+    /// Exact decimals: i128 unscaled with this scale.
+    Decimal {
+        /// Declared precision.
+        precision: u8,
+        /// Declared scale.
+        scale: i8,
+    },
+    /// Booleans.
+    Bool,
+    /// UTF-8 text.
+    Text,
+    /// Raw bytes.
+    Bytes,
+    /// Dates, as days since 1970-01-01.
+    Date,
+    /// Timestamps in a unit, with or without a time zone.
+    Timestamp {
+        /// The unit.
+        unit: TimeUnit,
+        /// The time zone, when the values are instants.
+        tz: Option<Arc<str>>,
+    },
+    /// Times of day, as microseconds or nanoseconds.
+    Time {
+        /// The unit.
+        unit: TimeUnit,
+    },
+}
+
+impl Kind {
+    /// A short name for reports (`int`, `decimal(10,2)`, `timestamp[us, UTC]`).
+    pub fn name(&self) -> String {
+        match self {
+            Kind::Int => "int".into(),
+            Kind::Float => "float".into(),
+            Kind::Decimal { precision, scale } => format!("decimal({precision},{scale})"),
+            Kind::Bool => "bool".into(),
+            Kind::Text => "text".into(),
+            Kind::Bytes => "bytes".into(),
+            Kind::Date => "date".into(),
+            Kind::Timestamp { unit, tz } => format!(
+                "timestamp[{}{}]",
+                unit_name(unit),
+                tz.as_ref().map(|t| format!(", {t}")).unwrap_or_default()
+            ),
+            Kind::Time { unit } => format!("time[{}]", unit_name(unit)),
+        }
+    }
+
+    /// Whether mean, deviation and quantiles make sense.
+    pub fn is_numeric_or_temporal(&self) -> bool {
+        !matches!(self, Kind::Bool | Kind::Text | Kind::Bytes)
+    }
+
+    /// The hash seed that keeps kinds apart.
+    pub fn seed(&self) -> u64 {
+        match self {
+            Kind::Int => 1,
+            Kind::Float => 2,
+            Kind::Decimal { .. } => 3,
+            Kind::Bool => 4,
+            Kind::Text => 5,
+            Kind::Bytes => 6,
+            Kind::Date => 7,
+            Kind::Timestamp { .. } => 8,
+            Kind::Time { .. } => 9,
+        }
+    }
+}
+
+fn unit_name(u: &TimeUnit) -> &'static str {
+    match u {
+        TimeUnit::Second => "s",
+        TimeUnit::Millisecond => "ms",
+        TimeUnit::Microsecond => "us",
+        TimeUnit::Nanosecond => "ns",
+    }
+}
+
+/// Units per second.
+pub fn per_second(u: &TimeUnit) -> i64 {
+    match u {
+        TimeUnit::Second => 1,
+        TimeUnit::Millisecond => 1_000,
+        TimeUnit::Microsecond => 1_000_000,
+        TimeUnit::Nanosecond => 1_000_000_000,
+    }
+}
+
+/// Brings an array to one of the engine's kinds.
+pub fn normalize(array: &ArrayRef) -> (Kind, ArrayRef) {
+    use DataType::*;
+    let dt = array.data_type().clone();
+    let to = |t: DataType| cast(array, &t).ok();
+    let (kind, target): (Kind, Option<DataType>) = match &dt {
+        Int64 => (Kind::Int, None),
+        Int8 | Int16 | Int32 | UInt8 | UInt16 | UInt32 => (Kind::Int, Some(Int64)),
+        UInt64 => (Kind::Decimal { precision: 20, scale: 0 }, Some(Decimal128(20, 0))),
+        Float64 => (Kind::Float, None),
+        Float16 | Float32 => (Kind::Float, Some(Float64)),
+        Decimal128(p, s) => (Kind::Decimal { precision: *p, scale: *s }, None),
+        Boolean => (Kind::Bool, None),
+        Utf8 => (Kind::Text, None),
+        LargeUtf8 | Utf8View => (Kind::Text, Some(Utf8)),
+        Dictionary(_, v) if matches!(v.as_ref(), Utf8 | LargeUtf8 | Utf8View) => (Kind::Text, Some(Utf8)),
+        Binary => (Kind::Bytes, None),
+        LargeBinary | BinaryView | FixedSizeBinary(_) => (Kind::Bytes, Some(Binary)),
+        Date32 => (Kind::Date, None),
+        Date64 => (
+            Kind::Timestamp { unit: TimeUnit::Millisecond, tz: None },
+            Some(Timestamp(TimeUnit::Millisecond, None)),
+        ),
+        Timestamp(u, tz) => (Kind::Timestamp { unit: *u, tz: tz.clone() }, None),
+        Time64(u) => (Kind::Time { unit: *u }, None),
+        Time32(_) => (Kind::Time { unit: TimeUnit::Microsecond }, Some(Time64(TimeUnit::Microsecond))),
+        _ => (Kind::Text, Some(Utf8)),
+    };
+    match target {
+        None => (kind, array.clone()),
+        Some(t) => match to(t) {
+            Some(a) => (kind, a),
+            None => (Kind::Text, text_of(array)),
+        },
+    }
+}
+
+/// Any array as text, through Arrow's display formatter.
+fn text_of(array: &ArrayRef) -> ArrayRef {
+    use arrow::array::StringBuilder;
+    use arrow::util::display::{ArrayFormatter, FormatOptions};
+    let opts = FormatOptions::default();
+    let mut b = StringBuilder::new();
+    match ArrayFormatter::try_new(array.as_ref(), &opts) {
+        Ok(f) => {
+            for i in 0..array.len() {
+                if array.is_null(i) {
+                    b.append_null();
+                } else {
+                    b.append_value(f.value(i).to_string());
+                }
+            }
+        }
+        Err(_) => {
+            for _ in 0..array.len() {
+                b.append_null();
+            }
+        }
+    }
+    Arc::new(b.finish())
+}
+
+/// Shows a value from its canonical bytes.
+pub fn display(kind: &Kind, bytes: &[u8]) -> String {
+    let i64_of = |b: &[u8]| b.try_into().map(i64::from_le_bytes).unwrap_or(0);
+    match kind {
+        Kind::Int => i64_of(bytes).to_string(),
+        Kind::Float => {
+            let v = f64::from_bits(bytes.try_into().map(u64::from_le_bytes).unwrap_or(0));
+            format!("{v:?}")
+        }
+        Kind::Decimal { scale, .. } => {
+            let v = bytes.try_into().map(i128::from_le_bytes).unwrap_or(0);
+            decimal_string(v, *scale)
+        }
+        Kind::Bool => if bytes.first() == Some(&1) { "true" } else { "false" }.into(),
+        Kind::Text => String::from_utf8_lossy(bytes).into_owned(),
+        Kind::Bytes => {
+            let hex: String = bytes.iter().take(32).map(|b| format!("{b:02x}")).collect();
+            format!("0x{hex}{}", if bytes.len() > 32 { "…" } else { "" })
+        }
+        Kind::Date => date_string(i64_of(bytes)),
+        Kind::Timestamp { unit, tz } => timestamp_string(i64_of(bytes), unit, tz.is_some()),
+        Kind::Time { unit } => {
+            let v = i64_of(bytes);
+            let ps = per_second(unit);
+            let secs = v.div_euclid(ps);
+            let frac = v.rem_euclid(ps);
+            let width = ps.to_string().len() - 1;
+            format!("{:02}:{:02}:{:02}.{:0width$}", secs / 3600, (secs / 60) % 60, secs % 60, frac)
+        }
+    }
+}
+
+/// An exact decimal string from an unscaled integer.
+pub fn decimal_string(v: i128, scale: i8) -> String {
+    if scale <= 0 {
+        let mut s = v.to_string();
+        for _ in 0..(-scale) {
+            s.push('0');
+        }
+        return s;
+    }
+    let neg = v < 0;
+    let digits = v.unsigned_abs().to_string();
+    let scale = scale as usize;
+    let padded = format!("{digits:0>width$}", width = scale + 1);
+    let (int, frac) = padded.split_at(padded.len() - scale);
+    format!("{}{int}.{frac}", if neg { "-" } else { "" })
+}
+
+/// A date from days since the epoch.
+pub fn date_string(days: i64) -> String {
+    chrono::DateTime::from_timestamp(days.saturating_mul(86_400), 0)
+        .map(|d| d.format("%Y-%m-%d").to_string())
+        .unwrap_or_else(|| format!("day {days}"))
+}
+
+/// A timestamp in its unit, with full precision.
+pub fn timestamp_string(v: i64, unit: &TimeUnit, utc: bool) -> String {
+    let ps = per_second(unit);
+    let secs = v.div_euclid(ps);
+    let frac = v.rem_euclid(ps) * (1_000_000_000 / ps);
+    match chrono::DateTime::from_timestamp(secs, frac as u32) {
+        Some(d) => {
+            let digits = match unit {
+                TimeUnit::Second => "%Y-%m-%d %H:%M:%S",
+                TimeUnit::Millisecond => "%Y-%m-%d %H:%M:%S%.3f",
+                TimeUnit::Microsecond => "%Y-%m-%d %H:%M:%S%.6f",
+                TimeUnit::Nanosecond => "%Y-%m-%d %H:%M:%S%.9f",
+            };
+            format!("{}{}", d.format(digits), if utc { "Z" } else { "" })
+        }
+        None => format!("{v} {}", unit_name(unit)),
+    }
+}
+
+/// Compares two plain decimal strings (`-12.50`, `3`) exactly, without going through floats.
+pub fn cmp_decimal_str(a: &str, b: &str) -> std::cmp::Ordering {
+    use std::cmp::Ordering;
+    fn parts(s: &str) -> (bool, &str, &str) {
+        let (neg, s) = match s.as_bytes().first() {
+            Some(b'-') => (true, &s[1..]),
+            Some(b'+') => (false, &s[1..]),
+            _ => (false, s),
+        };
+        let (i, f) = s.split_once('.').unwrap_or((s, ""));
+        let i = i.trim_start_matches('0');
+        let f = f.trim_end_matches('0');
+        let zero = i.is_empty() && f.is_empty();
+        (neg && !zero, i, f)
+    }
+    let (na, ia, fa) = parts(a);
+    let (nb, ib, fb) = parts(b);
+    let mag = || ia.len().cmp(&ib.len()).then_with(|| ia.cmp(ib)).then_with(|| fa.cmp(fb));
+    match (na, nb) {
+        (false, true) => Ordering::Greater,
+        (true, false) => Ordering::Less,
+        (false, false) => mag(),
+        (true, true) => mag().reverse(),
+    }
+}
+
+/// Whether a text is a plain decimal number (`-12.50`, `7`, `.5` excluded).
+pub fn is_plain_decimal(s: &str) -> bool {
+    let b = s.as_bytes();
+    let b = match b.first() {
+        Some(b'-') | Some(b'+') => &b[1..],
+        _ => b,
+    };
+    if b.is_empty() || b.len() > 60 {
+        return false;
+    }
+    let mut dot = false;
+    let mut digits_before = 0;
+    let mut digits_after = 0;
+    for &c in b {
+        match c {
+            b'0'..=b'9' if dot => digits_after += 1,
+            b'0'..=b'9' => digits_before += 1,
+            b'.' if !dot => dot = true,
+            _ => return false,
+        }
+    }
+    digits_before > 0 && (!dot || digits_after > 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cmp::Ordering;
+
+    #[test]
+    fn decimal_strings_are_exact() {
+        assert_eq!(decimal_string(1234567890123456789012345, 0), "1234567890123456789012345");
+        assert_eq!(decimal_string(-5, 2), "-0.05");
+        assert_eq!(decimal_string(1800000, 5), "18.00000");
+    }
+
+    #[test]
+    fn decimal_text_compares_exactly() {
+        assert_eq!(cmp_decimal_str("1234567890123456789012345", "1234567890123456789012340"), Ordering::Greater);
+        assert_eq!(cmp_decimal_str("-2.5", "-10"), Ordering::Greater);
+        assert_eq!(cmp_decimal_str("18.00000", "18"), Ordering::Equal);
+        assert_eq!(cmp_decimal_str("-0.0", "0"), Ordering::Equal);
+        assert!(is_plain_decimal("-12.50") && !is_plain_decimal("1e5") && !is_plain_decimal("n/a"));
+    }
+
+    #[test]
+    fn int_widths_normalise_to_one_kind() {
+        let a: ArrayRef = Arc::new(arrow::array::Int32Array::from(vec![1, 2]));
+        let (k, n) = normalize(&a);
+        assert_eq!(k, Kind::Int);
+        assert_eq!(n.data_type(), &DataType::Int64);
+    }
+}

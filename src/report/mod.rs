@@ -1,0 +1,30 @@
+//! Report sinks: one per format, all written from the same [`crate::profile::ProfileReport`].
+//!
+//! - [`terminal`]: comfy-table tables for a human at a terminal, findings first;
+//! - [`json`]: the whole report, serde;
+//! - [`parquet`]: one row per column, every statistic a typed column (schema in its module doc);
+//! - [`html`]: one self-contained page rendered from `reports/profile.html`.
+
+pub mod html;
+pub mod json;
+pub mod parquet;
+pub mod terminal;
+
+/// Why a report could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    /// Writing the file failed.
+    #[error("cannot write {path}: {reason}")]
+    Write {
+        /// The file.
+        path: String,
+        /// Why.
+        reason: String,
+    },
+}
+
+impl ReportError {
+    fn write(path: &std::path::Path, reason: impl std::fmt::Display) -> ReportError {
+        ReportError::Write { path: path.display().to_string(), reason: reason.to_string() }
+    }
+}

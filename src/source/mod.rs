@@ -1,0 +1,324 @@
+//! Sources: everything that turns a user's source spec into a stream of Arrow record batches.
+//!
+//! One abstraction, [`Source`], over PostgreSQL and MySQL/MariaDB (through connectorx, Arrow out),
+//! SQLite (through rusqlite, value by value: SQLite types each value, not each column), Parquet
+//! (parquet's Arrow reader) and CSV (our own RFC 4180 reader, because `""` and an empty field must
+//! stay distinct). Arrow is the one in-memory representation the engines see; each adapter
+//! converts at its edge and pins its read-side settings (see CASES.md "Read-side settings").
+//!
+//! Reading is chunked: a source hands out [`Chunk`]s of at most [`CHUNK_ROWS`] rows, so memory
+//! does not grow with the table.
+
+mod csv;
+mod parquet;
+mod spec;
+mod sql;
+mod sqlite;
+
+use std::fmt;
+
+use arrow::record_batch::RecordBatch;
+use serde::Serialize;
+
+pub use spec::{redact_url, SourceSpec};
+
+use crate::error::{scrub, Hinted};
+
+/// Rows per chunk handed to the engines.
+pub const CHUNK_ROWS: usize = 65_536;
+
+/// A table name, optionally schema-qualified.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct TableName {
+    /// Schema (PostgreSQL schema, MySQL database); `None` for SQLite and files.
+    pub schema: Option<String>,
+    /// The table's own name.
+    pub name: String,
+}
+
+impl TableName {
+    /// Parses `schema.table` or `table` as given to `--table`.
+    pub fn parse(text: &str) -> TableName {
+        match text.split_once('.') {
+            Some((s, n)) if !s.is_empty() && !n.is_empty() => TableName {
+                schema: Some(s.to_string()),
+                name: n.to_string(),
+            },
+            _ => TableName {
+                schema: None,
+                name: text.to_string(),
+            },
+        }
+    }
+
+    /// Whether `self` (as requested by a user, schema optional) names `other`.
+    pub fn matches(&self, other: &TableName) -> bool {
+        self.name == other.name && (self.schema.is_none() || self.schema == other.schema)
+    }
+}
+
+impl fmt::Display for TableName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.schema {
+            Some(s) => write!(f, "{s}.{}", self.name),
+            None => write!(f, "{}", self.name),
+        }
+    }
+}
+
+/// Per-value storage classes of an SQLite column (SQLite types values, not columns).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct StorageClasses {
+    /// Values stored as INTEGER.
+    pub integer: u64,
+    /// Values stored as REAL.
+    pub real: u64,
+    /// Values stored as TEXT.
+    pub text: u64,
+    /// Values stored as BLOB.
+    pub blob: u64,
+    /// NULLs.
+    pub null: u64,
+}
+
+impl StorageClasses {
+    /// How many storage classes other than NULL occur.
+    pub fn non_null_kinds(&self) -> usize {
+        [self.integer, self.real, self.text, self.blob]
+            .iter()
+            .filter(|&&n| n > 0)
+            .count()
+    }
+}
+
+/// What the catalog says about one column.
+#[derive(Debug, Clone, Serialize)]
+pub struct ColumnMeta {
+    /// Column name as the source spells it.
+    pub name: String,
+    /// Declared type as the source spells it (`numeric(10,2)`, `TEXT`, `decimal128(10, 2)`).
+    pub declared_type: String,
+    /// Declared nullability, when the source declares it.
+    pub nullable: Option<bool>,
+    /// SQLite only: the storage class of every value.
+    pub storage_classes: Option<StorageClasses>,
+}
+
+/// A declared foreign key.
+#[derive(Debug, Clone, Serialize)]
+pub struct ForeignKey {
+    /// Referencing columns, in this table.
+    pub columns: Vec<String>,
+    /// Referenced table.
+    pub ref_table: TableName,
+    /// Referenced columns.
+    pub ref_columns: Vec<String>,
+}
+
+/// What the catalog says about one table.
+#[derive(Debug, Clone, Serialize)]
+pub struct TableMeta {
+    /// The table's name.
+    pub name: TableName,
+    /// Columns in declared order.
+    pub columns: Vec<ColumnMeta>,
+    /// Declared primary key columns (empty when none).
+    pub primary_key: Vec<String>,
+    /// Declared foreign keys.
+    pub foreign_keys: Vec<ForeignKey>,
+    /// The SQL text when this "table" is a user query.
+    #[serde(skip)]
+    pub query: Option<String>,
+}
+
+/// Something the reader saw that Arrow cannot carry, reported beside the batch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReadDefect {
+    /// A TEXT value that is not valid UTF-8; the batch holds its lossy decoding.
+    InvalidUtf8 {
+        /// Column index in the batch.
+        column: usize,
+        /// Row index in the batch.
+        row: usize,
+    },
+}
+
+/// One chunk of rows: an Arrow batch plus what the reader saw that the batch cannot show.
+#[derive(Debug, Clone)]
+pub struct Chunk {
+    /// The rows.
+    pub batch: RecordBatch,
+    /// Per-value defects found while reading (invalid UTF-8…).
+    pub defects: Vec<ReadDefect>,
+}
+
+/// A stream of chunks.
+pub type ChunkStream = Box<dyn Iterator<Item = Result<Chunk, SourceError>> + Send>;
+
+/// A readable source: a database or a set of files.
+pub trait Source: Send {
+    /// The source as it may be shown (URLs redacted).
+    fn display(&self) -> String;
+    /// The tables the catalog knows, with their columns and declared keys.
+    fn tables(&mut self) -> Result<Vec<TableMeta>, SourceError>;
+    /// Describes a user query (`--query`) as a table named `query`.
+    fn describe_query(&mut self, sql: &str) -> Result<TableMeta, SourceError>;
+    /// Streams the rows of a table (or a query described by [`Source::describe_query`]).
+    fn read(&mut self, table: &TableMeta) -> Result<ChunkStream, SourceError>;
+    /// A row-count estimate, cheap, for progress bars.
+    fn estimate_rows(&mut self, _table: &TableMeta) -> Option<u64> {
+        None
+    }
+}
+
+/// Opens a source from its spec.
+pub fn open(spec: &SourceSpec) -> Result<Box<dyn Source>, SourceError> {
+    Ok(match spec {
+        SourceSpec::Postgres(url) => Box::new(sql::SqlSource::postgres(url.clone())?),
+        SourceSpec::Mysql(url) => Box::new(sql::SqlSource::mysql(url.clone())?),
+        SourceSpec::Sqlite(path) => Box::new(sqlite::SqliteSource::open(path)?),
+        SourceSpec::Parquet(paths) => Box::new(parquet::ParquetSource::new(paths.clone())),
+        SourceSpec::Csv(paths) => Box::new(csv::CsvSource::new(paths.clone())),
+    })
+}
+
+/// What went wrong reading a source. Every variant names the thing at fault.
+#[derive(Debug, thiserror::Error)]
+pub enum SourceError {
+    /// The source spec could not be understood.
+    #[error("cannot understand source '{spec}': {reason}")]
+    BadSpec {
+        /// The spec, redacted.
+        spec: String,
+        /// Why.
+        reason: String,
+    },
+    /// A file or glob matched nothing.
+    #[error("file not found: {path}")]
+    FileNotFound {
+        /// The path or glob.
+        path: String,
+    },
+    /// The server could not be reached or refused the login.
+    #[error("cannot connect to {source_name}: {reason}")]
+    Connect {
+        /// The source, redacted.
+        source_name: String,
+        /// The driver's message, scrubbed.
+        reason: String,
+    },
+    /// A table asked for does not exist.
+    #[error("table '{table}' not found in {source_name}")]
+    UnknownTable {
+        /// The table as asked.
+        table: String,
+        /// The source, redacted.
+        source_name: String,
+        /// Some tables that do exist.
+        available: Vec<String>,
+    },
+    /// A table holds no rows (nothing can be profiled).
+    #[error("table '{table}' in {source_name} is empty: it has no rows to profile")]
+    EmptyTable {
+        /// The table.
+        table: String,
+        /// The source, redacted.
+        source_name: String,
+    },
+    /// A file is not what its name says, or is damaged.
+    #[error("cannot read {path}: {reason}")]
+    BadFile {
+        /// The file.
+        path: String,
+        /// Why, with a line number where there is one.
+        reason: String,
+    },
+    /// A query failed on the server.
+    #[error("query failed on {source_name}: {reason}")]
+    Query {
+        /// The source, redacted.
+        source_name: String,
+        /// The server's message, scrubbed.
+        reason: String,
+    },
+}
+
+impl SourceError {
+    /// Builds a connect error, scrubbing the driver's message.
+    pub fn connect(source_name: &str, reason: impl fmt::Display) -> SourceError {
+        SourceError::Connect {
+            source_name: source_name.to_string(),
+            reason: scrub(&reason.to_string()),
+        }
+    }
+
+    /// Builds a query error, scrubbing the server's message.
+    pub fn query(source_name: &str, reason: impl fmt::Display) -> SourceError {
+        SourceError::Query {
+            source_name: source_name.to_string(),
+            reason: scrub(&reason.to_string()),
+        }
+    }
+}
+
+impl Hinted for SourceError {
+    fn hint(&self) -> Option<String> {
+        Some(match self {
+            SourceError::BadSpec { .. } => "use postgres://USER@HOST:5432/DB, mysql://USER@HOST:3306/DB, sqlite://PATH.db, or a .parquet/.csv path or glob".into(),
+            SourceError::FileNotFound { .. } => "check the path (globs must be quoted so the shell does not expand them)".into(),
+            SourceError::Connect { reason, .. } => {
+                let r = reason.to_ascii_lowercase();
+                if r.contains("password") || r.contains("access denied") || r.contains("authentication") {
+                    "check the user name and password in the URL".into()
+                } else if r.contains("does not exist") || r.contains("unknown database") {
+                    "check the database name at the end of the URL".into()
+                } else {
+                    "check that the server is running and that host and port are right".into()
+                }
+            }
+            SourceError::UnknownTable { available, .. } => {
+                if available.is_empty() {
+                    "the source has no tables reckon can see".into()
+                } else {
+                    let mut list: Vec<&str> = available.iter().map(String::as_str).take(10).collect();
+                    if available.len() > 10 {
+                        list.push("…");
+                    }
+                    format!("tables here: {}", list.join(", "))
+                }
+            }
+            SourceError::EmptyTable { .. } => "load the table first, or profile a table that has rows".into(),
+            SourceError::BadFile { .. } => "check the file's format and encoding; a CSV needs balanced quotes".into(),
+            SourceError::Query { .. } => "check the table and column names, and that the user may read them".into(),
+        })
+    }
+}
+
+/// Quotes an identifier for the given dialect: `"x"` (PostgreSQL, SQLite) or `` `x` `` (MySQL).
+pub fn quote_ident(ident: &str, mysql: bool) -> String {
+    if mysql {
+        format!("`{}`", ident.replace('`', "``"))
+    } else {
+        format!("\"{}\"", ident.replace('"', "\"\""))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hostile_identifiers_are_quoted() {
+        assert_eq!(quote_ident("a\"; drop table x; --", false), "\"a\"\"; drop table x; --\"");
+        assert_eq!(quote_ident("a`b", true), "`a``b`");
+    }
+
+    #[test]
+    fn table_name_parse_and_match() {
+        let t = TableName::parse("public.customers");
+        assert_eq!(t.schema.as_deref(), Some("public"));
+        let bare = TableName::parse("customers");
+        assert!(bare.matches(&t));
+        assert!(!TableName::parse("other.customers").matches(&t));
+    }
+}

@@ -1,0 +1,112 @@
+//! Parquet files through parquet's Arrow reader: one table per file, named by the file stem.
+//!
+//! Arrow types come straight from the file (UTC flag and time unit of timestamps, INT96 as
+//! nanosecond timestamps, decimal precision and scale). Decoding runs on its own thread, one
+//! chunk ahead of the engine, so reading and profiling overlap.
+
+use std::fs::File;
+use std::path::PathBuf;
+use std::sync::mpsc::sync_channel;
+
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+
+use super::{Chunk, ChunkStream, ColumnMeta, Source, SourceError, TableMeta, TableName, CHUNK_ROWS};
+
+/// A set of Parquet files.
+pub struct ParquetSource {
+    paths: Vec<PathBuf>,
+}
+
+impl ParquetSource {
+    /// A source over these files (checked when read).
+    pub fn new(paths: Vec<PathBuf>) -> ParquetSource {
+        ParquetSource { paths }
+    }
+
+    fn builder(path: &PathBuf) -> Result<ParquetRecordBatchReaderBuilder<File>, SourceError> {
+        let bad = |reason: String| SourceError::BadFile { path: path.display().to_string(), reason };
+        let file = File::open(path).map_err(|e| bad(e.to_string()))?;
+        ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| bad(e.to_string()))
+    }
+
+    fn path_of(&self, table: &TableMeta) -> Option<&PathBuf> {
+        self.paths.iter().find(|p| table_name(p) == table.name.name)
+    }
+}
+
+/// The table name of a file: its stem.
+pub fn table_name(path: &std::path::Path) -> String {
+    path.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default()
+}
+
+impl Source for ParquetSource {
+    fn display(&self) -> String {
+        match self.paths.as_slice() {
+            [one] => one.display().to_string(),
+            many => format!("{} Parquet files", many.len()),
+        }
+    }
+
+    fn tables(&mut self) -> Result<Vec<TableMeta>, SourceError> {
+        self.paths
+            .iter()
+            .map(|p| {
+                let b = Self::builder(p)?;
+                Ok(TableMeta {
+                    name: TableName { schema: None, name: table_name(p) },
+                    columns: b
+                        .schema()
+                        .fields()
+                        .iter()
+                        .map(|f| ColumnMeta {
+                            name: f.name().clone(),
+                            declared_type: f.data_type().to_string(),
+                            nullable: Some(f.is_nullable()),
+                            storage_classes: None,
+                        })
+                        .collect(),
+                    primary_key: Vec::new(),
+                    foreign_keys: Vec::new(),
+                    query: None,
+                })
+            })
+            .collect()
+    }
+
+    fn describe_query(&mut self, _sql: &str) -> Result<TableMeta, SourceError> {
+        Err(SourceError::BadSpec {
+            spec: self.display(),
+            reason: "--query needs a database source; files are profiled whole".into(),
+        })
+    }
+
+    fn read(&mut self, table: &TableMeta) -> Result<ChunkStream, SourceError> {
+        let path = self.path_of(table).cloned().ok_or_else(|| SourceError::UnknownTable {
+            table: table.name.to_string(),
+            source_name: self.display(),
+            available: self.paths.iter().map(|p| table_name(p)).collect(),
+        })?;
+        let reader = Self::builder(&path)?
+            .with_batch_size(CHUNK_ROWS)
+            .build()
+            .map_err(|e| SourceError::BadFile { path: path.display().to_string(), reason: e.to_string() })?;
+        let (tx, rx) = sync_channel(2);
+        std::thread::spawn(move || {
+            for b in reader {
+                let item = b
+                    .map(|batch| Chunk { batch, defects: Vec::new() })
+                    .map_err(|e| SourceError::BadFile { path: path.display().to_string(), reason: e.to_string() });
+                let stop = item.is_err();
+                if tx.send(item).is_err() || stop {
+                    break;
+                }
+            }
+        });
+        Ok(Box::new(rx.into_iter()))
+    }
+
+    fn estimate_rows(&mut self, table: &TableMeta) -> Option<u64> {
+        let path = self.path_of(table)?.clone();
+        Self::builder(&path).ok().map(|b| b.metadata().file_metadata().num_rows() as u64)
+    }
+}

@@ -1,0 +1,193 @@
+//! Parsing what a user types as a source (`postgres://…`, `mysql://…`, `sqlite://…`, a Parquet or
+//! CSV path or glob) into a [`SourceSpec`], and showing it back with the password redacted.
+
+use std::path::{Path, PathBuf};
+
+use url::Url;
+
+use super::SourceError;
+use crate::error::register_secret;
+
+/// A parsed source, before anything is opened.
+#[derive(Debug, Clone)]
+pub enum SourceSpec {
+    /// A PostgreSQL database (`postgres://` or `postgresql://`).
+    Postgres(Url),
+    /// A MySQL or MariaDB database (`mysql://` or `mariadb://`).
+    Mysql(Url),
+    /// An SQLite database file (`sqlite://path` or a `.db`/`.sqlite`/`.sqlite3` path).
+    Sqlite(PathBuf),
+    /// One or more Parquet files (a path or a glob); each file is one table.
+    Parquet(Vec<PathBuf>),
+    /// One or more CSV files (a path or a glob); each file is one table.
+    Csv(Vec<PathBuf>),
+}
+
+impl SourceSpec {
+    /// Parses a source as typed on the command line.
+    ///
+    /// Passwords found in URLs are registered with [`register_secret`] at once, so that no error
+    /// raised from here on can print them.
+    pub fn parse(input: &str) -> Result<SourceSpec, SourceError> {
+        let input = input.trim();
+        if let Some((scheme, _)) = input.split_once("://") {
+            let scheme = scheme.to_ascii_lowercase();
+            if scheme == "sqlite" {
+                let path = &input["sqlite://".len()..];
+                if path.is_empty() {
+                    return Err(SourceError::BadSpec {
+                        spec: input.to_string(),
+                        reason: "no database path after sqlite://".into(),
+                    });
+                }
+                return Ok(SourceSpec::Sqlite(PathBuf::from(path)));
+            }
+            let url = Url::parse(input).map_err(|e| SourceError::BadSpec {
+                spec: redact_url_text(input),
+                reason: e.to_string(),
+            })?;
+            if let Some(pw) = url.password() {
+                register_secret(pw);
+                if let Ok(decoded) = urlencoding_decode(pw) {
+                    register_secret(&decoded);
+                }
+            }
+            if url.host_str().unwrap_or("").is_empty() {
+                return Err(SourceError::BadSpec {
+                    spec: redact_url(&url),
+                    reason: "the URL has no host".into(),
+                });
+            }
+            let db = url.path().trim_start_matches('/');
+            if db.is_empty() {
+                return Err(SourceError::BadSpec {
+                    spec: redact_url(&url),
+                    reason: "the URL names no database (…/DBNAME)".into(),
+                });
+            }
+            return match scheme.as_str() {
+                "postgres" | "postgresql" => Ok(SourceSpec::Postgres(url)),
+                "mysql" | "mariadb" => Ok(SourceSpec::Mysql(url)),
+                other => Err(SourceError::BadSpec {
+                    spec: redact_url(&url),
+                    reason: format!("unknown scheme '{other}'"),
+                }),
+            };
+        }
+        let lower = input.to_ascii_lowercase();
+        let is_glob = input.contains(['*', '?', '[']);
+        let paths: Vec<PathBuf> = if is_glob {
+            let mut v: Vec<PathBuf> = glob::glob(input)
+                .map_err(|e| SourceError::BadSpec {
+                    spec: input.to_string(),
+                    reason: format!("bad glob pattern: {e}"),
+                })?
+                .filter_map(Result::ok)
+                .collect();
+            v.sort();
+            if v.is_empty() {
+                return Err(SourceError::FileNotFound {
+                    path: input.to_string(),
+                });
+            }
+            v
+        } else {
+            if !Path::new(input).exists() {
+                return Err(SourceError::FileNotFound {
+                    path: input.to_string(),
+                });
+            }
+            vec![PathBuf::from(input)]
+        };
+        if lower.ends_with(".parquet") || lower.ends_with(".pq") {
+            Ok(SourceSpec::Parquet(paths))
+        } else if lower.ends_with(".csv") || lower.ends_with(".tsv") || lower.ends_with(".txt") {
+            Ok(SourceSpec::Csv(paths))
+        } else if lower.ends_with(".db") || lower.ends_with(".sqlite") || lower.ends_with(".sqlite3")
+        {
+            Ok(SourceSpec::Sqlite(paths[0].clone()))
+        } else {
+            Err(SourceError::BadSpec {
+                spec: input.to_string(),
+                reason: "not a database URL and not a .parquet, .csv or .db path".into(),
+            })
+        }
+    }
+
+    /// The source as it may be shown anywhere: URLs with the password replaced by `***`.
+    pub fn display(&self) -> String {
+        match self {
+            SourceSpec::Postgres(u) | SourceSpec::Mysql(u) => redact_url(u),
+            SourceSpec::Sqlite(p) => format!("sqlite://{}", p.display()),
+            SourceSpec::Parquet(p) | SourceSpec::Csv(p) => {
+                if p.len() == 1 {
+                    p[0].display().to_string()
+                } else {
+                    format!("{} files ({}, …)", p.len(), p[0].display())
+                }
+            }
+        }
+    }
+}
+
+/// A URL with its password replaced by `***`.
+pub fn redact_url(url: &Url) -> String {
+    let mut u = url.clone();
+    if u.password().is_some() {
+        let _ = u.set_password(Some("***"));
+    }
+    u.to_string()
+}
+
+/// Redacts `user:password@` in a string that did not parse as a URL.
+fn redact_url_text(text: &str) -> String {
+    if let Some((scheme, rest)) = text.split_once("://") {
+        if let Some((auth, host)) = rest.split_once('@') {
+            if let Some((user, _)) = auth.split_once(':') {
+                return format!("{scheme}://{user}:***@{host}");
+            }
+        }
+    }
+    text.to_string()
+}
+
+fn urlencoding_decode(s: &str) -> Result<String, std::string::FromUtf8Error> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            if let Ok(b) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
+                out.push(b);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn display_redacts_password() {
+        let s = SourceSpec::parse("postgres://app:hunter2@db:5432/crm").unwrap();
+        assert_eq!(s.display(), "postgres://app:***@db:5432/crm");
+        assert!(crate::error::scrub("x hunter2 y").contains("***"));
+    }
+
+    #[test]
+    fn malformed_url_is_rejected_without_password() {
+        let e = SourceSpec::parse("postgres://app:pw9@:bad:port/x").unwrap_err();
+        assert!(!e.to_string().contains("pw9"), "{e}");
+    }
+
+    #[test]
+    fn url_without_database_is_rejected() {
+        assert!(SourceSpec::parse("mysql://root@localhost").is_err());
+    }
+}

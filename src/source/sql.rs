@@ -1,0 +1,406 @@
+//! PostgreSQL and MySQL/MariaDB through connectorx (Arrow out).
+//!
+//! Read-side settings are pinned with connectorx's pre-execution queries (`queries/*/session.sql`):
+//! UTC, `extra_float_digits = 3` (PostgreSQL; the binary protocol reads floats exactly anyway),
+//! utf8mb4 and `time_zone = '+00:00'` (MySQL), read-only repeatable-read sessions.
+//!
+//! Types connectorx cannot carry exactly are cast to text in the SELECT: PostgreSQL `numeric`
+//! (connectorx goes through rust_decimal: 28 digits, no NaN) and every type outside a known-good
+//! list (uuid, json, intervals, arrays…); MySQL `decimal`, `json`, `enum`, `set`, `time`, `bit`.
+//! The profile treats a text column whose declared type is numeric/decimal as exact decimal text.
+//!
+//! A table with a single integer primary key is read as several key ranges in parallel
+//! (connectorx partitions) when it is large. Each partition is its own connection, so a table
+//! written to during the read is not read from one snapshot: profile a quiet source.
+//!
+//! connectorx's streaming reader panics when its producer fails; every call into it runs under
+//! `catch_unwind` and a panic becomes a [`SourceError`] with the message scrubbed of secrets.
+
+use std::collections::BTreeMap;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use arrow::array::{Array, RecordBatch};
+use arrow::util::display::{ArrayFormatter, FormatOptions};
+use connectorx::prelude::{get_arrow, CXQuery, SourceConn};
+use url::Url;
+
+use super::{
+    quote_ident, spec::redact_url, Chunk, ChunkStream, ColumnMeta, ForeignKey, Source,
+    SourceError, TableMeta, TableName, CHUNK_ROWS,
+};
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Dialect {
+    Postgres,
+    Mysql,
+}
+
+/// A PostgreSQL or MySQL/MariaDB database.
+pub struct SqlSource {
+    dialect: Dialect,
+    conn_str: String,
+    display: String,
+    /// Base type per (table, column), to choose casts when reading.
+    base_types: BTreeMap<(TableName, String), String>,
+}
+
+fn panic_message(p: Box<dyn std::any::Any + Send>) -> String {
+    if let Some(s) = p.downcast_ref::<String>() {
+        s.clone()
+    } else if let Some(s) = p.downcast_ref::<&str>() {
+        s.to_string()
+    } else {
+        "the database driver failed".to_string()
+    }
+}
+
+/// Turns a driver message into something a user can read: the first line, no Rust debug noise.
+fn clean_driver_message(msg: &str) -> String {
+    let m = msg.trim();
+    let m = m.strip_prefix("cx writer failed: ").unwrap_or(m);
+    let first = m.lines().next().unwrap_or(m);
+    first.chars().take(400).collect()
+}
+
+impl SqlSource {
+    /// Connects to PostgreSQL (checked at once with a trivial query).
+    pub fn postgres(url: Url) -> Result<SqlSource, SourceError> {
+        let mut u = url.clone();
+        if u.scheme() == "postgres" {
+            let _ = u.set_scheme("postgresql");
+        }
+        Self::connect(Dialect::Postgres, u, redact_url(&url))
+    }
+
+    /// Connects to MySQL or MariaDB (checked at once with a trivial query).
+    pub fn mysql(url: Url) -> Result<SqlSource, SourceError> {
+        let mut s = url.to_string();
+        if let Some(rest) = s.strip_prefix("mariadb://") {
+            s = format!("mysql://{rest}");
+        }
+        let u = Url::parse(&s).map_err(|e| SourceError::BadSpec {
+            spec: redact_url(&url),
+            reason: e.to_string(),
+        })?;
+        Self::connect(Dialect::Mysql, u, redact_url(&url))
+    }
+
+    fn connect(dialect: Dialect, url: Url, display: String) -> Result<SqlSource, SourceError> {
+        let src = SqlSource {
+            dialect,
+            conn_str: url.to_string(),
+            display,
+            base_types: BTreeMap::new(),
+        };
+        src.fetch("SELECT 1 AS ok")
+            .map_err(|e| match e {
+                SourceError::Query { reason, .. } => SourceError::connect(&src.display, reason),
+                other => other,
+            })?;
+        Ok(src)
+    }
+
+    fn session_queries(&self) -> Vec<String> {
+        let text = match self.dialect {
+            Dialect::Postgres => include_str!("../../queries/postgres/session.sql"),
+            Dialect::Mysql => include_str!("../../queries/mysql/session.sql"),
+        };
+        text.split(';').map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect()
+    }
+
+    fn source_conn(&self) -> Result<SourceConn, SourceError> {
+        SourceConn::try_from(self.conn_str.as_str())
+            .map_err(|e| SourceError::connect(&self.display, e))
+    }
+
+    /// Runs a small query and returns all its batches (catalog queries, min/max).
+    fn fetch(&self, sql: &str) -> Result<Vec<RecordBatch>, SourceError> {
+        let conn = self.source_conn()?;
+        let pre = self.session_queries();
+        let queries = [CXQuery::from(sql)];
+        let result = catch_unwind(AssertUnwindSafe(|| {
+            get_arrow(&conn, None, &queries, Some(&pre)).map(|d| d.arrow().map_err(|e| e.to_string()))
+        }));
+        match result {
+            Ok(Ok(Ok(b))) => Ok(b),
+            Ok(Ok(Err(e))) => Err(SourceError::query(&self.display, clean_driver_message(&e))),
+            Ok(Err(e)) => Err(SourceError::query(&self.display, clean_driver_message(&e.to_string()))),
+            Err(p) => Err(SourceError::query(&self.display, clean_driver_message(&panic_message(p)))),
+        }
+    }
+
+    /// Runs a catalog query and returns every value as text.
+    fn fetch_rows(&self, sql: &str) -> Result<Vec<Vec<Option<String>>>, SourceError> {
+        let batches = self.fetch(sql)?;
+        let mut rows = Vec::new();
+        let opts = FormatOptions::default();
+        for b in &batches {
+            let fmts: Vec<ArrayFormatter> = b
+                .columns()
+                .iter()
+                .map(|c| ArrayFormatter::try_new(c.as_ref(), &opts))
+                .collect::<Result<_, _>>()
+                .map_err(|e| SourceError::query(&self.display, e))?;
+            for r in 0..b.num_rows() {
+                rows.push(
+                    b.columns()
+                        .iter()
+                        .zip(&fmts)
+                        .map(|(c, f)| (!c.is_null(r)).then(|| f.value(r).to_string()))
+                        .collect(),
+                );
+            }
+        }
+        Ok(rows)
+    }
+
+    fn select_expr(&self, table: &TableName, col: &ColumnMeta) -> String {
+        let mysql = self.dialect == Dialect::Mysql;
+        let q = quote_ident(&col.name, mysql);
+        let base = self
+            .base_types
+            .get(&(table.clone(), col.name.clone()))
+            .map(|s| s.to_ascii_lowercase())
+            .unwrap_or_default();
+        let native = match self.dialect {
+            Dialect::Postgres => matches!(
+                base.as_str(),
+                "int2" | "int4" | "int8" | "float4" | "float8" | "bool" | "text" | "varchar"
+                    | "bpchar" | "date" | "timestamp" | "timestamptz" | "bytea"
+            ),
+            Dialect::Mysql => matches!(
+                base.as_str(),
+                "tinyint" | "smallint" | "mediumint" | "int" | "integer" | "bigint" | "float"
+                    | "double" | "char" | "varchar" | "text" | "tinytext" | "mediumtext"
+                    | "longtext" | "date" | "datetime" | "timestamp" | "blob" | "tinyblob"
+                    | "mediumblob" | "longblob" | "binary" | "varbinary"
+            ),
+        };
+        if native {
+            q
+        } else if mysql {
+            format!("CAST({q} AS CHAR) AS {q}")
+        } else {
+            format!("{q}::text AS {q}")
+        }
+    }
+
+    fn qualified(&self, t: &TableName) -> String {
+        let mysql = self.dialect == Dialect::Mysql;
+        match &t.schema {
+            Some(s) => format!("{}.{}", quote_ident(s, mysql), quote_ident(&t.name, mysql)),
+            None => quote_ident(&t.name, mysql),
+        }
+    }
+
+    /// Key-range partitions for a table with a single integer primary key, when it is large.
+    fn partitions(&self, table: &TableMeta, base: &str) -> Vec<String> {
+        let single = [base.to_string()];
+        if table.primary_key.len() != 1 || table.query.is_some() {
+            return single.to_vec();
+        }
+        let pk = &table.primary_key[0];
+        let ty = self
+            .base_types
+            .get(&(table.name.clone(), pk.clone()))
+            .map(|s| s.to_ascii_lowercase())
+            .unwrap_or_default();
+        if !matches!(ty.as_str(), "int2" | "int4" | "int8" | "int" | "integer" | "bigint" | "smallint" | "mediumint") {
+            return single.to_vec();
+        }
+        let mysql = self.dialect == Dialect::Mysql;
+        let qpk = quote_ident(pk, mysql);
+        let sql = format!(
+            "SELECT CAST(min({qpk}) AS {t}) AS lo, CAST(max({qpk}) AS {t}) AS hi, CAST(count(*) AS {t}) AS n FROM {}",
+            self.qualified(&table.name),
+            t = if mysql { "SIGNED" } else { "bigint" }
+        );
+        let Ok(rows) = self.fetch_rows(&sql) else {
+            return single.to_vec();
+        };
+        let parse = |i: usize| rows.first().and_then(|r| r[i].as_deref()).and_then(|v| v.parse::<i64>().ok());
+        let (Some(lo), Some(hi), Some(n)) = (parse(0), parse(1), parse(2)) else {
+            return single.to_vec();
+        };
+        if n < 1_000_000 {
+            return single.to_vec();
+        }
+        let parts = rayon::current_num_threads().clamp(2, 8) as i64;
+        let span = (hi as i128 - lo as i128 + 1) as i128;
+        let step = (span / parts as i128).max(1);
+        let mut out = Vec::new();
+        for p in 0..parts {
+            let a = lo as i128 + step * p as i128;
+            let cond = if p == parts - 1 {
+                format!("{qpk} >= {a}")
+            } else {
+                format!("{qpk} >= {a} AND {qpk} < {}", a + step)
+            };
+            out.push(format!("{base} WHERE {cond}"));
+        }
+        out
+    }
+}
+
+struct CxStream {
+    inner: Option<Box<dyn connectorx::arrow_batch_iter::RecordBatchIterator>>,
+    display: String,
+}
+
+impl Iterator for CxStream {
+    type Item = Result<Chunk, SourceError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let it = self.inner.as_mut()?;
+        match catch_unwind(AssertUnwindSafe(|| it.next_batch())) {
+            Ok(Some(batch)) => Some(Ok(Chunk { batch, defects: Vec::new() })),
+            Ok(None) => {
+                self.inner = None;
+                None
+            }
+            Err(p) => {
+                self.inner = None;
+                Some(Err(SourceError::query(&self.display, clean_driver_message(&panic_message(p)))))
+            }
+        }
+    }
+}
+
+impl Source for SqlSource {
+    fn display(&self) -> String {
+        self.display.clone()
+    }
+
+    fn tables(&mut self) -> Result<Vec<TableMeta>, SourceError> {
+        let (cols_sql, keys_sql) = match self.dialect {
+            Dialect::Postgres => (
+                include_str!("../../queries/postgres/columns.sql"),
+                include_str!("../../queries/postgres/keys.sql"),
+            ),
+            Dialect::Mysql => (
+                include_str!("../../queries/mysql/columns.sql"),
+                include_str!("../../queries/mysql/keys.sql"),
+            ),
+        };
+        let mut tables: Vec<TableMeta> = Vec::new();
+        for r in self.fetch_rows(cols_sql)? {
+            let get = |i: usize| r.get(i).cloned().flatten().unwrap_or_default();
+            let name = TableName { schema: Some(get(0)), name: get(1) };
+            let nullable = matches!(get(5).as_str(), "true" | "1");
+            self.base_types.insert((name.clone(), get(2)), get(4));
+            let col = ColumnMeta {
+                name: get(2),
+                declared_type: get(3),
+                nullable: Some(nullable),
+                storage_classes: None,
+            };
+            match tables.last_mut() {
+                Some(t) if t.name == name => t.columns.push(col),
+                _ => tables.push(TableMeta {
+                    name,
+                    columns: vec![col],
+                    primary_key: Vec::new(),
+                    foreign_keys: Vec::new(),
+                    query: None,
+                }),
+            }
+        }
+        let key_rows = self.fetch_rows(keys_sql)?;
+        let sep = '\u{1f}';
+        let mut last_fk: Option<(TableName, String)> = None;
+        for r in key_rows {
+            let get = |i: usize| r.get(i).cloned().flatten().unwrap_or_default();
+            let name = TableName { schema: Some(get(0)), name: get(1) };
+            let Some(t) = tables.iter_mut().find(|t| t.name == name) else { continue };
+            match self.dialect {
+                Dialect::Postgres => {
+                    let cols: Vec<String> = get(3).split(sep).map(String::from).collect();
+                    if get(2) == "p" {
+                        t.primary_key = cols;
+                    } else {
+                        t.foreign_keys.push(ForeignKey {
+                            columns: cols,
+                            ref_table: TableName { schema: Some(get(4)), name: get(5) },
+                            ref_columns: get(6).split(sep).map(String::from).collect(),
+                        });
+                    }
+                }
+                Dialect::Mysql => {
+                    if get(2) == "p" {
+                        t.primary_key.push(get(4));
+                    } else {
+                        let cname = get(3);
+                        // Rows of one constraint arrive together, in key order.
+                        let ref_table = TableName { schema: Some(get(5)), name: get(6) };
+                        let same = last_fk.as_ref() == Some(&(name.clone(), cname.clone()));
+                        last_fk = Some((name.clone(), cname));
+                        match t.foreign_keys.last_mut() {
+                            Some(fk) if same => {
+                                fk.columns.push(get(4));
+                                fk.ref_columns.push(get(7));
+                            }
+                            _ => t.foreign_keys.push(ForeignKey {
+                                columns: vec![get(4)],
+                                ref_table,
+                                ref_columns: vec![get(7)],
+                            }),
+                        }
+                    }
+                }
+            }
+        }
+        Ok(tables)
+    }
+
+    fn describe_query(&mut self, sql: &str) -> Result<TableMeta, SourceError> {
+        let probe = format!("SELECT * FROM ({sql}) AS reckon_q LIMIT 0");
+        let batches = self.fetch(&probe)?;
+        let schema = batches.first().map(|b| b.schema()).ok_or_else(|| {
+            SourceError::query(&self.display, "the query returned no schema")
+        })?;
+        Ok(TableMeta {
+            name: TableName { schema: None, name: "query".into() },
+            columns: schema
+                .fields()
+                .iter()
+                .map(|f| ColumnMeta {
+                    name: f.name().clone(),
+                    declared_type: f.data_type().to_string(),
+                    nullable: None,
+                    storage_classes: None,
+                })
+                .collect(),
+            primary_key: Vec::new(),
+            foreign_keys: Vec::new(),
+            query: Some(sql.to_string()),
+        })
+    }
+
+    fn read(&mut self, table: &TableMeta) -> Result<ChunkStream, SourceError> {
+        let base = match &table.query {
+            Some(q) => q.clone(),
+            None => {
+                let cols: Vec<String> =
+                    table.columns.iter().map(|c| self.select_expr(&table.name, c)).collect();
+                format!("SELECT {} FROM {}", cols.join(", "), self.qualified(&table.name))
+            }
+        };
+        let queries: Vec<CXQuery<String>> =
+            self.partitions(table, &base).iter().map(|q| CXQuery::from(q.as_str())).collect();
+        let conn = self.source_conn()?;
+        let pre = self.session_queries();
+        let display = self.display.clone();
+        let made = catch_unwind(AssertUnwindSafe(|| {
+            connectorx::get_arrow::new_record_batch_iter(&conn, None, &queries, CHUNK_ROWS, Some(&pre))
+        }));
+        let mut iter = match made {
+            Ok(Ok(it)) => it,
+            Ok(Err(e)) => return Err(SourceError::query(&display, clean_driver_message(&e.to_string()))),
+            Err(p) => return Err(SourceError::query(&display, clean_driver_message(&panic_message(p)))),
+        };
+        if let Err(p) = catch_unwind(AssertUnwindSafe(|| iter.prepare())) {
+            return Err(SourceError::query(&display, clean_driver_message(&panic_message(p))));
+        }
+        Ok(Box::new(CxStream { inner: Some(iter), display }))
+    }
+}
