@@ -43,17 +43,30 @@ pub fn run(args: &ProfileArgs) -> Result<i32> {
         }
     };
     if tables.is_empty() {
-        return Err(SourceError::UnknownTable { table: "(any)".into(), source_name: display, available: vec![] }.into());
+        return Err(SourceError::UnknownTable {
+            table: "(any)".into(),
+            source_name: display,
+            available: vec![],
+        }
+        .into());
     }
     let opts = ProfileOptions {
         exact_distinct_limit: args.exact_distinct_limit,
         top_k: args.top_k,
         sample_keys: args.sample_keys,
-        sensitive: args.sensitive.iter().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect(),
+        sensitive: args
+            .sensitive
+            .iter()
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .collect(),
         ..ProfileOptions::default()
     };
     for s in &opts.sensitive {
-        if !tables.iter().any(|t| t.columns.iter().any(|c| c.name.eq_ignore_ascii_case(s))) {
+        if !tables
+            .iter()
+            .any(|t| t.columns.iter().any(|c| c.name.eq_ignore_ascii_case(s)))
+        {
             eprintln!("warning: --sensitive column '{s}' is in none of the profiled tables");
         }
     }
@@ -72,11 +85,16 @@ pub fn run(args: &ProfileArgs) -> Result<i32> {
     let asked_for_tables = args.query.is_some() || !args.tables.is_empty() || tables.len() == 1;
     if asked_for_tables {
         if let Some(t) = report.tables.iter().find(|t| t.rows == 0) {
-            return Err(SourceError::EmptyTable { table: t.table.to_string(), source_name: report.source.clone() }.into());
+            return Err(SourceError::EmptyTable {
+                table: t.table.to_string(),
+                source_name: report.source.clone(),
+            }
+            .into());
         }
     }
     if let Some(dir) = &args.out {
-        std::fs::create_dir_all(dir).with_context(|| format!("cannot create output directory {}", dir.display()))?;
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("cannot create output directory {}", dir.display()))?;
         report::json::write(&report, &dir.join("profile.json"))?;
         report::parquet::write(&report, &dir.join("profile.parquet"))?;
         report::html::write(&report, &dir.join("profile.html"))?;
@@ -98,8 +116,10 @@ fn progress_bar() -> ProgressBar {
     }
     let bar = ProgressBar::new(0);
     bar.set_style(
-        ProgressStyle::with_template("{spinner} {msg} {human_pos}/{human_len} rows {per_sec} {eta}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        ProgressStyle::with_template(
+            "{spinner} {msg} {human_pos}/{human_len} rows {per_sec} {eta}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     bar
 }

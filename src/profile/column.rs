@@ -4,7 +4,11 @@
 use std::collections::HashMap;
 
 use arrow::array::{Array, ArrayRef, AsArray};
-use arrow::datatypes::{Date32Type, Decimal128Type, Float64Type, Int64Type, Time64MicrosecondType, Time64NanosecondType, TimeUnit, TimestampMicrosecondType, TimestampMillisecondType, TimestampNanosecondType, TimestampSecondType};
+use arrow::datatypes::{
+    Date32Type, Decimal128Type, Float64Type, Int64Type, Time64MicrosecondType,
+    Time64NanosecondType, TimeUnit, TimestampMicrosecondType, TimestampMillisecondType,
+    TimestampNanosecondType, TimestampSecondType,
+};
 use xxhash_rust::xxh3::xxh3_64_with_seed;
 
 use super::datefmt;
@@ -269,7 +273,11 @@ impl ColumnAcc {
                     hashes[i] = h;
                     self.distinct.add(h, lim_d);
                     self.freq.add(v.as_bytes(), lim_f);
-                    let len = if v.is_ascii() { v.len() } else { v.chars().count() } as u64;
+                    let len = if v.is_ascii() {
+                        v.len()
+                    } else {
+                        v.chars().count()
+                    } as u64;
                     self.lengths(len);
                     let t = &mut self.text;
                     if v.is_empty() {
@@ -301,10 +309,16 @@ impl ColumnAcc {
                     }
                     if is_plain_decimal(v) {
                         t.numeric_like += 1;
-                        if t.num_min.as_deref().is_none_or(|m| cmp_decimal_str(v, m).is_lt()) {
+                        if t.num_min
+                            .as_deref()
+                            .is_none_or(|m| cmp_decimal_str(v, m).is_lt())
+                        {
                             t.num_min = Some(v.to_string());
                         }
-                        if t.num_max.as_deref().is_none_or(|m| cmp_decimal_str(v, m).is_gt()) {
+                        if t.num_max
+                            .as_deref()
+                            .is_none_or(|m| cmp_decimal_str(v, m).is_gt())
+                        {
                             t.num_max = Some(v.to_string());
                         }
                         if let Ok(x) = v.parse::<f64>() {
@@ -397,10 +411,16 @@ impl ColumnAcc {
         }
         t.numeric_like += u.numeric_like;
         for v in [&u.num_min, &u.num_max].into_iter().flatten() {
-            if t.num_min.as_deref().is_none_or(|m| cmp_decimal_str(v, m).is_lt()) {
+            if t.num_min
+                .as_deref()
+                .is_none_or(|m| cmp_decimal_str(v, m).is_lt())
+            {
                 t.num_min = Some(v.clone());
             }
-            if t.num_max.as_deref().is_none_or(|m| cmp_decimal_str(v, m).is_gt()) {
+            if t.num_max
+                .as_deref()
+                .is_none_or(|m| cmp_decimal_str(v, m).is_gt())
+            {
                 t.num_max = Some(v.clone());
             }
         }

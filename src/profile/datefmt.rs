@@ -15,12 +15,27 @@ pub fn family(v: &str) -> Option<&'static str> {
     let b = v.trim().as_bytes();
     let d = |i: usize| b.get(i).is_some_and(u8::is_ascii_digit);
     let num = |s: usize, e: usize| -> u32 {
-        b[s..e].iter().fold(0u32, |a, &c| a * 10 + u32::from(c - b'0'))
+        b[s..e]
+            .iter()
+            .fold(0u32, |a, &c| a * 10 + u32::from(c - b'0'))
     };
-    let ymd_ok = |y: u32, m: u32, dd: u32| (1000..=9999).contains(&y) && (1..=12).contains(&m) && (1..=31).contains(&dd);
+    let ymd_ok = |y: u32, m: u32, dd: u32| {
+        (1000..=9999).contains(&y) && (1..=12).contains(&m) && (1..=31).contains(&dd)
+    };
     let n = b.len();
     // Y-m-d prefix.
-    if n >= 10 && d(0) && d(1) && d(2) && d(3) && d(5) && d(6) && d(8) && d(9) && (b[4] == b'-' || b[4] == b'/') && b[7] == b[4] {
+    if n >= 10
+        && d(0)
+        && d(1)
+        && d(2)
+        && d(3)
+        && d(5)
+        && d(6)
+        && d(8)
+        && d(9)
+        && (b[4] == b'-' || b[4] == b'/')
+        && b[7] == b[4]
+    {
         if !ymd_ok(num(0, 4), num(5, 7), num(8, 10)) {
             return None;
         }
@@ -46,7 +61,9 @@ pub fn family(v: &str) -> Option<&'static str> {
             && parts[0].len() <= 2
             && parts[1].len() <= 2
             && parts[2].len() == 4
-            && parts.iter().all(|p| !p.is_empty() && p.iter().all(u8::is_ascii_digit))
+            && parts
+                .iter()
+                .all(|p| !p.is_empty() && p.iter().all(u8::is_ascii_digit))
         {
             let p = |x: &[u8]| x.iter().fold(0u32, |a, &c| a * 10 + u32::from(c - b'0'));
             let (a, m, y) = (p(parts[0]), p(parts[1]), p(parts[2]));
@@ -135,8 +152,15 @@ mod tests {
 
     #[test]
     fn ambiguous_folds_into_the_evidenced_family() {
-        let mut c = vec![("m/d/Y".to_string(), 3), ("m/d/Y|d/m/Y".to_string(), 2), ("iso-date".to_string(), 10)];
+        let mut c = vec![
+            ("m/d/Y".to_string(), 3),
+            ("m/d/Y|d/m/Y".to_string(), 2),
+            ("iso-date".to_string(), 10),
+        ];
         resolve_ambiguous(&mut c);
-        assert_eq!(c, vec![("iso-date".to_string(), 10), ("m/d/Y".to_string(), 5)]);
+        assert_eq!(
+            c,
+            vec![("iso-date".to_string(), 10), ("m/d/Y".to_string(), 5)]
+        );
     }
 }

@@ -45,7 +45,9 @@ pub struct Hll {
 
 impl Default for Hll {
     fn default() -> Self {
-        Hll { registers: vec![0u8; M].into_boxed_slice() }
+        Hll {
+            registers: vec![0u8; M].into_boxed_slice(),
+        }
     }
 }
 
@@ -182,10 +184,18 @@ mod tests {
 
     #[test]
     fn merge_of_halves_equals_whole() {
-        let (mut a, mut b, mut whole) = (Distinct::default(), Distinct::default(), Distinct::default());
+        let (mut a, mut b, mut whole) = (
+            Distinct::default(),
+            Distinct::default(),
+            Distinct::default(),
+        );
         for i in 0..5000u64 {
             let h = xxh3_64(&(i % 3000).to_le_bytes());
-            if i % 2 == 0 { a.add(h, 10_000) } else { b.add(h, 10_000) }
+            if i % 2 == 0 {
+                a.add(h, 10_000)
+            } else {
+                b.add(h, 10_000)
+            }
             whole.add(h, 10_000);
         }
         a.merge(&b, 10_000);

@@ -74,7 +74,9 @@ pub fn is_mojibake(v: &str) -> bool {
     let mut prev: Option<char> = None;
     for c in v.chars() {
         if let Some(p) = prev {
-            if ('\u{C2}'..='\u{F4}').contains(&p) && cp1252_byte(c).is_some_and(|b| (0x80..=0xBF).contains(&b)) {
+            if ('\u{C2}'..='\u{F4}').contains(&p)
+                && cp1252_byte(c).is_some_and(|b| (0x80..=0xBF).contains(&b))
+            {
                 return true;
             }
         }
@@ -118,7 +120,12 @@ mod tests {
     fn kinds(v: &str) -> Vec<&'static str> {
         let mut h = [false; 7];
         scan(v, &mut h);
-        KINDS.iter().zip(h).filter(|(_, x)| *x).map(|(k, _)| *k).collect()
+        KINDS
+            .iter()
+            .zip(h)
+            .filter(|(_, x)| *x)
+            .map(|(k, _)| *k)
+            .collect()
     }
 
     #[test]
@@ -134,7 +141,16 @@ mod tests {
 
     #[test]
     fn clean_text_has_no_finding() {
-        for v in ["André", "Müller", "Zoë", "naïve café", "Łukasz", "李", "😀 ok", "tab\there"] {
+        for v in [
+            "André",
+            "Müller",
+            "Zoë",
+            "naïve café",
+            "Łukasz",
+            "李",
+            "😀 ok",
+            "tab\there",
+        ] {
             assert!(kinds(v).is_empty(), "{v}: {:?}", kinds(v));
         }
     }

@@ -90,6 +90,11 @@ mod tests {
         assert!(f.approximate);
         let top = f.top(1);
         assert_eq!(top[0].0, b"hot");
-        assert!(top[0].1 + f.error_bound >= 10_000 && top[0].1 <= 10_000, "{:?} {}", top, f.error_bound);
+        assert!(
+            top[0].1 + f.error_bound >= 10_000 && top[0].1 <= 10_000,
+            "{:?} {}",
+            top,
+            f.error_bound
+        );
     }
 }

@@ -67,7 +67,9 @@ impl Default for ProfileOptions {
 
 impl ProfileOptions {
     fn is_sensitive(&self, column: &str) -> bool {
-        self.sensitive.iter().any(|s| s.eq_ignore_ascii_case(column))
+        self.sensitive
+            .iter()
+            .any(|s| s.eq_ignore_ascii_case(column))
     }
 }
 
@@ -126,13 +128,18 @@ pub fn profile_table(
     let stream = source.read(meta)?;
     let ncols = meta.columns.len();
     let mut cols: Vec<ColumnAcc> = (0..ncols).map(|_| ColumnAcc::default()).collect();
-    let sensitive: Vec<bool> = meta.columns.iter().map(|c| opts.is_sensitive(&c.name)).collect();
+    let sensitive: Vec<bool> = meta
+        .columns
+        .iter()
+        .map(|c| opts.is_sensitive(&c.name))
+        .collect();
     let pk: Vec<usize> = meta
         .primary_key
         .iter()
         .filter_map(|k| meta.columns.iter().position(|c| &c.name == k))
         .collect();
-    let pk_shown = !pk.is_empty() && pk.len() == meta.primary_key.len() && pk.iter().all(|&i| !sensitive[i]);
+    let pk_shown =
+        !pk.is_empty() && pk.len() == meta.primary_key.len() && pk.iter().all(|&i| !sensitive[i]);
     let mut tacc = TableAcc::new();
     let topts = TableOptions {
         pk: &pk,
@@ -145,8 +152,13 @@ pub fn profile_table(
         let chunk = chunk?;
         let batch = &chunk.batch;
         if batch.num_columns() != ncols {
-            return Err(SourceError::query(&source.display(), format!(
-                "table {label}: the reader returned {} columns, the catalog {ncols}", batch.num_columns())));
+            return Err(SourceError::query(
+                &source.display(),
+                format!(
+                    "table {label}: the reader returned {} columns, the catalog {ncols}",
+                    batch.num_columns()
+                ),
+            ));
         }
         let key_of = |row: usize| -> String {
             if pk_shown {
@@ -176,7 +188,11 @@ pub fn profile_table(
             .zip(batch.columns().par_iter())
             .zip(invalid.par_iter())
             .map(|((acc, arr), inv)| {
-                let ctx = ChunkContext { opts, invalid_utf8_rows: inv, key_of: &key_of };
+                let ctx = ChunkContext {
+                    opts,
+                    invalid_utf8_rows: inv,
+                    key_of: &key_of,
+                };
                 acc.update(arr, &ctx)
             })
             .collect();
@@ -202,13 +218,22 @@ pub fn profile_table(
         primary_key_nulls: tacc.pk_nulls,
         candidate_keys: cands
             .into_iter()
-            .map(|k| k.into_iter().map(|i| meta.columns[i].name.clone()).collect())
+            .map(|k| {
+                k.into_iter()
+                    .map(|i| meta.columns[i].name.clone())
+                    .collect()
+            })
             .collect(),
         composite_keys_evaluated: composite_evaluated,
         columns,
         seconds: started.elapsed().as_secs_f64(),
     };
-    Ok(ScannedTable { meta: meta.clone(), profile, cols, sensitive })
+    Ok(ScannedTable {
+        meta: meta.clone(),
+        profile,
+        cols,
+        sensitive,
+    })
 }
 
 /// Profiles a set of tables of one source, then checks relationships and derives findings.
@@ -226,10 +251,18 @@ pub fn profile_tables(
 }
 
 /// Assembles the report of scanned tables.
-pub fn report_of(source: String, scanned: Vec<ScannedTable>, opts: &ProfileOptions) -> ProfileReport {
+pub fn report_of(
+    source: String,
+    scanned: Vec<ScannedTable>,
+    opts: &ProfileOptions,
+) -> ProfileReport {
     let sets: Vec<relation::TableSets<'_>> = scanned
         .iter()
-        .map(|s| relation::TableSets { meta: &s.meta, cols: &s.cols, sensitive: &s.sensitive })
+        .map(|s| relation::TableSets {
+            meta: &s.meta,
+            cols: &s.cols,
+            sensitive: &s.sensitive,
+        })
         .collect();
     let relationships = relation::relationships(&sets, opts.sample_keys);
     let tables: Vec<TableProfile> = scanned.iter().map(|s| s.profile.clone()).collect();

@@ -188,7 +188,11 @@ mod tests {
         let (mut a, mut b, mut all) = (Moments::default(), Moments::default(), Moments::default());
         for i in 0..1000 {
             let x = (i as f64).sin() * 100.0;
-            if i < 300 { a.add(x) } else { b.add(x) }
+            if i < 300 {
+                a.add(x)
+            } else {
+                b.add(x)
+            }
             all.add(x);
         }
         a.merge(&b);

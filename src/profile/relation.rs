@@ -43,7 +43,14 @@ fn singular(t: &str) -> String {
     }
 }
 
-fn check(child: &TableSets<'_>, ci: usize, parent: &TableSets<'_>, pi: usize, declared: bool, samples: usize) -> Relationship {
+fn check(
+    child: &TableSets<'_>,
+    ci: usize,
+    parent: &TableSets<'_>,
+    pi: usize,
+    declared: bool,
+    samples: usize,
+) -> Relationship {
     let c = &child.cols[ci];
     let p = &parent.cols[pi];
     let mut rel = Relationship {
@@ -67,7 +74,8 @@ fn check(child: &TableSets<'_>, ci: usize, parent: &TableSets<'_>, pi: usize, de
         return rel;
     }
     let (Some(cs), Some(ps)) = (c.distinct.exact(), p.distinct.exact()) else {
-        rel.note = Some("too many distinct values to check exactly (raise --exact-distinct-limit)".into());
+        rel.note =
+            Some("too many distinct values to check exactly (raise --exact-distinct-limit)".into());
         return rel;
     };
     rel.checked = true;
@@ -95,7 +103,9 @@ fn check(child: &TableSets<'_>, ci: usize, parent: &TableSets<'_>, pi: usize, de
 }
 
 fn find(tables: &[TableSets<'_>], name: &TableName) -> Option<usize> {
-    tables.iter().position(|t| name.matches(&t.meta.name) || t.meta.name.matches(name))
+    tables
+        .iter()
+        .position(|t| name.matches(&t.meta.name) || t.meta.name.matches(name))
 }
 
 /// Checks declared foreign keys and infers others.
@@ -106,10 +116,26 @@ pub fn relationships(tables: &[TableSets<'_>], samples: usize) -> Vec<Relationsh
             if fk.columns.len() != 1 || fk.ref_columns.len() != 1 {
                 continue;
             }
-            let Some(ci) = child.meta.columns.iter().position(|c| c.name == fk.columns[0]) else { continue };
-            let Some(pt) = find(tables, &fk.ref_table) else { continue };
+            let Some(ci) = child
+                .meta
+                .columns
+                .iter()
+                .position(|c| c.name == fk.columns[0])
+            else {
+                continue;
+            };
+            let Some(pt) = find(tables, &fk.ref_table) else {
+                continue;
+            };
             let parent = &tables[pt];
-            let Some(pi) = parent.meta.columns.iter().position(|c| c.name == fk.ref_columns[0]) else { continue };
+            let Some(pi) = parent
+                .meta
+                .columns
+                .iter()
+                .position(|c| c.name == fk.ref_columns[0])
+            else {
+                continue;
+            };
             out.push(check(child, ci, parent, pi, true, samples));
         }
     }
@@ -125,14 +151,20 @@ pub fn relationships(tables: &[TableSets<'_>], samples: usize) -> Vec<Relationsh
                 }
                 for (pi, p) in parent.cols.iter().enumerate() {
                     let (pd, pexact) = p.distinct.count();
-                    if !pexact || pd != p.rows - p.nulls || pd < 2 || c.kind.as_ref().map(Kind::seed) != p.kind.as_ref().map(Kind::seed) {
+                    if !pexact
+                        || pd != p.rows - p.nulls
+                        || pd < 2
+                        || c.kind.as_ref().map(Kind::seed) != p.kind.as_ref().map(Kind::seed)
+                    {
                         continue;
                     }
                     let cname = child.meta.columns[ci].name.to_ascii_lowercase();
                     let pname = parent.meta.columns[pi].name.to_ascii_lowercase();
                     if matches!(c.kind, Some(Kind::Int)) {
                         let stem = singular(&parent.meta.name.name);
-                        let hinted = cname == pname || cname == format!("{stem}_{pname}") || cname == format!("{stem}{pname}");
+                        let hinted = cname == pname
+                            || cname == format!("{stem}_{pname}")
+                            || cname == format!("{stem}{pname}");
                         if !hinted {
                             continue;
                         }
@@ -141,13 +173,18 @@ pub fn relationships(tables: &[TableSets<'_>], samples: usize) -> Vec<Relationsh
                         continue;
                     }
                     let declared = out.iter().any(|r: &Relationship| {
-                        r.declared && r.child_table == child.meta.name && r.child_column == child.meta.columns[ci].name
+                        r.declared
+                            && r.child_table == child.meta.name
+                            && r.child_column == child.meta.columns[ci].name
                     });
                     if declared {
                         continue;
                     }
                     let rel = check(child, ci, parent, pi, false, samples);
-                    if rel.checked && rel.child_distinct > 0 && rel.matched_distinct * 10 >= rel.child_distinct * 9 {
+                    if rel.checked
+                        && rel.child_distinct > 0
+                        && rel.matched_distinct * 10 >= rel.child_distinct * 9
+                    {
                         out.push(rel);
                     }
                 }

@@ -50,7 +50,13 @@ pub fn fold(v: &str) -> String {
 }
 
 /// Builds the column's profile.
-pub fn summarize(meta: &ColumnMeta, ordinal: usize, acc: &ColumnAcc, sensitive: bool, top_k: usize) -> ColumnProfile {
+pub fn summarize(
+    meta: &ColumnMeta,
+    ordinal: usize,
+    acc: &ColumnAcc,
+    sensitive: bool,
+    top_k: usize,
+) -> ColumnProfile {
     let kind = acc.kind.clone().unwrap_or(Kind::Text);
     let non_null = acc.rows - acc.nulls;
     let (distinct, distinct_exact) = acc.distinct.count();
@@ -58,11 +64,17 @@ pub fn summarize(meta: &ColumnMeta, ordinal: usize, acc: &ColumnAcc, sensitive: 
     let t = &acc.text;
 
     let (mut min, mut max) = match &kind {
-        Kind::Float => (acc.min_f.map(|v| format!("{v:?}")), acc.max_f.map(|v| format!("{v:?}"))),
+        Kind::Float => (
+            acc.min_f.map(|v| format!("{v:?}")),
+            acc.max_f.map(|v| format!("{v:?}")),
+        ),
         Kind::Text => (t.min.clone(), t.max.clone()),
         Kind::Bool => (None, None),
         Kind::Bytes => (None, None),
-        _ => (acc.min_i.map(|v| show_i(&kind, v)), acc.max_i.map(|v| show_i(&kind, v))),
+        _ => (
+            acc.min_i.map(|v| show_i(&kind, v)),
+            acc.max_i.map(|v| show_i(&kind, v)),
+        ),
     };
     // A text column of numbers (PostgreSQL numeric read as text, a CSV column) is ranged as numbers.
     if kind == Kind::Text && t.numeric_like > 0 && t.numeric_like == non_null {
@@ -79,7 +91,10 @@ pub fn summarize(meta: &ColumnMeta, ordinal: usize, acc: &ColumnAcc, sensitive: 
     let quantiles: Vec<Quantile> = if numeric && !sensitive {
         QS.iter()
             .zip(acc.hist.quantiles(&QS))
-            .map(|(&q, k)| Quantile { q, value: hist_value(k) })
+            .map(|(&q, k)| Quantile {
+                q,
+                value: hist_value(k),
+            })
             .collect()
     } else {
         Vec::new()
@@ -88,11 +103,15 @@ pub fn summarize(meta: &ColumnMeta, ordinal: usize, acc: &ColumnAcc, sensitive: 
         (None, None, None)
     } else {
         match &kind {
-            Kind::Int | Kind::Float | Kind::Decimal { .. } => (acc.moments.mean(), acc.moments.std(), None),
+            Kind::Int | Kind::Float | Kind::Decimal { .. } => {
+                (acc.moments.mean(), acc.moments.std(), None)
+            }
             Kind::Date | Kind::Timestamp { .. } | Kind::Time { .. } => {
                 let md = acc.moments.mean().map(|m| show_i(&kind, m.round() as i128));
                 let std = match &kind {
-                    Kind::Timestamp { unit, .. } => acc.moments.std().map(|s| s / per_second(unit) as f64),
+                    Kind::Timestamp { unit, .. } => {
+                        acc.moments.std().map(|s| s / per_second(unit) as f64)
+                    }
                     Kind::Date => acc.moments.std().map(|s| s * 86_400.0),
                     _ => acc.moments.std(),
                 };
@@ -109,7 +128,11 @@ pub fn summarize(meta: &ColumnMeta, ordinal: usize, acc: &ColumnAcc, sensitive: 
         .freq
         .top(top_k)
         .into_iter()
-        .map(|(b, c)| ValueCount { value: mask(display(&kind, b)), count: c, share: share(c, non_null) })
+        .map(|(b, c)| ValueCount {
+            value: mask(display(&kind, b)),
+            count: c,
+            share: share(c, non_null),
+        })
         .collect();
 
     let mut shapes_sorted: Vec<(&String, &u64)> = t.shapes.iter().collect();
@@ -127,14 +150,22 @@ pub fn summarize(meta: &ColumnMeta, ordinal: usize, acc: &ColumnAcc, sensitive: 
     let shapes: Vec<ValueCount> = shapes_sorted
         .iter()
         .take(top_k)
-        .map(|(s, &c)| ValueCount { value: (*s).clone(), count: c, share: share(c, shaped) })
+        .map(|(s, &c)| ValueCount {
+            value: (*s).clone(),
+            count: c,
+            share: share(c, shaped),
+        })
         .collect();
 
     let mut dates: Vec<(String, u64)> = t.dates.iter().map(|(k, v)| (k.to_string(), *v)).collect();
     datefmt::resolve_ambiguous(&mut dates);
     let date_formats = dates
         .into_iter()
-        .map(|(value, count)| ValueCount { value, count, share: share(count, non_null) })
+        .map(|(value, count)| ValueCount {
+            value,
+            count,
+            share: share(count, non_null),
+        })
         .collect();
 
     let encoding = KINDS
@@ -168,7 +199,11 @@ pub fn summarize(meta: &ColumnMeta, ordinal: usize, acc: &ColumnAcc, sensitive: 
                     folded: mask(folded),
                     variants: vs
                         .into_iter()
-                        .map(|(v, c)| ValueCount { value: mask(v), count: c, share: share(c, non_null) })
+                        .map(|(v, c)| ValueCount {
+                            value: mask(v),
+                            count: c,
+                            share: share(c, non_null),
+                        })
                         .collect(),
                 });
             }

@@ -68,11 +68,20 @@ pub struct TableOptions<'a> {
 impl TableAcc {
     /// A fresh accumulator.
     pub fn new() -> TableAcc {
-        TableAcc { rows_seen: Some(Set128::default()), kept: Some(Vec::new()), ..Default::default() }
+        TableAcc {
+            rows_seen: Some(Set128::default()),
+            kept: Some(Vec::new()),
+            ..Default::default()
+        }
     }
 
     /// Adds one chunk, given each column's per-row value hashes.
-    pub fn update(&mut self, hashes: &[Vec<u64>], opts: &TableOptions<'_>, key_of: &dyn Fn(usize) -> String) {
+    pub fn update(
+        &mut self,
+        hashes: &[Vec<u64>],
+        opts: &TableOptions<'_>,
+        key_of: &dyn Fn(usize) -> String,
+    ) {
         let n = hashes.first().map_or(0, Vec::len);
         let ncols = hashes.len();
         let mut buf = vec![0u8; ncols * 8];
@@ -140,7 +149,9 @@ impl TableAcc {
         if !singles.is_empty() || self.rows < 2 {
             return (singles, false);
         }
-        let Some(kept) = self.kept.as_ref() else { return (singles, false) };
+        let Some(kept) = self.kept.as_ref() else {
+            return (singles, false);
+        };
         let mut pool: Vec<(u64, usize)> = cols
             .iter()
             .enumerate()

@@ -120,24 +120,52 @@ pub fn normalize(array: &ArrayRef) -> (Kind, ArrayRef) {
     let (kind, target): (Kind, Option<DataType>) = match &dt {
         Int64 => (Kind::Int, None),
         Int8 | Int16 | Int32 | UInt8 | UInt16 | UInt32 => (Kind::Int, Some(Int64)),
-        UInt64 => (Kind::Decimal { precision: 20, scale: 0 }, Some(Decimal128(20, 0))),
+        UInt64 => (
+            Kind::Decimal {
+                precision: 20,
+                scale: 0,
+            },
+            Some(Decimal128(20, 0)),
+        ),
         Float64 => (Kind::Float, None),
         Float16 | Float32 => (Kind::Float, Some(Float64)),
-        Decimal128(p, s) => (Kind::Decimal { precision: *p, scale: *s }, None),
+        Decimal128(p, s) => (
+            Kind::Decimal {
+                precision: *p,
+                scale: *s,
+            },
+            None,
+        ),
         Boolean => (Kind::Bool, None),
         Utf8 => (Kind::Text, None),
         LargeUtf8 | Utf8View => (Kind::Text, Some(Utf8)),
-        Dictionary(_, v) if matches!(v.as_ref(), Utf8 | LargeUtf8 | Utf8View) => (Kind::Text, Some(Utf8)),
+        Dictionary(_, v) if matches!(v.as_ref(), Utf8 | LargeUtf8 | Utf8View) => {
+            (Kind::Text, Some(Utf8))
+        }
         Binary => (Kind::Bytes, None),
         LargeBinary | BinaryView | FixedSizeBinary(_) => (Kind::Bytes, Some(Binary)),
         Date32 => (Kind::Date, None),
         Date64 => (
-            Kind::Timestamp { unit: TimeUnit::Millisecond, tz: None },
+            Kind::Timestamp {
+                unit: TimeUnit::Millisecond,
+                tz: None,
+            },
             Some(Timestamp(TimeUnit::Millisecond, None)),
         ),
-        Timestamp(u, tz) => (Kind::Timestamp { unit: *u, tz: tz.clone() }, None),
+        Timestamp(u, tz) => (
+            Kind::Timestamp {
+                unit: *u,
+                tz: tz.clone(),
+            },
+            None,
+        ),
         Time64(u) => (Kind::Time { unit: *u }, None),
-        Time32(_) => (Kind::Time { unit: TimeUnit::Microsecond }, Some(Time64(TimeUnit::Microsecond))),
+        Time32(_) => (
+            Kind::Time {
+                unit: TimeUnit::Microsecond,
+            },
+            Some(Time64(TimeUnit::Microsecond)),
+        ),
         _ => (Kind::Text, Some(Utf8)),
     };
     match target {
@@ -187,13 +215,24 @@ pub fn display(kind: &Kind, bytes: &[u8]) -> String {
             let v = bytes.try_into().map(i128::from_le_bytes).unwrap_or(0);
             decimal_string(v, *scale)
         }
-        Kind::Bool => if bytes.first() == Some(&1) { "true" } else { "false" }.into(),
+        Kind::Bool => if bytes.first() == Some(&1) {
+            "true"
+        } else {
+            "false"
+        }
+        .into(),
         Kind::Text => String::from_utf8_lossy(bytes).into_owned(),
         Kind::Bytes => {
             let hex: String = bytes.iter().take(32).map(|b| format!("{b:02x}")).collect();
             format!("0x{hex}{}", if bytes.len() > 32 { "…" } else { "" })
         }
-        Kind::Date => date_string(i64_of(bytes)),
+        Kind::Date => date_string(
+            bytes
+                .try_into()
+                .map(i32::from_le_bytes)
+                .map(i64::from)
+                .unwrap_or_else(|_| i64_of(bytes)),
+        ),
         Kind::Timestamp { unit, tz } => timestamp_string(i64_of(bytes), unit, tz.is_some()),
         Kind::Time { unit } => {
             let v = i64_of(bytes);
@@ -201,7 +240,13 @@ pub fn display(kind: &Kind, bytes: &[u8]) -> String {
             let secs = v.div_euclid(ps);
             let frac = v.rem_euclid(ps);
             let width = ps.to_string().len() - 1;
-            format!("{:02}:{:02}:{:02}.{:0width$}", secs / 3600, (secs / 60) % 60, secs % 60, frac)
+            format!(
+                "{:02}:{:02}:{:02}.{:0width$}",
+                secs / 3600,
+                (secs / 60) % 60,
+                secs % 60,
+                frac
+            )
         }
     }
 }
@@ -266,7 +311,12 @@ pub fn cmp_decimal_str(a: &str, b: &str) -> std::cmp::Ordering {
     }
     let (na, ia, fa) = parts(a);
     let (nb, ib, fb) = parts(b);
-    let mag = || ia.len().cmp(&ib.len()).then_with(|| ia.cmp(ib)).then_with(|| fa.cmp(fb));
+    let mag = || {
+        ia.len()
+            .cmp(&ib.len())
+            .then_with(|| ia.cmp(ib))
+            .then_with(|| fa.cmp(fb))
+    };
     match (na, nb) {
         (false, true) => Ordering::Greater,
         (true, false) => Ordering::Less,
@@ -306,14 +356,20 @@ mod tests {
 
     #[test]
     fn decimal_strings_are_exact() {
-        assert_eq!(decimal_string(1234567890123456789012345, 0), "1234567890123456789012345");
+        assert_eq!(
+            decimal_string(1234567890123456789012345, 0),
+            "1234567890123456789012345"
+        );
         assert_eq!(decimal_string(-5, 2), "-0.05");
         assert_eq!(decimal_string(1800000, 5), "18.00000");
     }
 
     #[test]
     fn decimal_text_compares_exactly() {
-        assert_eq!(cmp_decimal_str("1234567890123456789012345", "1234567890123456789012340"), Ordering::Greater);
+        assert_eq!(
+            cmp_decimal_str("1234567890123456789012345", "1234567890123456789012340"),
+            Ordering::Greater
+        );
         assert_eq!(cmp_decimal_str("-2.5", "-10"), Ordering::Greater);
         assert_eq!(cmp_decimal_str("18.00000", "18"), Ordering::Equal);
         assert_eq!(cmp_decimal_str("-0.0", "0"), Ordering::Equal);

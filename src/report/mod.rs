@@ -25,6 +25,9 @@ pub enum ReportError {
 
 impl ReportError {
     fn write(path: &std::path::Path, reason: impl std::fmt::Display) -> ReportError {
-        ReportError::Write { path: path.display().to_string(), reason: reason.to_string() }
+        ReportError::Write {
+            path: path.display().to_string(),
+            reason: reason.to_string(),
+        }
     }
 }

@@ -39,7 +39,10 @@ use std::fs::File;
 use std::path::Path;
 use std::sync::Arc;
 
-use arrow::array::{ArrayRef, BooleanArray, Float64Array, ListBuilder, RecordBatch, StringArray, StringBuilder, StructBuilder, UInt32Array, UInt64Array, UInt64Builder};
+use arrow::array::{
+    ArrayRef, BooleanArray, Float64Array, ListBuilder, RecordBatch, StringArray, StringBuilder,
+    StructBuilder, UInt32Array, UInt64Array, UInt64Builder,
+};
 use arrow::datatypes::{DataType, Field, Fields};
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
@@ -51,17 +54,32 @@ use crate::profile::model::{ColumnProfile, ValueCount};
 use crate::profile::ProfileReport;
 
 fn vc_fields() -> Fields {
-    Fields::from(vec![Field::new("value", DataType::Utf8, false), Field::new("count", DataType::UInt64, false)])
+    Fields::from(vec![
+        Field::new("value", DataType::Utf8, false),
+        Field::new("count", DataType::UInt64, false),
+    ])
 }
 
 fn list_of(rows: &[Vec<ValueCount>]) -> ArrayRef {
-    let sb = StructBuilder::new(vc_fields(), vec![Box::new(StringBuilder::new()), Box::new(UInt64Builder::new())]);
-    let mut lb = ListBuilder::new(sb).with_field(Arc::new(Field::new("item", DataType::Struct(vc_fields()), false)));
+    let sb = StructBuilder::new(
+        vc_fields(),
+        vec![
+            Box::new(StringBuilder::new()),
+            Box::new(UInt64Builder::new()),
+        ],
+    );
+    let mut lb = ListBuilder::new(sb).with_field(Arc::new(Field::new(
+        "item",
+        DataType::Struct(vc_fields()),
+        false,
+    )));
     for row in rows {
         for v in row {
             let s = lb.values();
-            s.field_builder::<StringBuilder>(0).map(|b| b.append_value(&v.value));
-            s.field_builder::<UInt64Builder>(1).map(|b| b.append_value(v.count));
+            s.field_builder::<StringBuilder>(0)
+                .map(|b| b.append_value(&v.value));
+            s.field_builder::<UInt64Builder>(1)
+                .map(|b| b.append_value(v.count));
             s.append(true);
         }
         lb.append(true);
@@ -79,21 +97,62 @@ pub fn write(report: &ProfileReport, path: &Path) -> Result<(), ReportError> {
         }
     }
     let n = cols.len();
-    let u64s = |f: &dyn Fn(&ColumnProfile) -> Option<u64>| -> ArrayRef { Arc::new(UInt64Array::from(cols.iter().map(|(_, c)| f(c)).collect::<Vec<_>>())) };
-    let f64s = |f: &dyn Fn(&ColumnProfile) -> Option<f64>| -> ArrayRef { Arc::new(Float64Array::from(cols.iter().map(|(_, c)| f(c)).collect::<Vec<_>>())) };
-    let strs = |f: &dyn Fn(&ColumnProfile) -> Option<String>| -> ArrayRef { Arc::new(StringArray::from(cols.iter().map(|(_, c)| f(c).map(|s| scrub(&s))).collect::<Vec<_>>())) };
-    let bools = |f: &dyn Fn(&ColumnProfile) -> bool| -> ArrayRef { Arc::new(BooleanArray::from(cols.iter().map(|(_, c)| f(c)).collect::<Vec<_>>())) };
+    let u64s = |f: &dyn Fn(&ColumnProfile) -> Option<u64>| -> ArrayRef {
+        Arc::new(UInt64Array::from(
+            cols.iter().map(|(_, c)| f(c)).collect::<Vec<_>>(),
+        ))
+    };
+    let f64s = |f: &dyn Fn(&ColumnProfile) -> Option<f64>| -> ArrayRef {
+        Arc::new(Float64Array::from(
+            cols.iter().map(|(_, c)| f(c)).collect::<Vec<_>>(),
+        ))
+    };
+    let strs = |f: &dyn Fn(&ColumnProfile) -> Option<String>| -> ArrayRef {
+        Arc::new(StringArray::from(
+            cols.iter()
+                .map(|(_, c)| f(c).map(|s| scrub(&s)))
+                .collect::<Vec<_>>(),
+        ))
+    };
+    let bools = |f: &dyn Fn(&ColumnProfile) -> bool| -> ArrayRef {
+        Arc::new(BooleanArray::from(
+            cols.iter().map(|(_, c)| f(c)).collect::<Vec<_>>(),
+        ))
+    };
     let q = |i: usize| strs(&move |c: &ColumnProfile| c.quantiles.get(i).map(|x| x.value.clone()));
     let findings_per_col: Vec<u32> = cols
         .iter()
-        .map(|(t, c)| report.findings.iter().filter(|f| f.table.to_string() == *t && f.column.as_deref() == Some(c.name.as_str())).count() as u32)
+        .map(|(t, c)| {
+            report
+                .findings
+                .iter()
+                .filter(|f| {
+                    f.table.to_string() == *t && f.column.as_deref() == Some(c.name.as_str())
+                })
+                .count() as u32
+        })
         .collect();
     let columns: Vec<(&str, ArrayRef)> = vec![
         ("format_version", Arc::new(UInt32Array::from(vec![1u32; n]))),
-        ("source", Arc::new(StringArray::from(vec![scrub(&report.source); n]))),
-        ("table_name", Arc::new(StringArray::from(cols.iter().map(|(t, _)| t.to_string()).collect::<Vec<_>>()))),
+        (
+            "source",
+            Arc::new(StringArray::from(vec![scrub(&report.source); n])),
+        ),
+        (
+            "table_name",
+            Arc::new(StringArray::from(
+                cols.iter().map(|(t, _)| t.to_string()).collect::<Vec<_>>(),
+            )),
+        ),
         ("column_name", strs(&|c| Some(c.name.clone()))),
-        ("ordinal", Arc::new(UInt32Array::from(cols.iter().map(|(_, c)| c.ordinal as u32).collect::<Vec<_>>()))),
+        (
+            "ordinal",
+            Arc::new(UInt32Array::from(
+                cols.iter()
+                    .map(|(_, c)| c.ordinal as u32)
+                    .collect::<Vec<_>>(),
+            )),
+        ),
         ("declared_type", strs(&|c| Some(c.declared_type.clone()))),
         ("kind", strs(&|c| Some(c.kind.clone()))),
         ("sensitive", bools(&|c| c.sensitive)),
@@ -124,22 +183,79 @@ pub fn write(report: &ProfileReport, path: &Path) -> Result<(), ReportError> {
         ("len_max", u64s(&|c| c.len_max)),
         ("len_mean", f64s(&|c| c.len_mean)),
         ("numeric_like", u64s(&|c| Some(c.numeric_like))),
-        ("top_values", list_of(&cols.iter().map(|(_, c)| c.top_values.iter().map(|v| ValueCount { value: scrub(&v.value), ..v.clone() }).collect()).collect::<Vec<_>>())),
+        (
+            "top_values",
+            list_of(
+                &cols
+                    .iter()
+                    .map(|(_, c)| {
+                        c.top_values
+                            .iter()
+                            .map(|v| ValueCount {
+                                value: scrub(&v.value),
+                                ..v.clone()
+                            })
+                            .collect()
+                    })
+                    .collect::<Vec<_>>(),
+            ),
+        ),
         ("top_exact", bools(&|c| c.top_exact)),
-        ("shapes", list_of(&cols.iter().map(|(_, c)| c.shapes.clone()).collect::<Vec<_>>())),
-        ("outside_dominant_shapes", u64s(&|c| Some(c.outside_dominant_shapes))),
-        ("date_formats", list_of(&cols.iter().map(|(_, c)| c.date_formats.clone()).collect::<Vec<_>>())),
-        ("encoding", list_of(&cols.iter().map(|(_, c)| c.encoding.iter().map(|e| ValueCount { value: e.kind.clone(), count: e.count, share: 0.0 }).collect()).collect::<Vec<_>>())),
-        ("inconsistent_groups", u64s(&|c| Some(c.inconsistent.len() as u64))),
+        (
+            "shapes",
+            list_of(
+                &cols
+                    .iter()
+                    .map(|(_, c)| c.shapes.clone())
+                    .collect::<Vec<_>>(),
+            ),
+        ),
+        (
+            "outside_dominant_shapes",
+            u64s(&|c| Some(c.outside_dominant_shapes)),
+        ),
+        (
+            "date_formats",
+            list_of(
+                &cols
+                    .iter()
+                    .map(|(_, c)| c.date_formats.clone())
+                    .collect::<Vec<_>>(),
+            ),
+        ),
+        (
+            "encoding",
+            list_of(
+                &cols
+                    .iter()
+                    .map(|(_, c)| {
+                        c.encoding
+                            .iter()
+                            .map(|e| ValueCount {
+                                value: e.kind.clone(),
+                                count: e.count,
+                                share: 0.0,
+                            })
+                            .collect()
+                    })
+                    .collect::<Vec<_>>(),
+            ),
+        ),
+        (
+            "inconsistent_groups",
+            u64s(&|c| Some(c.inconsistent.len() as u64)),
+        ),
         ("findings", Arc::new(UInt32Array::from(findings_per_col))),
     ];
-    let batch = RecordBatch::try_from_iter(columns.into_iter().map(|(k, v)| (k, v))).map_err(|e| ReportError::write(path, e))?;
+    let batch = RecordBatch::try_from_iter(columns.into_iter().map(|(k, v)| (k, v)))
+        .map_err(|e| ReportError::write(path, e))?;
     let props = WriterProperties::builder()
         .set_compression(Compression::ZSTD(ZstdLevel::default()))
         .set_created_by(format!("reckon {}", env!("CARGO_PKG_VERSION")))
         .build();
     let file = File::create(path).map_err(|e| ReportError::write(path, e))?;
-    let mut w = ArrowWriter::try_new(file, batch.schema(), Some(props)).map_err(|e| ReportError::write(path, e))?;
+    let mut w = ArrowWriter::try_new(file, batch.schema(), Some(props))
+        .map_err(|e| ReportError::write(path, e))?;
     w.write(&batch).map_err(|e| ReportError::write(path, e))?;
     w.close().map_err(|e| ReportError::write(path, e))?;
     Ok(())

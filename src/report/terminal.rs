@@ -59,7 +59,9 @@ pub fn render(report: &ProfileReport) -> String {
         out.push_str("No findings.\n\n");
     } else {
         let mut t = Table::new();
-        t.load_preset(UTF8_FULL_CONDENSED).set_content_arrangement(ContentArrangement::Dynamic).set_width(160);
+        t.load_preset(UTF8_FULL_CONDENSED)
+            .set_content_arrangement(ContentArrangement::Dynamic)
+            .set_width(160);
         t.set_header(vec!["severity", "where", "finding", "samples"]);
         for f in report.findings.iter().take(MAX_FINDINGS) {
             let place = match &f.column {
@@ -75,27 +77,61 @@ pub fn render(report: &ProfileReport) -> String {
         }
         out.push_str(&format!("Findings ({}):\n{t}\n", report.findings.len()));
         if report.findings.len() > MAX_FINDINGS {
-            out.push_str(&format!("… and {} more (see --out or --json)\n", report.findings.len() - MAX_FINDINGS));
+            out.push_str(&format!(
+                "… and {} more (see --out or --json)\n",
+                report.findings.len() - MAX_FINDINGS
+            ));
         }
         out.push('\n');
     }
     for tp in &report.tables {
-        let dup = tp.duplicate_rows.map(|d| d.to_string()).unwrap_or_else(|| "not counted".into());
+        let dup = tp
+            .duplicate_rows
+            .map(|d| d.to_string())
+            .unwrap_or_else(|| "not counted".into());
         let keys: Vec<String> = tp.candidate_keys.iter().map(|k| k.join("+")).collect();
         out.push_str(&format!(
             "{} — {} rows, {} duplicate rows, primary key: {}, candidate keys: {}\n",
             tp.table,
             tp.rows,
             dup,
-            if tp.primary_key.is_empty() { "none".into() } else { tp.primary_key.join(",") },
-            if keys.is_empty() { "none".into() } else { keys.join(", ") }
+            if tp.primary_key.is_empty() {
+                "none".into()
+            } else {
+                tp.primary_key.join(",")
+            },
+            if keys.is_empty() {
+                "none".into()
+            } else {
+                keys.join(", ")
+            }
         ));
         let mut t = Table::new();
-        t.load_preset(UTF8_FULL_CONDENSED).set_content_arrangement(ContentArrangement::Dynamic).set_width(160);
-        t.set_header(vec!["column", "type", "nulls", "distinct", "min", "max", "top value", "top shape", "notes"]);
+        t.load_preset(UTF8_FULL_CONDENSED)
+            .set_content_arrangement(ContentArrangement::Dynamic)
+            .set_width(160);
+        t.set_header(vec![
+            "column",
+            "type",
+            "nulls",
+            "distinct",
+            "min",
+            "max",
+            "top value",
+            "top shape",
+            "notes",
+        ]);
         for c in &tp.columns {
-            let top = c.top_values.first().map(|v| format!("{} ({})", cut(&v.value, 20), v.count)).unwrap_or_default();
-            let shape = c.shapes.first().map(|v| format!("{} ({})", cut(&v.value, 16), v.count)).unwrap_or_default();
+            let top = c
+                .top_values
+                .first()
+                .map(|v| format!("{} ({})", cut(&v.value, 20), v.count))
+                .unwrap_or_default();
+            let shape = c
+                .shapes
+                .first()
+                .map(|v| format!("{} ({})", cut(&v.value, 16), v.count))
+                .unwrap_or_default();
             t.add_row(vec![
                 Cell::new(&c.name),
                 Cell::new(cut(&c.declared_type, 18)),
@@ -123,7 +159,9 @@ pub fn render(report: &ProfileReport) -> String {
                 r.parent_table,
                 r.parent_column,
                 r.orphan_distinct,
-                r.orphan_rows.map(|n| format!(" in {n} row(s)")).unwrap_or_default()
+                r.orphan_rows
+                    .map(|n| format!(" in {n} row(s)"))
+                    .unwrap_or_default()
             )
         })
         .collect();

@@ -21,7 +21,10 @@ use arrow::array::{ArrayRef, RecordBatch, StringBuilder};
 use arrow::datatypes::{DataType, Field, Schema};
 
 use super::parquet::table_name;
-use super::{Chunk, ChunkStream, ColumnMeta, ReadDefect, Source, SourceError, TableMeta, TableName, CHUNK_ROWS};
+use super::{
+    Chunk, ChunkStream, ColumnMeta, ReadDefect, Source, SourceError, TableMeta, TableName,
+    CHUNK_ROWS,
+};
 
 /// A set of CSV files.
 pub struct CsvSource {
@@ -49,7 +52,13 @@ pub struct RecordReader<R: BufRead> {
 impl<R: BufRead> RecordReader<R> {
     /// Reads records separated by `delimiter`.
     pub fn new(input: R, delimiter: u8) -> Self {
-        RecordReader { input, delimiter, line: 0, first: true, buf: Vec::new() }
+        RecordReader {
+            input,
+            delimiter,
+            line: 0,
+            first: true,
+            buf: Vec::new(),
+        }
     }
 
     /// The line number (1-based) of the last line read.
@@ -59,7 +68,10 @@ impl<R: BufRead> RecordReader<R> {
 
     fn read_line(&mut self) -> Result<bool, String> {
         self.buf.clear();
-        let n = self.input.read_until(b'\n', &mut self.buf).map_err(|e| e.to_string())?;
+        let n = self
+            .input
+            .read_until(b'\n', &mut self.buf)
+            .map_err(|e| e.to_string())?;
         if n == 0 {
             return Ok(false);
         }
@@ -122,7 +134,10 @@ impl<R: BufRead> RecordReader<R> {
                 continue;
             }
             if b == self.delimiter {
-                fields.push(RawField { bytes: std::mem::take(&mut cur), quoted });
+                fields.push(RawField {
+                    bytes: std::mem::take(&mut cur),
+                    quoted,
+                });
                 quoted = false;
                 after_quote = false;
             } else if b == b'\n' || (b == b'\r' && self.buf.get(i + 1) == Some(&b'\n')) {
@@ -171,14 +186,26 @@ impl CsvSource {
             path: path.display().to_string(),
             reason: e.to_string(),
         })?;
-        Ok(RecordReader::new(BufReader::with_capacity(1 << 20, f), delimiter_for(path)))
+        Ok(RecordReader::new(
+            BufReader::with_capacity(1 << 20, f),
+            delimiter_for(path),
+        ))
     }
 
     fn header(path: &Path) -> Result<Vec<String>, SourceError> {
         let mut r = Self::open(path)?;
-        let bad = |reason: String| SourceError::BadFile { path: path.display().to_string(), reason };
-        let rec = r.next_record().map_err(bad)?.ok_or_else(|| bad("the file is empty (no header line)".into()))?;
-        Ok(rec.into_iter().map(|f| String::from_utf8_lossy(&f.bytes).trim().to_string()).collect())
+        let bad = |reason: String| SourceError::BadFile {
+            path: path.display().to_string(),
+            reason,
+        };
+        let rec = r
+            .next_record()
+            .map_err(bad)?
+            .ok_or_else(|| bad("the file is empty (no header line)".into()))?;
+        Ok(rec
+            .into_iter()
+            .map(|f| String::from_utf8_lossy(&f.bytes).trim().to_string())
+            .collect())
     }
 }
 
@@ -195,7 +222,10 @@ impl Source for CsvSource {
             .iter()
             .map(|p| {
                 Ok(TableMeta {
-                    name: TableName { schema: None, name: table_name(p) },
+                    name: TableName {
+                        schema: None,
+                        name: table_name(p),
+                    },
                     columns: Self::header(p)?
                         .into_iter()
                         .map(|name| ColumnMeta {
@@ -233,22 +263,35 @@ impl Source for CsvSource {
             })?;
         let ncols = table.columns.len();
         let schema = Arc::new(Schema::new(
-            table.columns.iter().map(|c| Field::new(&c.name, DataType::Utf8, true)).collect::<Vec<_>>(),
+            table
+                .columns
+                .iter()
+                .map(|c| Field::new(&c.name, DataType::Utf8, true))
+                .collect::<Vec<_>>(),
         ));
         let mut reader = Self::open(&path)?;
         let (tx, rx) = sync_channel(2);
         std::thread::spawn(move || {
-            let bad = |reason: String| SourceError::BadFile { path: path.display().to_string(), reason };
+            let bad = |reason: String| SourceError::BadFile {
+                path: path.display().to_string(),
+                reason,
+            };
             let mut run = || -> Result<(), SourceError> {
                 reader.next_record().map_err(bad)?; // header
-                let mut builders: Vec<StringBuilder> = (0..ncols).map(|_| StringBuilder::new()).collect();
+                let mut builders: Vec<StringBuilder> =
+                    (0..ncols).map(|_| StringBuilder::new()).collect();
                 let mut defects = Vec::new();
                 let mut n = 0usize;
                 let flush = |builders: &mut Vec<StringBuilder>, defects: &mut Vec<ReadDefect>| {
-                    let arrays: Vec<ArrayRef> =
-                        builders.iter_mut().map(|b| Arc::new(b.finish()) as ArrayRef).collect();
+                    let arrays: Vec<ArrayRef> = builders
+                        .iter_mut()
+                        .map(|b| Arc::new(b.finish()) as ArrayRef)
+                        .collect();
                     RecordBatch::try_new(schema.clone(), arrays)
-                        .map(|batch| Chunk { batch, defects: std::mem::take(defects) })
+                        .map(|batch| Chunk {
+                            batch,
+                            defects: std::mem::take(defects),
+                        })
                         .map_err(|e| bad(e.to_string()))
                 };
                 while let Some(rec) = reader.next_record().map_err(bad)? {
@@ -309,13 +352,26 @@ mod tests {
     #[test]
     fn quoted_empty_and_unquoted_empty_stay_distinct() {
         let recs = parse(b"a,b\n\"\",\n").unwrap();
-        assert_eq!(recs[1][0], RawField { bytes: vec![], quoted: true });
-        assert_eq!(recs[1][1], RawField { bytes: vec![], quoted: false });
+        assert_eq!(
+            recs[1][0],
+            RawField {
+                bytes: vec![],
+                quoted: true
+            }
+        );
+        assert_eq!(
+            recs[1][1],
+            RawField {
+                bytes: vec![],
+                quoted: false
+            }
+        );
     }
 
     #[test]
     fn bom_is_stripped_and_embedded_newline_kept() {
-        let recs = parse("\u{feff}id,note\n1,\"two\nlines, and \"\"quotes\"\"\"\r\n".as_bytes()).unwrap();
+        let recs =
+            parse("\u{feff}id,note\n1,\"two\nlines, and \"\"quotes\"\"\"\r\n".as_bytes()).unwrap();
         assert_eq!(recs[0][0].bytes, b"id");
         assert_eq!(recs[1][1].bytes, b"two\nlines, and \"quotes\"");
     }

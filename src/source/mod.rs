@@ -288,7 +288,16 @@ impl Hinted for SourceError {
                 }
             }
             SourceError::EmptyTable { .. } => "load the table first, or profile a table that has rows".into(),
-            SourceError::BadFile { .. } => "check the file's format and encoding; a CSV needs balanced quotes".into(),
+            SourceError::BadFile { path, .. } => {
+                let p = path.to_ascii_lowercase();
+                if p.ends_with(".csv") || p.ends_with(".tsv") {
+                    "check the CSV: quotes must be balanced, quotes inside a quoted field doubled, every row as wide as the header".into()
+                } else if p.ends_with(".parquet") {
+                    "check that the file is a complete Parquet file".into()
+                } else {
+                    "check that the file is an SQLite database (sqlite://PATH.db)".into()
+                }
+            }
             SourceError::Query { .. } => "check the table and column names, and that the user may read them".into(),
         })
     }
@@ -309,7 +318,10 @@ mod tests {
 
     #[test]
     fn hostile_identifiers_are_quoted() {
-        assert_eq!(quote_ident("a\"; drop table x; --", false), "\"a\"\"; drop table x; --\"");
+        assert_eq!(
+            quote_ident("a\"; drop table x; --", false),
+            "\"a\"\"; drop table x; --\""
+        );
         assert_eq!(quote_ident("a`b", true), "`a``b`");
     }
 

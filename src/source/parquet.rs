@@ -10,7 +10,9 @@ use std::sync::mpsc::sync_channel;
 
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
-use super::{Chunk, ChunkStream, ColumnMeta, Source, SourceError, TableMeta, TableName, CHUNK_ROWS};
+use super::{
+    Chunk, ChunkStream, ColumnMeta, Source, SourceError, TableMeta, TableName, CHUNK_ROWS,
+};
 
 /// A set of Parquet files.
 pub struct ParquetSource {
@@ -24,7 +26,10 @@ impl ParquetSource {
     }
 
     fn builder(path: &PathBuf) -> Result<ParquetRecordBatchReaderBuilder<File>, SourceError> {
-        let bad = |reason: String| SourceError::BadFile { path: path.display().to_string(), reason };
+        let bad = |reason: String| SourceError::BadFile {
+            path: path.display().to_string(),
+            reason,
+        };
         let file = File::open(path).map_err(|e| bad(e.to_string()))?;
         ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| bad(e.to_string()))
     }
@@ -36,7 +41,9 @@ impl ParquetSource {
 
 /// The table name of a file: its stem.
 pub fn table_name(path: &std::path::Path) -> String {
-    path.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default()
+    path.file_stem()
+        .map(|s| s.to_string_lossy().to_string())
+        .unwrap_or_default()
 }
 
 impl Source for ParquetSource {
@@ -53,7 +60,10 @@ impl Source for ParquetSource {
             .map(|p| {
                 let b = Self::builder(p)?;
                 Ok(TableMeta {
-                    name: TableName { schema: None, name: table_name(p) },
+                    name: TableName {
+                        schema: None,
+                        name: table_name(p),
+                    },
                     columns: b
                         .schema()
                         .fields()
@@ -81,21 +91,33 @@ impl Source for ParquetSource {
     }
 
     fn read(&mut self, table: &TableMeta) -> Result<ChunkStream, SourceError> {
-        let path = self.path_of(table).cloned().ok_or_else(|| SourceError::UnknownTable {
-            table: table.name.to_string(),
-            source_name: self.display(),
-            available: self.paths.iter().map(|p| table_name(p)).collect(),
-        })?;
+        let path = self
+            .path_of(table)
+            .cloned()
+            .ok_or_else(|| SourceError::UnknownTable {
+                table: table.name.to_string(),
+                source_name: self.display(),
+                available: self.paths.iter().map(|p| table_name(p)).collect(),
+            })?;
         let reader = Self::builder(&path)?
             .with_batch_size(CHUNK_ROWS)
             .build()
-            .map_err(|e| SourceError::BadFile { path: path.display().to_string(), reason: e.to_string() })?;
+            .map_err(|e| SourceError::BadFile {
+                path: path.display().to_string(),
+                reason: e.to_string(),
+            })?;
         let (tx, rx) = sync_channel(2);
         std::thread::spawn(move || {
             for b in reader {
                 let item = b
-                    .map(|batch| Chunk { batch, defects: Vec::new() })
-                    .map_err(|e| SourceError::BadFile { path: path.display().to_string(), reason: e.to_string() });
+                    .map(|batch| Chunk {
+                        batch,
+                        defects: Vec::new(),
+                    })
+                    .map_err(|e| SourceError::BadFile {
+                        path: path.display().to_string(),
+                        reason: e.to_string(),
+                    });
                 let stop = item.is_err();
                 if tx.send(item).is_err() || stop {
                     break;
@@ -107,6 +129,8 @@ impl Source for ParquetSource {
 
     fn estimate_rows(&mut self, table: &TableMeta) -> Option<u64> {
         let path = self.path_of(table)?.clone();
-        Self::builder(&path).ok().map(|b| b.metadata().file_metadata().num_rows() as u64)
+        Self::builder(&path)
+            .ok()
+            .map(|b| b.metadata().file_metadata().num_rows() as u64)
     }
 }

@@ -103,7 +103,9 @@ impl SourceSpec {
             Ok(SourceSpec::Parquet(paths))
         } else if lower.ends_with(".csv") || lower.ends_with(".tsv") || lower.ends_with(".txt") {
             Ok(SourceSpec::Csv(paths))
-        } else if lower.ends_with(".db") || lower.ends_with(".sqlite") || lower.ends_with(".sqlite3")
+        } else if lower.ends_with(".db")
+            || lower.ends_with(".sqlite")
+            || lower.ends_with(".sqlite3")
         {
             Ok(SourceSpec::Sqlite(paths[0].clone()))
         } else {

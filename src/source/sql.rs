@@ -25,8 +25,8 @@ use connectorx::prelude::{get_arrow, CXQuery, SourceConn};
 use url::Url;
 
 use super::{
-    quote_ident, spec::redact_url, Chunk, ChunkStream, ColumnMeta, ForeignKey, Source,
-    SourceError, TableMeta, TableName, CHUNK_ROWS,
+    quote_ident, spec::redact_url, Chunk, ChunkStream, ColumnMeta, ForeignKey, Source, SourceError,
+    TableMeta, TableName, CHUNK_ROWS,
 };
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -92,12 +92,57 @@ impl SqlSource {
             display,
             base_types: BTreeMap::new(),
         };
-        src.fetch("SELECT 1 AS ok")
-            .map_err(|e| match e {
-                SourceError::Query { reason, .. } => SourceError::connect(&src.display, reason),
-                other => other,
-            })?;
+        src.preflight(&url)?;
+        src.fetch("SELECT 1 AS ok").map_err(|e| match e {
+            SourceError::Query { reason, .. } => SourceError::connect(&src.display, reason),
+            other => other,
+        })?;
         Ok(src)
+    }
+
+    /// Logs in once with the plain driver, with a short timeout, so that a wrong password, an
+    /// unknown database or an unreachable host is reported in seconds and in the driver's words
+    /// (connectorx's pool would retry for 30 s and then say only "timed out").
+    fn preflight(&self, url: &Url) -> Result<(), SourceError> {
+        let timeout = std::time::Duration::from_secs(5);
+        let result: Result<(), String> = match self.dialect {
+            Dialect::Postgres => url
+                .as_str()
+                .parse::<postgres::Config>()
+                .map_err(|e| e.to_string())
+                .and_then(|mut c| {
+                    c.connect_timeout(timeout);
+                    c.connect(postgres::NoTls).map(drop).map_err(|e| {
+                        let mut m = e.to_string();
+                        let mut src = std::error::Error::source(&e);
+                        while let Some(s) = src {
+                            m = format!("{m}: {s}");
+                            src = s.source();
+                        }
+                        m
+                    })
+                }),
+            Dialect::Mysql => mysql::Opts::from_url(url.as_str())
+                .map_err(|e| e.to_string())
+                .and_then(|o| {
+                    let o = mysql::OptsBuilder::from_opts(o).tcp_connect_timeout(Some(timeout));
+                    mysql::Conn::new(o).map(drop).map_err(|e| e.to_string())
+                }),
+        };
+        match result {
+            Ok(()) => Ok(()),
+            // A server that insists on TLS: leave it to connectorx, which speaks TLS.
+            Err(m)
+                if m.to_ascii_lowercase().contains("ssl")
+                    || m.to_ascii_lowercase().contains("tls") =>
+            {
+                Ok(())
+            }
+            Err(m) => Err(SourceError::connect(
+                &self.display,
+                clean_driver_message(&m),
+            )),
+        }
     }
 
     fn session_queries(&self) -> Vec<String> {
@@ -105,7 +150,11 @@ impl SqlSource {
             Dialect::Postgres => include_str!("../../queries/postgres/session.sql"),
             Dialect::Mysql => include_str!("../../queries/mysql/session.sql"),
         };
-        text.split(';').map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect()
+        text.split(';')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(String::from)
+            .collect()
     }
 
     fn source_conn(&self) -> Result<SourceConn, SourceError> {
@@ -119,13 +168,20 @@ impl SqlSource {
         let pre = self.session_queries();
         let queries = [CXQuery::from(sql)];
         let result = catch_unwind(AssertUnwindSafe(|| {
-            get_arrow(&conn, None, &queries, Some(&pre)).map(|d| d.arrow().map_err(|e| e.to_string()))
+            get_arrow(&conn, None, &queries, Some(&pre))
+                .map(|d| d.arrow().map_err(|e| e.to_string()))
         }));
         match result {
             Ok(Ok(Ok(b))) => Ok(b),
             Ok(Ok(Err(e))) => Err(SourceError::query(&self.display, clean_driver_message(&e))),
-            Ok(Err(e)) => Err(SourceError::query(&self.display, clean_driver_message(&e.to_string()))),
-            Err(p) => Err(SourceError::query(&self.display, clean_driver_message(&panic_message(p)))),
+            Ok(Err(e)) => Err(SourceError::query(
+                &self.display,
+                clean_driver_message(&e.to_string()),
+            )),
+            Err(p) => Err(SourceError::query(
+                &self.display,
+                clean_driver_message(&panic_message(p)),
+            )),
         }
     }
 
@@ -165,15 +221,45 @@ impl SqlSource {
         let native = match self.dialect {
             Dialect::Postgres => matches!(
                 base.as_str(),
-                "int2" | "int4" | "int8" | "float4" | "float8" | "bool" | "text" | "varchar"
-                    | "bpchar" | "date" | "timestamp" | "timestamptz" | "bytea"
+                "int2"
+                    | "int4"
+                    | "int8"
+                    | "float4"
+                    | "float8"
+                    | "bool"
+                    | "text"
+                    | "varchar"
+                    | "bpchar"
+                    | "date"
+                    | "timestamp"
+                    | "timestamptz"
+                    | "bytea"
             ),
             Dialect::Mysql => matches!(
                 base.as_str(),
-                "tinyint" | "smallint" | "mediumint" | "int" | "integer" | "bigint" | "float"
-                    | "double" | "char" | "varchar" | "text" | "tinytext" | "mediumtext"
-                    | "longtext" | "date" | "datetime" | "timestamp" | "blob" | "tinyblob"
-                    | "mediumblob" | "longblob" | "binary" | "varbinary"
+                "tinyint"
+                    | "smallint"
+                    | "mediumint"
+                    | "int"
+                    | "integer"
+                    | "bigint"
+                    | "float"
+                    | "double"
+                    | "char"
+                    | "varchar"
+                    | "text"
+                    | "tinytext"
+                    | "mediumtext"
+                    | "longtext"
+                    | "date"
+                    | "datetime"
+                    | "timestamp"
+                    | "blob"
+                    | "tinyblob"
+                    | "mediumblob"
+                    | "longblob"
+                    | "binary"
+                    | "varbinary"
             ),
         };
         if native {
@@ -205,7 +291,10 @@ impl SqlSource {
             .get(&(table.name.clone(), pk.clone()))
             .map(|s| s.to_ascii_lowercase())
             .unwrap_or_default();
-        if !matches!(ty.as_str(), "int2" | "int4" | "int8" | "int" | "integer" | "bigint" | "smallint" | "mediumint") {
+        if !matches!(
+            ty.as_str(),
+            "int2" | "int4" | "int8" | "int" | "integer" | "bigint" | "smallint" | "mediumint"
+        ) {
             return single.to_vec();
         }
         let mysql = self.dialect == Dialect::Mysql;
@@ -218,7 +307,11 @@ impl SqlSource {
         let Ok(rows) = self.fetch_rows(&sql) else {
             return single.to_vec();
         };
-        let parse = |i: usize| rows.first().and_then(|r| r[i].as_deref()).and_then(|v| v.parse::<i64>().ok());
+        let parse = |i: usize| {
+            rows.first()
+                .and_then(|r| r[i].as_deref())
+                .and_then(|v| v.parse::<i64>().ok())
+        };
         let (Some(lo), Some(hi), Some(n)) = (parse(0), parse(1), parse(2)) else {
             return single.to_vec();
         };
@@ -253,14 +346,20 @@ impl Iterator for CxStream {
     fn next(&mut self) -> Option<Self::Item> {
         let it = self.inner.as_mut()?;
         match catch_unwind(AssertUnwindSafe(|| it.next_batch())) {
-            Ok(Some(batch)) => Some(Ok(Chunk { batch, defects: Vec::new() })),
+            Ok(Some(batch)) => Some(Ok(Chunk {
+                batch,
+                defects: Vec::new(),
+            })),
             Ok(None) => {
                 self.inner = None;
                 None
             }
             Err(p) => {
                 self.inner = None;
-                Some(Err(SourceError::query(&self.display, clean_driver_message(&panic_message(p)))))
+                Some(Err(SourceError::query(
+                    &self.display,
+                    clean_driver_message(&panic_message(p)),
+                )))
             }
         }
     }
@@ -285,7 +384,10 @@ impl Source for SqlSource {
         let mut tables: Vec<TableMeta> = Vec::new();
         for r in self.fetch_rows(cols_sql)? {
             let get = |i: usize| r.get(i).cloned().flatten().unwrap_or_default();
-            let name = TableName { schema: Some(get(0)), name: get(1) };
+            let name = TableName {
+                schema: Some(get(0)),
+                name: get(1),
+            };
             let nullable = matches!(get(5).as_str(), "true" | "1");
             self.base_types.insert((name.clone(), get(2)), get(4));
             let col = ColumnMeta {
@@ -310,8 +412,13 @@ impl Source for SqlSource {
         let mut last_fk: Option<(TableName, String)> = None;
         for r in key_rows {
             let get = |i: usize| r.get(i).cloned().flatten().unwrap_or_default();
-            let name = TableName { schema: Some(get(0)), name: get(1) };
-            let Some(t) = tables.iter_mut().find(|t| t.name == name) else { continue };
+            let name = TableName {
+                schema: Some(get(0)),
+                name: get(1),
+            };
+            let Some(t) = tables.iter_mut().find(|t| t.name == name) else {
+                continue;
+            };
             match self.dialect {
                 Dialect::Postgres => {
                     let cols: Vec<String> = get(3).split(sep).map(String::from).collect();
@@ -320,7 +427,10 @@ impl Source for SqlSource {
                     } else {
                         t.foreign_keys.push(ForeignKey {
                             columns: cols,
-                            ref_table: TableName { schema: Some(get(4)), name: get(5) },
+                            ref_table: TableName {
+                                schema: Some(get(4)),
+                                name: get(5),
+                            },
                             ref_columns: get(6).split(sep).map(String::from).collect(),
                         });
                     }
@@ -331,7 +441,10 @@ impl Source for SqlSource {
                     } else {
                         let cname = get(3);
                         // Rows of one constraint arrive together, in key order.
-                        let ref_table = TableName { schema: Some(get(5)), name: get(6) };
+                        let ref_table = TableName {
+                            schema: Some(get(5)),
+                            name: get(6),
+                        };
                         let same = last_fk.as_ref() == Some(&(name.clone(), cname.clone()));
                         last_fk = Some((name.clone(), cname));
                         match t.foreign_keys.last_mut() {
@@ -355,11 +468,15 @@ impl Source for SqlSource {
     fn describe_query(&mut self, sql: &str) -> Result<TableMeta, SourceError> {
         let probe = format!("SELECT * FROM ({sql}) AS reckon_q LIMIT 0");
         let batches = self.fetch(&probe)?;
-        let schema = batches.first().map(|b| b.schema()).ok_or_else(|| {
-            SourceError::query(&self.display, "the query returned no schema")
-        })?;
+        let schema = batches
+            .first()
+            .map(|b| b.schema())
+            .ok_or_else(|| SourceError::query(&self.display, "the query returned no schema"))?;
         Ok(TableMeta {
-            name: TableName { schema: None, name: "query".into() },
+            name: TableName {
+                schema: None,
+                name: "query".into(),
+            },
             columns: schema
                 .fields()
                 .iter()
@@ -380,27 +497,59 @@ impl Source for SqlSource {
         let base = match &table.query {
             Some(q) => q.clone(),
             None => {
-                let cols: Vec<String> =
-                    table.columns.iter().map(|c| self.select_expr(&table.name, c)).collect();
-                format!("SELECT {} FROM {}", cols.join(", "), self.qualified(&table.name))
+                let cols: Vec<String> = table
+                    .columns
+                    .iter()
+                    .map(|c| self.select_expr(&table.name, c))
+                    .collect();
+                format!(
+                    "SELECT {} FROM {}",
+                    cols.join(", "),
+                    self.qualified(&table.name)
+                )
             }
         };
-        let queries: Vec<CXQuery<String>> =
-            self.partitions(table, &base).iter().map(|q| CXQuery::from(q.as_str())).collect();
+        let queries: Vec<CXQuery<String>> = self
+            .partitions(table, &base)
+            .iter()
+            .map(|q| CXQuery::from(q.as_str()))
+            .collect();
         let conn = self.source_conn()?;
         let pre = self.session_queries();
         let display = self.display.clone();
         let made = catch_unwind(AssertUnwindSafe(|| {
-            connectorx::get_arrow::new_record_batch_iter(&conn, None, &queries, CHUNK_ROWS, Some(&pre))
+            connectorx::get_arrow::new_record_batch_iter(
+                &conn,
+                None,
+                &queries,
+                CHUNK_ROWS,
+                Some(&pre),
+            )
         }));
         let mut iter = match made {
             Ok(Ok(it)) => it,
-            Ok(Err(e)) => return Err(SourceError::query(&display, clean_driver_message(&e.to_string()))),
-            Err(p) => return Err(SourceError::query(&display, clean_driver_message(&panic_message(p)))),
+            Ok(Err(e)) => {
+                return Err(SourceError::query(
+                    &display,
+                    clean_driver_message(&e.to_string()),
+                ))
+            }
+            Err(p) => {
+                return Err(SourceError::query(
+                    &display,
+                    clean_driver_message(&panic_message(p)),
+                ))
+            }
         };
         if let Err(p) = catch_unwind(AssertUnwindSafe(|| iter.prepare())) {
-            return Err(SourceError::query(&display, clean_driver_message(&panic_message(p))));
+            return Err(SourceError::query(
+                &display,
+                clean_driver_message(&panic_message(p)),
+            ));
         }
-        Ok(Box::new(CxStream { inner: Some(iter), display }))
+        Ok(Box::new(CxStream {
+            inner: Some(iter),
+            display,
+        }))
     }
 }

@@ -55,11 +55,13 @@ impl SqliteSource {
         }
         let conn = open_conn(path)?;
         // Touch the schema now so that a file that is not a database fails here, clearly.
-        conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get::<_, i64>(0))
-            .map_err(|e| SourceError::BadFile {
-                path: path.display().to_string(),
-                reason: e.to_string(),
-            })?;
+        conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
+            r.get::<_, i64>(0)
+        })
+        .map_err(|e| SourceError::BadFile {
+            path: path.display().to_string(),
+            reason: e.to_string(),
+        })?;
         Ok(SqliteSource {
             path: path.to_path_buf(),
             conn,
@@ -70,7 +72,11 @@ impl SqliteSource {
         SourceError::query(&self.display(), e)
     }
 
-    fn storage_classes(&self, from: &str, cols: &[String]) -> Result<Vec<StorageClasses>, SourceError> {
+    fn storage_classes(
+        &self,
+        from: &str,
+        cols: &[String],
+    ) -> Result<Vec<StorageClasses>, SourceError> {
         if cols.is_empty() {
             return Ok(Vec::new());
         }
@@ -157,7 +163,10 @@ impl SqliteSource {
                     id,
                     ForeignKey {
                         columns: vec![from],
-                        ref_table: TableName { schema: None, name: table },
+                        ref_table: TableName {
+                            schema: None,
+                            name: table,
+                        },
                         ref_columns: vec![to],
                     },
                 )),
@@ -178,7 +187,10 @@ impl SqliteSource {
             }
         }
         Ok(TableMeta {
-            name: TableName { schema: None, name: name.to_string() },
+            name: TableName {
+                schema: None,
+                name: name.to_string(),
+            },
             columns,
             primary_key: pk.into_iter().map(|(_, c)| c).collect(),
             foreign_keys,
@@ -187,9 +199,13 @@ impl SqliteSource {
     }
 
     fn table_pk(&self, name: &str) -> Result<Vec<String>, rusqlite::Error> {
-        let mut stmt = self.conn.prepare(include_str!("../../queries/sqlite/columns.sql"))?;
+        let mut stmt = self
+            .conn
+            .prepare(include_str!("../../queries/sqlite/columns.sql"))?;
         let mut pk: Vec<(i64, String)> = stmt
-            .query_map([name], |r| Ok((r.get::<_, i64>(3)?, r.get::<_, String>(0)?)))?
+            .query_map([name], |r| {
+                Ok((r.get::<_, i64>(3)?, r.get::<_, String>(0)?))
+            })?
             .filter_map(Result::ok)
             .filter(|(p, _)| *p > 0)
             .collect();
@@ -301,13 +317,21 @@ impl Source for SqliteSource {
             let stmt = self.conn.prepare(sql).map_err(|e| self.err(e))?;
             stmt.columns()
                 .iter()
-                .map(|c| (c.name().to_string(), c.decl_type().unwrap_or("").to_string()))
+                .map(|c| {
+                    (
+                        c.name().to_string(),
+                        c.decl_type().unwrap_or("").to_string(),
+                    )
+                })
                 .collect()
         };
         let cols: Vec<String> = names.iter().map(|(n, _)| n.clone()).collect();
         let classes = self.storage_classes(&format!("({sql}) AS reckon_q"), &cols)?;
         Ok(TableMeta {
-            name: TableName { schema: None, name: "query".into() },
+            name: TableName {
+                schema: None,
+                name: "query".into(),
+            },
             columns: names
                 .into_iter()
                 .zip(classes)
@@ -341,9 +365,16 @@ impl Source for SqliteSource {
         let sql = match &table.query {
             Some(q) => q.clone(),
             None => {
-                let cols: Vec<String> =
-                    table.columns.iter().map(|c| quote_ident(&c.name, false)).collect();
-                format!("SELECT {} FROM {}", cols.join(", "), quote_ident(&table.name.name, false))
+                let cols: Vec<String> = table
+                    .columns
+                    .iter()
+                    .map(|c| quote_ident(&c.name, false))
+                    .collect();
+                format!(
+                    "SELECT {} FROM {}",
+                    cols.join(", "),
+                    quote_ident(&table.name.name, false)
+                )
             }
         };
         let path = self.path.clone();
@@ -356,17 +387,24 @@ impl Source for SqliteSource {
                 let mut stmt = conn.prepare(&sql).map_err(qerr)?;
                 let ncols = schema.fields().len();
                 let mut rows = stmt.query([]).map_err(qerr)?;
-                let mut builders: Vec<ColBuilder> =
-                    schema.fields().iter().map(|f| ColBuilder::new(f.data_type())).collect();
+                let mut builders: Vec<ColBuilder> = schema
+                    .fields()
+                    .iter()
+                    .map(|f| ColBuilder::new(f.data_type()))
+                    .collect();
                 let mut defects = Vec::new();
                 let mut n = 0usize;
                 let flush = |builders: &mut Vec<ColBuilder>,
                              defects: &mut Vec<ReadDefect>|
                  -> Result<Chunk, SourceError> {
-                    let arrays: Vec<ArrayRef> = builders.iter_mut().map(ColBuilder::finish).collect();
+                    let arrays: Vec<ArrayRef> =
+                        builders.iter_mut().map(ColBuilder::finish).collect();
                     let batch = RecordBatch::try_new(schema.clone(), arrays)
                         .map_err(|e| SourceError::query(&display, e))?;
-                    Ok(Chunk { batch, defects: std::mem::take(defects) })
+                    Ok(Chunk {
+                        batch,
+                        defects: std::mem::take(defects),
+                    })
                 };
                 while let Some(row) = rows.next().map_err(qerr)? {
                     for (i, b) in builders.iter_mut().enumerate().take(ncols) {
@@ -412,7 +450,10 @@ mod tests {
 
     #[test]
     fn storage_class_mix_picks_a_type_that_keeps_every_value() {
-        let mut sc = StorageClasses { integer: 3, ..Default::default() };
+        let mut sc = StorageClasses {
+            integer: 3,
+            ..Default::default()
+        };
         assert_eq!(arrow_type_for(&sc), DataType::Int64);
         sc.real = 2;
         assert_eq!(arrow_type_for(&sc), DataType::Float64);
