@@ -13,6 +13,12 @@ use crate::cli::ProfileArgs;
 
 /// Runs the command; returns the exit code.
 pub fn run(args: &ProfileArgs) -> Result<i32> {
+    if let Some(n) = args.threads {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(n.max(1))
+            .build_global()
+            .context("cannot set the number of threads")?;
+    }
     let spec = SourceSpec::parse(&args.source)?;
     let mut src = source::open(&spec)?;
     let display = src.display();

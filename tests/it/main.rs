@@ -1,0 +1,12 @@
+//! Integration tests: the real `reckon` binary on real fixtures and real servers.
+//!
+//! One binary, one module per area. Expected numbers come from `fixtures/README.md` (the planted
+//! defects); servers and the browser are found through environment variables and skipped with a
+//! message when absent, unless `RECKON_REQUIRE_SERVICES=1`.
+
+mod common;
+mod profile_bad_input;
+mod profile_files;
+mod profile_html;
+mod profile_servers;
+mod profile_sqlite;

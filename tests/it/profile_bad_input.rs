@@ -1,0 +1,90 @@
+//! Bad input: a one-line error naming the thing, a hint, exit code 2, no password, no panic.
+
+use crate::common::*;
+
+fn bad(args: &[&str], names: &str) -> Run {
+    let mut all = vec!["profile"];
+    all.extend_from_slice(args);
+    let r = reckon(&all);
+    assert_eq!(
+        r.code, 2,
+        "{args:?}: stdout {} stderr {}",
+        r.stdout, r.stderr
+    );
+    assert!(r.stderr.starts_with("error: "), "{}", r.stderr);
+    assert!(
+        r.stderr.contains(names),
+        "error should name '{names}': {}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("\nhint: "), "no hint: {}", r.stderr);
+    assert!(!r.stderr.contains("panicked"), "{}", r.stderr);
+    assert!(
+        r.stdout.is_empty(),
+        "nothing reported on stdout: {}",
+        r.stdout
+    );
+    r
+}
+
+#[test]
+fn unreachable_host() {
+    let r = bad(
+        &["postgres://app:Sup3rS3cret@127.0.0.1:1/crm"],
+        "127.0.0.1:1",
+    );
+    assert!(!r.stderr.contains("Sup3rS3cret"));
+    assert!(r.stderr.contains("***"));
+}
+
+#[test]
+fn unknown_table_lists_what_exists() {
+    let r = bad(
+        &["sqlite://fixtures/shop/shop.db", "--table", "public.nope"],
+        "public.nope",
+    );
+    assert!(
+        r.stderr.contains("customers, order_items, orders"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn malformed_url_hides_password() {
+    let r = bad(&["postgres://app:Pa55word@/"], "postgres://app:***@");
+    assert!(!r.stderr.contains("Pa55word"));
+    bad(&["ftp://host/db"], "unknown scheme");
+}
+
+#[test]
+fn missing_file() {
+    bad(
+        &["fixtures/shop/missing.parquet"],
+        "fixtures/shop/missing.parquet",
+    );
+    bad(&["'fixtures/none/*.csv'"], "fixtures/none");
+}
+
+#[test]
+fn csv_with_a_broken_quote_names_the_line() {
+    bad(&["fixtures/bad/broken_quote.csv"], "line 4");
+}
+
+#[test]
+fn empty_table() {
+    bad(&["sqlite://fixtures/bad/empty.db"], "things");
+}
+
+#[test]
+fn a_file_that_is_not_a_database() {
+    bad(&["sqlite://fixtures/bad/not_a_db.db"], "not_a_db.db");
+}
+
+#[test]
+fn query_on_a_file_source() {
+    bad(
+        &["fixtures/shop/orders.parquet", "--query", "SELECT 1"],
+        "--query",
+    );
+}

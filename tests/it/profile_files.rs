@@ -1,0 +1,182 @@
+//! `reckon profile` on Parquet and CSV files, the output files, masking and determinism.
+
+use crate::common::*;
+
+#[test]
+fn parquet_types_are_profiled_in_their_own_type() {
+    let r = profile_json(&["fixtures/shop/orders.parquet"]);
+    assert_eq!(table(&r, "orders")["rows"], 60);
+    let total = column(&r, "orders", "total");
+    assert_eq!(total["kind"], "decimal(10,2)");
+    assert_eq!(total["min"], "5.00");
+    assert_eq!(total["max"], "797.99");
+    let d = column(&r, "orders", "order_date");
+    assert_eq!(d["kind"], "date");
+    assert_eq!(d["min"], "2024-01-02");
+    assert_eq!(d["max"], "2024-04-29");
+    assert_ne!(d["top_values"][0]["value"], "1970-01-01");
+    let ts = column(&r, "orders", "created_at");
+    assert_eq!(ts["kind"], "timestamp[us, UTC]");
+    assert_eq!(ts["unique"], true);
+    assert_eq!(
+        column(&r, "orders", "status")["top_values"][0],
+        serde_json::json!({"value": "paid", "count": 24, "share": 0.4})
+    );
+}
+
+#[test]
+fn csv_keeps_quoted_empty_apart_from_null_and_strips_the_bom() {
+    let r = profile_json(&["fixtures/shop/customers.csv"]);
+    let t = table(&r, "customers");
+    assert_eq!(t["rows"], 40);
+    assert_eq!(t["columns"][0]["name"], "id");
+    let note = column(&r, "customers", "note");
+    assert_eq!(note["nulls"], 26);
+    assert_eq!(note["empty"], 2);
+    assert_eq!(note["whitespace_only"], 1);
+    assert_eq!(
+        encoding(column(&r, "customers", "first_name"), "mojibake").0,
+        2
+    );
+    assert_eq!(encoding(note, "non-nfc").0, 1);
+    let mut got = date_formats(column(&r, "customers", "signup_date"));
+    got.sort();
+    assert_eq!(got.len(), 4);
+    // id is text in a CSV, but its values are numbers: ranged as numbers, not as text.
+    let id = column(&r, "customers", "id");
+    assert_eq!(id["min"], "1");
+    assert_eq!(id["max"], "40");
+}
+
+#[test]
+fn out_dir_gets_parquet_json_and_html() {
+    let dir = tempdir();
+    let out = dir.path().join("shop");
+    let run = reckon(&[
+        "profile",
+        "sqlite://fixtures/shop/shop.db",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    for f in ["profile.parquet", "profile.json", "profile.html"] {
+        assert!(
+            out.join(f)
+                .metadata()
+                .map(|m| m.len() > 100)
+                .unwrap_or(false),
+            "{f} missing"
+        );
+    }
+    // One Parquet row per column, with typed statistics.
+    let file = std::fs::File::open(out.join("profile.parquet")).unwrap();
+    let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
+        .unwrap()
+        .build()
+        .unwrap();
+    let mut rows = 0;
+    for b in reader {
+        let b = b.unwrap();
+        rows += b.num_rows();
+        let schema = b.schema();
+        assert_eq!(
+            schema.field_with_name("nulls").unwrap().data_type(),
+            &arrow::datatypes::DataType::UInt64
+        );
+        assert_eq!(
+            schema
+                .field_with_name("format_version")
+                .unwrap()
+                .data_type(),
+            &arrow::datatypes::DataType::UInt32
+        );
+        assert!(matches!(
+            schema.field_with_name("top_values").unwrap().data_type(),
+            arrow::datatypes::DataType::List(_)
+        ));
+    }
+    assert_eq!(rows, 9 + 6 + 4);
+}
+
+#[test]
+fn results_are_byte_identical_across_runs_and_thread_counts() {
+    let dir = tempdir();
+    let a = dir.path().join("a");
+    let b = dir.path().join("b");
+    let ra = reckon(&[
+        "profile",
+        "sqlite://fixtures/shop/shop.db",
+        "--out",
+        a.to_str().unwrap(),
+        "--threads",
+        "1",
+    ]);
+    let rb = reckon(&[
+        "profile",
+        "sqlite://fixtures/shop/shop.db",
+        "--out",
+        b.to_str().unwrap(),
+        "--threads",
+        "4",
+    ]);
+    assert_eq!((ra.code, rb.code), (0, 0), "{} {}", ra.stderr, rb.stderr);
+    for f in ["profile.parquet", "profile.html"] {
+        assert_eq!(
+            std::fs::read(a.join(f)).unwrap(),
+            std::fs::read(b.join(f)).unwrap(),
+            "{f} differs"
+        );
+    }
+    let strip = |p: &std::path::Path| {
+        let mut v: serde_json::Value = serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap();
+        for t in v["tables"].as_array_mut().unwrap() {
+            t["seconds"] = 0.into();
+        }
+        v
+    };
+    assert_eq!(
+        strip(&a.join("profile.json")),
+        strip(&b.join("profile.json"))
+    );
+}
+
+#[test]
+fn sensitive_columns_never_show_raw_values() {
+    let dir = tempdir();
+    let out = dir.path().join("masked");
+    let run = reckon(&[
+        "profile",
+        "sqlite://fixtures/shop/shop.db",
+        "--sensitive",
+        "email,first_name,customer_email",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let mut texts = vec![run.stdout.clone(), run.stderr.clone()];
+    for f in ["profile.json", "profile.html", "profile.parquet"] {
+        texts.push(String::from_utf8_lossy(&std::fs::read(out.join(f)).unwrap()).into_owned());
+    }
+    for raw in [
+        "mia.hernandez",
+        "MIA.HERNANDEZ",
+        "ghost.buyer",
+        "Abigail",
+        "AndrÃ©",
+        "abigail.lee",
+    ] {
+        for t in &texts {
+            assert!(!t.contains(raw), "raw value {raw} leaked");
+        }
+    }
+    let r = profile_json(&["sqlite://fixtures/shop/shop.db", "--sensitive", "email"]);
+    let email = column(&r, "customers", "email");
+    assert_eq!(email["sensitive"], true);
+    assert_eq!(email["nulls"], 3, "counts stay");
+    assert_eq!(email["min"], "AAA.A+@A+.AAA", "min shown as its shape");
+    // An unmasked column still shows values.
+    assert_eq!(
+        column(&r, "customers", "state")["top_values"][0]["value"],
+        "CA"
+    );
+}
