@@ -62,7 +62,7 @@ pub struct TextStats {
 }
 
 /// Everything learned about one column.
-#[derive(Clone)]
+#[derive(Clone, Default)]
 pub struct ColumnAcc {
     /// The kind, known after the first chunk.
     pub kind: Option<Kind>,
@@ -102,31 +102,6 @@ pub struct ColumnAcc {
     pub null_samples: Vec<String>,
 }
 
-impl Default for ColumnAcc {
-    fn default() -> Self {
-        ColumnAcc {
-            kind: None,
-            rows: 0,
-            nulls: 0,
-            distinct: Distinct::default(),
-            freq: Frequencies::default(),
-            moments: Moments::default(),
-            hist: Histogram::default(),
-            min_i: None,
-            max_i: None,
-            min_f: None,
-            max_f: None,
-            nan: 0,
-            infinite: 0,
-            bools: [0; 2],
-            text: TextStats::default(),
-            encoding: [0; 7],
-            encoding_samples: Default::default(),
-            null_samples: Vec::new(),
-        }
-    }
-}
-
 /// What the column update needs to know about the chunk.
 pub struct ChunkContext<'a> {
     /// Profile options.
@@ -144,6 +119,8 @@ fn minmax_i(acc: &mut ColumnAcc, v: i128) {
 
 impl ColumnAcc {
     /// Profiles one chunk of this column; returns the per-row value hashes (NULL → [`NULL_HASH`]).
+    // The loops walk an Arrow array and the hash vector in step, by row index.
+    #[allow(clippy::needless_range_loop)]
     pub fn update(&mut self, array: &ArrayRef, ctx: &ChunkContext<'_>) -> Vec<u64> {
         let (kind, arr) = normalize(array);
         if self.kind.is_none() {

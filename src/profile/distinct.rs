@@ -114,14 +114,14 @@ impl Distinct {
             Distinct::Exact(set) => {
                 set.insert(hash);
                 if set.len() > limit {
-                    self.to_sketch();
+                    self.fold_into_sketch();
                 }
             }
             Distinct::Sketch(h) => h.add(hash),
         }
     }
 
-    fn to_sketch(&mut self) {
+    fn fold_into_sketch(&mut self) {
         if let Distinct::Exact(set) = self {
             let mut h = Hll::default();
             for &x in set.iter() {
@@ -140,7 +140,7 @@ impl Distinct {
                 }
             }
             Distinct::Sketch(h) => {
-                self.to_sketch();
+                self.fold_into_sketch();
                 if let Distinct::Sketch(mine) = self {
                     mine.merge(h);
                 }

@@ -76,10 +76,12 @@ fn list_of(rows: &[Vec<ValueCount>]) -> ArrayRef {
     for row in rows {
         for v in row {
             let s = lb.values();
-            s.field_builder::<StringBuilder>(0)
-                .map(|b| b.append_value(&v.value));
-            s.field_builder::<UInt64Builder>(1)
-                .map(|b| b.append_value(v.count));
+            if let Some(b) = s.field_builder::<StringBuilder>(0) {
+                b.append_value(&v.value);
+            }
+            if let Some(b) = s.field_builder::<UInt64Builder>(1) {
+                b.append_value(v.count);
+            }
             s.append(true);
         }
         lb.append(true);
@@ -247,8 +249,7 @@ pub fn write(report: &ProfileReport, path: &Path) -> Result<(), ReportError> {
         ),
         ("findings", Arc::new(UInt32Array::from(findings_per_col))),
     ];
-    let batch = RecordBatch::try_from_iter(columns.into_iter().map(|(k, v)| (k, v)))
-        .map_err(|e| ReportError::write(path, e))?;
+    let batch = RecordBatch::try_from_iter(columns).map_err(|e| ReportError::write(path, e))?;
     let props = WriterProperties::builder()
         .set_compression(Compression::ZSTD(ZstdLevel::default()))
         .set_created_by(format!("reckon {}", env!("CARGO_PKG_VERSION")))

@@ -319,7 +319,7 @@ impl SqlSource {
             return single.to_vec();
         }
         let parts = rayon::current_num_threads().clamp(2, 8) as i64;
-        let span = (hi as i128 - lo as i128 + 1) as i128;
+        let span = hi as i128 - lo as i128 + 1;
         let step = (span / parts as i128).max(1);
         let mut out = Vec::new();
         for p in 0..parts {
