@@ -49,6 +49,8 @@ pub struct TextStats {
     pub dates: HashMap<&'static str, u64>,
     /// Values that are plain decimal numbers.
     pub numeric_like: u64,
+    /// MySQL zero dates (`0000-00-00…`), which no date type can hold.
+    pub zero_dates: u64,
     /// Smallest plain-decimal value (exact).
     pub num_min: Option<String>,
     /// Largest plain-decimal value (exact).
@@ -281,6 +283,9 @@ impl ColumnAcc {
                     } else {
                         t.shape_other += 1;
                     }
+                    if v.starts_with("0000-00-00") {
+                        t.zero_dates += 1;
+                    }
                     if let Some(f) = datefmt::family(v) {
                         *t.dates.entry(f).or_insert(0) += 1;
                     }
@@ -387,6 +392,7 @@ impl ColumnAcc {
             *t.dates.entry(f).or_insert(0) += c;
         }
         t.numeric_like += u.numeric_like;
+        t.zero_dates += u.zero_dates;
         for v in [&u.num_min, &u.num_max].into_iter().flatten() {
             if t.num_min
                 .as_deref()

@@ -274,6 +274,10 @@ fn col_findings(t: &TableName, c: &ColumnProfile, out: &mut Vec<Finding>) {
             vec![],
         );
     }
+    if c.zero_dates > 0 {
+        push(Severity::High, "zero-dates", c.zero_dates,
+            format!("{} zero dates (0000-00-00): no other engine has such a date; decide NULL or a sentinel before migrating", c.zero_dates), vec![]);
+    }
     if c.nan > 0 {
         push(
             Severity::Medium,

@@ -123,6 +123,8 @@ pub struct ColumnProfile {
     pub date_formats: Vec<ValueCount>,
     /// Text values that are plain decimal numbers.
     pub numeric_like: u64,
+    /// Zero dates (`0000-00-00…`, MySQL): not a date in any other engine.
+    pub zero_dates: u64,
     /// Smallest plain-decimal text value (exact), when the column holds numbers as text.
     pub numeric_min: Option<String>,
     /// Largest plain-decimal text value.

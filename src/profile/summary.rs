@@ -255,6 +255,7 @@ pub fn summarize(
         dominant_shapes: dominant,
         date_formats,
         numeric_like: t.numeric_like,
+        zero_dates: t.zero_dates,
         numeric_min: if sensitive { None } else { t.num_min.clone() },
         numeric_max: if sensitive { None } else { t.num_max.clone() },
         storage_classes: meta.storage_classes.clone(),

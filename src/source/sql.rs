@@ -210,6 +210,54 @@ impl SqlSource {
         Ok(rows)
     }
 
+    /// MySQL temporal columns holding zero dates (`0000-00-00`), which no date type can carry:
+    /// those columns are read as text so the zero dates are kept and reported, not turned into
+    /// NULLs or a failed read. One scan of the table, only when it has temporal columns.
+    fn zero_date_columns(&self, table: &TableMeta) -> Result<Vec<String>, SourceError> {
+        if self.dialect != Dialect::Mysql {
+            return Ok(Vec::new());
+        }
+        let temporal: Vec<&ColumnMeta> = table
+            .columns
+            .iter()
+            .filter(|c| {
+                let base = self.base_types.get(&(table.name.clone(), c.name.clone()));
+                matches!(
+                    base.map(|b| b.to_ascii_lowercase()).as_deref(),
+                    Some("date" | "datetime" | "timestamp")
+                )
+            })
+            .collect();
+        if temporal.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sums: Vec<String> = temporal
+            .iter()
+            .map(|c| {
+                let q = quote_ident(&c.name, true);
+                format!("CAST(COALESCE(SUM(CAST({q} AS CHAR) LIKE '0000-00-00%'), 0) AS SIGNED)")
+            })
+            .collect();
+        let sql = format!(
+            "SELECT {} FROM {}",
+            sums.join(", "),
+            self.qualified(&table.name)
+        );
+        let rows = self.fetch_rows(&sql)?;
+        let counts = rows.into_iter().next().unwrap_or_default();
+        Ok(temporal
+            .iter()
+            .zip(counts)
+            .filter(|(_, n)| {
+                n.as_deref()
+                    .and_then(|v| v.parse::<u64>().ok())
+                    .unwrap_or(0)
+                    > 0
+            })
+            .map(|(c, _)| c.name.clone())
+            .collect())
+    }
+
     fn select_expr(&self, table: &TableName, col: &ColumnMeta) -> String {
         let mysql = self.dialect == Dialect::Mysql;
         let q = quote_ident(&col.name, mysql);
@@ -497,10 +545,18 @@ impl Source for SqlSource {
         let base = match &table.query {
             Some(q) => q.clone(),
             None => {
+                let zero = self.zero_date_columns(table)?;
                 let cols: Vec<String> = table
                     .columns
                     .iter()
-                    .map(|c| self.select_expr(&table.name, c))
+                    .map(|c| {
+                        if zero.contains(&c.name) {
+                            let q = quote_ident(&c.name, true);
+                            format!("CAST({q} AS CHAR) AS {q}")
+                        } else {
+                            self.select_expr(&table.name, c)
+                        }
+                    })
                     .collect();
                 format!(
                     "SELECT {} FROM {}",

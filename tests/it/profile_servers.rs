@@ -195,3 +195,71 @@ fn postgres_unknown_table_and_query() {
     ]);
     assert_eq!(table(&q, "query")["rows"], 24);
 }
+
+fn exec_pg(url: &str, sql: &str) {
+    let mut c = postgres::Client::connect(url, postgres::NoTls).expect("connect");
+    c.batch_execute(sql).expect("setup");
+}
+
+fn exec_mysql(url: &str, sql: &str) {
+    use mysql::prelude::Queryable;
+    let mut c = mysql::Conn::new(mysql::Opts::from_url(url).unwrap()).expect("connect");
+    c.query_drop(sql).expect("setup");
+}
+
+#[test]
+fn postgres_type_fidelity_edges() {
+    let Some(url) = postgres() else { return };
+    exec_pg(
+        &url,
+        "DROP SCHEMA IF EXISTS reckon_edge CASCADE; CREATE SCHEMA reckon_edge;
+         CREATE TABLE reckon_edge.edge (id int PRIMARY KEY, ts timestamptz, n numeric, f float8);
+         INSERT INTO reckon_edge.edge VALUES
+           (1, '2024-01-01 00:00:01-01:00', 'NaN', 0.36640625),
+           (2, '2024-01-01 01:00:02+00', 12345678901234567890123456789012345678901.5, 9007199254740991),
+           (3, NULL, 18.00000, NULL);",
+    );
+    let r = profile_json(&[&url, "--table", "reckon_edge.edge"]);
+    let ts = column(&r, "edge", "ts");
+    // The session is pinned to UTC: -01:00 at 00:00:01 is 01:00:01Z.
+    assert_eq!(ts["min"], "2024-01-01 01:00:01.000000Z");
+    let n = column(&r, "edge", "n");
+    let values: Vec<&str> = n["top_values"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["value"].as_str().unwrap())
+        .collect();
+    assert!(values.contains(&"NaN"), "{values:?}");
+    assert!(
+        values.contains(&"12345678901234567890123456789012345678901.5"),
+        "never through f64: {values:?}"
+    );
+    assert!(values.contains(&"18.00000"), "{values:?}");
+    let f = column(&r, "edge", "f");
+    assert_eq!(f["max"], "9007199254740991.0", "floats read exactly");
+    assert_eq!(f["min"], "0.36640625");
+}
+
+#[test]
+fn mariadb_zero_dates_are_kept_and_reported() {
+    let Some(url) = mariadb() else { return };
+    exec_mysql(
+        &url,
+        "SET SESSION sql_mode = '';
+         CREATE DATABASE IF NOT EXISTS reckon_edge;
+         DROP TABLE IF EXISTS reckon_edge.edge;
+         CREATE TABLE reckon_edge.edge (id int PRIMARY KEY, d date, dt datetime, b tinyint(1));
+         INSERT INTO reckon_edge.edge VALUES (1, '0000-00-00', '0000-00-00 00:00:00', 2), (2, '2024-01-01', '2024-01-01 10:00:00', 1);",
+    );
+    let mut u = url::Url::parse(&url).unwrap();
+    u.set_path("/reckon_edge");
+    let r = profile_json(&[u.as_str(), "--table", "edge"]);
+    let d = column(&r, "edge", "d");
+    assert_eq!(d["zero_dates"], 1);
+    assert_eq!(d["nulls"], 0, "a zero date is not a NULL");
+    assert_eq!(column(&r, "edge", "dt")["zero_dates"], 1);
+    assert!(finding_codes(&r, "edge", Some("d")).contains(&"zero-dates".to_string()));
+    // tinyint(1) is read as an integer: 2 stays 2.
+    assert_eq!(column(&r, "edge", "b")["max"], "2");
+}
