@@ -13,6 +13,7 @@ mod csv;
 mod parquet;
 mod spec;
 mod sql;
+mod sql_select;
 mod sqlite;
 
 use std::fmt;

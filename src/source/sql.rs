@@ -30,18 +30,18 @@ use super::{
 };
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-enum Dialect {
+pub(super) enum Dialect {
     Postgres,
     Mysql,
 }
 
 /// A PostgreSQL or MySQL/MariaDB database.
 pub struct SqlSource {
-    dialect: Dialect,
+    pub(super) dialect: Dialect,
     conn_str: String,
     display: String,
     /// Base type per (table, column), to choose casts when reading.
-    base_types: BTreeMap<(TableName, String), String>,
+    pub(super) base_types: BTreeMap<(TableName, String), String>,
 }
 
 fn panic_message(p: Box<dyn std::any::Any + Send>) -> String {
@@ -186,7 +186,7 @@ impl SqlSource {
     }
 
     /// Runs a catalog query and returns every value as text.
-    fn fetch_rows(&self, sql: &str) -> Result<Vec<Vec<Option<String>>>, SourceError> {
+    pub(super) fn fetch_rows(&self, sql: &str) -> Result<Vec<Vec<Option<String>>>, SourceError> {
         let batches = self.fetch(sql)?;
         let mut rows = Vec::new();
         let opts = FormatOptions::default();
@@ -208,178 +208,6 @@ impl SqlSource {
             }
         }
         Ok(rows)
-    }
-
-    /// MySQL temporal columns holding zero dates (`0000-00-00`), which no date type can carry:
-    /// those columns are read as text so the zero dates are kept and reported, not turned into
-    /// NULLs or a failed read. One scan of the table, only when it has temporal columns.
-    fn zero_date_columns(&self, table: &TableMeta) -> Result<Vec<String>, SourceError> {
-        if self.dialect != Dialect::Mysql {
-            return Ok(Vec::new());
-        }
-        let temporal: Vec<&ColumnMeta> = table
-            .columns
-            .iter()
-            .filter(|c| {
-                let base = self.base_types.get(&(table.name.clone(), c.name.clone()));
-                matches!(
-                    base.map(|b| b.to_ascii_lowercase()).as_deref(),
-                    Some("date" | "datetime" | "timestamp")
-                )
-            })
-            .collect();
-        if temporal.is_empty() {
-            return Ok(Vec::new());
-        }
-        let sums: Vec<String> = temporal
-            .iter()
-            .map(|c| {
-                let q = quote_ident(&c.name, true);
-                format!("CAST(COALESCE(SUM(CAST({q} AS CHAR) LIKE '0000-00-00%'), 0) AS SIGNED)")
-            })
-            .collect();
-        let sql = format!(
-            "SELECT {} FROM {}",
-            sums.join(", "),
-            self.qualified(&table.name)
-        );
-        let rows = self.fetch_rows(&sql)?;
-        let counts = rows.into_iter().next().unwrap_or_default();
-        Ok(temporal
-            .iter()
-            .zip(counts)
-            .filter(|(_, n)| {
-                n.as_deref()
-                    .and_then(|v| v.parse::<u64>().ok())
-                    .unwrap_or(0)
-                    > 0
-            })
-            .map(|(c, _)| c.name.clone())
-            .collect())
-    }
-
-    fn select_expr(&self, table: &TableName, col: &ColumnMeta) -> String {
-        let mysql = self.dialect == Dialect::Mysql;
-        let q = quote_ident(&col.name, mysql);
-        let base = self
-            .base_types
-            .get(&(table.clone(), col.name.clone()))
-            .map(|s| s.to_ascii_lowercase())
-            .unwrap_or_default();
-        let native = match self.dialect {
-            Dialect::Postgres => matches!(
-                base.as_str(),
-                "int2"
-                    | "int4"
-                    | "int8"
-                    | "float4"
-                    | "float8"
-                    | "bool"
-                    | "text"
-                    | "varchar"
-                    | "bpchar"
-                    | "date"
-                    | "timestamp"
-                    | "timestamptz"
-                    | "bytea"
-            ),
-            Dialect::Mysql => matches!(
-                base.as_str(),
-                "tinyint"
-                    | "smallint"
-                    | "mediumint"
-                    | "int"
-                    | "integer"
-                    | "bigint"
-                    | "float"
-                    | "double"
-                    | "char"
-                    | "varchar"
-                    | "text"
-                    | "tinytext"
-                    | "mediumtext"
-                    | "longtext"
-                    | "date"
-                    | "datetime"
-                    | "timestamp"
-                    | "blob"
-                    | "tinyblob"
-                    | "mediumblob"
-                    | "longblob"
-                    | "binary"
-                    | "varbinary"
-            ),
-        };
-        if native {
-            q
-        } else if mysql {
-            format!("CAST({q} AS CHAR) AS {q}")
-        } else {
-            format!("{q}::text AS {q}")
-        }
-    }
-
-    fn qualified(&self, t: &TableName) -> String {
-        let mysql = self.dialect == Dialect::Mysql;
-        match &t.schema {
-            Some(s) => format!("{}.{}", quote_ident(s, mysql), quote_ident(&t.name, mysql)),
-            None => quote_ident(&t.name, mysql),
-        }
-    }
-
-    /// Key-range partitions for a table with a single integer primary key, when it is large.
-    fn partitions(&self, table: &TableMeta, base: &str) -> Vec<String> {
-        let single = [base.to_string()];
-        if table.primary_key.len() != 1 || table.query.is_some() {
-            return single.to_vec();
-        }
-        let pk = &table.primary_key[0];
-        let ty = self
-            .base_types
-            .get(&(table.name.clone(), pk.clone()))
-            .map(|s| s.to_ascii_lowercase())
-            .unwrap_or_default();
-        if !matches!(
-            ty.as_str(),
-            "int2" | "int4" | "int8" | "int" | "integer" | "bigint" | "smallint" | "mediumint"
-        ) {
-            return single.to_vec();
-        }
-        let mysql = self.dialect == Dialect::Mysql;
-        let qpk = quote_ident(pk, mysql);
-        let sql = format!(
-            "SELECT CAST(min({qpk}) AS {t}) AS lo, CAST(max({qpk}) AS {t}) AS hi, CAST(count(*) AS {t}) AS n FROM {}",
-            self.qualified(&table.name),
-            t = if mysql { "SIGNED" } else { "bigint" }
-        );
-        let Ok(rows) = self.fetch_rows(&sql) else {
-            return single.to_vec();
-        };
-        let parse = |i: usize| {
-            rows.first()
-                .and_then(|r| r[i].as_deref())
-                .and_then(|v| v.parse::<i64>().ok())
-        };
-        let (Some(lo), Some(hi), Some(n)) = (parse(0), parse(1), parse(2)) else {
-            return single.to_vec();
-        };
-        if n < 1_000_000 {
-            return single.to_vec();
-        }
-        let parts = rayon::current_num_threads().clamp(2, 8) as i64;
-        let span = hi as i128 - lo as i128 + 1;
-        let step = (span / parts as i128).max(1);
-        let mut out = Vec::new();
-        for p in 0..parts {
-            let a = lo as i128 + step * p as i128;
-            let cond = if p == parts - 1 {
-                format!("{qpk} >= {a}")
-            } else {
-                format!("{qpk} >= {a} AND {qpk} < {}", a + step)
-            };
-            out.push(format!("{base} WHERE {cond}"));
-        }
-        out
     }
 }
 
