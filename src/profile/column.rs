@@ -431,3 +431,127 @@ impl ColumnAcc {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use arrow::array::{ArrayRef, Float64Array, Int64Array, StringArray};
+
+    use super::*;
+    use crate::profile::summary::summarize;
+    use crate::source::ColumnMeta;
+
+    /// A small deterministic generator (no extra dependency).
+    struct Lcg(u64);
+    impl Lcg {
+        fn next(&mut self) -> u64 {
+            self.0 = self
+                .0
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            self.0 >> 33
+        }
+    }
+
+    fn profile_of(chunks: &[ArrayRef], opts: &ProfileOptions) -> String {
+        let meta = ColumnMeta {
+            name: "c".into(),
+            declared_type: "x".into(),
+            nullable: None,
+            storage_classes: None,
+        };
+        // Each chunk into its own accumulator, then merged: what parallel partitions do.
+        let mut total = ColumnAcc::default();
+        for a in chunks {
+            let mut acc = ColumnAcc::default();
+            let key_of = |r: usize| format!("row {r}");
+            let ctx = ChunkContext {
+                opts,
+                invalid_utf8_rows: &[],
+                key_of: &key_of,
+            };
+            acc.update(a, &ctx);
+            total.merge(&acc, opts);
+        }
+        let mut p = serde_json::to_value(summarize(&meta, 0, &total, false, 10)).unwrap();
+        // Sample keys name rows within chunks; approximate (Misra–Gries) top values depend on the
+        // merge order by nature. Everything else must not depend on the split.
+        p["null_sample_keys"] = serde_json::Value::Null;
+        if let Some(enc) = p["encoding"].as_array_mut() {
+            for e in enc {
+                e["sample_keys"] = serde_json::Value::Null;
+            }
+        }
+        if p["top_exact"] == false {
+            p["top_values"] = serde_json::Value::Null;
+            p["top_error_bound"] = serde_json::Value::Null;
+        }
+        p.to_string()
+    }
+
+    fn split(a: &ArrayRef, rng: &mut Lcg) -> Vec<ArrayRef> {
+        let mut out = Vec::new();
+        let mut at = 0;
+        while at < a.len() {
+            let n = (1 + rng.next() as usize % 97).min(a.len() - at);
+            out.push(a.slice(at, n));
+            at += n;
+        }
+        out
+    }
+
+    #[test]
+    fn merged_chunks_profile_like_the_whole_column() {
+        let opts = ProfileOptions {
+            exact_distinct_limit: 300,
+            frequency_limit: 50,
+            ..ProfileOptions::default()
+        };
+        for seed in 0..20u64 {
+            let mut rng = Lcg(seed);
+            let n = 500 + rng.next() as usize % 1500;
+            let ints: ArrayRef = Arc::new(Int64Array::from(
+                (0..n)
+                    .map(|_| (rng.next() % 10 != 0).then(|| rng.next() as i64 % 400 - 200))
+                    .collect::<Vec<_>>(),
+            ));
+            let floats: ArrayRef = Arc::new(Float64Array::from(
+                (0..n)
+                    .map(|_| (rng.next() % 7 != 0).then(|| (rng.next() % 1000) as f64 / 8.0))
+                    .collect::<Vec<_>>(),
+            ));
+            let words = [
+                "CA",
+                "ca",
+                "Ca ",
+                "NY",
+                "",
+                "  ",
+                "AndrÃ©",
+                "Zoe\u{308}",
+                "2024-01-15",
+                "01/31/2024",
+                "x-1",
+            ];
+            let texts: ArrayRef = Arc::new(StringArray::from(
+                (0..n)
+                    .map(|_| {
+                        (rng.next() % 9 != 0)
+                            .then(|| words[rng.next() as usize % words.len()].to_string())
+                    })
+                    .collect::<Vec<_>>(),
+            ));
+            for a in [ints, floats, texts] {
+                let whole = profile_of(std::slice::from_ref(&a), &opts);
+                let parts = split(&a, &mut rng);
+                assert_eq!(
+                    whole,
+                    profile_of(&parts, &opts),
+                    "seed {seed}, {} chunks",
+                    parts.len()
+                );
+            }
+        }
+    }
+}

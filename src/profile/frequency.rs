@@ -4,7 +4,9 @@
 //! exact count, which gives exact top-k, the exact value set for relationship checks and the
 //! groups of inconsistent representations. Past the limit the map becomes a Misra–Gries summary
 //! of at most 2×`limit` counters: any value more frequent than `error_bound` is kept, and its
-//! count is a lower bound at most `error_bound` under the truth (`error_bound` ≤ rows/limit). Reports say which of the two a top-k list is.
+//! count is a lower bound at most `error_bound` under the truth (`error_bound` ≤ rows/limit).
+//! Unlike exact counts, which values survive depends on the order chunks arrive in; reports
+//! flag such lists as approximate. Reports say which of the two a top-k list is.
 
 use std::collections::HashMap;
 

@@ -49,6 +49,20 @@ pub fn fold(v: &str) -> String {
         .collect()
 }
 
+/// Rounds to 12 significant digits: floating-point sums depend on the order values were added
+/// in (chunking, partitions); the digits beyond that are noise, and would make reports differ.
+fn round_sig(x: f64) -> f64 {
+    if x == 0.0 || !x.is_finite() {
+        return x;
+    }
+    let mag = x.abs().log10().floor() as i32;
+    let factor = 10f64.powi(11 - mag);
+    if !factor.is_finite() || factor == 0.0 {
+        return x;
+    }
+    (x * factor).round() / factor
+}
+
 /// Builds the column's profile.
 pub fn summarize(
     meta: &ColumnMeta,
@@ -235,8 +249,8 @@ pub fn summarize(
         unique: distinct_exact && acc.nulls == 0 && distinct == acc.rows && acc.rows > 0,
         min: min.map(mask),
         max: max.map(mask),
-        mean,
-        std,
+        mean: mean.map(round_sig),
+        std: std.map(round_sig),
         mean_display,
         quantiles,
         quantiles_exact: acc.hist.exact(),
