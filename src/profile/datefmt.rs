@@ -13,6 +13,10 @@
 /// A value's date-format family, if it looks like a date.
 pub fn family(v: &str) -> Option<&'static str> {
     let b = v.trim().as_bytes();
+    // Every family starts with a digit and is 6 to 35 bytes long: reject the rest cheaply.
+    if b.len() < 6 || b.len() > 35 || !b[0].is_ascii_digit() {
+        return None;
+    }
     let d = |i: usize| b.get(i).is_some_and(u8::is_ascii_digit);
     let num = |s: usize, e: usize| -> u32 {
         b[s..e]
