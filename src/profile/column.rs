@@ -13,10 +13,11 @@ use xxhash_rust::xxh3::xxh3_64_with_seed;
 
 use super::datefmt;
 use super::distinct::Distinct;
+use super::distinct::FastBuild;
 use super::encoding::{self, KINDS};
 use super::frequency::Frequencies;
 use super::numeric::{float_key, Histogram, Moments};
-use super::pattern::shape;
+use super::pattern::shape_into;
 use super::value::{cmp_decimal_str, is_plain_decimal, normalize, Kind};
 use super::ProfileOptions;
 
@@ -42,7 +43,7 @@ pub struct TextStats {
     /// Sum of lengths.
     pub len_sum: u64,
     /// Shapes and their counts.
-    pub shapes: HashMap<String, u64>,
+    pub shapes: HashMap<String, u64, FastBuild>,
     /// Values whose shape was not tracked (past the cap).
     pub shape_other: u64,
     /// Date-format families and their counts.
@@ -157,7 +158,7 @@ impl ColumnAcc {
                     let h = xxh3_64_with_seed(&bytes, seed);
                     hashes[i] = h;
                     self.distinct.add(h, lim_d);
-                    self.freq.add(&bytes, lim_f);
+                    self.freq.add(h, &bytes, lim_f);
                     let (x, key): (f64, i64) = $f(v);
                     self.moments.add(x);
                     self.hist.add(key);
@@ -196,7 +197,7 @@ impl ColumnAcc {
                     let h = xxh3_64_with_seed(&bytes, seed);
                     hashes[i] = h;
                     self.distinct.add(h, lim_d);
-                    self.freq.add(&bytes, lim_f);
+                    self.freq.add(h, &bytes, lim_f);
                     if v.is_nan() {
                         self.nan += 1;
                         continue;
@@ -221,7 +222,7 @@ impl ColumnAcc {
                     let h = xxh3_64_with_seed(&bytes, seed);
                     hashes[i] = h;
                     self.distinct.add(h, lim_d);
-                    self.freq.add(&bytes, lim_f);
+                    self.freq.add(h, &bytes, lim_f);
                     self.bools[usize::from(v)] += 1;
                 }
             }
@@ -235,14 +236,14 @@ impl ColumnAcc {
                     let h = xxh3_64_with_seed(v, seed);
                     hashes[i] = h;
                     self.distinct.add(h, lim_d);
-                    self.freq.add(v, lim_f);
+                    self.freq.add(h, v, lim_f);
                     self.lengths(v.len() as u64);
                 }
             }
             Kind::Text => {
                 let a = arr.as_string::<i32>();
                 let mut invalid = ctx.invalid_utf8_rows.iter().peekable();
-                let mut shape_buf;
+                let mut shape_buf = String::with_capacity(48);
                 for i in 0..n {
                     if a.is_null(i) {
                         continue;
@@ -251,7 +252,7 @@ impl ColumnAcc {
                     let h = xxh3_64_with_seed(v.as_bytes(), seed);
                     hashes[i] = h;
                     self.distinct.add(h, lim_d);
-                    self.freq.add(v.as_bytes(), lim_f);
+                    self.freq.add(h, v.as_bytes(), lim_f);
                     let len = if v.is_ascii() {
                         v.len()
                     } else {
@@ -275,11 +276,11 @@ impl ColumnAcc {
                     if t.max.as_deref().is_none_or(|m| v > m) {
                         t.max = Some(v.to_string());
                     }
-                    shape_buf = shape(v);
-                    if let Some(c) = t.shapes.get_mut(&shape_buf) {
+                    shape_into(v, &mut shape_buf);
+                    if let Some(c) = t.shapes.get_mut(shape_buf.as_str()) {
                         *c += 1;
                     } else if t.shapes.len() < MAX_SHAPES {
-                        t.shapes.insert(std::mem::take(&mut shape_buf), 1);
+                        t.shapes.insert(shape_buf.clone(), 1);
                     } else {
                         t.shape_other += 1;
                     }

@@ -28,6 +28,39 @@ impl Hasher for PassThrough {
     }
 }
 
+/// A fast hasher for the engine's maps: byte keys through one-shot xxh3 (the streaming xxh3
+/// hasher costs more than the lookup for short keys), integers through a multiply-rotate mix.
+#[derive(Default, Clone, Copy)]
+pub struct FastHasher(u64);
+
+impl Hasher for FastHasher {
+    #[inline]
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        self.0 = xxhash_rust::xxh3::xxh3_64_with_seed(bytes, self.0);
+    }
+    #[inline]
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0 ^ n)
+            .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+            .rotate_left(29);
+    }
+    #[inline]
+    fn write_i64(&mut self, n: i64) {
+        self.write_u64(n as u64);
+    }
+    #[inline]
+    fn write_usize(&mut self, n: usize) {
+        self.write_u64(n as u64);
+    }
+}
+
+/// BuildHasher for [`FastHasher`].
+pub type FastBuild = BuildHasherDefault<FastHasher>;
+
 /// A set of pre-hashed u64 values.
 pub type HashSet64 = HashSet<u64, BuildHasherDefault<PassThrough>>;
 

@@ -1,21 +1,32 @@
 //! Value frequencies: exact counts while the column has few distinct values, heavy hitters beyond.
 //!
-//! Values are kept as their canonical bytes (see `value.rs`). Up to the limit every value has an
-//! exact count, which gives exact top-k, the exact value set for relationship checks and the
+//! Entries are keyed by the value's 64-bit hash (computed once per value by the column, see
+//! `value.rs`) and keep the value's canonical bytes for display. Up to the limit every value has
+//! an exact count, which gives exact top-k, the exact value set for relationship checks and the
 //! groups of inconsistent representations. Past the limit the map becomes a Misra–Gries summary
-//! of at most 2×`limit` counters: any value more frequent than `error_bound` is kept, and its
-//! count is a lower bound at most `error_bound` under the truth (`error_bound` ≤ rows/limit).
-//! Unlike exact counts, which values survive depends on the order chunks arrive in; reports
-//! flag such lists as approximate. Reports say which of the two a top-k list is.
+//! with batched decrements: it may grow to twice the limit, then every count drops by the
+//! limit-th largest one, so the cost per value stays constant on average. Any value more frequent
+//! than `error_bound` is kept, with a count at most `error_bound` under the truth
+//! (`error_bound` ≤ rows/limit). In that phase a new value's bytes are stored only when it is seen
+//! a second time: near-unique columns would otherwise allocate for every row, for values that the
+//! next decrement drops. Unlike exact counts, which values survive depends on the order chunks
+//! arrive in; reports flag such lists as approximate.
 
 use std::collections::HashMap;
+use std::hash::BuildHasherDefault;
 
-use xxhash_rust::xxh3::Xxh3Builder;
+use super::distinct::PassThrough;
+
+#[derive(Clone, Default)]
+struct Entry {
+    count: u64,
+    bytes: Option<Box<[u8]>>,
+}
 
 /// Counts per value.
 #[derive(Clone, Default)]
 pub struct Frequencies {
-    counts: HashMap<Box<[u8]>, u64, Xxh3Builder>,
+    counts: HashMap<u64, Entry, BuildHasherDefault<PassThrough>>,
     /// Set once the exact map overflowed; counts are Misra–Gries lower bounds from then on.
     pub approximate: bool,
     /// Sum of the decrements applied (the bound on how far any count is under).
@@ -23,71 +34,86 @@ pub struct Frequencies {
 }
 
 impl Frequencies {
-    /// Counts one occurrence of `value`.
+    /// Counts one occurrence of `value`, whose hash is `hash`.
     #[inline]
-    pub fn add(&mut self, value: &[u8], limit: usize) {
-        self.add_n(value, 1, limit);
+    pub fn add(&mut self, hash: u64, value: &[u8], limit: usize) {
+        self.add_n(hash, Some(value), 1, limit);
     }
 
-    /// Counts `n` occurrences of `value`.
-    ///
-    /// Past `limit` distinct values this is Misra–Gries with batched decrements: the map may grow
-    /// to twice the limit, then every counter drops by the limit-th largest count, which keeps the
-    /// cost per value constant on average.
-    pub fn add_n(&mut self, value: &[u8], n: u64, limit: usize) {
-        if let Some(c) = self.counts.get_mut(value) {
-            *c += n;
+    fn add_n(&mut self, hash: u64, value: Option<&[u8]>, n: u64, limit: usize) {
+        if let Some(e) = self.counts.get_mut(&hash) {
+            e.count += n;
+            if e.bytes.is_none() {
+                e.bytes = value.map(Box::from);
+            }
             return;
         }
-        self.counts.insert(value.into(), n);
-        if self.counts.len() >= 2 * limit.max(1) {
+        let bytes = if self.approximate && n == 1 {
+            None
+        } else {
+            value.map(Box::from)
+        };
+        self.counts.insert(hash, Entry { count: n, bytes });
+        let limit = limit.max(1);
+        if self.counts.len() >= 2 * limit {
             self.approximate = true;
-            let mut vals: Vec<u64> = self.counts.values().copied().collect();
-            let idx = vals.len() - limit.max(1);
+            let mut vals: Vec<u64> = self.counts.values().map(|e| e.count).collect();
+            let idx = vals.len() - limit;
             let (_, &mut cut, _) = vals.select_nth_unstable(idx);
             self.error_bound += cut;
-            self.counts.retain(|_, c| {
-                *c = c.saturating_sub(cut);
-                *c > 0
+            self.counts.retain(|_, e| {
+                e.count = e.count.saturating_sub(cut);
+                e.count > 0
             });
         }
     }
 
-    /// Merges another column's frequencies.
+    /// Merges another column's frequencies (in hash order, so the result is deterministic).
     pub fn merge(&mut self, other: &Frequencies, limit: usize) {
         self.approximate |= other.approximate;
         self.error_bound += other.error_bound;
-        let mut items: Vec<(&Box<[u8]>, &u64)> = other.counts.iter().collect();
-        items.sort();
-        for (k, &n) in items {
-            self.add_n(k, n, limit);
+        let mut items: Vec<(&u64, &Entry)> = other.counts.iter().collect();
+        items.sort_by_key(|(h, _)| **h);
+        for (&h, e) in items {
+            self.add_n(h, e.bytes.as_deref(), e.count, limit);
         }
     }
 
     /// The `k` most frequent values, most frequent first, ties by value bytes (deterministic).
     pub fn top(&self, k: usize) -> Vec<(&[u8], u64)> {
-        let mut v: Vec<(&[u8], u64)> = self.counts.iter().map(|(a, &b)| (a.as_ref(), b)).collect();
+        let mut v: Vec<(&[u8], u64)> = self
+            .counts
+            .values()
+            .filter_map(|e| e.bytes.as_deref().map(|b| (b, e.count)))
+            .collect();
         v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
         v.truncate(k);
         v
     }
 
     /// Every value with its count, when the counts are exact.
-    pub fn exact(&self) -> Option<&HashMap<Box<[u8]>, u64, Xxh3Builder>> {
-        (!self.approximate).then_some(&self.counts)
+    pub fn exact(&self) -> Option<Vec<(&[u8], u64)>> {
+        (!self.approximate).then(|| {
+            self.counts
+                .values()
+                .filter_map(|e| e.bytes.as_deref().map(|b| (b, e.count)))
+                .collect()
+        })
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use xxhash_rust::xxh3::xxh3_64;
 
     #[test]
     fn heavy_hitter_survives_overflow() {
         let mut f = Frequencies::default();
         for i in 0..10_000u32 {
-            f.add(&i.to_le_bytes(), 100);
-            f.add(b"hot", 100);
+            let b = i.to_le_bytes();
+            f.add(xxh3_64(&b), &b, 100);
+            f.add(xxh3_64(b"hot"), b"hot", 100);
         }
         assert!(f.approximate);
         let top = f.top(1);
@@ -98,5 +124,16 @@ mod tests {
             top,
             f.error_bound
         );
+    }
+
+    #[test]
+    fn exact_while_under_the_limit() {
+        let mut f = Frequencies::default();
+        for v in [b"a", b"b", b"a"] {
+            f.add(xxh3_64(v), v, 10);
+        }
+        let mut all = f.exact().unwrap();
+        all.sort();
+        assert_eq!(all, vec![(&b"a"[..], 2), (&b"b"[..], 1)]);
     }
 }

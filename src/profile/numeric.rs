@@ -12,7 +12,7 @@
 
 use std::collections::HashMap;
 
-use xxhash_rust::xxh3::Xxh3Builder;
+use super::distinct::FastBuild;
 
 const MAX_BUCKETS: usize = 4096;
 
@@ -85,7 +85,7 @@ pub fn key_float(k: i64) -> f64 {
 #[derive(Clone, Default)]
 pub struct Histogram {
     shift: u32,
-    buckets: HashMap<i64, u64, Xxh3Builder>,
+    buckets: HashMap<i64, u64, FastBuild>,
     n: u64,
 }
 

@@ -14,7 +14,14 @@
 
 /// The shape of a value.
 pub fn shape(value: &str) -> String {
-    let mut out = String::with_capacity(value.len().min(48));
+    let mut out = String::new();
+    shape_into(value, &mut out);
+    out
+}
+
+/// Writes the shape of a value into `out` (cleared first), reusing its allocation.
+pub fn shape_into(value: &str, out: &mut String) {
+    out.clear();
     let mut run_class = '\0';
     let mut run_len = 0usize;
     let mut emitted = 0usize;
@@ -35,7 +42,11 @@ pub fn shape(value: &str) -> String {
                 }
             }
         }
-        *emitted = out.chars().count();
+        *emitted = if out.is_ascii() {
+            out.len()
+        } else {
+            out.chars().count()
+        };
     };
     for ch in value.chars() {
         let class = classify(ch);
@@ -44,10 +55,11 @@ pub fn shape(value: &str) -> String {
             run_len += 1;
             continue;
         }
-        flush(&mut out, run_class, run_len, &mut emitted);
+        flush(out, run_class, run_len, &mut emitted);
         if emitted > 40 {
             let cut: String = out.chars().take(40).collect();
-            return format!("{cut}…");
+            *out = format!("{cut}…");
+            return;
         }
         if runs {
             run_class = class;
@@ -58,12 +70,11 @@ pub fn shape(value: &str) -> String {
             run_len = 0;
         }
     }
-    flush(&mut out, run_class, run_len, &mut emitted);
+    flush(out, run_class, run_len, &mut emitted);
     if out.chars().count() > 40 {
         let cut: String = out.chars().take(40).collect();
-        return format!("{cut}…");
+        *out = format!("{cut}…");
     }
-    out
 }
 
 fn classify(ch: char) -> char {

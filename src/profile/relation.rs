@@ -83,9 +83,9 @@ fn check(
     rel.orphan_distinct = cs.len() as u64 - rel.matched_distinct;
     if let Some(freq) = c.freq.exact() {
         let mut orphans: Vec<(String, u64)> = freq
-            .iter()
+            .into_iter()
             .filter(|(b, _)| !ps.contains(&xxh3_64_with_seed(b, kc.seed())))
-            .map(|(b, &n)| (display(&kc, b), n))
+            .map(|(b, n)| (display(&kc, b), n))
             .collect();
         orphans.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
         rel.orphan_rows = Some(orphans.iter().map(|x| x.1).sum());

@@ -197,7 +197,7 @@ pub fn summarize(
     if kind == Kind::Text {
         if let Some(all) = acc.freq.exact() {
             let mut groups: BTreeMap<String, Vec<(String, u64)>> = BTreeMap::new();
-            for (b, &c) in all {
+            for (b, c) in all {
                 let v = String::from_utf8_lossy(b).into_owned();
                 let f = fold(&v);
                 if !f.is_empty() {
