@@ -10,6 +10,7 @@
 use std::collections::HashSet;
 use std::hash::{BuildHasherDefault, Hasher};
 
+use rayon::prelude::*;
 use xxhash_rust::xxh3::xxh3_128;
 
 use super::column::ColumnAcc;
@@ -34,17 +35,60 @@ impl Hasher for Fold128 {
 
 type Set128 = HashSet<u128, BuildHasherDefault<Fold128>>;
 
+const SHARDS: usize = 16;
+
+/// A set of 128-bit hashes split into shards by their top bits, filled in parallel.
+#[derive(Default)]
+struct ShardedSet {
+    shards: Vec<Set128>,
+}
+
+impl ShardedSet {
+    fn new() -> ShardedSet {
+        ShardedSet {
+            shards: (0..SHARDS).map(|_| Set128::default()).collect(),
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.shards.iter().map(HashSet::len).sum()
+    }
+
+    /// Inserts every hash (None = skip); returns the row indices that were already present, in
+    /// row order.
+    fn insert_all(&mut self, hashes: &[Option<u128>]) -> Vec<usize> {
+        let mut dups: Vec<usize> = self
+            .shards
+            .par_iter_mut()
+            .enumerate()
+            .flat_map_iter(|(s, set)| {
+                let mut d = Vec::new();
+                for (r, h) in hashes.iter().enumerate() {
+                    if let Some(h) = *h {
+                        if (h >> 124) as usize % SHARDS == s && !set.insert(h) {
+                            d.push(r);
+                        }
+                    }
+                }
+                d
+            })
+            .collect();
+        dups.sort_unstable();
+        dups
+    }
+}
+
 /// Table-level accumulator.
 #[derive(Default)]
 pub struct TableAcc {
     /// Rows seen.
     pub rows: u64,
-    rows_seen: Option<Set128>,
+    rows_seen: Option<ShardedSet>,
     /// Rows that repeat an earlier row.
     pub duplicate_rows: u64,
     /// Keys of some duplicate rows.
     pub duplicate_samples: Vec<String>,
-    pk_seen: Set128,
+    pk_seen: ShardedSet,
     /// Rows whose declared key repeats.
     pub pk_duplicates: u64,
     /// Rows with a NULL in a declared key column.
@@ -65,11 +109,25 @@ pub struct TableOptions<'a> {
     pub sample_keys: usize,
 }
 
+fn row_hash(
+    hashes: &[Vec<u64>],
+    cols: impl Iterator<Item = usize>,
+    r: usize,
+    buf: &mut Vec<u8>,
+) -> u128 {
+    buf.clear();
+    for c in cols {
+        buf.extend_from_slice(&hashes[c][r].to_le_bytes());
+    }
+    xxh3_128(buf)
+}
+
 impl TableAcc {
     /// A fresh accumulator.
     pub fn new() -> TableAcc {
         TableAcc {
-            rows_seen: Some(Set128::default()),
+            rows_seen: Some(ShardedSet::new()),
+            pk_seen: ShardedSet::new(),
             kept: Some(Vec::new()),
             ..Default::default()
         }
@@ -80,40 +138,40 @@ impl TableAcc {
         &mut self,
         hashes: &[Vec<u64>],
         opts: &TableOptions<'_>,
-        key_of: &dyn Fn(usize) -> String,
+        key_of: &(dyn Fn(usize) -> String + Sync),
     ) {
         let n = hashes.first().map_or(0, Vec::len);
         let ncols = hashes.len();
-        let mut buf = vec![0u8; ncols * 8];
-        for r in 0..n {
-            if let Some(seen) = self.rows_seen.as_mut() {
-                for (c, h) in hashes.iter().enumerate() {
-                    buf[c * 8..c * 8 + 8].copy_from_slice(&h[r].to_le_bytes());
-                }
-                if !seen.insert(xxh3_128(&buf)) {
-                    self.duplicate_rows += 1;
-                    if self.duplicate_samples.len() < opts.sample_keys {
-                        self.duplicate_samples.push(key_of(r));
-                    }
-                }
-                if seen.len() > opts.duplicate_row_limit {
-                    self.rows_seen = None;
-                }
+        if let Some(seen) = self.rows_seen.as_mut() {
+            let row_hashes: Vec<Option<u128>> = (0..n)
+                .into_par_iter()
+                .map_init(Vec::new, |buf, r| Some(row_hash(hashes, 0..ncols, r, buf)))
+                .collect();
+            let dups = seen.insert_all(&row_hashes);
+            self.duplicate_rows += dups.len() as u64;
+            for &r in dups.iter().take(
+                opts.sample_keys
+                    .saturating_sub(self.duplicate_samples.len()),
+            ) {
+                self.duplicate_samples.push(key_of(r));
             }
-            if !opts.pk.is_empty() {
-                let mut kb = Vec::with_capacity(opts.pk.len() * 8);
-                let mut null = false;
-                for &c in opts.pk {
-                    let h = hashes[c][r];
-                    null |= h == super::column::NULL_HASH;
-                    kb.extend_from_slice(&h.to_le_bytes());
-                }
-                if null {
-                    self.pk_nulls += 1;
-                } else if !self.pk_seen.insert(xxh3_128(&kb)) {
-                    self.pk_duplicates += 1;
-                }
+            if seen.len() > opts.duplicate_row_limit {
+                self.rows_seen = None;
             }
+        }
+        if !opts.pk.is_empty() {
+            let pk_hashes: Vec<Option<u128>> = (0..n)
+                .into_par_iter()
+                .map_init(Vec::new, |buf, r| {
+                    let null = opts
+                        .pk
+                        .iter()
+                        .any(|&c| hashes[c][r] == super::column::NULL_HASH);
+                    (!null).then(|| row_hash(hashes, opts.pk.iter().copied(), r, buf))
+                })
+                .collect();
+            self.pk_nulls += pk_hashes.iter().filter(|h| h.is_none()).count() as u64;
+            self.pk_duplicates += self.pk_seen.insert_all(&pk_hashes).len() as u64;
         }
         self.rows += n as u64;
         if self.rows > opts.composite_key_row_limit as u64 {
