@@ -18,7 +18,7 @@ use super::encoding::{self, KINDS};
 use super::frequency::Frequencies;
 use super::numeric::{float_key, Histogram, Moments};
 use super::pattern::shape_into;
-use super::value::{cmp_decimal_str, is_plain_decimal, normalize, Kind};
+use super::value::{cmp_decimal_str, infinity_bounds, is_plain_decimal, normalize, Kind};
 use super::ProfileOptions;
 
 /// The hash of NULL in row hashes (distinct from every value's hash by construction of the seed).
@@ -136,6 +136,7 @@ impl ColumnAcc {
         let lim_d = ctx.opts.exact_distinct_limit;
         let lim_f = ctx.opts.frequency_limit;
         let mut hashes = vec![NULL_HASH; n];
+        let inf = infinity_bounds(&kind);
         if arr.null_count() > 0 && self.null_samples.len() < ctx.opts.sample_keys {
             for i in 0..n {
                 if self.null_samples.len() >= ctx.opts.sample_keys {
@@ -160,6 +161,11 @@ impl ColumnAcc {
                     self.distinct.add(h, lim_d);
                     self.freq.add(h, &bytes, lim_f);
                     let (x, key): (f64, i64) = $f(v);
+                    if inf.is_some_and(|(hi, lo)| key == hi || key == lo) {
+                        // ±infinity: counted and shown by name, kept out of range and averages.
+                        self.infinite += 1;
+                        continue;
+                    }
                     self.moments.add(x);
                     self.hist.add(key);
                     minmax_i(self, v as i128);

@@ -278,6 +278,23 @@ fn col_findings(t: &TableName, c: &ColumnProfile, out: &mut Vec<Finding>) {
         push(Severity::High, "zero-dates", c.zero_dates,
             format!("{} zero dates (0000-00-00): no other engine has such a date; decide NULL or a sentinel before migrating", c.zero_dates), vec![]);
     }
+    if c.infinite > 0 {
+        let sev = if c.kind.starts_with("date") || c.kind.starts_with("timestamp") {
+            Severity::High
+        } else {
+            Severity::Medium
+        };
+        push(
+            sev,
+            "infinity",
+            c.infinite,
+            format!(
+                "{} ±infinity values: most engines have no such value; map them before migrating",
+                c.infinite
+            ),
+            vec![],
+        );
+    }
     if c.nan > 0 {
         push(
             Severity::Medium,

@@ -95,7 +95,7 @@ pub struct ColumnProfile {
     pub quantiles_exact: bool,
     /// NaN values (floats).
     pub nan: u64,
-    /// ±Infinity values (floats).
+    /// ±Infinity values (floats; PostgreSQL `infinity` dates and timestamps).
     pub infinite: u64,
     /// true count (booleans).
     pub true_count: Option<u64>,

@@ -226,14 +226,22 @@ pub fn display(kind: &Kind, bytes: &[u8]) -> String {
             let hex: String = bytes.iter().take(32).map(|b| format!("{b:02x}")).collect();
             format!("0x{hex}{}", if bytes.len() > 32 { "…" } else { "" })
         }
-        Kind::Date => date_string(
-            bytes
+        Kind::Date => {
+            let d = bytes
                 .try_into()
                 .map(i32::from_le_bytes)
                 .map(i64::from)
-                .unwrap_or_else(|_| i64_of(bytes)),
-        ),
-        Kind::Timestamp { unit, tz } => timestamp_string(i64_of(bytes), unit, tz.is_some()),
+                .unwrap_or_else(|_| i64_of(bytes));
+            temporal_infinity(kind, d)
+                .map(String::from)
+                .unwrap_or_else(|| date_string(d))
+        }
+        Kind::Timestamp { unit, tz } => {
+            let v = i64_of(bytes);
+            temporal_infinity(kind, v)
+                .map(String::from)
+                .unwrap_or_else(|| timestamp_string(v, unit, tz.is_some()))
+        }
         Kind::Time { unit } => {
             let v = i64_of(bytes);
             let ps = per_second(unit);
@@ -249,6 +257,49 @@ pub fn display(kind: &Kind, bytes: &[u8]) -> String {
             )
         }
     }
+}
+
+/// PostgreSQL `infinity`/`-infinity` dates and timestamps: connectorx reads them as chrono's
+/// extreme values (`NaiveDate::MAX`, `DateTime::MAX_UTC`…), which no real row holds. Returns the
+/// sign when `v` (days, or the timestamp's unit) is one of them.
+pub fn temporal_infinity(kind: &Kind, v: i64) -> Option<&'static str> {
+    let (max, min) = infinity_bounds(kind)?;
+    if v == max {
+        Some("infinity")
+    } else if v == min {
+        Some("-infinity")
+    } else {
+        None
+    }
+}
+
+/// The values (max, min) that stand for ±infinity in a date or timestamp kind.
+pub fn infinity_bounds(kind: &Kind) -> Option<(i64, i64)> {
+    let epoch = chrono::NaiveDate::from_ymd_opt(1970, 1, 1)?;
+    let (max, min) = match kind {
+        Kind::Date => (
+            chrono::NaiveDate::MAX
+                .signed_duration_since(epoch)
+                .num_days(),
+            chrono::NaiveDate::MIN
+                .signed_duration_since(epoch)
+                .num_days(),
+        ),
+        Kind::Timestamp { unit, .. } => {
+            let (hi, lo) = (
+                chrono::NaiveDateTime::MAX.and_utc(),
+                chrono::NaiveDateTime::MIN.and_utc(),
+            );
+            match unit {
+                TimeUnit::Second => (hi.timestamp(), lo.timestamp()),
+                TimeUnit::Millisecond => (hi.timestamp_millis(), lo.timestamp_millis()),
+                TimeUnit::Microsecond => (hi.timestamp_micros(), lo.timestamp_micros()),
+                TimeUnit::Nanosecond => return None,
+            }
+        }
+        _ => return None,
+    };
+    Some((max, min))
 }
 
 /// An exact decimal string from an unscaled integer.

@@ -213,16 +213,38 @@ fn postgres_type_fidelity_edges() {
     exec_pg(
         &url,
         "DROP SCHEMA IF EXISTS reckon_edge CASCADE; CREATE SCHEMA reckon_edge;
-         CREATE TABLE reckon_edge.edge (id int PRIMARY KEY, ts timestamptz, n numeric, f float8);
+         CREATE TABLE reckon_edge.edge (id int PRIMARY KEY, ts timestamptz, n numeric, f float8, d date);
          INSERT INTO reckon_edge.edge VALUES
-           (1, '2024-01-01 00:00:01-01:00', 'NaN', 0.36640625),
-           (2, '2024-01-01 01:00:02+00', 12345678901234567890123456789012345678901.5, 9007199254740991),
-           (3, NULL, 18.00000, NULL);",
+           (1, '2024-01-01 00:00:01-01:00', 'NaN', 0.36640625, '2024-01-01'),
+           (2, '2024-01-01 01:00:02+00', 12345678901234567890123456789012345678901.5, 9007199254740991, '-infinity'),
+           (3, NULL, 18.00000, NULL, '2024-02-01'),
+           (4, 'infinity', 1, 1, NULL);",
     );
     let r = profile_json(&[&url, "--table", "reckon_edge.edge"]);
     let ts = column(&r, "edge", "ts");
     // The session is pinned to UTC: -01:00 at 00:00:01 is 01:00:01Z.
     assert_eq!(ts["min"], "2024-01-01 01:00:01.000000Z");
+    // 'infinity' is named, counted, and kept out of the range.
+    assert_eq!(ts["infinite"], 1);
+    assert_eq!(ts["max"], "2024-01-01 01:00:02.000000Z");
+    assert!(
+        ts["top_values"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|v| v["value"] == "infinity"),
+        "{}",
+        ts["top_values"]
+    );
+    let d = column(&r, "edge", "d");
+    assert_eq!(d["infinite"], 1);
+    assert_eq!(d["min"], "2024-01-01");
+    assert!(d["top_values"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|v| v["value"] == "-infinity"));
+    assert!(finding_codes(&r, "edge", Some("ts")).contains(&"infinity".to_string()));
     let n = column(&r, "edge", "n");
     let values: Vec<&str> = n["top_values"]
         .as_array()
