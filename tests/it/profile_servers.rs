@@ -285,3 +285,33 @@ fn mariadb_zero_dates_are_kept_and_reported() {
     // tinyint(1) is read as an integer: 2 stays 2.
     assert_eq!(column(&r, "edge", "b")["max"], "2");
 }
+
+#[test]
+fn postgres_partitioned_read_loses_and_repeats_no_row() {
+    let Some(url) = postgres() else { return };
+    // Over a million rows with an integer key: read as parallel key ranges. Negative keys and a
+    // gap make the range boundaries uneven; every row must be read exactly once.
+    exec_pg(
+        &url,
+        "CREATE SCHEMA IF NOT EXISTS reckon_big;
+         DROP TABLE IF EXISTS reckon_big.wide;
+         CREATE TABLE reckon_big.wide (id bigint PRIMARY KEY, v int);
+         INSERT INTO reckon_big.wide SELECT g, g % 7 FROM generate_series(-400000, 700000) g WHERE g NOT BETWEEN 1000 AND 1999;",
+    );
+    let r = profile_json(&[
+        &url,
+        "--table",
+        "reckon_big.wide",
+        "--exact-distinct-limit",
+        "2000000",
+    ]);
+    let t = table(&r, "wide");
+    assert_eq!(t["rows"], 1_100_001 - 1_000);
+    let id = column(&r, "wide", "id");
+    assert_eq!(id["distinct_exact"], true);
+    assert_eq!(id["distinct"], 1_100_001 - 1_000, "no row read twice");
+    assert_eq!(id["min"], "-400000");
+    assert_eq!(id["max"], "700000");
+    assert_eq!(t["primary_key_duplicates"], 0);
+    assert_eq!(column(&r, "wide", "v")["distinct"], 13, "-6..=6");
+}
