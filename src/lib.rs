@@ -7,10 +7,12 @@
 //! - [`source`]: one `Source` trait, one file per backend, read-side settings pinned.
 //! - [`profile`]: mergeable per-column accumulators, table checks, relationships, findings.
 //! - [`report`]: one sink per format; templates live in top-level `reports/`.
+//! - [`diff`]: the row-level diff (issue 3), so far its canonical encoding and row hashes.
 //! - [`error`]: exit codes, hints, secret scrubbing.
 //!
 //! `src/main.rs`, `src/cli.rs` and `src/commands/` are the binary's glue; engines never import them.
 
+pub mod diff;
 pub mod error;
 pub mod profile;
 pub mod report;

@@ -1,0 +1,401 @@
+//! Canonical encoding of values, and row hashes built on it.
+//!
+//! Two values are `match` exactly when their canonical encodings are equal; everything the diff
+//! says rests on this, so the rules are strict (DESIGN.md "Canonical encoding and hashing"):
+//! - every value is a tag byte, a 4-byte little-endian length, and the bytes: no separator can
+//!   make `('ab','c')` equal `('a','bc')`, and NULL (tag only) differs from every value, the
+//!   empty string included;
+//! - exact numbers (integers of any width, decimals of any scale, PostgreSQL numeric read as
+//!   text) are encoded by value: sign, significant digits without leading or trailing zeros,
+//!   and a base-10 exponent. `int32 1 = int64 1 = decimal(10,2) 1.00`; never through f64;
+//! - floats are their IEEE bits (after widening f32 → f64, which is exact): `-0.0 ≠ 0.0` and a NaN
+//!   equals only the same NaN bits; rules (`signed-zero`, `nan-eq`) relax this in the classifier,
+//!   never here;
+//! - timestamps with a time zone are instants (seconds and nanoseconds since the epoch, UTC);
+//!   timestamps without one are a different tag, so a dropped time zone never matches silently;
+//!   the unit is not part of the value (`…02.020` in ms equals `…02.020000` in µs; a precision
+//!   change is a schema finding), but any difference in the value is kept;
+//! - text is its UTF-8 bytes, byte-exact (trim, case, NFC are opt-in rules); bytes are bytes.
+//!
+//! Row hashes are xxh3-128 over the concatenated encodings of a row's values, in column order:
+//! they depend on the values only, not on chunking, row order or threads.
+
+use arrow::array::{Array, ArrayRef, AsArray};
+use arrow::datatypes::{
+    DataType, Date32Type, Decimal128Type, Float64Type, Int64Type, Time64NanosecondType, TimeUnit,
+    TimestampMicrosecondType, TimestampMillisecondType, TimestampNanosecondType,
+    TimestampSecondType,
+};
+use xxhash_rust::xxh3::xxh3_128;
+
+use crate::profile::value::{is_plain_decimal, normalize, per_second, Kind};
+
+/// Tag bytes of the canonical encoding.
+pub mod tag {
+    /// SQL NULL.
+    pub const NULL: u8 = 0;
+    /// An exact number (integer or decimal), by value.
+    pub const NUMBER: u8 = 1;
+    /// A binary floating-point number, by bits.
+    pub const FLOAT: u8 = 2;
+    /// UTF-8 text.
+    pub const TEXT: u8 = 3;
+    /// Raw bytes.
+    pub const BYTES: u8 = 4;
+    /// A boolean.
+    pub const BOOL: u8 = 5;
+    /// A calendar date.
+    pub const DATE: u8 = 6;
+    /// An instant (timestamp with time zone).
+    pub const INSTANT: u8 = 7;
+    /// A local date-time (timestamp without time zone).
+    pub const LOCAL_DATETIME: u8 = 8;
+    /// A time of day.
+    pub const TIME: u8 = 9;
+}
+
+/// How a text column is to be read: as text, or (declared numeric/decimal) as exact numbers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TextAs {
+    /// Text compares byte-exact.
+    Text,
+    /// Plain decimal strings compare by value; anything else (NaN, Infinity) stays text.
+    Decimal,
+}
+
+fn push(out: &mut Vec<u8>, tag: u8, bytes: &[u8]) {
+    out.push(tag);
+    out.extend_from_slice(&(bytes.len() as u32).to_le_bytes());
+    out.extend_from_slice(bytes);
+}
+
+/// The canonical bytes of an exact number given as sign, digits and a base-10 exponent:
+/// `[sign][exponent i32 LE][digits]` after stripping leading and trailing zeros. Zero has one form.
+fn number(out: &mut Vec<u8>, negative: bool, digits: &[u8], exponent: i32) {
+    let start = digits
+        .iter()
+        .position(|&d| d != b'0')
+        .unwrap_or(digits.len());
+    let digits = &digits[start..];
+    let end = digits.iter().rposition(|&d| d != b'0').map_or(0, |i| i + 1);
+    let trailing = (digits.len() - end) as i32;
+    let digits = &digits[..end];
+    let mut buf = Vec::with_capacity(digits.len() + 5);
+    if digits.is_empty() {
+        buf.push(0);
+    } else {
+        buf.push(if negative { 1 } else { 2 });
+        buf.extend_from_slice(&(exponent + trailing).to_le_bytes());
+        buf.extend_from_slice(digits);
+    }
+    push(out, tag::NUMBER, &buf);
+}
+
+fn unscaled(out: &mut Vec<u8>, v: i128, scale: i8) {
+    let digits = v.unsigned_abs().to_string();
+    number(out, v < 0, digits.as_bytes(), -i32::from(scale));
+}
+
+/// Encodes a plain decimal string (`-12.50`); false when it is not one.
+fn decimal_text(out: &mut Vec<u8>, s: &str) -> bool {
+    if !is_plain_decimal(s) {
+        return false;
+    }
+    let (neg, body) = match s.as_bytes()[0] {
+        b'-' => (true, &s[1..]),
+        b'+' => (false, &s[1..]),
+        _ => (false, s),
+    };
+    let (int, frac) = body.split_once('.').unwrap_or((body, ""));
+    let mut digits = Vec::with_capacity(int.len() + frac.len());
+    digits.extend_from_slice(int.as_bytes());
+    digits.extend_from_slice(frac.as_bytes());
+    number(out, neg, &digits, -(frac.len() as i32));
+    true
+}
+
+fn instant(out: &mut Vec<u8>, tag: u8, v: i64, unit: &TimeUnit) {
+    let ps = per_second(unit);
+    let secs = v.div_euclid(ps);
+    let nanos = v.rem_euclid(ps) * (1_000_000_000 / ps);
+    let mut b = [0u8; 12];
+    b[..8].copy_from_slice(&secs.to_le_bytes());
+    b[8..].copy_from_slice(&(nanos as u32).to_le_bytes());
+    push(out, tag, &b);
+}
+
+/// Appends the canonical encoding of every row of `array` to `rows[i]`.
+pub fn encode_column(array: &ArrayRef, text_as: TextAs, rows: &mut [Vec<u8>]) {
+    let (kind, arr) = normalize(array);
+    let n = arr.len().min(rows.len());
+    macro_rules! each {
+        ($a:expr, |$out:ident, $v:ident| $body:expr) => {{
+            let a = $a;
+            for (i, $out) in rows.iter_mut().enumerate().take(n) {
+                if a.is_null(i) {
+                    push($out, tag::NULL, &[]);
+                } else {
+                    let $v = a.value(i);
+                    $body;
+                }
+            }
+        }};
+    }
+    match &kind {
+        Kind::Int => each!(arr.as_primitive::<Int64Type>(), |out, v| unscaled(
+            out,
+            i128::from(v),
+            0
+        )),
+        Kind::Decimal { scale, .. } => {
+            each!(arr.as_primitive::<Decimal128Type>(), |out, v| unscaled(
+                out, v, *scale
+            ))
+        }
+        Kind::Float => each!(arr.as_primitive::<Float64Type>(), |out, v| push(
+            out,
+            tag::FLOAT,
+            &v.to_bits().to_le_bytes()
+        )),
+        Kind::Bool => each!(arr.as_boolean(), |out, v| push(
+            out,
+            tag::BOOL,
+            &[u8::from(v)]
+        )),
+        Kind::Text => each!(arr.as_string::<i32>(), |out, v| {
+            if !(text_as == TextAs::Decimal && decimal_text(out, v)) {
+                push(out, tag::TEXT, v.as_bytes())
+            }
+        }),
+        Kind::Bytes => each!(arr.as_binary::<i32>(), |out, v| push(out, tag::BYTES, v)),
+        Kind::Date => each!(arr.as_primitive::<Date32Type>(), |out, v| push(
+            out,
+            tag::DATE,
+            &v.to_le_bytes()
+        )),
+        Kind::Timestamp { unit, tz } => {
+            let t = if tz.is_some() {
+                tag::INSTANT
+            } else {
+                tag::LOCAL_DATETIME
+            };
+            match unit {
+                TimeUnit::Second => {
+                    each!(arr.as_primitive::<TimestampSecondType>(), |out, v| instant(
+                        out, t, v, unit
+                    ))
+                }
+                TimeUnit::Millisecond => {
+                    each!(arr.as_primitive::<TimestampMillisecondType>(), |out, v| {
+                        instant(out, t, v, unit)
+                    })
+                }
+                TimeUnit::Microsecond => {
+                    each!(arr.as_primitive::<TimestampMicrosecondType>(), |out, v| {
+                        instant(out, t, v, unit)
+                    })
+                }
+                TimeUnit::Nanosecond => {
+                    each!(arr.as_primitive::<TimestampNanosecondType>(), |out, v| {
+                        instant(out, t, v, unit)
+                    })
+                }
+            }
+        }
+        Kind::Time { .. } => {
+            // Times of day as nanoseconds, whatever the unit.
+            let nanos = arrow::compute::cast(&arr, &DataType::Time64(TimeUnit::Nanosecond))
+                .unwrap_or(arr.clone());
+            each!(nanos.as_primitive::<Time64NanosecondType>(), |out, v| push(
+                out,
+                tag::TIME,
+                &v.to_le_bytes()
+            ))
+        }
+    }
+}
+
+/// The 128-bit hash of each row of a batch's columns (canonical encodings, in column order).
+pub fn hash_rows(columns: &[(ArrayRef, TextAs)]) -> Vec<u128> {
+    let n = columns.first().map_or(0, |(a, _)| a.len());
+    let mut rows: Vec<Vec<u8>> = vec![Vec::new(); n];
+    for (a, t) in columns {
+        encode_column(a, *t, &mut rows);
+    }
+    rows.iter().map(|r| xxh3_128(r)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use arrow::array::{
+        Decimal128Array, Float64Array, Int32Array, Int64Array, StringArray,
+        TimestampMicrosecondArray, TimestampMillisecondArray,
+    };
+
+    use super::*;
+
+    fn enc(a: ArrayRef, t: TextAs) -> Vec<Vec<u8>> {
+        let mut rows = vec![Vec::new(); a.len()];
+        encode_column(&a, t, &mut rows);
+        rows
+    }
+
+    fn text(v: &[Option<&str>]) -> ArrayRef {
+        Arc::new(StringArray::from(v.to_vec()))
+    }
+
+    #[test]
+    fn integers_match_across_widths_and_decimals_by_value() {
+        let a = enc(
+            Arc::new(Int32Array::from(vec![1, 18, -5, 0, 1800])),
+            TextAs::Text,
+        );
+        let b = enc(
+            Arc::new(Int64Array::from(vec![1, 18, -5, 0, 1800])),
+            TextAs::Text,
+        );
+        assert_eq!(a, b);
+        // 1.00, 18.00, -5.00, 0.00, 1800.00 as decimal(10,2).
+        let d = Decimal128Array::from(vec![100, 1_800, -500, 0, 180_000])
+            .with_precision_and_scale(10, 2)
+            .unwrap();
+        assert_eq!(a, enc(Arc::new(d), TextAs::Text));
+        // PostgreSQL numeric read as text: by value too.
+        let t = enc(
+            text(&[
+                Some("1"),
+                Some("18.00000"),
+                Some("-5.0"),
+                Some("-0.000"),
+                Some("1800"),
+            ]),
+            TextAs::Decimal,
+        );
+        assert_eq!(a, t);
+    }
+
+    #[test]
+    fn wide_decimals_keep_their_last_digit() {
+        let a = enc(text(&[Some("1234567890123456789012345")]), TextAs::Decimal);
+        let b = enc(text(&[Some("1234567890123456789012340")]), TextAs::Decimal);
+        assert_ne!(a, b);
+        let forty = "1234567890123456789012345678901234567890";
+        let c = enc(text(&[Some(forty)]), TextAs::Decimal);
+        let d = enc(
+            text(&[Some("1234567890123456789012345678901234567891")]),
+            TextAs::Decimal,
+        );
+        assert_ne!(c, d);
+        assert_eq!(
+            c,
+            enc(text(&[Some(&format!("{forty}.000"))]), TextAs::Decimal)
+        );
+        // NaN is not a number that equals 0.
+        assert_ne!(
+            enc(text(&[Some("NaN")]), TextAs::Decimal),
+            enc(text(&[Some("0")]), TextAs::Decimal)
+        );
+    }
+
+    #[test]
+    fn floats_are_bit_exact() {
+        let a = enc(
+            Arc::new(Float64Array::from(vec![
+                0.36640625,
+                9007199254740991.0,
+                -0.0,
+            ])),
+            TextAs::Text,
+        );
+        let b = enc(
+            Arc::new(Float64Array::from(vec![
+                0.36640625,
+                9007199254740990.0,
+                0.0,
+            ])),
+            TextAs::Text,
+        );
+        assert_eq!(a[0], b[0]);
+        assert_ne!(a[1], b[1]);
+        assert_ne!(a[2], b[2], "signed zero only matches under a declared rule");
+        // A float never equals an exact number silently.
+        assert_ne!(
+            enc(Arc::new(Float64Array::from(vec![1.0])), TextAs::Text),
+            enc(Arc::new(Int64Array::from(vec![1])), TextAs::Text)
+        );
+    }
+
+    #[test]
+    fn null_empty_and_column_boundaries_stay_apart() {
+        let e = enc(
+            text(&[None, Some(""), Some("NULL"), Some("\\N")]),
+            TextAs::Text,
+        );
+        assert_ne!(e[0], e[1]);
+        assert_ne!(e[0], e[2]);
+        assert_ne!(e[0], e[3]);
+        let left = hash_rows(&[
+            (text(&[Some("ab")]), TextAs::Text),
+            (text(&[Some("c")]), TextAs::Text),
+        ]);
+        let right = hash_rows(&[
+            (text(&[Some("a")]), TextAs::Text),
+            (text(&[Some("bc")]), TextAs::Text),
+        ]);
+        assert_ne!(left, right);
+        assert_ne!(
+            enc(text(&[Some("abc ")]), TextAs::Text),
+            enc(text(&[Some("abc")]), TextAs::Text)
+        );
+    }
+
+    #[test]
+    fn instants_compare_as_instants_and_a_dropped_zone_never_matches() {
+        // 2024-01-01 01:00:01.020 UTC in ms and in µs: the same instant.
+        let ms = 1_704_070_801_020i64;
+        let a = enc(
+            Arc::new(TimestampMillisecondArray::from(vec![ms]).with_timezone("UTC")),
+            TextAs::Text,
+        );
+        let b = enc(
+            Arc::new(TimestampMicrosecondArray::from(vec![ms * 1000]).with_timezone("+00:00")),
+            TextAs::Text,
+        );
+        assert_eq!(a, b);
+        let c = enc(
+            Arc::new(TimestampMicrosecondArray::from(vec![ms * 1000 + 409])),
+            TextAs::Text,
+        );
+        assert_ne!(b, c);
+        let naive = enc(
+            Arc::new(TimestampMicrosecondArray::from(vec![ms * 1000])),
+            TextAs::Text,
+        );
+        assert_ne!(
+            b, naive,
+            "timestamptz vs timestamp: tz-dropped, never a silent match"
+        );
+    }
+
+    #[test]
+    fn row_hashes_do_not_depend_on_chunking() {
+        let a: ArrayRef = Arc::new(Int64Array::from((0..100).collect::<Vec<i64>>()));
+        let s: ArrayRef = text(
+            &(0..100)
+                .map(|i| if i % 3 == 0 { None } else { Some("x") })
+                .collect::<Vec<_>>(),
+        );
+        let whole = hash_rows(&[(a.clone(), TextAs::Text), (s.clone(), TextAs::Text)]);
+        let mut parts = hash_rows(&[
+            (a.slice(0, 37), TextAs::Text),
+            (s.slice(0, 37), TextAs::Text),
+        ]);
+        parts.extend(hash_rows(&[
+            (a.slice(37, 63), TextAs::Text),
+            (s.slice(37, 63), TextAs::Text),
+        ]));
+        assert_eq!(whole, parts);
+    }
+}
