@@ -57,6 +57,16 @@ pub struct Finding {
     pub samples: Vec<String>,
 }
 
+/// "1 row", "2 rows".
+fn count_of(n: u64, noun: &str) -> String {
+    format!("{n} {noun}{}", if n == 1 { "" } else { "s" })
+}
+
+/// "1 value", "2 values".
+fn values(n: u64) -> String {
+    count_of(n, "value")
+}
+
 fn pct(n: u64, of: u64) -> String {
     if of == 0 {
         return "0 %".into();
@@ -84,31 +94,31 @@ fn col_findings(t: &TableName, c: &ColumnProfile, out: &mut Vec<Finding>) {
     let non_null = c.rows - c.nulls;
     for e in &c.encoding {
         let (sev, what) = match e.kind.as_str() {
-            "invalid-utf8" => (Severity::High, "values that are not valid UTF-8"),
+            "invalid-utf8" => (Severity::High, "not valid UTF-8"),
             "mojibake" => (
                 Severity::High,
-                "values with mojibake (UTF-8 decoded as Latin-1/cp1252, e.g. 'Ã©' for 'é')",
+                "with mojibake (UTF-8 decoded as Latin-1/cp1252, e.g. 'Ã©' for 'é')",
             ),
             "c1-control" => (
                 Severity::High,
-                "values with C1 control characters (U+0080–U+009F: cp1252 text read as Latin-1?)",
+                "with C1 control characters (U+0080–U+009F: cp1252 text read as Latin-1?)",
             ),
             "replacement-char" => (
                 Severity::High,
-                "values with U+FFFD replacement characters (an earlier lossy decoding)",
+                "with U+FFFD replacement characters (an earlier lossy decoding)",
             ),
             "non-nfc" => (
                 Severity::Medium,
-                "values not in Unicode NFC (look equal, compare different)",
+                "not in Unicode NFC (look equal, compare different)",
             ),
-            "bom" => (Severity::Low, "values containing a byte-order mark U+FEFF"),
-            _ => (Severity::Low, "values with control characters"),
+            "bom" => (Severity::Low, "containing a byte-order mark U+FEFF"),
+            _ => (Severity::Low, "with control characters"),
         };
         push(
             sev,
             &e.kind,
             e.count,
-            format!("{} {what}", e.count).replacen("1 values", "1 value", 1),
+            format!("{} {what}", values(e.count)),
             e.sample_keys.clone(),
         );
     }
@@ -204,8 +214,8 @@ fn col_findings(t: &TableName, c: &ColumnProfile, out: &mut Vec<Finding>) {
             "shape-outliers",
             c.outside_dominant_shapes,
             format!(
-                "{} values ({}) outside the dominant shape{} {}",
-                c.outside_dominant_shapes,
+                "{} ({}) outside the dominant shape{} {}",
+                values(c.outside_dominant_shapes),
                 pct(c.outside_dominant_shapes, shaped),
                 if c.dominant_shapes.len() > 1 { "s" } else { "" },
                 c.dominant_shapes.join(", ")
@@ -223,7 +233,7 @@ fn col_findings(t: &TableName, c: &ColumnProfile, out: &mut Vec<Finding>) {
             Severity::Low,
             "whitespace-only",
             c.whitespace_only,
-            format!("{} values made only of white space", c.whitespace_only),
+            format!("{} made only of white space", values(c.whitespace_only)),
             vec![],
         );
     }
@@ -232,7 +242,7 @@ fn col_findings(t: &TableName, c: &ColumnProfile, out: &mut Vec<Finding>) {
             Severity::Low,
             "padded",
             c.padded,
-            format!("{} values with leading or trailing white space", c.padded),
+            format!("{} with leading or trailing white space", values(c.padded)),
             vec![],
         );
     }
@@ -289,8 +299,8 @@ fn col_findings(t: &TableName, c: &ColumnProfile, out: &mut Vec<Finding>) {
             "infinity",
             c.infinite,
             format!(
-                "{} ±infinity values: most engines have no such value; map them before migrating",
-                c.infinite
+                "±infinity: {}; most engines have no such value, map them before migrating",
+                values(c.infinite)
             ),
             vec![],
         );
@@ -300,7 +310,7 @@ fn col_findings(t: &TableName, c: &ColumnProfile, out: &mut Vec<Finding>) {
             Severity::Medium,
             "nan",
             c.nan,
-            format!("{} NaN values", c.nan),
+            format!("NaN: {}", values(c.nan)),
             vec![],
         );
     }
@@ -409,7 +419,7 @@ pub fn findings(tables: &[TableProfile], rels: &[Relationship]) -> Vec<Finding> 
         if r.orphan_distinct > 0 {
             let rows = r
                 .orphan_rows
-                .map(|n| format!("{n} rows, "))
+                .map(|n| format!("{}, ", count_of(n, "row")))
                 .unwrap_or_default();
             out.push(Finding {
                 severity: if r.declared {
@@ -426,8 +436,11 @@ pub fn findings(tables: &[TableProfile], rels: &[Relationship]) -> Vec<Finding> 
                 column,
                 count: r.orphan_rows.unwrap_or(r.orphan_distinct),
                 message: format!(
-                    "{kind} {} → {}.{}: {rows}{} distinct values with no parent",
-                    r.child_column, r.parent_table, r.parent_column, r.orphan_distinct
+                    "{kind} {} → {}.{}: {rows}{} with no parent",
+                    r.child_column,
+                    r.parent_table,
+                    r.parent_column,
+                    count_of(r.orphan_distinct, "distinct value")
                 ),
                 samples: r.orphan_samples.clone(),
             });

@@ -20,7 +20,7 @@ use std::sync::Arc;
 use arrow::array::{ArrayRef, RecordBatch, StringBuilder};
 use arrow::datatypes::{DataType, Field, Schema};
 
-use super::parquet::table_name;
+use super::parquet::{check_unique_stems, file_for, table_name};
 use super::{
     Chunk, ChunkStream, ColumnMeta, ReadDefect, Source, SourceError, TableMeta, TableName,
     CHUNK_ROWS,
@@ -218,6 +218,7 @@ impl Source for CsvSource {
     }
 
     fn tables(&mut self) -> Result<Vec<TableMeta>, SourceError> {
+        check_unique_stems(&self.paths)?;
         self.paths
             .iter()
             .map(|p| {
@@ -251,16 +252,7 @@ impl Source for CsvSource {
     }
 
     fn read(&mut self, table: &TableMeta) -> Result<ChunkStream, SourceError> {
-        let path = self
-            .paths
-            .iter()
-            .find(|p| table_name(p) == table.name.name)
-            .cloned()
-            .ok_or_else(|| SourceError::UnknownTable {
-                table: table.name.to_string(),
-                source_name: self.display(),
-                available: self.paths.iter().map(|p| table_name(p)).collect(),
-            })?;
+        let path = file_for(&self.paths, table, self.display())?;
         let ncols = table.columns.len();
         let schema = Arc::new(Schema::new(
             table

@@ -33,10 +33,6 @@ impl ParquetSource {
         let file = File::open(path).map_err(|e| bad(e.to_string()))?;
         ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| bad(e.to_string()))
     }
-
-    fn path_of(&self, table: &TableMeta) -> Option<&PathBuf> {
-        self.paths.iter().find(|p| table_name(p) == table.name.name)
-    }
 }
 
 /// The table name of a file: its stem.
@@ -44,6 +40,41 @@ pub fn table_name(path: &std::path::Path) -> String {
     path.file_stem()
         .map(|s| s.to_string_lossy().to_string())
         .unwrap_or_default()
+}
+
+/// Refuses a set of files where two share a stem: both would be the same table, and one would
+/// be read in place of the other.
+pub fn check_unique_stems(paths: &[PathBuf]) -> Result<(), SourceError> {
+    let mut seen: std::collections::BTreeMap<String, &PathBuf> = std::collections::BTreeMap::new();
+    for p in paths {
+        if let Some(first) = seen.insert(table_name(p), p) {
+            return Err(SourceError::BadSpec {
+                spec: format!("{} and {}", first.display(), p.display()),
+                reason: format!(
+                    "two files would both be table '{}' (one table per file, named by its stem)",
+                    table_name(p)
+                ),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The file holding `table` among `paths` (file sources: one table per file, named by its stem).
+pub fn file_for(
+    paths: &[PathBuf],
+    table: &TableMeta,
+    source_name: String,
+) -> Result<PathBuf, SourceError> {
+    paths
+        .iter()
+        .find(|p| table_name(p) == table.name.name)
+        .cloned()
+        .ok_or_else(|| SourceError::UnknownTable {
+            table: table.name.to_string(),
+            source_name,
+            available: paths.iter().map(|p| table_name(p)).collect(),
+        })
 }
 
 impl Source for ParquetSource {
@@ -55,6 +86,7 @@ impl Source for ParquetSource {
     }
 
     fn tables(&mut self) -> Result<Vec<TableMeta>, SourceError> {
+        check_unique_stems(&self.paths)?;
         self.paths
             .iter()
             .map(|p| {
@@ -91,14 +123,7 @@ impl Source for ParquetSource {
     }
 
     fn read(&mut self, table: &TableMeta) -> Result<ChunkStream, SourceError> {
-        let path = self
-            .path_of(table)
-            .cloned()
-            .ok_or_else(|| SourceError::UnknownTable {
-                table: table.name.to_string(),
-                source_name: self.display(),
-                available: self.paths.iter().map(|p| table_name(p)).collect(),
-            })?;
+        let path = file_for(&self.paths, table, self.display())?;
         let reader = Self::builder(&path)?
             .with_batch_size(CHUNK_ROWS)
             .build()
@@ -128,7 +153,7 @@ impl Source for ParquetSource {
     }
 
     fn estimate_rows(&mut self, table: &TableMeta) -> Option<u64> {
-        let path = self.path_of(table)?.clone();
+        let path = file_for(&self.paths, table, String::new()).ok()?;
         Self::builder(&path)
             .ok()
             .map(|b| b.metadata().file_metadata().num_rows() as u64)

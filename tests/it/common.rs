@@ -108,6 +108,17 @@ pub fn tempdir() -> tempfile::TempDir {
     tempfile::tempdir().expect("tempdir")
 }
 
+/// Runs `reckon profile ARGS --out DIR/NAME`, asserts it succeeded, returns the run and the dir.
+pub fn profile_out(dir: &tempfile::TempDir, name: &str, args: &[&str]) -> (Run, PathBuf) {
+    let out = dir.path().join(name);
+    let mut all = vec!["profile"];
+    all.extend_from_slice(args);
+    all.extend_from_slice(&["--out", out.to_str().unwrap()]);
+    let run = reckon(&all);
+    assert_eq!(run.code, 0, "reckon {all:?} failed: {}", run.stderr);
+    (run, out)
+}
+
 /// Whether tests must fail instead of skipping when a service is missing.
 pub fn services_required() -> bool {
     std::env::var("RECKON_REQUIRE_SERVICES").is_ok_and(|v| v == "1")

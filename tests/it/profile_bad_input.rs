@@ -88,3 +88,18 @@ fn query_on_a_file_source() {
         "--query",
     );
 }
+
+#[test]
+fn a_glob_with_two_files_of_one_name_is_refused() {
+    let dir = tempdir();
+    for sub in ["a", "b"] {
+        std::fs::create_dir_all(dir.path().join(sub)).unwrap();
+        std::fs::copy(
+            root().join("fixtures/shop/customers.csv"),
+            dir.path().join(sub).join("customers.csv"),
+        )
+        .unwrap();
+    }
+    let glob = format!("{}/*/customers.csv", dir.path().display());
+    bad(&[&glob], "would both be table 'customers'");
+}

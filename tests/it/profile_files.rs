@@ -51,14 +51,7 @@ fn csv_keeps_quoted_empty_apart_from_null_and_strips_the_bom() {
 #[test]
 fn out_dir_gets_parquet_json_and_html() {
     let dir = tempdir();
-    let out = dir.path().join("shop");
-    let run = reckon(&[
-        "profile",
-        "sqlite://fixtures/shop/shop.db",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    let (_, out) = profile_out(&dir, "shop", &["sqlite://fixtures/shop/shop.db"]);
     for f in ["profile.parquet", "profile.json", "profile.html"] {
         assert!(
             out.join(f)
@@ -101,25 +94,16 @@ fn out_dir_gets_parquet_json_and_html() {
 #[test]
 fn results_are_byte_identical_across_runs_and_thread_counts() {
     let dir = tempdir();
-    let a = dir.path().join("a");
-    let b = dir.path().join("b");
-    let ra = reckon(&[
-        "profile",
-        "sqlite://fixtures/shop/shop.db",
-        "--out",
-        a.to_str().unwrap(),
-        "--threads",
-        "1",
-    ]);
-    let rb = reckon(&[
-        "profile",
-        "sqlite://fixtures/shop/shop.db",
-        "--out",
-        b.to_str().unwrap(),
-        "--threads",
-        "4",
-    ]);
-    assert_eq!((ra.code, rb.code), (0, 0), "{} {}", ra.stderr, rb.stderr);
+    let (_, a) = profile_out(
+        &dir,
+        "a",
+        &["sqlite://fixtures/shop/shop.db", "--threads", "1"],
+    );
+    let (_, b) = profile_out(
+        &dir,
+        "b",
+        &["sqlite://fixtures/shop/shop.db", "--threads", "4"],
+    );
     for f in ["profile.parquet", "profile.html"] {
         assert_eq!(
             std::fs::read(a.join(f)).unwrap(),
@@ -143,16 +127,15 @@ fn results_are_byte_identical_across_runs_and_thread_counts() {
 #[test]
 fn sensitive_columns_never_show_raw_values() {
     let dir = tempdir();
-    let out = dir.path().join("masked");
-    let run = reckon(&[
-        "profile",
-        "sqlite://fixtures/shop/shop.db",
-        "--sensitive",
-        "email,first_name,customer_email",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    let (run, out) = profile_out(
+        &dir,
+        "masked",
+        &[
+            "sqlite://fixtures/shop/shop.db",
+            "--sensitive",
+            "email,first_name,customer_email",
+        ],
+    );
     let mut texts = vec![run.stdout.clone(), run.stderr.clone()];
     for f in ["profile.json", "profile.html", "profile.parquet"] {
         texts.push(String::from_utf8_lossy(&std::fs::read(out.join(f)).unwrap()).into_owned());

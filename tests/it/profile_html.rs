@@ -17,14 +17,7 @@ fn chromium() -> Result<String, String> {
 #[test]
 fn html_report_renders_in_headless_chromium() {
     let dir = tempdir();
-    let out = dir.path().join("r");
-    let run = reckon(&[
-        "profile",
-        "sqlite://fixtures/shop/shop.db",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    let (_, out) = profile_out(&dir, "r", &["sqlite://fixtures/shop/shop.db"]);
     let html_path = out.join("profile.html");
     let html = std::fs::read_to_string(&html_path).unwrap();
     for external in ["src=\"http", "href=\"http", "@import", "url(http"] {
