@@ -7,6 +7,8 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use clap::Parser;
 use reckon::error::{scrub, Hinted, EXIT_ERROR};
+use reckon::diff::mapping::MappingError;
+use reckon::diff::DiffError;
 use reckon::source::SourceError;
 
 fn main() {
@@ -22,6 +24,7 @@ fn main() {
     };
     let outcome = catch_unwind(AssertUnwindSafe(|| match &cli.command {
         cli::Command::Profile(args) => commands::profile::run(args),
+        cli::Command::Diff(args) => commands::diff::run(args),
     }));
     let code = match outcome {
         Ok(Ok(code)) => code,
@@ -48,7 +51,16 @@ fn report_error(err: &anyhow::Error) {
     for cause in err.chain().skip(1) {
         eprintln!("  caused by: {}", scrub(&cause.to_string()));
     }
-    if let Some(hint) = err.downcast_ref::<SourceError>().and_then(Hinted::hint) {
+    let hint = err
+        .downcast_ref::<SourceError>()
+        .and_then(Hinted::hint)
+        .or_else(|| err.downcast_ref::<DiffError>().and_then(Hinted::hint))
+        .or_else(|| err.downcast_ref::<MappingError>().and_then(Hinted::hint))
+        .or_else(|| {
+            err.downcast_ref::<commands::diff::ArgError>()
+                .map(|e| e.hint.clone())
+        });
+    if let Some(hint) = hint {
         eprintln!("hint: {}", scrub(&hint));
     }
 }

@@ -15,7 +15,12 @@
 //!   timestamps without one are a different tag, so a dropped time zone never matches silently;
 //!   the unit is not part of the value (`…02.020` in ms equals `…02.020000` in µs; a precision
 //!   change is a schema finding), but any difference in the value is kept;
-//! - text is its UTF-8 bytes, byte-exact (trim, case, NFC are opt-in rules); bytes are bytes.
+//! - text is its UTF-8 bytes, byte-exact (trim, case, NFC are opt-in rules); bytes are bytes;
+//!   text that was not valid UTF-8 in the source keeps its raw bytes under its own tag, so two
+//!   different invalid sequences (both shown as U+FFFD) never match;
+//! - text from an untyped side (CSV, SQLite TEXT) may be read as the other side's type
+//!   ([`TextAs`]): a value that parses is encoded as that type, one that does not stays text
+//!   (and so differs): parsing never turns a value into NULL.
 //!
 //! Row hashes are xxh3-128 over the concatenated encodings of a row's values, in column order:
 //! they depend on the values only, not on chunking, row order or threads.
@@ -52,15 +57,27 @@ pub mod tag {
     pub const LOCAL_DATETIME: u8 = 8;
     /// A time of day.
     pub const TIME: u8 = 9;
+    /// Text that was not valid UTF-8: its raw bytes.
+    pub const INVALID_TEXT: u8 = 10;
 }
 
-/// How a text column is to be read: as text, or (declared numeric/decimal) as exact numbers.
+/// How a text column is to be read: as text, or as the type its counterpart has.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TextAs {
     /// Text compares byte-exact.
     Text,
-    /// Plain decimal strings compare by value; anything else (NaN, Infinity) stays text.
+    /// Plain decimal strings compare by value as exact numbers (declared numeric/decimal, or an
+    /// untyped side against an integer/decimal column); anything else (NaN, Infinity) stays text.
     Decimal,
+    /// Untyped side against a float column: text that parses as a float is its bits.
+    Float,
+    /// Untyped side against a boolean column: `true`/`false`/`t`/`f` (any case).
+    Bool,
+    /// Untyped side against a date column: `YYYY-MM-DD`.
+    Date,
+    /// Untyped side against a timestamp column: ISO date-time; with an offset it is an instant,
+    /// without one a local date-time (never silently assumed to be UTC).
+    Timestamp,
 }
 
 fn push(out: &mut Vec<u8>, tag: u8, bytes: &[u8]) {
@@ -124,8 +141,88 @@ fn instant(out: &mut Vec<u8>, tag: u8, v: i64, unit: &TimeUnit) {
     push(out, tag, &b);
 }
 
+fn float_text(out: &mut Vec<u8>, s: &str) -> bool {
+    match s.parse::<f64>() {
+        Ok(v) if !s.is_empty() => {
+            push(out, tag::FLOAT, &v.to_bits().to_le_bytes());
+            true
+        }
+        _ => false,
+    }
+}
+
+fn bool_text(out: &mut Vec<u8>, s: &str) -> bool {
+    let v = if s.eq_ignore_ascii_case("true") || s.eq_ignore_ascii_case("t") {
+        true
+    } else if s.eq_ignore_ascii_case("false") || s.eq_ignore_ascii_case("f") {
+        false
+    } else {
+        return false;
+    };
+    push(out, tag::BOOL, &[u8::from(v)]);
+    true
+}
+
+fn date_text(out: &mut Vec<u8>, s: &str) -> bool {
+    let Ok(d) = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d") else {
+        return false;
+    };
+    let days = d
+        .signed_duration_since(chrono::NaiveDate::default())
+        .num_days();
+    push(out, tag::DATE, &(days as i32).to_le_bytes());
+    true
+}
+
+fn timestamp_text(out: &mut Vec<u8>, s: &str) -> bool {
+    let norm = s.replacen('T', " ", 1);
+    let (t, secs, nanos) = if let Ok(dt) =
+        chrono::DateTime::parse_from_str(&norm, "%Y-%m-%d %H:%M:%S%.f%#z")
+    {
+        (tag::INSTANT, dt.timestamp(), dt.timestamp_subsec_nanos())
+    } else if let Ok(dt) = chrono::NaiveDateTime::parse_from_str(&norm, "%Y-%m-%d %H:%M:%S%.f") {
+        let u = dt.and_utc();
+        (tag::LOCAL_DATETIME, u.timestamp(), u.timestamp_subsec_nanos())
+    } else {
+        return false;
+    };
+    let mut b = [0u8; 12];
+    b[..8].copy_from_slice(&secs.to_le_bytes());
+    b[8..].copy_from_slice(&nanos.to_le_bytes());
+    push(out, t, &b);
+    true
+}
+
+fn text_value(out: &mut Vec<u8>, text_as: TextAs, v: &str) {
+    let done = match text_as {
+        TextAs::Text => false,
+        TextAs::Decimal => decimal_text(out, v),
+        TextAs::Float => float_text(out, v),
+        TextAs::Bool => bool_text(out, v),
+        TextAs::Date => date_text(out, v),
+        TextAs::Timestamp => timestamp_text(out, v),
+    };
+    if !done {
+        push(out, tag::TEXT, v.as_bytes());
+    }
+}
+
 /// Appends the canonical encoding of every row of `array` to `rows[i]`.
 pub fn encode_column(array: &ArrayRef, text_as: TextAs, rows: &mut [Vec<u8>]) {
+    encode_column_with(array, text_as, false, &[], rows);
+}
+
+/// As [`encode_column`], with two read-side adjustments: `int_as_bool` encodes integers 0 and 1
+/// as booleans (the counterpart is boolean; other integers stay numbers), and `invalid` holds the
+/// raw bytes of values that were not valid UTF-8 (row, bytes; sorted by row), encoded as
+/// [`tag::INVALID_TEXT`].
+pub fn encode_column_with(
+    array: &ArrayRef,
+    text_as: TextAs,
+    int_as_bool: bool,
+    invalid: &[(usize, &[u8])],
+    rows: &mut [Vec<u8>],
+) {
     let (kind, arr) = normalize(array);
     let n = arr.len().min(rows.len());
     macro_rules! each {
@@ -142,11 +239,13 @@ pub fn encode_column(array: &ArrayRef, text_as: TextAs, rows: &mut [Vec<u8>]) {
         }};
     }
     match &kind {
-        Kind::Int => each!(arr.as_primitive::<Int64Type>(), |out, v| unscaled(
-            out,
-            i128::from(v),
-            0
-        )),
+        Kind::Int => each!(arr.as_primitive::<Int64Type>(), |out, v| {
+            if int_as_bool && (v == 0 || v == 1) {
+                push(out, tag::BOOL, &[v as u8])
+            } else {
+                unscaled(out, i128::from(v), 0)
+            }
+        }),
         Kind::Decimal { scale, .. } => {
             each!(arr.as_primitive::<Decimal128Type>(), |out, v| unscaled(
                 out, v, *scale
@@ -162,11 +261,19 @@ pub fn encode_column(array: &ArrayRef, text_as: TextAs, rows: &mut [Vec<u8>]) {
             tag::BOOL,
             &[u8::from(v)]
         )),
-        Kind::Text => each!(arr.as_string::<i32>(), |out, v| {
-            if !(text_as == TextAs::Decimal && decimal_text(out, v)) {
-                push(out, tag::TEXT, v.as_bytes())
+        Kind::Text => {
+            let a = arr.as_string::<i32>();
+            let mut bad = invalid.iter().peekable();
+            for (i, out) in rows.iter_mut().enumerate().take(n) {
+                if let Some((_, raw)) = bad.next_if(|(r, _)| *r == i) {
+                    push(out, tag::INVALID_TEXT, raw);
+                } else if a.is_null(i) {
+                    push(out, tag::NULL, &[]);
+                } else {
+                    text_value(out, text_as, a.value(i));
+                }
             }
-        }),
+        }
         Kind::Bytes => each!(arr.as_binary::<i32>(), |out, v| push(out, tag::BYTES, v)),
         Kind::Date => each!(arr.as_primitive::<Date32Type>(), |out, v| push(
             out,
@@ -213,6 +320,120 @@ pub fn encode_column(array: &ArrayRef, text_as: TextAs, rows: &mut [Vec<u8>]) {
             ))
         }
     }
+}
+
+/// Splits a row's canonical bytes into its values (each with its tag and length).
+pub fn cells(row: &[u8]) -> Vec<&[u8]> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i + 5 <= row.len() {
+        let len = u32::from_le_bytes([row[i + 1], row[i + 2], row[i + 3], row[i + 4]]) as usize;
+        let end = (i + 5 + len).min(row.len());
+        out.push(&row[i..end]);
+        i = end;
+    }
+    out
+}
+
+/// The tag and payload of one canonical value.
+pub fn split(v: &[u8]) -> (u8, &[u8]) {
+    match v.split_first() {
+        Some((t, rest)) if rest.len() >= 4 => (*t, &rest[4..]),
+        Some((t, _)) => (*t, &[]),
+        None => (tag::NULL, &[]),
+    }
+}
+
+/// An exact number's payload as a plain decimal string (`-12.5`, `1800`).
+pub fn number_string(p: &[u8]) -> String {
+    match p.first() {
+        None | Some(0) => "0".into(),
+        Some(&s) => {
+            let e = p
+                .get(1..5)
+                .and_then(|b| b.try_into().ok())
+                .map_or(0, i32::from_le_bytes);
+            let digits = std::str::from_utf8(p.get(5..).unwrap_or(&[])).unwrap_or("");
+            let sign = if s == 1 { "-" } else { "" };
+            if e >= 0 {
+                format!("{sign}{digits}{}", "0".repeat(e as usize))
+            } else {
+                let frac = (-e) as usize;
+                if digits.len() > frac {
+                    let (a, b) = digits.split_at(digits.len() - frac);
+                    format!("{sign}{a}.{b}")
+                } else {
+                    format!("{sign}0.{}{digits}", "0".repeat(frac - digits.len()))
+                }
+            }
+        }
+    }
+}
+
+/// (seconds, nanoseconds) of an instant or local date-time payload.
+pub fn datetime_parts(p: &[u8]) -> Option<(i64, u32)> {
+    Some((
+        i64::from_le_bytes(p.get(..8)?.try_into().ok()?),
+        u32::from_le_bytes(p.get(8..12)?.try_into().ok()?),
+    ))
+}
+
+/// Shows a canonical value as a user would write it; `None` for NULL.
+pub fn display(v: &[u8]) -> Option<String> {
+    let (t, p) = split(v);
+    Some(match t {
+        tag::NULL => return None,
+        tag::NUMBER => number_string(p),
+        tag::FLOAT => p
+            .try_into()
+            .map(u64::from_le_bytes)
+            .map(f64::from_bits)
+            .map(|f| format!("{f:?}"))
+            .unwrap_or_default(),
+        tag::TEXT => String::from_utf8_lossy(p).into_owned(),
+        tag::INVALID_TEXT => format!(
+            "{} (invalid UTF-8: {})",
+            String::from_utf8_lossy(p),
+            p.iter().map(|b| format!("{b:02X}")).collect::<Vec<_>>().join(" ")
+        ),
+        tag::BYTES => format!(
+            "\\x{}",
+            p.iter().map(|b| format!("{b:02x}")).collect::<String>()
+        ),
+        tag::BOOL => (p.first() == Some(&1)).to_string(),
+        tag::DATE => {
+            let days = p.try_into().map(i32::from_le_bytes).unwrap_or(0);
+            crate::profile::value::date_string(i64::from(days))
+        }
+        tag::INSTANT | tag::LOCAL_DATETIME => {
+            let (s, n) = datetime_parts(p).unwrap_or((0, 0));
+            let text = match chrono::DateTime::from_timestamp(s, n) {
+                Some(d) if n == 0 => d.format("%Y-%m-%d %H:%M:%S").to_string(),
+                Some(d) => format!(
+                    "{}.{}",
+                    d.format("%Y-%m-%d %H:%M:%S"),
+                    format!("{n:09}").trim_end_matches('0')
+                ),
+                None => format!("{s} s"),
+            };
+            if t == tag::INSTANT {
+                format!("{text}Z")
+            } else {
+                text
+            }
+        }
+        tag::TIME => {
+            let ns = p.try_into().map(i64::from_le_bytes).unwrap_or(0);
+            let (s, f) = (ns / 1_000_000_000, ns % 1_000_000_000);
+            let base = format!("{:02}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60);
+            if f == 0 {
+                base
+            } else {
+                format!("{base}.{}", format!("{f:09}").trim_end_matches('0'))
+            }
+        }
+        _ => String::from_utf8_lossy(p).into_owned(),
+    })
 }
 
 /// The 128-bit hash of each row of a batch's columns (canonical encodings, in column order).

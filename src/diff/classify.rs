@@ -19,7 +19,7 @@
 
 use unicode_normalization::UnicodeNormalization;
 
-use super::canonical::tag;
+use super::canonical::{split, tag};
 
 /// How two values differ.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -70,14 +70,6 @@ impl Class {
     }
 }
 
-/// Splits one canonical value into its tag and payload.
-fn split(v: &[u8]) -> (u8, &[u8]) {
-    match v.split_first() {
-        Some((t, rest)) if rest.len() >= 4 => (*t, &rest[4..]),
-        Some((t, _)) => (*t, &[]),
-        None => (tag::NULL, &[]),
-    }
-}
 
 /// An exact number's (negative, digits, exponent), or zero.
 fn number(p: &[u8]) -> Option<(bool, &[u8], i32)> {
@@ -200,22 +192,23 @@ fn classify_datetimes(a: &[u8], b: &[u8]) -> Class {
     Class::Value
 }
 
-/// UTF-8 bytes read as cp1252 (or Latin-1): what `s` would look like after that mistake.
-fn as_mojibake(s: &str) -> String {
+/// One byte read as cp1252 (Latin-1 with the 0x80–0x9F block of Windows).
+fn cp1252(b: u8) -> char {
     const CP1252: [char; 32] = [
         '€', '\u{81}', '‚', 'ƒ', '„', '…', '†', '‡', 'ˆ', '‰', 'Š', '‹', 'Œ', '\u{8d}', 'Ž',
         '\u{8f}', '\u{90}', '‘', '’', '“', '”', '•', '–', '—', '˜', '™', 'š', '›', 'œ', '\u{9d}',
         'ž', 'Ÿ',
     ];
-    s.bytes()
-        .map(|b| {
-            if (0x80..0xA0).contains(&b) {
-                CP1252[usize::from(b - 0x80)]
-            } else {
-                char::from(b)
-            }
-        })
-        .collect()
+    if (0x80..0xA0).contains(&b) {
+        CP1252[usize::from(b - 0x80)]
+    } else {
+        char::from(b)
+    }
+}
+
+/// UTF-8 bytes read as cp1252 (or Latin-1): what `s` would look like after that mistake.
+fn as_mojibake(s: &str) -> String {
+    s.bytes().map(cp1252).collect()
 }
 
 fn classify_text(a: &str, b: &str) -> Class {
@@ -250,6 +243,17 @@ pub fn classify(source: &[u8], target: &[u8]) -> Class {
                 Class::TzDropped
             } else {
                 Class::TypeChanged
+            }
+        }
+        (tag::INVALID_TEXT, tag::TEXT) | (tag::TEXT, tag::INVALID_TEXT) => {
+            // Bytes that were not UTF-8 on one side, text on the other: an encoding problem
+            // when the text is those bytes read as cp1252 (`file\x96name` → `file–name`).
+            let (raw, text) = if ta == tag::INVALID_TEXT { (pa, pb) } else { (pb, pa) };
+            let decoded: String = raw.iter().map(|&b| cp1252(b)).collect();
+            if std::str::from_utf8(text).is_ok_and(|t| t == decoded) {
+                Class::Mojibake
+            } else {
+                Class::Value
             }
         }
         (x, y) if x != y => Class::TypeChanged,

@@ -1,6 +1,133 @@
-//! The diff engine (issue 3), being built: so far the canonical encoding and row hashing that the
-//! row-level diff will compare on, and the classifier of differing cells. Not yet wired into a
-//! command.
+//! The diff engine: does the target hold the same data as the source, cell by cell?
+//!
+//! - [`plan`]: pair columns (renames, exclusions), pick the key, decide how each side is read,
+//!   and the schema findings ([`schema`]).
+//! - [`canonical`]: the canonical encoding every comparison rests on, and row hashes.
+//! - [`engine`]: stream both sides, cancel equal rows, spill past the memory limit, settle by
+//!   key as a multiset, classify differing cells.
+//! - [`classify`]: how two values differ; [`rules`]: declared relaxations (`match*(rule)`).
+//! - [`aggregate`]: counts, exact sums, min/max per column and side.
+//! - [`mapping`]: the TOML mapping file; [`model`]: the results every report is written from.
 
+pub mod aggregate;
 pub mod canonical;
 pub mod classify;
+pub mod engine;
+pub mod mapping;
+pub mod model;
+pub mod plan;
+pub mod rules;
+pub mod schema;
+
+pub use engine::{diff_table, DiffOptions, NullSink, RowSink, TableDiffHead};
+pub use model::{DiffReport, DiffRow, TableDiff};
+
+use crate::error::Hinted;
+use crate::source::SourceError;
+
+/// What stops a diff. Every variant names the table and column at fault.
+#[derive(Debug, thiserror::Error)]
+pub enum DiffError {
+    /// Reading a side failed.
+    #[error(transparent)]
+    Source(#[from] SourceError),
+    /// A column named by the user (or a rename) does not exist.
+    #[error("column '{column}' ({field}) not found in the {side} table '{table}'")]
+    UnknownColumn {
+        /// The table.
+        table: String,
+        /// The column.
+        column: String,
+        /// `source` or `target`.
+        side: String,
+        /// Where it was named (`--key`, `rename`, `rules`…).
+        field: String,
+        /// The columns that exist.
+        available: Vec<String>,
+    },
+    /// A key column is missing on one side.
+    #[error("key column '{column}' of table '{table}' is not in the {side}")]
+    KeyColumn {
+        /// The table (source name).
+        table: String,
+        /// The key column.
+        column: String,
+        /// The side that lacks it.
+        side: String,
+        /// The columns that side has.
+        available: Vec<String>,
+    },
+    /// A key column's types cannot be compared.
+    #[error("key column '{column}' of table '{table}' is {source_type} in the source but {target_type} in the target: keys of different kinds never match")]
+    KeyType {
+        /// The table.
+        table: String,
+        /// The column.
+        column: String,
+        /// Source type.
+        source_type: String,
+        /// Target type.
+        target_type: String,
+    },
+    /// Nothing to compare.
+    #[error("tables '{source_table}' and '{target_table}' have no column in common")]
+    NoColumns {
+        /// Source table.
+        source_table: String,
+        /// Target table.
+        target_table: String,
+    },
+    /// No table pair could be formed.
+    #[error("no table to compare: {reason}")]
+    NoTables {
+        /// Why.
+        reason: String,
+    },
+    /// The spill directory failed.
+    #[error("cannot spill to disk: {0}")]
+    Spill(String),
+    /// Writing a result file failed.
+    #[error("cannot write {path}: {reason}")]
+    Output {
+        /// The file.
+        path: String,
+        /// Why.
+        reason: String,
+    },
+}
+
+fn list(names: &[String]) -> String {
+    let mut v: Vec<&str> = names.iter().map(String::as_str).take(12).collect();
+    if names.len() > 12 {
+        v.push("…");
+    }
+    v.join(", ")
+}
+
+impl Hinted for DiffError {
+    fn hint(&self) -> Option<String> {
+        match self {
+            DiffError::Source(e) => e.hint(),
+            DiffError::UnknownColumn { available, side, .. } => {
+                Some(format!("columns in the {side}: {}", list(available)))
+            }
+            DiffError::KeyColumn { available, side, .. } => Some(format!(
+                "columns in the {side}: {}; rename it in a mapping file (rename = {{ old = \"new\" }}) or choose another --key",
+                list(available)
+            )),
+            DiffError::KeyType { .. } => Some(
+                "cast the key on one side (a --query on a database), or key on another column".into(),
+            ),
+            DiffError::NoColumns { .. } => {
+                Some("pair the columns with rename in a mapping file (--mapping)".into())
+            }
+            DiffError::NoTables { .. } => Some(
+                "name the table with --table NAME (or --table SOURCE:TARGET), or pair tables in a mapping file".into(),
+            ),
+            DiffError::Spill(_) => {
+                Some("check free space in the spill directory (--spill-dir), or raise --memory-limit".into())
+            }
+            DiffError::Output { .. } => Some("check that the --out directory is writable".into()),
+        }
+    }
+}

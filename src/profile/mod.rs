@@ -175,7 +175,7 @@ pub fn profile_table(
         };
         let mut invalid: Vec<Vec<usize>> = vec![Vec::new(); ncols];
         for d in &chunk.defects {
-            let ReadDefect::InvalidUtf8 { column, row } = d;
+            let ReadDefect::InvalidUtf8 { column, row, .. } = d;
             if let Some(v) = invalid.get_mut(*column) {
                 v.push(*row);
             }

@@ -3,12 +3,14 @@
 //! - [`terminal`]: comfy-table tables for a human at a terminal, findings first;
 //! - [`json`]: the whole report, serde;
 //! - [`parquet`]: one row per column, every statistic a typed column (schema in its module doc);
-//! - [`html`]: one self-contained page rendered from `reports/profile.html`.
+//! - [`html`]: one self-contained page rendered from `reports/profile.html`;
+//! - [`diff`]: the same four sinks for a diff report.
 
 pub mod html;
 pub mod json;
 pub mod parquet;
 pub mod terminal;
+pub mod diff;
 
 /// Why a report could not be written.
 #[derive(Debug, thiserror::Error)]

@@ -303,7 +303,11 @@ impl Source for CsvSource {
                             Ok(s) => b.append_value(s),
                             Err(e) => {
                                 b.append_value(String::from_utf8_lossy(e.as_bytes()));
-                                defects.push(ReadDefect::InvalidUtf8 { column: i, row: n });
+                                defects.push(ReadDefect::InvalidUtf8 {
+                                    column: i,
+                                    row: n,
+                                    bytes: e.into_bytes(),
+                                });
                             }
                         }
                     }

@@ -141,6 +141,8 @@ pub enum ReadDefect {
         column: usize,
         /// Row index in the batch.
         row: usize,
+        /// The raw bytes as stored.
+        bytes: Vec<u8>,
     },
 }
 

@@ -241,8 +241,8 @@ impl ColBuilder {
         }
     }
 
-    /// Appends one value; returns true when a TEXT value was not valid UTF-8.
-    fn push(&mut self, v: ValueRef<'_>) -> bool {
+    /// Appends one value; returns the raw bytes of a TEXT value that was not valid UTF-8.
+    fn push(&mut self, v: ValueRef<'_>) -> Option<Vec<u8>> {
         match self {
             ColBuilder::Int(b) => match v {
                 ValueRef::Integer(i) => b.append_value(i),
@@ -265,7 +265,7 @@ impl ColBuilder {
                     Ok(s) => b.append_value(s),
                     Err(_) => {
                         b.append_value(String::from_utf8_lossy(x));
-                        return true;
+                        return Some(x.to_vec());
                     }
                 },
                 ValueRef::Blob(x) => {
@@ -274,7 +274,7 @@ impl ColBuilder {
                 }
             },
         }
-        false
+        None
     }
 
     fn finish(&mut self) -> ArrayRef {
@@ -409,8 +409,12 @@ impl Source for SqliteSource {
                 while let Some(row) = rows.next().map_err(qerr)? {
                     for (i, b) in builders.iter_mut().enumerate().take(ncols) {
                         let v = row.get_ref(i).map_err(qerr)?;
-                        if b.push(v) {
-                            defects.push(ReadDefect::InvalidUtf8 { column: i, row: n });
+                        if let Some(bytes) = b.push(v) {
+                            defects.push(ReadDefect::InvalidUtf8 {
+                                column: i,
+                                row: n,
+                                bytes,
+                            });
                         }
                     }
                     n += 1;

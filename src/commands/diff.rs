@@ -1,0 +1,267 @@
+//! `reckon diff`: open both sides, pair tables, plan and diff each pair, write the reports.
+
+use std::io::IsTerminal;
+
+use anyhow::{Context, Result};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use reckon::diff::mapping::{Mapping, TableMapping};
+use reckon::diff::model::UnpairedTable;
+use reckon::diff::plan::{plan, Engine, PlanRequest};
+use reckon::diff::rules::Rule;
+use reckon::diff::{diff_table, DiffError, DiffOptions, DiffReport, NullSink, RowSink};
+use reckon::report::diff as out;
+use reckon::source::{self, Source, SourceError, SourceSpec, TableMeta, TableName};
+
+use crate::cli::DiffArgs;
+
+/// A command-line value that cannot be understood.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct ArgError {
+    /// What is wrong.
+    pub message: String,
+    /// What to do.
+    pub hint: String,
+}
+
+fn engine(spec: &SourceSpec) -> Engine {
+    match spec {
+        SourceSpec::Postgres(_) => Engine::Postgres,
+        SourceSpec::Mysql(_) => Engine::Mysql,
+        SourceSpec::Sqlite(_) => Engine::Sqlite,
+        SourceSpec::Parquet(_) => Engine::Parquet,
+        SourceSpec::Csv(_) => Engine::Csv,
+    }
+}
+
+/// Parses `512MiB`, `2GiB`, `100MB`, `65536`.
+fn parse_size(text: &str) -> Result<u64, ArgError> {
+    let t = text.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let mult: f64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1.0,
+        "k" | "kb" => 1e3,
+        "kib" => 1024.0,
+        "m" | "mb" => 1e6,
+        "mib" => 1024.0 * 1024.0,
+        "g" | "gb" => 1e9,
+        "gib" => 1024.0 * 1024.0 * 1024.0,
+        _ => f64::NAN,
+    };
+    match num.parse::<f64>() {
+        Ok(n) if mult.is_finite() && n >= 0.0 => Ok((n * mult) as u64),
+        _ => Err(ArgError {
+            message: format!("--memory-limit '{text}' is not a size"),
+            hint: "write a size like 512MiB, 2GiB or 100MB".into(),
+        }),
+    }
+}
+
+fn find_table(all: &[TableMeta], name: &str, side: &str, display: &str) -> Result<TableMeta, SourceError> {
+    let want = TableName::parse(name);
+    let mut found: Vec<&TableMeta> = all.iter().filter(|m| want.matches(&m.name)).collect();
+    if found.is_empty() {
+        found = all
+            .iter()
+            .filter(|m| m.name.name.eq_ignore_ascii_case(&want.name))
+            .collect();
+    }
+    found.first().map(|m| (*m).clone()).ok_or_else(|| SourceError::UnknownTable {
+        table: name.to_string(),
+        source_name: format!("{display} ({side})"),
+        available: all.iter().map(|m| m.name.to_string()).collect(),
+    })
+}
+
+type Pairs = Vec<(TableMeta, TableMeta, Option<TableMapping>)>;
+
+fn pair_tables(
+    args: &DiffArgs,
+    mapping: &Mapping,
+    (src, src_display): (&mut dyn Source, &str),
+    (tgt, tgt_display): (&mut dyn Source, &str),
+) -> Result<(Pairs, Vec<UnpairedTable>)> {
+    let st = src.tables()?;
+    let tt = tgt.tables()?;
+    let entry = |s: &str| mapping.tables.iter().find(|m| m.source == s).cloned();
+    let mut pairs = Vec::new();
+    let mut unpaired = Vec::new();
+    if !args.tables.is_empty() {
+        for t in &args.tables {
+            let (s, g) = t.split_once(':').unwrap_or((t, t));
+            let m = entry(s);
+            let g = m.as_ref().map_or(g, |m| m.target.as_str()).to_string();
+            pairs.push((
+                find_table(&st, s, "source", src_display)?,
+                find_table(&tt, &g, "target", tgt_display)?,
+                m,
+            ));
+        }
+    } else if !mapping.tables.is_empty() {
+        for m in &mapping.tables {
+            pairs.push((
+                find_table(&st, &m.source, "source", src_display)?,
+                find_table(&tt, &m.target, "target", tgt_display)?,
+                Some(m.clone()),
+            ));
+        }
+    } else if st.len() == 1 && tt.len() == 1 {
+        pairs.push((st[0].clone(), tt[0].clone(), None));
+    } else {
+        for s in &st {
+            match tt.iter().find(|t| t.name.name.eq_ignore_ascii_case(&s.name.name)) {
+                Some(t) => pairs.push((s.clone(), t.clone(), None)),
+                None => unpaired.push(UnpairedTable {
+                    table: s.name.to_string(),
+                    side: "source".into(),
+                }),
+            }
+        }
+        for t in &tt {
+            if !st.iter().any(|s| s.name.name.eq_ignore_ascii_case(&t.name.name)) {
+                unpaired.push(UnpairedTable {
+                    table: t.name.to_string(),
+                    side: "target".into(),
+                });
+            }
+        }
+        if pairs.is_empty() {
+            return Err(DiffError::NoTables {
+                reason: format!(
+                    "the source has {} table(s) and the target {}, none with the same name",
+                    st.len(),
+                    tt.len()
+                ),
+            }
+            .into());
+        }
+    }
+    Ok((pairs, unpaired))
+}
+
+/// Runs the command; returns the exit code.
+pub fn run(args: &DiffArgs) -> Result<i32> {
+    if let Some(n) = args.threads {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(n.max(1))
+            .build_global()
+            .context("cannot set the number of threads")?;
+    }
+    let memory_limit = parse_size(&args.memory_limit)?;
+    let mut cli_rules = Vec::new();
+    for r in &args.rules {
+        let (col, rule) = r.split_once('=').ok_or_else(|| ArgError {
+            message: format!("--rule '{r}' is not COLUMN=RULE"),
+            hint: "e.g. --rule name=trim --rule amount=abs=0.005".into(),
+        })?;
+        let rule = Rule::parse(rule).map_err(|e| ArgError {
+            message: format!("--rule '{r}': {e}"),
+            hint: "see `reckon diff --help` for the rules".into(),
+        })?;
+        cli_rules.push((col.trim().to_string(), rule));
+    }
+    let mapping = match &args.mapping {
+        Some(p) => Mapping::load(p)?,
+        None => Mapping::default(),
+    };
+    let (sspec, tspec) = (SourceSpec::parse(&args.source)?, SourceSpec::parse(&args.target)?);
+    let mut src = source::open(&sspec)?;
+    let mut tgt = source::open(&tspec)?;
+    let (sd, td) = (src.display(), tgt.display());
+    let (pairs, unpaired) = pair_tables(args, &mapping, (src.as_mut(), &sd), (tgt.as_mut(), &td))?;
+    let clean = |v: &[String]| -> Vec<String> {
+        v.iter()
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .collect()
+    };
+    let plans = pairs
+        .iter()
+        .map(|(s, t, m)| {
+            let req = PlanRequest {
+                key: (!args.key.is_empty()).then(|| clean(&args.key)),
+                mapping: m.clone(),
+                rules: cli_rules.clone(),
+                sensitive: clean(&args.sensitive),
+                exclude: clean(&args.exclude),
+            };
+            plan(s, engine(&sspec), t, engine(&tspec), &req)
+        })
+        .collect::<Result<Vec<_>, DiffError>>()?;
+    let opts = DiffOptions {
+        memory_limit,
+        samples: args.samples,
+        spill_dir: args.spill_dir.clone(),
+    };
+    if let Some(dir) = &args.out {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("cannot create output directory {}", dir.display()))?;
+    }
+    let mut rows_writer = match &args.out {
+        Some(dir) => Some(out::parquet::RowsWriter::create(&dir.join("diff_rows.parquet"))?),
+        None => None,
+    };
+    let bar = progress_bar();
+    let mut tables = Vec::new();
+    for p in &plans {
+        bar.set_message(format!("{} → {}", p.source.name, p.target.name));
+        let estimate = src.estimate_rows(&p.source).unwrap_or(0) + tgt.estimate_rows(&p.target).unwrap_or(0);
+        bar.set_length(estimate);
+        let on_progress = |a: u64, b: u64| bar.set_position(a + b);
+        let mut null = NullSink;
+        let sink: &mut dyn RowSink = match rows_writer.as_mut() {
+            Some(w) => w,
+            None => &mut null,
+        };
+        tables.push(diff_table(src.as_mut(), tgt.as_mut(), p, &opts, sink, &on_progress)?);
+    }
+    bar.finish_and_clear();
+    if let Some(w) = rows_writer {
+        w.close()?;
+    }
+    let report = DiffReport::new(sd, td, tables, unpaired);
+    if let Some(dir) = &args.out {
+        out::write_json(&report, &dir.join("diff.json"))?;
+        out::parquet::write_summary(&report, &dir.join("diff_summary.parquet"))?;
+        out::html::write(&report, &dir.join("diff.html"))?;
+    }
+    if args.json {
+        println!("{}", out::to_json(&report)?);
+    } else {
+        print!("{}", out::terminal::render(&report));
+        if let Some(dir) = &args.out {
+            eprintln!(
+                "wrote {}/diff_summary.parquet, diff_rows.parquet, diff.json, diff.html",
+                dir.display()
+            );
+        }
+    }
+    Ok(report.exit_code())
+}
+
+fn progress_bar() -> ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return ProgressBar::with_draw_target(None, ProgressDrawTarget::hidden());
+    }
+    let bar = ProgressBar::new(0);
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {msg} {human_pos} rows read {per_sec}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    bar
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_parse_with_units() {
+        assert_eq!(parse_size("64KiB").unwrap(), 65_536);
+        assert_eq!(parse_size("2GiB").unwrap(), 2 << 30);
+        assert_eq!(parse_size("100MB").unwrap(), 100_000_000);
+        assert!(parse_size("lots").is_err());
+    }
+}

@@ -1,0 +1,911 @@
+//! The row diff: stream both sides, hash every row, pair rows by key, classify what differs.
+//!
+//! 1. **Stream**: both sides are read at once (one thread each), in lockstep by rows read. Each
+//!    chunk's rows are canonically encoded (key columns first) in parallel; the key hash is
+//!    xxh3-64 of the key's encoding, the row hash xxh3-128 of the whole row's.
+//! 2. **Cancel**: a row whose (key hash, row hash) is pending on the other side cancels it: an
+//!    equal row, counted and forgotten. Others wait in a pending map with their encoding. Inputs in
+//!    a similar order (the usual case) keep the pending maps small; inputs in unrelated orders
+//!    make them grow, and past `--memory-limit` they spill to 64 partitions on disk (Arrow IPC,
+//!    partition = top bits of the key hash). Cancelling equal rows is order-independent, so the
+//!    result does not depend on order, chunking or spilling.
+//! 3. **Settle**: per partition (in parallel, in fixed order), what is left is grouped by key
+//!    hash, then by exact key bytes (so a hash collision can never pair two keys): equal row
+//!    hashes cancel as a multiset; one row left on each side is a changed row; anything else under
+//!    a key is missing/extra (duplicated keys are never paired many-to-many). No key → the whole
+//!    row is the key: an exact multiset diff.
+//! 4. **Classify**: each cell of a changed row: equal, `match*(rule)` under a declared rule, or
+//!    `mismatch(class)` (see `classify`). Rows go to a [`RowSink`] in partition order, sorted by
+//!    hashes within it: the same inputs give the same rows in the same order at any thread count.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fs::File;
+use std::io::BufWriter;
+use std::path::PathBuf;
+use std::sync::mpsc::{sync_channel, Receiver};
+use std::sync::Arc;
+use std::time::Instant;
+
+use arrow::array::{
+    Array, ArrayRef, AsArray, BinaryBuilder, FixedSizeBinaryBuilder, UInt64Builder, UInt8Builder,
+};
+use arrow::datatypes::{DataType, Field, Schema, UInt64Type, UInt8Type};
+use arrow::ipc::reader::StreamReader;
+use arrow::ipc::writer::StreamWriter;
+use arrow::record_batch::RecordBatch;
+use rayon::prelude::*;
+use xxhash_rust::xxh3::{xxh3_128, xxh3_64};
+
+use super::aggregate::AggregateAcc;
+use super::canonical::{cells, display, encode_column_with};
+use super::classify::classify;
+use super::model::{CellDiff, ColumnDiff, DiffRow, RowCounts, TableDiff};
+use super::plan::{ColumnPlan, Read, TablePlan};
+use super::DiffError;
+use crate::profile::distinct::HashSet64;
+use crate::profile::pattern::shape;
+use crate::source::{Chunk, ReadDefect, Source, SourceError};
+
+/// Partitions of the pending rows (top bits of the key hash).
+const PARTITIONS: usize = 64;
+/// Rows encoded per parallel task.
+const TASK_ROWS: usize = 8192;
+/// Bookkeeping bytes counted per pending row besides its encoding.
+const ROW_OVERHEAD: usize = 64;
+
+/// What the user sets for a diff.
+#[derive(Debug, Clone)]
+pub struct DiffOptions {
+    /// Bytes of pending rows kept in memory before spilling to disk.
+    pub memory_limit: u64,
+    /// Differing rows kept as samples per table.
+    pub samples: usize,
+    /// Where spill files go (default: the system's temporary directory).
+    pub spill_dir: Option<PathBuf>,
+}
+
+impl Default for DiffOptions {
+    fn default() -> Self {
+        DiffOptions {
+            memory_limit: 1 << 30,
+            samples: 20,
+            spill_dir: None,
+        }
+    }
+}
+
+/// Receives every differing row, in a deterministic order (ripgrep's sink pattern).
+pub trait RowSink {
+    /// One differing row of `table`.
+    fn row(&mut self, table: &TableDiffHead, row: &DiffRow) -> Result<(), DiffError>;
+}
+
+/// What a sink needs to know about the table its rows belong to.
+#[derive(Debug, Clone)]
+pub struct TableDiffHead {
+    /// The source table.
+    pub source_table: String,
+    /// The target table.
+    pub target_table: String,
+    /// Key columns (source names), or every column for a keyless diff.
+    pub key_columns: Vec<String>,
+}
+
+/// A sink that drops rows (no `--out`).
+pub struct NullSink;
+
+impl RowSink for NullSink {
+    fn row(&mut self, _: &TableDiffHead, _: &DiffRow) -> Result<(), DiffError> {
+        Ok(())
+    }
+}
+
+/// Progress of a table diff: rows read so far on each side.
+pub type Progress<'a> = &'a (dyn Fn(u64, u64) + Sync);
+
+struct Pend {
+    row_hash: u128,
+    row: Box<[u8]>,
+}
+
+#[derive(Default)]
+struct Pending {
+    map: HashMap<u64, Vec<Pend>, std::hash::BuildHasherDefault<crate::profile::distinct::PassThrough>>,
+}
+
+struct Record {
+    side: u8,
+    key_hash: u64,
+    row_hash: u128,
+    row: Box<[u8]>,
+}
+
+struct Spill {
+    dir: tempfile::TempDir,
+    writers: Vec<Option<StreamWriter<BufWriter<File>>>>,
+}
+
+fn spill_schema() -> Arc<Schema> {
+    Arc::new(Schema::new(vec![
+        Field::new("side", DataType::UInt8, false),
+        Field::new("key_hash", DataType::UInt64, false),
+        Field::new("row_hash", DataType::FixedSizeBinary(16), false),
+        Field::new("row", DataType::Binary, false),
+    ]))
+}
+
+fn partition_of(key_hash: u64) -> usize {
+    (key_hash >> 58) as usize
+}
+
+impl Spill {
+    fn new(dir: &Option<PathBuf>) -> Result<Spill, DiffError> {
+        let d = match dir {
+            Some(p) => tempfile::Builder::new().prefix("reckon-spill").tempdir_in(p),
+            None => tempfile::Builder::new().prefix("reckon-spill").tempdir(),
+        }
+        .map_err(|e| DiffError::Spill(e.to_string()))?;
+        Ok(Spill {
+            dir: d,
+            writers: (0..PARTITIONS).map(|_| None).collect(),
+        })
+    }
+
+    fn path(&self, p: usize) -> PathBuf {
+        self.dir.path().join(format!("part-{p:02}.arrows"))
+    }
+
+    /// Writes all pending rows of both sides to their partitions and empties the maps.
+    fn write(&mut self, pending: &mut [Pending; 2]) -> Result<(), DiffError> {
+        let mut parts: Vec<Vec<Record>> = (0..PARTITIONS).map(|_| Vec::new()).collect();
+        for (side, p) in pending.iter_mut().enumerate() {
+            for (kh, list) in p.map.drain() {
+                for e in list {
+                    parts[partition_of(kh)].push(Record {
+                        side: side as u8,
+                        key_hash: kh,
+                        row_hash: e.row_hash,
+                        row: e.row,
+                    });
+                }
+            }
+        }
+        let schema = spill_schema();
+        for (p, recs) in parts.into_iter().enumerate() {
+            if recs.is_empty() {
+                continue;
+            }
+            let mut side = UInt8Builder::new();
+            let mut kh = UInt64Builder::new();
+            let mut rh = FixedSizeBinaryBuilder::new(16);
+            let mut row = BinaryBuilder::new();
+            for r in &recs {
+                side.append_value(r.side);
+                kh.append_value(r.key_hash);
+                rh.append_value(r.row_hash.to_le_bytes())
+                    .map_err(|e| DiffError::Spill(e.to_string()))?;
+                row.append_value(&r.row);
+            }
+            let cols: Vec<ArrayRef> = vec![
+                Arc::new(side.finish()),
+                Arc::new(kh.finish()),
+                Arc::new(rh.finish()),
+                Arc::new(row.finish()),
+            ];
+            let batch = RecordBatch::try_new(schema.clone(), cols)
+                .map_err(|e| DiffError::Spill(e.to_string()))?;
+            if self.writers[p].is_none() {
+                let f = File::create(self.path(p)).map_err(|e| DiffError::Spill(e.to_string()))?;
+                self.writers[p] = Some(
+                    StreamWriter::try_new(BufWriter::new(f), &schema)
+                        .map_err(|e| DiffError::Spill(e.to_string()))?,
+                );
+            }
+            if let Some(w) = self.writers[p].as_mut() {
+                w.write(&batch).map_err(|e| DiffError::Spill(e.to_string()))?;
+            }
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self) -> Result<(), DiffError> {
+        for w in self.writers.iter_mut().flatten() {
+            w.finish().map_err(|e| DiffError::Spill(e.to_string()))?;
+        }
+        Ok(())
+    }
+
+    fn read(&self, p: usize) -> Result<Vec<Record>, DiffError> {
+        let path = self.path(p);
+        if !path.exists() {
+            return Ok(Vec::new());
+        }
+        let f = File::open(&path).map_err(|e| DiffError::Spill(e.to_string()))?;
+        let reader = StreamReader::try_new(std::io::BufReader::new(f), None)
+            .map_err(|e| DiffError::Spill(e.to_string()))?;
+        let mut out = Vec::new();
+        for b in reader {
+            let b = b.map_err(|e| DiffError::Spill(e.to_string()))?;
+            let side = b.column(0).as_primitive::<UInt8Type>();
+            let kh = b.column(1).as_primitive::<UInt64Type>();
+            let rh = b.column(2).as_fixed_size_binary();
+            let row = b.column(3).as_binary::<i32>();
+            for i in 0..b.num_rows() {
+                out.push(Record {
+                    side: side.value(i),
+                    key_hash: kh.value(i),
+                    row_hash: u128::from_le_bytes(rh.value(i).try_into().unwrap_or([0; 16])),
+                    row: row.value(i).into(),
+                });
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// One side's column reads, resolved against its batches.
+struct SideCols {
+    names: Vec<String>,
+    reads: Vec<Read>,
+    index: Option<Vec<usize>>,
+}
+
+impl SideCols {
+    fn resolve(&mut self, batch: &RecordBatch, table: &str) -> Result<Vec<usize>, DiffError> {
+        if let Some(i) = &self.index {
+            return Ok(i.clone());
+        }
+        let schema = batch.schema();
+        let mut idx = Vec::new();
+        for n in &self.names {
+            let i = schema
+                .index_of(n)
+                .ok()
+                .or_else(|| {
+                    schema
+                        .fields()
+                        .iter()
+                        .position(|f| f.name().eq_ignore_ascii_case(n))
+                })
+                .ok_or_else(|| DiffError::UnknownColumn {
+                    table: table.to_string(),
+                    column: n.clone(),
+                    side: "read".into(),
+                    field: "columns".into(),
+                    available: schema.fields().iter().map(|f| f.name().clone()).collect(),
+                })?;
+            idx.push(i);
+        }
+        self.index = Some(idx.clone());
+        Ok(idx)
+    }
+}
+
+struct Encoded {
+    key_hash: Vec<u64>,
+    row_hash: Vec<u128>,
+    rows: Vec<Vec<u8>>,
+}
+
+fn prepare(array: &ArrayRef, read: &Read) -> ArrayRef {
+    if read.as_instant {
+        if let DataType::Timestamp(u, None) = array.data_type() {
+            if let Ok(a) = arrow::compute::cast(array, &DataType::Timestamp(*u, Some("UTC".into()))) {
+                return a;
+            }
+        }
+    }
+    array.clone()
+}
+
+fn encode_chunk(chunk: &Chunk, idx: &[usize], reads: &[Read], key_len: usize) -> Encoded {
+    let batch = &chunk.batch;
+    let n = batch.num_rows();
+    let arrays: Vec<ArrayRef> = idx
+        .iter()
+        .zip(reads)
+        .map(|(&i, r)| prepare(batch.column(i), r))
+        .collect();
+    let mut invalid: Vec<Vec<(usize, &[u8])>> = vec![Vec::new(); idx.len()];
+    for d in &chunk.defects {
+        let ReadDefect::InvalidUtf8 { column, row, bytes } = d;
+        if let Some(pos) = idx.iter().position(|i| i == column) {
+            invalid[pos].push((*row, bytes.as_slice()));
+        }
+    }
+    for v in &mut invalid {
+        v.sort_by_key(|(r, _)| *r);
+    }
+    let starts: Vec<usize> = (0..n).step_by(TASK_ROWS).collect();
+    let parts: Vec<Encoded> = starts
+        .par_iter()
+        .map(|&off| {
+            let len = TASK_ROWS.min(n - off);
+            let mut rows: Vec<Vec<u8>> = (0..len).map(|_| Vec::with_capacity(128)).collect();
+            let mut key_hash = Vec::new();
+            for (c, a) in arrays.iter().enumerate() {
+                let bad: Vec<(usize, &[u8])> = invalid[c]
+                    .iter()
+                    .filter(|(r, _)| *r >= off && *r < off + len)
+                    .map(|(r, b)| (r - off, *b))
+                    .collect();
+                let r = &reads[c];
+                encode_column_with(&a.slice(off, len), r.text_as, r.int_as_bool, &bad, &mut rows);
+                if c + 1 == key_len {
+                    key_hash = rows.iter().map(|r| xxh3_64(r)).collect();
+                }
+            }
+            if key_len == 0 {
+                key_hash = rows.iter().map(|r| xxh3_64(r)).collect();
+            }
+            let row_hash = rows.iter().map(|r| xxh3_128(r)).collect();
+            Encoded {
+                key_hash,
+                row_hash,
+                rows,
+            }
+        })
+        .collect();
+    let mut out = Encoded {
+        key_hash: Vec::with_capacity(n),
+        row_hash: Vec::with_capacity(n),
+        rows: Vec::with_capacity(n),
+    };
+    for p in parts {
+        out.key_hash.extend(p.key_hash);
+        out.row_hash.extend(p.row_hash);
+        out.rows.extend(p.rows);
+    }
+    out
+}
+
+/// Reads a stream on its own thread into a small bounded channel.
+fn spawn_reader<'scope>(
+    scope: &'scope std::thread::Scope<'scope, '_>,
+    stream: crate::source::ChunkStream,
+) -> Receiver<Result<Chunk, SourceError>> {
+    let (tx, rx) = sync_channel(2);
+    scope.spawn(move || {
+        for c in stream {
+            let stop = c.is_err();
+            if tx.send(c).is_err() || stop {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+enum Item {
+    Changed(Box<[u8]>, Box<[u8]>),
+    Missing(Box<[u8]>),
+    Extra(Box<[u8]>),
+}
+
+#[derive(Default)]
+struct PartOut {
+    rows: Vec<DiffRow>,
+    matched: u64,
+    matched_by_rule: u64,
+    mismatched: u64,
+    missing: u64,
+    extra: u64,
+    /// Per column: rule → cells, class → cells.
+    rules: Vec<BTreeMap<String, u64>>,
+    classes: Vec<BTreeMap<String, u64>>,
+}
+
+fn key_prefix(row: &[u8], key_len: usize) -> &[u8] {
+    let mut i = 0;
+    for _ in 0..key_len {
+        if i + 5 > row.len() {
+            break;
+        }
+        let len = u32::from_le_bytes([row[i + 1], row[i + 2], row[i + 3], row[i + 4]]) as usize;
+        i = (i + 5 + len).min(row.len());
+    }
+    &row[..i]
+}
+
+/// Multiset matching of one partition's leftover rows.
+fn settle(mut recs: Vec<Record>, key_len: usize) -> (u64, Vec<Item>) {
+    recs.sort_unstable_by(|a, b| {
+        (a.key_hash, a.row_hash, a.side, &a.row).cmp(&(b.key_hash, b.row_hash, b.side, &b.row))
+    });
+    let mut matched = 0;
+    let mut items = Vec::new();
+    let mut i = 0;
+    while i < recs.len() {
+        let kh = recs[i].key_hash;
+        let mut j = i;
+        while j < recs.len() && recs[j].key_hash == kh {
+            j += 1;
+        }
+        // Within one key hash: cancel equal rows (multiset), keep the rest.
+        let mut left: [Vec<Box<[u8]>>; 2] = [Vec::new(), Vec::new()];
+        let mut a = i;
+        while a < j {
+            let rh = recs[a].row_hash;
+            let mut b = a;
+            let mut count = [0usize; 2];
+            while b < j && recs[b].row_hash == rh {
+                count[recs[b].side as usize] += 1;
+                b += 1;
+            }
+            let both = count[0].min(count[1]);
+            matched += both as u64;
+            let mut used = [0usize; 2];
+            for r in recs[a..b].iter_mut() {
+                let s = r.side as usize;
+                used[s] += 1;
+                if used[s] > both {
+                    left[s].push(std::mem::take(&mut r.row));
+                }
+            }
+            a = b;
+        }
+        if key_len == 0 {
+            items.extend(left[0].drain(..).map(Item::Missing));
+            items.extend(left[1].drain(..).map(Item::Extra));
+        } else {
+            let mut keys: Vec<&[u8]> = left
+                .iter()
+                .flatten()
+                .map(|r| key_prefix(r, key_len))
+                .collect();
+            keys.sort_unstable();
+            keys.dedup();
+            let keys: Vec<Vec<u8>> = keys.into_iter().map(<[u8]>::to_vec).collect();
+            for k in keys {
+                let pick = |s: usize| -> Vec<Box<[u8]>> {
+                    left[s]
+                        .iter()
+                        .filter(|r| key_prefix(r, key_len) == k.as_slice())
+                        .cloned()
+                        .collect()
+                };
+                let (mut s, mut t) = (pick(0), pick(1));
+                if s.len() == 1 && t.len() == 1 {
+                    items.push(Item::Changed(s.remove(0), t.remove(0)));
+                } else {
+                    items.extend(s.into_iter().map(Item::Missing));
+                    items.extend(t.into_iter().map(Item::Extra));
+                }
+            }
+        }
+        i = j;
+    }
+    (matched, items)
+}
+
+fn show(v: &[u8], sensitive: bool) -> Option<String> {
+    display(v).map(|s| if sensitive { shape(&s) } else { s })
+}
+
+fn key_of(row: &[u8], plan: &TablePlan) -> (Vec<Option<String>>, String) {
+    let cs = cells(row);
+    let n = if plan.key_len == 0 {
+        plan.columns.len()
+    } else {
+        plan.key_len
+    };
+    let values: Vec<Option<String>> = cs
+        .iter()
+        .take(n)
+        .zip(&plan.columns)
+        .map(|(c, p)| show(c, p.sensitive))
+        .collect();
+    let text = plan
+        .columns
+        .iter()
+        .zip(&values)
+        .map(|(p, v)| format!("{}={}", p.source, v.as_deref().unwrap_or("NULL")))
+        .collect::<Vec<_>>()
+        .join(", ");
+    (values, text)
+}
+
+fn row_of(row: &[u8], plan: &TablePlan, status: &str, cells: Vec<CellDiff>) -> DiffRow {
+    let (key, key_text) = key_of(row, plan);
+    DiffRow {
+        key,
+        key_text,
+        status: status.into(),
+        cells,
+    }
+}
+
+fn classify_items(items: Vec<Item>, plan: &TablePlan, out: &mut PartOut) {
+    let ncols = plan.columns.len();
+    out.rules = vec![BTreeMap::new(); ncols];
+    out.classes = vec![BTreeMap::new(); ncols];
+    for item in items {
+        match item {
+            Item::Missing(r) => {
+                out.missing += 1;
+                out.rows.push(row_of(&r, plan, "missing", Vec::new()));
+            }
+            Item::Extra(r) => {
+                out.extra += 1;
+                out.rows.push(row_of(&r, plan, "extra", Vec::new()));
+            }
+            Item::Changed(a, b) => {
+                let (ca, cb) = (cells(&a), cells(&b));
+                let mut diffs = Vec::new();
+                let mut any_mismatch = false;
+                for (c, p) in plan.columns.iter().enumerate() {
+                    let (x, y) = (ca.get(c).copied().unwrap_or(&[]), cb.get(c).copied().unwrap_or(&[]));
+                    if x == y {
+                        continue;
+                    }
+                    let (verdict, class) = match p.rules.matching(x, y) {
+                        Some(rule) => {
+                            *out.rules[c].entry(rule.clone()).or_default() += 1;
+                            ("match*", rule)
+                        }
+                        None => {
+                            any_mismatch = true;
+                            let k = classify(x, y).name().to_string();
+                            *out.classes[c].entry(k.clone()).or_default() += 1;
+                            ("mismatch", k)
+                        }
+                    };
+                    diffs.push(CellDiff {
+                        column: p.source.clone(),
+                        verdict: verdict.into(),
+                        class,
+                        source: show(x, p.sensitive),
+                        target: show(y, p.sensitive),
+                    });
+                }
+                if any_mismatch {
+                    out.mismatched += 1;
+                    out.rows.push(row_of(&a, plan, "changed", diffs));
+                } else if diffs.is_empty() {
+                    out.matched += 1;
+                } else {
+                    out.matched_by_rule += 1;
+                }
+            }
+        }
+    }
+}
+
+/// Diffs one planned table pair.
+pub fn diff_table(
+    source: &mut dyn Source,
+    target: &mut dyn Source,
+    plan: &TablePlan,
+    opts: &DiffOptions,
+    sink: &mut dyn RowSink,
+    progress: Progress<'_>,
+) -> Result<TableDiff, DiffError> {
+    let started = Instant::now();
+    let head = TableDiffHead {
+        source_table: plan.source.name.to_string(),
+        target_table: plan.target.name.to_string(),
+        key_columns: if plan.key_len == 0 {
+            plan.columns.iter().map(|c| c.source.clone()).collect()
+        } else {
+            plan.columns[..plan.key_len].iter().map(|c| c.source.clone()).collect()
+        },
+    };
+    let mut sides = [
+        SideCols {
+            names: plan.columns.iter().map(|c| c.source.clone()).collect(),
+            reads: plan.columns.iter().map(|c| c.source_read).collect(),
+            index: None,
+        },
+        SideCols {
+            names: plan.columns.iter().map(|c| c.target.clone()).collect(),
+            reads: plan.columns.iter().map(|c| c.target_read).collect(),
+            index: None,
+        },
+    ];
+    let table_names = [head.source_table.clone(), head.target_table.clone()];
+    // Duplicate keys are tracked unless the side's declared primary key is the key.
+    let declared_unique = |meta: &crate::source::TableMeta, names: &[String]| {
+        plan.key_len > 0
+            && meta.query.is_none()
+            && meta.primary_key.len() == plan.key_len
+            && names[..plan.key_len]
+                .iter()
+                .all(|k| meta.primary_key.iter().any(|p| p.eq_ignore_ascii_case(k)))
+    };
+    let mut seen: [Option<HashSet64>; 2] = [
+        (plan.key_len > 0 && !declared_unique(&plan.source, &sides[0].names)).then(HashSet64::default),
+        (plan.key_len > 0 && !declared_unique(&plan.target, &sides[1].names)).then(HashSet64::default),
+    ];
+    let mut dup_keys: [HashSet64; 2] = Default::default();
+    let mut aggs: [Vec<AggregateAcc>; 2] = [
+        vec![AggregateAcc::default(); plan.columns.len()],
+        vec![AggregateAcc::default(); plan.columns.len()],
+    ];
+    let mut pending: [Pending; 2] = Default::default();
+    let mut pending_bytes = 0usize;
+    let mut spill: Option<Spill> = None;
+    let mut counts = RowCounts::default();
+    let streams = [source.read(&plan.source)?, target.read(&plan.target)?];
+    std::thread::scope(|scope| -> Result<(), DiffError> {
+        let [s0, s1] = streams;
+        let rx = [spawn_reader(scope, s0), spawn_reader(scope, s1)];
+        let mut done = [false, false];
+        let mut read = [0u64, 0u64];
+        while !(done[0] && done[1]) {
+            // Lockstep: take from the side that has read fewer rows.
+            let side = if done[0] {
+                1
+            } else if done[1] || read[0] <= read[1] {
+                0
+            } else {
+                1
+            };
+            let chunk = match rx[side].recv() {
+                Ok(c) => c?,
+                Err(_) => {
+                    done[side] = true;
+                    continue;
+                }
+            };
+            let idx = sides[side].resolve(&chunk.batch, &table_names[side])?;
+            let reads = sides[side].reads.clone();
+            let (enc, chunk_aggs) = rayon::join(
+                || encode_chunk(&chunk, &idx, &reads, plan.key_len),
+                || {
+                    idx.par_iter()
+                        .zip(reads.par_iter())
+                        .map(|(&i, r)| {
+                            let mut a = AggregateAcc::default();
+                            a.update(&prepare(chunk.batch.column(i), r), r);
+                            a
+                        })
+                        .collect::<Vec<_>>()
+                },
+            );
+            for (acc, a) in aggs[side].iter_mut().zip(chunk_aggs) {
+                acc.merge(a);
+            }
+            let n = enc.rows.len();
+            read[side] += n as u64;
+            let other = 1 - side;
+            for (i, row) in enc.rows.into_iter().enumerate() {
+                let (kh, rh) = (enc.key_hash[i], enc.row_hash[i]);
+                if let Some(s) = seen[side].as_mut() {
+                    if !s.insert(kh) {
+                        dup_keys[side].insert(kh);
+                    }
+                }
+                if let Some(list) = pending[other].map.get_mut(&kh) {
+                    if let Some(pos) = list.iter().position(|p| p.row_hash == rh) {
+                        let gone = list.swap_remove(pos);
+                        pending_bytes -= gone.row.len() + ROW_OVERHEAD;
+                        if list.is_empty() {
+                            pending[other].map.remove(&kh);
+                        }
+                        counts.matched += 1;
+                        continue;
+                    }
+                }
+                pending_bytes += row.len() + ROW_OVERHEAD;
+                pending[side].map.entry(kh).or_default().push(Pend {
+                    row_hash: rh,
+                    row: row.into_boxed_slice(),
+                });
+            }
+            if pending_bytes as u64 > opts.memory_limit {
+                if spill.is_none() {
+                    spill = Some(Spill::new(&opts.spill_dir)?);
+                }
+                if let Some(s) = spill.as_mut() {
+                    s.write(&mut pending)?;
+                }
+                pending_bytes = 0;
+            }
+            progress(read[0], read[1]);
+        }
+        counts.source_rows = read[0];
+        counts.target_rows = read[1];
+        Ok(())
+    })?;
+    // What is still pending goes to its partition (on disk if anything was spilled).
+    let mut parts: Vec<Vec<Record>> = (0..PARTITIONS).map(|_| Vec::new()).collect();
+    if let Some(s) = spill.as_mut() {
+        s.write(&mut pending)?;
+        s.finish()?;
+    } else {
+        for (side, p) in pending.iter_mut().enumerate() {
+            for (kh, list) in p.map.drain() {
+                for e in list {
+                    parts[partition_of(kh)].push(Record {
+                        side: side as u8,
+                        key_hash: kh,
+                        row_hash: e.row_hash,
+                        row: e.row,
+                    });
+                }
+            }
+        }
+    }
+    let ncols = plan.columns.len();
+    let mut rules: Vec<BTreeMap<String, u64>> = vec![BTreeMap::new(); ncols];
+    let mut classes: Vec<BTreeMap<String, u64>> = vec![BTreeMap::new(); ncols];
+    let mut samples = Vec::new();
+    let window = (rayon::current_num_threads() * 2).max(2);
+    let mut p0 = 0;
+    while p0 < PARTITIONS {
+        let p1 = (p0 + window).min(PARTITIONS);
+        let mine: Vec<(usize, Vec<Record>)> = (p0..p1)
+            .map(|p| (p, std::mem::take(&mut parts[p])))
+            .collect();
+        let outs: Vec<Result<PartOut, DiffError>> = mine
+            .into_par_iter()
+            .map(|(p, mut recs)| {
+                if let Some(s) = spill.as_ref() {
+                    recs.extend(s.read(p)?);
+                }
+                let (matched, items) = settle(recs, plan.key_len);
+                let mut out = PartOut {
+                    matched,
+                    ..PartOut::default()
+                };
+                classify_items(items, plan, &mut out);
+                Ok(out)
+            })
+            .collect();
+        for o in outs {
+            let o = o?;
+            counts.matched += o.matched;
+            counts.matched_by_rule += o.matched_by_rule;
+            counts.mismatched += o.mismatched;
+            counts.missing += o.missing;
+            counts.extra += o.extra;
+            for c in 0..ncols {
+                for (k, v) in &o.rules[c] {
+                    *rules[c].entry(k.clone()).or_default() += v;
+                }
+                for (k, v) in &o.classes[c] {
+                    *classes[c].entry(k.clone()).or_default() += v;
+                }
+            }
+            for r in o.rows {
+                sink.row(&head, &r)?;
+                if samples.len() < opts.samples {
+                    samples.push(r);
+                }
+            }
+        }
+        p0 = p1;
+    }
+    counts.duplicate_keys_source = dup_keys[0].len() as u64;
+    counts.duplicate_keys_target = dup_keys[1].len() as u64;
+    let paired = counts.matched + counts.matched_by_rule + counts.mismatched;
+    let columns: Vec<ColumnDiff> = plan
+        .columns
+        .iter()
+        .enumerate()
+        .map(|(c, p)| column_diff(c, p, plan, paired, &rules[c], &classes[c], &aggs))
+        .collect();
+    let mut all_rules = BTreeMap::new();
+    let mut all_classes = BTreeMap::new();
+    for c in 0..ncols {
+        for (k, v) in &rules[c] {
+            *all_rules.entry(k.clone()).or_default() += v;
+        }
+        for (k, v) in &classes[c] {
+            *all_classes.entry(k.clone()).or_default() += v;
+        }
+    }
+    let schema_error = plan.schema.iter().any(|f| f.severity == "error");
+    let verdict = if counts.mismatched + counts.missing + counts.extra > 0 || schema_error {
+        "mismatch"
+    } else if counts.matched_by_rule > 0 {
+        "match*"
+    } else {
+        "match"
+    };
+    Ok(TableDiff {
+        source_table: head.source_table,
+        target_table: head.target_table,
+        key: plan.columns[..plan.key_len].iter().map(|c| c.source.clone()).collect(),
+        key_origin: plan.key_origin.clone(),
+        verdict: verdict.into(),
+        counts,
+        rules: all_rules,
+        classes: all_classes,
+        schema: plan.schema.clone(),
+        columns,
+        samples,
+        spilled: spill.is_some(),
+        seconds: started.elapsed().as_secs_f64(),
+    })
+}
+
+fn column_diff(
+    c: usize,
+    p: &ColumnPlan,
+    plan: &TablePlan,
+    paired: u64,
+    rules: &BTreeMap<String, u64>,
+    classes: &BTreeMap<String, u64>,
+    aggs: &[Vec<AggregateAcc>; 2],
+) -> ColumnDiff {
+    let differing: u64 = rules.values().sum::<u64>() + classes.values().sum::<u64>();
+    ColumnDiff {
+        source: p.source.clone(),
+        target: p.target.clone(),
+        source_type: p.source_type.clone(),
+        target_type: p.target_type.clone(),
+        key: c < plan.key_len,
+        sensitive: p.sensitive,
+        rules: p.rules.0.iter().map(|r| r.name()).collect(),
+        compared: paired,
+        matched: paired.saturating_sub(differing),
+        matched_by_rule: rules.clone(),
+        mismatched: classes.clone(),
+        source_aggregate: aggs[0][c].finish(p.sensitive),
+        target_aggregate: aggs[1][c].finish(p.sensitive),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rec(side: u8, key: u8, val: u8) -> Record {
+        let mut row = Vec::new();
+        for (t, v) in [(3u8, key), (3u8, val)] {
+            row.push(t);
+            row.extend_from_slice(&1u32.to_le_bytes());
+            row.push(v);
+        }
+        Record {
+            side,
+            key_hash: xxh3_64(&row[..6]),
+            row_hash: xxh3_128(&row),
+            row: row.into(),
+        }
+    }
+
+    fn kinds(items: &[Item]) -> Vec<&'static str> {
+        items
+            .iter()
+            .map(|i| match i {
+                Item::Changed(..) => "changed",
+                Item::Missing(_) => "missing",
+                Item::Extra(_) => "extra",
+            })
+            .collect()
+    }
+
+    #[test]
+    fn duplicates_are_a_multiset_never_paired_many_to_many() {
+        // (1,'a'),(1,'a') vs (1,'a'): one missing duplicate.
+        let (m, items) = settle(vec![rec(0, 1, b'a'), rec(0, 1, b'a'), rec(1, 1, b'a')], 1);
+        assert_eq!((m, kinds(&items)), (1, vec!["missing"]));
+        // (1,'A'),(1,'B') vs (1,'B'),(1,'A'): a multiset match.
+        let (m, items) = settle(
+            vec![rec(0, 1, b'A'), rec(0, 1, b'B'), rec(1, 1, b'B'), rec(1, 1, b'A')],
+            1,
+        );
+        assert_eq!((m, items.len()), (2, 0));
+        // (1,'A'),(1,'B') vs (1,'C'),(1,'D'): never paired.
+        let (_, items) = settle(
+            vec![rec(0, 1, b'A'), rec(0, 1, b'B'), rec(1, 1, b'C'), rec(1, 1, b'D')],
+            1,
+        );
+        assert_eq!(kinds(&items), vec!["missing", "missing", "extra", "extra"]);
+        // One row each side under a key: changed.
+        let (_, items) = settle(vec![rec(0, 2, b'x'), rec(1, 2, b'y')], 1);
+        assert_eq!(kinds(&items), vec!["changed"]);
+    }
+
+    #[test]
+    fn a_key_hash_collision_never_pairs_two_keys() {
+        let mut a = rec(0, 1, b'x');
+        let mut b = rec(1, 2, b'y');
+        a.key_hash = 7;
+        b.key_hash = 7;
+        let (_, items) = settle(vec![a, b], 1);
+        assert_eq!(kinds(&items), vec!["missing", "extra"]);
+    }
+}

@@ -1,0 +1,192 @@
+//! The diff's results: plain structs every report is written from.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::aggregate::Aggregate;
+use super::schema::SchemaFinding;
+
+/// Version of `diff.json`, `diff_summary.parquet` and `diff_rows.parquet`.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// A whole diff run.
+#[derive(Debug, Clone, Serialize)]
+pub struct DiffReport {
+    /// Result format version.
+    pub format_version: u32,
+    /// reckon's version.
+    pub reckon_version: String,
+    /// The source, redacted.
+    pub source: String,
+    /// The target, redacted.
+    pub target: String,
+    /// Overall verdict: `match`, `match*`, `mismatch` or `error`.
+    pub verdict: String,
+    /// One entry per table pair.
+    pub tables: Vec<TableDiff>,
+    /// Tables found on one side only (when pairing tables by name).
+    pub unpaired: Vec<UnpairedTable>,
+}
+
+/// A table with no counterpart on the other side.
+#[derive(Debug, Clone, Serialize)]
+pub struct UnpairedTable {
+    /// The table.
+    pub table: String,
+    /// `source` (missing in the target) or `target` (extra in the target).
+    pub side: String,
+}
+
+impl DiffReport {
+    /// Builds a report; the verdict follows from the tables: any mismatch or unpaired table is a
+    /// `mismatch`; otherwise `match*` when any rule was needed; otherwise `match`.
+    pub fn new(source: String, target: String, tables: Vec<TableDiff>, unpaired: Vec<UnpairedTable>) -> DiffReport {
+        let verdict = if !unpaired.is_empty() || tables.iter().any(|t| t.verdict == "mismatch") {
+            "mismatch"
+        } else if tables.iter().any(|t| t.verdict == "match*") {
+            "match*"
+        } else {
+            "match"
+        };
+        DiffReport {
+            format_version: FORMAT_VERSION,
+            reckon_version: env!("CARGO_PKG_VERSION").into(),
+            source,
+            target,
+            verdict: verdict.into(),
+            tables,
+            unpaired,
+        }
+    }
+
+    /// The exit code DESIGN.md gives this outcome.
+    pub fn exit_code(&self) -> i32 {
+        match self.verdict.as_str() {
+            "match" | "match*" => crate::error::EXIT_CLEAN,
+            "error" => crate::error::EXIT_ERROR,
+            _ => crate::error::EXIT_FINDINGS,
+        }
+    }
+}
+
+/// Counts of one table pair.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct RowCounts {
+    /// Rows read from the source.
+    pub source_rows: u64,
+    /// Rows read from the target.
+    pub target_rows: u64,
+    /// Rows equal in canonical form.
+    pub matched: u64,
+    /// Rows equal only under declared rules.
+    pub matched_by_rule: u64,
+    /// Rows with at least one mismatched cell.
+    pub mismatched: u64,
+    /// Rows (keys) only in the source.
+    pub missing: u64,
+    /// Rows (keys) only in the target.
+    pub extra: u64,
+    /// Keys that occur more than once in the source.
+    pub duplicate_keys_source: u64,
+    /// Keys that occur more than once in the target.
+    pub duplicate_keys_target: u64,
+}
+
+/// One column pair's outcome.
+#[derive(Debug, Clone, Serialize)]
+pub struct ColumnDiff {
+    /// Name in the source.
+    pub source: String,
+    /// Name in the target.
+    pub target: String,
+    /// Declared type in the source.
+    pub source_type: String,
+    /// Declared type in the target.
+    pub target_type: String,
+    /// Part of the key.
+    pub key: bool,
+    /// Never shown raw.
+    pub sensitive: bool,
+    /// Rules declared on it.
+    pub rules: Vec<String>,
+    /// Cells compared (rows present on both sides).
+    pub compared: u64,
+    /// Cells equal in canonical form.
+    pub matched: u64,
+    /// Cells equal only under a rule, per rule.
+    pub matched_by_rule: BTreeMap<String, u64>,
+    /// Mismatched cells, per class.
+    pub mismatched: BTreeMap<String, u64>,
+    /// Source aggregates.
+    pub source_aggregate: Aggregate,
+    /// Target aggregates.
+    pub target_aggregate: Aggregate,
+}
+
+impl ColumnDiff {
+    /// Mismatched cells in all classes.
+    pub fn mismatched_total(&self) -> u64 {
+        self.mismatched.values().sum()
+    }
+}
+
+/// One differing cell of a changed row.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct CellDiff {
+    /// The column (source name).
+    pub column: String,
+    /// `mismatch` or `match*`.
+    pub verdict: String,
+    /// The class (for `mismatch`) or the rule (for `match*`).
+    pub class: String,
+    /// The source value as shown (`None` = NULL; a shape when sensitive).
+    pub source: Option<String>,
+    /// The target value as shown.
+    pub target: Option<String>,
+}
+
+/// One differing row.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct DiffRow {
+    /// Key values as shown, in key order (the whole row for a keyless diff).
+    pub key: Vec<Option<String>>,
+    /// The key as `id=42, line=3`.
+    pub key_text: String,
+    /// `missing`, `extra` or `changed` (`match*` rows are counted, not listed).
+    pub status: String,
+    /// The differing cells of a changed row.
+    pub cells: Vec<CellDiff>,
+}
+
+/// One table pair's outcome.
+#[derive(Debug, Clone, Serialize)]
+pub struct TableDiff {
+    /// The source table.
+    pub source_table: String,
+    /// The target table.
+    pub target_table: String,
+    /// Key columns (source names); empty for a multiset diff.
+    pub key: Vec<String>,
+    /// Where the key came from.
+    pub key_origin: String,
+    /// `match`, `match*` or `mismatch`.
+    pub verdict: String,
+    /// Row counts.
+    pub counts: RowCounts,
+    /// Matched-by-rule cells per rule, all columns.
+    pub rules: BTreeMap<String, u64>,
+    /// Mismatched cells per class, all columns.
+    pub classes: BTreeMap<String, u64>,
+    /// Schema findings.
+    pub schema: Vec<SchemaFinding>,
+    /// Column pairs, key first.
+    pub columns: Vec<ColumnDiff>,
+    /// The first differing rows, in the order of `diff_rows.parquet`.
+    pub samples: Vec<DiffRow>,
+    /// Whether the differing rows went to disk partitions (memory limit reached).
+    pub spilled: bool,
+    /// Seconds spent (terminal only: result files stay byte-identical across runs).
+    #[serde(skip)]
+    pub seconds: f64,
+}

@@ -1,0 +1,361 @@
+//! Planning one table pair: which source column is compared with which target column, the key,
+//! how each side's values are read for comparison, the rules, and the schema findings.
+//!
+//! Columns pair by name (exactly, then case-insensitively when that is unambiguous), or through
+//! the mapping's `rename`. The key comes from `--key`, then the mapping, then the source's
+//! declared primary key, then the target's; with none, the diff is an exact multiset diff of whole
+//! rows. Key columns come first in [`TablePlan::columns`].
+//!
+//! Untyped sides (CSV, SQLite text) are read as their counterpart's type where the text parses
+//! (see `canonical::TextAs`); a MySQL `TIMESTAMP` (stored in UTC, read in a `+00:00` session) is
+//! an instant; an integer 0/1 facing a boolean (MySQL `tinyint(1)`, SQLite) is a boolean, while 2
+//! stays a number and so differs.
+
+use std::collections::BTreeSet;
+
+use super::canonical::TextAs;
+use super::mapping::TableMapping;
+use super::rules::{ColumnRules, Rule};
+use super::schema::{compare_column, logical, logical_sqlite, ColumnType, Logical, SchemaFinding};
+use super::DiffError;
+use crate::source::{ColumnMeta, TableMeta};
+
+/// The kind of engine a side is, as far as comparison cares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    /// PostgreSQL.
+    Postgres,
+    /// MySQL or MariaDB.
+    Mysql,
+    /// SQLite (types values, not columns).
+    Sqlite,
+    /// Parquet files.
+    Parquet,
+    /// CSV files (all text).
+    Csv,
+}
+
+/// How one side's column is read for comparison.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Read {
+    /// How text values are read.
+    pub text_as: TextAs,
+    /// Integers 0/1 read as booleans (the other side is boolean).
+    pub int_as_bool: bool,
+    /// Local date-times read as UTC instants (MySQL `TIMESTAMP`).
+    pub as_instant: bool,
+}
+
+/// One compared column pair.
+#[derive(Debug, Clone)]
+pub struct ColumnPlan {
+    /// Name in the source.
+    pub source: String,
+    /// Name in the target.
+    pub target: String,
+    /// Declared type in the source.
+    pub source_type: String,
+    /// Declared type in the target.
+    pub target_type: String,
+    /// How the source side is read.
+    pub source_read: Read,
+    /// How the target side is read.
+    pub target_read: Read,
+    /// Declared rules.
+    pub rules: ColumnRules,
+    /// Never shown raw.
+    pub sensitive: bool,
+}
+
+/// Everything needed to diff one table pair.
+#[derive(Debug, Clone)]
+pub struct TablePlan {
+    /// The source table.
+    pub source: TableMeta,
+    /// The target table.
+    pub target: TableMeta,
+    /// Compared columns, key columns first.
+    pub columns: Vec<ColumnPlan>,
+    /// How many of `columns` are the key (0: multiset diff of whole rows).
+    pub key_len: usize,
+    /// Where the key came from: `--key`, `mapping`, `source primary key`, `target primary key`,
+    /// or `none (multiset)`.
+    pub key_origin: String,
+    /// Schema findings.
+    pub schema: Vec<SchemaFinding>,
+}
+
+/// What the user asked for one table pair, beyond the catalog.
+#[derive(Debug, Clone, Default)]
+pub struct PlanRequest {
+    /// `--key` (source names).
+    pub key: Option<Vec<String>>,
+    /// The mapping's entry for this pair.
+    pub mapping: Option<TableMapping>,
+    /// `--rule COLUMN=RULE` (source names).
+    pub rules: Vec<(String, Rule)>,
+    /// `--sensitive` (source names).
+    pub sensitive: Vec<String>,
+    /// `--exclude` (source names).
+    pub exclude: Vec<String>,
+}
+
+fn find<'a>(cols: &'a [ColumnMeta], name: &str) -> Option<&'a ColumnMeta> {
+    cols.iter().find(|c| c.name == name).or_else(|| {
+        let ci: Vec<&ColumnMeta> = cols
+            .iter()
+            .filter(|c| c.name.eq_ignore_ascii_case(name))
+            .collect();
+        (ci.len() == 1).then(|| ci[0])
+    })
+}
+
+fn column_type(c: &ColumnMeta, engine: Engine) -> ColumnType {
+    let logical = match engine {
+        Engine::Sqlite => match &c.storage_classes {
+            // A column whose values are all text is text, whatever it declares.
+            Some(sc) if sc.text > 0 && sc.integer + sc.real + sc.blob == 0 => Logical::Untyped,
+            _ => logical_sqlite(&c.declared_type),
+        },
+        Engine::Csv => Logical::Untyped,
+        _ => logical(&c.declared_type),
+    };
+    ColumnType {
+        declared: c.declared_type.clone(),
+        logical,
+        nullable: c.nullable,
+    }
+}
+
+fn read_for(own: &ColumnType, engine: Engine, other: &ColumnType) -> Read {
+    let untyped = matches!(engine, Engine::Csv | Engine::Sqlite);
+    // An untyped side takes its counterpart's type; a typed side's decimal text (PostgreSQL
+    // numeric, MySQL decimal read as text) is an exact number.
+    let text_as = match (&own.logical, &other.logical) {
+        (_, Logical::Int(_) | Logical::Decimal(_)) if untyped => TextAs::Decimal,
+        (Logical::Decimal(_), _) if !untyped => TextAs::Decimal,
+        (_, Logical::Float(_)) if untyped => TextAs::Float,
+        (_, Logical::Bool) if untyped => TextAs::Bool,
+        (_, Logical::Date) if untyped => TextAs::Date,
+        (_, Logical::Timestamp(..)) if untyped => TextAs::Timestamp,
+        (Logical::Decimal(_), _) => TextAs::Decimal,
+        _ => TextAs::Text,
+    };
+    Read {
+        text_as,
+        // MySQL tinyint(1) and SQLite integers facing a boolean: 0/1 are booleans, 2 is not.
+        int_as_bool: other.logical == Logical::Bool && (own.logical == Logical::Bool || untyped),
+        as_instant: engine == Engine::Mysql
+            && own.declared.to_ascii_lowercase().starts_with("timestamp"),
+    }
+}
+
+fn key_compatible(a: &Logical, b: &Logical) -> bool {
+    a.family() == b.family()
+        || matches!(a, Logical::Untyped)
+        || matches!(b, Logical::Untyped)
+}
+
+/// Plans the diff of one table pair.
+pub fn plan(
+    source: &TableMeta,
+    source_engine: Engine,
+    target: &TableMeta,
+    target_engine: Engine,
+    req: &PlanRequest,
+) -> Result<TablePlan, DiffError> {
+    let table = source.name.to_string();
+    let m = req.mapping.clone().unwrap_or_default();
+    let unknown = |column: &str, field: &str| DiffError::UnknownColumn {
+        table: table.clone(),
+        column: column.to_string(),
+        side: "source".into(),
+        field: field.into(),
+        available: source.columns.iter().map(|c| c.name.clone()).collect(),
+    };
+    // Every column the user named must exist in the source.
+    let mut named: Vec<(&str, &str)> = Vec::new();
+    named.extend(m.exclude.iter().map(|c| (c.as_str(), "exclude")));
+    named.extend(req.exclude.iter().map(|c| (c.as_str(), "--exclude")));
+    named.extend(m.rename.keys().map(|c| (c.as_str(), "rename")));
+    named.extend(m.rules.keys().map(|c| (c.as_str(), "rules")));
+    named.extend(req.rules.iter().map(|(c, _)| (c.as_str(), "--rule")));
+    for (c, field) in &named {
+        if find(&source.columns, c).is_none() {
+            return Err(unknown(c, field));
+        }
+    }
+    let excluded: BTreeSet<String> = m
+        .exclude
+        .iter()
+        .chain(&req.exclude)
+        .filter_map(|c| find(&source.columns, c).map(|x| x.name.clone()))
+        .collect();
+    let sensitive: Vec<&String> = m.sensitive.iter().chain(&req.sensitive).collect();
+    let mut schema = Vec::new();
+    let mut pairs: Vec<ColumnPlan> = Vec::new();
+    let mut used_targets = BTreeSet::new();
+    for sc in &source.columns {
+        if excluded.contains(&sc.name) {
+            schema.push(SchemaFinding {
+                column: sc.name.clone(),
+                kind: "excluded".into(),
+                severity: "info".into(),
+                detail: "excluded from the comparison by the user".into(),
+            });
+            continue;
+        }
+        let renamed = m
+            .rename
+            .iter()
+            .find(|(k, _)| find(std::slice::from_ref(sc), k).is_some())
+            .map(|(_, v)| v.clone());
+        let want = renamed.clone().unwrap_or_else(|| sc.name.clone());
+        let Some(tc) = find(&target.columns, &want) else {
+            if renamed.is_some() {
+                return Err(DiffError::UnknownColumn {
+                    table: target.name.to_string(),
+                    column: want,
+                    side: "target".into(),
+                    field: "rename".into(),
+                    available: target.columns.iter().map(|c| c.name.clone()).collect(),
+                });
+            }
+            schema.push(SchemaFinding {
+                column: sc.name.clone(),
+                kind: "only-in-source".into(),
+                severity: "error".into(),
+                detail: format!("{} is not in the target: its data is not there", sc.name),
+            });
+            continue;
+        };
+        used_targets.insert(tc.name.clone());
+        if tc.name != sc.name {
+            schema.push(SchemaFinding {
+                column: sc.name.clone(),
+                kind: "renamed".into(),
+                severity: "info".into(),
+                detail: format!("{} → {}", sc.name, tc.name),
+            });
+        }
+        let (st, tt) = (
+            column_type(sc, source_engine),
+            column_type(tc, target_engine),
+        );
+        schema.extend(compare_column(&sc.name, &st, &tt));
+        let mut rules: Vec<Rule> = m
+            .rules
+            .iter()
+            .filter(|(k, _)| find(std::slice::from_ref(sc), k).is_some())
+            .flat_map(|(_, v)| v.iter().cloned())
+            .collect();
+        rules.extend(
+            req.rules
+                .iter()
+                .filter(|(k, _)| find(std::slice::from_ref(sc), k).is_some())
+                .map(|(_, r)| r.clone()),
+        );
+        pairs.push(ColumnPlan {
+            source: sc.name.clone(),
+            target: tc.name.clone(),
+            source_type: sc.declared_type.clone(),
+            target_type: tc.declared_type.clone(),
+            source_read: read_for(&st, source_engine, &tt),
+            target_read: read_for(&tt, target_engine, &st),
+            rules: ColumnRules(rules),
+            sensitive: sensitive
+                .iter()
+                .any(|s| s.eq_ignore_ascii_case(&sc.name) || s.eq_ignore_ascii_case(&tc.name)),
+        });
+    }
+    for tc in &target.columns {
+        if !used_targets.contains(&tc.name) && !excluded.iter().any(|e| e.eq_ignore_ascii_case(&tc.name)) {
+            schema.push(SchemaFinding {
+                column: tc.name.clone(),
+                kind: "only-in-target".into(),
+                severity: "warning".into(),
+                detail: format!("{} is only in the target (not compared)", tc.name),
+            });
+        }
+    }
+    // The key, in source names.
+    let pair_of = |name: &str| pairs.iter().position(|p| p.source.eq_ignore_ascii_case(name));
+    let (key, origin): (Vec<String>, &str) = if let Some(k) = &req.key {
+        (k.clone(), "--key")
+    } else if let Some(k) = &m.key {
+        (k.clone(), "mapping")
+    } else if !source.primary_key.is_empty()
+        && source.primary_key.iter().all(|k| pair_of(k).is_some())
+    {
+        (source.primary_key.clone(), "source primary key")
+    } else if !target.primary_key.is_empty()
+        && target
+            .primary_key
+            .iter()
+            .all(|k| pairs.iter().any(|p| p.target.eq_ignore_ascii_case(k)))
+    {
+        let k = target
+            .primary_key
+            .iter()
+            .filter_map(|k| pairs.iter().find(|p| p.target.eq_ignore_ascii_case(k)))
+            .map(|p| p.source.clone())
+            .collect();
+        (k, "target primary key")
+    } else {
+        (Vec::new(), "none (multiset of whole rows)")
+    };
+    let mut ordered = Vec::new();
+    for k in &key {
+        let k = k.trim();
+        let Some(i) = pair_of(k) else {
+            let in_source = find(&source.columns, k).is_some();
+            return Err(DiffError::KeyColumn {
+                table: table.clone(),
+                column: k.to_string(),
+                side: if in_source { "target" } else { "source" }.into(),
+                available: if in_source { &target.columns } else { &source.columns }
+                    .iter()
+                    .map(|c| c.name.clone())
+                    .collect(),
+            });
+        };
+        if ordered.contains(&i) {
+            continue;
+        }
+        let p = &pairs[i];
+        let st = column_type(find(&source.columns, &p.source).expect("paired"), source_engine);
+        let tt = column_type(find(&target.columns, &p.target).expect("paired"), target_engine);
+        if !key_compatible(&st.logical, &tt.logical) {
+            return Err(DiffError::KeyType {
+                table: table.clone(),
+                column: p.source.clone(),
+                source_type: p.source_type.clone(),
+                target_type: p.target_type.clone(),
+            });
+        }
+        ordered.push(i);
+    }
+    let key_len = ordered.len();
+    let mut columns: Vec<ColumnPlan> = ordered.iter().map(|&i| pairs[i].clone()).collect();
+    columns.extend(
+        pairs
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| !ordered.contains(i))
+            .map(|(_, p)| p.clone()),
+    );
+    if columns.is_empty() {
+        return Err(DiffError::NoColumns {
+            source_table: table,
+            target_table: target.name.to_string(),
+        });
+    }
+    Ok(TablePlan {
+        source: source.clone(),
+        target: target.clone(),
+        columns,
+        key_len,
+        key_origin: origin.into(),
+        schema,
+    })
+}

@@ -1,0 +1,138 @@
+//! The diff in a terminal: verdict banner, then per table the counts, classes and rules, schema
+//! findings, the worst columns and a few sample keys.
+
+use std::fmt::Write;
+
+use comfy_table::presets::UTF8_FULL_CONDENSED;
+use comfy_table::{Cell, ContentArrangement, Table};
+
+use crate::diff::model::{DiffReport, TableDiff};
+use crate::error::scrub;
+
+fn new_table(header: &[&str]) -> Table {
+    let mut t = Table::new();
+    t.load_preset(UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_width(120)
+        .set_header(header.iter().map(Cell::new));
+    t
+}
+
+fn banner(report: &DiffReport) -> String {
+    let what = match report.verdict.as_str() {
+        "match" => "MATCH — the target holds the same data",
+        "match*" => "MATCH* — the same data under the declared rules",
+        _ => "MISMATCH — the target differs from the source",
+    };
+    format!(
+        "reckon diff: {what}\n  source: {}\n  target: {}\n",
+        report.source, report.target
+    )
+}
+
+fn table_section(t: &TableDiff, out: &mut String) {
+    let _ = writeln!(
+        out,
+        "\n== {} → {}: {} (key: {}; {}) {:.1} s{}",
+        t.source_table,
+        t.target_table,
+        t.verdict.to_uppercase(),
+        if t.key.is_empty() { "whole rows".to_string() } else { t.key.join(", ") },
+        t.key_origin,
+        t.seconds,
+        if t.spilled { ", spilled to disk" } else { "" }
+    );
+    let c = &t.counts;
+    let mut counts = new_table(&["source rows", "target rows", "matched", "match*", "mismatched", "missing", "extra", "dup keys src/tgt"]);
+    counts.add_row(vec![
+        c.source_rows.to_string(),
+        c.target_rows.to_string(),
+        c.matched.to_string(),
+        c.matched_by_rule.to_string(),
+        c.mismatched.to_string(),
+        c.missing.to_string(),
+        c.extra.to_string(),
+        format!("{}/{}", c.duplicate_keys_source, c.duplicate_keys_target),
+    ]);
+    let _ = writeln!(out, "{counts}");
+    if !t.classes.is_empty() || !t.rules.is_empty() {
+        let mut k = new_table(&["verdict", "class / rule", "cells"]);
+        for (name, n) in &t.classes {
+            k.add_row(vec!["mismatch".to_string(), name.clone(), n.to_string()]);
+        }
+        for (name, n) in &t.rules {
+            k.add_row(vec!["match*".to_string(), name.clone(), n.to_string()]);
+        }
+        let _ = writeln!(out, "{k}");
+    }
+    let notable: Vec<_> = t.schema.iter().filter(|f| f.severity != "info").collect();
+    if !notable.is_empty() {
+        let mut s = new_table(&["schema", "column", "finding", "detail"]);
+        for f in notable {
+            s.add_row(vec![f.severity.clone(), f.column.clone(), f.kind.clone(), f.detail.clone()]);
+        }
+        let _ = writeln!(out, "{s}");
+    }
+    let mut worst: Vec<_> = t.columns.iter().filter(|c| c.mismatched_total() > 0 || !c.matched_by_rule.is_empty()).collect();
+    worst.sort_by_key(|c| std::cmp::Reverse(c.mismatched_total()));
+    if !worst.is_empty() {
+        let mut w = new_table(&["column", "types", "mismatched", "classes", "match*"]);
+        for c in worst.iter().take(8) {
+            let classes: Vec<String> = c.mismatched.iter().map(|(k, n)| format!("{k} {n}")).collect();
+            let rules: Vec<String> = c.matched_by_rule.iter().map(|(k, n)| format!("{k} {n}")).collect();
+            let types = if c.source_type == c.target_type {
+                c.source_type.clone()
+            } else {
+                format!("{} → {}", c.source_type, c.target_type)
+            };
+            w.add_row(vec![
+                if c.source == c.target { c.source.clone() } else { format!("{} → {}", c.source, c.target) },
+                types,
+                c.mismatched_total().to_string(),
+                classes.join(", "),
+                rules.join(", "),
+            ]);
+        }
+        let _ = writeln!(out, "{w}");
+    }
+    if !t.samples.is_empty() {
+        let mut s = new_table(&["key", "status", "column", "verdict", "source", "target"]);
+        for r in t.samples.iter().take(8) {
+            let key = r.key_text.clone();
+            if r.cells.is_empty() {
+                s.add_row(vec![key.clone(), r.status.clone(), String::new(), String::new(), String::new(), String::new()]);
+            }
+            for (i, c) in r.cells.iter().enumerate() {
+                let show = |v: &Option<String>| v.clone().unwrap_or_else(|| "NULL".into());
+                s.add_row(vec![
+                    if i == 0 { key.clone() } else { String::new() },
+                    if i == 0 { r.status.clone() } else { String::new() },
+                    c.column.clone(),
+                    format!("{}({})", c.verdict, c.class),
+                    format!("{:?}", show(&c.source)),
+                    format!("{:?}", show(&c.target)),
+                ]);
+            }
+        }
+        let _ = writeln!(out, "sample differing rows:\n{s}");
+    }
+}
+
+/// Renders the whole report.
+pub fn render(report: &DiffReport) -> String {
+    let mut out = banner(report);
+    for u in &report.unpaired {
+        let _ = writeln!(
+            out,
+            "  table {} is only in the {}{}",
+            u.table,
+            u.side,
+            if u.side == "source" { " (missing in the target)" } else { "" }
+        );
+    }
+    for t in &report.tables {
+        table_section(t, &mut out);
+    }
+    let _ = writeln!(out, "\nverdict: {}", report.verdict);
+    scrub(&out)
+}
