@@ -71,7 +71,8 @@ pub enum TextAs {
     Decimal,
     /// Untyped side against a float column: text that parses as a float is its bits.
     Float,
-    /// Untyped side against a boolean column: `true`/`false`/`t`/`f` (any case).
+    /// Untyped side against a boolean column: `true`/`false`/`t`/`f` (any case), `1`/`0`
+    /// (as an integer 0/1 facing a boolean; `2` stays text and differs).
     Bool,
     /// Untyped side against a date column: `YYYY-MM-DD`.
     Date,
@@ -152,9 +153,9 @@ fn float_text(out: &mut Vec<u8>, s: &str) -> bool {
 }
 
 fn bool_text(out: &mut Vec<u8>, s: &str) -> bool {
-    let v = if s.eq_ignore_ascii_case("true") || s.eq_ignore_ascii_case("t") {
+    let v = if s.eq_ignore_ascii_case("true") || s.eq_ignore_ascii_case("t") || s == "1" {
         true
-    } else if s.eq_ignore_ascii_case("false") || s.eq_ignore_ascii_case("f") {
+    } else if s.eq_ignore_ascii_case("false") || s.eq_ignore_ascii_case("f") || s == "0" {
         false
     } else {
         return false;

@@ -9,7 +9,7 @@
 //! lower-cased), `nfc-nfd` (equal once both are NFC), `mojibake` (one side is the other's UTF-8
 //! read as cp1252/Latin-1), `truncated` (one side is a strict prefix of the other); for exact
 //! numbers: `precision-loss` (the side with fewer decimals is the other rounded or cut to them),
-//! `rounding` (same number of decimals, one unit in the last place apart); for floats:
+//! `rounding` (same number of decimals, at least one, one unit in the last place apart); for floats:
 //! `rounding` (a few units in the last place apart); for date-times: `tz-shift` (a whole
 //! number of quarter hours apart, at most 18 h), `precision-loss` (one side is the other with
 //! its fraction cut to ms or s); anything else is `value`.
@@ -144,7 +144,8 @@ fn classify_numbers(a: &[u8], b: &[u8]) -> Class {
     }
     let scale = pa.max(pb);
     match (units(na, da, ea, scale), units(nb, db, eb, scale)) {
-        (Some(x), Some(y)) if (x - y).abs() == 1 && pa == pb => Class::Rounding,
+        // One unit in the last decimal place; integers one apart are just different values.
+        (Some(x), Some(y)) if (x - y).abs() == 1 && pa == pb && pa > 0 => Class::Rounding,
         _ => Class::Value,
     }
 }

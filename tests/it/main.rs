@@ -5,6 +5,7 @@
 //! message when absent, unless `RECKON_REQUIRE_SERVICES=1`.
 
 mod common;
+mod diff_files;
 mod profile_bad_input;
 mod profile_files;
 mod profile_html;

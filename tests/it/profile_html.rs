@@ -5,7 +5,7 @@ use std::process::Command;
 
 use crate::common::*;
 
-fn chromium() -> Result<String, String> {
+pub(crate) fn chromium() -> Result<String, String> {
     let bin = std::env::var("RECKON_TEST_CHROMIUM").unwrap_or_else(|_| "chromium".into());
     match Command::new(&bin).arg("--version").output() {
         Ok(o) if o.status.success() => Ok(bin),
@@ -14,23 +14,14 @@ fn chromium() -> Result<String, String> {
     }
 }
 
-#[test]
-fn html_report_renders_in_headless_chromium() {
-    let dir = tempdir();
-    let (_, out) = profile_out(&dir, "r", &["sqlite://fixtures/shop/shop.db"]);
-    let html_path = out.join("profile.html");
-    let html = std::fs::read_to_string(&html_path).unwrap();
-    for external in ["src=\"http", "href=\"http", "@import", "url(http"] {
-        assert!(
-            !html.contains(external),
-            "the page must be self-contained: {external}"
-        );
-    }
-    let Some(bin) = require("headless Chromium", chromium()) else {
-        return;
-    };
+/// Loads a page in headless Chromium and returns its process output (the DOM on stdout).
+pub(crate) fn dump_dom(
+    bin: &str,
+    dir: &tempfile::TempDir,
+    html_path: &std::path::Path,
+) -> std::process::Output {
     let profile_dir = dir.path().join("chrome-profile");
-    let o = Command::new(bin)
+    Command::new(bin)
         .args([
             "--headless",
             "--no-sandbox",
@@ -48,7 +39,25 @@ fn html_report_renders_in_headless_chromium() {
             &format!("file://{}", html_path.display()),
         ])
         .output()
-        .expect("run chromium");
+        .expect("run chromium")
+}
+
+#[test]
+fn html_report_renders_in_headless_chromium() {
+    let dir = tempdir();
+    let (_, out) = profile_out(&dir, "r", &["sqlite://fixtures/shop/shop.db"]);
+    let html_path = out.join("profile.html");
+    let html = std::fs::read_to_string(&html_path).unwrap();
+    for external in ["src=\"http", "href=\"http", "@import", "url(http"] {
+        assert!(
+            !html.contains(external),
+            "the page must be self-contained: {external}"
+        );
+    }
+    let Some(bin) = require("headless Chromium", chromium()) else {
+        return;
+    };
+    let o = dump_dom(&bin, &dir, &html_path);
     let dom = String::from_utf8_lossy(&o.stdout);
     let log = String::from_utf8_lossy(&o.stderr);
     assert!(o.status.success(), "chromium failed: {log}");

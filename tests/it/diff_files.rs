@@ -1,0 +1,237 @@
+//! `reckon diff` on the bundled file fixtures (fixtures/diff/, see fixtures/README.md): every
+//! planted difference found with its class, on SQLite↔Parquet and SQLite↔CSV; rules, sensitive
+//! columns, byte-identical results, spilling, the HTML page, and bad input.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use crate::common::*;
+
+const LEGACY: &str = "sqlite://fixtures/diff/legacy.db";
+const PARQUET: &str = "fixtures/diff/migrated.parquet";
+const CSV: &str = "fixtures/diff/migrated.csv";
+
+/// Runs `reckon diff ARGS --json`; returns (exit code, report).
+pub fn diff_json(args: &[&str]) -> (i32, Value) {
+    let mut all = vec!["diff"];
+    all.extend_from_slice(args);
+    all.push("--json");
+    let r = reckon(&all);
+    assert!(r.code == 0 || r.code == 1, "reckon {all:?} failed ({}): {}", r.code, r.stderr);
+    (r.code, serde_json::from_str(&r.stdout).expect("valid JSON"))
+}
+
+/// key text → [(column, verdict(class))] of a table's samples, plus status for keys without cells.
+pub fn sample_map(t: &Value) -> BTreeMap<String, Vec<String>> {
+    let mut m = BTreeMap::new();
+    for r in t["samples"].as_array().unwrap() {
+        let key = r["key_text"].as_str().unwrap().to_string();
+        let cells: Vec<String> = r["cells"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| format!("{}:{}({})", c["column"].as_str().unwrap(), c["verdict"].as_str().unwrap(), c["class"].as_str().unwrap()))
+            .collect();
+        let v = if cells.is_empty() {
+            vec![r["status"].as_str().unwrap().to_string()]
+        } else {
+            cells
+        };
+        m.entry(key).or_insert_with(Vec::new).extend(v);
+    }
+    m
+}
+
+fn expected_planted() -> BTreeMap<String, Vec<String>> {
+    [
+        ("id=3", "name:mismatch(whitespace)"),
+        ("id=4", "email:mismatch(case)"),
+        ("id=5", "note:mismatch(null-vs-empty)"),
+        ("id=6", "name:mismatch(mojibake)"),
+        ("id=7", "city:mismatch(nfc-nfd)"),
+        ("id=8", "city:mismatch(truncated)"),
+        ("id=9", "balance:mismatch(rounding)"),
+        ("id=10", "balance:mismatch(value)"),
+        ("id=11", "joined:mismatch(value)"),
+        ("id=12", "active:mismatch(value)"),
+        ("id=13", "missing"),
+        ("id=14", "missing"),
+        ("id=15", "extra"),
+        ("id=31", "extra"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), vec![v.to_string()]))
+    .collect()
+}
+
+fn assert_planted(target: &str) {
+    let (code, r) = diff_json(&[LEGACY, target]);
+    assert_eq!(code, 1, "differences → exit 1");
+    assert_eq!(r["verdict"], "mismatch");
+    let t = &r["tables"][0];
+    let c = &t["counts"];
+    assert_eq!(
+        (c["source_rows"].as_u64(), c["target_rows"].as_u64(), c["matched"].as_u64()),
+        (Some(30), Some(30), Some(18))
+    );
+    assert_eq!(
+        (c["mismatched"].as_u64(), c["missing"].as_u64(), c["extra"].as_u64()),
+        (Some(10), Some(2), Some(2))
+    );
+    assert_eq!(c["duplicate_keys_target"], 1, "id 15 is twice in the target");
+    assert_eq!(c["duplicate_keys_source"], 0);
+    assert_eq!(sample_map(t), expected_planted(), "every planted row, with its class");
+}
+
+#[test]
+fn sqlite_vs_parquet_finds_every_planted_difference_with_its_class() {
+    assert_planted(PARQUET);
+}
+
+#[test]
+fn sqlite_vs_csv_finds_the_same_differences() {
+    // CSV is all text: read as the SQLite side's types, it must agree with the typed Parquet.
+    assert_planted(CSV);
+}
+
+#[test]
+fn equal_data_in_parquet_and_csv_is_a_match_with_exit_0() {
+    let (code, r) = diff_json(&[PARQUET, CSV, "--key", "id"]);
+    let t = &r["tables"][0];
+    assert_eq!(code, 0, "{:#}", t["samples"]);
+    assert_eq!(r["verdict"], "match");
+    assert_eq!(t["counts"]["matched"], 30);
+    // The duplicated key is reported even though the multisets agree.
+    assert_eq!(t["counts"]["duplicate_keys_source"], 1);
+    assert_eq!(t["counts"]["duplicate_keys_target"], 1);
+    // Aggregates agree across the typed and the untyped side.
+    for col in t["columns"].as_array().unwrap() {
+        let (s, g) = (&col["source_aggregate"], &col["target_aggregate"]);
+        assert_eq!((&s["count"], &s["nulls"]), (&g["count"], &g["nulls"]), "{col:#}");
+    }
+}
+
+#[test]
+fn declared_rules_turn_classes_into_counted_matches_and_sensitive_values_never_show() {
+    let dir = tempdir();
+    let out = dir.path().join("signoff");
+    let r = reckon(&[
+        "diff",
+        LEGACY,
+        PARQUET,
+        "--mapping",
+        "fixtures/diff/mapping.toml",
+        "--out",
+        out.to_str().unwrap(),
+        "--json",
+    ]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let rep: Value = serde_json::from_str(&r.stdout).unwrap();
+    let t = &rep["tables"][0];
+    assert_eq!(t["key_origin"], "mapping");
+    assert_eq!(
+        t["rules"],
+        serde_json::json!({"case-insensitive": 1, "nfc": 1, "trim": 1})
+    );
+    assert_eq!(t["counts"]["matched_by_rule"], 3);
+    assert_eq!(t["counts"]["mismatched"], 7);
+    assert!(!t["classes"].as_object().unwrap().contains_key("whitespace"));
+    // e-mail addresses are sensitive: in no output, not even as min/max.
+    for f in ["diff.json", "diff.html", "diff_rows.parquet", "diff_summary.parquet"] {
+        let bytes = std::fs::read(out.join(f)).unwrap();
+        assert!(
+            !String::from_utf8_lossy(&bytes).contains("example.com"),
+            "{f} shows a sensitive value"
+        );
+    }
+    assert!(!r.stdout.contains("example.com"));
+}
+
+#[test]
+fn results_are_byte_identical_across_runs_threads_and_spilling() {
+    let dir = tempdir();
+    let run = |name: &str, extra: &[&str]| -> std::path::PathBuf {
+        let out = dir.path().join(name);
+        let mut args = vec!["diff", LEGACY, PARQUET, "--out", out.to_str().unwrap()];
+        args.extend_from_slice(extra);
+        let r = reckon(&args);
+        assert_eq!(r.code, 1, "{}", r.stderr);
+        out
+    };
+    let a = run("a", &["--threads", "1"]);
+    let b = run("b", &["--threads", "3"]);
+    // A memory limit of 1 byte spills every pending row to disk partitions.
+    let c = run("c", &["--memory-limit", "1"]);
+    for f in ["diff_rows.parquet", "diff_summary.parquet"] {
+        let x = std::fs::read(a.join(f)).unwrap();
+        assert_eq!(x, std::fs::read(b.join(f)).unwrap(), "{f}: 1 vs 3 threads");
+        assert_eq!(x, std::fs::read(c.join(f)).unwrap(), "{f}: spilled vs in memory");
+    }
+    let ja: Value = serde_json::from_slice(&std::fs::read(a.join("diff.json")).unwrap()).unwrap();
+    let jc: Value = serde_json::from_slice(&std::fs::read(c.join("diff.json")).unwrap()).unwrap();
+    assert_eq!(ja["tables"][0]["spilled"], false);
+    assert_eq!(jc["tables"][0]["spilled"], true);
+    assert_eq!(ja["tables"][0]["counts"], jc["tables"][0]["counts"]);
+}
+
+#[test]
+fn diff_html_renders_in_headless_chromium() {
+    let dir = tempdir();
+    let out = dir.path().join("h");
+    let r = reckon(&["diff", LEGACY, PARQUET, "--out", out.to_str().unwrap()]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let path = out.join("diff.html");
+    let html = std::fs::read_to_string(&path).unwrap();
+    for external in ["src=\"http", "href=\"http", "@import", "url(http"] {
+        assert!(!html.contains(external), "self-contained: {external}");
+    }
+    let Some(bin) = require("headless Chromium", crate::profile_html::chromium()) else {
+        return;
+    };
+    let o = crate::profile_html::dump_dom(&bin, &dir, &path);
+    let dom = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(dom.contains("data-rendered=\"1\""), "the page's script did not run");
+    for expected in ["MISMATCH", "mismatch(mojibake)", "AndrÃ© Dubois", "Möncheng", "id=13"] {
+        assert!(dom.contains(expected), "rendered page lacks {expected}");
+    }
+    assert_eq!(dom.matches("class=\"column-row\"").count(), 8, "one row per column");
+}
+
+fn assert_error(args: &[&str], must_contain: &[&str]) {
+    let mut all = vec!["diff"];
+    all.extend_from_slice(args);
+    let r = reckon(&all);
+    assert_eq!(r.code, 2, "{all:?}: {}", r.stderr);
+    assert!(r.stdout.is_empty(), "nothing reported: {}", r.stdout);
+    for m in must_contain {
+        assert!(r.stderr.contains(m), "{all:?}: stderr lacks {m:?}: {}", r.stderr);
+    }
+    assert!(r.stderr.contains("hint:"), "{}", r.stderr);
+}
+
+#[test]
+fn bad_input_is_a_clear_error_with_exit_2() {
+    assert_error(&[LEGACY, PARQUET, "--key", "nope"], &["key column 'nope'", "columns in the source"]);
+    assert_error(&[LEGACY, PARQUET, "--table", "nope"], &["table 'nope' not found"]);
+    assert_error(
+        &[LEGACY, "postgres://reckon:s3cret@127.0.0.1:1/x"],
+        &["cannot connect"],
+    );
+    let r = reckon(&["diff", LEGACY, "postgres://reckon:s3cret@127.0.0.1:1/x"]);
+    assert!(!r.stderr.contains("s3cret"), "password leaked: {}", r.stderr);
+    assert_error(&[LEGACY, PARQUET, "--rule", "name=bogus"], &["unknown rule 'bogus'"]);
+    assert_error(&[LEGACY, PARQUET, "--memory-limit", "lots"], &["--memory-limit 'lots'"]);
+    let dir = tempdir();
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(&bad, "[[table]]\nsource = \"customers\"\ntarget = \"migrated\"\nkeys = [\"id\"]\n").unwrap();
+    assert_error(&[LEGACY, PARQUET, "--mapping", bad.to_str().unwrap()], &["line 4", "keys"]);
+    std::fs::write(&bad, "[[table]]\nsource = \"customers\"\ntarget = \"migrated\"\n[table.rules]\nname = [\"trim\", \"abs=x\"]\n").unwrap();
+    assert_error(&[LEGACY, PARQUET, "--mapping", bad.to_str().unwrap()], &["line 5", "rules.name"]);
+    std::fs::write(&bad, "[[table]]\nsource = \"customers\"\ntarget = \"migrated\"\nexclude = [\"nope\"]\n").unwrap();
+    assert_error(&[LEGACY, PARQUET, "--mapping", bad.to_str().unwrap()], &["column 'nope' (exclude)"]);
+    // A text key paired with an integer key: keys of different kinds never match.
+    std::fs::write(&bad, "[[table]]\nsource = \"migrated\"\ntarget = \"migrated\"\nkey = [\"name\"]\nexclude = [\"id\"]\nrename = { name = \"id\" }\n").unwrap();
+    assert_error(&[PARQUET, PARQUET, "--mapping", bad.to_str().unwrap()], &["key column 'name'", "Int64"]);
+}
