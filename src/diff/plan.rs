@@ -118,6 +118,15 @@ fn column_type(c: &ColumnMeta, engine: Engine) -> ColumnType {
             _ => logical_sqlite(&c.declared_type),
         },
         Engine::Csv => Logical::Untyped,
+        // A MySQL TIMESTAMP is stored in UTC and read in a +00:00 session: an instant.
+        Engine::Mysql => match logical(&c.declared_type) {
+            Logical::Timestamp(p, _)
+                if c.declared_type.to_ascii_lowercase().starts_with("timestamp") =>
+            {
+                Logical::Timestamp(p, true)
+            }
+            l => l,
+        },
         _ => logical(&c.declared_type),
     };
     ColumnType {
@@ -127,7 +136,7 @@ fn column_type(c: &ColumnMeta, engine: Engine) -> ColumnType {
     }
 }
 
-fn read_for(own: &ColumnType, engine: Engine, other: &ColumnType) -> Read {
+fn read_for(own: &ColumnType, engine: Engine, other: &ColumnType, other_engine: Engine) -> Read {
     let untyped = matches!(engine, Engine::Csv | Engine::Sqlite);
     // An untyped side takes its counterpart's type; a typed side's decimal text (PostgreSQL
     // numeric, MySQL decimal read as text) is an exact number.
@@ -143,8 +152,11 @@ fn read_for(own: &ColumnType, engine: Engine, other: &ColumnType) -> Read {
     };
     Read {
         text_as,
-        // MySQL tinyint(1) and SQLite integers facing a boolean: 0/1 are booleans, 2 is not.
-        int_as_bool: other.logical == Logical::Bool && (own.logical == Logical::Bool || untyped),
+        // MySQL tinyint(1) and SQLite integers facing a real boolean: 0/1 are booleans, 2 is
+        // not. (A MySQL tinyint(1) on the other side holds integers, so integers meet integers.)
+        int_as_bool: other.logical == Logical::Bool
+            && other_engine != Engine::Mysql
+            && (own.logical == Logical::Bool || untyped),
         as_instant: engine == Engine::Mysql
             && own.declared.to_ascii_lowercase().starts_with("timestamp"),
     }
@@ -260,8 +272,8 @@ pub fn plan(
             target: tc.name.clone(),
             source_type: sc.declared_type.clone(),
             target_type: tc.declared_type.clone(),
-            source_read: read_for(&st, source_engine, &tt),
-            target_read: read_for(&tt, target_engine, &st),
+            source_read: read_for(&st, source_engine, &tt, target_engine),
+            target_read: read_for(&tt, target_engine, &st, source_engine),
             rules: ColumnRules(rules),
             sensitive: sensitive
                 .iter()
