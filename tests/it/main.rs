@@ -6,6 +6,7 @@
 
 mod common;
 mod diff_files;
+mod diff_property;
 mod diff_servers;
 mod profile_bad_input;
 mod profile_files;
