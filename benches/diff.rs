@@ -41,13 +41,22 @@ fn read_parquet(path: &PathBuf) -> usize {
     reader.map(|b| b.expect("batch").num_rows()).sum()
 }
 
-fn run_diff(src: &str, src_table: Option<&str>, tgt: &str, engines: (Engine, Engine)) -> (f64, TableDiff) {
+fn run_diff(
+    src: &str,
+    src_table: Option<&str>,
+    tgt: &str,
+    engines: (Engine, Engine),
+) -> (f64, TableDiff) {
     let t = Instant::now();
     let mut s = source::open(&SourceSpec::parse(src).expect("spec")).expect("open source");
     let mut g = source::open(&SourceSpec::parse(tgt).expect("spec")).expect("open target");
     let st = s.tables().expect("tables");
     let sm = match src_table {
-        Some(n) => st.iter().find(|m| TableName::parse(n).matches(&m.name)).expect("table").clone(),
+        Some(n) => st
+            .iter()
+            .find(|m| TableName::parse(n).matches(&m.name))
+            .expect("table")
+            .clone(),
         None => st[0].clone(),
     };
     let gm = g.tables().expect("tables")[0].clone();
@@ -56,15 +65,33 @@ fn run_diff(src: &str, src_table: Option<&str>, tgt: &str, engines: (Engine, Eng
         ..PlanRequest::default()
     };
     let p = plan(&sm, engines.0, &gm, engines.1, &req).expect("plan");
-    let d = diff_table(s.as_mut(), g.as_mut(), &p, &DiffOptions::default(), &mut NullSink, &|_, _| {})
-        .expect("diff");
+    let d = diff_table(
+        s.as_mut(),
+        g.as_mut(),
+        &p,
+        &DiffOptions::default(),
+        &mut NullSink,
+        &|_, _| {},
+    )
+    .expect("diff");
     (t.elapsed().as_secs_f64(), d)
 }
 
-fn report(label: &str, floor_label: &str, floor: f64, secs: f64, d: &TableDiff, target: f64, man: &serde_json::Value) {
+fn report(
+    label: &str,
+    floor_label: &str,
+    floor: f64,
+    secs: f64,
+    d: &TableDiff,
+    target: f64,
+    man: &serde_json::Value,
+) {
     let c = &d.counts;
     println!("  {floor_label:<38} {floor:8.2} s");
-    println!("  {label:<38} {secs:8.2} s   ratio {:5.2}× (target ≤ {target}×)", secs / floor);
+    println!(
+        "  {label:<38} {secs:8.2} s   ratio {:5.2}× (target ≤ {target}×)",
+        secs / floor
+    );
     println!(
         "  {:<38} {:8.0} rows/s   peak RSS so far {:6.0} MiB",
         "throughput (both sides)",
@@ -73,33 +100,62 @@ fn report(label: &str, floor_label: &str, floor: f64, secs: f64, d: &TableDiff, 
     );
     println!(
         "  counts: mismatched {} (manifest {}), missing {} ({}), extra {} ({}), classes {:?}",
-        c.mismatched, man["rows_changed"], c.missing, man["only_in_source"], c.extra, man["only_in_target"], d.classes
+        c.mismatched,
+        man["rows_changed"],
+        c.missing,
+        man["only_in_source"],
+        c.extra,
+        man["only_in_target"],
+        d.classes
     );
 }
 
 fn main() {
     let dir = std::env::var("RECKON_BENCH_DATA")
         .map(PathBuf::from)
-        .unwrap_or_else(|_| PathBuf::from(std::env::var("HOME").unwrap_or_default()).join(".cache/reckon-bench/data/n5000000"));
+        .unwrap_or_else(|_| {
+            PathBuf::from(std::env::var("HOME").unwrap_or_default())
+                .join(".cache/reckon-bench/data/n5000000")
+        });
     let (src, tgt) = (dir.join("src.parquet"), dir.join("tgt.parquet"));
     if !src.exists() || !tgt.exists() {
-        eprintln!("no benchmark data in {}: run benches/gen_data.py first (see benches/diff.rs)", dir.display());
+        eprintln!(
+            "no benchmark data in {}: run benches/gen_data.py first (see benches/diff.rs)",
+            dir.display()
+        );
         std::process::exit(2);
     }
     let man: serde_json::Value = std::fs::read(dir.join("manifest.json"))
         .ok()
         .and_then(|b| serde_json::from_slice(&b).ok())
         .unwrap_or_default();
-    println!("reckon diff benchmark — {} ({} threads)", dir.display(), rayon::current_num_threads());
+    println!(
+        "reckon diff benchmark — {} ({} threads)",
+        dir.display(),
+        rayon::current_num_threads()
+    );
 
     // Parquet ↔ Parquet.
     let t = Instant::now();
     let rows = read_parquet(&src) + read_parquet(&tgt);
     let floor = t.elapsed().as_secs_f64();
-    let (secs, d) = run_diff(src.to_str().unwrap(), None, tgt.to_str().unwrap(), (Engine::Parquet, Engine::Parquet));
+    let (secs, d) = run_diff(
+        src.to_str().unwrap(),
+        None,
+        tgt.to_str().unwrap(),
+        (Engine::Parquet, Engine::Parquet),
+    );
     assert_eq!((d.counts.source_rows + d.counts.target_rows) as usize, rows);
     println!("Parquet ↔ Parquet");
-    report("diff", "floor: read both files into Arrow", floor, secs, &d, 1.5, &man);
+    report(
+        "diff",
+        "floor: read both files into Arrow",
+        floor,
+        secs,
+        &d,
+        1.5,
+        &man,
+    );
 
     // PostgreSQL ↔ Parquet, when the generator loaded PostgreSQL.
     let pg = &man["postgres"];
@@ -113,12 +169,29 @@ fn main() {
             .into_iter()
             .find(|m| TableName::parse(table).matches(&m.name))
             .expect("bench table");
-        let n: usize = s.read(&meta).expect("read").map(|c| c.expect("chunk").batch.num_rows()).sum();
+        let n: usize = s
+            .read(&meta)
+            .expect("read")
+            .map(|c| c.expect("chunk").batch.num_rows())
+            .sum();
         let floor = t.elapsed().as_secs_f64();
-        let (secs, d) = run_diff(&url, Some(table), tgt.to_str().unwrap(), (Engine::Postgres, Engine::Parquet));
+        let (secs, d) = run_diff(
+            &url,
+            Some(table),
+            tgt.to_str().unwrap(),
+            (Engine::Postgres, Engine::Parquet),
+        );
         assert_eq!(d.counts.source_rows as usize, n);
         println!("PostgreSQL ↔ Parquet");
-        report("diff", "floor: read the PG table (connectorx)", floor, secs, &d, 1.3, &man);
+        report(
+            "diff",
+            "floor: read the PG table (connectorx)",
+            floor,
+            secs,
+            &d,
+            1.3,
+            &man,
+        );
     } else {
         println!("PostgreSQL ↔ Parquet: skipped (data generated with --no-pg)");
     }

@@ -1,13 +1,13 @@
 //! reckon — a data profiling and validation auditor for data migrations.
 //!
 //! The pipeline: a source spec (URL or path) → [`source`] (connectorx, rusqlite, parquet, our CSV
-//! reader) → chunks of Arrow record batches → an engine ([`profile`]) → typed results and
+//! reader) → chunks of Arrow record batches → an engine ([`profile`], [`diff`]) → typed results and
 //! findings → report sinks ([`report`]: terminal, JSON, Parquet, HTML).
 //!
 //! - [`source`]: one `Source` trait, one file per backend, read-side settings pinned.
 //! - [`profile`]: mergeable per-column accumulators, table checks, relationships, findings.
 //! - [`report`]: one sink per format; templates live in top-level `reports/`.
-//! - [`diff`]: the row-level diff (issue 3), so far its canonical encoding and row hashes.
+//! - [`diff`]: the sign-off diff: plan, canonical encoding, streaming row diff, classes, rules.
 //! - [`error`]: exit codes, hints, secret scrubbing.
 //!
 //! `src/main.rs`, `src/cli.rs` and `src/commands/` are the binary's glue; engines never import them.

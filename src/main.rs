@@ -6,9 +6,9 @@ mod commands;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use clap::Parser;
-use reckon::error::{scrub, Hinted, EXIT_ERROR};
 use reckon::diff::mapping::MappingError;
 use reckon::diff::DiffError;
+use reckon::error::{scrub, Hinted, EXIT_ERROR};
 use reckon::source::SourceError;
 
 fn main() {

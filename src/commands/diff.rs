@@ -38,7 +38,9 @@ fn engine(spec: &SourceSpec) -> Engine {
 /// Parses `512MiB`, `2GiB`, `100MB`, `65536`.
 fn parse_size(text: &str) -> Result<u64, ArgError> {
     let t = text.trim();
-    let split = t.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(t.len());
+    let split = t
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .unwrap_or(t.len());
     let (num, unit) = t.split_at(split);
     let mult: f64 = match unit.trim().to_ascii_lowercase().as_str() {
         "" | "b" => 1.0,
@@ -59,7 +61,12 @@ fn parse_size(text: &str) -> Result<u64, ArgError> {
     }
 }
 
-fn find_table(all: &[TableMeta], name: &str, side: &str, display: &str) -> Result<TableMeta, SourceError> {
+fn find_table(
+    all: &[TableMeta],
+    name: &str,
+    side: &str,
+    display: &str,
+) -> Result<TableMeta, SourceError> {
     let want = TableName::parse(name);
     let mut found: Vec<&TableMeta> = all.iter().filter(|m| want.matches(&m.name)).collect();
     if found.is_empty() {
@@ -68,11 +75,14 @@ fn find_table(all: &[TableMeta], name: &str, side: &str, display: &str) -> Resul
             .filter(|m| m.name.name.eq_ignore_ascii_case(&want.name))
             .collect();
     }
-    found.first().map(|m| (*m).clone()).ok_or_else(|| SourceError::UnknownTable {
-        table: name.to_string(),
-        source_name: format!("{display} ({side})"),
-        available: all.iter().map(|m| m.name.to_string()).collect(),
-    })
+    found
+        .first()
+        .map(|m| (*m).clone())
+        .ok_or_else(|| SourceError::UnknownTable {
+            table: name.to_string(),
+            source_name: format!("{display} ({side})"),
+            available: all.iter().map(|m| m.name.to_string()).collect(),
+        })
 }
 
 type Pairs = Vec<(TableMeta, TableMeta, Option<TableMapping>)>;
@@ -111,7 +121,10 @@ fn pair_tables(
         pairs.push((st[0].clone(), tt[0].clone(), None));
     } else {
         for s in &st {
-            match tt.iter().find(|t| t.name.name.eq_ignore_ascii_case(&s.name.name)) {
+            match tt
+                .iter()
+                .find(|t| t.name.name.eq_ignore_ascii_case(&s.name.name))
+            {
                 Some(t) => pairs.push((s.clone(), t.clone(), None)),
                 None => unpaired.push(UnpairedTable {
                     table: s.name.to_string(),
@@ -120,7 +133,10 @@ fn pair_tables(
             }
         }
         for t in &tt {
-            if !st.iter().any(|s| s.name.name.eq_ignore_ascii_case(&t.name.name)) {
+            if !st
+                .iter()
+                .any(|s| s.name.name.eq_ignore_ascii_case(&t.name.name))
+            {
                 unpaired.push(UnpairedTable {
                     table: t.name.to_string(),
                     side: "target".into(),
@@ -166,7 +182,10 @@ pub fn run(args: &DiffArgs) -> Result<i32> {
         Some(p) => Mapping::load(p)?,
         None => Mapping::default(),
     };
-    let (sspec, tspec) = (SourceSpec::parse(&args.source)?, SourceSpec::parse(&args.target)?);
+    let (sspec, tspec) = (
+        SourceSpec::parse(&args.source)?,
+        SourceSpec::parse(&args.target)?,
+    );
     let mut src = source::open(&sspec)?;
     let mut tgt = source::open(&tspec)?;
     let (sd, td) = (src.display(), tgt.display());
@@ -200,14 +219,17 @@ pub fn run(args: &DiffArgs) -> Result<i32> {
             .with_context(|| format!("cannot create output directory {}", dir.display()))?;
     }
     let mut rows_writer = match &args.out {
-        Some(dir) => Some(out::parquet::RowsWriter::create(&dir.join("diff_rows.parquet"))?),
+        Some(dir) => Some(out::parquet::RowsWriter::create(
+            &dir.join("diff_rows.parquet"),
+        )?),
         None => None,
     };
     let bar = progress_bar();
     let mut tables = Vec::new();
     for p in &plans {
         bar.set_message(format!("{} → {}", p.source.name, p.target.name));
-        let estimate = src.estimate_rows(&p.source).unwrap_or(0) + tgt.estimate_rows(&p.target).unwrap_or(0);
+        let estimate =
+            src.estimate_rows(&p.source).unwrap_or(0) + tgt.estimate_rows(&p.target).unwrap_or(0);
         bar.set_length(estimate);
         let on_progress = |a: u64, b: u64| bar.set_position(a + b);
         let mut null = NullSink;
@@ -215,7 +237,14 @@ pub fn run(args: &DiffArgs) -> Result<i32> {
             Some(w) => w,
             None => &mut null,
         };
-        tables.push(diff_table(src.as_mut(), tgt.as_mut(), p, &opts, sink, &on_progress)?);
+        tables.push(diff_table(
+            src.as_mut(),
+            tgt.as_mut(),
+            p,
+            &opts,
+            sink,
+            &on_progress,
+        )?);
     }
     bar.finish_and_clear();
     if let Some(w) = rows_writer {

@@ -1,4 +1,4 @@
 //! One file per subcommand: glue between the command line, the engines and the reports.
 
-pub mod profile;
 pub mod diff;
+pub mod profile;

@@ -10,8 +10,8 @@
 use std::cmp::Ordering;
 
 use arrow::array::{
-    Array, ArrayRef, AsArray, BooleanArray, Date32Array, Decimal128Array, Float64Array,
-    Int64Array, PrimitiveArray, StringArray,
+    Array, ArrayRef, AsArray, BooleanArray, Date32Array, Decimal128Array, Float64Array, Int64Array,
+    PrimitiveArray, StringArray,
 };
 use arrow::datatypes::{
     ArrowPrimitiveType, Date32Type, Decimal128Type, Float64Type, Int64Type, TimeUnit,
@@ -20,7 +20,9 @@ use arrow::datatypes::{
 };
 use serde::Serialize;
 
-use super::canonical::{datetime_parts, display, encode_column_with, number_string, split, tag, TextAs};
+use super::canonical::{
+    datetime_parts, display, encode_column_with, number_string, split, tag, TextAs,
+};
 use super::plan::Read;
 use crate::profile::value::{cmp_decimal_str, is_plain_decimal, normalize, Kind};
 
@@ -65,7 +67,12 @@ pub fn cmp_canonical(a: &[u8], b: &[u8]) -> Ordering {
     if ta != tb {
         return ta.cmp(&tb);
     }
-    let f = |p: &[u8]| p.try_into().map(u64::from_le_bytes).map(f64::from_bits).unwrap_or(0.0);
+    let f = |p: &[u8]| {
+        p.try_into()
+            .map(u64::from_le_bytes)
+            .map(f64::from_bits)
+            .unwrap_or(0.0)
+    };
     let i = |p: &[u8]| p.try_into().map(i64::from_le_bytes).unwrap_or(0);
     match ta {
         tag::NUMBER => cmp_decimal_str(&number_string(pa), &number_string(pb)),
@@ -95,7 +102,9 @@ fn add_exact(sum: &mut Sum, units: i128, scale: u32) {
                     .and_then(|m| v.checked_mul(m))
             };
             match (up(s, sc), up(units, scale)) {
-                (Some(a), Some(b)) => a.checked_add(b).map_or(Sum::Overflow, |v| Sum::Exact(v, target)),
+                (Some(a), Some(b)) => a
+                    .checked_add(b)
+                    .map_or(Sum::Overflow, |v| Sum::Exact(v, target)),
                 _ => Sum::Overflow,
             }
         }
@@ -110,7 +119,11 @@ fn decimal_units(s: &str) -> Option<(i128, u32)> {
     };
     let (i, f) = body.split_once('.').unwrap_or((body, ""));
     let digits = format!("{i}{f}");
-    let v: i128 = if digits.is_empty() { 0 } else { digits.parse().ok()? };
+    let v: i128 = if digits.is_empty() {
+        0
+    } else {
+        digits.parse().ok()?
+    };
     Some((if neg { -v } else { v }, f.len() as u32))
 }
 
@@ -122,10 +135,18 @@ impl AggregateAcc {
         if split(&v).0 == tag::NULL {
             return;
         }
-        if self.min.as_ref().is_none_or(|m| cmp_canonical(&v, m).is_lt()) {
+        if self
+            .min
+            .as_ref()
+            .is_none_or(|m| cmp_canonical(&v, m).is_lt())
+        {
             self.min = Some(v.clone());
         }
-        if self.max.as_ref().is_none_or(|m| cmp_canonical(&v, m).is_gt()) {
+        if self
+            .max
+            .as_ref()
+            .is_none_or(|m| cmp_canonical(&v, m).is_gt())
+        {
             self.max = Some(v);
         }
     }
@@ -186,7 +207,9 @@ impl AggregateAcc {
                     _ => Sum::Float(s),
                 };
                 let finite = a.iter().flatten().filter(|v| !v.is_nan());
-                let (lo, hi) = finite.fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), v| (l.min(v), h.max(v)));
+                let (lo, hi) = finite.fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), v| {
+                    (l.min(v), h.max(v))
+                });
                 if lo <= hi {
                     self.extreme(std::sync::Arc::new(Float64Array::from(vec![lo])), read);
                     self.extreme(std::sync::Arc::new(Float64Array::from(vec![hi])), read);
@@ -196,7 +219,13 @@ impl AggregateAcc {
                 let a = arr.as_boolean();
                 let t = a.true_count() as i128;
                 add_exact(&mut self.sum, t, 0);
-                for v in [arrow::compute::min_boolean(a), arrow::compute::max_boolean(a)].into_iter().flatten() {
+                for v in [
+                    arrow::compute::min_boolean(a),
+                    arrow::compute::max_boolean(a),
+                ]
+                .into_iter()
+                .flatten()
+                {
                     self.extreme(std::sync::Arc::new(BooleanArray::from(vec![v])), read);
                 }
             }
@@ -223,7 +252,10 @@ impl AggregateAcc {
                     }
                     TextAs::Float | TextAs::Bool => {}
                     _ => {
-                        for v in [arrow::compute::min_string(a), arrow::compute::max_string(a)].into_iter().flatten() {
+                        for v in [arrow::compute::min_string(a), arrow::compute::max_string(a)]
+                            .into_iter()
+                            .flatten()
+                        {
                             self.extreme(std::sync::Arc::new(StringArray::from(vec![v])), read);
                         }
                     }
@@ -262,10 +294,18 @@ impl AggregateAcc {
             Sum::Overflow => self.sum = Sum::Overflow,
         }
         for v in [other.min, other.max].into_iter().flatten() {
-            if self.min.as_ref().is_none_or(|m| cmp_canonical(&v, m).is_lt()) {
+            if self
+                .min
+                .as_ref()
+                .is_none_or(|m| cmp_canonical(&v, m).is_lt())
+            {
                 self.min = Some(v.clone());
             }
-            if self.max.as_ref().is_none_or(|m| cmp_canonical(&v, m).is_gt()) {
+            if self
+                .max
+                .as_ref()
+                .is_none_or(|m| cmp_canonical(&v, m).is_gt())
+            {
                 self.max = Some(v);
             }
         }
@@ -279,7 +319,13 @@ impl AggregateAcc {
             Sum::Float(f) => Some(format!("≈{f}")),
             Sum::Overflow => Some("(beyond 38 digits)".into()),
         };
-        let hide = |v: Option<String>| if sensitive { v.map(|_| "(sensitive)".to_string()) } else { v };
+        let hide = |v: Option<String>| {
+            if sensitive {
+                v.map(|_| "(sensitive)".to_string())
+            } else {
+                v
+            }
+        };
         Aggregate {
             count: self.count,
             nulls: self.nulls,
@@ -296,7 +342,13 @@ fn number_string_of(units: i128, scale: u32) -> String {
     let d = Decimal128Array::from(vec![units]).with_precision_and_scale(38, scale.min(38) as i8);
     match d {
         Ok(d) => {
-            encode_column_with(&(std::sync::Arc::new(d) as ArrayRef), TextAs::Text, false, &[], &mut rows);
+            encode_column_with(
+                &(std::sync::Arc::new(d) as ArrayRef),
+                TextAs::Text,
+                false,
+                &[],
+                &mut rows,
+            );
             display(&rows[0]).unwrap_or_default()
         }
         Err(_) => units.to_string(),
@@ -321,7 +373,11 @@ mod tests {
     fn decimal_text_and_decimals_agree_exactly() {
         let mut a = AggregateAcc::default();
         a.update(
-            &(Arc::new(StringArray::from(vec![Some("18.00000"), Some("0.10"), None])) as ArrayRef),
+            &(Arc::new(StringArray::from(vec![
+                Some("18.00000"),
+                Some("0.10"),
+                None,
+            ])) as ArrayRef),
             &read(TextAs::Decimal),
         );
         let mut b = AggregateAcc::default();

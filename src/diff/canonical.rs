@@ -183,7 +183,11 @@ fn timestamp_text(out: &mut Vec<u8>, s: &str) -> bool {
         (tag::INSTANT, dt.timestamp(), dt.timestamp_subsec_nanos())
     } else if let Ok(dt) = chrono::NaiveDateTime::parse_from_str(&norm, "%Y-%m-%d %H:%M:%S%.f") {
         let u = dt.and_utc();
-        (tag::LOCAL_DATETIME, u.timestamp(), u.timestamp_subsec_nanos())
+        (
+            tag::LOCAL_DATETIME,
+            u.timestamp(),
+            u.timestamp_subsec_nanos(),
+        )
     } else {
         return false;
     };
@@ -395,7 +399,10 @@ pub fn display(v: &[u8]) -> Option<String> {
         tag::INVALID_TEXT => format!(
             "{} (invalid UTF-8: {})",
             String::from_utf8_lossy(p),
-            p.iter().map(|b| format!("{b:02X}")).collect::<Vec<_>>().join(" ")
+            p.iter()
+                .map(|b| format!("{b:02X}"))
+                .collect::<Vec<_>>()
+                .join(" ")
         ),
         tag::BYTES => format!(
             "\\x{}",

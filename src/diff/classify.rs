@@ -70,7 +70,6 @@ impl Class {
     }
 }
 
-
 /// An exact number's (negative, digits, exponent), or zero.
 fn number(p: &[u8]) -> Option<(bool, &[u8], i32)> {
     match p.first()? {
@@ -249,7 +248,11 @@ pub fn classify(source: &[u8], target: &[u8]) -> Class {
         (tag::INVALID_TEXT, tag::TEXT) | (tag::TEXT, tag::INVALID_TEXT) => {
             // Bytes that were not UTF-8 on one side, text on the other: an encoding problem
             // when the text is those bytes read as cp1252 (`file\x96name` → `file–name`).
-            let (raw, text) = if ta == tag::INVALID_TEXT { (pa, pb) } else { (pb, pa) };
+            let (raw, text) = if ta == tag::INVALID_TEXT {
+                (pa, pb)
+            } else {
+                (pb, pa)
+            };
             let decoded: String = raw.iter().map(|&b| cp1252(b)).collect();
             if std::str::from_utf8(text).is_ok_and(|t| t == decoded) {
                 Class::Mojibake

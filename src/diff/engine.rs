@@ -110,7 +110,11 @@ struct Pend {
 
 #[derive(Default)]
 struct Pending {
-    map: HashMap<u64, Vec<Pend>, std::hash::BuildHasherDefault<crate::profile::distinct::PassThrough>>,
+    map: HashMap<
+        u64,
+        Vec<Pend>,
+        std::hash::BuildHasherDefault<crate::profile::distinct::PassThrough>,
+    >,
 }
 
 struct Record {
@@ -141,7 +145,9 @@ fn partition_of(key_hash: u64) -> usize {
 impl Spill {
     fn new(dir: &Option<PathBuf>) -> Result<Spill, DiffError> {
         let d = match dir {
-            Some(p) => tempfile::Builder::new().prefix("reckon-spill").tempdir_in(p),
+            Some(p) => tempfile::Builder::new()
+                .prefix("reckon-spill")
+                .tempdir_in(p),
             None => tempfile::Builder::new().prefix("reckon-spill").tempdir(),
         }
         .map_err(|e| DiffError::Spill(e.to_string()))?;
@@ -202,7 +208,8 @@ impl Spill {
                 );
             }
             if let Some(w) = self.writers[p].as_mut() {
-                w.write(&batch).map_err(|e| DiffError::Spill(e.to_string()))?;
+                w.write(&batch)
+                    .map_err(|e| DiffError::Spill(e.to_string()))?;
             }
         }
         Ok(())
@@ -291,7 +298,9 @@ fn prepare(array: &ArrayRef, read: &Read) -> ArrayRef {
     if read.as_instant {
         if let DataType::Timestamp(u, None) = array.data_type() {
             // A fixed offset: arrow parses zone names only with its chrono-tz feature.
-            if let Ok(a) = arrow::compute::cast(array, &DataType::Timestamp(*u, Some("+00:00".into()))) {
+            if let Ok(a) =
+                arrow::compute::cast(array, &DataType::Timestamp(*u, Some("+00:00".into())))
+            {
                 return a;
             }
         }
@@ -331,7 +340,13 @@ fn encode_chunk(chunk: &Chunk, idx: &[usize], reads: &[Read], key_len: usize) ->
                     .map(|(r, b)| (r - off, *b))
                     .collect();
                 let r = &reads[c];
-                encode_column_with(&a.slice(off, len), r.text_as, r.int_as_bool, &bad, &mut rows);
+                encode_column_with(
+                    &a.slice(off, len),
+                    r.text_as,
+                    r.int_as_bool,
+                    &bad,
+                    &mut rows,
+                );
                 if c + 1 == key_len {
                     key_hash = rows.iter().map(|r| xxh3_64(r)).collect();
                 }
@@ -535,7 +550,10 @@ fn classify_items(items: Vec<Item>, plan: &TablePlan, out: &mut PartOut) {
                 let mut diffs = Vec::new();
                 let mut any_mismatch = false;
                 for (c, p) in plan.columns.iter().enumerate() {
-                    let (x, y) = (ca.get(c).copied().unwrap_or(&[]), cb.get(c).copied().unwrap_or(&[]));
+                    let (x, y) = (
+                        ca.get(c).copied().unwrap_or(&[]),
+                        cb.get(c).copied().unwrap_or(&[]),
+                    );
                     if x == y {
                         continue;
                     }
@@ -588,7 +606,10 @@ pub fn diff_table(
         key_columns: if plan.key_len == 0 {
             plan.columns.iter().map(|c| c.source.clone()).collect()
         } else {
-            plan.columns[..plan.key_len].iter().map(|c| c.source.clone()).collect()
+            plan.columns[..plan.key_len]
+                .iter()
+                .map(|c| c.source.clone())
+                .collect()
         },
     };
     let mut sides = [
@@ -614,8 +635,10 @@ pub fn diff_table(
                 .all(|k| meta.primary_key.iter().any(|p| p.eq_ignore_ascii_case(k)))
     };
     let mut seen: [Option<HashSet64>; 2] = [
-        (plan.key_len > 0 && !declared_unique(&plan.source, &sides[0].names)).then(HashSet64::default),
-        (plan.key_len > 0 && !declared_unique(&plan.target, &sides[1].names)).then(HashSet64::default),
+        (plan.key_len > 0 && !declared_unique(&plan.source, &sides[0].names))
+            .then(HashSet64::default),
+        (plan.key_len > 0 && !declared_unique(&plan.target, &sides[1].names))
+            .then(HashSet64::default),
     ];
     let mut dup_keys: [HashSet64; 2] = Default::default();
     let mut aggs: [Vec<AggregateAcc>; 2] = [
@@ -807,7 +830,10 @@ pub fn diff_table(
     Ok(TableDiff {
         source_table: head.source_table,
         target_table: head.target_table,
-        key: plan.columns[..plan.key_len].iter().map(|c| c.source.clone()).collect(),
+        key: plan.columns[..plan.key_len]
+            .iter()
+            .map(|c| c.source.clone())
+            .collect(),
         key_origin: plan.key_origin.clone(),
         verdict: verdict.into(),
         counts,
@@ -885,13 +911,23 @@ mod tests {
         assert_eq!((m, kinds(&items)), (1, vec!["missing"]));
         // (1,'A'),(1,'B') vs (1,'B'),(1,'A'): a multiset match.
         let (m, items) = settle(
-            vec![rec(0, 1, b'A'), rec(0, 1, b'B'), rec(1, 1, b'B'), rec(1, 1, b'A')],
+            vec![
+                rec(0, 1, b'A'),
+                rec(0, 1, b'B'),
+                rec(1, 1, b'B'),
+                rec(1, 1, b'A'),
+            ],
             1,
         );
         assert_eq!((m, items.len()), (2, 0));
         // (1,'A'),(1,'B') vs (1,'C'),(1,'D'): never paired.
         let (_, items) = settle(
-            vec![rec(0, 1, b'A'), rec(0, 1, b'B'), rec(1, 1, b'C'), rec(1, 1, b'D')],
+            vec![
+                rec(0, 1, b'A'),
+                rec(0, 1, b'B'),
+                rec(1, 1, b'C'),
+                rec(1, 1, b'D'),
+            ],
             1,
         );
         assert_eq!(kinds(&items), vec!["missing", "missing", "extra", "extra"]);

@@ -152,13 +152,15 @@ impl Mapping {
                 let mut parsed = Vec::new();
                 for r in list {
                     let line = line_of(text, r.span().start);
-                    parsed.push(Rule::parse(r.get_ref()).map_err(|reason| MappingError::Rule {
-                        path: path.into(),
-                        line,
-                        table: t.source.clone(),
-                        column: column.clone(),
-                        reason,
-                    })?);
+                    parsed.push(
+                        Rule::parse(r.get_ref()).map_err(|reason| MappingError::Rule {
+                            path: path.into(),
+                            line,
+                            table: t.source.clone(),
+                            column: column.clone(),
+                            reason,
+                        })?,
+                    );
                 }
                 rules.insert(column, parsed);
             }
@@ -205,6 +207,9 @@ mod tests {
         )
         .unwrap_err()
         .to_string();
-        assert!(e.contains("line 5") && e.contains("rules.name") && e.contains("bogus"), "{e}");
+        assert!(
+            e.contains("line 5") && e.contains("rules.name") && e.contains("bogus"),
+            "{e}"
+        );
     }
 }

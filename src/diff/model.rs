@@ -41,7 +41,12 @@ pub struct UnpairedTable {
 impl DiffReport {
     /// Builds a report; the verdict follows from the tables: any mismatch or unpaired table is a
     /// `mismatch`; otherwise `match*` when any rule was needed; otherwise `match`.
-    pub fn new(source: String, target: String, tables: Vec<TableDiff>, unpaired: Vec<UnpairedTable>) -> DiffReport {
+    pub fn new(
+        source: String,
+        target: String,
+        tables: Vec<TableDiff>,
+        unpaired: Vec<UnpairedTable>,
+    ) -> DiffReport {
         let verdict = if !unpaired.is_empty() || tables.iter().any(|t| t.verdict == "mismatch") {
             "mismatch"
         } else if tables.iter().any(|t| t.verdict == "match*") {

@@ -121,7 +121,9 @@ fn column_type(c: &ColumnMeta, engine: Engine) -> ColumnType {
         // A MySQL TIMESTAMP is stored in UTC and read in a +00:00 session: an instant.
         Engine::Mysql => match logical(&c.declared_type) {
             Logical::Timestamp(p, _)
-                if c.declared_type.to_ascii_lowercase().starts_with("timestamp") =>
+                if c.declared_type
+                    .to_ascii_lowercase()
+                    .starts_with("timestamp") =>
             {
                 Logical::Timestamp(p, true)
             }
@@ -163,9 +165,7 @@ fn read_for(own: &ColumnType, engine: Engine, other: &ColumnType, other_engine: 
 }
 
 fn key_compatible(a: &Logical, b: &Logical) -> bool {
-    a.family() == b.family()
-        || matches!(a, Logical::Untyped)
-        || matches!(b, Logical::Untyped)
+    a.family() == b.family() || matches!(a, Logical::Untyped) || matches!(b, Logical::Untyped)
 }
 
 /// Plans the diff of one table pair.
@@ -281,7 +281,9 @@ pub fn plan(
         });
     }
     for tc in &target.columns {
-        if !used_targets.contains(&tc.name) && !excluded.iter().any(|e| e.eq_ignore_ascii_case(&tc.name)) {
+        if !used_targets.contains(&tc.name)
+            && !excluded.iter().any(|e| e.eq_ignore_ascii_case(&tc.name))
+        {
             schema.push(SchemaFinding {
                 column: tc.name.clone(),
                 kind: "only-in-target".into(),
@@ -291,7 +293,11 @@ pub fn plan(
         }
     }
     // The key, in source names.
-    let pair_of = |name: &str| pairs.iter().position(|p| p.source.eq_ignore_ascii_case(name));
+    let pair_of = |name: &str| {
+        pairs
+            .iter()
+            .position(|p| p.source.eq_ignore_ascii_case(name))
+    };
     let (key, origin): (Vec<String>, &str) = if let Some(k) = &req.key {
         (k.clone(), "--key")
     } else if let Some(k) = &m.key {
@@ -325,18 +331,28 @@ pub fn plan(
                 table: table.clone(),
                 column: k.to_string(),
                 side: if in_source { "target" } else { "source" }.into(),
-                available: if in_source { &target.columns } else { &source.columns }
-                    .iter()
-                    .map(|c| c.name.clone())
-                    .collect(),
+                available: if in_source {
+                    &target.columns
+                } else {
+                    &source.columns
+                }
+                .iter()
+                .map(|c| c.name.clone())
+                .collect(),
             });
         };
         if ordered.contains(&i) {
             continue;
         }
         let p = &pairs[i];
-        let st = column_type(find(&source.columns, &p.source).expect("paired"), source_engine);
-        let tt = column_type(find(&target.columns, &p.target).expect("paired"), target_engine);
+        let st = column_type(
+            find(&source.columns, &p.source).expect("paired"),
+            source_engine,
+        );
+        let tt = column_type(
+            find(&target.columns, &p.target).expect("paired"),
+            target_engine,
+        );
         if !key_compatible(&st.logical, &tt.logical) {
             return Err(DiffError::KeyType {
                 table: table.clone(),

@@ -173,9 +173,7 @@ impl Rule {
             Rule::Precision(step, _) => {
                 let same_kind = ta == tb && (ta == tag::INSTANT || ta == tag::LOCAL_DATETIME);
                 match (same_kind, datetime_parts(pa), datetime_parts(pb)) {
-                    (true, Some((sa, na)), Some((sb, nb))) => {
-                        sa == sb && na / step == nb / step
-                    }
+                    (true, Some((sa, na)), Some((sb, nb))) => sa == sb && na / step == nb / step,
                     _ => false,
                 }
             }
@@ -221,7 +219,11 @@ impl ColumnRules {
         if let Some(r) = self.0.iter().find(|r| r.holds(a, b)) {
             return Some(r.name());
         }
-        let text: Vec<&Rule> = self.0.iter().filter(|r| r.text_norm("").is_some()).collect();
+        let text: Vec<&Rule> = self
+            .0
+            .iter()
+            .filter(|r| r.text_norm("").is_some())
+            .collect();
         if text.len() < 2 {
             return None;
         }
@@ -236,18 +238,18 @@ impl ColumnRules {
             text.iter()
                 .fold(s.to_string(), |acc, r| r.text_norm(&acc).unwrap_or(acc))
         };
-        (all(x) == all(y)).then(|| {
-            text.iter()
-                .map(|r| r.name())
-                .collect::<Vec<_>>()
-                .join("+")
-        })
+        (all(x) == all(y)).then(|| text.iter().map(|r| r.name()).collect::<Vec<_>>().join("+"))
     }
 }
 
 fn float(t: u8, p: &[u8]) -> Option<f64> {
     (t == tag::FLOAT)
-        .then(|| p.try_into().ok().map(u64::from_le_bytes).map(f64::from_bits))
+        .then(|| {
+            p.try_into()
+                .ok()
+                .map(u64::from_le_bytes)
+                .map(f64::from_bits)
+        })
         .flatten()
 }
 
@@ -349,11 +351,17 @@ mod tests {
         let r = rules(&["abs=0.01"]);
         assert!(r.matching(&d("296685.43"), &d("296685.44")).is_some());
         assert!(r.matching(&d("296685.43"), &d("296685.45")).is_none());
-        assert!(rules(&["signed-zero"]).matching(&f(-0.0), &f(0.0)).is_some());
+        assert!(rules(&["signed-zero"])
+            .matching(&f(-0.0), &f(0.0))
+            .is_some());
         assert!(rules(&["signed-zero"]).matching(&f(1.0), &f(0.0)).is_none());
         let nan2 = f64::from_bits(f64::NAN.to_bits() | 1);
-        assert!(rules(&["nan-eq"]).matching(&f(f64::NAN), &f(nan2)).is_some());
-        assert!(rules(&["nan-eq"]).matching(&d("NaN"), &f(f64::NAN)).is_some());
+        assert!(rules(&["nan-eq"])
+            .matching(&f(f64::NAN), &f(nan2))
+            .is_some());
+        assert!(rules(&["nan-eq"])
+            .matching(&d("NaN"), &f(f64::NAN))
+            .is_some());
         assert!(rules(&["nan-eq"]).matching(&f(f64::NAN), &s("")).is_none());
     }
 
@@ -364,7 +372,9 @@ mod tests {
         assert!(r.matching(&s("Y"), &yes).is_some());
         assert!(r.matching(&s("N"), &yes).is_none());
         let j = rules(&["json-semantic"]);
-        assert!(j.matching(&s("{\"a\":1,\"b\":[2]}"), &s("{ \"b\": [2], \"a\": 1 }")).is_some());
+        assert!(j
+            .matching(&s("{\"a\":1,\"b\":[2]}"), &s("{ \"b\": [2], \"a\": 1 }"))
+            .is_some());
         assert!(j.matching(&s("{\"a\":1}"), &s("{\"a\":2}")).is_none());
         assert!(Rule::parse("bogus").is_err());
         assert!(Rule::parse("abs=-1").is_err());

@@ -100,15 +100,19 @@ pub fn logical(declared: &str) -> Logical {
         }
         "bigint" | "int64" | "uint32" | "bigserial" => Logical::Int(64),
         "uint64" => Logical::Decimal(Some((20, 0))),
-        "numeric" | "decimal" | "decimal128" | "decimal256" | "number" => Logical::Decimal(
-            match a.as_slice() {
+        "numeric" | "decimal" | "decimal128" | "decimal256" | "number" => {
+            Logical::Decimal(match a.as_slice() {
                 [p, s] => Some((*p, *s)),
                 [p] => Some((*p, 0)),
                 _ => None,
-            },
-        ),
+            })
+        }
         "real" | "float4" | "float32" | "float16" => Logical::Float(32),
-        "float" => Logical::Float(if a.first().is_some_and(|p| *p <= 24) { 32 } else { 64 }),
+        "float" => Logical::Float(if a.first().is_some_and(|p| *p <= 24) {
+            32
+        } else {
+            64
+        }),
         "double" | "float8" | "float64" => Logical::Float(64),
         "varchar" | "character" if d.starts_with("character varying") || base == "varchar" => {
             Logical::Text(a.first().copied())
@@ -193,27 +197,43 @@ pub fn compare_column(column: &str, src: &ColumnType, tgt: &ColumnType) -> Vec<S
         _ if s == t => {}
         (Untyped, _) | (_, Untyped) => {}
         (Int(a), Int(b)) if a < b => add("widened", "info", "integer widened"),
-        (Int(_), Int(_)) => add("narrowed", "warning", "integer narrowed: large values may not fit"),
+        (Int(_), Int(_)) => add(
+            "narrowed",
+            "warning",
+            "integer narrowed: large values may not fit",
+        ),
         (Int(_), Decimal(_)) => add("widened", "info", "integer stored as decimal"),
         (Decimal(Some((ps, ss))), Decimal(Some((pt, st)))) => {
             if st < ss {
-                add("precision-cut", "warning", "fewer decimal places: values may be rounded");
+                add(
+                    "precision-cut",
+                    "warning",
+                    "fewer decimal places: values may be rounded",
+                );
             } else if st != ss {
                 add("scale-changed", "info", "more decimal places");
             }
             if pt.saturating_sub(*st) < ps.saturating_sub(*ss) {
-                add("narrowed", "warning", "fewer integer digits: large values may not fit");
+                add(
+                    "narrowed",
+                    "warning",
+                    "fewer integer digits: large values may not fit",
+                );
             }
         }
         (Decimal(Some(_)), Decimal(None)) => add("scale-changed", "info", "unconstrained decimal"),
-        (Decimal(None), Decimal(Some(_))) => {
-            add("precision-cut", "warning", "unconstrained decimal constrained")
-        }
+        (Decimal(None), Decimal(Some(_))) => add(
+            "precision-cut",
+            "warning",
+            "unconstrained decimal constrained",
+        ),
         (Decimal(_), Int(_)) => add("precision-cut", "warning", "decimal stored as integer"),
         (Float(a), Float(b)) if a > b => add("precision-cut", "warning", "float narrowed"),
         (Float(_), Float(_)) => add("widened", "info", "float widened"),
         (Text(a), Text(b)) | (Char(a), Char(b)) => match (a, b) {
-            (Some(x), Some(y)) if y < x => add("length-cut", "warning", "shorter: values may be cut"),
+            (Some(x), Some(y)) if y < x => {
+                add("length-cut", "warning", "shorter: values may be cut")
+            }
             (None, Some(_)) => add("length-cut", "warning", "length limited: values may be cut"),
             _ => add("widened", "info", "longer"),
         },
@@ -225,13 +245,25 @@ pub fn compare_column(column: &str, src: &ColumnType, tgt: &ColumnType) -> Vec<S
         (Text(_), Char(_)) => add("type-changed", "warning", "text to blank-padded CHAR"),
         (Timestamp(a, za), Timestamp(b, zb)) => {
             if *za && !*zb {
-                add("tz-dropped", "warning", "time zone dropped: instants became local times");
+                add(
+                    "tz-dropped",
+                    "warning",
+                    "time zone dropped: instants became local times",
+                );
             } else if !*za && *zb {
-                add("tz-added", "warning", "local times became instants: check the zone they were read in");
+                add(
+                    "tz-added",
+                    "warning",
+                    "local times became instants: check the zone they were read in",
+                );
             }
             if let (Some(x), Some(y)) = (a, b) {
                 if y < x {
-                    add("precision-cut", "warning", "fewer fractional digits: values may be cut");
+                    add(
+                        "precision-cut",
+                        "warning",
+                        "fewer fractional digits: values may be cut",
+                    );
                 }
             }
         }
@@ -270,7 +302,10 @@ mod tests {
     fn one_vocabulary_across_engines() {
         assert_eq!(logical("numeric(18,4)"), Logical::Decimal(Some((18, 4))));
         assert_eq!(logical("decimal(18,4)"), Logical::Decimal(Some((18, 4))));
-        assert_eq!(logical("Decimal128(18, 4)"), Logical::Decimal(Some((18, 4))));
+        assert_eq!(
+            logical("Decimal128(18, 4)"),
+            Logical::Decimal(Some((18, 4)))
+        );
         assert_eq!(logical("tinyint(1)"), Logical::Bool);
         assert_eq!(logical("int(11)"), Logical::Int(32));
         assert_eq!(logical("Int64"), Logical::Int(64));
@@ -291,9 +326,17 @@ mod tests {
         assert_eq!(logical("character varying(10)"), Logical::Text(Some(10)));
         assert_eq!(logical("text (CSV)"), Logical::Untyped);
         assert_eq!(logical("double precision"), Logical::Float(64));
-        assert_eq!(logical_sqlite("REAL"), Logical::Float(64), "SQLite REAL is 8 bytes");
+        assert_eq!(
+            logical_sqlite("REAL"),
+            Logical::Float(64),
+            "SQLite REAL is 8 bytes"
+        );
         assert_eq!(logical("Int8"), Logical::Int(8), "Arrow Int8 is 8 bits");
-        assert_eq!(logical("real"), Logical::Float(32), "PostgreSQL real is 4 bytes");
+        assert_eq!(
+            logical("real"),
+            Logical::Float(32),
+            "PostgreSQL real is 4 bytes"
+        );
     }
 
     #[test]

@@ -6,11 +6,11 @@
 //! - [`html`]: one self-contained page rendered from `reports/profile.html`;
 //! - [`diff`]: the same four sinks for a diff report.
 
+pub mod diff;
 pub mod html;
 pub mod json;
 pub mod parquet;
 pub mod terminal;
-pub mod diff;
 
 /// Why a report could not be written.
 #[derive(Debug, thiserror::Error)]

@@ -18,7 +18,12 @@ pub fn diff_json(args: &[&str]) -> (i32, Value) {
     all.extend_from_slice(args);
     all.push("--json");
     let r = reckon(&all);
-    assert!(r.code == 0 || r.code == 1, "reckon {all:?} failed ({}): {}", r.code, r.stderr);
+    assert!(
+        r.code == 0 || r.code == 1,
+        "reckon {all:?} failed ({}): {}",
+        r.code,
+        r.stderr
+    );
     (r.code, serde_json::from_str(&r.stdout).expect("valid JSON"))
 }
 
@@ -31,7 +36,14 @@ pub fn sample_map(t: &Value) -> BTreeMap<String, Vec<String>> {
             .as_array()
             .unwrap()
             .iter()
-            .map(|c| format!("{}:{}({})", c["column"].as_str().unwrap(), c["verdict"].as_str().unwrap(), c["class"].as_str().unwrap()))
+            .map(|c| {
+                format!(
+                    "{}:{}({})",
+                    c["column"].as_str().unwrap(),
+                    c["verdict"].as_str().unwrap(),
+                    c["class"].as_str().unwrap()
+                )
+            })
             .collect();
         let v = if cells.is_empty() {
             vec![r["status"].as_str().unwrap().to_string()]
@@ -72,16 +84,31 @@ fn assert_planted(target: &str) {
     let t = &r["tables"][0];
     let c = &t["counts"];
     assert_eq!(
-        (c["source_rows"].as_u64(), c["target_rows"].as_u64(), c["matched"].as_u64()),
+        (
+            c["source_rows"].as_u64(),
+            c["target_rows"].as_u64(),
+            c["matched"].as_u64()
+        ),
         (Some(30), Some(30), Some(18))
     );
     assert_eq!(
-        (c["mismatched"].as_u64(), c["missing"].as_u64(), c["extra"].as_u64()),
+        (
+            c["mismatched"].as_u64(),
+            c["missing"].as_u64(),
+            c["extra"].as_u64()
+        ),
         (Some(10), Some(2), Some(2))
     );
-    assert_eq!(c["duplicate_keys_target"], 1, "id 15 is twice in the target");
+    assert_eq!(
+        c["duplicate_keys_target"], 1,
+        "id 15 is twice in the target"
+    );
     assert_eq!(c["duplicate_keys_source"], 0);
-    assert_eq!(sample_map(t), expected_planted(), "every planted row, with its class");
+    assert_eq!(
+        sample_map(t),
+        expected_planted(),
+        "every planted row, with its class"
+    );
 }
 
 #[test]
@@ -108,7 +135,11 @@ fn equal_data_in_parquet_and_csv_is_a_match_with_exit_0() {
     // Aggregates agree across the typed and the untyped side.
     for col in t["columns"].as_array().unwrap() {
         let (s, g) = (&col["source_aggregate"], &col["target_aggregate"]);
-        assert_eq!((&s["count"], &s["nulls"]), (&g["count"], &g["nulls"]), "{col:#}");
+        assert_eq!(
+            (&s["count"], &s["nulls"]),
+            (&g["count"], &g["nulls"]),
+            "{col:#}"
+        );
     }
 }
 
@@ -138,7 +169,12 @@ fn declared_rules_turn_classes_into_counted_matches_and_sensitive_values_never_s
     assert_eq!(t["counts"]["mismatched"], 7);
     assert!(!t["classes"].as_object().unwrap().contains_key("whitespace"));
     // e-mail addresses are sensitive: in no output, not even as min/max.
-    for f in ["diff.json", "diff.html", "diff_rows.parquet", "diff_summary.parquet"] {
+    for f in [
+        "diff.json",
+        "diff.html",
+        "diff_rows.parquet",
+        "diff_summary.parquet",
+    ] {
         let bytes = std::fs::read(out.join(f)).unwrap();
         assert!(
             !String::from_utf8_lossy(&bytes).contains("example.com"),
@@ -166,7 +202,11 @@ fn results_are_byte_identical_across_runs_threads_and_spilling() {
     for f in ["diff_rows.parquet", "diff_summary.parquet"] {
         let x = std::fs::read(a.join(f)).unwrap();
         assert_eq!(x, std::fs::read(b.join(f)).unwrap(), "{f}: 1 vs 3 threads");
-        assert_eq!(x, std::fs::read(c.join(f)).unwrap(), "{f}: spilled vs in memory");
+        assert_eq!(
+            x,
+            std::fs::read(c.join(f)).unwrap(),
+            "{f}: spilled vs in memory"
+        );
     }
     let ja: Value = serde_json::from_slice(&std::fs::read(a.join("diff.json")).unwrap()).unwrap();
     let jc: Value = serde_json::from_slice(&std::fs::read(c.join("diff.json")).unwrap()).unwrap();
@@ -192,11 +232,24 @@ fn diff_html_renders_in_headless_chromium() {
     let o = crate::profile_html::dump_dom(&bin, &dir, &path);
     let dom = String::from_utf8_lossy(&o.stdout);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    assert!(dom.contains("data-rendered=\"1\""), "the page's script did not run");
-    for expected in ["MISMATCH", "mismatch(mojibake)", "AndrÃ© Dubois", "Möncheng", "id=13"] {
+    assert!(
+        dom.contains("data-rendered=\"1\""),
+        "the page's script did not run"
+    );
+    for expected in [
+        "MISMATCH",
+        "mismatch(mojibake)",
+        "AndrÃ© Dubois",
+        "Möncheng",
+        "id=13",
+    ] {
         assert!(dom.contains(expected), "rendered page lacks {expected}");
     }
-    assert_eq!(dom.matches("class=\"column-row\"").count(), 8, "one row per column");
+    assert_eq!(
+        dom.matches("class=\"column-row\"").count(),
+        8,
+        "one row per column"
+    );
 }
 
 fn assert_error(args: &[&str], must_contain: &[&str]) {
@@ -206,32 +259,72 @@ fn assert_error(args: &[&str], must_contain: &[&str]) {
     assert_eq!(r.code, 2, "{all:?}: {}", r.stderr);
     assert!(r.stdout.is_empty(), "nothing reported: {}", r.stdout);
     for m in must_contain {
-        assert!(r.stderr.contains(m), "{all:?}: stderr lacks {m:?}: {}", r.stderr);
+        assert!(
+            r.stderr.contains(m),
+            "{all:?}: stderr lacks {m:?}: {}",
+            r.stderr
+        );
     }
     assert!(r.stderr.contains("hint:"), "{}", r.stderr);
 }
 
 #[test]
 fn bad_input_is_a_clear_error_with_exit_2() {
-    assert_error(&[LEGACY, PARQUET, "--key", "nope"], &["key column 'nope'", "columns in the source"]);
-    assert_error(&[LEGACY, PARQUET, "--table", "nope"], &["table 'nope' not found"]);
+    assert_error(
+        &[LEGACY, PARQUET, "--key", "nope"],
+        &["key column 'nope'", "columns in the source"],
+    );
+    assert_error(
+        &[LEGACY, PARQUET, "--table", "nope"],
+        &["table 'nope' not found"],
+    );
     assert_error(
         &[LEGACY, "postgres://reckon:s3cret@127.0.0.1:1/x"],
         &["cannot connect"],
     );
     let r = reckon(&["diff", LEGACY, "postgres://reckon:s3cret@127.0.0.1:1/x"]);
-    assert!(!r.stderr.contains("s3cret"), "password leaked: {}", r.stderr);
-    assert_error(&[LEGACY, PARQUET, "--rule", "name=bogus"], &["unknown rule 'bogus'"]);
-    assert_error(&[LEGACY, PARQUET, "--memory-limit", "lots"], &["--memory-limit 'lots'"]);
+    assert!(
+        !r.stderr.contains("s3cret"),
+        "password leaked: {}",
+        r.stderr
+    );
+    assert_error(
+        &[LEGACY, PARQUET, "--rule", "name=bogus"],
+        &["unknown rule 'bogus'"],
+    );
+    assert_error(
+        &[LEGACY, PARQUET, "--memory-limit", "lots"],
+        &["--memory-limit 'lots'"],
+    );
     let dir = tempdir();
     let bad = dir.path().join("bad.toml");
-    std::fs::write(&bad, "[[table]]\nsource = \"customers\"\ntarget = \"migrated\"\nkeys = [\"id\"]\n").unwrap();
-    assert_error(&[LEGACY, PARQUET, "--mapping", bad.to_str().unwrap()], &["line 4", "keys"]);
+    std::fs::write(
+        &bad,
+        "[[table]]\nsource = \"customers\"\ntarget = \"migrated\"\nkeys = [\"id\"]\n",
+    )
+    .unwrap();
+    assert_error(
+        &[LEGACY, PARQUET, "--mapping", bad.to_str().unwrap()],
+        &["line 4", "keys"],
+    );
     std::fs::write(&bad, "[[table]]\nsource = \"customers\"\ntarget = \"migrated\"\n[table.rules]\nname = [\"trim\", \"abs=x\"]\n").unwrap();
-    assert_error(&[LEGACY, PARQUET, "--mapping", bad.to_str().unwrap()], &["line 5", "rules.name"]);
-    std::fs::write(&bad, "[[table]]\nsource = \"customers\"\ntarget = \"migrated\"\nexclude = [\"nope\"]\n").unwrap();
-    assert_error(&[LEGACY, PARQUET, "--mapping", bad.to_str().unwrap()], &["column 'nope' (exclude)"]);
+    assert_error(
+        &[LEGACY, PARQUET, "--mapping", bad.to_str().unwrap()],
+        &["line 5", "rules.name"],
+    );
+    std::fs::write(
+        &bad,
+        "[[table]]\nsource = \"customers\"\ntarget = \"migrated\"\nexclude = [\"nope\"]\n",
+    )
+    .unwrap();
+    assert_error(
+        &[LEGACY, PARQUET, "--mapping", bad.to_str().unwrap()],
+        &["column 'nope' (exclude)"],
+    );
     // A text key paired with an integer key: keys of different kinds never match.
     std::fs::write(&bad, "[[table]]\nsource = \"migrated\"\ntarget = \"migrated\"\nkey = [\"name\"]\nexclude = [\"id\"]\nrename = { name = \"id\" }\n").unwrap();
-    assert_error(&[PARQUET, PARQUET, "--mapping", bad.to_str().unwrap()], &["key column 'name'", "Int64"]);
+    assert_error(
+        &[PARQUET, PARQUET, "--mapping", bad.to_str().unwrap()],
+        &["key column 'name'", "Int64"],
+    );
 }

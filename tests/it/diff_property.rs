@@ -45,24 +45,48 @@ struct Table {
     blob: Vec<Option<Vec<u8>>>,
 }
 
-const COLUMNS: [&str; 8] = ["qty", "amount", "price", "name", "flag", "day", "at", "blob"];
+const COLUMNS: [&str; 8] = [
+    "qty", "amount", "price", "name", "flag", "day", "at", "blob",
+];
 
 fn random_table(rng: &mut Rng, n: usize) -> Table {
     let null = |rng: &mut Rng| rng.below(10) == 0;
-    let mut t = Table { id: vec![], qty: vec![], amount: vec![], price: vec![], name: vec![], flag: vec![], day: vec![], at: vec![], blob: vec![] };
+    let mut t = Table {
+        id: vec![],
+        qty: vec![],
+        amount: vec![],
+        price: vec![],
+        name: vec![],
+        flag: vec![],
+        day: vec![],
+        at: vec![],
+        blob: vec![],
+    };
     for i in 0..n {
         t.id.push(i as i64 * 7 - 1000);
-        t.qty.push((!null(rng)).then(|| rng.below(1000) as i32 - 500));
-        t.amount.push((!null(rng)).then(|| rng.below(10_000_000) as i128 - 5_000_000));
-        t.price.push((!null(rng)).then(|| f64::from_bits(rng.next() >> 2)).map(|f| if f.is_finite() { f } else { 1.5 }));
+        t.qty
+            .push((!null(rng)).then(|| rng.below(1000) as i32 - 500));
+        t.amount
+            .push((!null(rng)).then(|| rng.below(10_000_000) as i128 - 5_000_000));
+        t.price.push(
+            (!null(rng))
+                .then(|| f64::from_bits(rng.next() >> 2))
+                .map(|f| if f.is_finite() { f } else { 1.5 }),
+        );
         t.name.push((!null(rng)).then(|| {
             let words = ["", " ", "a", "é", "e\u{301}", "Zürich", "😀", "NULL", "x y"];
-            (0..rng.below(3)).map(|_| words[rng.below(words.len() as u64) as usize]).collect()
+            (0..rng.below(3))
+                .map(|_| words[rng.below(words.len() as u64) as usize])
+                .collect()
         }));
         t.flag.push((!null(rng)).then(|| rng.below(2) == 1));
-        t.day.push((!null(rng)).then(|| rng.below(40_000) as i32 - 10_000));
-        t.at.push((!null(rng)).then(|| rng.below(4_000_000_000_000_000) as i64 - 1_000_000_000_000_000));
-        t.blob.push((!null(rng)).then(|| (0..rng.below(4)).map(|_| rng.below(256) as u8).collect()));
+        t.day
+            .push((!null(rng)).then(|| rng.below(40_000) as i32 - 10_000));
+        t.at.push(
+            (!null(rng)).then(|| rng.below(4_000_000_000_000_000) as i64 - 1_000_000_000_000_000),
+        );
+        t.blob
+            .push((!null(rng)).then(|| (0..rng.below(4)).map(|_| rng.below(256) as u8).collect()));
     }
     t
 }
@@ -70,24 +94,76 @@ fn random_table(rng: &mut Rng, n: usize) -> Table {
 fn write(t: &Table, order: &[usize], narrow: bool, group: usize, path: &Path) {
     let o = order;
     let qty: ArrayRef = if narrow {
-        Arc::new(Int32Array::from(o.iter().map(|&i| t.qty[i]).collect::<Vec<_>>()))
+        Arc::new(Int32Array::from(
+            o.iter().map(|&i| t.qty[i]).collect::<Vec<_>>(),
+        ))
     } else {
-        Arc::new(Int64Array::from(o.iter().map(|&i| t.qty[i].map(i64::from)).collect::<Vec<_>>()))
+        Arc::new(Int64Array::from(
+            o.iter()
+                .map(|&i| t.qty[i].map(i64::from))
+                .collect::<Vec<_>>(),
+        ))
     };
     let cols: Vec<(&str, ArrayRef)> = vec![
-        ("id", Arc::new(Int64Array::from(o.iter().map(|&i| t.id[i]).collect::<Vec<_>>()))),
+        (
+            "id",
+            Arc::new(Int64Array::from(
+                o.iter().map(|&i| t.id[i]).collect::<Vec<_>>(),
+            )),
+        ),
         ("qty", qty),
-        ("amount", Arc::new(Decimal128Array::from(o.iter().map(|&i| t.amount[i]).collect::<Vec<_>>()).with_precision_and_scale(18, 4).unwrap())),
-        ("price", Arc::new(Float64Array::from(o.iter().map(|&i| t.price[i]).collect::<Vec<_>>()))),
-        ("name", Arc::new(StringArray::from(o.iter().map(|&i| t.name[i].clone()).collect::<Vec<_>>()))),
-        ("flag", Arc::new(BooleanArray::from(o.iter().map(|&i| t.flag[i]).collect::<Vec<_>>()))),
-        ("day", Arc::new(Date32Array::from(o.iter().map(|&i| t.day[i]).collect::<Vec<_>>()))),
-        ("at", Arc::new(TimestampMicrosecondArray::from(o.iter().map(|&i| t.at[i]).collect::<Vec<_>>()).with_timezone("+00:00"))),
-        ("blob", Arc::new(BinaryArray::from(o.iter().map(|&i| t.blob[i].as_deref()).collect::<Vec<_>>()))),
+        (
+            "amount",
+            Arc::new(
+                Decimal128Array::from(o.iter().map(|&i| t.amount[i]).collect::<Vec<_>>())
+                    .with_precision_and_scale(18, 4)
+                    .unwrap(),
+            ),
+        ),
+        (
+            "price",
+            Arc::new(Float64Array::from(
+                o.iter().map(|&i| t.price[i]).collect::<Vec<_>>(),
+            )),
+        ),
+        (
+            "name",
+            Arc::new(StringArray::from(
+                o.iter().map(|&i| t.name[i].clone()).collect::<Vec<_>>(),
+            )),
+        ),
+        (
+            "flag",
+            Arc::new(BooleanArray::from(
+                o.iter().map(|&i| t.flag[i]).collect::<Vec<_>>(),
+            )),
+        ),
+        (
+            "day",
+            Arc::new(Date32Array::from(
+                o.iter().map(|&i| t.day[i]).collect::<Vec<_>>(),
+            )),
+        ),
+        (
+            "at",
+            Arc::new(
+                TimestampMicrosecondArray::from(o.iter().map(|&i| t.at[i]).collect::<Vec<_>>())
+                    .with_timezone("+00:00"),
+            ),
+        ),
+        (
+            "blob",
+            Arc::new(BinaryArray::from(
+                o.iter().map(|&i| t.blob[i].as_deref()).collect::<Vec<_>>(),
+            )),
+        ),
     ];
     let batch = RecordBatch::try_from_iter(cols).unwrap();
-    let props = WriterProperties::builder().set_max_row_group_size(group).build();
-    let mut w = ArrowWriter::try_new(File::create(path).unwrap(), batch.schema(), Some(props)).unwrap();
+    let props = WriterProperties::builder()
+        .set_max_row_group_size(group)
+        .build();
+    let mut w =
+        ArrowWriter::try_new(File::create(path).unwrap(), batch.schema(), Some(props)).unwrap();
     w.write(&batch).unwrap();
     w.close().unwrap();
 }
@@ -105,16 +181,25 @@ fn mutate(t: &mut Table, row: usize, col: usize, rng: &mut Rng) {
     match COLUMNS[col] {
         "qty" => t.qty[row] = Some(t.qty[row].map_or(7, |v| v + 1)),
         "amount" => t.amount[row] = Some(t.amount[row].map_or(1, |v| v + 1)),
-        "price" => t.price[row] = Some(t.price[row].map_or(0.5, |v| f64::from_bits(v.to_bits() ^ 1))),
-        "name" => t.name[row] = match &t.name[row] {
-            None => Some(String::new()),
-            Some(s) if rng.below(2) == 0 => Some(format!("{s} ")),
-            Some(_) => None,
-        },
+        "price" => {
+            t.price[row] = Some(t.price[row].map_or(0.5, |v| f64::from_bits(v.to_bits() ^ 1)))
+        }
+        "name" => {
+            t.name[row] = match &t.name[row] {
+                None => Some(String::new()),
+                Some(s) if rng.below(2) == 0 => Some(format!("{s} ")),
+                Some(_) => None,
+            }
+        }
         "flag" => t.flag[row] = Some(!t.flag[row].unwrap_or(false)),
         "day" => t.day[row] = Some(t.day[row].map_or(0, |v| v + 1)),
         "at" => t.at[row] = Some(t.at[row].map_or(0, |v| v + 1)),
-        _ => t.blob[row] = Some(t.blob[row].clone().map_or(vec![], |mut b| { b.push(0); b })),
+        _ => {
+            t.blob[row] = Some(t.blob[row].clone().map_or(vec![], |mut b| {
+                b.push(0);
+                b
+            }))
+        }
     }
 }
 
@@ -125,17 +210,38 @@ fn equal_value_rewrites_never_differ() {
         let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15));
         let n = 3000;
         let t = random_table(&mut rng, n);
-        let (a, b) = (dir.path().join(format!("a{seed}.parquet")), dir.path().join(format!("b{seed}.parquet")));
+        let (a, b) = (
+            dir.path().join(format!("a{seed}.parquet")),
+            dir.path().join(format!("b{seed}.parquet")),
+        );
         write(&t, &(0..n).collect::<Vec<_>>(), false, 1000, &a);
         write(&t, &shuffled(&mut rng, n), true, 257, &b);
         for threads in ["1", "2"] {
-            let (code, r) = diff_json(&[a.to_str().unwrap(), b.to_str().unwrap(), "--key", "id", "--threads", threads]);
+            let (code, r) = diff_json(&[
+                a.to_str().unwrap(),
+                b.to_str().unwrap(),
+                "--key",
+                "id",
+                "--threads",
+                threads,
+            ]);
             assert_eq!(code, 0, "seed {seed}: {:#}", r["tables"][0]["samples"]);
             assert_eq!(r["tables"][0]["counts"]["matched"], n as u64);
         }
         // Shuffled rows cannot cancel as they stream: a 16 KiB budget spills them to disk.
-        let (code, r) = diff_json(&[a.to_str().unwrap(), b.to_str().unwrap(), "--key", "id", "--memory-limit", "16KiB"]);
-        assert_eq!((code, &r["tables"][0]["spilled"]), (0, &serde_json::json!(true)), "seed {seed}: spilled");
+        let (code, r) = diff_json(&[
+            a.to_str().unwrap(),
+            b.to_str().unwrap(),
+            "--key",
+            "id",
+            "--memory-limit",
+            "16KiB",
+        ]);
+        assert_eq!(
+            (code, &r["tables"][0]["spilled"]),
+            (0, &serde_json::json!(true)),
+            "seed {seed}: spilled"
+        );
         assert_eq!(r["tables"][0]["counts"]["matched"], n as u64);
         // Keyless (multiset of whole rows) agrees too.
         let (code, _) = diff_json(&[a.to_str().unwrap(), b.to_str().unwrap()]);
@@ -151,9 +257,15 @@ fn a_random_single_cell_change_is_found_in_the_right_row_and_column() {
         let n = 2000;
         let t = random_table(&mut rng, n);
         let mut m = t.clone();
-        let (row, col) = (rng.below(n as u64) as usize, rng.below(COLUMNS.len() as u64) as usize);
+        let (row, col) = (
+            rng.below(n as u64) as usize,
+            rng.below(COLUMNS.len() as u64) as usize,
+        );
         mutate(&mut m, row, col, &mut rng);
-        let (a, b) = (dir.path().join(format!("a{seed}.parquet")), dir.path().join(format!("b{seed}.parquet")));
+        let (a, b) = (
+            dir.path().join(format!("a{seed}.parquet")),
+            dir.path().join(format!("b{seed}.parquet")),
+        );
         write(&t, &(0..n).collect::<Vec<_>>(), false, 500, &a);
         write(&m, &shuffled(&mut rng, n), seed % 2 == 0, 333, &b);
         let (code, r) = diff_json(&[a.to_str().unwrap(), b.to_str().unwrap(), "--key", "id"]);

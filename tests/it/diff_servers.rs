@@ -71,8 +71,13 @@ fn mariadb() -> Option<String> {
 fn assert_cells(t: &Value, expected: &[(&str, &str)]) {
     let got = sample_map(t);
     for (key, cell) in expected {
-        let cells = got.get(*key).unwrap_or_else(|| panic!("{key} not reported: {got:#?}"));
-        assert!(cells.iter().any(|c| c == cell), "{key}: expected {cell}, got {cells:?}");
+        let cells = got
+            .get(*key)
+            .unwrap_or_else(|| panic!("{key} not reported: {got:#?}"));
+        assert!(
+            cells.iter().any(|c| c == cell),
+            "{key}: expected {cell}, got {cells:?}"
+        );
     }
 }
 
@@ -97,7 +102,12 @@ fn postgres_to_postgres_gets_every_type_and_encoding_case_right() {
     let t = &r["tables"][0];
     let c = &t["counts"];
     assert_eq!(
-        (c["matched_by_rule"].as_u64(), c["mismatched"].as_u64(), c["missing"].as_u64(), c["extra"].as_u64()),
+        (
+            c["matched_by_rule"].as_u64(),
+            c["mismatched"].as_u64(),
+            c["missing"].as_u64(),
+            c["extra"].as_u64()
+        ),
         (Some(6), Some(13), Some(1), Some(1)),
         "{c}"
     );
@@ -122,27 +132,64 @@ fn postgres_to_postgres_gets_every_type_and_encoding_case_right() {
         ],
     );
     // Counted rule matches: signed zero, CHAR padding, and the zone-less copy of every instant.
-    assert_eq!(t["rules"], serde_json::json!({"char-pad": 1, "signed-zero": 1, "tz-instant": 18}));
+    assert_eq!(
+        t["rules"],
+        serde_json::json!({"char-pad": 1, "signed-zero": 1, "tz-instant": 18})
+    );
     // Equal: 18.00000 vs 18, float round trip, 40 digits, same instant in two offsets, int → bigint.
-    let col = |n: &str| t["columns"].as_array().unwrap().iter().find(|c| c["source"] == n).unwrap().clone();
+    let col = |n: &str| {
+        t["columns"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["source"] == n)
+            .unwrap()
+            .clone()
+    };
     for n in ["n25", "tstz", "id"] {
         let c = col(n);
-        assert_eq!(c["compared"].as_u64().unwrap() - c["matched"].as_u64().unwrap(), u64::from(n == "n25"), "{n}: {c}");
+        assert_eq!(
+            c["compared"].as_u64().unwrap() - c["matched"].as_u64().unwrap(),
+            u64::from(n == "n25"),
+            "{n}: {c}"
+        );
     }
     let schema: Vec<(String, String)> = t["schema"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|f| (f["column"].as_str().unwrap().into(), f["kind"].as_str().unwrap().into()))
+        .map(|f| {
+            (
+                f["column"].as_str().unwrap().into(),
+                f["kind"].as_str().unwrap().into(),
+            )
+        })
         .collect();
-    for want in [("n25", "scale-changed"), ("ts6", "precision-cut"), ("tzd", "tz-dropped"), ("id", "widened"), ("c2", "char-to-varchar")] {
-        assert!(schema.contains(&(want.0.into(), want.1.into())), "schema lacks {want:?}: {schema:?}");
+    for want in [
+        ("n25", "scale-changed"),
+        ("ts6", "precision-cut"),
+        ("tzd", "tz-dropped"),
+        ("id", "widened"),
+        ("c2", "char-to-varchar"),
+    ] {
+        assert!(
+            schema.contains(&(want.0.into(), want.1.into())),
+            "schema lacks {want:?}: {schema:?}"
+        );
     }
     // Without the rules, the same cells are mismatches, never silent matches.
-    let (_, r) = diff_json(&[&pg, &pg, "--table", "reckon_diff.cases_src:reckon_diff.cases_tgt"]);
+    let (_, r) = diff_json(&[
+        &pg,
+        &pg,
+        "--table",
+        "reckon_diff.cases_src:reckon_diff.cases_tgt",
+    ]);
     let t = &r["tables"][0];
     assert_eq!(t["counts"]["matched_by_rule"], 0);
-    assert_eq!(t["counts"]["matched"], 0, "every row has a zone-less timestamp");
+    assert_eq!(
+        t["counts"]["matched"], 0,
+        "every row has a zone-less timestamp"
+    );
 }
 
 #[test]
@@ -157,7 +204,9 @@ fn composite_keys_that_concatenate_alike_match_without_false_duplicates() {
 
 #[test]
 fn postgres_to_mariadb_pins_time_zones_and_keeps_booleans_honest() {
-    let (Some(pg), Some(my)) = (postgres(), mariadb()) else { return };
+    let (Some(pg), Some(my)) = (postgres(), mariadb()) else {
+        return;
+    };
     let (code, r) = diff_json(&[&pg, &my, "--table", "reckon_diff.my_src:my_tgt"]);
     assert_eq!(code, 1);
     let t = &r["tables"][0];
@@ -182,8 +231,15 @@ fn postgres_to_mariadb_pins_time_zones_and_keeps_booleans_honest() {
 
 #[test]
 fn mariadb_to_sqlite_copy_matches_and_databases_to_parquet_find_the_planted_rows() {
-    let (Some(pg), Some(my)) = (postgres(), mariadb()) else { return };
-    let (code, r) = diff_json(&[&my, "sqlite://fixtures/diff/legacy.db", "--table", "customers"]);
+    let (Some(pg), Some(my)) = (postgres(), mariadb()) else {
+        return;
+    };
+    let (code, r) = diff_json(&[
+        &my,
+        "sqlite://fixtures/diff/legacy.db",
+        "--table",
+        "customers",
+    ]);
     assert_eq!((code, r["verdict"].as_str()), (0, Some("match")), "{r:#}");
     assert_eq!(r["tables"][0]["counts"]["matched"], 30);
     let planted = |src: &str, table: &str| -> BTreeMap<String, Vec<String>> {
@@ -194,9 +250,15 @@ fn mariadb_to_sqlite_copy_matches_and_databases_to_parquet_find_the_planted_rows
     let from_pg = planted(&pg, "reckon_diff.customers:migrated");
     let from_my = planted(&my, "customers:migrated");
     assert_eq!(from_pg.len(), 14, "{from_pg:#?}");
-    assert_eq!(from_pg, from_my, "the same data in PostgreSQL and MariaDB: the same findings");
+    assert_eq!(
+        from_pg, from_my,
+        "the same data in PostgreSQL and MariaDB: the same findings"
+    );
     assert_eq!(from_pg["id=6"], vec!["name:mismatch(mojibake)".to_string()]);
-    assert_eq!(from_pg["id=9"], vec!["balance:mismatch(rounding)".to_string()]);
+    assert_eq!(
+        from_pg["id=9"],
+        vec!["balance:mismatch(rounding)".to_string()]
+    );
     assert_eq!(from_pg["id=12"], vec!["active:mismatch(value)".to_string()]);
 }
 
@@ -205,11 +267,21 @@ fn unknown_table_and_password_never_leak() {
     let Some(pg) = postgres() else { return };
     let r = reckon(&["diff", &pg, &pg, "--table", "reckon_diff.nope"]);
     assert_eq!(r.code, 2);
-    assert!(r.stderr.contains("table 'reckon_diff.nope' not found"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("table 'reckon_diff.nope' not found"),
+        "{}",
+        r.stderr
+    );
     let mut bad = url::Url::parse(&pg).unwrap();
     bad.set_username("reckon_nobody").unwrap();
     bad.set_password(Some("Sup3rSecret")).unwrap();
-    let r = reckon(&["diff", &pg, bad.as_str(), "--table", "reckon_diff.customers"]);
+    let r = reckon(&[
+        "diff",
+        &pg,
+        bad.as_str(),
+        "--table",
+        "reckon_diff.customers",
+    ]);
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(!r.stderr.contains("Sup3rSecret") && !r.stdout.contains("Sup3rSecret"));
 }

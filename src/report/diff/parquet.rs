@@ -81,8 +81,18 @@ pub fn write_summary(report: &DiffReport, path: &Path) -> Result<(), DiffError> 
         line(None, "mismatch", None, t.counts.mismatched);
         line(None, "missing", None, t.counts.missing);
         line(None, "extra", None, t.counts.extra);
-        line(None, "duplicate-keys-source", None, t.counts.duplicate_keys_source);
-        line(None, "duplicate-keys-target", None, t.counts.duplicate_keys_target);
+        line(
+            None,
+            "duplicate-keys-source",
+            None,
+            t.counts.duplicate_keys_source,
+        );
+        line(
+            None,
+            "duplicate-keys-target",
+            None,
+            t.counts.duplicate_keys_target,
+        );
         for c in &t.columns {
             line(Some(&c.source), "match", None, c.matched);
             for (r, n) in &c.matched_by_rule {
@@ -167,7 +177,8 @@ impl RowsWriter {
     /// Creates the file.
     pub fn create(path: &Path) -> Result<RowsWriter, DiffError> {
         let f = File::create(path).map_err(|e| out_err(path, e))?;
-        let w = ArrowWriter::try_new(f, rows_schema(), Some(props())).map_err(|e| out_err(path, e))?;
+        let w =
+            ArrowWriter::try_new(f, rows_schema(), Some(props())).map_err(|e| out_err(path, e))?;
         Ok(RowsWriter {
             path: path.to_path_buf(),
             writer: Some(w),
@@ -184,8 +195,11 @@ impl RowsWriter {
         let key = StringArray::from_iter_values(rows.iter().map(|r| scrub(&r.1)));
         let mut kv = ListBuilder::new(StringBuilder::new());
         let mut status = StringBuilder::new();
-        let mut dc = ListBuilder::new(StringBuilder::new())
-            .with_field(Arc::new(Field::new("item", DataType::Utf8, false)));
+        let mut dc = ListBuilder::new(StringBuilder::new()).with_field(Arc::new(Field::new(
+            "item",
+            DataType::Utf8,
+            false,
+        )));
         let sb = StructBuilder::from_fields(cell_fields(), BATCH);
         let mut cells = ListBuilder::new(sb).with_field(Arc::new(Field::new(
             "item",
@@ -226,7 +240,8 @@ impl RowsWriter {
             Arc::new(dc.finish()),
             Arc::new(cells.finish()),
         ];
-        let batch = RecordBatch::try_new(rows_schema(), cols).map_err(|e| out_err(&self.path, e))?;
+        let batch =
+            RecordBatch::try_new(rows_schema(), cols).map_err(|e| out_err(&self.path, e))?;
         if let Some(w) = self.writer.as_mut() {
             w.write(&batch).map_err(|e| out_err(&self.path, e))?;
         }
@@ -245,7 +260,11 @@ impl RowsWriter {
 
 impl RowSink for RowsWriter {
     fn row(&mut self, table: &TableDiffHead, row: &DiffRow) -> Result<(), DiffError> {
-        self.buffer.push((table.source_table.clone(), row.key_text.clone(), row.clone()));
+        self.buffer.push((
+            table.source_table.clone(),
+            row.key_text.clone(),
+            row.clone(),
+        ));
         if self.buffer.len() >= BATCH {
             self.flush()?;
         }

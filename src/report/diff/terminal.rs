@@ -37,13 +37,26 @@ fn table_section(t: &TableDiff, out: &mut String) {
         t.source_table,
         t.target_table,
         t.verdict.to_uppercase(),
-        if t.key.is_empty() { "whole rows".to_string() } else { t.key.join(", ") },
+        if t.key.is_empty() {
+            "whole rows".to_string()
+        } else {
+            t.key.join(", ")
+        },
         t.key_origin,
         t.seconds,
         if t.spilled { ", spilled to disk" } else { "" }
     );
     let c = &t.counts;
-    let mut counts = new_table(&["source rows", "target rows", "matched", "match*", "mismatched", "missing", "extra", "dup keys src/tgt"]);
+    let mut counts = new_table(&[
+        "source rows",
+        "target rows",
+        "matched",
+        "match*",
+        "mismatched",
+        "missing",
+        "extra",
+        "dup keys src/tgt",
+    ]);
     counts.add_row(vec![
         c.source_rows.to_string(),
         c.target_rows.to_string(),
@@ -69,24 +82,45 @@ fn table_section(t: &TableDiff, out: &mut String) {
     if !notable.is_empty() {
         let mut s = new_table(&["schema", "column", "finding", "detail"]);
         for f in notable {
-            s.add_row(vec![f.severity.clone(), f.column.clone(), f.kind.clone(), f.detail.clone()]);
+            s.add_row(vec![
+                f.severity.clone(),
+                f.column.clone(),
+                f.kind.clone(),
+                f.detail.clone(),
+            ]);
         }
         let _ = writeln!(out, "{s}");
     }
-    let mut worst: Vec<_> = t.columns.iter().filter(|c| c.mismatched_total() > 0 || !c.matched_by_rule.is_empty()).collect();
+    let mut worst: Vec<_> = t
+        .columns
+        .iter()
+        .filter(|c| c.mismatched_total() > 0 || !c.matched_by_rule.is_empty())
+        .collect();
     worst.sort_by_key(|c| std::cmp::Reverse(c.mismatched_total()));
     if !worst.is_empty() {
         let mut w = new_table(&["column", "types", "mismatched", "classes", "match*"]);
         for c in worst.iter().take(8) {
-            let classes: Vec<String> = c.mismatched.iter().map(|(k, n)| format!("{k} {n}")).collect();
-            let rules: Vec<String> = c.matched_by_rule.iter().map(|(k, n)| format!("{k} {n}")).collect();
+            let classes: Vec<String> = c
+                .mismatched
+                .iter()
+                .map(|(k, n)| format!("{k} {n}"))
+                .collect();
+            let rules: Vec<String> = c
+                .matched_by_rule
+                .iter()
+                .map(|(k, n)| format!("{k} {n}"))
+                .collect();
             let types = if c.source_type == c.target_type {
                 c.source_type.clone()
             } else {
                 format!("{} → {}", c.source_type, c.target_type)
             };
             w.add_row(vec![
-                if c.source == c.target { c.source.clone() } else { format!("{} → {}", c.source, c.target) },
+                if c.source == c.target {
+                    c.source.clone()
+                } else {
+                    format!("{} → {}", c.source, c.target)
+                },
                 types,
                 c.mismatched_total().to_string(),
                 classes.join(", "),
@@ -100,13 +134,24 @@ fn table_section(t: &TableDiff, out: &mut String) {
         for r in t.samples.iter().take(8) {
             let key = r.key_text.clone();
             if r.cells.is_empty() {
-                s.add_row(vec![key.clone(), r.status.clone(), String::new(), String::new(), String::new(), String::new()]);
+                s.add_row(vec![
+                    key.clone(),
+                    r.status.clone(),
+                    String::new(),
+                    String::new(),
+                    String::new(),
+                    String::new(),
+                ]);
             }
             for (i, c) in r.cells.iter().enumerate() {
                 let show = |v: &Option<String>| v.clone().unwrap_or_else(|| "NULL".into());
                 s.add_row(vec![
                     if i == 0 { key.clone() } else { String::new() },
-                    if i == 0 { r.status.clone() } else { String::new() },
+                    if i == 0 {
+                        r.status.clone()
+                    } else {
+                        String::new()
+                    },
                     c.column.clone(),
                     format!("{}({})", c.verdict, c.class),
                     format!("{:?}", show(&c.source)),
@@ -127,7 +172,11 @@ pub fn render(report: &DiffReport) -> String {
             "  table {} is only in the {}{}",
             u.table,
             u.side,
-            if u.side == "source" { " (missing in the target)" } else { "" }
+            if u.side == "source" {
+                " (missing in the target)"
+            } else {
+                ""
+            }
         );
     }
     for t in &report.tables {
