@@ -279,11 +279,25 @@ impl Hinted for SourceError {
                     "check that the server is running and that host and port are right".into()
                 }
             }
-            SourceError::UnknownTable { available, .. } => {
+            SourceError::UnknownTable { available, table, .. } => {
                 if available.is_empty() {
                     "the source has no tables reckon can see".into()
                 } else {
-                    let mut list: Vec<&str> = available.iter().map(String::as_str).take(10).collect();
+                    // Closest first: the same name in another schema, then the same schema.
+                    let want = TableName::parse(table);
+                    let rank = |t: &str| {
+                        let t = TableName::parse(t);
+                        if t.name.eq_ignore_ascii_case(&want.name) {
+                            0
+                        } else if want.schema.is_some() && t.schema == want.schema {
+                            1
+                        } else {
+                            2
+                        }
+                    };
+                    let mut ranked: Vec<&str> = available.iter().map(String::as_str).collect();
+                    ranked.sort_by_key(|t| rank(t));
+                    let mut list: Vec<&str> = ranked.into_iter().take(10).collect();
                     if available.len() > 10 {
                         list.push("…");
                     }
