@@ -211,6 +211,35 @@ fn as_mojibake(s: &str) -> String {
     s.bytes().map(cp1252).collect()
 }
 
+/// Whether `damaged` is `good` with some (at least one) of its non-ASCII characters replaced by
+/// their mojibake (a fix-up that replaced only `é` leaves `ü` intact, and is still mojibake).
+fn partly_mojibake(good: &str, damaged: &str) -> bool {
+    if good.is_ascii() {
+        return false;
+    }
+    let mut rest = damaged;
+    let mut any = false;
+    let mut buf = [0u8; 4];
+    for c in good.chars() {
+        if let Some(r) = rest.strip_prefix(c) {
+            rest = r;
+            continue;
+        }
+        if c.is_ascii() {
+            return false;
+        }
+        let m = as_mojibake(c.encode_utf8(&mut buf));
+        match rest.strip_prefix(m.as_str()) {
+            Some(r) => {
+                rest = r;
+                any = true;
+            }
+            None => return false,
+        }
+    }
+    any && rest.is_empty()
+}
+
 fn classify_text(a: &str, b: &str) -> Class {
     if a.trim() == b.trim() {
         return Class::Whitespace;
@@ -221,7 +250,7 @@ fn classify_text(a: &str, b: &str) -> Class {
     if a.nfc().eq(b.nfc()) {
         return Class::NfcNfd;
     }
-    if (!a.is_ascii() && as_mojibake(a) == b) || (!b.is_ascii() && as_mojibake(b) == a) {
+    if partly_mojibake(a, b) || partly_mojibake(b, a) {
         return Class::Mojibake;
     }
     if (b.len() < a.len() && a.starts_with(b)) || (a.len() < b.len() && b.starts_with(a)) {
@@ -320,6 +349,11 @@ mod tests {
         );
         assert_eq!(
             classify(&s(Some("don’t")), &s(Some("donâ€™t"))),
+            Class::Mojibake
+        );
+        // Only some characters damaged (é fixed up, ü left alone): still mojibake.
+        assert_eq!(
+            classify(&s(Some("Zoë Müller-André")), &s(Some("Zoë Müller-AndrÃ©"))),
             Class::Mojibake
         );
         assert_eq!(
