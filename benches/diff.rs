@@ -13,6 +13,8 @@
 //! table through the same connectorx path (target ≤ 1.3×); rows/s; peak RSS (VmHWM, target
 //! ≤ 2 GiB); and the counts, checked against the generator's manifest.
 
+mod common;
+
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -20,16 +22,6 @@ use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use reckon::diff::plan::{plan, Engine, PlanRequest};
 use reckon::diff::{diff_table, DiffOptions, NullSink, TableDiff};
 use reckon::source::{self, SourceSpec, TableName, CHUNK_ROWS};
-
-fn peak_rss_mib() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find(|l| l.starts_with("VmHWM:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|kb| kb.parse::<f64>().ok())
-        .map_or(f64::NAN, |kb| kb / 1024.0)
-}
 
 fn read_parquet(path: &PathBuf) -> usize {
     let file = std::fs::File::open(path).expect("open");
@@ -96,7 +88,7 @@ fn report(
         "  {:<38} {:8.0} rows/s   peak RSS so far {:6.0} MiB",
         "throughput (both sides)",
         (c.source_rows + c.target_rows) as f64 / secs,
-        peak_rss_mib()
+        common::peak_rss_mib()
     );
     println!(
         "  counts: mismatched {} (manifest {}), missing {} ({}), extra {} ({}), classes {:?}",
@@ -195,5 +187,5 @@ fn main() {
     } else {
         println!("PostgreSQL ↔ Parquet: skipped (data generated with --no-pg)");
     }
-    println!("peak RSS {:.0} MiB (target ≤ 2048)", peak_rss_mib());
+    println!("peak RSS {:.0} MiB (target ≤ 2048)", common::peak_rss_mib());
 }

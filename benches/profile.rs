@@ -14,22 +14,14 @@
 //! (VmHWM) after the floor and after the profile. Targets (issue #2): profile ≤ 2× the floor,
 //! peak RSS ≤ 1.5 GiB.
 
+mod common;
+
 use std::path::PathBuf;
 use std::time::Instant;
 
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use reckon::profile::{self, ProfileOptions};
 use reckon::source::{self, SourceSpec, CHUNK_ROWS};
-
-fn peak_rss_mib() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find(|l| l.starts_with("VmHWM:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|kb| kb.parse::<f64>().ok())
-        .map_or(f64::NAN, |kb| kb / 1024.0)
-}
 
 fn main() {
     let path = std::env::var("RECKON_BENCH_PARQUET")
@@ -57,7 +49,7 @@ fn main() {
         rows += b.expect("batch").num_rows();
     }
     let floor = t.elapsed().as_secs_f64();
-    let rss_floor = peak_rss_mib();
+    let rss_floor = common::peak_rss_mib();
 
     // Profile: the same code path as `reckon profile FILE`.
     let t = Instant::now();
@@ -68,7 +60,7 @@ fn main() {
         profile::profile_tables(src.as_mut(), &tables, &ProfileOptions::default(), &|_| {})
             .expect("profile");
     let prof = t.elapsed().as_secs_f64();
-    let rss_prof = peak_rss_mib();
+    let rss_prof = common::peak_rss_mib();
     let t0 = &report.tables[0];
     assert_eq!(t0.rows as usize, rows, "profile saw every row");
 

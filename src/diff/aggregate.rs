@@ -21,7 +21,8 @@ use arrow::datatypes::{
 use serde::Serialize;
 
 use super::canonical::{
-    datetime_parts, display, encode_column_with, number_string, split, tag, TextAs,
+    datetime_parts, decimal_units, display, encode_column_with, number_string, rescale, split, tag,
+    TextAs,
 };
 use super::plan::Read;
 use crate::profile::value::{cmp_decimal_str, is_plain_decimal, normalize, Kind};
@@ -96,12 +97,7 @@ fn add_exact(sum: &mut Sum, units: i128, scale: u32) {
         Sum::None => Sum::Exact(units, scale),
         Sum::Exact(s, sc) => {
             let target = sc.max(scale);
-            let up = |v: i128, from: u32| {
-                10i128
-                    .checked_pow(target - from)
-                    .and_then(|m| v.checked_mul(m))
-            };
-            match (up(s, sc), up(units, scale)) {
+            match (rescale(s, sc, target), rescale(units, scale, target)) {
                 (Some(a), Some(b)) => a
                     .checked_add(b)
                     .map_or(Sum::Overflow, |v| Sum::Exact(v, target)),
@@ -112,26 +108,9 @@ fn add_exact(sum: &mut Sum, units: i128, scale: u32) {
     };
 }
 
-fn decimal_units(s: &str) -> Option<(i128, u32)> {
-    let (neg, body) = match s.strip_prefix('-') {
-        Some(b) => (true, b),
-        None => (false, s.strip_prefix('+').unwrap_or(s)),
-    };
-    let (i, f) = body.split_once('.').unwrap_or((body, ""));
-    let digits = format!("{i}{f}");
-    let v: i128 = if digits.is_empty() {
-        0
-    } else {
-        digits.parse().ok()?
-    };
-    Some((if neg { -v } else { v }, f.len() as u32))
-}
-
 impl AggregateAcc {
-    fn extreme(&mut self, value: ArrayRef, read: &Read) {
-        let mut rows = vec![Vec::new()];
-        encode_column_with(&value, read.text_as, read.int_as_bool, &[], &mut rows);
-        let v = rows.remove(0);
+    /// Keeps a canonical value if it is a new minimum or maximum.
+    fn consider(&mut self, v: Vec<u8>) {
         if split(&v).0 == tag::NULL {
             return;
         }
@@ -149,6 +128,19 @@ impl AggregateAcc {
         {
             self.max = Some(v);
         }
+    }
+
+    fn extreme(&mut self, value: ArrayRef, read: &Read) {
+        let mut rows = vec![Vec::new()];
+        encode_column_with(&value, read.text_as, read.int_as_bool, &[], &mut rows);
+        self.consider(rows.remove(0));
+    }
+
+    fn add_float(&mut self, f: f64) {
+        self.sum = match std::mem::take(&mut self.sum) {
+            Sum::Float(x) => Sum::Float(x + f),
+            _ => Sum::Float(f),
+        };
     }
 
     /// Adds one chunk of a column (as read, before normalisation).
@@ -201,11 +193,7 @@ impl AggregateAcc {
             }
             Kind::Float => {
                 let a = arr.as_primitive::<Float64Type>();
-                let s: f64 = a.iter().flatten().sum();
-                self.sum = match std::mem::take(&mut self.sum) {
-                    Sum::Float(x) => Sum::Float(x + s),
-                    _ => Sum::Float(s),
-                };
+                self.add_float(a.iter().flatten().sum());
                 let finite = a.iter().flatten().filter(|v| !v.is_nan());
                 let (lo, hi) = finite.fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), v| {
                     (l.min(v), h.max(v))
@@ -285,29 +273,11 @@ impl AggregateAcc {
         match other.sum {
             Sum::None => {}
             Sum::Exact(u, s) => add_exact(&mut self.sum, u, s),
-            Sum::Float(f) => {
-                self.sum = match std::mem::take(&mut self.sum) {
-                    Sum::Float(x) => Sum::Float(x + f),
-                    _ => Sum::Float(f),
-                }
-            }
+            Sum::Float(f) => self.add_float(f),
             Sum::Overflow => self.sum = Sum::Overflow,
         }
         for v in [other.min, other.max].into_iter().flatten() {
-            if self
-                .min
-                .as_ref()
-                .is_none_or(|m| cmp_canonical(&v, m).is_lt())
-            {
-                self.min = Some(v.clone());
-            }
-            if self
-                .max
-                .as_ref()
-                .is_none_or(|m| cmp_canonical(&v, m).is_gt())
-            {
-                self.max = Some(v);
-            }
+            self.consider(v);
         }
     }
 

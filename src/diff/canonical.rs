@@ -375,6 +375,29 @@ pub fn number_string(p: &[u8]) -> String {
     }
 }
 
+/// A plain decimal string (`-12.50`) as (units of 10^-scale, scale); `None` past 38 digits.
+pub fn decimal_units(s: &str) -> Option<(i128, u32)> {
+    let (neg, body) = match s.strip_prefix('-') {
+        Some(b) => (true, b),
+        None => (false, s.strip_prefix('+').unwrap_or(s)),
+    };
+    let (i, f) = body.split_once('.').unwrap_or((body, ""));
+    let digits = format!("{i}{f}");
+    let v: i128 = if digits.is_empty() {
+        0
+    } else {
+        digits.parse().ok()?
+    };
+    Some((if neg { -v } else { v }, f.len() as u32))
+}
+
+/// `units` at scale `from` expressed at the finer scale `to`; `None` on overflow.
+pub fn rescale(units: i128, from: u32, to: u32) -> Option<i128> {
+    10i128
+        .checked_pow(to.checked_sub(from)?)
+        .and_then(|m| units.checked_mul(m))
+}
+
 /// (seconds, nanoseconds) of an instant or local date-time payload.
 pub fn datetime_parts(p: &[u8]) -> Option<(i64, u32)> {
     Some((

@@ -19,7 +19,7 @@
 
 use unicode_normalization::UnicodeNormalization;
 
-use super::canonical::{split, tag};
+use super::canonical::{datetime_parts, split, tag};
 
 /// How two values differ.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -168,15 +168,8 @@ fn classify_floats(a: &[u8], b: &[u8]) -> Class {
     Class::Value
 }
 
-fn instant(p: &[u8]) -> Option<(i64, u32)> {
-    Some((
-        i64::from_le_bytes(p.get(..8)?.try_into().ok()?),
-        u32::from_le_bytes(p.get(8..12)?.try_into().ok()?),
-    ))
-}
-
 fn classify_datetimes(a: &[u8], b: &[u8]) -> Class {
-    let (Some((sa, fa)), Some((sb, fb))) = (instant(a), instant(b)) else {
+    let (Some((sa, fa)), Some((sb, fb))) = (datetime_parts(a), datetime_parts(b)) else {
         return Class::Value;
     };
     if fa == fb && sa != sb && (sa - sb) % 900 == 0 && (sa - sb).abs() <= 18 * 3600 {

@@ -142,6 +142,24 @@ fn partition_of(key_hash: u64) -> usize {
     (key_hash >> 58) as usize
 }
 
+/// Empties both pending maps into per-partition records.
+fn drain_to_partitions(pending: &mut [Pending; 2]) -> Vec<Vec<Record>> {
+    let mut parts: Vec<Vec<Record>> = (0..PARTITIONS).map(|_| Vec::new()).collect();
+    for (side, p) in pending.iter_mut().enumerate() {
+        for (kh, list) in p.map.drain() {
+            for e in list {
+                parts[partition_of(kh)].push(Record {
+                    side: side as u8,
+                    key_hash: kh,
+                    row_hash: e.row_hash,
+                    row: e.row,
+                });
+            }
+        }
+    }
+    parts
+}
+
 impl Spill {
     fn new(dir: &Option<PathBuf>) -> Result<Spill, DiffError> {
         let d = match dir {
@@ -163,19 +181,7 @@ impl Spill {
 
     /// Writes all pending rows of both sides to their partitions and empties the maps.
     fn write(&mut self, pending: &mut [Pending; 2]) -> Result<(), DiffError> {
-        let mut parts: Vec<Vec<Record>> = (0..PARTITIONS).map(|_| Vec::new()).collect();
-        for (side, p) in pending.iter_mut().enumerate() {
-            for (kh, list) in p.map.drain() {
-                for e in list {
-                    parts[partition_of(kh)].push(Record {
-                        side: side as u8,
-                        key_hash: kh,
-                        row_hash: e.row_hash,
-                        row: e.row,
-                    });
-                }
-            }
-        }
+        let parts = drain_to_partitions(pending);
         let schema = spill_schema();
         for (p, recs) in parts.into_iter().enumerate() {
             if recs.is_empty() {
@@ -308,14 +314,15 @@ fn prepare(array: &ArrayRef, read: &Read) -> ArrayRef {
     array.clone()
 }
 
-fn encode_chunk(chunk: &Chunk, idx: &[usize], reads: &[Read], key_len: usize) -> Encoded {
-    let batch = &chunk.batch;
-    let n = batch.num_rows();
-    let arrays: Vec<ArrayRef> = idx
-        .iter()
-        .zip(reads)
-        .map(|(&i, r)| prepare(batch.column(i), r))
-        .collect();
+/// Encodes and hashes the rows of one chunk; `arrays` are its compared columns, prepared.
+fn encode_chunk(
+    chunk: &Chunk,
+    arrays: &[ArrayRef],
+    idx: &[usize],
+    reads: &[Read],
+    key_len: usize,
+) -> Encoded {
+    let n = chunk.batch.num_rows();
     let mut invalid: Vec<Vec<(usize, &[u8])>> = vec![Vec::new(); idx.len()];
     for d in &chunk.defects {
         let ReadDefect::InvalidUtf8 { column, row, bytes } = d;
@@ -673,15 +680,21 @@ pub fn diff_table(
             };
             let idx = sides[side].resolve(&chunk.batch, &table_names[side])?;
             let reads = sides[side].reads.clone();
+            let arrays: Vec<ArrayRef> = idx
+                .iter()
+                .zip(&reads)
+                .map(|(&i, r)| prepare(chunk.batch.column(i), r))
+                .collect();
             let (enc, chunk_aggs) = rayon::join(
-                || encode_chunk(&chunk, &idx, &reads, plan.key_len),
+                || encode_chunk(&chunk, &arrays, &idx, &reads, plan.key_len),
                 || {
-                    idx.par_iter()
+                    arrays
+                        .par_iter()
                         .zip(reads.par_iter())
-                        .map(|(&i, r)| {
-                            let mut a = AggregateAcc::default();
-                            a.update(&prepare(chunk.batch.column(i), r), r);
-                            a
+                        .map(|(a, r)| {
+                            let mut acc = AggregateAcc::default();
+                            acc.update(a, r);
+                            acc
                         })
                         .collect::<Vec<_>>()
                 },
@@ -732,24 +745,14 @@ pub fn diff_table(
         Ok(())
     })?;
     // What is still pending goes to its partition (on disk if anything was spilled).
-    let mut parts: Vec<Vec<Record>> = (0..PARTITIONS).map(|_| Vec::new()).collect();
-    if let Some(s) = spill.as_mut() {
-        s.write(&mut pending)?;
-        s.finish()?;
-    } else {
-        for (side, p) in pending.iter_mut().enumerate() {
-            for (kh, list) in p.map.drain() {
-                for e in list {
-                    parts[partition_of(kh)].push(Record {
-                        side: side as u8,
-                        key_hash: kh,
-                        row_hash: e.row_hash,
-                        row: e.row,
-                    });
-                }
-            }
+    let mut parts = match spill.as_mut() {
+        Some(s) => {
+            s.write(&mut pending)?;
+            s.finish()?;
+            (0..PARTITIONS).map(|_| Vec::new()).collect()
         }
-    }
+        None => drain_to_partitions(&mut pending),
+    };
     let ncols = plan.columns.len();
     let mut rules: Vec<BTreeMap<String, u64>> = vec![BTreeMap::new(); ncols];
     let mut classes: Vec<BTreeMap<String, u64>> = vec![BTreeMap::new(); ncols];

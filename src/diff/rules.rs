@@ -26,7 +26,9 @@ use std::collections::BTreeMap;
 
 use unicode_normalization::UnicodeNormalization;
 
-use super::canonical::{datetime_parts, display, number_string, split, tag};
+use super::canonical::{
+    datetime_parts, decimal_units, display, number_string, rescale, split, tag,
+};
 
 /// One declared rule.
 #[derive(Debug, Clone, PartialEq)]
@@ -269,30 +271,19 @@ fn approx(t: u8, p: &[u8]) -> Option<f64> {
     }
 }
 
-/// Splits a plain decimal string into (negative, integer digits, fraction digits).
-fn parts(s: &str) -> (bool, String, String) {
-    let (neg, body) = match s.strip_prefix('-') {
-        Some(b) => (true, b),
-        None => (false, s.strip_prefix('+').unwrap_or(s)),
-    };
-    let (i, f) = body.split_once('.').unwrap_or((body, ""));
-    (neg, i.to_string(), f.to_string())
-}
-
-/// |x − y| ≤ tol, exactly, on plain decimal strings (big-number safe through digit strings).
+/// |x − y| ≤ tol, exactly, on plain decimal strings (false past 38 digits, never through f64).
 fn decimal_within(x: &str, y: &str, tol: &str) -> bool {
-    let all = [parts(x), parts(y), parts(tol)];
-    let scale = all.iter().map(|p| p.2.len()).max().unwrap_or(0);
-    let units = |(neg, i, f): &(bool, String, String)| -> Option<i128> {
-        let digits = format!("{i}{f}{}", "0".repeat(scale - f.len()));
-        let v: i128 = digits.trim_start_matches('0').parse().unwrap_or(0);
-        if digits.trim_start_matches('0').len() > 37 {
-            return None;
-        }
-        Some(if *neg { -v } else { v })
+    let (Some(a), Some(b), Some(t)) = (decimal_units(x), decimal_units(y), decimal_units(tol))
+    else {
+        return false;
     };
-    match (units(&all[0]), units(&all[1]), units(&all[2])) {
-        (Some(a), Some(b), Some(t)) => (a - b).abs() <= t,
+    let scale = a.1.max(b.1).max(t.1);
+    match (
+        rescale(a.0, a.1, scale),
+        rescale(b.0, b.1, scale),
+        rescale(t.0, t.1, scale),
+    ) {
+        (Some(a), Some(b), Some(t)) => a.checked_sub(b).is_some_and(|d| d.abs() <= t),
         _ => false,
     }
 }

@@ -142,3 +142,66 @@ pub fn require<T>(what: &str, found: Result<T, String>) -> Option<T> {
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
+
+/// The PostgreSQL test server (`RECKON_TEST_POSTGRES_URL`).
+pub fn pg_url() -> String {
+    std::env::var("RECKON_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+}
+
+/// The MariaDB test server (`RECKON_TEST_MYSQL_URL`).
+pub fn mysql_url() -> String {
+    std::env::var("RECKON_TEST_MYSQL_URL")
+        .unwrap_or_else(|_| "mysql://root@127.0.0.1:3306/test".into())
+}
+
+/// Loads an SQL fixture into PostgreSQL once per test binary (`loaded` remembers); returns the
+/// server URL, or None when the server is unreachable and services are not required.
+pub fn load_postgres(loaded: &std::sync::Mutex<bool>, fixture: &str) -> Option<String> {
+    let url = pg_url();
+    let mut done = loaded.lock().unwrap_or_else(|e| e.into_inner());
+    if !*done {
+        let sql = std::fs::read_to_string(root().join(fixture)).unwrap();
+        let res = url
+            .parse::<postgres::Config>()
+            .map_err(|e| e.to_string())
+            .and_then(|mut c| {
+                c.connect_timeout(std::time::Duration::from_secs(5));
+                let mut client = c.connect(postgres::NoTls).map_err(|e| e.to_string())?;
+                client
+                    .batch_execute(&sql)
+                    .map_err(|e| format!("loading fixture: {e}"))
+            });
+        require("PostgreSQL", res)?;
+        *done = true;
+    }
+    Some(url)
+}
+
+/// Loads an SQL fixture into MariaDB once; returns the URL of the database it creates.
+pub fn load_mariadb(
+    loaded: &std::sync::Mutex<bool>,
+    fixture: &str,
+    database: &str,
+) -> Option<String> {
+    let url = mysql_url();
+    let mut done = loaded.lock().unwrap_or_else(|e| e.into_inner());
+    if !*done {
+        let sql = std::fs::read_to_string(root().join(fixture)).unwrap();
+        let res = mysql::Opts::from_url(&url)
+            .map_err(|e| e.to_string())
+            .and_then(|o| {
+                use mysql::prelude::Queryable;
+                let o = mysql::OptsBuilder::from_opts(o)
+                    .tcp_connect_timeout(Some(std::time::Duration::from_secs(5)));
+                let mut conn = mysql::Conn::new(o).map_err(|e| e.to_string())?;
+                conn.query_drop(&sql)
+                    .map_err(|e| format!("loading fixture: {e}"))
+            });
+        require("MariaDB", res)?;
+        *done = true;
+    }
+    let mut u = url::Url::parse(&url).unwrap();
+    u.set_path(&format!("/{database}"));
+    Some(u.to_string())
+}

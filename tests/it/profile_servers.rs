@@ -9,60 +9,14 @@ use serde_json::Value;
 static PG_LOADED: Mutex<bool> = Mutex::new(false);
 static MY_LOADED: Mutex<bool> = Mutex::new(false);
 
-fn pg_url() -> String {
-    std::env::var("RECKON_TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
-}
-
-fn mysql_url() -> String {
-    std::env::var("RECKON_TEST_MYSQL_URL")
-        .unwrap_or_else(|_| "mysql://root@127.0.0.1:3306/test".into())
-}
-
 /// Loads the PostgreSQL fixture once per test binary; None when skipped.
 fn postgres() -> Option<String> {
-    let url = pg_url();
-    let mut loaded = PG_LOADED.lock().unwrap_or_else(|e| e.into_inner());
-    if !*loaded {
-        let sql = std::fs::read_to_string(root().join("fixtures/shop/postgres.sql")).unwrap();
-        let res = url
-            .parse::<postgres::Config>()
-            .map_err(|e| e.to_string())
-            .and_then(|mut c| {
-                c.connect_timeout(std::time::Duration::from_secs(5));
-                let mut client = c.connect(postgres::NoTls).map_err(|e| e.to_string())?;
-                client
-                    .batch_execute(&sql)
-                    .map_err(|e| format!("loading fixture: {e}"))
-            });
-        require("PostgreSQL", res)?;
-        *loaded = true;
-    }
-    Some(url)
+    load_postgres(&PG_LOADED, "fixtures/shop/postgres.sql")
 }
 
 /// Loads the MariaDB fixture once; returns the URL of its `reckon_fx` database.
 fn mariadb() -> Option<String> {
-    let url = mysql_url();
-    let mut loaded = MY_LOADED.lock().unwrap_or_else(|e| e.into_inner());
-    if !*loaded {
-        let sql = std::fs::read_to_string(root().join("fixtures/shop/mariadb.sql")).unwrap();
-        let res = mysql::Opts::from_url(&url)
-            .map_err(|e| e.to_string())
-            .and_then(|o| {
-                use mysql::prelude::Queryable;
-                let o = mysql::OptsBuilder::from_opts(o)
-                    .tcp_connect_timeout(Some(std::time::Duration::from_secs(5)));
-                let mut conn = mysql::Conn::new(o).map_err(|e| e.to_string())?;
-                conn.query_drop(&sql)
-                    .map_err(|e| format!("loading fixture: {e}"))
-            });
-        require("MariaDB", res)?;
-        *loaded = true;
-    }
-    let mut u = url::Url::parse(&url).unwrap();
-    u.set_path("/reckon_fx");
-    Some(u.to_string())
+    load_mariadb(&MY_LOADED, "fixtures/shop/mariadb.sql", "reckon_fx")
 }
 
 /// The findings every engine must report on the shop fixture.
