@@ -209,6 +209,22 @@ pub fn run(args: &DiffArgs) -> Result<i32> {
             plan(s, engine(&sspec), t, engine(&tspec), &req)
         })
         .collect::<Result<Vec<_>, DiffError>>()?;
+    // A misspelt sensitive column would show its values: it must name a column somewhere.
+    for c in clean(&args.sensitive) {
+        let known = plans.iter().any(|p| {
+            p.columns
+                .iter()
+                .any(|x| x.source.eq_ignore_ascii_case(&c) || x.target.eq_ignore_ascii_case(&c))
+        });
+        if !known {
+            return Err(ArgError {
+                message: format!("--sensitive column '{c}' is in none of the compared tables"),
+                hint: "check the spelling: a sensitive column that is not found protects nothing"
+                    .into(),
+            }
+            .into());
+        }
+    }
     let opts = DiffOptions {
         memory_limit,
         samples: args.samples,

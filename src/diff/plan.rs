@@ -189,6 +189,7 @@ pub fn plan(
     let mut named: Vec<(&str, &str)> = Vec::new();
     named.extend(m.exclude.iter().map(|c| (c.as_str(), "exclude")));
     named.extend(req.exclude.iter().map(|c| (c.as_str(), "--exclude")));
+    named.extend(m.sensitive.iter().map(|c| (c.as_str(), "sensitive")));
     named.extend(m.rename.keys().map(|c| (c.as_str(), "rename")));
     named.extend(m.rules.keys().map(|c| (c.as_str(), "rules")));
     named.extend(req.rules.iter().map(|(c, _)| (c.as_str(), "--rule")));

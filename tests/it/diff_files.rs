@@ -296,8 +296,22 @@ fn bad_input_is_a_clear_error_with_exit_2() {
         &[LEGACY, PARQUET, "--memory-limit", "lots"],
         &["--memory-limit 'lots'"],
     );
+    // A misspelt sensitive column protects nothing: refused, on the command line and in a mapping.
+    assert_error(
+        &[LEGACY, PARQUET, "--sensitive", "emial"],
+        &["--sensitive column 'emial'"],
+    );
     let dir = tempdir();
     let bad = dir.path().join("bad.toml");
+    std::fs::write(
+        &bad,
+        "[[table]]\nsource = \"customers\"\ntarget = \"migrated\"\nsensitive = [\"emial\"]\n",
+    )
+    .unwrap();
+    assert_error(
+        &[LEGACY, PARQUET, "--mapping", bad.to_str().unwrap()],
+        &["column 'emial' (sensitive)"],
+    );
     std::fs::write(
         &bad,
         "[[table]]\nsource = \"customers\"\ntarget = \"migrated\"\nkeys = [\"id\"]\n",
