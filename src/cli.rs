@@ -20,6 +20,108 @@ pub enum Command {
     Profile(ProfileArgs),
     /// Sign-off diff: does the target hold the same data as the source, cell by cell?
     Diff(DiffArgs),
+    /// The migration executor: run a plan of units, each verified before it is called done.
+    Migrate(MigrateArgs),
+}
+
+/// `reckon migrate`.
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
+pub struct MigrateArgs {
+    /// status, backup, restore, forget (without one: run the plan).
+    #[command(subcommand)]
+    pub action: Option<MigrateAction>,
+    /// The plan (TOML).
+    #[arg(required = true)]
+    pub plan: Option<PathBuf>,
+    #[command(flatten)]
+    pub conn: PlanConn,
+    /// Show the units, their statements and row counts; write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Run only this unit.
+    #[arg(long, conflicts_with = "item")]
+    pub unit: Option<String>,
+    /// Run one record: UNIT:KEY (composite keys: UNIT:A,B).
+    #[arg(long)]
+    pub item: Option<String>,
+    /// Only rows changed since the last completed run (the unit's updated_at watermark).
+    #[arg(long, conflicts_with = "item")]
+    pub delta: bool,
+    /// Stop at the first unit that fails (default: independent units go on).
+    #[arg(long)]
+    pub fail_fast: bool,
+    /// Seconds to wait for another executor's lock on the target (default: exit at once).
+    #[arg(long, default_value_t = 0)]
+    pub wait: u64,
+    /// Take a verified backup of the target tables into this directory before running.
+    #[arg(long)]
+    pub backup: Option<PathBuf>,
+    /// The JSONL ledger log (default: PLAN.ledger.jsonl beside the plan).
+    #[arg(long)]
+    pub log: Option<PathBuf>,
+    /// Print the outcome as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Overrides of the plan's source and target (for credentials kept out of the plan).
+#[derive(Debug, Args, Clone, Default)]
+pub struct PlanConn {
+    /// Use this source instead of the plan's.
+    #[arg(long)]
+    pub source: Option<String>,
+    /// Use this target instead of the plan's.
+    #[arg(long)]
+    pub target: Option<String>,
+}
+
+/// `reckon migrate ACTION`.
+#[derive(Debug, Subcommand)]
+pub enum MigrateAction {
+    /// The ledger: units, state, rows, hashes, timings, errors.
+    Status {
+        /// The plan.
+        plan: PathBuf,
+        #[command(flatten)]
+        conn: PlanConn,
+        /// Print the ledger rows as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Snapshot the target tables the plan writes (Parquet + manifest.json), verified.
+    Backup {
+        /// The plan.
+        plan: PathBuf,
+        #[command(flatten)]
+        conn: PlanConn,
+        /// The backup directory (must not hold a backup yet).
+        #[arg(long)]
+        dir: PathBuf,
+    },
+    /// Restore a backup taken with `backup` (checked first, then read back).
+    Restore {
+        /// The plan.
+        plan: PathBuf,
+        #[command(flatten)]
+        conn: PlanConn,
+        /// The backup directory.
+        #[arg(long)]
+        from: PathBuf,
+        /// Seconds to wait for another executor's lock.
+        #[arg(long, default_value_t = 0)]
+        wait: u64,
+    },
+    /// Drop a unit's rows from the ledger, so that the next run redoes it (its data stays).
+    Forget {
+        /// The plan.
+        plan: PathBuf,
+        #[command(flatten)]
+        conn: PlanConn,
+        /// The unit.
+        #[arg(long)]
+        unit: String,
+    },
 }
 
 /// `reckon diff`.

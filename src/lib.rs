@@ -14,6 +14,7 @@
 
 pub mod diff;
 pub mod error;
+pub mod migrate;
 pub mod profile;
 pub mod report;
 pub mod source;

@@ -9,6 +9,7 @@ use clap::Parser;
 use reckon::diff::mapping::MappingError;
 use reckon::diff::DiffError;
 use reckon::error::{scrub, Hinted, EXIT_ERROR};
+use reckon::migrate::MigrateError;
 use reckon::source::SourceError;
 
 fn main() {
@@ -25,6 +26,7 @@ fn main() {
     let outcome = catch_unwind(AssertUnwindSafe(|| match &cli.command {
         cli::Command::Profile(args) => commands::profile::run(args),
         cli::Command::Diff(args) => commands::diff::run(args),
+        cli::Command::Migrate(args) => commands::migrate::run(args),
     }));
     let code = match outcome {
         Ok(Ok(code)) => code,
@@ -56,6 +58,7 @@ fn report_error(err: &anyhow::Error) {
         .and_then(Hinted::hint)
         .or_else(|| err.downcast_ref::<DiffError>().and_then(Hinted::hint))
         .or_else(|| err.downcast_ref::<MappingError>().and_then(Hinted::hint))
+        .or_else(|| err.downcast_ref::<MigrateError>().and_then(Hinted::hint))
         .or_else(|| {
             err.downcast_ref::<commands::diff::ArgError>()
                 .map(|e| e.hint.clone())

@@ -656,6 +656,7 @@ pub fn diff_table(
     let mut pending_bytes = 0usize;
     let mut spill: Option<Spill> = None;
     let mut counts = RowCounts::default();
+    let mut side_hashes = [0u128; 2];
     let streams = [source.read(&plan.source)?, target.read(&plan.target)?];
     std::thread::scope(|scope| -> Result<(), DiffError> {
         let [s0, s1] = streams;
@@ -707,6 +708,7 @@ pub fn diff_table(
             let other = 1 - side;
             for (i, row) in enc.rows.into_iter().enumerate() {
                 let (kh, rh) = (enc.key_hash[i], enc.row_hash[i]);
+                side_hashes[side] = side_hashes[side].wrapping_add(rh);
                 if let Some(s) = seen[side].as_mut() {
                     if !s.insert(kh) {
                         dup_keys[side].insert(kh);
@@ -847,6 +849,7 @@ pub fn diff_table(
         samples,
         spilled: spill.is_some(),
         seconds: started.elapsed().as_secs_f64(),
+        side_hashes,
     })
 }
 

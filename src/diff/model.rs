@@ -194,4 +194,8 @@ pub struct TableDiff {
     /// Seconds spent (terminal only: result files stay byte-identical across runs).
     #[serde(skip)]
     pub seconds: f64,
+    /// Order-independent hash of each side's rows in canonical form (the wrapping sum of the
+    /// row hashes): equal when every row matched exactly. Kept by `reckon migrate`'s ledger.
+    #[serde(skip)]
+    pub side_hashes: [u128; 2],
 }

@@ -1,0 +1,374 @@
+//! `reckon migrate`: run a plan (or dry-run it), and the `status`, `backup`, `restore` and
+//! `forget` actions.
+
+use std::collections::BTreeMap;
+use std::io::IsTerminal;
+use std::time::Duration;
+
+use anyhow::Result;
+use comfy_table::presets::UTF8_FULL_CONDENSED;
+use comfy_table::{Cell, ContentArrangement, Table};
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use reckon::error::{EXIT_CLEAN, EXIT_FINDINGS};
+use reckon::migrate::backup;
+use reckon::migrate::executor::{open_target, Executor, Progress, RunOptions, UnitOutcome};
+use reckon::migrate::ledger::{LedgerRow, UNIT_ROW};
+use reckon::migrate::plan::Plan;
+use reckon::migrate::MigrateError;
+
+use crate::cli::{MigrateAction, MigrateArgs, PlanConn};
+
+fn load(plan: &std::path::Path, conn: &PlanConn) -> Result<Plan, MigrateError> {
+    if let Some(s) = &conn.source {
+        reckon::source::SourceSpec::parse(s)?;
+    }
+    if let Some(t) = &conn.target {
+        reckon::source::SourceSpec::parse(t)?;
+    }
+    Plan::load(plan, conn.source.as_deref(), conn.target.as_deref())
+}
+
+struct Bars {
+    multi: MultiProgress,
+    overall: ProgressBar,
+    unit: Option<ProgressBar>,
+}
+
+impl Bars {
+    fn new(units: usize) -> Bars {
+        let multi = if std::io::stderr().is_terminal() {
+            MultiProgress::new()
+        } else {
+            MultiProgress::with_draw_target(ProgressDrawTarget::hidden())
+        };
+        let overall = multi.add(ProgressBar::new(units as u64));
+        overall.set_style(
+            ProgressStyle::with_template(
+                "{prefix:>10} [{bar:30}] {pos}/{len} units {elapsed_precise}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        overall.set_prefix("plan");
+        Bars {
+            multi,
+            overall,
+            unit: None,
+        }
+    }
+}
+
+impl Progress for Bars {
+    fn unit(&mut self, unit: &str, rows: u64) {
+        if let Some(b) = self.unit.take() {
+            b.finish_and_clear();
+        }
+        let b = self.multi.add(ProgressBar::new(rows));
+        b.set_style(
+            ProgressStyle::with_template(
+                "{prefix:>10} [{bar:30}] {human_pos}/{human_len} rows {per_sec} ETA {eta}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        b.set_prefix(unit.to_string());
+        self.unit = Some(b);
+    }
+    fn rows(&mut self, rows: u64) {
+        if let Some(b) = &self.unit {
+            b.inc(rows);
+        }
+    }
+    fn phase(&mut self, unit: &str, phase: &str) {
+        if phase == "reading" {
+            self.overall.inc(0);
+        }
+        self.overall.set_message(format!("{unit}: {phase}"));
+        if let Some(b) = &self.unit {
+            b.set_message(phase.to_string());
+        }
+    }
+}
+
+/// Runs `reckon migrate`.
+pub fn run(args: &MigrateArgs) -> Result<i32> {
+    match &args.action {
+        Some(MigrateAction::Status { plan, conn, json }) => status(&load(plan, conn)?, *json),
+        Some(MigrateAction::Backup { plan, conn, dir }) => {
+            let plan = load(plan, conn)?;
+            let m = backup::backup(&plan, dir)?;
+            print_backup(
+                &m,
+                &format!("backup written and verified: {}", dir.display()),
+            );
+            Ok(EXIT_CLEAN)
+        }
+        Some(MigrateAction::Restore {
+            plan,
+            conn,
+            from,
+            wait,
+        }) => {
+            let plan = load(plan, conn)?;
+            let m = backup::restore(&plan, from, Duration::from_secs(*wait))?;
+            print_backup(
+                &m,
+                &format!(
+                    "restored from {} and verified (every table read back)",
+                    from.display()
+                ),
+            );
+            Ok(EXIT_CLEAN)
+        }
+        Some(MigrateAction::Forget { plan, conn, unit }) => {
+            let plan = load(plan, conn)?;
+            if plan.unit(unit).is_none() {
+                eprintln!(
+                    "note: unit '{unit}' is not in the plan; its ledger rows are dropped anyway"
+                );
+            }
+            let mut target = open_target(&plan)?;
+            target.lock(Duration::ZERO)?;
+            let n = target.forget(&plan.name, unit)?;
+            println!("forgot unit '{unit}': {n} ledger row(s) deleted; its rows and id map stay in the target, and the next run upserts them again");
+            Ok(EXIT_CLEAN)
+        }
+        None => run_plan(args),
+    }
+}
+
+fn run_plan(args: &MigrateArgs) -> Result<i32> {
+    let path = args.plan.as_ref().expect("clap requires the plan");
+    let plan = load(path, &args.conn)?;
+    let item = match &args.item {
+        Some(i) => Some(
+            i.split_once(':')
+                .map(|(u, k)| (u.to_string(), k.to_string()))
+                .ok_or_else(|| MigrateError::Plan {
+                    path: path.display().to_string(),
+                    line: 0,
+                    reason: format!("--item '{i}' is not UNIT:KEY"),
+                })?,
+        ),
+        None => None,
+    };
+    let opts = RunOptions {
+        dry_run: args.dry_run,
+        unit: args.unit.clone(),
+        item,
+        delta: args.delta,
+        fail_fast: args.fail_fast,
+        wait: Duration::from_secs(args.wait),
+        log: args.log.clone(),
+    };
+    if let Some(dir) = &args.backup {
+        if args.dry_run {
+            eprintln!("note: --dry-run writes nothing; no backup taken");
+        } else {
+            let m = backup::backup(&plan, dir)?;
+            print_backup(
+                &m,
+                &format!("backup written and verified: {}", dir.display()),
+            );
+        }
+    }
+    let mut exec = Executor::new(&plan, opts)?;
+    let mut bars = Bars::new(plan.units.len());
+    let outcomes = exec.run(&mut bars)?;
+    if let Some(b) = bars.unit.take() {
+        b.finish_and_clear();
+    }
+    bars.overall.finish_and_clear();
+    let bad = outcomes
+        .iter()
+        .any(|o| o.status == "failed" || o.status == "verification_failed");
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&outcomes)?);
+    } else {
+        print_outcomes(&plan, &outcomes, args.dry_run);
+    }
+    Ok(if bad { EXIT_FINDINGS } else { EXIT_CLEAN })
+}
+
+fn table() -> Table {
+    let mut t = Table::new();
+    t.load_preset(UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic);
+    t
+}
+
+fn print_outcomes(plan: &Plan, outcomes: &[UnitOutcome], dry_run: bool) {
+    let mut t = table();
+    t.set_header(vec![
+        "unit", "status", "run", "rows", "written", "batches", "verified", "seconds", "rows/s",
+    ]);
+    for o in outcomes {
+        let verified = match o.verify {
+            Some((0, 0, 0)) => "equal".to_string(),
+            Some((m, c, e)) => format!("{m} missing, {c} changed, {e} extra"),
+            None => "-".into(),
+        };
+        let rate = if o.seconds > 0.0 && o.rows > 0 && o.batches_applied > 0 {
+            format!("{:.0}", o.rows as f64 / o.seconds)
+        } else {
+            "-".into()
+        };
+        t.add_row(vec![
+            Cell::new(&o.unit),
+            Cell::new(&o.status),
+            Cell::new(if o.run > 0 {
+                format!("{} {}", o.kind, o.run)
+            } else {
+                "-".into()
+            }),
+            Cell::new(o.rows),
+            Cell::new(o.written),
+            Cell::new(format!(
+                "{} new, {} done before / {}",
+                o.batches_applied, o.batches_skipped, o.batches
+            )),
+            Cell::new(verified),
+            Cell::new(format!("{:.2}", o.seconds)),
+            Cell::new(rate),
+        ]);
+    }
+    println!(
+        "reckon migrate {} — plan '{}' ({} units){}",
+        plan.path.display(),
+        plan.name,
+        plan.units.len(),
+        if dry_run {
+            " — DRY RUN, nothing written"
+        } else {
+            ""
+        }
+    );
+    println!("{t}");
+    for o in outcomes {
+        for s in &o.statements {
+            println!("  {}: {s}", o.unit);
+        }
+        if let Some(e) = &o.error {
+            println!("✗ {}: {e}", o.unit);
+        }
+    }
+    let done = outcomes
+        .iter()
+        .filter(|o| o.status == "completed" || o.status == "already completed")
+        .count();
+    if !dry_run {
+        println!(
+            "{done} of {} unit(s) completed and verified",
+            outcomes.len()
+        );
+    }
+}
+
+fn print_backup(m: &backup::Manifest, title: &str) {
+    let mut t = table();
+    t.set_header(vec!["table", "rows", "rows hash", "file SHA-256"]);
+    for b in &m.tables {
+        t.add_row(vec![
+            Cell::new(&b.table),
+            Cell::new(if b.existed {
+                b.rows.to_string()
+            } else {
+                "(absent)".into()
+            }),
+            Cell::new(&b.rows_hash[..16.min(b.rows_hash.len())]),
+            Cell::new(b.sha256.as_deref().map_or("-", |s| &s[..16])),
+        ]);
+    }
+    println!("{title}");
+    println!("{t}");
+}
+
+fn status(plan: &Plan, json: bool) -> Result<i32> {
+    let mut target = open_target(plan)?;
+    let rows = target.read_ledger(&plan.name)?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&rows)?);
+        return Ok(EXIT_CLEAN);
+    }
+    let mut by_unit: BTreeMap<&str, Vec<&LedgerRow>> = BTreeMap::new();
+    for r in &rows {
+        by_unit.entry(r.unit.as_str()).or_default().push(r);
+    }
+    let mut t = table();
+    t.set_header(vec![
+        "#",
+        "unit",
+        "state",
+        "run",
+        "rows",
+        "written",
+        "batches",
+        "source hash",
+        "target hash",
+        "finished",
+        "seconds",
+        "error",
+    ]);
+    let mut names: Vec<(String, String)> = plan
+        .units
+        .iter()
+        .map(|u| ((u.ordinal + 1).to_string(), u.spec.name.clone()))
+        .collect();
+    for u in by_unit.keys() {
+        if plan.unit(u).is_none() {
+            names.push(("?".into(), format!("{u} (not in the plan)")));
+        }
+    }
+    for (ord, name) in names {
+        let key = name.split(" (").next().unwrap_or(&name);
+        let list = by_unit.get(key).cloned().unwrap_or_default();
+        let last_unit = list
+            .iter()
+            .filter(|r| r.batch == UNIT_ROW)
+            .max_by_key(|r| r.run);
+        let last_run = list.iter().map(|r| r.run).max();
+        let batches: Vec<&&LedgerRow> = list
+            .iter()
+            .filter(|r| r.batch >= 0 && Some(r.run) == last_run)
+            .collect();
+        let state = match (last_unit, last_run) {
+            (Some(u), Some(r)) if u.run == r => u.status.clone(),
+            (_, Some(_)) => format!("in progress ({} batches applied)", batches.len()),
+            _ => "pending".into(),
+        };
+        let short = |s: &Option<String>| {
+            s.as_deref()
+                .map_or("-".to_string(), |h| h[..12.min(h.len())].to_string())
+        };
+        t.add_row(vec![
+            Cell::new(ord),
+            Cell::new(name.clone()),
+            Cell::new(state),
+            Cell::new(last_run.map_or("-".into(), |r| {
+                let kind = list
+                    .iter()
+                    .find(|x| x.run == r)
+                    .map_or("", |x| x.kind.as_str());
+                format!("{kind} {r}")
+            })),
+            Cell::new(
+                last_unit.map_or(batches.iter().map(|b| b.rows_read).sum::<i64>(), |u| {
+                    u.rows_read
+                }),
+            ),
+            Cell::new(
+                last_unit.map_or(batches.iter().map(|b| b.rows_written).sum::<i64>(), |u| {
+                    u.rows_written
+                }),
+            ),
+            Cell::new(batches.len()),
+            Cell::new(last_unit.map_or("-".into(), |u| short(&u.source_hash))),
+            Cell::new(last_unit.map_or("-".into(), |u| short(&u.target_hash))),
+            Cell::new(last_unit.map_or("-", |u| u.finished_at.as_str())),
+            Cell::new(last_unit.map_or("-".into(), |u| format!("{:.2}", u.seconds))),
+            Cell::new(last_unit.and_then(|u| u.error.clone()).unwrap_or_default()),
+        ]);
+    }
+    println!("ledger of plan '{}' in {}", plan.name, target.display);
+    println!("{t}");
+    Ok(EXIT_CLEAN)
+}

@@ -1,0 +1,1033 @@
+//! Running a plan: for each unit, read its source rows, transform them, sort them by key, write
+//! them in batches (each batch in one transaction with its ledger row), then verify the unit with
+//! the diff engine and record it `completed` or `verification_failed`.
+//!
+//! Resuming: a unit that is `completed` is skipped. Otherwise its run goes on: a batch whose
+//! ledger row holds the same key hash and row hash is skipped; any other batch is (re)applied,
+//! which is harmless because writes are upserts by key. A batch is all or nothing, so after a
+//! kill -9 nothing is half-written: the batch being written was rolled back by the server.
+//!
+//! A unit's rows are read whole and sorted by key before batching, so batches are the same on
+//! every run whatever order the source returns rows in; this holds the unit in memory.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use arrow::array::{Array, ArrayRef, BooleanArray, RecordBatch, StringArray};
+use arrow::compute::kernels::cmp::gt_eq;
+use arrow::compute::{
+    cast, concat_batches, filter_record_batch, lexsort_to_indices, max_string, take_record_batch,
+    SortColumn,
+};
+use arrow::datatypes::{DataType, Field, Schema};
+use xxhash_rust::xxh3::Xxh3;
+
+use super::ledger::{append_log, now, redact, LedgerRow, UNIT_ROW};
+use super::plan::{Plan, Unit};
+use super::target::{quote_table, IdWrite, Kind, Target, WriteSpec};
+use super::transform::{key_texts, show_key, IdMaps, Transformer, KEY_SEP};
+use super::MigrateError;
+use crate::diff::canonical::{hash_rows, TextAs};
+use crate::diff::plan::{plan as diff_plan, Engine, PlanRequest};
+use crate::diff::{diff_table, DiffOptions, NullSink};
+use crate::source::{
+    self, Chunk, ChunkStream, ColumnMeta, ReadDefect, Source, SourceError, SourceSpec, TableMeta,
+    TableName, CHUNK_ROWS,
+};
+
+/// What the user asked for.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    /// Show the units, their statements and rows; write nothing.
+    pub dry_run: bool,
+    /// Only this unit.
+    pub unit: Option<String>,
+    /// One record: (unit, key text; composite parts joined with ',').
+    pub item: Option<(String, String)>,
+    /// Only rows changed since the last completed run's watermark.
+    pub delta: bool,
+    /// Stop at the first failed unit.
+    pub fail_fast: bool,
+    /// How long to wait for another executor's lock.
+    pub wait: Duration,
+    /// The JSONL log (default: beside the plan).
+    pub log: Option<PathBuf>,
+}
+
+/// How one unit went.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct UnitOutcome {
+    /// The unit.
+    pub unit: String,
+    /// `completed`, `already completed`, `verification_failed`, `failed`, `dry run`, `skipped`.
+    pub status: String,
+    /// `full`, `delta` or `item`.
+    pub kind: String,
+    /// Run number in the ledger.
+    pub run: i64,
+    /// Rows read from the source (after delta/item filtering).
+    pub rows: u64,
+    /// Rows the target reported as inserted or changed.
+    pub written: u64,
+    /// Batches written this time.
+    pub batches_applied: u64,
+    /// Batches found already applied.
+    pub batches_skipped: u64,
+    /// Batches in all.
+    pub batches: u64,
+    /// Verification: rows only in the unit's rows / rows differing / rows only in the target.
+    pub verify: Option<(u64, u64, u64)>,
+    /// The error, in full (terminal only; the ledger keeps a redacted copy).
+    pub error: Option<String>,
+    /// Dry run: the source read and the target statement.
+    pub statements: Vec<String>,
+    /// Seconds.
+    pub seconds: f64,
+}
+
+/// Progress callbacks (the command draws bars).
+pub trait Progress {
+    /// A unit starts; `rows` to write.
+    fn unit(&mut self, unit: &str, rows: u64);
+    /// `rows` more rows written (or skipped as already applied).
+    fn rows(&mut self, rows: u64);
+    /// A phase of the unit (`reading`, `verifying`).
+    fn phase(&mut self, unit: &str, phase: &str);
+}
+
+/// No progress display.
+pub struct NoProgress;
+
+impl Progress for NoProgress {
+    fn unit(&mut self, _: &str, _: u64) {}
+    fn rows(&mut self, _: u64) {}
+    fn phase(&mut self, _: &str, _: &str) {}
+}
+
+/// An in-memory table, as a [`Source`] for the diff engine.
+struct MemSource {
+    meta: TableMeta,
+    batch: RecordBatch,
+}
+
+impl Source for MemSource {
+    fn display(&self) -> String {
+        format!("unit rows ({})", self.meta.name)
+    }
+    fn tables(&mut self) -> Result<Vec<TableMeta>, SourceError> {
+        Ok(vec![self.meta.clone()])
+    }
+    fn describe_query(&mut self, _sql: &str) -> Result<TableMeta, SourceError> {
+        Err(SourceError::query(
+            &self.display(),
+            "no queries on in-memory rows",
+        ))
+    }
+    fn read(&mut self, _table: &TableMeta) -> Result<ChunkStream, SourceError> {
+        let b = self.batch.clone();
+        let n = b.num_rows();
+        let chunks: Vec<Result<Chunk, SourceError>> = (0..n.div_ceil(CHUNK_ROWS).max(1))
+            .map(|i| {
+                let off = i * CHUNK_ROWS;
+                Ok(Chunk {
+                    batch: b.slice(off.min(n), CHUNK_ROWS.min(n.saturating_sub(off))),
+                    defects: Vec::new(),
+                })
+            })
+            .collect();
+        Ok(Box::new(chunks.into_iter()))
+    }
+}
+
+fn hex128(v: u128) -> String {
+    format!("{v:032x}")
+}
+
+/// The executor's state for one plan run.
+pub struct Executor<'a> {
+    plan: &'a Plan,
+    opts: RunOptions,
+    source: Box<dyn Source>,
+    target: Target,
+    target_reader: Option<Box<dyn Source>>,
+    source_tables: Option<Vec<TableMeta>>,
+    ledger: Vec<LedgerRow>,
+    idmaps: IdMaps,
+    log: PathBuf,
+}
+
+/// Opens the plan's target.
+pub fn open_target(plan: &Plan) -> Result<Target, MigrateError> {
+    let spec = SourceSpec::parse(&plan.target)?;
+    Target::open(&spec, &plan.ledger, &plan.idmap)
+}
+
+/// Refuses a plan whose applied units were edited, reordered or removed.
+pub fn check_applied(plan: &Plan, ledger: &[LedgerRow]) -> Result<(), MigrateError> {
+    let mut seen: BTreeMap<&str, &LedgerRow> = BTreeMap::new();
+    for r in ledger.iter().filter(|r| r.kind != "item") {
+        seen.entry(r.unit.as_str()).or_insert(r);
+    }
+    let forget = |u: &str| {
+        format!(
+            "revert the plan to what was applied and add a new unit for the change; or, to redo the unit from scratch, run `reckon migrate forget {} --unit {u}` (its rows stay in the target and are upserted again)",
+            plan.path.display()
+        )
+    };
+    for (name, row) in &seen {
+        match plan.unit(name) {
+            None => {
+                return Err(MigrateError::Changed {
+                    message: format!(
+                        "unit '{name}' was applied to this target (run {}, {}) but is no longer in the plan",
+                        row.run, row.started_at
+                    ),
+                    hint: format!(
+                        "put the unit back, or run `reckon migrate forget {} --unit {name}` to drop it from the ledger",
+                        plan.path.display()
+                    ),
+                })
+            }
+            Some(u) if u.checksum != row.unit_checksum => {
+                return Err(MigrateError::Changed {
+                    message: format!(
+                        "unit '{name}' was applied with checksum {}… but the plan's unit '{name}' is now {}… (line {}): an applied unit must not be edited",
+                        &row.unit_checksum[..12.min(row.unit_checksum.len())],
+                        &u.checksum[..12],
+                        u.line
+                    ),
+                    hint: forget(name),
+                })
+            }
+            Some(u) if u.ordinal as i64 != row.ordinal => {
+                return Err(MigrateError::Changed {
+                    message: format!(
+                        "unit '{name}' was applied as unit #{} but is unit #{} in the plan now: applied units must keep their order",
+                        row.ordinal + 1,
+                        u.ordinal + 1
+                    ),
+                    hint: "move the unit back to its place; add new units after the applied ones".into(),
+                })
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+impl<'a> Executor<'a> {
+    /// Connects to both sides; unless this is a dry run, takes the lock and creates the ledger.
+    pub fn new(plan: &'a Plan, opts: RunOptions) -> Result<Executor<'a>, MigrateError> {
+        let sspec = SourceSpec::parse(&plan.source)?;
+        let tspec = SourceSpec::parse(&plan.target)?;
+        if sspec.display() == tspec.display() {
+            return Err(MigrateError::Plan {
+                path: plan.path.display().to_string(),
+                line: 0,
+                reason: "source and target are the same database".into(),
+            });
+        }
+        let mut target = Target::open(&tspec, &plan.ledger, &plan.idmap)?;
+        if !opts.dry_run {
+            target.lock(opts.wait)?;
+            target.create_ledger()?;
+        }
+        let source = source::open(&sspec)?;
+        let ledger = target.read_ledger(&plan.name)?;
+        check_applied(plan, &ledger)?;
+        let log = opts.log.clone().unwrap_or_else(|| {
+            let p = &plan.path;
+            let stem = p
+                .file_stem()
+                .map_or("plan".into(), |s| s.to_string_lossy().to_string());
+            p.with_file_name(format!("{stem}.ledger.jsonl"))
+        });
+        Ok(Executor {
+            plan,
+            opts,
+            source,
+            target,
+            target_reader: None,
+            source_tables: None,
+            ledger,
+            idmaps: IdMaps::new(),
+            log,
+        })
+    }
+
+    fn record(&mut self, row: &LedgerRow, in_table: bool) -> Result<(), MigrateError> {
+        if in_table {
+            self.target.write_ledger(row)?;
+        }
+        let _ = append_log(&self.log, row);
+        self.ledger
+            .retain(|r| !(r.unit == row.unit && r.run == row.run && r.batch == row.batch));
+        self.ledger.push(row.clone());
+        Ok(())
+    }
+
+    /// Runs the plan (or the units the options select).
+    pub fn run(&mut self, progress: &mut dyn Progress) -> Result<Vec<UnitOutcome>, MigrateError> {
+        let units: Vec<&Unit> = match (&self.opts.item, &self.opts.unit) {
+            (Some((u, _)), _) | (None, Some(u)) => {
+                let found = self.plan.unit(u).ok_or_else(|| MigrateError::Plan {
+                    path: self.plan.path.display().to_string(),
+                    line: 0,
+                    reason: format!(
+                        "no unit named '{u}' (units: {})",
+                        self.plan
+                            .units
+                            .iter()
+                            .map(|u| u.spec.name.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                })?;
+                vec![found]
+            }
+            _ => self.plan.units.iter().collect(),
+        };
+        let mut out = Vec::new();
+        let mut failed = false;
+        for unit in units {
+            if failed && self.opts.fail_fast {
+                out.push(UnitOutcome {
+                    unit: unit.spec.name.clone(),
+                    status: "skipped".into(),
+                    error: Some("an earlier unit failed and --fail-fast is set".into()),
+                    ..UnitOutcome::default()
+                });
+                continue;
+            }
+            let started = Instant::now();
+            let o = match self.run_unit(unit, progress) {
+                Ok(o) => o,
+                Err(e) => {
+                    let message = e.to_string();
+                    let class = error_class(&e);
+                    let run = self.current_run(unit).0;
+                    let kind = self.kind().to_string();
+                    if !self.opts.dry_run {
+                        let row = self.unit_row(unit, run, &kind, "failed", started, 0, 0);
+                        let row = LedgerRow {
+                            error_class: Some(class.into()),
+                            error: Some(redact(&message)),
+                            ..row
+                        };
+                        // A target that is down cannot take the row; the log still does.
+                        if self.record(&row, true).is_err() {
+                            let _ = append_log(&self.log, &row);
+                        }
+                    }
+                    UnitOutcome {
+                        unit: unit.spec.name.clone(),
+                        status: "failed".into(),
+                        kind,
+                        run,
+                        error: Some(format!(
+                            "{message}{}",
+                            crate::error::Hinted::hint(&e)
+                                .map(|h| format!("\n  hint: {h}"))
+                                .unwrap_or_default()
+                        )),
+                        seconds: started.elapsed().as_secs_f64(),
+                        ..UnitOutcome::default()
+                    }
+                }
+            };
+            if o.status == "failed" || o.status == "verification_failed" {
+                failed = true;
+            }
+            out.push(o);
+        }
+        Ok(out)
+    }
+
+    fn kind(&self) -> &'static str {
+        if self.opts.item.is_some() {
+            "item"
+        } else if self.opts.delta {
+            "delta"
+        } else {
+            "full"
+        }
+    }
+
+    /// The run this unit continues or starts, and whether its last full run completed.
+    fn current_run(&self, unit: &Unit) -> (i64, Option<&LedgerRow>) {
+        let rows: Vec<&LedgerRow> = self
+            .ledger
+            .iter()
+            .filter(|r| r.unit == unit.spec.name && r.batch == UNIT_ROW)
+            .collect();
+        let all_runs = self
+            .ledger
+            .iter()
+            .filter(|r| r.unit == unit.spec.name)
+            .map(|r| r.run)
+            .max()
+            .unwrap_or(0);
+        let completed = rows
+            .iter()
+            .filter(|r| r.status == "completed" && r.kind != "item")
+            .max_by_key(|r| r.run)
+            .copied();
+        let kind = self.kind();
+        let run = match kind {
+            "item" => all_runs + 1,
+            _ => {
+                // The latest run of this kind that did not complete is resumed.
+                let open = self
+                    .ledger
+                    .iter()
+                    .filter(|r| r.unit == unit.spec.name && r.kind == kind)
+                    .map(|r| r.run)
+                    .max()
+                    .filter(|&run| !rows.iter().any(|r| r.run == run && r.status == "completed"));
+                match (kind, open, completed) {
+                    (_, Some(run), _) => run,
+                    ("full", None, Some(c)) => c.run,
+                    _ => all_runs + 1,
+                }
+            }
+        };
+        (run, completed)
+    }
+
+    fn unit_row(
+        &self,
+        unit: &Unit,
+        run: i64,
+        kind: &str,
+        status: &str,
+        started: Instant,
+        rows_read: u64,
+        rows_written: u64,
+    ) -> LedgerRow {
+        let elapsed = started.elapsed();
+        LedgerRow {
+            plan: self.plan.name.clone(),
+            unit: unit.spec.name.clone(),
+            run,
+            batch: UNIT_ROW,
+            kind: kind.into(),
+            ordinal: unit.ordinal as i64,
+            unit_checksum: unit.checksum.clone(),
+            plan_checksum: self.plan.checksum.clone(),
+            status: status.into(),
+            rows_read: rows_read as i64,
+            rows_written: rows_written as i64,
+            first_key: None,
+            last_key: None,
+            key_hash: None,
+            source_hash: None,
+            target_hash: None,
+            watermark: None,
+            started_at: (chrono::Utc::now()
+                - chrono::Duration::from_std(elapsed).unwrap_or_default())
+            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            finished_at: now(),
+            seconds: elapsed.as_secs_f64(),
+            error_class: None,
+            error: None,
+        }
+    }
+
+    fn source_meta(&mut self, unit: &Unit) -> Result<TableMeta, MigrateError> {
+        if let Some(q) = &unit.query {
+            return Ok(self.source.describe_query(q)?);
+        }
+        let name = unit.spec.table.clone().unwrap_or_default();
+        if self.source_tables.is_none() {
+            self.source_tables = Some(self.source.tables()?);
+        }
+        let all = self.source_tables.as_ref().expect("just set");
+        find_table(all, &name).ok_or_else(|| {
+            MigrateError::Source(SourceError::UnknownTable {
+                table: name.clone(),
+                source_name: format!("{} (source)", self.source.display()),
+                available: all.iter().map(|m| m.name.to_string()).collect(),
+            })
+        })
+    }
+
+    fn target_meta(&mut self, table: &str) -> Result<TableMeta, MigrateError> {
+        // Opened per call: a new connection sees every committed write.
+        let reader = source::open(&self.target.spec)?;
+        let reader = self.target_reader.insert(reader);
+        let all = reader.tables()?;
+        find_table(&all, table).ok_or_else(|| {
+            MigrateError::Source(SourceError::UnknownTable {
+                table: table.to_string(),
+                source_name: format!("{} (target)", self.target.display),
+                available: all.iter().map(|m| m.name.to_string()).collect(),
+            })
+        })
+    }
+
+    fn run_unit(
+        &mut self,
+        unit: &Unit,
+        progress: &mut dyn Progress,
+    ) -> Result<UnitOutcome, MigrateError> {
+        let started = Instant::now();
+        let name = unit.spec.name.clone();
+        let kind = self.kind();
+        let (run, completed) = self.current_run(unit);
+        let completed_run = completed.map(|c| c.run);
+        let watermark = completed.and_then(|c| c.watermark.clone());
+        let mut outcome = UnitOutcome {
+            unit: name.clone(),
+            kind: kind.into(),
+            run,
+            ..UnitOutcome::default()
+        };
+        if kind == "full" && completed_run.is_some() {
+            outcome.status = "already completed".into();
+            return Ok(outcome);
+        }
+        if kind == "delta" && unit.spec.updated_at.is_none() {
+            return Err(MigrateError::Unit {
+                unit: name,
+                reason: "--delta needs the unit's updated_at column".into(),
+                hint: "add updated_at = \"<column>\" to the unit, or run without --delta".into(),
+            });
+        }
+        progress.phase(&name, "reading");
+        // 1. Read the source rows.
+        let meta = self.source_meta(unit)?;
+        let mut batches = Vec::new();
+        let mut invalid: BTreeMap<String, u64> = BTreeMap::new();
+        for chunk in self.source.read(&meta)? {
+            let chunk = chunk?;
+            for d in &chunk.defects {
+                let ReadDefect::InvalidUtf8 { column, .. } = d;
+                *invalid
+                    .entry(chunk.batch.schema().field(*column).name().clone())
+                    .or_default() += 1;
+            }
+            batches.push(chunk.batch);
+        }
+        if let Some((col, n)) = invalid.iter().next() {
+            return Err(MigrateError::Unit {
+                unit: name,
+                reason: format!("{n} value(s) of source column '{col}' are not valid UTF-8; writing them would store a lossy decoding"),
+                hint: "convert them in a source query (query = \"SELECT …\") or fix them in the source; `reckon profile` lists them".into(),
+            });
+        }
+        let schema = batches.first().map(|b| b.schema()).unwrap_or_else(|| {
+            Arc::new(Schema::new(
+                meta.columns
+                    .iter()
+                    .map(|c| Field::new(&c.name, DataType::Utf8, true))
+                    .collect::<Vec<_>>(),
+            ))
+        });
+        let mut all =
+            concat_batches(&schema, &batches).map_err(|e| MigrateError::Internal(e.to_string()))?;
+        drop(batches);
+        let key_idx: Vec<usize> = unit
+            .spec
+            .key
+            .iter()
+            .map(|k| {
+                schema.index_of(k).map_err(|_| MigrateError::UnknownColumn {
+                    unit: name.clone(),
+                    column: k.clone(),
+                    field: "key".into(),
+                    available: schema.fields().iter().map(|f| f.name().clone()).collect(),
+                })
+            })
+            .collect::<Result<_, _>>()?;
+        // 2. Delta / item filters.
+        let mut new_watermark = watermark.clone();
+        if let Some(col) = &unit.spec.updated_at {
+            let i = schema
+                .index_of(col)
+                .map_err(|_| MigrateError::UnknownColumn {
+                    unit: name.clone(),
+                    column: col.clone(),
+                    field: "updated_at".into(),
+                    available: schema.fields().iter().map(|f| f.name().clone()).collect(),
+                })?;
+            let a = all.column(i).clone();
+            if kind == "delta" {
+                if let Some(w) = &watermark {
+                    let mask = at_or_after(&a, w).map_err(|e| MigrateError::Unit {
+                        unit: name.clone(),
+                        reason: format!("cannot compare updated_at with the watermark: {e}"),
+                        hint: "updated_at must be a date, timestamp or ISO text column".into(),
+                    })?;
+                    all = filter_record_batch(&all, &mask)
+                        .map_err(|e| MigrateError::Internal(e.to_string()))?;
+                }
+            }
+            let col_now = all.column(i).clone();
+            if let Some(m) = max_text(&col_now) {
+                if new_watermark.as_deref().is_none_or(|w| m.as_str() > w) {
+                    new_watermark = Some(m);
+                }
+            }
+        }
+        if let Some((_, item)) = &self.opts.item {
+            let want: String = item
+                .split(',')
+                .map(str::trim)
+                .collect::<Vec<_>>()
+                .join(&KEY_SEP.to_string());
+            let keys = key_texts(&all, &key_idx)?;
+            let mask = BooleanArray::from(keys.iter().map(|k| *k == want).collect::<Vec<_>>());
+            all = filter_record_batch(&all, &mask)
+                .map_err(|e| MigrateError::Internal(e.to_string()))?;
+            if all.num_rows() == 0 {
+                return Err(MigrateError::Unit {
+                    unit: name,
+                    reason: format!("no source row has key {}", show_key(&unit.spec.key, &want)),
+                    hint: "give the key as the source shows it: --item UNIT:VALUE (composite: VALUE1,VALUE2)".into(),
+                });
+            }
+        }
+        // 3. Sort by key; keys must be unique.
+        if all.num_rows() > 1 {
+            let cols: Vec<SortColumn> = key_idx
+                .iter()
+                .map(|&i| SortColumn {
+                    values: all.column(i).clone(),
+                    options: None,
+                })
+                .collect();
+            let idx = lexsort_to_indices(&cols, None)
+                .map_err(|e| MigrateError::Internal(e.to_string()))?;
+            all =
+                take_record_batch(&all, &idx).map_err(|e| MigrateError::Internal(e.to_string()))?;
+        }
+        let keys = key_texts(&all, &key_idx)?;
+        for w in keys.windows(2) {
+            if w[0] == w[1] {
+                return Err(MigrateError::Unit {
+                    unit: name,
+                    reason: format!("key {} occurs more than once in the source", show_key(&unit.spec.key, &w[0])),
+                    hint: "a unit's key must identify one row: fix the key columns, or deduplicate in a source query".into(),
+                });
+            }
+        }
+        if let Some(k) = keys.iter().find(|k| k.split(KEY_SEP).any(|p| p == "NULL")) {
+            return Err(MigrateError::Unit {
+                unit: name,
+                reason: format!("a key is NULL ({})", show_key(&unit.spec.key, k)),
+                hint: "key columns must not be NULL: filter those rows in a source query or choose another key".into(),
+            });
+        }
+        // 4. Transform.
+        for (_, spec) in &unit.columns {
+            if let Some(u) = &spec.lookup {
+                if !self.idmaps.contains_key(u) {
+                    let m = self.target.read_idmap(&self.plan.name, u)?;
+                    self.idmaps.insert(u.clone(), m);
+                }
+            }
+        }
+        let t = Transformer {
+            unit,
+            idmaps: &self.idmaps,
+        };
+        let out = t.apply(&all, &keys)?;
+        let rows_read = out.num_rows() as u64;
+        // 5. Where the rows go.
+        let generated = unit.spec.generated_id.clone();
+        let conflict: Vec<String> = match &generated {
+            Some(g) => vec![g.clone()],
+            None => target_key(unit, &out)?,
+        };
+        let tkind = self.target.kind();
+        let batch_size = unit.batch_size;
+        let nbatches = (out.num_rows().div_ceil(batch_size)) as u64;
+        outcome.rows = rows_read;
+        outcome.batches = nbatches;
+        if self.opts.dry_run {
+            if generated.is_some() {
+                // Later units' lookups are checked against the ids this unit would create.
+                let mut m = self.target.read_idmap(&self.plan.name, &name)?;
+                for (i, k) in keys.iter().enumerate() {
+                    m.entry(k.clone()).or_insert(-(i as i64) - 1);
+                }
+                self.idmaps.insert(name.clone(), m);
+            }
+            let tmeta = self.target_meta(&unit.spec.target)?;
+            for f in out.schema().fields() {
+                if !tmeta
+                    .columns
+                    .iter()
+                    .any(|c| c.name.eq_ignore_ascii_case(f.name()))
+                {
+                    return Err(MigrateError::Unit {
+                        unit: name,
+                        reason: format!(
+                            "the target table {} has no column '{}'",
+                            unit.spec.target,
+                            f.name()
+                        ),
+                        hint: format!(
+                            "the target has: {}",
+                            tmeta
+                                .columns
+                                .iter()
+                                .map(|c| c.name.as_str())
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                    });
+                }
+            }
+            outcome.statements = vec![
+                match &unit.query {
+                    Some(q) => format!("source: {}", q.trim()),
+                    None => format!("source: table {}", meta.name),
+                },
+                format!(
+                    "target: upsert into {} ({}) by ({}){}",
+                    quote_table(&unit.spec.target, tkind),
+                    out.schema()
+                        .fields()
+                        .iter()
+                        .map(|f| f.name().as_str())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    conflict.join(", "),
+                    if generated.is_some() {
+                        ", new ids recorded in the id map"
+                    } else {
+                        ""
+                    }
+                ),
+            ];
+            outcome.batches_skipped = self
+                .ledger
+                .iter()
+                .filter(|r| r.unit == name && r.run == run && r.batch >= 0 && r.kind == kind)
+                .count() as u64;
+            outcome.status = if completed_run.is_some() && kind == "full" {
+                "already completed".into()
+            } else {
+                "dry run".into()
+            };
+            outcome.seconds = started.elapsed().as_secs_f64();
+            return Ok(outcome);
+        }
+        let mut known = match &generated {
+            Some(_) => self.target.read_idmap(&self.plan.name, &name)?,
+            None => HashMap::new(),
+        };
+        progress.unit(&name, rows_read);
+        let mut written = 0u64;
+        let table = unit.spec.target.clone();
+        for b in 0..nbatches as usize {
+            let off = b * batch_size;
+            let len = batch_size.min(out.num_rows() - off);
+            let slice = out.slice(off, len);
+            let bkeys = &keys[off..off + len];
+            let mut kh = Xxh3::new();
+            for k in bkeys {
+                kh.update(k.as_bytes());
+                kh.update(&[0x1e]);
+            }
+            let key_hash = hex128(kh.digest128());
+            let cols: Vec<(ArrayRef, TextAs)> = slice
+                .columns()
+                .iter()
+                .map(|a| (a.clone(), TextAs::Text))
+                .collect();
+            let rows_hash = hex128(hash_rows(&cols).into_iter().fold(0u128, u128::wrapping_add));
+            let done = self.ledger.iter().any(|r| {
+                r.unit == name
+                    && r.run == run
+                    && r.batch == b as i64
+                    && r.status == "applied"
+                    && r.key_hash.as_deref() == Some(&key_hash)
+                    && r.source_hash.as_deref() == Some(&rows_hash)
+            });
+            if done {
+                outcome.batches_skipped += 1;
+                progress.rows(len as u64);
+                continue;
+            }
+            let bstart = Instant::now();
+            let mut row = self.unit_row(unit, run, kind, "applied", bstart, len as u64, 0);
+            row.batch = b as i64;
+            row.first_key = bkeys.first().map(|k| show_key(&unit.spec.key, k));
+            row.last_key = bkeys.last().map(|k| show_key(&unit.spec.key, k));
+            row.key_hash = Some(key_hash);
+            row.source_hash = Some(rows_hash);
+            let ids = generated.as_ref().map(|_| IdWrite {
+                plan: &self.plan.name,
+                unit: &name,
+                old_keys: bkeys,
+                known: &known,
+            });
+            let w = WriteSpec {
+                table: &table,
+                conflict: &conflict,
+                generated: generated.as_deref(),
+            };
+            let applied = self
+                .target
+                .apply(&w, &slice, ids, &row)
+                .map_err(|e| match e {
+                    MigrateError::Target { target, reason } => MigrateError::Target {
+                        target,
+                        reason: format!(
+                            "unit '{name}', batch {b} (keys {} … {}): {reason}",
+                            row.first_key.clone().unwrap_or_default(),
+                            row.last_key.clone().unwrap_or_default()
+                        ),
+                    },
+                    other => other,
+                })?;
+            row.rows_written = applied.written as i64;
+            row.finished_at = now();
+            row.seconds = bstart.elapsed().as_secs_f64();
+            self.record(&row, false)?;
+            known.extend(applied.new_ids);
+            written += applied.written;
+            outcome.batches_applied += 1;
+            progress.rows(len as u64);
+        }
+        if generated.is_some() {
+            self.idmaps.insert(name.clone(), known.clone());
+        }
+        // 6. Verify: the unit's rows against what the target holds.
+        progress.phase(&name, "verifying");
+        let verify_rows = match &generated {
+            Some(g) => {
+                let ids: Vec<Option<i64>> = keys.iter().map(|k| known.get(k).copied()).collect();
+                let mut fields: Vec<Field> = out
+                    .schema()
+                    .fields()
+                    .iter()
+                    .map(|f| f.as_ref().clone())
+                    .collect();
+                let mut cols: Vec<ArrayRef> = out.columns().to_vec();
+                fields.push(Field::new(g, DataType::Int64, true));
+                cols.push(Arc::new(arrow::array::Int64Array::from(ids)));
+                RecordBatch::try_new(Arc::new(Schema::new(fields)), cols)
+                    .map_err(|e| MigrateError::Internal(e.to_string()))?
+            }
+            None => out.clone(),
+        };
+        let (missing, changed, extra, hashes, detail) =
+            self.verify(unit, &verify_rows, &conflict)?;
+        let extra_counts = kind == "full" && !unit.spec.allow_extra;
+        let ok = missing == 0 && changed == 0 && (extra == 0 || !extra_counts);
+        outcome.verify = Some((missing, changed, extra));
+        outcome.written = written;
+        let status = if ok {
+            "completed"
+        } else {
+            "verification_failed"
+        };
+        let mut row = self.unit_row(unit, run, kind, status, started, rows_read, written);
+        row.source_hash = Some(hex128(hashes[0]));
+        row.target_hash = Some(hex128(hashes[1]));
+        row.watermark = if kind == "item" { None } else { new_watermark };
+        if !ok {
+            let msg = format!(
+                "verification: {missing} row(s) missing in the target, {changed} changed{}, {extra} not written by the unit{}",
+                detail,
+                if extra > 0 && extra_counts { " (set allow_extra = true if the target holds other rows)" } else { "" }
+            );
+            row.error_class = Some("verification".into());
+            row.error = Some(redact(&msg));
+            outcome.error = Some(msg);
+        }
+        self.record(&row, true)?;
+        outcome.status = status.into();
+        outcome.seconds = started.elapsed().as_secs_f64();
+        Ok(outcome)
+    }
+
+    /// Diffs the unit's rows (key: `key`, target names) against the target table.
+    fn verify(
+        &mut self,
+        unit: &Unit,
+        rows: &RecordBatch,
+        key: &[String],
+    ) -> Result<(u64, u64, u64, [u128; 2], String), MigrateError> {
+        let mut tmeta = self.target_meta(&unit.spec.target)?;
+        let names: Vec<String> = rows
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| f.name().clone())
+            .collect();
+        tmeta
+            .columns
+            .retain(|c| names.iter().any(|n| n.eq_ignore_ascii_case(&c.name)));
+        let mem_meta = TableMeta {
+            name: TableName {
+                schema: None,
+                name: unit.spec.name.clone(),
+            },
+            columns: names
+                .iter()
+                .map(|n| ColumnMeta {
+                    name: n.clone(),
+                    declared_type: "text".into(),
+                    nullable: None,
+                    storage_classes: None,
+                })
+                .collect(),
+            primary_key: key.to_vec(),
+            foreign_keys: Vec::new(),
+            query: None,
+        };
+        let tengine = match self.target.kind() {
+            Kind::Postgres => Engine::Postgres,
+            Kind::Mysql => Engine::Mysql,
+            Kind::Sqlite => Engine::Sqlite,
+        };
+        let req = PlanRequest {
+            key: Some(key.to_vec()),
+            ..PlanRequest::default()
+        };
+        let p = diff_plan(&mem_meta, Engine::Csv, &tmeta, tengine, &req).map_err(|e| {
+            MigrateError::Unit {
+                unit: unit.spec.name.clone(),
+                reason: format!("cannot verify: {e}"),
+                hint: "the unit's columns and key must exist in the target table".into(),
+            }
+        })?;
+        let mut mem = MemSource {
+            meta: mem_meta,
+            batch: rows.clone(),
+        };
+        let reader = self.target_reader.as_mut().expect("opened by target_meta");
+        let d = diff_table(
+            &mut mem,
+            reader.as_mut(),
+            &p,
+            &DiffOptions::default(),
+            &mut NullSink,
+            &|_, _| {},
+        )
+        .map_err(|e| MigrateError::Unit {
+            unit: unit.spec.name.clone(),
+            reason: format!("verification could not run: {e}"),
+            hint: "check that the target table is readable".into(),
+        })?;
+        let mut detail = String::new();
+        if !d.classes.is_empty() {
+            let cols: Vec<String> = d
+                .columns
+                .iter()
+                .filter(|c| !c.mismatched.is_empty())
+                .map(|c| {
+                    format!(
+                        "{} ({})",
+                        c.target,
+                        c.mismatched.keys().cloned().collect::<Vec<_>>().join(", ")
+                    )
+                })
+                .collect();
+            detail = format!(" in columns {}", cols.join("; "));
+        }
+        Ok((
+            d.counts.missing,
+            d.counts.mismatched,
+            d.counts.extra,
+            d.side_hashes,
+            detail,
+        ))
+    }
+}
+
+fn find_table(all: &[TableMeta], name: &str) -> Option<TableMeta> {
+    let want = TableName::parse(name);
+    all.iter()
+        .find(|m| want.matches(&m.name))
+        .or_else(|| {
+            all.iter()
+                .find(|m| m.name.name.eq_ignore_ascii_case(&want.name))
+        })
+        .cloned()
+}
+
+/// The target columns the unit's key lands in (plain copies of the key columns).
+fn target_key(unit: &Unit, out: &RecordBatch) -> Result<Vec<String>, MigrateError> {
+    unit.spec
+        .key
+        .iter()
+        .map(|k| {
+            if unit.columns.is_empty() {
+                if out.schema().index_of(k).is_ok() {
+                    return Ok(k.clone());
+                }
+            } else if let Some((t, _)) = unit
+                .columns
+                .iter()
+                .find(|(_, c)| c.from.as_deref() == Some(k.as_str()) && c.lookup.is_none() && c.cast.is_none() && c.date_formats.is_empty())
+            {
+                return Ok(t.clone());
+            }
+            Err(MigrateError::Unit {
+                unit: unit.spec.name.clone(),
+                reason: format!("key column '{k}' is not written to the target"),
+                hint: format!("add `<target column> = \"{k}\"` to [unit.columns] so upserts can find the row again, or set generated_id if the target makes its own ids"),
+            })
+        })
+        .collect()
+}
+
+fn error_class(e: &MigrateError) -> &'static str {
+    match e {
+        MigrateError::Source(_) => "source",
+        MigrateError::Transform { .. } | MigrateError::UnknownColumn { .. } => "transform",
+        MigrateError::Unit { .. } => "unit",
+        MigrateError::Target { reason, .. } => {
+            let r = reason.to_ascii_lowercase();
+            if r.contains("connect") || r.contains("closed") || r.contains("broken pipe") {
+                "connection"
+            } else {
+                "write"
+            }
+        }
+        _ => "other",
+    }
+}
+
+/// Rows whose value is at or after the watermark (compared in the column's own type).
+fn at_or_after(a: &ArrayRef, watermark: &str) -> Result<BooleanArray, String> {
+    let w: ArrayRef = Arc::new(StringArray::from(vec![watermark]));
+    let w = cast(&w, a.data_type()).map_err(|e| e.to_string())?;
+    if w.is_null(0) {
+        return Err(format!("the watermark does not read as {}", a.data_type()));
+    }
+    let mask = gt_eq(a, &arrow::array::Scalar::new(w)).map_err(|e| e.to_string())?;
+    // NULL updated_at: never changed since the watermark is unknown; include them.
+    Ok(mask.iter().map(|v| Some(v.unwrap_or(true))).collect())
+}
+
+/// The largest value as text (ISO for dates and timestamps, so text order is time order).
+fn max_text(a: &ArrayRef) -> Option<String> {
+    let text = match a.data_type() {
+        DataType::Utf8 => a.clone(),
+        _ => {
+            // Casting to text and taking the max is right for ISO dates/timestamps and equal-width numbers;
+            // take the max in the column's own order instead.
+            let idx = arrow::compute::sort_to_indices(
+                a,
+                Some(arrow::compute::SortOptions {
+                    descending: true,
+                    nulls_first: false,
+                }),
+                Some(1),
+            )
+            .ok()?;
+            let top = arrow::compute::take(a.as_ref(), &idx, None).ok()?;
+            cast(&top, &DataType::Utf8).ok()?
+        }
+    };
+    let s = text.as_any().downcast_ref::<StringArray>()?;
+    max_string(s).map(str::to_string)
+}

@@ -1,0 +1,1448 @@
+//! Writing to a target: PostgreSQL (COPY into a staging table, then one upsert), MySQL/MariaDB
+//! (multi-row `INSERT … ON DUPLICATE KEY UPDATE` with bound parameters) and SQLite (prepared
+//! upserts). Each batch, its id-map rows and its ledger row commit in one transaction.
+//!
+//! Sessions are pinned: UTC (`TimeZone`, `time_zone = '+00:00'`), UTF-8, and on MySQL a strict
+//! `sql_mode`, so a value the column cannot hold is an error instead of a silent truncation.
+//!
+//! Upserts change nothing when the row is already equal (`IS DISTINCT FROM` on PostgreSQL, the
+//! server's own no-op detection on MySQL, `IS NOT` on SQLite): re-running a unit writes 0 rows.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use arrow::array::{Array, ArrayRef, AsArray, Int64Array, RecordBatch, UInt32Array};
+use arrow::compute::take_record_batch;
+use arrow::datatypes::{DataType, Field, Schema, TimeUnit};
+use arrow::util::display::{ArrayFormatter, FormatOptions};
+use chrono::DateTime;
+use url::Url;
+
+use super::ledger::LedgerRow;
+use super::MigrateError;
+use crate::source::{quote_ident, redact_url, SourceSpec, TableName};
+
+/// The kind of target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// PostgreSQL.
+    Postgres,
+    /// MySQL or MariaDB.
+    Mysql,
+    /// SQLite.
+    Sqlite,
+}
+
+enum Conn {
+    Pg(Box<postgres::Client>),
+    My(Box<mysql::Conn>),
+    Lite(rusqlite::Connection),
+}
+
+/// An open target.
+pub struct Target {
+    conn: Conn,
+    /// The target as it may be shown.
+    pub display: String,
+    /// The spec, to read the target back through the source layer.
+    pub spec: SourceSpec,
+    ledger: String,
+    idmap: String,
+    sqlite_path: Option<PathBuf>,
+    lock_file: Option<File>,
+}
+
+/// What one batch writes.
+pub struct WriteSpec<'a> {
+    /// The target table as the plan names it.
+    pub table: &'a str,
+    /// Target key columns the upsert matches on (the generated column for generated-id units).
+    pub conflict: &'a [String],
+    /// The column the target generates, if any.
+    pub generated: Option<&'a str>,
+}
+
+/// The id-map side of a generated-id batch.
+pub struct IdWrite<'a> {
+    /// Plan name.
+    pub plan: &'a str,
+    /// Unit name.
+    pub unit: &'a str,
+    /// Each row's old key (text).
+    pub old_keys: &'a [String],
+    /// Old keys already mapped (from earlier runs).
+    pub known: &'a HashMap<String, i64>,
+}
+
+/// What a batch did.
+#[derive(Debug, Default)]
+pub struct Applied {
+    /// Rows the target reports as inserted or changed.
+    pub written: u64,
+    /// New (old key, new id) pairs, committed.
+    pub new_ids: Vec<(String, i64)>,
+}
+
+fn werr(display: &str, e: impl std::fmt::Display) -> MigrateError {
+    MigrateError::Target {
+        target: display.to_string(),
+        reason: crate::error::scrub(&chain(&e.to_string())),
+    }
+}
+
+fn chain(m: &str) -> String {
+    m.lines().next().unwrap_or(m).chars().take(600).collect()
+}
+
+fn pg_err(display: &str, e: postgres::Error) -> MigrateError {
+    let mut m = e.to_string();
+    if let Some(db) = e.as_db_error() {
+        m = format!("{}: {}", db.severity(), db.message());
+        if let Some(d) = db.detail() {
+            m = format!("{m} ({d})");
+        }
+        if let Some(c) = db.column() {
+            m = format!("{m} [column {c}]");
+        }
+    } else {
+        let mut src = std::error::Error::source(&e);
+        while let Some(s) = src {
+            m = format!("{m}: {s}");
+            src = s.source();
+        }
+    }
+    werr(display, m)
+}
+
+/// Quotes `schema.table` or `table` for a dialect.
+pub fn quote_table(name: &str, kind: Kind) -> String {
+    let t = TableName::parse(name);
+    let my = kind == Kind::Mysql;
+    match &t.schema {
+        Some(s) if kind != Kind::Sqlite => {
+            format!("{}.{}", quote_ident(s, my), quote_ident(&t.name, my))
+        }
+        _ => quote_ident(&t.name, my),
+    }
+}
+
+fn q(ident: &str, kind: Kind) -> String {
+    quote_ident(ident, kind == Kind::Mysql)
+}
+
+impl Target {
+    /// Opens a target (PostgreSQL, MySQL/MariaDB or SQLite) with a pinned session.
+    pub fn open(spec: &SourceSpec, ledger: &str, idmap: &str) -> Result<Target, MigrateError> {
+        let display = spec.display();
+        let (conn, sqlite_path) = match spec {
+            SourceSpec::Postgres(url) => {
+                let mut cfg: postgres::Config =
+                    url.as_str().parse().map_err(|e| werr(&display, e))?;
+                cfg.connect_timeout(Duration::from_secs(10));
+                cfg.application_name("reckon migrate");
+                let mut c = cfg
+                    .connect(postgres::NoTls)
+                    .map_err(|e| pg_err(&display, e))?;
+                c.batch_execute(include_str!("../../queries/postgres/write_session.sql"))
+                    .map_err(|e| pg_err(&display, e))?;
+                (Conn::Pg(Box::new(c)), None)
+            }
+            SourceSpec::Mysql(url) => {
+                let s = url.as_str().replacen("mariadb://", "mysql://", 1);
+                let u = Url::parse(&s).map_err(|e| werr(&display, e))?;
+                let opts = mysql::Opts::from_url(u.as_str()).map_err(|e| werr(&display, e))?;
+                let init: Vec<String> = include_str!("../../queries/mysql/write_session.sql")
+                    .split(';')
+                    .map(strip_comments)
+                    .filter(|s| !s.is_empty())
+                    .collect();
+                let opts = mysql::OptsBuilder::from_opts(opts)
+                    .tcp_connect_timeout(Some(Duration::from_secs(10)))
+                    .init(init);
+                let c = mysql::Conn::new(opts).map_err(|e| werr(&display, e))?;
+                (Conn::My(Box::new(c)), None)
+            }
+            SourceSpec::Sqlite(path) => {
+                if !path.exists() {
+                    return Err(MigrateError::Target {
+                        target: display,
+                        reason: "the SQLite file does not exist (reckon writes into an existing schema; create the target tables first)".into(),
+                    });
+                }
+                let c = rusqlite::Connection::open(path).map_err(|e| werr(&display, e))?;
+                c.busy_timeout(Duration::from_secs(10))
+                    .map_err(|e| werr(&display, e))?;
+                (Conn::Lite(c), Some(path.clone()))
+            }
+            SourceSpec::Parquet(_) | SourceSpec::Csv(_) => return Err(MigrateError::Target {
+                target: display,
+                reason:
+                    "a migration target must be a database (PostgreSQL, MySQL/MariaDB or SQLite)"
+                        .into(),
+            }),
+        };
+        let kind = match conn {
+            Conn::Pg(_) => Kind::Postgres,
+            Conn::My(_) => Kind::Mysql,
+            Conn::Lite(_) => Kind::Sqlite,
+        };
+        Ok(Target {
+            conn,
+            display,
+            spec: spec.clone(),
+            ledger: quote_table(ledger, kind),
+            idmap: quote_table(idmap, kind),
+            sqlite_path,
+            lock_file: None,
+        })
+    }
+
+    /// The kind of target.
+    pub fn kind(&self) -> Kind {
+        match self.conn {
+            Conn::Pg(_) => Kind::Postgres,
+            Conn::My(_) => Kind::Mysql,
+            Conn::Lite(_) => Kind::Sqlite,
+        }
+    }
+
+    /// Takes the one-executor-per-target lock (released when this session ends, even on kill -9).
+    pub fn lock(&mut self, wait: Duration) -> Result<(), MigrateError> {
+        let started = Instant::now();
+        let name = format!("reckon migrate {}", self.ledger);
+        let key = xxhash_rust::xxh3::xxh3_64(name.as_bytes()) as i64;
+        let display = self.display.clone();
+        loop {
+            let got = match &mut self.conn {
+                Conn::Pg(c) => c
+                    .query_one("SELECT pg_try_advisory_lock($1)", &[&key])
+                    .map_err(|e| pg_err(&display, e))?
+                    .get::<_, bool>(0),
+                Conn::My(c) => {
+                    use mysql::prelude::Queryable;
+                    let lock_name: String = format!("reckon:{:016x}", key as u64);
+                    let r: Option<Option<i64>> = c
+                        .exec_first("SELECT GET_LOCK(?, 0)", (lock_name,))
+                        .map_err(|e| werr(&display, e))?;
+                    r.flatten() == Some(1)
+                }
+                Conn::Lite(_) => {
+                    let path = self.sqlite_path.clone().unwrap_or_default();
+                    let lock_path = PathBuf::from(format!("{}.reckon-lock", path.display()));
+                    let f = File::options()
+                        .create(true)
+                        .truncate(false)
+                        .write(true)
+                        .open(&lock_path)
+                        .map_err(|e| werr(&display, format!("{}: {e}", lock_path.display())))?;
+                    match f.try_lock() {
+                        Ok(()) => {
+                            self.lock_file = Some(f);
+                            true
+                        }
+                        Err(_) => false,
+                    }
+                }
+            };
+            if got {
+                return Ok(());
+            }
+            if started.elapsed() >= wait {
+                return Err(MigrateError::Locked {
+                    target: display,
+                    waited: wait.as_secs(),
+                });
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+
+    fn ledger_sql(&self) -> String {
+        let text = match self.kind() {
+            Kind::Postgres => include_str!("../../queries/postgres/ledger.sql"),
+            Kind::Mysql => include_str!("../../queries/mysql/ledger.sql"),
+            Kind::Sqlite => include_str!("../../queries/sqlite/ledger.sql"),
+        };
+        text.replace("{ledger}", &self.ledger)
+            .replace("{idmap}", &self.idmap)
+    }
+
+    /// Creates the ledger and id-map tables if they are missing.
+    pub fn create_ledger(&mut self) -> Result<(), MigrateError> {
+        let sql = self.ledger_sql();
+        let display = self.display.clone();
+        for stmt in sql.split(';').map(strip_comments).filter(|s| !s.is_empty()) {
+            self.exec(&stmt, &[]).map_err(|e| match e {
+                MigrateError::Target { reason, .. } => {
+                    werr(&display, format!("creating the ledger: {reason}"))
+                }
+                other => other,
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Whether the ledger table exists.
+    pub fn ledger_exists(&mut self) -> bool {
+        let sql = format!("SELECT COUNT(*) FROM {} WHERE 1 = 0", self.ledger);
+        self.query_text(&sql, &[]).is_ok()
+    }
+
+    /// Runs a statement outside any transaction.
+    fn exec(&mut self, sql: &str, params: &[Val]) -> Result<u64, MigrateError> {
+        let display = self.display.clone();
+        match &mut self.conn {
+            Conn::Pg(c) => {
+                let p = pg_params(params);
+                let refs: Vec<&(dyn postgres::types::ToSql + Sync)> =
+                    p.iter().map(|b| b.as_ref() as _).collect();
+                c.execute(sql, &refs).map_err(|e| pg_err(&display, e))
+            }
+            Conn::My(c) => {
+                use mysql::prelude::Queryable;
+                c.exec_drop(sql, my_params(params))
+                    .map_err(|e| werr(&display, e))?;
+                Ok(c.affected_rows())
+            }
+            Conn::Lite(c) => c
+                .execute(sql, rusqlite::params_from_iter(lite_params(params)))
+                .map(|n| n as u64)
+                .map_err(|e| werr(&display, e)),
+        }
+    }
+
+    /// Runs a query; every value as text (NULL as None).
+    fn query_text(
+        &mut self,
+        sql: &str,
+        params: &[Val],
+    ) -> Result<Vec<Vec<Option<String>>>, MigrateError> {
+        let display = self.display.clone();
+        match &mut self.conn {
+            Conn::Pg(c) => {
+                let p = pg_params(params);
+                let refs: Vec<&(dyn postgres::types::ToSql + Sync)> =
+                    p.iter().map(|b| b.as_ref() as _).collect();
+                let rows = c
+                    .simple_query_or_typed(sql, &refs)
+                    .map_err(|e| pg_err(&display, e))?;
+                Ok(rows)
+            }
+            Conn::My(c) => {
+                use mysql::prelude::Queryable;
+                let rows: Vec<mysql::Row> = c
+                    .exec(sql, my_params(params))
+                    .map_err(|e| werr(&display, e))?;
+                Ok(rows
+                    .into_iter()
+                    .map(|r| r.unwrap().into_iter().map(my_text).collect())
+                    .collect())
+            }
+            Conn::Lite(c) => {
+                let mut stmt = c.prepare(sql).map_err(|e| werr(&display, e))?;
+                let n = stmt.column_count();
+                let rows = stmt
+                    .query_map(rusqlite::params_from_iter(lite_params(params)), |r| {
+                        (0..n)
+                            .map(|i| {
+                                let v: rusqlite::types::Value = r.get(i)?;
+                                Ok(lite_text(v))
+                            })
+                            .collect::<Result<Vec<_>, _>>()
+                    })
+                    .map_err(|e| werr(&display, e))?
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(|e| werr(&display, e))?;
+                Ok(rows)
+            }
+        }
+    }
+
+    /// The ledger rows of a plan (empty when there is no ledger yet).
+    pub fn read_ledger(&mut self, plan: &str) -> Result<Vec<LedgerRow>, MigrateError> {
+        if !self.ledger_exists() {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
+            "SELECT {} FROM {} WHERE plan = {} ORDER BY ordinal, unit, run, batch",
+            LEDGER_COLUMNS.join(", "),
+            self.ledger,
+            self.placeholder(1)
+        );
+        let rows = self.query_text(&sql, &[Val::T(Some(plan.to_string()))])?;
+        rows.into_iter().map(|r| ledger_from_text(&r)).collect()
+    }
+
+    fn placeholder(&self, i: usize) -> String {
+        match self.kind() {
+            Kind::Postgres => format!("${i}"),
+            _ => "?".into(),
+        }
+    }
+
+    /// The old-key → new-id map of a unit.
+    pub fn read_idmap(
+        &mut self,
+        plan: &str,
+        unit: &str,
+    ) -> Result<HashMap<String, i64>, MigrateError> {
+        if !self.ledger_exists() {
+            return Ok(HashMap::new());
+        }
+        let sql = format!(
+            "SELECT old_key, new_id FROM {} WHERE plan = {} AND unit = {}",
+            self.idmap,
+            self.placeholder(1),
+            self.placeholder(2)
+        );
+        let rows = self.query_text(
+            &sql,
+            &[Val::T(Some(plan.into())), Val::T(Some(unit.into()))],
+        )?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|r| {
+                let k = r.first()?.clone()?;
+                let v = r.get(1)?.as_ref()?.parse().ok()?;
+                Some((k, v))
+            })
+            .collect())
+    }
+
+    /// Writes a ledger row in its own transaction (unit rows).
+    pub fn write_ledger(&mut self, row: &LedgerRow) -> Result<(), MigrateError> {
+        let sql = ledger_upsert(self.kind(), &self.ledger);
+        self.exec(&sql, &ledger_values(row)).map(drop)
+    }
+
+    /// Deletes a unit's ledger rows (its id map stays, so a rerun maps to the same rows).
+    pub fn forget(&mut self, plan: &str, unit: &str) -> Result<u64, MigrateError> {
+        if !self.ledger_exists() {
+            return Ok(0);
+        }
+        let sql = format!(
+            "DELETE FROM {} WHERE plan = {} AND unit = {}",
+            self.ledger,
+            self.placeholder(1),
+            self.placeholder(2)
+        );
+        self.exec(
+            &sql,
+            &[Val::T(Some(plan.into())), Val::T(Some(unit.into()))],
+        )
+    }
+
+    /// Allocates `n` ids from the generated column's sequence (PostgreSQL).
+    fn pg_next_ids(
+        tx: &mut postgres::Transaction<'_>,
+        table: &str,
+        column: &str,
+        n: usize,
+        display: &str,
+    ) -> Result<Vec<i64>, MigrateError> {
+        let seq: Option<String> = tx
+            .query_one(
+                "SELECT pg_get_serial_sequence($1, $2)",
+                &[&quote_table(table, Kind::Postgres), &column],
+            )
+            .map_err(|e| pg_err(display, e))?
+            .get(0);
+        let Some(seq) = seq else {
+            return Err(werr(
+                display,
+                format!("generated_id '{column}' of {table} has no sequence (it must be serial or an identity column)"),
+            ));
+        };
+        let rows = tx
+            .query(
+                "SELECT nextval($1::text::regclass) FROM generate_series(1, $2::bigint)",
+                &[&seq, &(n as i64)],
+            )
+            .map_err(|e| pg_err(display, e))?;
+        Ok(rows.iter().map(|r| r.get::<_, i64>(0)).collect())
+    }
+
+    /// Writes one batch, its new id-map rows and its ledger row in one transaction.
+    pub fn apply(
+        &mut self,
+        w: &WriteSpec<'_>,
+        batch: &RecordBatch,
+        ids: Option<IdWrite<'_>>,
+        ledger: &LedgerRow,
+    ) -> Result<Applied, MigrateError> {
+        let kind = self.kind();
+        let display = self.display.clone();
+        let table = quote_table(w.table, kind);
+        let ledger_sql = ledger_upsert(kind, &self.ledger);
+        let idmap = self.idmap.clone();
+        let mut applied = Applied::default();
+        match &mut self.conn {
+            Conn::Pg(c) => {
+                let mut tx = c.transaction().map_err(|e| pg_err(&display, e))?;
+                let (batch, new_ids) = match (&ids, w.generated) {
+                    (Some(ids), Some(gen)) => {
+                        let missing = ids
+                            .old_keys
+                            .iter()
+                            .filter(|k| !ids.known.contains_key(*k))
+                            .count();
+                        let mut fresh =
+                            Self::pg_next_ids(&mut tx, w.table, gen, missing, &display)?
+                                .into_iter();
+                        let mut new_ids = Vec::new();
+                        let col: Vec<i64> = ids
+                            .old_keys
+                            .iter()
+                            .map(|k| match ids.known.get(k) {
+                                Some(&id) => id,
+                                None => {
+                                    let id = fresh.next().unwrap_or_default();
+                                    new_ids.push((k.clone(), id));
+                                    id
+                                }
+                            })
+                            .collect();
+                        (with_column(batch, gen, col)?, new_ids)
+                    }
+                    _ => (batch.clone(), Vec::new()),
+                };
+                let overriding = match w.generated {
+                    Some(gen) => {
+                        let ident: Option<String> = tx
+                            .query_opt(
+                                "SELECT attidentity::text FROM pg_attribute WHERE attrelid = $1::text::regclass AND attname = $2",
+                                &[&table, &gen],
+                            )
+                            .map_err(|e| pg_err(&display, e))?
+                            .and_then(|r| r.get(0));
+                        ident.as_deref() == Some("a")
+                    }
+                    None => false,
+                };
+                let cols = col_list(&batch, kind);
+                tx.batch_execute(&format!(
+                    "CREATE TEMP TABLE reckon_stage ON COMMIT DROP AS SELECT {cols} FROM {table} WITH NO DATA"
+                ))
+                .map_err(|e| pg_err(&display, e))?;
+                let mut wr = tx
+                    .copy_in(&format!("COPY reckon_stage ({cols}) FROM STDIN"))
+                    .map_err(|e| pg_err(&display, e))?;
+                let mut buf = Vec::with_capacity(1 << 20);
+                let enc = Encoders::new(&batch)?;
+                for r in 0..batch.num_rows() {
+                    enc.copy_row(r, &mut buf);
+                    if buf.len() > (1 << 20) {
+                        wr.write_all(&buf).map_err(|e| werr(&display, e))?;
+                        buf.clear();
+                    }
+                }
+                wr.write_all(&buf).map_err(|e| werr(&display, e))?;
+                wr.finish().map_err(|e| pg_err(&display, e))?;
+                let upsert =
+                    upsert_sql(kind, &table, &batch, w.conflict, overriding, "reckon_stage");
+                applied.written = tx.execute(&upsert, &[]).map_err(|e| pg_err(&display, e))?;
+                if !new_ids.is_empty() {
+                    let ids = ids.as_ref().expect("generated units pass ids");
+                    let (ks, vs): (Vec<String>, Vec<i64>) = new_ids.iter().cloned().unzip();
+                    tx.execute(
+                        &format!("INSERT INTO {idmap} (plan, unit, old_key, new_id) SELECT $1, $2, k, v FROM unnest($3::text[], $4::bigint[]) AS m(k, v)"),
+                        &[&ids.plan, &ids.unit, &ks, &vs],
+                    )
+                    .map_err(|e| pg_err(&display, e))?;
+                }
+                let mut l = ledger.clone();
+                l.rows_written = applied.written as i64;
+                let p = pg_params(&ledger_values(&l));
+                let refs: Vec<&(dyn postgres::types::ToSql + Sync)> =
+                    p.iter().map(|b| b.as_ref() as _).collect();
+                tx.execute(&ledger_sql, &refs)
+                    .map_err(|e| pg_err(&display, e))?;
+                tx.commit().map_err(|e| pg_err(&display, e))?;
+                applied.new_ids = new_ids;
+            }
+            Conn::My(c) => {
+                use mysql::prelude::Queryable;
+                let mut tx = c
+                    .start_transaction(mysql::TxOpts::default())
+                    .map_err(|e| werr(&display, e))?;
+                let mut new_ids = Vec::new();
+                match (&ids, w.generated) {
+                    (Some(ids), Some(gen)) => {
+                        // Rows mapped before: upsert with their id. New rows: insert, then read
+                        // the ids the server gave (consecutive within one statement).
+                        let (old, new): (Vec<u32>, Vec<u32>) = (0..batch.num_rows() as u32)
+                            .partition(|&r| ids.known.contains_key(&ids.old_keys[r as usize]));
+                        if !old.is_empty() {
+                            let idcol: Vec<i64> = old
+                                .iter()
+                                .map(|&r| ids.known[&ids.old_keys[r as usize]])
+                                .collect();
+                            let sub = with_column(&take_rows(batch, &old)?, gen, idcol)?;
+                            applied.written +=
+                                my_upsert(&mut tx, &table, &sub, w.conflict, &display)?;
+                        }
+                        if !new.is_empty() {
+                            let sub = take_rows(batch, &new)?;
+                            let inc: Option<i64> = tx
+                                .query_first("SELECT @@auto_increment_increment")
+                                .map_err(|e| werr(&display, e))?;
+                            let inc = inc.unwrap_or(1);
+                            let per = rows_per_statement(sub.num_columns());
+                            let mut r0 = 0;
+                            while r0 < sub.num_rows() {
+                                let n = per.min(sub.num_rows() - r0);
+                                let part = sub.slice(r0, n);
+                                let (sql, params) = my_insert(&table, &part, None, false)?;
+                                tx.exec_drop(&sql, params).map_err(|e| werr(&display, e))?;
+                                applied.written += tx.affected_rows();
+                                let first = tx.last_insert_id().unwrap_or(0) as i64;
+                                for i in 0..n {
+                                    new_ids.push((
+                                        ids.old_keys[new[r0 + i] as usize].clone(),
+                                        first + i as i64 * inc,
+                                    ));
+                                }
+                                r0 += n;
+                            }
+                            for chunk in new_ids.chunks(2000) {
+                                let sql = format!(
+                                    "INSERT INTO {idmap} (plan, unit, old_key, new_id) VALUES {}",
+                                    vec!["(?, ?, ?, ?)"; chunk.len()].join(", ")
+                                );
+                                let mut params: Vec<mysql::Value> = Vec::new();
+                                for (k, v) in chunk {
+                                    params.push(ids.plan.into());
+                                    params.push(ids.unit.into());
+                                    params.push(k.as_str().into());
+                                    params.push((*v).into());
+                                }
+                                tx.exec_drop(&sql, params).map_err(|e| werr(&display, e))?;
+                            }
+                        }
+                    }
+                    _ => {
+                        applied.written = my_upsert(&mut tx, &table, batch, w.conflict, &display)?;
+                    }
+                }
+                let mut l = ledger.clone();
+                l.rows_written = applied.written as i64;
+                tx.exec_drop(&ledger_sql, my_params(&ledger_values(&l)))
+                    .map_err(|e| werr(&display, e))?;
+                tx.commit().map_err(|e| werr(&display, e))?;
+                applied.new_ids = new_ids;
+            }
+            Conn::Lite(c) => {
+                let tx = c.transaction().map_err(|e| werr(&display, e))?;
+                let enc = Encoders::new(batch)?;
+                let mut new_ids = Vec::new();
+                {
+                    let cols = col_list(batch, kind);
+                    let marks = vec!["?"; batch.num_columns()].join(", ");
+                    let upsert = upsert_sql(kind, &table, batch, w.conflict, false, "");
+                    let plain = format!("INSERT INTO {table} ({cols}) VALUES ({marks})");
+                    match (&ids, w.generated) {
+                        (Some(ids), Some(gen)) => {
+                            let with_id = format!(
+                                "INSERT INTO {table} ({cols}, {g}) VALUES ({marks}, ?) ON CONFLICT ({g}) DO UPDATE SET {}",
+                                batch.schema().fields().iter().map(|f| { let c = q(f.name(), kind); format!("{c} = excluded.{c}") }).collect::<Vec<_>>().join(", "),
+                                g = q(gen, kind)
+                            );
+                            let mut s_old =
+                                tx.prepare_cached(&with_id).map_err(|e| werr(&display, e))?;
+                            let mut s_new =
+                                tx.prepare_cached(&plain).map_err(|e| werr(&display, e))?;
+                            for r in 0..batch.num_rows() {
+                                let mut vals = enc.lite_row(r);
+                                match ids.known.get(&ids.old_keys[r]) {
+                                    Some(&id) => {
+                                        vals.push(rusqlite::types::Value::Integer(id));
+                                        applied.written += s_old
+                                            .execute(rusqlite::params_from_iter(vals))
+                                            .map_err(|e| werr(&display, e))?
+                                            as u64;
+                                    }
+                                    None => {
+                                        applied.written += s_new
+                                            .execute(rusqlite::params_from_iter(vals))
+                                            .map_err(|e| werr(&display, e))?
+                                            as u64;
+                                        new_ids.push((
+                                            ids.old_keys[r].clone(),
+                                            tx.last_insert_rowid(),
+                                        ));
+                                    }
+                                }
+                            }
+                            let mut s_map = tx
+                                .prepare_cached(&format!("INSERT INTO {idmap} (plan, unit, old_key, new_id) VALUES (?, ?, ?, ?)"))
+                                .map_err(|e| werr(&display, e))?;
+                            for (k, v) in &new_ids {
+                                s_map
+                                    .execute(rusqlite::params![ids.plan, ids.unit, k, v])
+                                    .map_err(|e| werr(&display, e))?;
+                            }
+                        }
+                        _ => {
+                            let mut s =
+                                tx.prepare_cached(&upsert).map_err(|e| werr(&display, e))?;
+                            for r in 0..batch.num_rows() {
+                                applied.written += s
+                                    .execute(rusqlite::params_from_iter(enc.lite_row(r)))
+                                    .map_err(|e| werr(&display, e))?
+                                    as u64;
+                            }
+                        }
+                    }
+                    let mut l = ledger.clone();
+                    l.rows_written = applied.written as i64;
+                    tx.execute(
+                        &ledger_sql,
+                        rusqlite::params_from_iter(lite_params(&ledger_values(&l))),
+                    )
+                    .map_err(|e| werr(&display, e))?;
+                }
+                tx.commit().map_err(|e| werr(&display, e))?;
+                applied.new_ids = new_ids;
+            }
+        }
+        Ok(applied)
+    }
+
+    /// Replaces the rows of `tables` (in order; deleted in reverse order) in one transaction
+    /// (`restore`).
+    pub fn replace_all(
+        &mut self,
+        tables: &[(String, Vec<RecordBatch>)],
+    ) -> Result<(), MigrateError> {
+        let kind = self.kind();
+        let display = self.display.clone();
+        match &mut self.conn {
+            Conn::Pg(c) => {
+                let mut tx = c.transaction().map_err(|e| pg_err(&display, e))?;
+                tx.batch_execute("SET CONSTRAINTS ALL DEFERRED")
+                    .map_err(|e| pg_err(&display, e))?;
+                for (t, _) in tables.iter().rev() {
+                    tx.batch_execute(&format!("DELETE FROM {}", quote_table(t, kind)))
+                        .map_err(|e| pg_err(&display, e))?;
+                }
+                for (t, batches) in tables {
+                    for b in batches.iter().filter(|b| b.num_rows() > 0) {
+                        let cols = col_list(b, kind);
+                        let mut wr = tx
+                            .copy_in(&format!(
+                                "COPY {} ({cols}) FROM STDIN",
+                                quote_table(t, kind)
+                            ))
+                            .map_err(|e| pg_err(&display, e))?;
+                        let enc = Encoders::new(b)?;
+                        let mut buf = Vec::new();
+                        for r in 0..b.num_rows() {
+                            enc.copy_row(r, &mut buf);
+                        }
+                        wr.write_all(&buf).map_err(|e| werr(&display, e))?;
+                        wr.finish().map_err(|e| pg_err(&display, e))?;
+                    }
+                }
+                tx.commit().map_err(|e| pg_err(&display, e))?;
+            }
+            Conn::My(c) => {
+                use mysql::prelude::Queryable;
+                c.query_drop("SET FOREIGN_KEY_CHECKS = 0")
+                    .map_err(|e| werr(&display, e))?;
+                let mut tx = c
+                    .start_transaction(mysql::TxOpts::default())
+                    .map_err(|e| werr(&display, e))?;
+                for (t, _) in tables.iter().rev() {
+                    tx.query_drop(format!("DELETE FROM {}", quote_table(t, kind)))
+                        .map_err(|e| werr(&display, e))?;
+                }
+                for (t, batches) in tables {
+                    for b in batches {
+                        let per = rows_per_statement(b.num_columns());
+                        let mut r0 = 0;
+                        while r0 < b.num_rows() {
+                            let n = per.min(b.num_rows() - r0);
+                            let (sql, params) =
+                                my_insert(&quote_table(t, kind), &b.slice(r0, n), None, false)?;
+                            tx.exec_drop(&sql, params).map_err(|e| werr(&display, e))?;
+                            r0 += n;
+                        }
+                    }
+                }
+                tx.commit().map_err(|e| werr(&display, e))?;
+                c.query_drop("SET FOREIGN_KEY_CHECKS = 1")
+                    .map_err(|e| werr(&display, e))?;
+            }
+            Conn::Lite(c) => {
+                let tx = c.transaction().map_err(|e| werr(&display, e))?;
+                for (t, _) in tables.iter().rev() {
+                    tx.execute(&format!("DELETE FROM {}", quote_table(t, kind)), [])
+                        .map_err(|e| werr(&display, e))?;
+                }
+                for (t, batches) in tables {
+                    for b in batches {
+                        let sql = format!(
+                            "INSERT INTO {} ({}) VALUES ({})",
+                            quote_table(t, kind),
+                            col_list(b, kind),
+                            vec!["?"; b.num_columns()].join(", ")
+                        );
+                        let mut s = tx.prepare_cached(&sql).map_err(|e| werr(&display, e))?;
+                        let enc = Encoders::new(b)?;
+                        for r in 0..b.num_rows() {
+                            s.execute(rusqlite::params_from_iter(enc.lite_row(r)))
+                                .map_err(|e| werr(&display, e))?;
+                        }
+                    }
+                }
+                tx.commit().map_err(|e| werr(&display, e))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether a table exists in the target.
+    pub fn table_exists(&mut self, table: &str) -> bool {
+        let sql = format!(
+            "SELECT COUNT(*) FROM {} WHERE 1 = 0",
+            quote_table(table, self.kind())
+        );
+        self.query_text(&sql, &[]).is_ok()
+    }
+
+    /// The target URL as it may be shown.
+    pub fn shown(url: &Url) -> String {
+        redact_url(url)
+    }
+}
+
+fn strip_comments(s: &str) -> String {
+    s.lines()
+        .filter(|l| !l.trim_start().starts_with("--"))
+        .collect::<Vec<_>>()
+        .join("\n")
+        .trim()
+        .to_string()
+}
+
+/// A bound parameter.
+#[derive(Debug, Clone)]
+pub enum Val {
+    /// Text (or NULL).
+    T(Option<String>),
+    /// Integer.
+    I(i64),
+    /// Float.
+    F(f64),
+}
+
+fn pg_params(v: &[Val]) -> Vec<Box<dyn postgres::types::ToSql + Sync>> {
+    v.iter()
+        .map(|x| -> Box<dyn postgres::types::ToSql + Sync> {
+            match x {
+                Val::T(s) => Box::new(s.clone()),
+                Val::I(i) => Box::new(*i),
+                Val::F(f) => Box::new(*f),
+            }
+        })
+        .collect()
+}
+
+fn my_params(v: &[Val]) -> Vec<mysql::Value> {
+    v.iter()
+        .map(|x| match x {
+            Val::T(None) => mysql::Value::NULL,
+            Val::T(Some(s)) => s.as_str().into(),
+            Val::I(i) => (*i).into(),
+            Val::F(f) => (*f).into(),
+        })
+        .collect()
+}
+
+fn lite_params(v: &[Val]) -> Vec<rusqlite::types::Value> {
+    v.iter()
+        .map(|x| match x {
+            Val::T(None) => rusqlite::types::Value::Null,
+            Val::T(Some(s)) => rusqlite::types::Value::Text(s.clone()),
+            Val::I(i) => rusqlite::types::Value::Integer(*i),
+            Val::F(f) => rusqlite::types::Value::Real(*f),
+        })
+        .collect()
+}
+
+fn my_text(v: mysql::Value) -> Option<String> {
+    match v {
+        mysql::Value::NULL => None,
+        mysql::Value::Bytes(b) => Some(String::from_utf8_lossy(&b).into_owned()),
+        mysql::Value::Int(i) => Some(i.to_string()),
+        mysql::Value::UInt(i) => Some(i.to_string()),
+        mysql::Value::Float(f) => Some(f.to_string()),
+        mysql::Value::Double(f) => Some(f.to_string()),
+        other => Some(other.as_sql(true).trim_matches('\'').to_string()),
+    }
+}
+
+fn lite_text(v: rusqlite::types::Value) -> Option<String> {
+    match v {
+        rusqlite::types::Value::Null => None,
+        rusqlite::types::Value::Integer(i) => Some(i.to_string()),
+        rusqlite::types::Value::Real(f) => Some(f.to_string()),
+        rusqlite::types::Value::Text(s) => Some(s),
+        rusqlite::types::Value::Blob(b) => Some(String::from_utf8_lossy(&b).into_owned()),
+    }
+}
+
+trait PgText {
+    fn simple_query_or_typed(
+        &mut self,
+        sql: &str,
+        params: &[&(dyn postgres::types::ToSql + Sync)],
+    ) -> Result<Vec<Vec<Option<String>>>, postgres::Error>;
+}
+
+impl PgText for postgres::Client {
+    /// Runs a query with every output column cast to text by the server.
+    fn simple_query_or_typed(
+        &mut self,
+        sql: &str,
+        params: &[&(dyn postgres::types::ToSql + Sync)],
+    ) -> Result<Vec<Vec<Option<String>>>, postgres::Error> {
+        let stmt = self.prepare(sql)?;
+        let n = stmt.columns().len();
+        let wrapped = format!(
+            "SELECT {} FROM ({sql}) AS reckon_t",
+            (0..n)
+                .map(|i| format!("{}::text", quote_ident(stmt.columns()[i].name(), false)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        let rows = self.query(&wrapped, params)?;
+        Ok(rows
+            .iter()
+            .map(|r| (0..n).map(|i| r.get::<_, Option<String>>(i)).collect())
+            .collect())
+    }
+}
+
+/// Ledger columns, in table order.
+pub const LEDGER_COLUMNS: [&str; 22] = [
+    "plan",
+    "unit",
+    "run",
+    "batch",
+    "kind",
+    "ordinal",
+    "unit_checksum",
+    "plan_checksum",
+    "status",
+    "rows_read",
+    "rows_written",
+    "first_key",
+    "last_key",
+    "key_hash",
+    "source_hash",
+    "target_hash",
+    "watermark",
+    "started_at",
+    "finished_at",
+    "seconds",
+    "error_class",
+    "error",
+];
+
+fn ledger_values(r: &LedgerRow) -> Vec<Val> {
+    let t = |s: &str| Val::T(Some(s.to_string()));
+    vec![
+        t(&r.plan),
+        t(&r.unit),
+        Val::I(r.run),
+        Val::I(r.batch),
+        t(&r.kind),
+        Val::I(r.ordinal),
+        t(&r.unit_checksum),
+        t(&r.plan_checksum),
+        t(&r.status),
+        Val::I(r.rows_read),
+        Val::I(r.rows_written),
+        Val::T(r.first_key.clone()),
+        Val::T(r.last_key.clone()),
+        Val::T(r.key_hash.clone()),
+        Val::T(r.source_hash.clone()),
+        Val::T(r.target_hash.clone()),
+        Val::T(r.watermark.clone()),
+        t(&r.started_at),
+        t(&r.finished_at),
+        Val::F(r.seconds),
+        Val::T(r.error_class.clone()),
+        Val::T(r.error.clone()),
+    ]
+}
+
+fn ledger_from_text(r: &[Option<String>]) -> Result<LedgerRow, MigrateError> {
+    let s = |i: usize| r.get(i).cloned().flatten().unwrap_or_default();
+    let o = |i: usize| r.get(i).cloned().flatten();
+    let n = |i: usize| s(i).parse::<i64>().unwrap_or(0);
+    Ok(LedgerRow {
+        plan: s(0),
+        unit: s(1),
+        run: n(2),
+        batch: n(3),
+        kind: s(4),
+        ordinal: n(5),
+        unit_checksum: s(6),
+        plan_checksum: s(7),
+        status: s(8),
+        rows_read: n(9),
+        rows_written: n(10),
+        first_key: o(11),
+        last_key: o(12),
+        key_hash: o(13),
+        source_hash: o(14),
+        target_hash: o(15),
+        watermark: o(16),
+        started_at: s(17),
+        finished_at: s(18),
+        seconds: s(19).parse().unwrap_or(0.0),
+        error_class: o(20),
+        error: o(21),
+    })
+}
+
+fn ledger_upsert(kind: Kind, ledger: &str) -> String {
+    let cols = LEDGER_COLUMNS.join(", ");
+    let marks: Vec<String> = (1..=LEDGER_COLUMNS.len())
+        .map(|i| {
+            if kind == Kind::Postgres {
+                format!("${i}")
+            } else {
+                "?".into()
+            }
+        })
+        .collect();
+    let rest = &LEDGER_COLUMNS[4..];
+    match kind {
+        Kind::Mysql => format!(
+            "INSERT INTO {ledger} ({cols}) VALUES ({}) ON DUPLICATE KEY UPDATE {}",
+            marks.join(", "),
+            rest.iter().map(|c| format!("{c} = VALUES({c})")).collect::<Vec<_>>().join(", ")
+        ),
+        _ => format!(
+            "INSERT INTO {ledger} ({cols}) VALUES ({}) ON CONFLICT (plan, unit, run, batch) DO UPDATE SET {}",
+            marks.join(", "),
+            rest.iter().map(|c| format!("{c} = excluded.{c}")).collect::<Vec<_>>().join(", ")
+        ),
+    }
+}
+
+fn col_list(batch: &RecordBatch, kind: Kind) -> String {
+    batch
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| q(f.name(), kind))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The upsert from the staging table (PostgreSQL) or one row of parameters (SQLite).
+fn upsert_sql(
+    kind: Kind,
+    table: &str,
+    batch: &RecordBatch,
+    conflict: &[String],
+    overriding: bool,
+    stage: &str,
+) -> String {
+    let names: Vec<String> = batch
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.name().clone())
+        .collect();
+    let cols = col_list(batch, kind);
+    let others: Vec<&String> = names.iter().filter(|n| !conflict.contains(n)).collect();
+    let conflict_list = conflict
+        .iter()
+        .map(|c| q(c, kind))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let action = if others.is_empty() {
+        "DO NOTHING".to_string()
+    } else {
+        let set = others
+            .iter()
+            .map(|c| {
+                let c = q(c, kind);
+                format!("{c} = excluded.{c}")
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        let cond = match kind {
+            Kind::Postgres => format!(
+                "({}) IS DISTINCT FROM ({})",
+                others
+                    .iter()
+                    .map(|c| format!("{table}.{}::text", q(c, kind)))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                others
+                    .iter()
+                    .map(|c| format!("excluded.{}::text", q(c, kind)))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            _ => others
+                .iter()
+                .map(|c| {
+                    let c = q(c, kind);
+                    format!("{table}.{c} IS NOT excluded.{c}")
+                })
+                .collect::<Vec<_>>()
+                .join(" OR "),
+        };
+        format!("DO UPDATE SET {set} WHERE {cond}")
+    };
+    match kind {
+        Kind::Postgres => format!(
+            "INSERT INTO {table} ({cols}) {}SELECT {cols} FROM {stage} ON CONFLICT ({conflict_list}) {action}",
+            if overriding { "OVERRIDING SYSTEM VALUE " } else { "" }
+        ),
+        _ => format!(
+            "INSERT INTO {table} ({cols}) VALUES ({}) ON CONFLICT ({conflict_list}) {action}",
+            vec!["?"; names.len()].join(", ")
+        ),
+    }
+}
+
+fn rows_per_statement(columns: usize) -> usize {
+    (60_000 / columns.max(1)).clamp(1, 2_000)
+}
+
+fn my_insert(
+    table: &str,
+    batch: &RecordBatch,
+    conflict: Option<&[String]>,
+    _unused: bool,
+) -> Result<(String, Vec<mysql::Value>), MigrateError> {
+    let names: Vec<String> = batch
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.name().clone())
+        .collect();
+    let cols = col_list(batch, Kind::Mysql);
+    let row = format!("({})", vec!["?"; names.len()].join(", "));
+    let mut sql = format!(
+        "INSERT INTO {table} ({cols}) VALUES {}",
+        vec![row.as_str(); batch.num_rows()].join(", ")
+    );
+    if let Some(conflict) = conflict {
+        let others: Vec<&String> = names.iter().filter(|n| !conflict.contains(n)).collect();
+        let set = if others.is_empty() {
+            let k = q(&conflict[0], Kind::Mysql);
+            format!("{k} = {k}")
+        } else {
+            others
+                .iter()
+                .map(|c| {
+                    let c = q(c, Kind::Mysql);
+                    format!("{c} = VALUES({c})")
+                })
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        sql.push_str(&format!(" ON DUPLICATE KEY UPDATE {set}"));
+    }
+    let enc = Encoders::new(batch)?;
+    let mut params = Vec::with_capacity(batch.num_rows() * names.len());
+    for r in 0..batch.num_rows() {
+        enc.my_row(r, &mut params);
+    }
+    Ok((sql, params))
+}
+
+fn my_upsert(
+    tx: &mut mysql::Transaction<'_>,
+    table: &str,
+    batch: &RecordBatch,
+    conflict: &[String],
+    display: &str,
+) -> Result<u64, MigrateError> {
+    use mysql::prelude::Queryable;
+    let per = rows_per_statement(batch.num_columns());
+    let mut written = 0;
+    let mut r0 = 0;
+    while r0 < batch.num_rows() {
+        let n = per.min(batch.num_rows() - r0);
+        let (sql, params) = my_insert(table, &batch.slice(r0, n), Some(conflict), false)?;
+        tx.exec_drop(&sql, params).map_err(|e| werr(display, e))?;
+        written += tx.affected_rows();
+        r0 += n;
+    }
+    Ok(written)
+}
+
+fn take_rows(batch: &RecordBatch, rows: &[u32]) -> Result<RecordBatch, MigrateError> {
+    take_record_batch(batch, &UInt32Array::from(rows.to_vec()))
+        .map_err(|e| MigrateError::Internal(e.to_string()))
+}
+
+fn with_column(
+    batch: &RecordBatch,
+    name: &str,
+    values: Vec<i64>,
+) -> Result<RecordBatch, MigrateError> {
+    let mut fields: Vec<Field> = batch
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.as_ref().clone())
+        .collect();
+    let mut cols: Vec<ArrayRef> = batch.columns().to_vec();
+    fields.push(Field::new(name, DataType::Int64, false));
+    cols.push(Arc::new(Int64Array::from(values)));
+    RecordBatch::try_new(Arc::new(Schema::new(fields)), cols)
+        .map_err(|e| MigrateError::Internal(e.to_string()))
+}
+
+/// One column's values, ready to be written.
+enum Enc {
+    Int(ArrayRef),
+    UInt(ArrayRef),
+    Float(ArrayRef),
+    Bool(ArrayRef),
+    Text(ArrayRef),
+    Bin(ArrayRef),
+    Date(ArrayRef),
+    Ts(ArrayRef, bool),
+    Other(ArrayRef),
+}
+
+/// How each column of a batch is written, per dialect.
+struct Encoders {
+    cols: Vec<Enc>,
+}
+
+enum Cell<'a> {
+    Null,
+    I(i64),
+    U(u64),
+    F(f64),
+    B(bool),
+    S(&'a str),
+    Bin(&'a [u8]),
+    Owned(String),
+}
+
+impl Encoders {
+    fn new(batch: &RecordBatch) -> Result<Encoders, MigrateError> {
+        use arrow::compute::cast;
+        let mut cols = Vec::new();
+        for a in batch.columns() {
+            let c = |t: &DataType| cast(a, t).map_err(|e| MigrateError::Internal(e.to_string()));
+            cols.push(match a.data_type() {
+                DataType::Int8 | DataType::Int16 | DataType::Int32 | DataType::Int64 => {
+                    Enc::Int(c(&DataType::Int64)?)
+                }
+                DataType::UInt8 | DataType::UInt16 | DataType::UInt32 | DataType::UInt64 => {
+                    Enc::UInt(c(&DataType::UInt64)?)
+                }
+                DataType::Float16 | DataType::Float32 | DataType::Float64 => {
+                    Enc::Float(c(&DataType::Float64)?)
+                }
+                DataType::Boolean => Enc::Bool(a.clone()),
+                DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => {
+                    Enc::Text(c(&DataType::Utf8)?)
+                }
+                DataType::Binary
+                | DataType::LargeBinary
+                | DataType::FixedSizeBinary(_)
+                | DataType::BinaryView => Enc::Bin(c(&DataType::Binary)?),
+                DataType::Date32 | DataType::Date64 => Enc::Date(c(&DataType::Date32)?),
+                DataType::Timestamp(_, tz) => Enc::Ts(
+                    c(&DataType::Timestamp(TimeUnit::Microsecond, tz.clone()))?,
+                    tz.is_some(),
+                ),
+                _ => Enc::Other(c(&DataType::Utf8).unwrap_or_else(|_| a.clone())),
+            });
+        }
+        Ok(Encoders { cols })
+    }
+
+    fn cell(&self, c: usize, r: usize) -> Cell<'_> {
+        use arrow::datatypes::*;
+        match &self.cols[c] {
+            Enc::Int(a) if a.is_valid(r) => Cell::I(a.as_primitive::<Int64Type>().value(r)),
+            Enc::UInt(a) if a.is_valid(r) => Cell::U(a.as_primitive::<UInt64Type>().value(r)),
+            Enc::Float(a) if a.is_valid(r) => Cell::F(a.as_primitive::<Float64Type>().value(r)),
+            Enc::Bool(a) if a.is_valid(r) => Cell::B(a.as_boolean().value(r)),
+            Enc::Text(a) if a.is_valid(r) => Cell::S(a.as_string::<i32>().value(r)),
+            Enc::Bin(a) if a.is_valid(r) => Cell::Bin(a.as_binary::<i32>().value(r)),
+            Enc::Date(a) if a.is_valid(r) => {
+                let d = a.as_primitive::<Date32Type>().value(r);
+                let date = DateTime::from_timestamp(d as i64 * 86_400, 0)
+                    .map(|t| t.date_naive().format("%Y-%m-%d").to_string())
+                    .unwrap_or_default();
+                Cell::Owned(date)
+            }
+            Enc::Ts(a, tz) if a.is_valid(r) => {
+                let us = a.as_primitive::<TimestampMicrosecondType>().value(r);
+                let t = DateTime::from_timestamp_micros(us)
+                    .map(|t| t.naive_utc().format("%Y-%m-%d %H:%M:%S%.6f").to_string())
+                    .unwrap_or_default();
+                Cell::Owned(if *tz { format!("{t}+00:00") } else { t })
+            }
+            Enc::Other(a) if a.is_valid(r) => match a.data_type() {
+                DataType::Utf8 => Cell::S(a.as_string::<i32>().value(r)),
+                _ => Cell::Owned(
+                    ArrayFormatter::try_new(a.as_ref(), &FormatOptions::default())
+                        .map(|f| f.value(r).to_string())
+                        .unwrap_or_default(),
+                ),
+            },
+            _ => Cell::Null,
+        }
+    }
+
+    /// One row in COPY text format.
+    fn copy_row(&self, r: usize, out: &mut Vec<u8>) {
+        for c in 0..self.cols.len() {
+            if c > 0 {
+                out.push(b'\t');
+            }
+            match self.cell(c, r) {
+                Cell::Null => out.extend_from_slice(b"\\N"),
+                Cell::I(i) => out.extend_from_slice(i.to_string().as_bytes()),
+                Cell::U(u) => out.extend_from_slice(u.to_string().as_bytes()),
+                Cell::F(f) => out.extend_from_slice(float_text(f).as_bytes()),
+                Cell::B(b) => out.push(if b { b't' } else { b'f' }),
+                Cell::S(s) => copy_escape(s, out),
+                Cell::Owned(s) => copy_escape(&s, out),
+                Cell::Bin(b) => {
+                    out.extend_from_slice(b"\\\\x");
+                    for x in b {
+                        out.extend_from_slice(format!("{x:02x}").as_bytes());
+                    }
+                }
+            }
+        }
+        out.push(b'\n');
+    }
+
+    fn my_row(&self, r: usize, out: &mut Vec<mysql::Value>) {
+        for c in 0..self.cols.len() {
+            out.push(match self.cell(c, r) {
+                Cell::Null => mysql::Value::NULL,
+                Cell::I(i) => mysql::Value::Int(i),
+                Cell::U(u) => mysql::Value::UInt(u),
+                Cell::F(f) => mysql::Value::Double(f),
+                Cell::B(b) => mysql::Value::Int(b as i64),
+                Cell::S(s) => mysql::Value::Bytes(s.as_bytes().to_vec()),
+                Cell::Owned(s) => {
+                    let s = s.strip_suffix("+00:00").unwrap_or(&s);
+                    mysql::Value::Bytes(s.as_bytes().to_vec())
+                }
+                Cell::Bin(b) => mysql::Value::Bytes(b.to_vec()),
+            });
+        }
+    }
+
+    fn lite_row(&self, r: usize) -> Vec<rusqlite::types::Value> {
+        use rusqlite::types::Value;
+        (0..self.cols.len())
+            .map(|c| match self.cell(c, r) {
+                Cell::Null => Value::Null,
+                Cell::I(i) => Value::Integer(i),
+                Cell::U(u) => i64::try_from(u).map_or(Value::Text(u.to_string()), Value::Integer),
+                Cell::F(f) => Value::Real(f),
+                Cell::B(b) => Value::Integer(b as i64),
+                Cell::S(s) => Value::Text(s.to_string()),
+                Cell::Owned(s) => Value::Text(s),
+                Cell::Bin(b) => Value::Blob(b.to_vec()),
+            })
+            .collect()
+    }
+}
+
+fn float_text(f: f64) -> String {
+    if f.is_nan() {
+        "NaN".into()
+    } else if f.is_infinite() {
+        if f > 0.0 {
+            "Infinity".into()
+        } else {
+            "-Infinity".into()
+        }
+    } else {
+        // Shortest text that reads back as the same f64.
+        format!("{f:?}")
+    }
+}
+
+fn copy_escape(s: &str, out: &mut Vec<u8>) {
+    for b in s.bytes() {
+        match b {
+            b'\\' => out.extend_from_slice(b"\\\\"),
+            b'\t' => out.extend_from_slice(b"\\t"),
+            b'\n' => out.extend_from_slice(b"\\n"),
+            b'\r' => out.extend_from_slice(b"\\r"),
+            _ => out.push(b),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow::array::{Float64Array, StringArray};
+
+    #[test]
+    fn copy_text_escapes_and_keeps_float_bits() {
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("s", DataType::Utf8, true),
+            Field::new("f", DataType::Float64, true),
+        ]));
+        let b = RecordBatch::try_new(
+            schema,
+            vec![
+                Arc::new(StringArray::from(vec![Some("a\tb\\c\nd"), None])),
+                Arc::new(Float64Array::from(vec![Some(0.1 + 0.2), Some(f64::NAN)])),
+            ],
+        )
+        .unwrap();
+        let e = Encoders::new(&b).unwrap();
+        let mut out = Vec::new();
+        e.copy_row(0, &mut out);
+        e.copy_row(1, &mut out);
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "a\\tb\\\\c\\nd\t0.30000000000000004\n\\N\tNaN\n"
+        );
+    }
+
+    #[test]
+    fn upsert_sql_changes_nothing_on_equal_rows() {
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("id", DataType::Int64, false),
+            Field::new("name", DataType::Utf8, true),
+        ]));
+        let b = RecordBatch::new_empty(schema);
+        let s = upsert_sql(
+            Kind::Postgres,
+            "\"t\"",
+            &b,
+            &["id".into()],
+            false,
+            "reckon_stage",
+        );
+        assert!(
+            s.contains("ON CONFLICT (\"id\") DO UPDATE SET \"name\" = excluded.\"name\""),
+            "{s}"
+        );
+        assert!(s.contains("IS DISTINCT FROM"), "{s}");
+    }
+}
