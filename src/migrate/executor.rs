@@ -723,6 +723,12 @@ impl<'a> Executor<'a> {
         progress.unit(&name, rows_read);
         let mut written = 0u64;
         let table = unit.spec.target.clone();
+        // One transaction for the unit (default), or one per batch (`transaction = "batch"`).
+        let per_batch = unit.spec.transaction.as_deref() == Some("batch");
+        let mut uncommitted: Vec<LedgerRow> = Vec::new();
+        if !per_batch {
+            self.target.begin()?;
+        }
         for b in 0..nbatches as usize {
             let off = b * batch_size;
             let len = batch_size.min(out.num_rows() - off);
@@ -771,28 +777,43 @@ impl<'a> Executor<'a> {
                 conflict: &conflict,
                 generated: generated.as_deref(),
             };
-            let applied = self
-                .target
-                .apply(&w, &slice, ids, &row)
-                .map_err(|e| match e {
-                    MigrateError::Target { target, reason } => MigrateError::Target {
-                        target,
-                        reason: format!(
-                            "unit '{name}', batch {b} (keys {} … {}): {reason}",
-                            row.first_key.clone().unwrap_or_default(),
-                            row.last_key.clone().unwrap_or_default()
-                        ),
-                    },
-                    other => other,
-                })?;
+            if per_batch {
+                self.target.begin()?;
+            }
+            let result = self.target.apply(&w, &slice, ids, &row);
+            if result.is_err() {
+                self.target.rollback();
+            }
+            let applied = result.map_err(|e| match e {
+                MigrateError::Target { target, reason } => MigrateError::Target {
+                    target,
+                    reason: format!(
+                        "unit '{name}', batch {b} (keys {} … {}): {reason}",
+                        row.first_key.clone().unwrap_or_default(),
+                        row.last_key.clone().unwrap_or_default()
+                    ),
+                },
+                other => other,
+            })?;
             row.rows_written = applied.written as i64;
             row.finished_at = now();
             row.seconds = bstart.elapsed().as_secs_f64();
-            self.record(&row, false)?;
+            if per_batch {
+                self.target.commit()?;
+                self.record(&row, false)?;
+            } else {
+                uncommitted.push(row);
+            }
             known.extend(applied.new_ids);
             written += applied.written;
             outcome.batches_applied += 1;
             progress.rows(len as u64);
+        }
+        if !per_batch {
+            self.target.commit()?;
+            for row in uncommitted {
+                self.record(&row, false)?;
+            }
         }
         if generated.is_some() {
             self.idmaps.insert(name.clone(), known.clone());

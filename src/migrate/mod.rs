@@ -152,6 +152,6 @@ fn target_hint(reason: &str) -> String {
     } else if r.contains("connect") || r.contains("refused") || r.contains("timed out") {
         "check that the target database is running and reachable at the URL's host and port".into()
     } else {
-        "the unit's batch was rolled back; fix the cause and run again: finished batches and units are not redone".into()
+        "nothing of a failed batch is kept (it rolls back with its ledger row); fix the cause and run again: finished batches and units are not redone".into()
     }
 }

@@ -73,6 +73,10 @@ pub struct UnitSpec {
     pub updated_at: Option<String>,
     /// The target column the target generates (serial, identity, auto-increment).
     pub generated_id: Option<String>,
+    /// `unit` (default): all batches and their ledger rows in one transaction, so a failed or
+    /// killed unit leaves nothing. `batch`: one transaction per batch, so a large unit resumes
+    /// after its last committed batch.
+    pub transaction: Option<String>,
     /// Rows in the target that the unit did not write do not fail verification.
     #[serde(default)]
     pub allow_extra: bool,
@@ -373,6 +377,14 @@ impl Plan {
             if batch_size == 0 {
                 return Err(uerr(line, "batch_size must be at least 1".into()));
             }
+            if let Some(t) = &spec.transaction {
+                if t != "unit" && t != "batch" {
+                    return Err(uerr(
+                        line,
+                        format!("transaction = '{t}': write \"unit\" or \"batch\""),
+                    ));
+                }
+            }
             let query = match (&spec.query, &spec.query_file) {
                 (Some(q), _) => Some(q.clone()),
                 (None, Some(f)) => {
@@ -402,6 +414,7 @@ impl Plan {
             // batch_size changes how rows are grouped, not what is written.
             let mut for_sum = spec.clone();
             for_sum.batch_size = None;
+            for_sum.transaction = None;
             let mut sum_input = serde_json::to_vec(&for_sum).unwrap_or_default();
             if let Some(q) = &query {
                 sum_input.extend_from_slice(q.as_bytes());
@@ -467,6 +480,11 @@ fn check_column(c: &ColumnSpec, earlier: &[Unit]) -> Result<(), String> {
             None => {
                 return Err(format!(
                     "lookup = '{u}': no earlier unit has this name (a lookup reads the id map of a unit that runs before)"
+                ))
+            }
+            Some(x) if x.spec.key.len() != 1 => {
+                return Err(format!(
+                    "lookup = '{u}': unit '{u}' has a composite key; a lookup maps one column"
                 ))
             }
             Some(x) if x.spec.generated_id.is_none() => {

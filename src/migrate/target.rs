@@ -155,11 +155,7 @@ impl Target {
                 let s = url.as_str().replacen("mariadb://", "mysql://", 1);
                 let u = Url::parse(&s).map_err(|e| werr(&display, e))?;
                 let opts = mysql::Opts::from_url(u.as_str()).map_err(|e| werr(&display, e))?;
-                let init: Vec<String> = include_str!("../../queries/mysql/write_session.sql")
-                    .split(';')
-                    .map(strip_comments)
-                    .filter(|s| !s.is_empty())
-                    .collect();
+                let init = statements(include_str!("../../queries/mysql/write_session.sql"));
                 let opts = mysql::OptsBuilder::from_opts(opts)
                     .tcp_connect_timeout(Some(Duration::from_secs(10)))
                     .init(init);
@@ -275,7 +271,7 @@ impl Target {
     pub fn create_ledger(&mut self) -> Result<(), MigrateError> {
         let sql = self.ledger_sql();
         let display = self.display.clone();
-        for stmt in sql.split(';').map(strip_comments).filter(|s| !s.is_empty()) {
+        for stmt in statements(&sql) {
             self.exec(&stmt, &[]).map_err(|e| match e {
                 MigrateError::Target { reason, .. } => {
                     werr(&display, format!("creating the ledger: {reason}"))
@@ -438,7 +434,7 @@ impl Target {
 
     /// Allocates `n` ids from the generated column's sequence (PostgreSQL).
     fn pg_next_ids(
-        tx: &mut postgres::Transaction<'_>,
+        tx: &mut postgres::Client,
         table: &str,
         column: &str,
         n: usize,
@@ -466,7 +462,35 @@ impl Target {
         Ok(rows.iter().map(|r| r.get::<_, i64>(0)).collect())
     }
 
-    /// Writes one batch, its new id-map rows and its ledger row in one transaction.
+    /// Starts the transaction batches are written in.
+    pub fn begin(&mut self) -> Result<(), MigrateError> {
+        self.simple("BEGIN")
+    }
+
+    /// Commits it.
+    pub fn commit(&mut self) -> Result<(), MigrateError> {
+        self.simple("COMMIT")
+    }
+
+    /// Rolls it back (best effort: a dead session has rolled back already).
+    pub fn rollback(&mut self) {
+        let _ = self.simple("ROLLBACK");
+    }
+
+    fn simple(&mut self, sql: &str) -> Result<(), MigrateError> {
+        let display = self.display.clone();
+        match &mut self.conn {
+            Conn::Pg(c) => c.batch_execute(sql).map_err(|e| pg_err(&display, e)),
+            Conn::My(c) => {
+                use mysql::prelude::Queryable;
+                c.query_drop(sql).map_err(|e| werr(&display, e))
+            }
+            Conn::Lite(c) => c.execute_batch(sql).map_err(|e| werr(&display, e)),
+        }
+    }
+
+    /// Writes one batch, its new id-map rows and its ledger row, inside the transaction opened
+    /// with [`Target::begin`].
     pub fn apply(
         &mut self,
         w: &WriteSpec<'_>,
@@ -482,7 +506,7 @@ impl Target {
         let mut applied = Applied::default();
         match &mut self.conn {
             Conn::Pg(c) => {
-                let mut tx = c.transaction().map_err(|e| pg_err(&display, e))?;
+                let tx = c.as_mut();
                 let (batch, new_ids) = match (&ids, w.generated) {
                     (Some(ids), Some(gen)) => {
                         let missing = ids
@@ -491,8 +515,7 @@ impl Target {
                             .filter(|k| !ids.known.contains_key(*k))
                             .count();
                         let mut fresh =
-                            Self::pg_next_ids(&mut tx, w.table, gen, missing, &display)?
-                                .into_iter();
+                            Self::pg_next_ids(tx, w.table, gen, missing, &display)?.into_iter();
                         let mut new_ids = Vec::new();
                         let col: Vec<i64> = ids
                             .old_keys
@@ -525,7 +548,7 @@ impl Target {
                 };
                 let cols = col_list(&batch, kind);
                 tx.batch_execute(&format!(
-                    "CREATE TEMP TABLE reckon_stage ON COMMIT DROP AS SELECT {cols} FROM {table} WITH NO DATA"
+                    "DROP TABLE IF EXISTS pg_temp.reckon_stage; CREATE TEMP TABLE reckon_stage ON COMMIT DROP AS SELECT {cols} FROM {table} WITH NO DATA"
                 ))
                 .map_err(|e| pg_err(&display, e))?;
                 let mut wr = tx
@@ -561,14 +584,11 @@ impl Target {
                     p.iter().map(|b| b.as_ref() as _).collect();
                 tx.execute(&ledger_sql, &refs)
                     .map_err(|e| pg_err(&display, e))?;
-                tx.commit().map_err(|e| pg_err(&display, e))?;
                 applied.new_ids = new_ids;
             }
             Conn::My(c) => {
                 use mysql::prelude::Queryable;
-                let mut tx = c
-                    .start_transaction(mysql::TxOpts::default())
-                    .map_err(|e| werr(&display, e))?;
+                let tx = c.as_mut();
                 let mut new_ids = Vec::new();
                 match (&ids, w.generated) {
                     (Some(ids), Some(gen)) => {
@@ -582,8 +602,7 @@ impl Target {
                                 .map(|&r| ids.known[&ids.old_keys[r as usize]])
                                 .collect();
                             let sub = with_column(&take_rows(batch, &old)?, gen, idcol)?;
-                            applied.written +=
-                                my_upsert(&mut tx, &table, &sub, w.conflict, &display)?;
+                            applied.written += my_upsert(tx, &table, &sub, w.conflict, &display)?;
                         }
                         if !new.is_empty() {
                             let sub = take_rows(batch, &new)?;
@@ -599,7 +618,7 @@ impl Target {
                                 let (sql, params) = my_insert(&table, &part, None, false)?;
                                 tx.exec_drop(&sql, params).map_err(|e| werr(&display, e))?;
                                 applied.written += tx.affected_rows();
-                                let first = tx.last_insert_id().unwrap_or(0) as i64;
+                                let first = tx.last_insert_id() as i64;
                                 for i in 0..n {
                                     new_ids.push((
                                         ids.old_keys[new[r0 + i] as usize].clone(),
@@ -625,18 +644,17 @@ impl Target {
                         }
                     }
                     _ => {
-                        applied.written = my_upsert(&mut tx, &table, batch, w.conflict, &display)?;
+                        applied.written = my_upsert(tx, &table, batch, w.conflict, &display)?;
                     }
                 }
                 let mut l = ledger.clone();
                 l.rows_written = applied.written as i64;
                 tx.exec_drop(&ledger_sql, my_params(&ledger_values(&l)))
                     .map_err(|e| werr(&display, e))?;
-                tx.commit().map_err(|e| werr(&display, e))?;
                 applied.new_ids = new_ids;
             }
             Conn::Lite(c) => {
-                let tx = c.transaction().map_err(|e| werr(&display, e))?;
+                let tx = &*c;
                 let enc = Encoders::new(batch)?;
                 let mut new_ids = Vec::new();
                 {
@@ -705,7 +723,6 @@ impl Target {
                     )
                     .map_err(|e| werr(&display, e))?;
                 }
-                tx.commit().map_err(|e| werr(&display, e))?;
                 applied.new_ids = new_ids;
             }
         }
@@ -820,13 +837,16 @@ impl Target {
     }
 }
 
-fn strip_comments(s: &str) -> String {
-    s.lines()
+/// The statements of an SQL file: comment lines dropped, then split on `;`.
+fn statements(text: &str) -> Vec<String> {
+    text.lines()
         .filter(|l| !l.trim_start().starts_with("--"))
         .collect::<Vec<_>>()
         .join("\n")
-        .trim()
-        .to_string()
+        .split(';')
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .collect()
 }
 
 /// A bound parameter.
@@ -1166,7 +1186,7 @@ fn my_insert(
 }
 
 fn my_upsert(
-    tx: &mut mysql::Transaction<'_>,
+    tx: &mut mysql::Conn,
     table: &str,
     batch: &RecordBatch,
     conflict: &[String],
