@@ -8,6 +8,7 @@ mod common;
 mod diff_files;
 mod diff_property;
 mod diff_servers;
+mod migrate_servers;
 mod profile_bad_input;
 mod profile_files;
 mod profile_html;

@@ -1,0 +1,714 @@
+//! `reckon migrate` against real PostgreSQL and MariaDB targets: the fixture plan
+//! (`fixtures/migrate/`) migrates legacy.db (300 customers with generated ids, 40 products,
+//! 1200 orders rewritten through the id map). Each test gets its own schema/database.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use sha2::{Digest, Sha256};
+
+use super::common::{mysql_url, pg_url, reckon, require, Run};
+
+#[derive(Clone, Copy, PartialEq, Debug)]
+enum Db {
+    Pg,
+    My,
+}
+
+struct Env {
+    _dir: tempfile::TempDir,
+    plan: PathBuf,
+    source: PathBuf,
+    target: String,
+    schema: String,
+    db: Db,
+}
+
+type Rows = Vec<Vec<Option<String>>>;
+
+fn pg_exec(sql: &str) -> Result<Rows, String> {
+    let mut c = pg_url()
+        .parse::<postgres::Config>()
+        .map_err(|e| e.to_string())?
+        .connect_timeout(Duration::from_secs(5))
+        .connect(postgres::NoTls)
+        .map_err(|e| e.to_string())?;
+    let mut out = Vec::new();
+    for m in c.simple_query(sql).map_err(|e| e.to_string())? {
+        if let postgres::SimpleQueryMessage::Row(r) = m {
+            out.push((0..r.len()).map(|i| r.get(i).map(String::from)).collect());
+        }
+    }
+    Ok(out)
+}
+
+fn my_exec(url: &str, sql: &str) -> Result<Rows, String> {
+    use mysql::prelude::Queryable;
+    let o = mysql::Opts::from_url(url).map_err(|e| e.to_string())?;
+    let mut c = mysql::Conn::new(
+        mysql::OptsBuilder::from_opts(o).tcp_connect_timeout(Some(Duration::from_secs(5))),
+    )
+    .map_err(|e| e.to_string())?;
+    let mut out = Vec::new();
+    for stmt in sql.split(";\n").filter(|s| !s.trim().is_empty()) {
+        let rows: Vec<mysql::Row> = c.query(stmt).map_err(|e| e.to_string())?;
+        for r in rows {
+            out.push(
+                r.unwrap()
+                    .into_iter()
+                    .map(|v| match v {
+                        mysql::Value::NULL => None,
+                        mysql::Value::Bytes(b) => Some(String::from_utf8_lossy(&b).into_owned()),
+                        other => Some(other.as_sql(true)),
+                    })
+                    .collect(),
+            );
+        }
+    }
+    Ok(out)
+}
+
+impl Env {
+    fn new(db: Db, name: &str) -> Option<Env> {
+        let schema = format!("reckon_mig_{name}");
+        let dir = tempfile::tempdir().unwrap();
+        let fx = super::common::root().join("fixtures/migrate");
+        for f in ["legacy.db", "orders.sql"] {
+            std::fs::copy(fx.join(f), dir.path().join(f)).unwrap();
+        }
+        let plan_text = std::fs::read_to_string(fx.join("plan.toml"))
+            .unwrap()
+            .replace("reckon_mig", &schema);
+        let plan = dir.path().join("plan.toml");
+        std::fs::write(&plan, plan_text).unwrap();
+        let sql_file = if db == Db::Pg {
+            "postgres.sql"
+        } else {
+            "mariadb.sql"
+        };
+        let sql = std::fs::read_to_string(fx.join(sql_file))
+            .unwrap()
+            .replace("reckon_mig", &schema);
+        let target = match db {
+            Db::Pg => {
+                require("PostgreSQL", pg_exec(&sql))?;
+                pg_url()
+            }
+            Db::My => {
+                let base = mysql_url();
+                require("MariaDB", my_exec(&base, &sql))?;
+                let mut u = url::Url::parse(&base).unwrap();
+                u.set_path(&format!("/{schema}"));
+                u.to_string()
+            }
+        };
+        Some(Env {
+            source: dir.path().join("legacy.db"),
+            _dir: dir,
+            plan,
+            target,
+            schema,
+            db,
+        })
+    }
+
+    fn migrate(&self, args: &[&str]) -> Run {
+        let plan = self.plan.to_str().unwrap();
+        let mut all: Vec<&str> = vec!["migrate"];
+        let action = args
+            .first()
+            .is_some_and(|a| ["status", "backup", "restore", "forget"].contains(a));
+        if action {
+            all.push(args[0]);
+            all.extend_from_slice(&[plan, "--target", &self.target]);
+            all.extend_from_slice(&args[1..]);
+        } else {
+            all.extend_from_slice(&[plan, "--target", &self.target]);
+            all.extend_from_slice(args);
+        }
+        reckon(&all)
+    }
+
+    fn query(&self, sql: &str) -> Rows {
+        let sql = sql.replace("S.", &format!("{}.", self.schema));
+        match self.db {
+            Db::Pg => pg_exec(&sql).unwrap(),
+            Db::My => my_exec(&self.target, &sql).unwrap(),
+        }
+    }
+
+    fn one(&self, sql: &str) -> String {
+        self.query(sql)[0][0].clone().unwrap_or_default()
+    }
+
+    /// A fingerprint of every table in the schema (names, and each table's content).
+    fn fingerprint(&self) -> String {
+        let tables: Vec<String> = match self.db {
+            Db::Pg => self.query(&format!(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = '{}' ORDER BY 1",
+                self.schema
+            )),
+            Db::My => self.query(&format!(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = '{}' ORDER BY 1",
+                self.schema
+            )),
+        }
+        .into_iter()
+        .filter_map(|r| r[0].clone())
+        .collect();
+        let mut out = String::new();
+        for t in tables {
+            let h = match self.db {
+                Db::Pg => self.one(&format!(
+                    "SELECT count(*) || ':' || coalesce(md5(string_agg(x::text, '|' ORDER BY x::text)), '') FROM S.{t} x"
+                )),
+                Db::My => {
+                    let r = self.query(&format!("CHECKSUM TABLE S.{t}"));
+                    r[0][1].clone().unwrap_or_default()
+                }
+            };
+            out.push_str(&format!("{t}={h};"));
+        }
+        out
+    }
+
+    fn source_rows(&self, sql: &str) -> Vec<(i64, i64)> {
+        let c = rusqlite::Connection::open(&self.source).unwrap();
+        let mut s = c.prepare(sql).unwrap();
+        s.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
+    }
+
+    /// Everything a finished migration must satisfy.
+    fn assert_migrated(&self) {
+        assert_eq!(self.one("SELECT count(*) FROM S.customers"), "300");
+        assert_eq!(
+            self.one("SELECT count(DISTINCT legacy_id) FROM S.customers"),
+            "300"
+        );
+        assert_eq!(self.one("SELECT count(*) FROM S.products"), "40");
+        assert_eq!(self.one("SELECT count(*) FROM S.orders"), "1200");
+        assert_eq!(
+            self.one("SELECT count(*) FROM S.reckon_idmap m JOIN S.customers c ON c.id = m.new_id AND CONCAT(c.legacy_id, '') = m.old_key"),
+            "300",
+            "every id-map row points at the customer with that legacy id"
+        );
+        // Every order points at the customer its source row referenced.
+        let expected = self.source_rows("SELECT order_no, cust_ref FROM orders ORDER BY order_no");
+        let got: Vec<(i64, i64)> = self
+            .query("SELECT o.order_no, c.legacy_id FROM S.orders o JOIN S.customers c ON c.id = o.customer_id ORDER BY o.order_no")
+            .into_iter()
+            .map(|r| {
+                (
+                    r[0].as_ref().unwrap().parse().unwrap(),
+                    r[1].as_ref().unwrap().parse().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(got, expected);
+        // Transforms landed: split names, trimmed lower-case e-mails, mapped status, dates.
+        assert_eq!(
+            self.one("SELECT count(*) FROM S.customers WHERE email <> lower(trim(email))"),
+            "0"
+        );
+        assert_eq!(
+            self.one("SELECT count(*) FROM S.customers WHERE status NOT IN ('active','inactive','suspended')"),
+            "0"
+        );
+        assert_eq!(
+            self.one("SELECT count(*) FROM S.customers WHERE signup IS NULL"),
+            "7"
+        );
+        // Each unit completed exactly once.
+        for unit in ["customers", "products", "orders"] {
+            assert_eq!(
+                self.one(&format!(
+                    "SELECT count(*) FROM S.reckon_ledger WHERE unit = '{unit}' AND batch = -1 AND kind = 'full' AND status = 'completed'"
+                )),
+                "1",
+                "{unit} completed once"
+            );
+        }
+    }
+}
+
+fn sha256(path: &Path) -> String {
+    let d = Sha256::digest(std::fs::read(path).unwrap());
+    d.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn both(test: impl Fn(Db)) {
+    test(Db::Pg);
+    test(Db::My);
+}
+
+#[test]
+fn a_plan_migrates_verifies_and_a_rerun_changes_nothing() {
+    both(|db| {
+        let Some(env) = Env::new(db, &format!("run_{db:?}").to_lowercase()) else {
+            return;
+        };
+        let r = env.migrate(&[]);
+        assert_eq!(r.code, 0, "{db:?}: {}{}", r.stdout, r.stderr);
+        assert!(
+            r.stdout.contains("3 of 3 unit(s) completed and verified"),
+            "{}",
+            r.stdout
+        );
+        env.assert_migrated();
+        // The ledger's unit rows: counts and equal source/target hashes; no row values.
+        let rows = env.query("SELECT unit, rows_read, source_hash, target_hash FROM S.reckon_ledger WHERE batch = -1 ORDER BY ordinal");
+        let counts: Vec<&str> = rows.iter().map(|r| r[1].as_deref().unwrap()).collect();
+        assert_eq!(counts, vec!["300", "40", "1200"]);
+        for r in &rows {
+            assert_eq!(r[2], r[3], "verified hashes equal for {:?}", r[0]);
+        }
+        let ledger_text = format!("{:?}", env.query("SELECT * FROM S.reckon_ledger"));
+        let log = std::fs::read_to_string(env.plan.with_file_name("plan.ledger.jsonl")).unwrap();
+        // Keys (order numbers, SKUs) may appear; values may not.
+        for leak in ["example.org", "Lovelace", "active", "Product "] {
+            assert!(
+                !ledger_text.contains(leak) && !log.contains(leak),
+                "ledger holds a row value: {leak}"
+            );
+        }
+        // Rerunning the finished plan is a no-op.
+        let before = env.fingerprint();
+        let r = env.migrate(&["--json"]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+        for u in v.as_array().unwrap() {
+            assert_eq!(u["status"], "already completed");
+        }
+        assert_eq!(env.fingerprint(), before);
+        // Forgetting a unit redoes it: every row is upserted again and 0 rows change.
+        let r = env.migrate(&["forget", "--unit", "orders"]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        let r = env.migrate(&["--json"]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+        let orders = &v.as_array().unwrap()[2];
+        assert_eq!(
+            (
+                orders["status"].as_str(),
+                orders["rows"].as_u64(),
+                orders["written"].as_u64()
+            ),
+            (Some("completed"), Some(1200), Some(0))
+        );
+        // The ledger rows of 'orders' are gone and rewritten; the tables are as before.
+        let after = env.fingerprint();
+        let strip = |f: &str| {
+            f.split(';')
+                .filter(|t| !t.starts_with("reckon_ledger"))
+                .collect::<Vec<_>>()
+                .join(";")
+        };
+        assert_eq!(strip(&after), strip(&before));
+        // status reads the ledger.
+        let r = env.migrate(&["status"]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        assert!(
+            r.stdout.contains("customers") && r.stdout.contains("completed"),
+            "{}",
+            r.stdout
+        );
+    });
+}
+
+#[test]
+fn dry_run_writes_nothing_and_shows_units_statements_and_rows() {
+    both(|db| {
+        let Some(env) = Env::new(db, &format!("dry_{db:?}").to_lowercase()) else {
+            return;
+        };
+        let before = env.fingerprint();
+        let r = env.migrate(&["--dry-run"]);
+        assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+        assert!(r.stdout.contains("DRY RUN"), "{}", r.stdout);
+        assert!(
+            r.stdout.contains("upsert into") && r.stdout.contains("by (order_no)"),
+            "{}",
+            r.stdout
+        );
+        assert!(
+            r.stdout.contains("1200") && r.stdout.contains("300"),
+            "{}",
+            r.stdout
+        );
+        assert_eq!(env.fingerprint(), before, "the dry run wrote to the target");
+        assert!(!before.contains("reckon_ledger"));
+    });
+}
+
+#[test]
+fn one_executor_per_target() {
+    both(|db| {
+        let Some(env) = Env::new(db, &format!("lock_{db:?}").to_lowercase()) else {
+            return;
+        };
+        // Hold the lock the way a running executor does, from another session.
+        let key_name = match db {
+            Db::Pg => format!("reckon migrate \"{}\".\"reckon_ledger\"", env.schema),
+            Db::My => format!("reckon migrate `{}`.`reckon_ledger`", env.schema),
+        };
+        let key = xxhash_rust::xxh3::xxh3_64(key_name.as_bytes());
+        let held: Box<dyn FnOnce()> = match db {
+            Db::Pg => {
+                let mut c = pg_url()
+                    .parse::<postgres::Config>()
+                    .unwrap()
+                    .connect(postgres::NoTls)
+                    .unwrap();
+                c.query_one("SELECT pg_advisory_lock($1)", &[&(key as i64)])
+                    .unwrap();
+                Box::new(move || drop(c))
+            }
+            Db::My => {
+                use mysql::prelude::Queryable;
+                let mut c = mysql::Conn::new(mysql::Opts::from_url(&env.target).unwrap()).unwrap();
+                let got: Option<i64> = c
+                    .query_first(format!("SELECT GET_LOCK('reckon:{key:016x}', 1)"))
+                    .unwrap();
+                assert_eq!(got, Some(1));
+                Box::new(move || drop(c))
+            }
+        };
+        let r = env.migrate(&[]);
+        assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
+        assert!(
+            r.stderr.contains("another `reckon migrate` is running"),
+            "{}",
+            r.stderr
+        );
+        assert!(r.stderr.contains("--wait"), "{}", r.stderr);
+        let t = Instant::now();
+        let r = env.migrate(&["--wait", "1"]);
+        assert_eq!(r.code, 2);
+        assert!(
+            t.elapsed() >= Duration::from_secs(1) && r.stderr.contains("waited 1 s"),
+            "{}",
+            r.stderr
+        );
+        assert_eq!(env.one("SELECT count(*) FROM S.customers"), "0");
+        // The lock dies with its session.
+        held();
+        let r = env.migrate(&[]);
+        assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    });
+}
+
+/// Kills the executor with SIGKILL at seeded random moments, resumes every time, and checks
+/// that nothing is lost, duplicated or applied twice, and that the source is untouched.
+fn crash_campaign(db: Db) {
+    let Some(env) = Env::new(db, &format!("crash_{db:?}").to_lowercase()) else {
+        return;
+    };
+    let kills_wanted: usize = std::env::var("RECKON_CRASH_KILLS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(50);
+    let source_before = sha256(&env.source);
+    // Make every unit commit per batch for half the campaign, so kills land between commits too.
+    let text = std::fs::read_to_string(&env.plan).unwrap();
+    let per_batch = text.replace(
+        "batch_size = 25\n",
+        "batch_size = 25\ntransaction = \"batch\"\n",
+    );
+    // One uninterrupted run to learn how long a run takes (on a copy of the target schema would
+    // cost a reload; instead time the dry run, which reads and transforms everything).
+    let t = Instant::now();
+    assert_eq!(env.migrate(&["--dry-run"]).code, 0);
+    let span = (t.elapsed().as_millis() as u64).max(200) * 3;
+    let mut seed: u64 = 0x5eed_2026_1121 ^ (db as u64);
+    let mut next = || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let mut kills = 0;
+    let mut finished = 0;
+    let mut rounds = 0;
+    while kills < kills_wanted {
+        rounds += 1;
+        assert!(
+            rounds < kills_wanted * 20,
+            "the campaign does not progress ({kills} kills)"
+        );
+        if kills == kills_wanted / 2 {
+            std::fs::write(&env.plan, &per_batch).unwrap();
+        }
+        if finished > 0 {
+            // Start over: forget everything so that there is work to interrupt again; the id map
+            // stays, so customers are matched, never duplicated.
+            for u in ["customers", "products", "orders"] {
+                assert_eq!(env.migrate(&["forget", "--unit", u]).code, 0);
+            }
+            finished = 0;
+        }
+        let plan = env.plan.to_str().unwrap().to_string();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_reckon"))
+            .args(["migrate", &plan, "--target", &env.target, "--wait", "10"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let delay = next() % span;
+        std::thread::sleep(Duration::from_millis(delay));
+        match child.try_wait().unwrap() {
+            Some(status) => {
+                let mut err = String::new();
+                use std::io::Read;
+                child
+                    .stderr
+                    .take()
+                    .unwrap()
+                    .read_to_string(&mut err)
+                    .unwrap();
+                assert_eq!(status.code(), Some(0), "a resumed run failed: {err}");
+                finished += 1;
+            }
+            None => {
+                child.kill().unwrap();
+                child.wait().unwrap();
+                kills += 1;
+            }
+        }
+    }
+    // Resume to the end.
+    let r = env.migrate(&[]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    env.assert_migrated();
+    assert_eq!(env.one("SELECT count(*) FROM S.reckon_idmap"), "300");
+    assert_eq!(
+        env.one("SELECT count(DISTINCT new_id) FROM S.reckon_idmap"),
+        "300"
+    );
+    assert_eq!(sha256(&env.source), source_before, "the source was written");
+    eprintln!("crash campaign {db:?}: {kills} kills in {rounds} rounds");
+}
+
+#[test]
+fn kill_9_at_random_moments_then_resume_postgres() {
+    crash_campaign(Db::Pg);
+}
+
+#[test]
+fn kill_9_at_random_moments_then_resume_mariadb() {
+    crash_campaign(Db::My);
+}
+
+#[test]
+fn a_failed_unit_rolls_back_others_go_on_and_the_run_fails() {
+    both(|db| {
+        let Some(env) = Env::new(db, &format!("fail_{db:?}").to_lowercase()) else {
+            return;
+        };
+        // Products dearer than 400 break a constraint in the middle of the unit.
+        env.query("ALTER TABLE S.products ADD CONSTRAINT cheap CHECK (price < 400)");
+        let text = std::fs::read_to_string(&env.plan).unwrap();
+        std::fs::write(
+            &env.plan,
+            text.replace("key = [\"sku\"]", "key = [\"sku\"]\nbatch_size = 5"),
+        )
+        .unwrap();
+        let r = env.migrate(&[]);
+        assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+        assert!(
+            r.stdout.contains("✗ products") && r.stdout.contains("batch"),
+            "{}",
+            r.stdout
+        );
+        // Nothing of the failed unit stays; the independent unit went on.
+        assert_eq!(env.one("SELECT count(*) FROM S.products"), "0");
+        assert_eq!(env.one("SELECT count(*) FROM S.customers"), "300");
+        let row = env.query("SELECT status, error_class, error FROM S.reckon_ledger WHERE unit = 'products' AND batch = -1");
+        assert_eq!(row[0][0].as_deref(), Some("failed"));
+        assert_eq!(row[0][1].as_deref(), Some("write"));
+        // --fail-fast stops at the first failure.
+        let r = env.migrate(&["--fail-fast", "--json"]);
+        assert_eq!(r.code, 1);
+        let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+        assert_eq!(v[1]["status"], "failed");
+        assert_eq!(v[2]["status"], "skipped");
+    });
+}
+
+#[test]
+fn a_unit_whose_rows_do_not_land_as_written_fails_verification() {
+    let Some(env) = Env::new(Db::Pg, "verify_pg") else {
+        return;
+    };
+    // A trigger rewrites what is written: the data that landed is not the unit's data.
+    env.query(
+        "CREATE FUNCTION S.shout() RETURNS trigger AS $$ BEGIN NEW.title := upper(NEW.title); RETURN NEW; END $$ LANGUAGE plpgsql;
+         CREATE TRIGGER shout BEFORE INSERT ON S.products FOR EACH ROW EXECUTE FUNCTION S.shout()",
+    );
+    let r = env.migrate(&["--unit", "products"]);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout.contains("verification_failed")
+            && r.stdout.contains("40 changed in columns title (case)"),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(
+        env.one("SELECT status FROM S.reckon_ledger WHERE unit = 'products' AND batch = -1"),
+        "verification_failed"
+    );
+}
+
+#[test]
+fn an_edited_or_removed_applied_unit_is_refused() {
+    let Some(env) = Env::new(Db::Pg, "edit_pg") else {
+        return;
+    };
+    assert_eq!(env.migrate(&["--unit", "customers"]).code, 0);
+    let text = std::fs::read_to_string(&env.plan).unwrap();
+    std::fs::write(
+        &env.plan,
+        text.replace("case = \"lower\"", "case = \"upper\""),
+    )
+    .unwrap();
+    let r = env.migrate(&[]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr
+            .contains("unit 'customers' was applied with checksum")
+            && r.stderr.contains("hint:")
+            && r.stderr.contains("forget"),
+        "{}",
+        r.stderr
+    );
+    // Reordered: products before customers.
+    let a = text.find("[[unit]]\nname = \"customers\"").unwrap();
+    let b = text.find("[[unit]]\nname = \"products\"").unwrap();
+    let c = text.find("[[unit]]\nname = \"orders\"").unwrap();
+    let reordered = format!("{}{}{}{}", &text[..a], &text[b..c], &text[a..b], &text[c..]);
+    std::fs::write(&env.plan, reordered).unwrap();
+    let r = env.migrate(&[]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains("was applied as unit #1 but is unit #2"),
+        "{}",
+        r.stderr
+    );
+    // batch_size is not part of a unit's identity.
+    std::fs::write(
+        &env.plan,
+        text.replace("batch_size = 25", "batch_size = 60"),
+    )
+    .unwrap();
+    assert_eq!(env.migrate(&[]).code, 0);
+}
+
+#[test]
+fn item_and_delta_runs_touch_only_their_rows() {
+    let Some(env) = Env::new(Db::Pg, "delta_pg") else {
+        return;
+    };
+    let r = env.migrate(&["--item", "customers:1003"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert_eq!(env.one("SELECT count(*) FROM S.customers"), "1");
+    assert_eq!(env.one("SELECT legacy_id FROM S.customers"), "1003");
+    assert_eq!(env.migrate(&[]).code, 0);
+    env.assert_migrated();
+    // Change two customers in the source, one with a new timestamp; --delta carries it.
+    let c = rusqlite::Connection::open(&env.source).unwrap();
+    c.execute("UPDATE customers SET email = 'changed@example.net', modified = '2027-01-01 00:00:00' WHERE cust_id = 1006", []).unwrap();
+    drop(c);
+    let r = env.migrate(&["--delta", "--unit", "customers", "--json"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(v[0]["kind"], "delta");
+    // The watermark row (the latest modified before) plus the changed one.
+    assert!(v[0]["rows"].as_u64().unwrap() <= 3, "{}", r.stdout);
+    assert_eq!(v[0]["written"].as_u64(), Some(1));
+    assert_eq!(
+        env.one("SELECT email FROM S.customers WHERE legacy_id = 1006"),
+        "changed@example.net"
+    );
+    assert_eq!(env.one("SELECT count(*) FROM S.customers"), "300");
+}
+
+#[test]
+fn backup_is_verified_and_restore_brings_the_target_back() {
+    both(|db| {
+        let Some(env) = Env::new(db, &format!("backup_{db:?}").to_lowercase()) else {
+            return;
+        };
+        assert_eq!(env.migrate(&[]).code, 0);
+        let before = env.fingerprint();
+        let bk = env.plan.with_file_name("bk");
+        let r = env.migrate(&["backup", "--dir", bk.to_str().unwrap()]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        assert!(r.stdout.contains("verified"));
+        env.query("DELETE FROM S.orders WHERE order_no < 50100");
+        env.query("UPDATE S.customers SET email = 'x' WHERE legacy_id = 1003");
+        let r = env.migrate(&["restore", "--from", bk.to_str().unwrap()]);
+        assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+        assert_eq!(env.fingerprint(), before);
+        // A tampered backup is refused before anything is touched.
+        let f = bk.join(format!("{}.orders.parquet", env.schema));
+        let mut bytes = std::fs::read(&f).unwrap();
+        let n = bytes.len() / 2;
+        bytes[n] ^= 0xff;
+        std::fs::write(&f, bytes).unwrap();
+        env.query("DELETE FROM S.orders WHERE order_no < 50010");
+        let r = env.migrate(&["restore", "--from", bk.to_str().unwrap()]);
+        assert_eq!(r.code, 2);
+        assert!(
+            r.stderr.contains("SHA-256") && r.stderr.contains("changed"),
+            "{}",
+            r.stderr
+        );
+        assert_eq!(env.one("SELECT count(*) FROM S.orders"), "1191");
+    });
+}
+
+#[test]
+fn bad_plans_are_refused_with_file_line_and_hint() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = dir.path().join("p.toml");
+    let fx = super::common::root().join("fixtures/migrate/plan.toml");
+    let text = std::fs::read_to_string(fx).unwrap();
+    std::fs::write(
+        &plan,
+        text.replace("strict_map = true", "strict_mapp = true"),
+    )
+    .unwrap();
+    let r = reckon(&["migrate", plan.to_str().unwrap(), "--dry-run"]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains("p.toml, line")
+            && r.stderr.contains("strict_mapp")
+            && r.stderr.contains("hint:"),
+        "{}",
+        r.stderr
+    );
+    std::fs::write(
+        &plan,
+        text.replace(
+            "target = \"postgres://postgres@",
+            "target = \"postgres://postgres:hunter2@",
+        ),
+    )
+    .unwrap();
+    let r = reckon(&[
+        "migrate",
+        "status",
+        plan.to_str().unwrap(),
+        "--target",
+        "postgres://u:s3cret-pw@127.0.0.1:1/x",
+    ]);
+    assert_eq!(r.code, 2);
+    assert!(
+        !r.stderr.contains("s3cret-pw") && !r.stdout.contains("s3cret-pw"),
+        "{}",
+        r.stderr
+    );
+}
