@@ -241,10 +241,11 @@ pub fn backup(plan: &Plan, dir: &Path) -> Result<Manifest, MigrateError> {
     Ok(manifest)
 }
 
+/// A backed-up table: its name, its rows, and whether it existed when the backup was taken.
+pub type TableData = (String, Vec<RecordBatch>, bool);
+
 /// Checks a backup directory: every file's SHA-256 and rows hash against the manifest.
-pub fn verify(
-    dir: &Path,
-) -> Result<(Manifest, Vec<(String, Vec<RecordBatch>, bool)>), MigrateError> {
+pub fn verify(dir: &Path) -> Result<(Manifest, Vec<TableData>), MigrateError> {
     let mpath = dir.join("manifest.json");
     let text = std::fs::read_to_string(&mpath).map_err(|e| berr(&mpath, e))?;
     let manifest: Manifest = serde_json::from_str(&text).map_err(|e| berr(&mpath, e))?;

@@ -310,7 +310,7 @@ impl<'a> Executor<'a> {
                     let run = self.current_run(unit).0;
                     let kind = self.kind().to_string();
                     if !self.opts.dry_run {
-                        let row = self.unit_row(unit, run, &kind, "failed", started, 0, 0);
+                        let row = self.unit_row(unit, run, &kind, "failed", started, (0, 0));
                         let row = LedgerRow {
                             error_class: Some(class.into()),
                             error: Some(redact(&message)),
@@ -403,8 +403,7 @@ impl<'a> Executor<'a> {
         kind: &str,
         status: &str,
         started: Instant,
-        rows_read: u64,
-        rows_written: u64,
+        (rows_read, rows_written): (u64, u64),
     ) -> LedgerRow {
         let elapsed = started.elapsed();
         LedgerRow {
@@ -760,7 +759,7 @@ impl<'a> Executor<'a> {
                 continue;
             }
             let bstart = Instant::now();
-            let mut row = self.unit_row(unit, run, kind, "applied", bstart, len as u64, 0);
+            let mut row = self.unit_row(unit, run, kind, "applied", bstart, (len as u64, 0));
             row.batch = b as i64;
             row.first_key = bkeys.first().map(|k| show_key(&unit.spec.key, k));
             row.last_key = bkeys.last().map(|k| show_key(&unit.spec.key, k));
@@ -848,7 +847,7 @@ impl<'a> Executor<'a> {
         } else {
             "verification_failed"
         };
-        let mut row = self.unit_row(unit, run, kind, status, started, rows_read, written);
+        let mut row = self.unit_row(unit, run, kind, status, started, (rows_read, written));
         row.source_hash = Some(hex128(hashes[0]));
         row.target_hash = Some(hex128(hashes[1]));
         row.watermark = if kind == "item" { None } else { new_watermark };

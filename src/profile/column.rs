@@ -520,12 +520,16 @@ mod tests {
             let n = 500 + rng.next() as usize % 1500;
             let ints: ArrayRef = Arc::new(Int64Array::from(
                 (0..n)
-                    .map(|_| (rng.next() % 10 != 0).then(|| rng.next() as i64 % 400 - 200))
+                    .map(|_| {
+                        (!rng.next().is_multiple_of(10)).then(|| rng.next() as i64 % 400 - 200)
+                    })
                     .collect::<Vec<_>>(),
             ));
             let floats: ArrayRef = Arc::new(Float64Array::from(
                 (0..n)
-                    .map(|_| (rng.next() % 7 != 0).then(|| (rng.next() % 1000) as f64 / 8.0))
+                    .map(|_| {
+                        (!rng.next().is_multiple_of(7)).then(|| (rng.next() % 1000) as f64 / 8.0)
+                    })
                     .collect::<Vec<_>>(),
             ));
             let words = [
@@ -544,7 +548,7 @@ mod tests {
             let texts: ArrayRef = Arc::new(StringArray::from(
                 (0..n)
                     .map(|_| {
-                        (rng.next() % 9 != 0)
+                        (!rng.next().is_multiple_of(9))
                             .then(|| words[rng.next() as usize % words.len()].to_string())
                     })
                     .collect::<Vec<_>>(),
