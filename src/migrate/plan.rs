@@ -564,7 +564,7 @@ customer_id = { from = "cust", lookup = "customers" }
             .unwrap_err()
             .to_string();
         assert!(
-            e.contains("p.toml") && e.contains("trimm") && e.contains("line 14"),
+            e.contains("p.toml") && e.contains("trimm") && e.contains("line 15"),
             "{e}"
         );
         let bad = PLAN.replace("lookup = \"customers\"", "lookup = \"clients\"");
@@ -572,7 +572,7 @@ customer_id = { from = "cust", lookup = "customers" }
             .unwrap_err()
             .to_string();
         assert!(
-            e.contains("line 23") && e.contains("columns.customer_id") && e.contains("clients"),
+            e.contains("line 24") && e.contains("columns.customer_id") && e.contains("clients"),
             "{e}"
         );
         let bad = PLAN.replace("case = \"lower\"", "case = \"title\"");
