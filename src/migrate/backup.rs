@@ -16,11 +16,11 @@ use parquet::arrow::ArrowWriter;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::executor::open_target;
+use super::executor::{find_table as find, open_target};
 use super::plan::Plan;
 use super::MigrateError;
 use crate::diff::canonical::{hash_rows, TextAs};
-use crate::source::{self, Source, SourceSpec, TableMeta, TableName};
+use crate::source::{self, Source, SourceSpec, TableMeta};
 
 /// One table in a backup.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -109,17 +109,6 @@ fn plan_tables(plan: &Plan) -> Vec<String> {
     v.push(plan.ledger.clone());
     v.push(plan.idmap.clone());
     v
-}
-
-fn find(all: &[TableMeta], name: &str) -> Option<TableMeta> {
-    let want = TableName::parse(name);
-    all.iter()
-        .find(|m| want.matches(&m.name))
-        .or_else(|| {
-            all.iter()
-                .find(|m| m.name.name.eq_ignore_ascii_case(&want.name))
-        })
-        .cloned()
 }
 
 /// Reads a table from the target and returns (rows, hash).

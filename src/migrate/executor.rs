@@ -962,7 +962,8 @@ impl<'a> Executor<'a> {
     }
 }
 
-fn find_table(all: &[TableMeta], name: &str) -> Option<TableMeta> {
+/// The table a plan names: exactly (schema optional), else by name case-insensitively.
+pub(crate) fn find_table(all: &[TableMeta], name: &str) -> Option<TableMeta> {
     let want = TableName::parse(name);
     all.iter()
         .find(|m| want.matches(&m.name))
