@@ -45,7 +45,7 @@ impl Bars {
         let overall = multi.add(ProgressBar::new(units as u64));
         overall.set_style(
             ProgressStyle::with_template(
-                "{prefix:>10} [{bar:30}] {pos}/{len} units {elapsed_precise}",
+                "{prefix:>10} [{bar:30}] {pos}/{len} units {elapsed_precise} {msg}",
             )
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
         );
@@ -79,13 +79,13 @@ impl Progress for Bars {
         }
     }
     fn phase(&mut self, unit: &str, phase: &str) {
-        if phase == "reading" {
-            self.overall.inc(0);
-        }
         self.overall.set_message(format!("{unit}: {phase}"));
         if let Some(b) = &self.unit {
             b.set_message(phase.to_string());
         }
+    }
+    fn done(&mut self) {
+        self.overall.inc(1);
     }
 }
 
@@ -172,7 +172,12 @@ fn run_plan(args: &MigrateArgs) -> Result<i32> {
         }
     }
     let mut exec = Executor::new(&plan, opts)?;
-    let mut bars = Bars::new(plan.units.len());
+    let selected = if args.unit.is_some() || args.item.is_some() {
+        1
+    } else {
+        plan.units.len()
+    };
+    let mut bars = Bars::new(selected);
     let outcomes = exec.run(&mut bars)?;
     if let Some(b) = bars.unit.take() {
         b.finish_and_clear();

@@ -124,7 +124,8 @@ impl Hinted for MappingError {
     }
 }
 
-fn line_of(text: &str, offset: usize) -> usize {
+/// The 1-based line of a byte offset (TOML error spans → line numbers).
+pub(crate) fn line_of(text: &str, offset: usize) -> usize {
     text[..offset.min(text.len())].matches('\n').count() + 1
 }
 

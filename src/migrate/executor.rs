@@ -18,8 +18,7 @@ use std::time::{Duration, Instant};
 use arrow::array::{Array, ArrayRef, BooleanArray, RecordBatch, StringArray};
 use arrow::compute::kernels::cmp::gt_eq;
 use arrow::compute::{
-    cast, concat_batches, filter_record_batch, lexsort_to_indices, max_string, take_record_batch,
-    SortColumn,
+    cast, concat_batches, filter_record_batch, lexsort_to_indices, take_record_batch, SortColumn,
 };
 use arrow::datatypes::{DataType, Field, Schema};
 use xxhash_rust::xxh3::Xxh3;
@@ -95,6 +94,8 @@ pub trait Progress {
     fn rows(&mut self, rows: u64);
     /// A phase of the unit (`reading`, `verifying`).
     fn phase(&mut self, unit: &str, phase: &str);
+    /// The unit is over (whatever its outcome).
+    fn done(&mut self);
 }
 
 /// No progress display.
@@ -104,6 +105,7 @@ impl Progress for NoProgress {
     fn unit(&mut self, _: &str, _: u64) {}
     fn rows(&mut self, _: u64) {}
     fn phase(&mut self, _: &str, _: &str) {}
+    fn done(&mut self) {}
 }
 
 /// An in-memory table, as a [`Source`] for the diff engine.
@@ -340,6 +342,7 @@ impl<'a> Executor<'a> {
             if o.status == "failed" || o.status == "verification_failed" {
                 failed = true;
             }
+            progress.done();
             out.push(o);
         }
         Ok(out)
@@ -1029,26 +1032,18 @@ fn at_or_after(a: &ArrayRef, watermark: &str) -> Result<BooleanArray, String> {
     Ok(mask.iter().map(|v| Some(v.unwrap_or(true))).collect())
 }
 
-/// The largest value as text (ISO for dates and timestamps, so text order is time order).
+/// The largest value, in the column's own order, as text (the watermark).
 fn max_text(a: &ArrayRef) -> Option<String> {
-    let text = match a.data_type() {
-        DataType::Utf8 => a.clone(),
-        _ => {
-            // Casting to text and taking the max is right for ISO dates/timestamps and equal-width numbers;
-            // take the max in the column's own order instead.
-            let idx = arrow::compute::sort_to_indices(
-                a,
-                Some(arrow::compute::SortOptions {
-                    descending: true,
-                    nulls_first: false,
-                }),
-                Some(1),
-            )
-            .ok()?;
-            let top = arrow::compute::take(a.as_ref(), &idx, None).ok()?;
-            cast(&top, &DataType::Utf8).ok()?
-        }
+    let opts = arrow::compute::SortOptions {
+        descending: true,
+        nulls_first: false,
     };
-    let s = text.as_any().downcast_ref::<StringArray>()?;
-    max_string(s).map(str::to_string)
+    let idx = arrow::compute::sort_to_indices(a, Some(opts), Some(1)).ok()?;
+    let top = cast(
+        &arrow::compute::take(a.as_ref(), &idx, None).ok()?,
+        &DataType::Utf8,
+    )
+    .ok()?;
+    let s = top.as_any().downcast_ref::<StringArray>()?;
+    (!s.is_empty() && s.is_valid(0)).then(|| s.value(0).to_string())
 }

@@ -68,6 +68,14 @@ pub enum MigrateError {
         /// What to do.
         hint: String,
     },
+    /// The target cannot be opened (host, login, database).
+    #[error("cannot connect to target {target}: {reason}")]
+    Connect {
+        /// The target, redacted.
+        target: String,
+        /// The driver's message.
+        reason: String,
+    },
     /// Writing to the target failed.
     #[error("target {target}: {reason}")]
     Target {
@@ -121,6 +129,7 @@ impl Hinted for MigrateError {
                     .into(),
             ),
             MigrateError::Unit { hint, .. } => Some(hint.clone()),
+            MigrateError::Connect { reason, .. } => Some(connect_hint(reason)),
             MigrateError::Target { reason, .. } => Some(target_hint(reason)),
             MigrateError::Locked { .. } => Some(
                 "wait for the other run to finish, or pass --wait SECONDS; the lock dies with the other run's session, so a killed run does not hold it"
@@ -137,6 +146,22 @@ impl Hinted for MigrateError {
     }
 }
 
+fn connect_hint(reason: &str) -> String {
+    let r = reason.to_ascii_lowercase();
+    if r.contains("password") || r.contains("access denied") || r.contains("authentication") {
+        "check the user and password of the target URL"
+    } else if r.contains("role") {
+        "the user in the target URL does not exist on the server"
+    } else if r.contains("database") {
+        "the database in the target URL does not exist: create it (reckon creates only its ledger and id-map tables)"
+    } else if r.contains("sqlite") {
+        "give the path of an existing SQLite file that holds the target tables"
+    } else {
+        "check that the target database is running and reachable at the URL's host and port"
+    }
+    .into()
+}
+
 fn target_hint(reason: &str) -> String {
     let r = reason.to_ascii_lowercase();
     if r.contains("no unique or exclusion constraint") || r.contains("on conflict") {
@@ -146,11 +171,6 @@ fn target_hint(reason: &str) -> String {
         || r.contains("no such table")
     {
         "reckon writes into an existing schema: create the target table (and columns) first, or fix the unit's target/columns".into()
-    } else if r.contains("password") || r.contains("access denied") || r.contains("authentication")
-    {
-        "check the user and password of the target URL".into()
-    } else if r.contains("connect") || r.contains("refused") || r.contains("timed out") {
-        "check that the target database is running and reachable at the URL's host and port".into()
     } else {
         "nothing of a failed batch is kept (it rolls back with its ledger row); fix the cause and run again: finished batches and units are not redone".into()
     }

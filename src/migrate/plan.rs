@@ -34,6 +34,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::MigrateError;
+use crate::diff::mapping::line_of;
 
 /// Rows per transaction when the plan does not say.
 pub const DEFAULT_BATCH: usize = 10_000;
@@ -220,10 +221,6 @@ pub struct Plan {
     pub units: Vec<Unit>,
     /// SHA-256 over the units' checksums, in order.
     pub checksum: String,
-}
-
-fn line_of(text: &str, offset: usize) -> usize {
-    text[..offset.min(text.len())].matches('\n').count() + 1
 }
 
 /// Expands `${VAR}` from the environment.

@@ -24,7 +24,7 @@ use url::Url;
 
 use super::ledger::LedgerRow;
 use super::MigrateError;
-use crate::source::{quote_ident, redact_url, SourceSpec, TableName};
+use crate::source::{quote_ident, SourceSpec, TableName};
 
 /// The kind of target.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -95,10 +95,28 @@ fn werr(display: &str, e: impl std::fmt::Display) -> MigrateError {
 }
 
 fn chain(m: &str) -> String {
-    m.lines().next().unwrap_or(m).chars().take(600).collect()
+    let first = m.lines().next().unwrap_or(m);
+    // The mysql driver's Display is its Debug: `MySqlError { ERROR 1049 (42000): … }`.
+    let first = first
+        .strip_prefix("MySqlError { ")
+        .and_then(|r| r.strip_suffix(" }"))
+        .unwrap_or(first);
+    first.chars().take(600).collect()
+}
+
+fn connect_err(display: &str, e: impl std::fmt::Display) -> MigrateError {
+    MigrateError::Connect {
+        target: display.to_string(),
+        reason: crate::error::scrub(&chain(&e.to_string())),
+    }
 }
 
 fn pg_err(display: &str, e: postgres::Error) -> MigrateError {
+    werr(display, pg_message(e))
+}
+
+/// A PostgreSQL error as a user reads it: severity, message, detail, column, or the causes.
+fn pg_message(e: postgres::Error) -> String {
     let mut m = e.to_string();
     if let Some(db) = e.as_db_error() {
         m = format!("{}: {}", db.severity(), db.message());
@@ -115,7 +133,7 @@ fn pg_err(display: &str, e: postgres::Error) -> MigrateError {
             src = s.source();
         }
     }
-    werr(display, m)
+    m
 }
 
 /// Quotes `schema.table` or `table` for a dialect.
@@ -141,37 +159,38 @@ impl Target {
         let (conn, sqlite_path) = match spec {
             SourceSpec::Postgres(url) => {
                 let mut cfg: postgres::Config =
-                    url.as_str().parse().map_err(|e| werr(&display, e))?;
+                    url.as_str().parse().map_err(|e| connect_err(&display, e))?;
                 cfg.connect_timeout(Duration::from_secs(10));
                 cfg.application_name("reckon migrate");
                 let mut c = cfg
                     .connect(postgres::NoTls)
-                    .map_err(|e| pg_err(&display, e))?;
+                    .map_err(|e| connect_err(&display, pg_message(e)))?;
                 c.batch_execute(include_str!("../../queries/postgres/write_session.sql"))
-                    .map_err(|e| pg_err(&display, e))?;
+                    .map_err(|e| connect_err(&display, pg_message(e)))?;
                 (Conn::Pg(Box::new(c)), None)
             }
             SourceSpec::Mysql(url) => {
                 let s = url.as_str().replacen("mariadb://", "mysql://", 1);
-                let u = Url::parse(&s).map_err(|e| werr(&display, e))?;
-                let opts = mysql::Opts::from_url(u.as_str()).map_err(|e| werr(&display, e))?;
+                let u = Url::parse(&s).map_err(|e| connect_err(&display, e))?;
+                let opts =
+                    mysql::Opts::from_url(u.as_str()).map_err(|e| connect_err(&display, e))?;
                 let init = statements(include_str!("../../queries/mysql/write_session.sql"));
                 let opts = mysql::OptsBuilder::from_opts(opts)
                     .tcp_connect_timeout(Some(Duration::from_secs(10)))
                     .init(init);
-                let c = mysql::Conn::new(opts).map_err(|e| werr(&display, e))?;
+                let c = mysql::Conn::new(opts).map_err(|e| connect_err(&display, e))?;
                 (Conn::My(Box::new(c)), None)
             }
             SourceSpec::Sqlite(path) => {
                 if !path.exists() {
-                    return Err(MigrateError::Target {
+                    return Err(MigrateError::Connect {
                         target: display,
                         reason: "the SQLite file does not exist (reckon writes into an existing schema; create the target tables first)".into(),
                     });
                 }
-                let c = rusqlite::Connection::open(path).map_err(|e| werr(&display, e))?;
+                let c = rusqlite::Connection::open(path).map_err(|e| connect_err(&display, e))?;
                 c.busy_timeout(Duration::from_secs(10))
-                    .map_err(|e| werr(&display, e))?;
+                    .map_err(|e| connect_err(&display, e))?;
                 (Conn::Lite(c), Some(path.clone()))
             }
             SourceSpec::Parquet(_) | SourceSpec::Csv(_) => return Err(MigrateError::Target {
@@ -284,7 +303,12 @@ impl Target {
 
     /// Whether the ledger table exists.
     pub fn ledger_exists(&mut self) -> bool {
-        let sql = format!("SELECT COUNT(*) FROM {} WHERE 1 = 0", self.ledger);
+        let ledger = self.ledger.clone();
+        self.exists_quoted(&ledger)
+    }
+
+    fn exists_quoted(&mut self, quoted: &str) -> bool {
+        let sql = format!("SELECT COUNT(*) FROM {quoted} WHERE 1 = 0");
         self.query_text(&sql, &[]).is_ok()
     }
 
@@ -370,7 +394,15 @@ impl Target {
             self.placeholder(1)
         );
         let rows = self.query_text(&sql, &[Val::T(Some(plan.to_string()))])?;
-        rows.into_iter().map(|r| ledger_from_text(&r)).collect()
+        // The server's order does not survive the text-casting wrapper on PostgreSQL.
+        let mut rows: Vec<LedgerRow> = rows
+            .into_iter()
+            .map(|r| ledger_from_text(&r))
+            .collect::<Result<_, _>>()?;
+        rows.sort_by(|a, b| {
+            (a.ordinal, &a.unit, a.run, a.batch).cmp(&(b.ordinal, &b.unit, b.run, b.batch))
+        });
+        Ok(rows)
     }
 
     fn placeholder(&self, i: usize) -> String {
@@ -615,7 +647,7 @@ impl Target {
                             while r0 < sub.num_rows() {
                                 let n = per.min(sub.num_rows() - r0);
                                 let part = sub.slice(r0, n);
-                                let (sql, params) = my_insert(&table, &part, None, false)?;
+                                let (sql, params) = my_insert(&table, &part, None)?;
                                 tx.exec_drop(&sql, params).map_err(|e| werr(&display, e))?;
                                 applied.written += tx.affected_rows();
                                 let first = tx.last_insert_id() as i64;
@@ -784,7 +816,7 @@ impl Target {
                         while r0 < b.num_rows() {
                             let n = per.min(b.num_rows() - r0);
                             let (sql, params) =
-                                my_insert(&quote_table(t, kind), &b.slice(r0, n), None, false)?;
+                                my_insert(&quote_table(t, kind), &b.slice(r0, n), None)?;
                             tx.exec_drop(&sql, params).map_err(|e| werr(&display, e))?;
                             r0 += n;
                         }
@@ -824,16 +856,8 @@ impl Target {
 
     /// Whether a table exists in the target.
     pub fn table_exists(&mut self, table: &str) -> bool {
-        let sql = format!(
-            "SELECT COUNT(*) FROM {} WHERE 1 = 0",
-            quote_table(table, self.kind())
-        );
-        self.query_text(&sql, &[]).is_ok()
-    }
-
-    /// The target URL as it may be shown.
-    pub fn shown(url: &Url) -> String {
-        redact_url(url)
+        let quoted = quote_table(table, self.kind());
+        self.exists_quoted(&quoted)
     }
 }
 
@@ -1146,7 +1170,6 @@ fn my_insert(
     table: &str,
     batch: &RecordBatch,
     conflict: Option<&[String]>,
-    _unused: bool,
 ) -> Result<(String, Vec<mysql::Value>), MigrateError> {
     let names: Vec<String> = batch
         .schema()
@@ -1198,7 +1221,7 @@ fn my_upsert(
     let mut r0 = 0;
     while r0 < batch.num_rows() {
         let n = per.min(batch.num_rows() - r0);
-        let (sql, params) = my_insert(table, &batch.slice(r0, n), Some(conflict), false)?;
+        let (sql, params) = my_insert(table, &batch.slice(r0, n), Some(conflict))?;
         tx.exec_drop(&sql, params).map_err(|e| werr(display, e))?;
         written += tx.affected_rows();
         r0 += n;
@@ -1336,8 +1359,12 @@ impl Encoders {
             }
             match self.cell(c, r) {
                 Cell::Null => out.extend_from_slice(b"\\N"),
-                Cell::I(i) => out.extend_from_slice(i.to_string().as_bytes()),
-                Cell::U(u) => out.extend_from_slice(u.to_string().as_bytes()),
+                Cell::I(i) => {
+                    let _ = write!(out, "{i}");
+                }
+                Cell::U(u) => {
+                    let _ = write!(out, "{u}");
+                }
                 Cell::F(f) => out.extend_from_slice(float_text(f).as_bytes()),
                 Cell::B(b) => out.push(if b { b't' } else { b'f' }),
                 Cell::S(s) => copy_escape(s, out),
@@ -1345,7 +1372,7 @@ impl Encoders {
                 Cell::Bin(b) => {
                     out.extend_from_slice(b"\\\\x");
                     for x in b {
-                        out.extend_from_slice(format!("{x:02x}").as_bytes());
+                        let _ = write!(out, "{x:02x}");
                     }
                 }
             }

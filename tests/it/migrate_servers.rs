@@ -674,6 +674,12 @@ fn backup_is_verified_and_restore_brings_the_target_back() {
 fn bad_plans_are_refused_with_file_line_and_hint() {
     let dir = tempfile::tempdir().unwrap();
     let plan = dir.path().join("p.toml");
+    // The query file too, so that runs get past the plan to the connection.
+    std::fs::copy(
+        super::common::root().join("fixtures/migrate/orders.sql"),
+        dir.path().join("orders.sql"),
+    )
+    .unwrap();
     let fx = super::common::root().join("fixtures/migrate/plan.toml");
     let text = std::fs::read_to_string(fx).unwrap();
     std::fs::write(
@@ -711,4 +717,29 @@ fn bad_plans_are_refused_with_file_line_and_hint() {
         "{}",
         r.stderr
     );
+    assert!(
+        r.stderr.contains("cannot connect to target"),
+        "{}",
+        r.stderr
+    );
+    // A database that does not exist is named as such, with what to do.
+    if require("PostgreSQL", pg_exec("SELECT 1")).is_some() {
+        let mut u = url::Url::parse(&pg_url()).unwrap();
+        u.set_path("/reckon_no_such_db");
+        let r = reckon(&[
+            "migrate",
+            "status",
+            plan.to_str().unwrap(),
+            "--target",
+            u.as_str(),
+        ]);
+        assert_eq!(r.code, 2);
+        assert!(
+            r.stderr.contains("\"reckon_no_such_db\" does not exist")
+                && r.stderr
+                    .contains("hint: the database in the target URL does not exist"),
+            "{}",
+            r.stderr
+        );
+    }
 }
