@@ -22,6 +22,67 @@ pub enum Command {
     Diff(DiffArgs),
     /// The migration executor: run a plan of units, each verified before it is called done.
     Migrate(MigrateArgs),
+    /// Rules a target must obey: not-null, unique, range, allowed, regex, length, date format,
+    /// references, row counts, custom SQL, spot checks.
+    Check(CheckArgs),
+    /// The sign-off: profile both sides, diff, check, judge the criteria; PASS exits 0.
+    Signoff(SignoffArgs),
+    /// What changed between two runs (rehearsal 1 vs 2): profile drift, diff outcomes, rules
+    /// that flipped, timings.
+    Compare(CompareArgs),
+}
+
+/// `reckon check`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// The target to check: a URL, .parquet/.csv path or quoted glob.
+    pub target: String,
+    /// The rules file (TOML).
+    #[arg(long)]
+    pub rules: PathBuf,
+    /// The source for `row_count = "source"` and spot checks (overrides the file's `source`).
+    #[arg(long)]
+    pub source: Option<String>,
+    /// Write check.json, check.parquet and run.json here.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Print the results as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `reckon signoff`.
+#[derive(Debug, Args)]
+pub struct SignoffArgs {
+    /// The sign-off spec (TOML).
+    #[arg(required_unless_present = "verify", conflicts_with = "verify")]
+    pub spec: Option<PathBuf>,
+    /// Check a sign-off directory against its manifest.json instead (exit 1 when tampered).
+    #[arg(long)]
+    pub verify: Option<PathBuf>,
+    /// The evidence directory (new or empty; default: signoff-<UTC time> here).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub conn: PlanConn,
+    /// Print the sign-off as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `reckon compare`.
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// Run A's directory (a `--out` of profile, diff, check, signoff or migrate).
+    pub run_a: PathBuf,
+    /// Run B's directory.
+    pub run_b: PathBuf,
+    /// Write compare.json, compare.parquet and compare.html here.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Print the comparison as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `reckon migrate`.
@@ -63,6 +124,9 @@ pub struct MigrateArgs {
     /// Print the outcome as JSON on stdout.
     #[arg(long)]
     pub json: bool,
+    /// Write migrate.json (the outcomes) and run.json (timings per unit) here.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
 }
 
 /// Overrides of the plan's source and target (for credentials kept out of the plan).
@@ -154,7 +218,7 @@ pub struct DiffArgs {
     /// Columns whose raw values must never appear in any output (comma-separated).
     #[arg(long, value_delimiter = ',')]
     pub sensitive: Vec<String>,
-    /// Write diff_summary.parquet, diff_rows.parquet, diff.json and diff.html here.
+    /// Write diff_summary.parquet, diff_rows.parquet, diff.json, diff.html and run.json here.
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Memory for rows waiting for their counterpart before they spill to disk
@@ -187,7 +251,7 @@ pub struct ProfileArgs {
     /// Profile the result of this SQL query (database sources only).
     #[arg(long, conflicts_with = "tables")]
     pub query: Option<String>,
-    /// Write profile.parquet, profile.json and profile.html into this directory.
+    /// Write profile.parquet, profile.json, profile.html and run.json into this directory.
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Columns whose raw values must never appear in any output (comma-separated).

@@ -8,13 +8,17 @@
 //! - [`profile`]: mergeable per-column accumulators, table checks, relationships, findings.
 //! - [`report`]: one sink per format; templates live in top-level `reports/`.
 //! - [`diff`]: the sign-off diff: plan, canonical encoding, streaming row diff, classes, rules.
+//! - [`check`]: rules, the sign-off and its criteria, the evidence manifest.
+//! - [`run`]: `run.json` for every run, and the comparison of two runs.
 //! - [`error`]: exit codes, hints, secret scrubbing.
 //!
 //! `src/main.rs`, `src/cli.rs` and `src/commands/` are the binary's glue; engines never import them.
 
+pub mod check;
 pub mod diff;
 pub mod error;
 pub mod migrate;
 pub mod profile;
 pub mod report;
+pub mod run;
 pub mod source;

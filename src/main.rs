@@ -6,6 +6,7 @@ mod commands;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use clap::Parser;
+use reckon::check::CheckError;
 use reckon::diff::mapping::MappingError;
 use reckon::diff::DiffError;
 use reckon::error::{scrub, Hinted, EXIT_ERROR};
@@ -27,6 +28,9 @@ fn main() {
         cli::Command::Profile(args) => commands::profile::run(args),
         cli::Command::Diff(args) => commands::diff::run(args),
         cli::Command::Migrate(args) => commands::migrate::run(args),
+        cli::Command::Check(args) => commands::check::run(args),
+        cli::Command::Signoff(args) => commands::signoff::run(args),
+        cli::Command::Compare(args) => commands::compare::run(args),
     }));
     let code = match outcome {
         Ok(Ok(code)) => code,
@@ -59,6 +63,7 @@ fn report_error(err: &anyhow::Error) {
         .or_else(|| err.downcast_ref::<DiffError>().and_then(Hinted::hint))
         .or_else(|| err.downcast_ref::<MappingError>().and_then(Hinted::hint))
         .or_else(|| err.downcast_ref::<MigrateError>().and_then(Hinted::hint))
+        .or_else(|| err.downcast_ref::<CheckError>().and_then(Hinted::hint))
         .or_else(|| {
             err.downcast_ref::<commands::diff::ArgError>()
                 .map(|e| e.hint.clone())

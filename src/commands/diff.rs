@@ -25,7 +25,8 @@ pub struct ArgError {
     pub hint: String,
 }
 
-fn engine(spec: &SourceSpec) -> Engine {
+/// The diff engine kind of a source.
+pub fn engine(spec: &SourceSpec) -> Engine {
     match spec {
         SourceSpec::Postgres(_) => Engine::Postgres,
         SourceSpec::Mysql(_) => Engine::Mysql,
@@ -85,10 +86,13 @@ fn find_table(
         })
 }
 
-type Pairs = Vec<(TableMeta, TableMeta, Option<TableMapping>)>;
+/// Table pairs with their mapping entries.
+pub type Pairs = Vec<(TableMeta, TableMeta, Option<TableMapping>)>;
 
-fn pair_tables(
-    args: &DiffArgs,
+/// Pairs the tables of both sides: the listed `SOURCE[:TARGET]` tables, else the mapping's,
+/// else the only table of each side, else tables with the same name.
+pub fn pair_tables(
+    listed: &[String],
     mapping: &Mapping,
     (src, src_display): (&mut dyn Source, &str),
     (tgt, tgt_display): (&mut dyn Source, &str),
@@ -98,8 +102,8 @@ fn pair_tables(
     let entry = |s: &str| mapping.tables.iter().find(|m| m.source == s).cloned();
     let mut pairs = Vec::new();
     let mut unpaired = Vec::new();
-    if !args.tables.is_empty() {
-        for t in &args.tables {
+    if !listed.is_empty() {
+        for t in listed {
             let (s, g) = t.split_once(':').unwrap_or((t, t));
             let m = entry(s);
             let g = m.as_ref().map_or(g, |m| m.target.as_str()).to_string();
@@ -159,6 +163,7 @@ fn pair_tables(
 
 /// Runs the command; returns the exit code.
 pub fn run(args: &DiffArgs) -> Result<i32> {
+    let clock = reckon::run::RunClock::start();
     if let Some(n) = args.threads {
         rayon::ThreadPoolBuilder::new()
             .num_threads(n.max(1))
@@ -189,7 +194,12 @@ pub fn run(args: &DiffArgs) -> Result<i32> {
     let mut src = source::open(&sspec)?;
     let mut tgt = source::open(&tspec)?;
     let (sd, td) = (src.display(), tgt.display());
-    let (pairs, unpaired) = pair_tables(args, &mapping, (src.as_mut(), &sd), (tgt.as_mut(), &td))?;
+    let (pairs, unpaired) = pair_tables(
+        &args.tables,
+        &mapping,
+        (src.as_mut(), &sd),
+        (tgt.as_mut(), &td),
+    )?;
     let clean = |v: &[String]| -> Vec<String> {
         v.iter()
             .map(|s| s.trim().to_string())
@@ -271,6 +281,14 @@ pub fn run(args: &DiffArgs) -> Result<i32> {
         out::write_json(&report, &dir.join("diff.json"))?;
         out::parquet::write_summary(&report, &dir.join("diff_summary.parquet"))?;
         out::html::write(&report, &dir.join("diff.html"))?;
+        super::write_run(
+            dir,
+            &clock,
+            "diff",
+            vec![report.source.clone(), report.target.clone()],
+            report.exit_code(),
+            diff_timings(&report),
+        )?;
     }
     if args.json {
         println!("{}", out::to_json(&report)?);
@@ -278,12 +296,25 @@ pub fn run(args: &DiffArgs) -> Result<i32> {
         print!("{}", out::terminal::render(&report));
         if let Some(dir) = &args.out {
             eprintln!(
-                "wrote {}/diff_summary.parquet, diff_rows.parquet, diff.json, diff.html",
+                "wrote {}/diff_summary.parquet, diff_rows.parquet, diff.json, diff.html, run.json",
                 dir.display()
             );
         }
     }
     Ok(report.exit_code())
+}
+
+/// One timing per table pair.
+pub fn diff_timings(report: &DiffReport) -> Vec<reckon::run::Timing> {
+    report
+        .tables
+        .iter()
+        .map(|t| reckon::run::Timing {
+            item: format!("diff {} → {}", t.source_table, t.target_table),
+            seconds: t.seconds,
+            rows: Some(t.counts.source_rows + t.counts.target_rows),
+        })
+        .collect()
 }
 
 fn progress_bar() -> ProgressBar {

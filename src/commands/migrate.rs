@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::io::IsTerminal;
 use std::time::Duration;
 
+use anyhow::Context;
 use anyhow::Result;
 use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{Cell, ContentArrangement, Table};
@@ -137,6 +138,7 @@ pub fn run(args: &MigrateArgs) -> Result<i32> {
 }
 
 fn run_plan(args: &MigrateArgs) -> Result<i32> {
+    let clock = reckon::run::RunClock::start();
     let path = args.plan.as_ref().expect("clap requires the plan");
     let plan = load(path, &args.conn)?;
     let item = match &args.item {
@@ -186,12 +188,34 @@ fn run_plan(args: &MigrateArgs) -> Result<i32> {
     let bad = outcomes
         .iter()
         .any(|o| o.status == "failed" || o.status == "verification_failed");
+    let code = if bad { EXIT_FINDINGS } else { EXIT_CLEAN };
+    if let Some(dir) = &args.out {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("cannot create output directory {}", dir.display()))?;
+        reckon::report::table_file::write_json(&outcomes, &dir.join("migrate.json"))?;
+        let timings = outcomes
+            .iter()
+            .map(|o| reckon::run::Timing {
+                item: format!("unit {}", o.unit),
+                seconds: o.seconds,
+                rows: Some(o.rows),
+            })
+            .collect();
+        super::write_run(
+            dir,
+            &clock,
+            "migrate",
+            vec![plan.source.clone(), plan.target.clone()],
+            code,
+            timings,
+        )?;
+    }
     if args.json {
         println!("{}", serde_json::to_string_pretty(&outcomes)?);
     } else {
         print_outcomes(&plan, &outcomes, args.dry_run);
     }
-    Ok(if bad { EXIT_FINDINGS } else { EXIT_CLEAN })
+    Ok(code)
 }
 
 fn table() -> Table {

@@ -13,6 +13,7 @@ use crate::cli::ProfileArgs;
 
 /// Runs the command; returns the exit code.
 pub fn run(args: &ProfileArgs) -> Result<i32> {
+    let clock = reckon::run::RunClock::start();
     if let Some(n) = args.threads {
         rayon::ThreadPoolBuilder::new()
             .num_threads(n.max(1))
@@ -104,13 +105,33 @@ pub fn run(args: &ProfileArgs) -> Result<i32> {
         report::json::write(&report, &dir.join("profile.json"))?;
         report::parquet::write(&report, &dir.join("profile.parquet"))?;
         report::html::write(&report, &dir.join("profile.html"))?;
+        let timings = report
+            .tables
+            .iter()
+            .map(|t| reckon::run::Timing {
+                item: format!("profile {}", t.table),
+                seconds: t.seconds,
+                rows: Some(t.rows),
+            })
+            .collect();
+        super::write_run(
+            dir,
+            &clock,
+            "profile",
+            vec![report.source.clone()],
+            reckon::error::EXIT_CLEAN,
+            timings,
+        )?;
     }
     if args.json {
         println!("{}", report::json::to_string(&report)?);
     } else {
         print!("{}", report::terminal::render(&report));
         if let Some(dir) = &args.out {
-            eprintln!("wrote {}/profile.{{parquet,json,html}}", dir.display());
+            eprintln!(
+                "wrote {}/profile.{{parquet,json,html}}, run.json",
+                dir.display()
+            );
         }
     }
     Ok(reckon::error::EXIT_CLEAN)

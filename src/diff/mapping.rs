@@ -61,9 +61,10 @@ struct RawMapping {
     table: Vec<RawTable>,
 }
 
-#[derive(Deserialize)]
+/// One `[[table]]` as written (shared with the sign-off spec).
+#[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RawTable {
+pub(crate) struct RawTable {
     source: String,
     target: Option<String>,
     key: Option<Vec<String>>,
@@ -146,37 +147,48 @@ impl Mapping {
             line: e.span().map_or(1, |s| line_of(text, s.start)),
             reason: e.message().trim().to_string(),
         })?;
-        let mut tables = Vec::new();
-        for t in raw.table {
-            let mut rules = BTreeMap::new();
-            for (column, list) in t.rules {
-                let mut parsed = Vec::new();
-                for r in list {
-                    let line = line_of(text, r.span().start);
-                    parsed.push(
-                        Rule::parse(r.get_ref()).map_err(|reason| MappingError::Rule {
-                            path: path.into(),
-                            line,
-                            table: t.source.clone(),
-                            column: column.clone(),
-                            reason,
-                        })?,
-                    );
-                }
-                rules.insert(column, parsed);
-            }
-            tables.push(TableMapping {
-                target: t.target.unwrap_or_else(|| t.source.clone()),
-                source: t.source,
-                key: t.key,
-                exclude: t.exclude,
-                sensitive: t.sensitive,
-                rename: t.rename,
-                rules,
-            });
-        }
-        Ok(Mapping { tables })
+        Ok(Mapping {
+            tables: tables_from_raw(text, path, raw.table)?,
+        })
     }
+}
+
+/// Turns `[[table]]` entries into table pairs, parsing their rules.
+pub(crate) fn tables_from_raw(
+    text: &str,
+    path: &str,
+    raw: Vec<RawTable>,
+) -> Result<Vec<TableMapping>, MappingError> {
+    let mut tables = Vec::new();
+    for t in raw {
+        let mut rules = BTreeMap::new();
+        for (column, list) in t.rules {
+            let mut parsed = Vec::new();
+            for r in list {
+                let line = line_of(text, r.span().start);
+                parsed.push(
+                    Rule::parse(r.get_ref()).map_err(|reason| MappingError::Rule {
+                        path: path.into(),
+                        line,
+                        table: t.source.clone(),
+                        column: column.clone(),
+                        reason,
+                    })?,
+                );
+            }
+            rules.insert(column, parsed);
+        }
+        tables.push(TableMapping {
+            target: t.target.unwrap_or_else(|| t.source.clone()),
+            source: t.source,
+            key: t.key,
+            exclude: t.exclude,
+            sensitive: t.sensitive,
+            rename: t.rename,
+            rules,
+        });
+    }
+    Ok(tables)
 }
 
 #[cfg(test)]

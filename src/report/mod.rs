@@ -4,12 +4,18 @@
 //! - [`json`]: the whole report, serde;
 //! - [`parquet`]: one row per column, every statistic a typed column (schema in its module doc);
 //! - [`html`]: one self-contained page rendered from `reports/profile.html`;
-//! - [`diff`]: the same four sinks for a diff report.
+//! - [`diff`]: the same four sinks for a diff report;
+//! - [`check`], [`signoff`], [`compare`]: check runs, the sign-off document, run comparisons;
+//! - [`table_file`]: the flat Parquet writer they share.
 
+pub mod check;
+pub mod compare;
 pub mod diff;
 pub mod html;
 pub mod json;
 pub mod parquet;
+pub mod signoff;
+pub mod table_file;
 pub mod terminal;
 
 /// Why a report could not be written.

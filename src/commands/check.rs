@@ -1,0 +1,94 @@
+//! `reckon check`: read the rules, check the target (and compare with the source where a rule
+//! asks), write the results.
+
+use anyhow::{Context, Result};
+
+use reckon::check::eval::run_checks;
+use reckon::check::spec::RuleFile;
+use reckon::check::CheckReport;
+use reckon::report;
+use reckon::run::{RunClock, Timing};
+use reckon::source::{self, SourceSpec};
+
+use crate::cli::CheckArgs;
+
+/// One timing per checked table (its rules share one read) and per custom query.
+pub fn check_timings(report: &CheckReport) -> Vec<Timing> {
+    let mut out: Vec<Timing> = Vec::new();
+    for r in &report.rules {
+        let item = if r.kind == "sql" {
+            format!("check sql {}", r.name)
+        } else {
+            format!("check {}", r.table)
+        };
+        if !out.iter().any(|t| t.item == item) {
+            out.push(Timing {
+                item,
+                seconds: r.seconds,
+                rows: Some(r.checked),
+            });
+        }
+    }
+    out
+}
+
+/// Runs the command; returns the exit code.
+pub fn run(args: &CheckArgs) -> Result<i32> {
+    let clock = RunClock::start();
+    let mut file = RuleFile::load(&args.rules)?;
+    if args.source.is_some() {
+        file.source = args.source.clone();
+    }
+    // A relative SQLite source in the rules file is relative to the file, as in plans.
+    if let Some(s) = &file.source {
+        if let Some(rest) = s.strip_prefix("sqlite://") {
+            let dir = args.rules.parent().unwrap_or(std::path::Path::new("."));
+            if args.source.is_none() && std::path::Path::new(rest).is_relative() {
+                file.source = Some(format!("sqlite://{}", dir.join(rest).display()));
+            }
+        }
+    }
+    let mut target = source::open(&SourceSpec::parse(&args.target)?)?;
+    let mut src = match &file.source {
+        Some(s) => Some(source::open(&SourceSpec::parse(s)?)?),
+        None => None,
+    };
+    let source_display = src.as_ref().map(|s| s.display());
+    let src_ref: Option<&mut dyn source::Source> = match src.as_mut() {
+        Some(s) => Some(s.as_mut()),
+        None => None,
+    };
+    let results = run_checks(target.as_mut(), src_ref, &file)?;
+    let report = CheckReport::new(target.display(), source_display, results);
+    if let Some(dir) = &args.out {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("cannot create output directory {}", dir.display()))?;
+        report::table_file::write_json(&report, &dir.join("check.json"))?;
+        report::check::write_parquet_file(&report, &dir.join("check.parquet"))?;
+        let mut inputs = vec![report.target.clone()];
+        inputs.extend(report.source.clone());
+        super::write_run(
+            dir,
+            &clock,
+            "check",
+            inputs,
+            report.exit_code(),
+            check_timings(&report),
+        )?;
+    }
+    if args.json {
+        println!(
+            "{}",
+            reckon::error::scrub(&serde_json::to_string_pretty(&report)?)
+        );
+    } else {
+        print!("{}", report::check::render(&report));
+        if let Some(dir) = &args.out {
+            eprintln!(
+                "wrote {}/check.json, check.parquet, run.json",
+                dir.display()
+            );
+        }
+    }
+    Ok(report.exit_code())
+}
