@@ -136,11 +136,80 @@ fn table_name(t: &Value) -> String {
     }
 }
 
+/// Shortens table names: a schema-qualified name loses its schema when no other table of the
+/// run has the same name, so rehearsals into differently named schemas or databases
+/// (`staging1.customers`, `staging2.customers`) line up.
+struct Names(BTreeMap<String, BTreeMap<String, String>>);
+
+impl Names {
+    /// The names of each side (`source`, `target`, `profile`) of a run.
+    fn of(dir: &Path) -> Names {
+        let mut sides: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for (label, p) in profiles(dir) {
+            for t in p["tables"].as_array().into_iter().flatten() {
+                sides
+                    .entry(label.clone())
+                    .or_default()
+                    .push(table_name(&t["table"]));
+            }
+        }
+        if let Some(d) = load(dir, "diff.json") {
+            for t in d["tables"].as_array().into_iter().flatten() {
+                for (side, key) in [("source", "source_table"), ("target", "target_table")] {
+                    sides
+                        .entry(side.to_string())
+                        .or_default()
+                        .push(t[key].as_str().unwrap_or_default().to_string());
+                }
+            }
+        }
+        let base = |n: &str| n.rsplit('.').next().unwrap_or(n).to_string();
+        let mut out = BTreeMap::new();
+        for (side, mut all) in sides {
+            all.sort();
+            all.dedup();
+            let mut map = BTreeMap::new();
+            for n in &all {
+                let b = base(n);
+                let clash = all.iter().filter(|m| base(m) == b).count() > 1;
+                map.insert(n.clone(), if clash { n.clone() } else { b });
+            }
+            out.insert(side, map);
+        }
+        Names(out)
+    }
+
+    fn short(&self, side: &str, name: &str) -> String {
+        self.0
+            .get(side)
+            .and_then(|m| m.get(name))
+            .cloned()
+            .unwrap_or_else(|| name.to_string())
+    }
+
+    /// Shortens every known name inside a text (timing items).
+    fn in_text(&self, text: &str) -> String {
+        let mut names: Vec<(&String, &String)> = self.0.values().flatten().collect();
+        names.sort_by_key(|(k, _)| std::cmp::Reverse(k.len()));
+        let mut out = text.to_string();
+        for (long, short) in names {
+            if long != short {
+                out = out.replace(long.as_str(), short);
+            }
+        }
+        out
+    }
+}
+
 /// The metrics of every column of a profile: scope → metric → value.
-fn profile_metrics(label: &str, p: &Value) -> BTreeMap<String, BTreeMap<String, Option<String>>> {
+fn profile_metrics(
+    label: &str,
+    p: &Value,
+    names: &Names,
+) -> BTreeMap<String, BTreeMap<String, Option<String>>> {
     let mut out = BTreeMap::new();
     for t in p["tables"].as_array().into_iter().flatten() {
-        let tname = table_name(&t["table"]);
+        let tname = names.short(label, &table_name(&t["table"]));
         let rows = t["rows"].as_u64().unwrap_or(0);
         let mut tm = BTreeMap::new();
         tm.insert("rows".to_string(), Some(rows.to_string()));
@@ -196,13 +265,13 @@ fn profiles(dir: &Path) -> Vec<(String, Value)> {
     out
 }
 
-fn diff_metrics(d: &Value) -> BTreeMap<String, BTreeMap<String, Option<String>>> {
+fn diff_metrics(d: &Value, names: &Names) -> BTreeMap<String, BTreeMap<String, Option<String>>> {
     let mut out = BTreeMap::new();
     for t in d["tables"].as_array().into_iter().flatten() {
         let scope = format!(
             "{} → {}",
-            t["source_table"].as_str().unwrap_or_default(),
-            t["target_table"].as_str().unwrap_or_default()
+            names.short("source", t["source_table"].as_str().unwrap_or_default()),
+            names.short("target", t["target_table"].as_str().unwrap_or_default())
         );
         let mut m = BTreeMap::new();
         m.insert("verdict".to_string(), text(&t["verdict"]));
@@ -275,6 +344,15 @@ fn section(
     }
 }
 
+fn short_timings(t: &[Timing], names: &Names) -> Vec<Timing> {
+    t.iter()
+        .map(|x| Timing {
+            item: names.in_text(&x.item),
+            ..x.clone()
+        })
+        .collect()
+}
+
 fn timings(a: &[Timing], b: &[Timing]) -> Vec<TimingChange> {
     let mut items: Vec<&str> = a.iter().chain(b).map(|t| t.item.as_str()).collect();
     let mut seen = Vec::new();
@@ -306,24 +384,31 @@ fn timings(a: &[Timing], b: &[Timing]) -> Vec<TimingChange> {
 /// Compares two run directories.
 pub fn compare(a: &Path, b: &Path) -> Result<Comparison, String> {
     let (ra, rb) = (read(a)?, read(b)?);
+    let (na, nb) = (Names::of(a), Names::of(b));
     let mut changes = Vec::new();
-    let (pa, pb) = (profiles(a), profiles(b));
-    let collect = |ps: &[(String, Value)]| {
+    let collect = |dir: &Path, names: &Names| {
         let mut m = BTreeMap::new();
-        for (label, v) in ps {
-            m.extend(profile_metrics(label, v));
+        for (label, v) in profiles(dir) {
+            m.extend(profile_metrics(&label, &v, names));
         }
         m
     };
-    section(&mut changes, "profile", collect(&pa), collect(&pb));
+    section(&mut changes, "profile", collect(a, &na), collect(b, &nb));
+    let (da, db) = (
+        load(a, "diff.json")
+            .map(|v| diff_metrics(&v, &na))
+            .unwrap_or_default(),
+        load(b, "diff.json")
+            .map(|v| diff_metrics(&v, &nb))
+            .unwrap_or_default(),
+    );
+    section(&mut changes, "diff", da, db);
     let pair = |f: fn(&Value) -> BTreeMap<String, BTreeMap<String, Option<String>>>, name: &str| {
         (
             load(a, name).map(|v| f(&v)).unwrap_or_default(),
             load(b, name).map(|v| f(&v)).unwrap_or_default(),
         )
     };
-    let (da, db) = pair(diff_metrics, "diff.json");
-    section(&mut changes, "diff", da, db);
     let (ca, cb) = pair(rule_metrics, "check.json");
     section(&mut changes, "rule", ca, cb);
     let (sa, sb) = pair(signoff_metrics, "signoff.json");
@@ -342,6 +427,9 @@ pub fn compare(a: &Path, b: &Path) -> Result<Comparison, String> {
         b_command: format!("{} at {}", rb.command, rb.started_at),
         verdict: verdict.into(),
         changes,
-        timings: timings(&ra.timings, &rb.timings),
+        timings: timings(
+            &short_timings(&ra.timings, &na),
+            &short_timings(&rb.timings, &nb),
+        ),
     })
 }
