@@ -4,6 +4,8 @@
 //! defects); servers and the browser are found through environment variables and skipped with a
 //! message when absent, unless `RECKON_REQUIRE_SERVICES=1`.
 
+mod check_files;
+mod check_servers;
 mod common;
 mod diff_files;
 mod diff_property;

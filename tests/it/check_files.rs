@@ -1,0 +1,97 @@
+//! `reckon check` on the bundled SQLite fixture (no server): results, and bad rule files that
+//! must be refused with the file, the line and the rule named (exit 2).
+
+use serde_json::Value;
+
+use super::common::{reckon, tempdir};
+
+fn check(rules: &str) -> (super::common::Run, tempfile::TempDir) {
+    let dir = tempdir();
+    let file = dir.path().join("rules.toml");
+    std::fs::write(&file, rules).unwrap();
+    let r = reckon(&[
+        "check",
+        "sqlite://fixtures/shop/shop.db",
+        "--rules",
+        file.to_str().unwrap(),
+        "--json",
+    ]);
+    (r, dir)
+}
+
+#[test]
+fn check_on_sqlite_counts_the_planted_defects() {
+    let (r, _d) = check(
+        "[[rule]]\nkind = \"not_null\"\ntable = \"customers\"\ncolumn = \"email\"\n\n[[rule]]\nkind = \"unique\"\ntable = \"order_items\"\ncolumns = [\"order_id\", \"sku\"]\n\n[[rule]]\nkind = \"regex\"\ntable = \"order_items\"\ncolumn = \"sku\"\npattern = '^[A-Z]{3}-\\d{3}$'\n",
+    );
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let v: Value = serde_json::from_str(&r.stdout).unwrap();
+    let rules = v["rules"].as_array().unwrap();
+    assert_eq!(rules[0]["violations"], 3);
+    // order_items has no key: two duplicated (order_id, sku) pairs, four rows, by row number.
+    assert_eq!(rules[1]["violations"], 4);
+    assert_eq!(rules[1]["distinct"], 2);
+    let keys: Vec<&str> = rules[1]["samples"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["key"].as_str().unwrap())
+        .collect();
+    assert_eq!(keys, ["row 22", "row 59", "row 119", "row 120"]);
+    // SKU outliers: abc123, ZZ-99, AAA-9999 (rows 9, 44, 102).
+    assert_eq!(rules[2]["violations"], 3);
+    let vals: Vec<&str> = rules[2]["samples"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["value"].as_str().unwrap())
+        .collect();
+    assert_eq!(vals, ["abc123", "ZZ-99", "AAA-9999"]);
+}
+
+/// Asserts a refused rules file: exit 2, nothing on stdout, the message names file/line/rule.
+fn refused(rules: &str, wants: &[&str]) {
+    let (r, _d) = check(rules);
+    assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.is_empty(), "nothing reported: {}", r.stdout);
+    for w in wants {
+        assert!(r.stderr.contains(w), "missing {w:?} in: {}", r.stderr);
+    }
+    assert!(r.stderr.contains("hint:"), "{}", r.stderr);
+}
+
+#[test]
+fn bad_rule_files_name_file_line_and_rule() {
+    refused(
+        "[[rule]]\nkind = \"not_null\"\ntable = \"customers\"\ncolumn = \"emial\"\n",
+        &[
+            "rules.toml, line 4",
+            "rule 'not_null customers.emial'",
+            "has no column 'emial'",
+        ],
+    );
+    refused(
+        "[[rule]]\nname = \"sku shape\"\nkind = \"regex\"\ntable = \"order_items\"\ncolumn = \"sku\"\npattern = \"[A-Z\"\n",
+        &["rules.toml, line 6", "rule 'sku shape'", "bad pattern"],
+    );
+    refused(
+        "[[rule]]\nkind = \"not_null\"\ntable = \"custmers\"\ncolumn = \"id\"\n",
+        &["line 1", "table 'custmers' not found"],
+    );
+    refused(
+        "[[rule]]\nkind = \"not_nul\"\ntable = \"customers\"\n",
+        &["line 2", "unknown kind 'not_nul'"],
+    );
+    refused(
+        "[[rule]]\nkind = \"range\"\ntable = \"customers\"\ncolumn = \"balance\"\nminimum = 0\n",
+        &["rules.toml, line", "minimum"],
+    );
+    refused(
+        "[[rule]]\nkind = \"row_count\"\ntable = \"customers\"\nequals = \"source\"\n",
+        &["no source was given"],
+    );
+    refused(
+        "[[rule]]\nkind = \"date_format\"\ntable = \"customers\"\ncolumn = \"signup_date\"\nformat = \"%Q\"\n",
+        &["line 5", "not a valid chrono format"],
+    );
+}
