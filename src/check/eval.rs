@@ -48,7 +48,7 @@ pub fn run_checks(
     for r in &resolved {
         if let (RuleKind::References { .. }, Some((pmeta, pcols))) = (&r.rule.kind, &r.parent) {
             let k = (pmeta.name.to_string(), pcols.clone());
-            if !parents.contains_key(&k) {
+            if let std::collections::hash_map::Entry::Vacant(slot) = parents.entry(k) {
                 let mut set = HashSet::new();
                 scan(target, pmeta, pcols, |view| {
                     for i in 0..view.rows {
@@ -58,7 +58,7 @@ pub fn run_checks(
                         }
                     }
                 })?;
-                parents.insert(k, set);
+                slot.insert(set);
             }
         }
     }

@@ -103,6 +103,9 @@ fn text(v: &Value) -> Option<String> {
     }
 }
 
+/// Metrics per scope: scope → metric → value.
+type Metrics = BTreeMap<String, BTreeMap<String, Option<String>>>;
+
 /// Adds a change for every key whose values differ between the two maps.
 fn diff_maps(
     out: &mut Vec<Change>,
@@ -202,11 +205,7 @@ impl Names {
 }
 
 /// The metrics of every column of a profile: scope → metric → value.
-fn profile_metrics(
-    label: &str,
-    p: &Value,
-    names: &Names,
-) -> BTreeMap<String, BTreeMap<String, Option<String>>> {
+fn profile_metrics(label: &str, p: &Value, names: &Names) -> Metrics {
     let mut out = BTreeMap::new();
     for t in p["tables"].as_array().into_iter().flatten() {
         let tname = names.short(label, &table_name(&t["table"]));
@@ -265,7 +264,7 @@ fn profiles(dir: &Path) -> Vec<(String, Value)> {
     out
 }
 
-fn diff_metrics(d: &Value, names: &Names) -> BTreeMap<String, BTreeMap<String, Option<String>>> {
+fn diff_metrics(d: &Value, names: &Names) -> Metrics {
     let mut out = BTreeMap::new();
     for t in d["tables"].as_array().into_iter().flatten() {
         let scope = format!(
@@ -296,7 +295,7 @@ fn diff_metrics(d: &Value, names: &Names) -> BTreeMap<String, BTreeMap<String, O
     out
 }
 
-fn rule_metrics(c: &Value) -> BTreeMap<String, BTreeMap<String, Option<String>>> {
+fn rule_metrics(c: &Value) -> Metrics {
     let mut out = BTreeMap::new();
     for r in c["rules"].as_array().into_iter().flatten() {
         let mut m = BTreeMap::new();
@@ -307,7 +306,7 @@ fn rule_metrics(c: &Value) -> BTreeMap<String, BTreeMap<String, Option<String>>>
     out
 }
 
-fn signoff_metrics(s: &Value) -> BTreeMap<String, BTreeMap<String, Option<String>>> {
+fn signoff_metrics(s: &Value) -> Metrics {
     let mut out = BTreeMap::new();
     let mut top = BTreeMap::new();
     top.insert("verdict".to_string(), text(&s["verdict"]));
@@ -323,12 +322,7 @@ fn signoff_metrics(s: &Value) -> BTreeMap<String, BTreeMap<String, Option<String
     out
 }
 
-fn section(
-    out: &mut Vec<Change>,
-    name: &str,
-    a: BTreeMap<String, BTreeMap<String, Option<String>>>,
-    b: BTreeMap<String, BTreeMap<String, Option<String>>>,
-) {
+fn section(out: &mut Vec<Change>, name: &str, a: Metrics, b: Metrics) {
     let mut scopes: Vec<&String> = a.keys().chain(b.keys()).collect();
     scopes.sort();
     scopes.dedup();
@@ -403,7 +397,7 @@ pub fn compare(a: &Path, b: &Path) -> Result<Comparison, String> {
             .unwrap_or_default(),
     );
     section(&mut changes, "diff", da, db);
-    let pair = |f: fn(&Value) -> BTreeMap<String, BTreeMap<String, Option<String>>>, name: &str| {
+    let pair = |f: fn(&Value) -> Metrics, name: &str| {
         (
             load(a, name).map(|v| f(&v)).unwrap_or_default(),
             load(b, name).map(|v| f(&v)).unwrap_or_default(),

@@ -192,7 +192,7 @@ keys = [{{ id = 1 }}, {{ id = 15 }}, {{ id = 27 }}]
 expect = "source"
 "#,
         shop = shop.display(),
-        p_items = format!("\"{p}order_items\""),
+        p_items = format_args!("\"{p}order_items\""),
     )
 }
 
@@ -415,6 +415,9 @@ fn signoff(dir: &Path, spec: &str, out: &str) -> (i32, Value, String) {
     (r.code, serde_json::from_str(&r.stdout).unwrap(), out)
 }
 
+/// A change as (section, scope, metric, A, B).
+type Change = (String, String, String, Option<String>, Option<String>);
+
 fn statuses(report: &Value) -> Vec<(String, String)> {
     report["criteria"]
         .as_array()
@@ -612,7 +615,7 @@ fn signoff_passes_and_fails_per_criterion_and_compares_rehearsals() {
     ]);
     assert_eq!(c.code, 1, "changes → exit 1: {}", c.stderr);
     let cmp: Value = serde_json::from_str(&c.stdout).unwrap();
-    let got: Vec<(String, String, String, Option<String>, Option<String>)> = cmp["changes"]
+    let got: Vec<Change> = cmp["changes"]
         .as_array()
         .unwrap()
         .iter()
