@@ -124,28 +124,12 @@ struct RawSpec {
     rule: Vec<Spanned<RawRule>>,
 }
 
-/// Expands `${VAR}` from the environment (credentials stay out of the spec).
 fn expand(text: &str, path: &str, line: usize) -> Result<String, CheckError> {
-    let mut out = String::new();
-    let mut rest = text;
-    while let Some(i) = rest.find("${") {
-        out.push_str(&rest[..i]);
-        let end = rest[i..].find('}').ok_or_else(|| CheckError::Parse {
-            path: path.into(),
-            line,
-            reason: "unclosed ${".into(),
-        })?;
-        let var = &rest[i + 2..i + end];
-        let val = std::env::var(var).map_err(|_| CheckError::Parse {
-            path: path.into(),
-            line,
-            reason: format!("environment variable {var} is not set"),
-        })?;
-        out.push_str(&val);
-        rest = &rest[i + end + 1..];
-    }
-    out.push_str(rest);
-    Ok(out)
+    crate::migrate::plan::expand_vars(text).map_err(|reason| CheckError::Parse {
+        path: path.into(),
+        line,
+        reason,
+    })
 }
 
 impl SignoffSpec {

@@ -223,8 +223,9 @@ pub struct Plan {
     pub checksum: String,
 }
 
-/// Expands `${VAR}` from the environment.
-fn expand(text: &str, path: &str, field: &str) -> Result<String, MigrateError> {
+/// Expands `${VAR}` from the environment (plans and sign-off specs keep credentials out of the
+/// file); the error names the variable that is not set.
+pub(crate) fn expand_vars(text: &str) -> Result<String, String> {
     let mut out = String::new();
     let mut rest = text;
     while let Some(i) = rest.find("${") {
@@ -236,20 +237,20 @@ fn expand(text: &str, path: &str, field: &str) -> Result<String, MigrateError> {
             break;
         };
         let var = &after[..end];
-        match std::env::var(var) {
-            Ok(v) => out.push_str(&v),
-            Err(_) => {
-                return Err(MigrateError::Plan {
-                    path: path.into(),
-                    line: 0,
-                    reason: format!("{field}: environment variable {var} is not set"),
-                })
-            }
-        }
+        let v = std::env::var(var).map_err(|_| format!("environment variable {var} is not set"))?;
+        out.push_str(&v);
         rest = &after[end + 1..];
     }
     out.push_str(rest);
     Ok(out)
+}
+
+fn expand(text: &str, path: &str, field: &str) -> Result<String, MigrateError> {
+    expand_vars(text).map_err(|reason| MigrateError::Plan {
+        path: path.into(),
+        line: 0,
+        reason: format!("{field}: {reason}"),
+    })
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {

@@ -35,7 +35,6 @@
 //!
 //! Rows are in table then column order; the file is byte-identical for identical inputs.
 
-use std::fs::File;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -44,9 +43,6 @@ use arrow::array::{
     StructBuilder, UInt32Array, UInt64Array, UInt64Builder,
 };
 use arrow::datatypes::{DataType, Field, Fields};
-use parquet::arrow::ArrowWriter;
-use parquet::basic::{Compression, ZstdLevel};
-use parquet::file::properties::WriterProperties;
 
 use super::ReportError;
 use crate::error::scrub;
@@ -250,14 +246,5 @@ pub fn write(report: &ProfileReport, path: &Path) -> Result<(), ReportError> {
         ("findings", Arc::new(UInt32Array::from(findings_per_col))),
     ];
     let batch = RecordBatch::try_from_iter(columns).map_err(|e| ReportError::write(path, e))?;
-    let props = WriterProperties::builder()
-        .set_compression(Compression::ZSTD(ZstdLevel::default()))
-        .set_created_by(format!("reckon {}", env!("CARGO_PKG_VERSION")))
-        .build();
-    let file = File::create(path).map_err(|e| ReportError::write(path, e))?;
-    let mut w = ArrowWriter::try_new(file, batch.schema(), Some(props))
-        .map_err(|e| ReportError::write(path, e))?;
-    w.write(&batch).map_err(|e| ReportError::write(path, e))?;
-    w.close().map_err(|e| ReportError::write(path, e))?;
-    Ok(())
+    super::table_file::write_batch(path, &batch)
 }

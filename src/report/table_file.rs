@@ -41,6 +41,11 @@ pub fn write(path: &Path, columns: Vec<(&str, Col)>) -> Result<(), ReportError> 
         })
         .collect();
     let batch = RecordBatch::try_from_iter(arrays).map_err(|e| ReportError::write(path, e))?;
+    write_batch(path, &batch)
+}
+
+/// Writes one record batch as a zstd-compressed Parquet file stamped with reckon's version.
+pub fn write_batch(path: &Path, batch: &RecordBatch) -> Result<(), ReportError> {
     let props = WriterProperties::builder()
         .set_compression(Compression::ZSTD(ZstdLevel::default()))
         .set_created_by(format!("reckon {}", env!("CARGO_PKG_VERSION")))
@@ -48,7 +53,7 @@ pub fn write(path: &Path, columns: Vec<(&str, Col)>) -> Result<(), ReportError> 
     let file = File::create(path).map_err(|e| ReportError::write(path, e))?;
     let mut w = ArrowWriter::try_new(file, batch.schema(), Some(props))
         .map_err(|e| ReportError::write(path, e))?;
-    w.write(&batch).map_err(|e| ReportError::write(path, e))?;
+    w.write(batch).map_err(|e| ReportError::write(path, e))?;
     w.close().map_err(|e| ReportError::write(path, e))?;
     Ok(())
 }
