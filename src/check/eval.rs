@@ -26,8 +26,9 @@ use crate::profile::pattern::shape;
 use crate::profile::value::{cmp_decimal_str, is_plain_decimal};
 use crate::source::{ColumnMeta, ReadDefect, Source, TableMeta, TableName};
 
-/// Candidate samples kept before sorting (then cut to the file's `samples`).
-const SAMPLE_POOL: usize = 2_000;
+/// Samples kept between compactions: when the pool holds twice this many, it is sorted and cut
+/// back, so the samples are the first in key order over the whole table, not the first read.
+const SAMPLE_POOL: usize = 1_000;
 
 /// Evaluates every rule of `file` on `target` (and `source`, for the rules that compare with it).
 pub fn run_checks(
@@ -50,10 +51,11 @@ pub fn run_checks(
             let k = (pmeta.name.to_string(), pcols.clone());
             if let std::collections::hash_map::Entry::Vacant(slot) = parents.entry(k) {
                 let mut set = HashSet::new();
+                let all: Vec<usize> = (0..pcols.len()).collect();
+                let mut buf = Vec::new();
                 scan(target, pmeta, pcols, |view| {
                     for i in 0..view.rows {
-                        if let Some(h) = tuple_hash(view, &(0..pcols.len()).collect::<Vec<_>>(), i)
-                        {
+                        if let Some(h) = tuple_hash(view, &all, i, &mut buf) {
                             set.insert(h);
                         }
                     }
@@ -95,6 +97,10 @@ pub fn run_checks(
                 }
             }
         }
+        // A table whose only rule is a row count, without a key, still needs a column to read.
+        if cols.is_empty() {
+            cols.extend(meta.columns.iter().take(1).map(|c| c.name.clone()));
+        }
         let pos = |c: &str| cols.iter().position(|x| x == c).unwrap_or(0);
         let mut accs: Vec<Acc> = idx.iter().map(|&i| Acc::new(&resolved[i], &pos)).collect();
         let started = Instant::now();
@@ -111,6 +117,33 @@ pub fn run_checks(
             }
             row_base += view.rows as u64;
         })?;
+        // unique: a second read for the keys of the rows whose values repeat, only when some do.
+        for (a, &ri) in accs.iter_mut().zip(&idx) {
+            if !matches!(resolved[ri].rule.kind, RuleKind::Unique) {
+                continue;
+            }
+            let repeated: HashSet<u128> = a
+                .groups
+                .iter()
+                .filter(|(_, n)| **n > 1)
+                .map(|(h, _)| *h)
+                .collect();
+            if repeated.is_empty() {
+                continue;
+            }
+            let mut row_no = 0u64;
+            let mut buf = Vec::new();
+            scan(target, &meta, &cols, |view| {
+                for i in 0..view.rows {
+                    row_no += 1;
+                    if tuple_hash(view, &a.cols, i, &mut buf).is_some_and(|h| repeated.contains(&h))
+                    {
+                        let k = row_key(view, &key_pos, &key_cols, &sens, i, row_no);
+                        a.samples.push(k, None);
+                    }
+                }
+            })?;
+        }
         let seconds = started.elapsed().as_secs_f64();
         for (a, &ri) in accs.into_iter().zip(&idx) {
             let r = &resolved[ri];
@@ -128,6 +161,26 @@ pub fn run_checks(
         }
     }
     Ok(results.into_iter().flatten().collect())
+}
+
+/// Refuses a sensitive column of a rules file that is in no table of the target: a misspelt
+/// sensitive column would show its values.
+pub fn require_known_sensitive(file: &RuleFile, tables: &[TableMeta]) -> Result<(), CheckError> {
+    for c in &file.sensitive {
+        if !tables
+            .iter()
+            .any(|t| t.columns.iter().any(|x| x.name.eq_ignore_ascii_case(c)))
+        {
+            return Err(CheckError::Parse {
+                path: file.path.clone(),
+                line: file.sensitive_line,
+                reason: format!(
+                    "sensitive column '{c}' is in no table of the target: a sensitive column that is not found protects nothing"
+                ),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// A rule with its tables and columns found in the catalog.
@@ -407,12 +460,16 @@ fn scan(
             .collect();
     }
     let as_text: Vec<TextAs> = columns.iter().map(|c| text_as(meta, c)).collect();
+    let mut view = View {
+        rows: 0,
+        values: vec![Vec::new(); columns.len()],
+    };
     for chunk in src.read(&narrowed)? {
         let chunk = chunk?;
         let batch = &chunk.batch;
         let rows = batch.num_rows();
-        let mut values = Vec::with_capacity(columns.len());
-        for (c, t) in columns.iter().zip(&as_text) {
+        view.rows = rows;
+        for (k, (c, t)) in columns.iter().zip(&as_text).enumerate() {
             let idx = batch.schema().index_of(c).map_err(|_| CheckError::Eval {
                 rule: format!("read of {}", meta.name),
                 reason: format!("column '{c}' missing from what the source returned"),
@@ -426,18 +483,21 @@ fn scan(
                 .filter(|(col, _, _)| *col == idx)
                 .map(|(_, r, b)| (r, b.as_slice()))
                 .collect();
-            let mut enc = vec![Vec::new(); rows];
-            encode_column_with(batch.column(idx), *t, false, &invalid, &mut enc);
-            values.push(enc);
+            // The row buffers are reused from chunk to chunk (cleared, capacity kept).
+            let enc = &mut view.values[k];
+            enc.truncate(rows);
+            enc.iter_mut().for_each(Vec::clear);
+            enc.resize_with(rows, Vec::new);
+            encode_column_with(batch.column(idx), *t, false, &invalid, enc);
         }
-        f(&View { rows, values });
+        f(&view);
     }
     Ok(())
 }
 
-/// The hash of a row's values in `cols`; `None` when one is NULL.
-fn tuple_hash(view: &View, cols: &[usize], row: usize) -> Option<u128> {
-    let mut buf = Vec::new();
+/// The hash of a row's values in `cols`; `None` when one is NULL. `buf` is reused across rows.
+fn tuple_hash(view: &View, cols: &[usize], row: usize, buf: &mut Vec<u8>) -> Option<u128> {
+    buf.clear();
     for &c in cols {
         let v = view.get(c, row);
         if split(v).0 == tag::NULL {
@@ -445,7 +505,7 @@ fn tuple_hash(view: &View, cols: &[usize], row: usize) -> Option<u128> {
         }
         buf.extend_from_slice(v);
     }
-    Some(xxh3_128(&buf))
+    Some(xxh3_128(buf))
 }
 
 /// A value as shown; its shape when sensitive; `None` for NULL.
@@ -514,8 +574,10 @@ struct Samples {
 
 impl Samples {
     fn push(&mut self, key: KeyText, value: Option<String>) {
-        if self.pool.len() < SAMPLE_POOL {
-            self.pool.push((key, value));
+        self.pool.push((key, value));
+        if self.pool.len() >= 2 * SAMPLE_POOL {
+            self.pool.sort_by(|a, b| cmp_keys(&a.0.order, &b.0.order));
+            self.pool.truncate(SAMPLE_POOL);
         }
     }
 
@@ -598,8 +660,11 @@ fn keeps(kind: &RuleKind, v: &[u8]) -> bool {
     }
 }
 
-/// A spot key's row as found: its key text and its values (raw, masked when reported).
-type Found = Option<(KeyText, BTreeMap<String, Option<String>>)>;
+/// A row's values by column, as shown (raw; masked when reported).
+type RowValues = BTreeMap<String, Option<String>>;
+
+/// A spot key's row as found in the target: its key text and its values.
+type Found = Option<(KeyText, RowValues)>;
 
 /// One rule's running state over a table pass.
 struct Acc {
@@ -609,13 +674,16 @@ struct Acc {
     violations: u64,
     distinct: HashSet<u128>,
     samples: Samples,
-    /// unique: per tuple, its rows and their keys.
-    groups: HashMap<u128, (u64, Vec<KeyText>)>,
+    /// unique: rows per tuple hash (keys of repeated tuples are read in a second pass, so no
+    /// key is held per row).
+    groups: HashMap<u128, u64>,
     /// spot: positions of each key's columns, and what was found.
     spot_keys: Vec<Vec<(usize, String)>>,
     spot_cols: Vec<(usize, String)>,
     found: Vec<Found>,
     spot_dupes: u64,
+    /// Reused by tuple hashes.
+    buf: Vec<u8>,
 }
 
 impl Acc {
@@ -645,6 +713,7 @@ impl Acc {
             spot_keys,
             spot_cols: r.spot_columns.iter().map(|c| (pos(c), c.clone())).collect(),
             spot_dupes: 0,
+            buf: Vec::new(),
         }
     }
 
@@ -672,12 +741,8 @@ impl Acc {
             }
             RuleKind::Unique => {
                 self.checked += 1;
-                if let Some(h) = tuple_hash(view, &self.cols, i) {
-                    let g = self.groups.entry(h).or_insert((0, Vec::new()));
-                    g.0 += 1;
-                    if g.1.len() < 8 {
-                        g.1.push(key());
-                    }
+                if let Some(h) = tuple_hash(view, &self.cols, i, &mut self.buf) {
+                    *self.groups.entry(h).or_insert(0) += 1;
                 }
             }
             RuleKind::References { .. } => {
@@ -686,7 +751,8 @@ impl Acc {
                     .parent
                     .as_ref()
                     .and_then(|(pm, pc)| parents.get(&(pm.name.to_string(), pc.clone())));
-                if let (Some(h), Some(set)) = (tuple_hash(view, &self.cols, i), set) {
+                if let (Some(h), Some(set)) = (tuple_hash(view, &self.cols, i, &mut self.buf), set)
+                {
                     if !set.contains(&h) {
                         self.violations += 1;
                         self.distinct.insert(h);
@@ -756,13 +822,10 @@ impl Acc {
             }
             RuleKind::Unique => {
                 let mut repeated = 0u64;
-                for (count, keys) in self.groups.values() {
+                for count in self.groups.values() {
                     if *count > 1 {
                         repeated += 1;
                         self.violations += count;
-                        for k in keys {
-                            self.samples.push(k.clone(), None);
-                        }
                     }
                 }
                 distinct = Some(repeated);
@@ -868,8 +931,8 @@ impl Acc {
             RuleKind::Spot { keys, expect } => {
                 distinct = None;
                 self.checked = keys.len() as u64;
-                let source_rows: Vec<Found> = match expect {
-                    Expect::Source => spot_source(r, &self.spot_keys, keys, source)?,
+                let source_rows: Vec<Option<RowValues>> = match expect {
+                    Expect::Source => spot_source(r, keys, source)?,
                     Expect::Values(_) => Vec::new(),
                 };
                 let mut problems = Vec::new();
@@ -909,9 +972,7 @@ impl Acc {
                                 ));
                                 continue;
                             }
-                            Some((_, sv)) => {
-                                sv.iter().map(|(c, x)| (c.clone(), x.clone())).collect()
-                            }
+                            Some(sv) => sv.iter().map(|(c, x)| (c.clone(), x.clone())).collect(),
                         },
                     };
                     let mut diffs = Vec::new();
@@ -987,17 +1048,15 @@ impl Acc {
 /// The source rows of a spot check's keys, with every column the target also has.
 fn spot_source(
     r: &Resolved,
-    target_keys: &[Vec<(usize, String)>],
     keys: &[BTreeMap<String, String>],
     source: Option<&mut (dyn Source + '_)>,
-) -> Result<Vec<Found>, CheckError> {
+) -> Result<Vec<Option<RowValues>>, CheckError> {
     let (Some(src), Some(sm)) = (source, r.source_meta.as_ref()) else {
         return Err(CheckError::Eval {
             rule: r.rule.name.clone(),
             reason: "no source to compare with".into(),
         });
     };
-    let _ = target_keys;
     // Columns both sides have, by name (case-insensitive); source names.
     let cols: Vec<String> = r
         .spot_columns
@@ -1019,7 +1078,7 @@ fn spot_source(
         }
         key_pos.push(v);
     }
-    let mut found: Vec<Found> = vec![None; keys.len()];
+    let mut found: Vec<Option<RowValues>> = vec![None; keys.len()];
     scan(src, sm, &cols, |view| {
         for i in 0..view.rows {
             for (k, want) in key_pos.iter().enumerate() {
@@ -1032,13 +1091,7 @@ fn spot_source(
                         .enumerate()
                         .map(|(p, c)| (c.clone(), display(view.get(p, i))))
                         .collect();
-                    found[k] = Some((
-                        KeyText {
-                            text: String::new(),
-                            order: Vec::new(),
-                        },
-                        values,
-                    ));
+                    found[k] = Some(values);
                 }
             }
         }

@@ -35,10 +35,11 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
-use super::spec::{rules_from_raw, RawRule, RuleFile, DEFAULT_SAMPLES};
+use super::spec::{key_line, rules_from_raw, RawRule, RuleFile, DEFAULT_SAMPLES};
 use super::{CheckError, CheckReport};
 use crate::diff::mapping::{line_of, tables_from_raw, RawTable, TableMapping};
 use crate::diff::DiffReport;
+use crate::migrate::plan::resolve_location;
 
 /// Version of `signoff.json` and `signoff.parquet`.
 pub const FORMAT_VERSION: u32 = 1;
@@ -154,25 +155,8 @@ impl SignoffSpec {
             reason: e.to_string(),
         })?;
         let dir = path.parent().unwrap_or(Path::new("."));
-        let resolve = |s: &str| -> String {
-            // A relative SQLite path or file path is relative to the spec, as in plans.
-            if let Some(rest) = s.strip_prefix("sqlite://") {
-                if Path::new(rest).is_relative() {
-                    return format!("sqlite://{}", dir.join(rest).display());
-                }
-                return s.to_string();
-            }
-            if s.contains("://") || Path::new(s).is_absolute() {
-                s.to_string()
-            } else {
-                dir.join(s).display().to_string()
-            }
-        };
-        let line = |key: &str| {
-            text.lines()
-                .position(|l| l.trim_start().starts_with(key))
-                .map_or(1, |i| i + 1)
-        };
+        let resolve = |s: &str| resolve_location(s, dir);
+        let line = |key: &str| key_line(&text, key);
         let criteria = raw.criteria.unwrap_or_default();
         let baseline_dir = criteria.baseline.as_ref().map(|b| dir.join(b));
         Ok(SignoffSpec {
@@ -183,6 +167,7 @@ impl SignoffSpec {
                 path: p.clone(),
                 source: None,
                 sensitive: raw.sensitive,
+                sensitive_line: key_line(&text, "sensitive"),
                 samples: raw.samples.unwrap_or(DEFAULT_SAMPLES),
                 keys: raw.keys,
                 rules: rules_from_raw(&text, &p, raw.rule)?,

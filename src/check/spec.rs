@@ -47,6 +47,8 @@ pub struct RuleFile {
     pub source: Option<String>,
     /// Columns whose values are never shown.
     pub sensitive: Vec<String>,
+    /// The line of `sensitive` (for an unknown sensitive column).
+    pub sensitive_line: usize,
     /// Sample keys kept per rule.
     pub samples: usize,
     /// Sample-key columns per table (else the declared primary key).
@@ -193,6 +195,17 @@ pub(crate) struct RawRule {
     expect: Option<Spanned<toml::Value>>,
 }
 
+/// The line of the first top-level `key = …` in a TOML text (1 when absent).
+pub(crate) fn key_line(text: &str, key: &str) -> usize {
+    text.lines()
+        .position(|l| {
+            l.trim_start()
+                .strip_prefix(key)
+                .is_some_and(|r| r.trim_start().starts_with('='))
+        })
+        .map_or(1, |i| i + 1)
+}
+
 /// A TOML scalar as text (numbers as written by TOML, dates as ISO).
 pub(crate) fn scalar(v: &toml::Value) -> Option<String> {
     match v {
@@ -212,7 +225,12 @@ impl RuleFile {
             path: path.display().to_string(),
             reason: e.to_string(),
         })?;
-        RuleFile::parse(&text, &path.display().to_string())
+        let mut file = RuleFile::parse(&text, &path.display().to_string())?;
+        let dir = path.parent().unwrap_or(Path::new("."));
+        file.source = file
+            .source
+            .map(|s| crate::migrate::plan::resolve_location(&s, dir));
+        Ok(file)
     }
 
     /// Parses rules text; `path` is used in messages.
@@ -226,6 +244,7 @@ impl RuleFile {
             path: path.into(),
             source: raw.source,
             sensitive: raw.sensitive,
+            sensitive_line: key_line(text, "sensitive"),
             samples: raw.samples.unwrap_or(DEFAULT_SAMPLES),
             keys: raw.keys,
             rules: rules_from_raw(text, path, raw.rule)?,

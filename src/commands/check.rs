@@ -3,7 +3,7 @@
 
 use anyhow::{Context, Result};
 
-use reckon::check::eval::run_checks;
+use reckon::check::eval::{require_known_sensitive, run_checks};
 use reckon::check::spec::RuleFile;
 use reckon::check::CheckReport;
 use reckon::report;
@@ -39,16 +39,8 @@ pub fn run(args: &CheckArgs) -> Result<i32> {
     if args.source.is_some() {
         file.source = args.source.clone();
     }
-    // A relative SQLite source in the rules file is relative to the file, as in plans.
-    if let Some(s) = &file.source {
-        if let Some(rest) = s.strip_prefix("sqlite://") {
-            let dir = args.rules.parent().unwrap_or(std::path::Path::new("."));
-            if args.source.is_none() && std::path::Path::new(rest).is_relative() {
-                file.source = Some(format!("sqlite://{}", dir.join(rest).display()));
-            }
-        }
-    }
     let mut target = source::open(&SourceSpec::parse(&args.target)?)?;
+    require_known_sensitive(&file, &target.tables()?)?;
     let mut src = match &file.source {
         Some(s) => Some(source::open(&SourceSpec::parse(s)?)?),
         None => None,

@@ -14,6 +14,14 @@ pub fn run(args: &CompareArgs) -> Result<i32> {
         message,
         hint: "give two directories written by `reckon … --out DIR` (they hold run.json)".into(),
     })?;
+    let command = |c: &str| c.split(' ').next().unwrap_or_default().to_string();
+    if command(&c.a_command) != command(&c.b_command) {
+        eprintln!(
+            "warning: run A is a `{}` run and run B a `{}` run: what only one of them holds shows as appeared or removed",
+            command(&c.a_command),
+            command(&c.b_command)
+        );
+    }
     if let Some(dir) = &args.out {
         std::fs::create_dir_all(dir)
             .with_context(|| format!("cannot create output directory {}", dir.display()))?;

@@ -25,6 +25,23 @@ pub struct ArgError {
     pub hint: String,
 }
 
+/// Refuses a sensitive column that names no column (`known` says which do): a misspelt sensitive
+/// column would show its values. `what` names where it was given.
+pub fn require_known_sensitive(
+    sensitive: &[String],
+    known: &dyn Fn(&str) -> bool,
+    what: &str,
+) -> Result<(), ArgError> {
+    match sensitive.iter().find(|c| !known(c)) {
+        None => Ok(()),
+        Some(c) => Err(ArgError {
+            message: format!("{what} '{c}' is in none of the compared tables"),
+            hint: "check the spelling: a sensitive column that is not found protects nothing"
+                .into(),
+        }),
+    }
+}
+
 /// The diff engine kind of a source.
 pub fn engine(spec: &SourceSpec) -> Engine {
     match spec {
@@ -219,22 +236,17 @@ pub fn run(args: &DiffArgs) -> Result<i32> {
             plan(s, engine(&sspec), t, engine(&tspec), &req)
         })
         .collect::<Result<Vec<_>, DiffError>>()?;
-    // A misspelt sensitive column would show its values: it must name a column somewhere.
-    for c in clean(&args.sensitive) {
-        let known = plans.iter().any(|p| {
-            p.columns
-                .iter()
-                .any(|x| x.source.eq_ignore_ascii_case(&c) || x.target.eq_ignore_ascii_case(&c))
-        });
-        if !known {
-            return Err(ArgError {
-                message: format!("--sensitive column '{c}' is in none of the compared tables"),
-                hint: "check the spelling: a sensitive column that is not found protects nothing"
-                    .into(),
-            }
-            .into());
-        }
-    }
+    require_known_sensitive(
+        &clean(&args.sensitive),
+        &|c| {
+            plans.iter().any(|p| {
+                p.columns
+                    .iter()
+                    .any(|x| x.source.eq_ignore_ascii_case(c) || x.target.eq_ignore_ascii_case(c))
+            })
+        },
+        "--sensitive column",
+    )?;
     let opts = DiffOptions {
         memory_limit,
         samples: args.samples,

@@ -19,7 +19,7 @@ use reckon::report;
 use reckon::run::{RunClock, Timing};
 use reckon::source::{self, SourceSpec, TableMeta};
 
-use super::diff::{diff_timings, engine, pair_tables, ArgError};
+use super::diff::{diff_timings, engine, pair_tables, require_known_sensitive, ArgError};
 use crate::cli::SignoffArgs;
 
 /// Runs the command; returns the exit code (0 only on PASS).
@@ -94,22 +94,18 @@ pub fn run(args: &SignoffArgs) -> Result<i32> {
             plan(s, engine(&sspec), t, engine(&tspec), &req)
         })
         .collect::<Result<Vec<_>, DiffError>>()?;
-    for c in &sensitive {
-        let known = pairs.iter().any(|(s, t, _)| {
-            s.columns
-                .iter()
-                .chain(&t.columns)
-                .any(|x| x.name.eq_ignore_ascii_case(c))
-        });
-        if !known {
-            return Err(ArgError {
-                message: format!("sensitive column '{c}' is in none of the signed-off tables"),
-                hint: "check the spelling: a sensitive column that is not found protects nothing"
-                    .into(),
-            }
-            .into());
-        }
-    }
+    require_known_sensitive(
+        &sensitive,
+        &|c| {
+            pairs.iter().any(|(s, t, _)| {
+                s.columns
+                    .iter()
+                    .chain(&t.columns)
+                    .any(|x| x.name.eq_ignore_ascii_case(c))
+            })
+        },
+        "sensitive column",
+    )?;
     std::fs::create_dir_all(&dir)
         .with_context(|| format!("cannot create output directory {}", dir.display()))?;
     let mut timings: Vec<Timing> = Vec::new();

@@ -259,7 +259,9 @@ fn sha256_hex(bytes: &[u8]) -> String {
 }
 
 /// Resolves a relative SQLite or file path against the plan's directory.
-fn resolve_location(loc: &str, dir: &Path) -> String {
+/// A source or target location as written in a file, with a relative SQLite or file path made
+/// relative to the file's directory (plans, rules files and sign-off specs alike).
+pub(crate) fn resolve_location(loc: &str, dir: &Path) -> String {
     if let Some(p) = loc.strip_prefix("sqlite://") {
         if Path::new(p).is_relative() {
             return format!("sqlite://{}", dir.join(p).display());

@@ -95,3 +95,23 @@ fn bad_rule_files_name_file_line_and_rule() {
         &["line 5", "not a valid chrono format"],
     );
 }
+
+#[test]
+fn row_count_alone_on_a_table_without_key_reads_a_column() {
+    let (r, _d) = check(
+        "[[rule]]\nkind = \"row_count\"\ntable = \"order_items\"\nequals = 120\n\n[[rule]]\nkind = \"row_count\"\ntable = \"order_items\"\nname = \"too few\"\nmin = 121\n",
+    );
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let v: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(v["rules"][0]["status"], "pass");
+    assert_eq!(v["rules"][0]["checked"], 120);
+    assert_eq!(v["rules"][1]["violations"], 1);
+}
+
+#[test]
+fn misspelt_sensitive_column_is_refused_not_ignored() {
+    refused(
+        "samples = 3\nsensitive = [\"emial\"]\n\n[[rule]]\nkind = \"not_null\"\ntable = \"customers\"\ncolumn = \"email\"\n",
+        &["rules.toml, line 2", "sensitive column 'emial'", "protects nothing"],
+    );
+}
