@@ -10,11 +10,14 @@
 //! - [`diff`]: the sign-off diff: plan, canonical encoding, streaming row diff, classes, rules.
 //! - [`check`]: rules, the sign-off and its criteria, the evidence manifest.
 //! - [`run`]: `run.json` for every run, and the comparison of two runs.
+//! - [`value`]: the shared value model: type normalisation, canonical encoding, hashing, display.
+//! - [`config`]: shared config plumbing: safe file reads, `${VAR}`, TOML line numbers.
 //! - [`error`]: exit codes, hints, secret scrubbing.
 //!
 //! `src/main.rs`, `src/cli.rs` and `src/commands/` are the binary's glue; engines never import them.
 
 pub mod check;
+pub mod config;
 pub mod diff;
 pub mod error;
 pub mod migrate;
@@ -22,3 +25,4 @@ pub mod profile;
 pub mod report;
 pub mod run;
 pub mod source;
+pub mod value;

@@ -16,11 +16,20 @@ use reckon::source::SourceError;
 fn main() {
     // Panics (ours or a driver's) are reported once, scrubbed, as an error with exit code 2.
     std::panic::set_hook(Box::new(|_| {}));
+    // Passwords in any argument are secrets before clap can quote an argument in an error.
+    for arg in std::env::args() {
+        reckon::source::register_url_secrets(&arg);
+    }
     let cli = match cli::Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
             let code = if e.use_stderr() { EXIT_ERROR } else { 0 };
-            let _ = e.print();
+            let text = e.render().to_string();
+            if e.use_stderr() {
+                eprint!("{}", scrub(&text));
+            } else {
+                print!("{text}");
+            }
             std::process::exit(code);
         }
     };

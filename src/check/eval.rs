@@ -21,10 +21,10 @@ use xxhash_rust::xxh3::xxh3_128;
 
 use super::spec::{Bound, CheckRule, CountExpect, Expect, RuleFile, RuleKind};
 use super::{CheckError, RuleResult, Sample};
-use crate::diff::canonical::{display, encode_column_with, number_string, split, tag, TextAs};
 use crate::profile::pattern::shape;
-use crate::profile::value::{cmp_decimal_str, is_plain_decimal};
 use crate::source::{ColumnMeta, ReadDefect, Source, TableMeta, TableName};
+use crate::value::canonical::{display, encode_column_with, number_string, split, tag, TextAs};
+use crate::value::kind::{cmp_decimal_str, is_plain_decimal};
 
 /// Samples kept between compactions: when the pool holds twice this many, it is sorted and cut
 /// back, so the samples are the first in key order over the whole table, not the first read.
@@ -231,17 +231,11 @@ impl Ctx {
 }
 
 fn find_table<'a>(all: &'a [TableMeta], name: &str) -> Option<&'a TableMeta> {
-    let want = TableName::parse(name);
-    all.iter().find(|m| want.matches(&m.name)).or_else(|| {
-        all.iter()
-            .find(|m| m.name.name.eq_ignore_ascii_case(&want.name))
-    })
+    crate::source::find_table(all, name, "").ok()
 }
 
 fn find_column<'a>(cols: &'a [ColumnMeta], name: &str) -> Option<&'a ColumnMeta> {
-    cols.iter()
-        .find(|c| c.name == name)
-        .or_else(|| cols.iter().find(|c| c.name.eq_ignore_ascii_case(name)))
+    crate::source::find_name(cols, name, |c| c.name.as_str()).ok()
 }
 
 fn resolve(
@@ -295,6 +289,19 @@ fn resolve(
         };
         let mut columns = Vec::new();
         for c in &rule.columns {
+            let twins = meta.columns.iter().filter(|m| m.name == *c).count();
+            if twins > 1 {
+                // Two columns share the name (a CSV header `k,amount,amount`): the rule could
+                // read either one, so it reads neither.
+                return Err(fail(
+                    &rule,
+                    rule.column_line,
+                    format!(
+                        "table '{}' has {twins} columns named '{c}': give them unique names",
+                        meta.name
+                    ),
+                ));
+            }
             match find_column(&meta.columns, c) {
                 Some(m) => columns.push(m.name.clone()),
                 None => {

@@ -37,7 +37,8 @@ use toml::Spanned;
 
 use super::spec::{key_line, rules_from_raw, RawRule, RuleFile, DEFAULT_SAMPLES};
 use super::{CheckError, CheckReport};
-use crate::diff::mapping::{line_of, tables_from_raw, RawTable, TableMapping};
+use crate::config::line_of;
+use crate::diff::mapping::{tables_from_raw, RawTable, TableMapping};
 use crate::diff::DiffReport;
 use crate::migrate::plan::resolve_location;
 
@@ -126,7 +127,7 @@ struct RawSpec {
 }
 
 fn expand(text: &str, path: &str, line: usize) -> Result<String, CheckError> {
-    crate::migrate::plan::expand_vars(text).map_err(|reason| CheckError::Parse {
+    crate::config::expand_vars(text).map_err(|reason| CheckError::Parse {
         path: path.into(),
         line,
         reason,
@@ -137,7 +138,7 @@ impl SignoffSpec {
     /// Reads and parses a spec.
     pub fn load(path: &Path) -> Result<SignoffSpec, CheckError> {
         let p = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| CheckError::Read {
+        let text = crate::config::read_text(path).map_err(|e| CheckError::Read {
             path: p.clone(),
             reason: e.to_string(),
         })?;

@@ -33,7 +33,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::CheckError;
-use crate::diff::mapping::line_of;
+use crate::config::line_of;
 
 /// Sample keys kept per rule when the file does not say.
 pub const DEFAULT_SAMPLES: usize = 5;
@@ -221,7 +221,7 @@ pub(crate) fn scalar(v: &toml::Value) -> Option<String> {
 impl RuleFile {
     /// Reads and parses a rules file.
     pub fn load(path: &Path) -> Result<RuleFile, CheckError> {
-        let text = std::fs::read_to_string(path).map_err(|e| CheckError::Read {
+        let text = crate::config::read_text(path).map_err(|e| CheckError::Read {
             path: path.display().to_string(),
             reason: e.to_string(),
         })?;
@@ -240,6 +240,14 @@ impl RuleFile {
             line: e.span().map_or(1, |s| line_of(text, s.start)),
             reason: e.message().trim().to_string(),
         })?;
+        if raw.rule.is_empty() {
+            // A rules file that checks nothing would pass whatever the data holds.
+            return Err(CheckError::Parse {
+                path: path.into(),
+                line: 1,
+                reason: "the file has no [[rule]] entry: nothing would be checked".into(),
+            });
+        }
         Ok(RuleFile {
             path: path.into(),
             source: raw.source,

@@ -11,7 +11,7 @@ use reckon::diff::plan::{plan, Engine, PlanRequest};
 use reckon::diff::rules::Rule;
 use reckon::diff::{diff_table, DiffError, DiffOptions, DiffReport, NullSink, RowSink};
 use reckon::report::diff as out;
-use reckon::source::{self, Source, SourceError, SourceSpec, TableMeta, TableName};
+use reckon::source::{self, Source, SourceError, SourceSpec, TableMeta};
 
 use crate::cli::DiffArgs;
 
@@ -85,22 +85,7 @@ fn find_table(
     side: &str,
     display: &str,
 ) -> Result<TableMeta, SourceError> {
-    let want = TableName::parse(name);
-    let mut found: Vec<&TableMeta> = all.iter().filter(|m| want.matches(&m.name)).collect();
-    if found.is_empty() {
-        found = all
-            .iter()
-            .filter(|m| m.name.name.eq_ignore_ascii_case(&want.name))
-            .collect();
-    }
-    found
-        .first()
-        .map(|m| (*m).clone())
-        .ok_or_else(|| SourceError::UnknownTable {
-            table: name.to_string(),
-            source_name: format!("{display} ({side})"),
-            available: all.iter().map(|m| m.name.to_string()).collect(),
-        })
+    reckon::source::find_table(all, name, &format!("{display} ({side})")).cloned()
 }
 
 /// Table pairs with their mapping entries.
@@ -141,12 +126,30 @@ pub fn pair_tables(
     } else if st.len() == 1 && tt.len() == 1 {
         pairs.push((st[0].clone(), tt[0].clone(), None));
     } else {
+        // Exact names first; a case-insensitive match only when it is the one unpaired
+        // candidate (target `Orders` and `orders`, source `orders`: `orders` with `orders`).
+        let exact = |s: &TableMeta| tt.iter().find(|t| t.name.name == s.name.name);
+        let mut taken: Vec<String> = st
+            .iter()
+            .filter_map(|s| exact(s).map(|t| t.name.to_string()))
+            .collect();
         for s in &st {
-            match tt
-                .iter()
-                .find(|t| t.name.name.eq_ignore_ascii_case(&s.name.name))
-            {
-                Some(t) => pairs.push((s.clone(), t.clone(), None)),
+            let found = exact(s).or_else(|| {
+                let ci: Vec<&TableMeta> = tt
+                    .iter()
+                    .filter(|t| {
+                        t.name.name.eq_ignore_ascii_case(&s.name.name)
+                            && !taken.contains(&t.name.to_string())
+                            && !st.iter().any(|o| o.name.name == t.name.name)
+                    })
+                    .collect();
+                (ci.len() == 1).then(|| ci[0])
+            });
+            match found {
+                Some(t) => {
+                    taken.push(t.name.to_string());
+                    pairs.push((s.clone(), t.clone(), None))
+                }
                 None => unpaired.push(UnpairedTable {
                     table: s.name.to_string(),
                     side: "source".into(),
@@ -154,10 +157,7 @@ pub fn pair_tables(
             }
         }
         for t in &tt {
-            if !st
-                .iter()
-                .any(|s| s.name.name.eq_ignore_ascii_case(&t.name.name))
-            {
+            if !pairs.iter().any(|(_, p, _)| p.name == t.name) {
                 unpaired.push(UnpairedTable {
                     table: t.name.to_string(),
                     side: "target".into(),

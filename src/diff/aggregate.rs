@@ -20,12 +20,12 @@ use arrow::datatypes::{
 };
 use serde::Serialize;
 
-use super::canonical::{
+use super::plan::Read;
+use crate::value::canonical::{
     datetime_parts, decimal_units, display, encode_column_with, number_string, rescale, split, tag,
     TextAs,
 };
-use super::plan::Read;
-use crate::profile::value::{cmp_decimal_str, is_plain_decimal, normalize, Kind};
+use crate::value::kind::{cmp_decimal_str, is_plain_decimal, normalize, Kind};
 
 /// One side's aggregates of one column, as shown.
 #[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
@@ -238,7 +238,7 @@ impl AggregateAcc {
                             self.extreme(std::sync::Arc::new(StringArray::from(vec![v])), read);
                         }
                     }
-                    TextAs::Float | TextAs::Bool => {}
+                    TextAs::Float(_) | TextAs::Bool => {}
                     _ => {
                         for v in [arrow::compute::min_string(a), arrow::compute::max_string(a)]
                             .into_iter()

@@ -19,7 +19,7 @@
 
 use unicode_normalization::UnicodeNormalization;
 
-use super::canonical::{datetime_parts, split, tag};
+use crate::value::canonical::{datetime_parts, split, tag};
 
 /// How two values differ.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -302,8 +302,8 @@ mod tests {
         ArrayRef, Float64Array, Int64Array, StringArray, TimestampMicrosecondArray,
     };
 
-    use super::super::canonical::{encode_column, TextAs};
     use super::*;
+    use crate::value::canonical::{encode_column, TextAs};
 
     fn one(a: ArrayRef, t: TextAs) -> Vec<u8> {
         let mut rows = vec![Vec::new()];

@@ -37,7 +37,6 @@ use rayon::prelude::*;
 use xxhash_rust::xxh3::{xxh3_128, xxh3_64};
 
 use super::aggregate::AggregateAcc;
-use super::canonical::{cells, display, encode_column_with};
 use super::classify::classify;
 use super::model::{CellDiff, ColumnDiff, DiffRow, RowCounts, TableDiff};
 use super::plan::{ColumnPlan, Read, TablePlan};
@@ -45,6 +44,7 @@ use super::DiffError;
 use crate::profile::distinct::HashSet64;
 use crate::profile::pattern::shape;
 use crate::source::{Chunk, ReadDefect, Source, SourceError};
+use crate::value::canonical::{cells, display, encode_column_with};
 
 /// Partitions of the pending rows (top bits of the key hash).
 const PARTITIONS: usize = 64;

@@ -125,15 +125,10 @@ impl Hinted for MappingError {
     }
 }
 
-/// The 1-based line of a byte offset (TOML error spans → line numbers).
-pub(crate) fn line_of(text: &str, offset: usize) -> usize {
-    text[..offset.min(text.len())].matches('\n').count() + 1
-}
-
 impl Mapping {
     /// Reads and parses a mapping file.
     pub fn load(path: &Path) -> Result<Mapping, MappingError> {
-        let text = std::fs::read_to_string(path).map_err(|e| MappingError::Read {
+        let text = crate::config::read_text(path).map_err(|e| MappingError::Read {
             path: path.display().to_string(),
             reason: e.to_string(),
         })?;
@@ -144,7 +139,9 @@ impl Mapping {
     pub fn parse(text: &str, path: &str) -> Result<Mapping, MappingError> {
         let raw: RawMapping = toml::from_str(text).map_err(|e| MappingError::Parse {
             path: path.into(),
-            line: e.span().map_or(1, |s| line_of(text, s.start)),
+            line: e
+                .span()
+                .map_or(1, |s| crate::config::line_of(text, s.start)),
             reason: e.message().trim().to_string(),
         })?;
         Ok(Mapping {
@@ -165,7 +162,7 @@ pub(crate) fn tables_from_raw(
         for (column, list) in t.rules {
             let mut parsed = Vec::new();
             for r in list {
-                let line = line_of(text, r.span().start);
+                let line = crate::config::line_of(text, r.span().start);
                 parsed.push(
                     Rule::parse(r.get_ref()).map_err(|reason| MappingError::Rule {
                         path: path.into(),

@@ -2,7 +2,7 @@
 //!
 //! - [`plan`]: pair columns (renames, exclusions), pick the key, decide how each side is read,
 //!   and the schema findings ([`schema`]).
-//! - [`canonical`]: the canonical encoding every comparison rests on, and row hashes.
+//! - the canonical encoding every comparison rests on lives in [`crate::value`].
 //! - [`engine`]: stream both sides, cancel equal rows, spill past the memory limit, settle by
 //!   key as a multiset, classify differing cells.
 //! - [`classify`]: how two values differ; [`rules`]: declared relaxations (`match*(rule)`).
@@ -10,7 +10,6 @@
 //! - [`mapping`]: the TOML mapping file; [`model`]: the results every report is written from.
 
 pub mod aggregate;
-pub mod canonical;
 pub mod classify;
 pub mod engine;
 pub mod mapping;
@@ -69,6 +68,21 @@ pub enum DiffError {
         /// Target type.
         target_type: String,
     },
+    /// A name that cannot be resolved to exactly one column: two columns of one table share it,
+    /// or it matches several columns case-insensitively and none exactly.
+    #[error("column name '{column}' of the {side} table '{table}' is ambiguous: {why}")]
+    AmbiguousColumn {
+        /// The table.
+        table: String,
+        /// The name.
+        column: String,
+        /// `source` or `target`.
+        side: String,
+        /// Why (duplicate, or several case-insensitive candidates).
+        why: String,
+        /// The candidates.
+        candidates: Vec<String>,
+    },
     /// Nothing to compare.
     #[error("tables '{source_table}' and '{target_table}' have no column in common")]
     NoColumns {
@@ -114,6 +128,10 @@ impl Hinted for DiffError {
             DiffError::KeyColumn { available, side, .. } => Some(format!(
                 "columns in the {side}: {}; rename it in a mapping file (rename = {{ old = \"new\" }}) or choose another --key",
                 list(available)
+            )),
+            DiffError::AmbiguousColumn { candidates, .. } => Some(format!(
+                "candidates: {}; give the columns unique names (a --query with aliases), or pair them with rename in a mapping file",
+                list(candidates)
             )),
             DiffError::KeyType { .. } => Some(
                 "cast the key on one side (a --query on a database), or key on another column".into(),

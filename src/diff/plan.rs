@@ -13,12 +13,13 @@
 
 use std::collections::BTreeSet;
 
-use super::canonical::TextAs;
 use super::mapping::TableMapping;
 use super::rules::{ColumnRules, Rule};
 use super::schema::{compare_column, logical, logical_sqlite, ColumnType, Logical, SchemaFinding};
 use super::DiffError;
 use crate::source::{ColumnMeta, TableMeta};
+use crate::value::canonical::TextAs;
+use crate::value::text::FloatWidth;
 
 /// The kind of engine a side is, as far as comparison cares.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -101,13 +102,31 @@ pub struct PlanRequest {
 }
 
 fn find<'a>(cols: &'a [ColumnMeta], name: &str) -> Option<&'a ColumnMeta> {
-    cols.iter().find(|c| c.name == name).or_else(|| {
-        let ci: Vec<&ColumnMeta> = cols
-            .iter()
-            .filter(|c| c.name.eq_ignore_ascii_case(name))
-            .collect();
-        (ci.len() == 1).then(|| ci[0])
-    })
+    crate::source::find_name(cols, name, |c| c.name.as_str()).ok()
+}
+
+/// Refuses a table in which two columns have the same name: values could be read from the wrong
+/// one (a CSV header `k,amount,amount`).
+fn refuse_duplicate_names(t: &TableMeta, side: &str) -> Result<(), DiffError> {
+    let mut seen = BTreeSet::new();
+    for c in &t.columns {
+        if !seen.insert(c.name.as_str()) {
+            return Err(DiffError::AmbiguousColumn {
+                table: t.name.to_string(),
+                column: c.name.clone(),
+                side: side.into(),
+                why: "two columns have this name".into(),
+                candidates: t
+                    .columns
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, x)| x.name == c.name)
+                    .map(|(i, x)| format!("{} (column {})", x.name, i + 1))
+                    .collect(),
+            });
+        }
+    }
+    Ok(())
 }
 
 fn column_type(c: &ColumnMeta, engine: Engine) -> ColumnType {
@@ -138,29 +157,52 @@ fn column_type(c: &ColumnMeta, engine: Engine) -> ColumnType {
     }
 }
 
-fn read_for(own: &ColumnType, engine: Engine, other: &ColumnType, other_engine: Engine) -> Read {
+/// How a text value is read to meet a declared type: the strict reader of that type.
+fn text_as_type(l: &Logical) -> Option<TextAs> {
+    Some(match l {
+        Logical::Int(_) | Logical::Decimal(_) => TextAs::Decimal,
+        Logical::Float(32) => TextAs::Float(FloatWidth::F32),
+        Logical::Float(_) => TextAs::Float(FloatWidth::F64),
+        Logical::Bool => TextAs::Bool,
+        Logical::Date => TextAs::Date,
+        Logical::Timestamp(..) => TextAs::Timestamp,
+        Logical::Time => TextAs::Time,
+        Logical::Uuid => TextAs::Uuid,
+        _ => return None,
+    })
+}
+
+/// How one side's column is read. The one rule, per value and never per column:
+/// - an untyped side (CSV, SQLite) reads a text as its counterpart's type when it parses exactly
+///   (`text::*`), and an SQLite integer facing a float as that float when it holds it exactly;
+/// - a typed side that a reader delivered as text (PostgreSQL numeric, time, uuid; MySQL `TIME`
+///   or a column holding a zero date) reads it back as its own declared type, so one odd value
+///   (a zero date) stays text and differs while the rest compare as dates;
+/// - a text column facing a UUID reads UUIDs in any case;
+/// - when either side is boolean, integers 0/1 are booleans on both sides (MySQL `tinyint(1)`,
+///   SQLite `BOOLEAN`, `'1'`/`'0'`), and any other integer stays a number (2 is not true).
+fn read_for(own: &ColumnType, engine: Engine, other: &ColumnType, _other_engine: Engine) -> Read {
     let untyped = matches!(engine, Engine::Csv | Engine::Sqlite);
-    // An untyped side takes its counterpart's type; a typed side's decimal text (PostgreSQL
-    // numeric, MySQL decimal read as text) is an exact number.
-    let text_as = match (&own.logical, &other.logical) {
-        (_, Logical::Int(_) | Logical::Decimal(_)) if untyped => TextAs::Decimal,
-        (Logical::Decimal(_), _) if !untyped => TextAs::Decimal,
-        (_, Logical::Float(_)) if untyped => TextAs::Float,
-        (_, Logical::Bool) if untyped => TextAs::Bool,
-        (_, Logical::Date) if untyped => TextAs::Date,
-        (_, Logical::Timestamp(..)) if untyped => TextAs::Timestamp,
-        (Logical::Decimal(_), _) => TextAs::Decimal,
-        _ => TextAs::Text,
-    };
+    let as_instant =
+        engine == Engine::Mysql && own.declared.to_ascii_lowercase().starts_with("timestamp");
+    let mut text_as = if untyped {
+        text_as_type(&other.logical)
+    } else if matches!(own.logical, Logical::Text(_) | Logical::Char(_))
+        && other.logical == Logical::Uuid
+    {
+        Some(TextAs::Uuid)
+    } else {
+        text_as_type(&own.logical)
+    }
+    .unwrap_or(TextAs::Text);
+    if as_instant && text_as == TextAs::Timestamp {
+        text_as = TextAs::Instant;
+    }
+    let boolean = own.logical == Logical::Bool || other.logical == Logical::Bool;
     Read {
         text_as,
-        // MySQL tinyint(1) and SQLite integers facing a real boolean: 0/1 are booleans, 2 is
-        // not. (A MySQL tinyint(1) on the other side holds integers, so integers meet integers.)
-        int_as_bool: other.logical == Logical::Bool
-            && other_engine != Engine::Mysql
-            && (own.logical == Logical::Bool || untyped),
-        as_instant: engine == Engine::Mysql
-            && own.declared.to_ascii_lowercase().starts_with("timestamp"),
+        int_as_bool: boolean && (untyped || matches!(own.logical, Logical::Bool | Logical::Int(_))),
+        as_instant,
     }
 }
 
@@ -177,6 +219,8 @@ pub fn plan(
     req: &PlanRequest,
 ) -> Result<TablePlan, DiffError> {
     let table = source.name.to_string();
+    refuse_duplicate_names(source, "source")?;
+    refuse_duplicate_names(target, "target")?;
     let m = req.mapping.clone().unwrap_or_default();
     let unknown = |column: &str, field: &str| DiffError::UnknownColumn {
         table: table.clone(),
@@ -207,8 +251,29 @@ pub fn plan(
     let sensitive: Vec<&String> = m.sensitive.iter().chain(&req.sensitive).collect();
     let mut schema = Vec::new();
     let mut pairs: Vec<ColumnPlan> = Vec::new();
-    let mut used_targets = BTreeSet::new();
-    for sc in &source.columns {
+    // Targets paired by exact name (or a rename) first, so that a case-insensitive match can
+    // never take a column that another source column names exactly.
+    let wanted: Vec<(String, bool)> = source
+        .columns
+        .iter()
+        .map(|sc| {
+            let renamed = m
+                .rename
+                .iter()
+                .find(|(k, _)| find(std::slice::from_ref(sc), k).is_some())
+                .map(|(_, v)| v.clone());
+            let r = renamed.is_some();
+            (renamed.unwrap_or_else(|| sc.name.clone()), r)
+        })
+        .collect();
+    let mut used_targets: BTreeSet<String> = wanted
+        .iter()
+        .zip(&source.columns)
+        .filter(|(_, sc)| !excluded.contains(&sc.name))
+        .filter_map(|((w, _), _)| target.columns.iter().find(|t| &t.name == w))
+        .map(|t| t.name.clone())
+        .collect();
+    for (sc, (want, renamed)) in source.columns.iter().zip(wanted) {
         if excluded.contains(&sc.name) {
             schema.push(SchemaFinding {
                 column: sc.name.clone(),
@@ -218,13 +283,31 @@ pub fn plan(
             });
             continue;
         }
-        let renamed = m
-            .rename
-            .iter()
-            .find(|(k, _)| find(std::slice::from_ref(sc), k).is_some())
-            .map(|(_, v)| v.clone());
-        let want = renamed.clone().unwrap_or_else(|| sc.name.clone());
-        let Some(tc) = find(&target.columns, &want) else {
+        let renamed = renamed.then(|| want.clone());
+        let exact = target.columns.iter().find(|t| t.name == want);
+        let tc = match exact {
+            Some(t) => Some(t),
+            None => {
+                let ci: Vec<&ColumnMeta> = target
+                    .columns
+                    .iter()
+                    .filter(|t| {
+                        t.name.eq_ignore_ascii_case(&want) && !used_targets.contains(&t.name)
+                    })
+                    .collect();
+                if ci.len() > 1 {
+                    return Err(DiffError::AmbiguousColumn {
+                        table: target.name.to_string(),
+                        column: want.clone(),
+                        side: "target".into(),
+                        why: "several columns match it case-insensitively and none exactly".into(),
+                        candidates: ci.iter().map(|c| c.name.clone()).collect(),
+                    });
+                }
+                ci.first().copied()
+            }
+        };
+        let Some(tc) = tc else {
             if renamed.is_some() {
                 return Err(DiffError::UnknownColumn {
                     table: target.name.to_string(),
@@ -295,9 +378,9 @@ pub fn plan(
     }
     // The key, in source names.
     let pair_of = |name: &str| {
-        pairs
-            .iter()
-            .position(|p| p.source.eq_ignore_ascii_case(name))
+        crate::source::find_name(&pairs, name, |p| p.source.as_str())
+            .ok()
+            .and_then(|p| pairs.iter().position(|x| std::ptr::eq(x, p)))
     };
     let (key, origin): (Vec<String>, &str) = if let Some(k) = &req.key {
         (k.clone(), "--key")

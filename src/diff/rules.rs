@@ -26,7 +26,7 @@ use std::collections::BTreeMap;
 
 use unicode_normalization::UnicodeNormalization;
 
-use super::canonical::{
+use crate::value::canonical::{
     datetime_parts, decimal_units, display, number_string, rescale, split, tag,
 };
 
@@ -82,7 +82,7 @@ impl Rule {
             "json-semantic" => Rule::JsonSemantic,
             "abs" | "tolerance" => {
                 let v = need(name, arg)?;
-                if !crate::profile::value::is_plain_decimal(v) || v.starts_with('-') {
+                if !crate::value::kind::is_plain_decimal(v) || v.starts_with('-') {
                     return Err(format!("abs tolerance '{v}' is not a non-negative decimal number"));
                 }
                 Rule::Abs(v.to_string())
@@ -294,8 +294,8 @@ mod tests {
 
     use arrow::array::{ArrayRef, BooleanArray, Float64Array, StringArray};
 
-    use super::super::canonical::{encode_column, TextAs};
     use super::*;
+    use crate::value::canonical::{encode_column, TextAs};
 
     fn one(a: ArrayRef, t: TextAs) -> Vec<u8> {
         let mut rows = vec![Vec::new()];

@@ -99,6 +99,8 @@ pub fn logical(declared: &str) -> Logical {
             }
         }
         "bigint" | "int64" | "uint32" | "bigserial" => Logical::Int(64),
+        // MySQL YEAR is read as its number.
+        "year" => Logical::Int(16),
         "uint64" => Logical::Decimal(Some((20, 0))),
         "numeric" | "decimal" | "decimal128" | "decimal256" | "number" => {
             Logical::Decimal(match a.as_slice() {

@@ -19,8 +19,8 @@ use sha2::{Digest, Sha256};
 use super::executor::{find_table as find, open_target};
 use super::plan::Plan;
 use super::MigrateError;
-use crate::diff::canonical::{hash_rows, TextAs};
 use crate::source::{self, Source, SourceSpec, TableMeta};
+use crate::value::canonical::{hash_rows, TextAs};
 
 /// One table in a backup.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -115,7 +115,7 @@ fn plan_tables(plan: &Plan) -> Vec<String> {
 fn hash_table(reader: &mut dyn Source, meta: &TableMeta) -> Result<(u64, u128), MigrateError> {
     let (mut rows, mut hash) = (0u64, 0u128);
     for chunk in reader.read(meta)? {
-        let b = chunk?.batch;
+        let b = crate::value::kind::plain_batch(&chunk?.batch);
         rows += b.num_rows() as u64;
         hash = hash.wrapping_add(rows_hash(&b));
     }
@@ -163,7 +163,7 @@ pub fn backup(plan: &Plan, dir: &Path) -> Result<Manifest, MigrateError> {
         let mut f = Some(f);
         let (mut rows, mut hash) = (0u64, 0u128);
         for chunk in reader.read(&meta)? {
-            let b = chunk?.batch;
+            let b = crate::value::kind::plain_batch(&chunk?.batch);
             rows += b.num_rows() as u64;
             hash = hash.wrapping_add(rows_hash(&b));
             if writer.is_none() {

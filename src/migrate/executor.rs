@@ -28,13 +28,13 @@ use super::plan::{Plan, Unit};
 use super::target::{quote_table, IdWrite, Kind, Target, WriteSpec};
 use super::transform::{key_texts, show_key, IdMaps, Transformer, KEY_SEP};
 use super::MigrateError;
-use crate::diff::canonical::{hash_rows, TextAs};
 use crate::diff::plan::{plan as diff_plan, Engine, PlanRequest};
 use crate::diff::{diff_table, DiffOptions, NullSink};
 use crate::source::{
     self, Chunk, ChunkStream, ColumnMeta, ReadDefect, Source, SourceError, SourceSpec, TableMeta,
     TableName, CHUNK_ROWS,
 };
+use crate::value::canonical::{hash_rows, TextAs};
 
 /// What the user asked for.
 #[derive(Debug, Clone, Default)]
@@ -510,7 +510,7 @@ impl<'a> Executor<'a> {
                     .entry(chunk.batch.schema().field(*column).name().clone())
                     .or_default() += 1;
             }
-            batches.push(chunk.batch);
+            batches.push(crate::value::kind::plain_batch(&chunk.batch));
         }
         if let Some((col, n)) = invalid.iter().next() {
             return Err(MigrateError::Unit {
@@ -965,16 +965,9 @@ impl<'a> Executor<'a> {
     }
 }
 
-/// The table a plan names: exactly (schema optional), else by name case-insensitively.
+/// The table a plan names, by the one name rule ([`crate::source::find_table`]).
 pub(crate) fn find_table(all: &[TableMeta], name: &str) -> Option<TableMeta> {
-    let want = TableName::parse(name);
-    all.iter()
-        .find(|m| want.matches(&m.name))
-        .or_else(|| {
-            all.iter()
-                .find(|m| m.name.name.eq_ignore_ascii_case(&want.name))
-        })
-        .cloned()
+    crate::source::find_table(all, name, "").ok().cloned()
 }
 
 /// The target columns the unit's key lands in (plain copies of the key columns).

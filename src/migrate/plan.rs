@@ -34,7 +34,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::MigrateError;
-use crate::diff::mapping::line_of;
+use crate::config::{expand_vars, line_of};
 
 /// Rows per transaction when the plan does not say.
 pub const DEFAULT_BATCH: usize = 10_000;
@@ -223,28 +223,6 @@ pub struct Plan {
     pub checksum: String,
 }
 
-/// Expands `${VAR}` from the environment (plans and sign-off specs keep credentials out of the
-/// file); the error names the variable that is not set.
-pub(crate) fn expand_vars(text: &str) -> Result<String, String> {
-    let mut out = String::new();
-    let mut rest = text;
-    while let Some(i) = rest.find("${") {
-        out.push_str(&rest[..i]);
-        let after = &rest[i + 2..];
-        let Some(end) = after.find('}') else {
-            out.push_str(&rest[i..]);
-            rest = "";
-            break;
-        };
-        let var = &after[..end];
-        let v = std::env::var(var).map_err(|_| format!("environment variable {var} is not set"))?;
-        out.push_str(&v);
-        rest = &after[end + 1..];
-    }
-    out.push_str(rest);
-    Ok(out)
-}
-
 fn expand(text: &str, path: &str, field: &str) -> Result<String, MigrateError> {
     expand_vars(text).map_err(|reason| MigrateError::Plan {
         path: path.into(),
@@ -282,7 +260,7 @@ impl Plan {
         target: Option<&str>,
     ) -> Result<Plan, MigrateError> {
         let shown = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| MigrateError::Plan {
+        let text = crate::config::read_text(path).map_err(|e| MigrateError::Plan {
             path: shown.clone(),
             line: 0,
             reason: format!("cannot read the plan: {e}"),
@@ -390,7 +368,7 @@ impl Plan {
                 (None, Some(f)) => {
                     let p = dir.join(f);
                     Some(
-                        std::fs::read_to_string(&p)
+                        crate::config::read_text(&p)
                             .map_err(|e| uerr(line, format!("query_file {}: {e}", p.display())))?,
                     )
                 }

@@ -18,8 +18,8 @@ use super::encoding::{self, KINDS};
 use super::frequency::Frequencies;
 use super::numeric::{float_key, Histogram, Moments};
 use super::pattern::shape_into;
-use super::value::{cmp_decimal_str, infinity_bounds, is_plain_decimal, normalize, Kind};
 use super::ProfileOptions;
+use crate::value::kind::{cmp_decimal_str, infinity_bounds, is_plain_decimal, normalize, Kind};
 
 /// The hash of NULL in row hashes (distinct from every value's hash by construction of the seed).
 pub const NULL_HASH: u64 = 0x9e37_79b9_7f4a_7c15;

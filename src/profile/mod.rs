@@ -18,7 +18,6 @@ pub mod pattern;
 pub mod relation;
 pub mod summary;
 pub mod table;
-pub mod value;
 
 use std::time::Instant;
 
@@ -150,7 +149,9 @@ pub fn profile_table(
     let mut offset = 0u64;
     for chunk in stream {
         let chunk = chunk?;
-        let batch = &chunk.batch;
+        // Mixed-type (union) columns as one plain type: a profile shows and counts values.
+        let plain = crate::value::kind::plain_batch(&chunk.batch);
+        let batch = &plain;
         if batch.num_columns() != ncols {
             return Err(SourceError::query(
                 &source.display(),

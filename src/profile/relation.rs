@@ -18,8 +18,8 @@
 
 use super::column::ColumnAcc;
 use super::model::Relationship;
-use super::value::{display, Kind};
 use crate::source::{TableMeta, TableName};
+use crate::value::kind::{display, Kind};
 use xxhash_rust::xxh3::xxh3_64_with_seed;
 
 /// One table's catalog entry and column accumulators, for relationship checks.

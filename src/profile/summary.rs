@@ -16,8 +16,10 @@ use super::encoding::KINDS;
 use super::model::{ColumnProfile, EncodingFinding, InconsistentGroup, Quantile, ValueCount};
 use super::numeric::key_float;
 use super::pattern::shape;
-use super::value::{date_string, decimal_string, display, per_second, timestamp_string, Kind};
 use crate::source::ColumnMeta;
+use crate::value::kind::{
+    date_string, decimal_string, display, per_second, timestamp_string, Kind,
+};
 
 const QS: [f64; 5] = [0.05, 0.25, 0.5, 0.75, 0.95];
 

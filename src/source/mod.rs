@@ -21,7 +21,7 @@ use std::fmt;
 use arrow::record_batch::RecordBatch;
 use serde::Serialize;
 
-pub use spec::{redact_url, SourceSpec};
+pub use spec::{redact_url, register_url_secrets, SourceSpec};
 
 use crate::error::{scrub, Hinted};
 
@@ -64,6 +64,66 @@ impl fmt::Display for TableName {
             Some(s) => write!(f, "{s}.{}", self.name),
             None => write!(f, "{}", self.name),
         }
+    }
+}
+
+/// The one name lookup of reckon (columns and tables, in every command): the exact name first;
+/// else the one item whose name matches case-insensitively. `Err` holds the case-insensitive
+/// candidates: none (not found), or several (ambiguous: never the first of them).
+pub fn find_name<'a, T>(
+    items: &'a [T],
+    name: &str,
+    name_of: impl Fn(&T) -> &str,
+) -> Result<&'a T, Vec<&'a T>> {
+    if let Some(x) = items.iter().find(|x| name_of(x) == name) {
+        return Ok(x);
+    }
+    let ci: Vec<&T> = items
+        .iter()
+        .filter(|x| name_of(x).eq_ignore_ascii_case(name))
+        .collect();
+    match ci.as_slice() {
+        [one] => Ok(one),
+        _ => Err(ci),
+    }
+}
+
+/// The table `name` (`schema.table` or `table`) of a catalog, by [`find_name`]'s rule: exact
+/// (schema optional), else the one case-insensitive match; none or several is an error that
+/// names the source.
+pub fn find_table<'a>(
+    all: &'a [TableMeta],
+    name: &str,
+    source_name: &str,
+) -> Result<&'a TableMeta, SourceError> {
+    let want = TableName::parse(name);
+    if let Some(t) = all.iter().find(|m| want.matches(&m.name)) {
+        return Ok(t);
+    }
+    let ci: Vec<&TableMeta> = all
+        .iter()
+        .filter(|m| {
+            m.name.name.eq_ignore_ascii_case(&want.name)
+                && want.schema.as_ref().is_none_or(|s| {
+                    m.name
+                        .schema
+                        .as_ref()
+                        .is_some_and(|x| x.eq_ignore_ascii_case(s))
+                })
+        })
+        .collect();
+    match ci.as_slice() {
+        [one] => Ok(one),
+        [] => Err(SourceError::UnknownTable {
+            table: name.to_string(),
+            source_name: source_name.to_string(),
+            available: all.iter().map(|m| m.name.to_string()).collect(),
+        }),
+        many => Err(SourceError::AmbiguousTable {
+            table: name.to_string(),
+            source_name: source_name.to_string(),
+            candidates: many.iter().map(|m| m.name.to_string()).collect(),
+        }),
     }
 }
 
@@ -220,6 +280,16 @@ pub enum SourceError {
         /// Some tables that do exist.
         available: Vec<String>,
     },
+    /// A name matches several tables case-insensitively and none exactly.
+    #[error("table '{table}' is ambiguous in {source_name}: it matches {} tables case-insensitively and none exactly", candidates.len())]
+    AmbiguousTable {
+        /// The table as asked.
+        table: String,
+        /// The source, redacted.
+        source_name: String,
+        /// The tables it matches.
+        candidates: Vec<String>,
+    },
     /// A table holds no rows (nothing can be profiled).
     #[error("table '{table}' in {source_name} is empty: it has no rows to profile")]
     EmptyTable {
@@ -304,6 +374,10 @@ impl Hinted for SourceError {
                     format!("tables here: {}", list.join(", "))
                 }
             }
+            SourceError::AmbiguousTable { candidates, .. } => format!(
+                "name one of them exactly (case matters when several match): {}",
+                candidates.join(", ")
+            ),
             SourceError::EmptyTable { .. } => "load the table first, or profile a table that has rows".into(),
             SourceError::BadFile { path, .. } => {
                 let p = path.to_ascii_lowercase();

@@ -42,16 +42,10 @@ impl SourceSpec {
                 }
                 return Ok(SourceSpec::Sqlite(PathBuf::from(path)));
             }
-            let url = Url::parse(input).map_err(|e| SourceError::BadSpec {
+            let url = parse_db_url(input).map_err(|reason| SourceError::BadSpec {
                 spec: redact_url_text(input),
-                reason: e.to_string(),
+                reason,
             })?;
-            if let Some(pw) = url.password() {
-                register_secret(pw);
-                if let Ok(decoded) = urlencoding_decode(pw) {
-                    register_secret(&decoded);
-                }
-            }
             if url.host_str().unwrap_or("").is_empty() {
                 return Err(SourceError::BadSpec {
                     spec: redact_url(&url),
@@ -141,11 +135,77 @@ pub fn redact_url(url: &Url) -> String {
     u.to_string()
 }
 
+/// Where the credentials of a database URL end: the **last** `@` of the text, as the PostgreSQL
+/// driver reads it (it takes everything up to the host's `@` as user and password), when what
+/// stands before it is `user:password` or a plain user. `None` when there is no such `@`.
+///
+/// `postgres://u:5432/S3cret@host/db` is user `u` with password `5432/S3cret` to the driver,
+/// although a generic URL parser sees host `u`, port 5432 and no password at all: the redactor
+/// must read it as the driver does, whatever the password holds (`/ # ? @` unencoded).
+fn split_credentials(rest: &str) -> Option<(&str, &str)> {
+    let at = rest.rfind('@')?;
+    let (userinfo, host) = (&rest[..at], &rest[at + 1..]);
+    (userinfo.contains(':') || !userinfo.contains(['/', '?', '#'])).then_some((userinfo, host))
+}
+
+/// Parses a database URL with its credentials read as the drivers read them
+/// ([`split_credentials`]), and rebuilds it with user and password percent-encoded, so the
+/// drivers, the display and the redactor all agree on what the password is. The password, in
+/// every form (as typed, decoded, encoded), is registered as a secret before anything can fail.
+fn parse_db_url(input: &str) -> Result<Url, String> {
+    register_url_secrets(input);
+    let Some((scheme, rest)) = input.split_once("://") else {
+        return Url::parse(input).map_err(|e| e.to_string());
+    };
+    let Some((userinfo, host)) = split_credentials(rest) else {
+        return Url::parse(input).map_err(|e| e.to_string());
+    };
+    let mut url = Url::parse(&format!("{scheme}://{host}")).map_err(|e| e.to_string())?;
+    let (user, password) = match userinfo.split_once(':') {
+        Some((u, p)) => (u, Some(p)),
+        None => (userinfo, None),
+    };
+    url.set_username(user)
+        .map_err(|_| "the URL cannot carry a user name".to_string())?;
+    if let Some(p) = password {
+        url.set_password(Some(p))
+            .map_err(|_| "the URL cannot carry a password".to_string())?;
+        if let Some(encoded) = url.password() {
+            register_secret(encoded);
+        }
+    }
+    Ok(url)
+}
+
+/// Registers the password of every database URL in `text` (an argument, a config file) as a
+/// secret, as typed and percent-decoded, so that [`crate::error::scrub`] removes it from any
+/// output, error messages from argument parsing included.
+pub fn register_url_secrets(text: &str) {
+    let mut rest = text;
+    while let Some(i) = rest.find("://") {
+        let after = &rest[i + 3..];
+        // The URL ends at white space or a quote (in TOML and on a command line).
+        let end = after
+            .find(|c: char| c.is_whitespace() || c == '"' || c == '\'')
+            .unwrap_or(after.len());
+        let url = &after[..end];
+        if let Some((userinfo, _)) = split_credentials(url) {
+            if let Some((_, pw)) = userinfo.split_once(':') {
+                register_secret(pw);
+                if let Ok(decoded) = urlencoding_decode(pw) {
+                    register_secret(&decoded);
+                }
+            }
+        }
+        rest = &after[end..];
+    }
+}
+
 /// Redacts `user:password@` in a string that did not parse as a URL.
 fn redact_url_text(text: &str) -> String {
     if let Some((scheme, rest)) = text.split_once("://") {
-        if let Some((auth, host)) = rest.split_once('@') {
-            if let Some((user, _)) = auth.split_once(':') {
+        if let Some((userinfo, host)) = split_credentials(rest) {
+            if let Some((user, _)) = userinfo.split_once(':') {
                 return format!("{scheme}://{user}:***@{host}");
             }
         }
@@ -186,6 +246,32 @@ mod tests {
     fn malformed_url_is_rejected_without_password() {
         let e = SourceSpec::parse("postgres://app:pw9@:bad:port/x").unwrap_err();
         assert!(!e.to_string().contains("pw9"), "{e}");
+    }
+
+    #[test]
+    fn passwords_are_read_as_the_driver_reads_them() {
+        for (url, pw) in [
+            ("postgres://u:5432/S3cretA@host/db", "5432/S3cretA"),
+            ("postgres://u:Hx#Q1@host:5432/db", "Hx#Q1"),
+            ("mysql://u:Wq?Z2@host:3306/db", "Wq?Z2"),
+            ("postgres://u:Pa@ss3@host/db", "Pa@ss3"),
+            ("postgres://u:Pe%40ss4@host/db", "Pe%40ss4"),
+        ] {
+            let s = SourceSpec::parse(url).unwrap();
+            let shown = s.display();
+            assert!(!shown.contains(pw), "{url} shown as {shown}");
+            assert!(shown.contains("***@host"), "{shown}");
+            assert!(!crate::error::scrub(&format!("x {pw} y")).contains(pw));
+            let (SourceSpec::Postgres(u) | SourceSpec::Mysql(u)) = s else {
+                panic!("a database URL")
+            };
+            let decoded = urlencoding_decode(u.password().unwrap()).unwrap();
+            let typed = urlencoding_decode(pw).unwrap();
+            assert_eq!(decoded, typed, "the driver gets the password as typed");
+            assert_eq!(u.host_str(), Some("host"));
+        }
+        // Percent-encoded: the decoded form is a secret too.
+        assert!(!crate::error::scrub("Pe@ss4").contains("Pe@ss4"));
     }
 
     #[test]

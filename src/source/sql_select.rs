@@ -108,6 +108,21 @@ impl SqlSource {
         };
         if native {
             q
+        } else if mysql && base == "bit" {
+            // Never through a text cast, which turns bytes ≥ 0x80 into '?': the bits as a string
+            // of the declared width, as PostgreSQL shows a bit(n).
+            let width = col
+                .declared_type
+                .split(['(', ')'])
+                .nth(1)
+                .and_then(|w| w.trim().parse::<u32>().ok())
+                .unwrap_or(1);
+            format!("LPAD(BIN({q}), {width}, '0') AS {q}")
+        } else if mysql && is_geometry(&base) {
+            // Geometry as its exact well-known binary.
+            format!("ST_AsBinary({q}) AS {q}")
+        } else if mysql && base == "year" {
+            format!("CAST({q} AS SIGNED) AS {q}")
         } else if mysql {
             format!("CAST({q} AS CHAR) AS {q}")
         } else {
@@ -177,4 +192,20 @@ impl SqlSource {
         }
         out
     }
+}
+
+/// MySQL/MariaDB spatial types, read as well-known binary.
+fn is_geometry(base: &str) -> bool {
+    matches!(
+        base,
+        "geometry"
+            | "point"
+            | "linestring"
+            | "polygon"
+            | "multipoint"
+            | "multilinestring"
+            | "multipolygon"
+            | "geometrycollection"
+            | "geomcollection"
+    )
 }

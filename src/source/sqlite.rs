@@ -5,24 +5,27 @@
 //! rejects the first and cannot hand back the second, so this adapter reads with rusqlite (the
 //! same library connectorx links) and:
 //! - counts the storage class of every value (one aggregate query, [`StorageClasses`]);
-//! - picks the Arrow type from those counts: INTEGER only → Int64, INTEGER/REAL → Float64, TEXT
-//!   only → Utf8, BLOB only → Binary, any other mix → Utf8 holding SQLite's own text form of each
-//!   value (integers in decimal, reals in shortest round-trip form, blobs as `x'…'`), so that no
-//!   value is dropped and the mix is reported;
+//! - picks the Arrow type from those counts: INTEGER only → Int64, REAL only → Float64, TEXT
+//!   only → Utf8, BLOB only → Binary, and any mix → a dense union of those four ([`mixed_type`]),
+//!   in which every value keeps its own storage class: nothing is merged before the canonical
+//!   encoding sees it (an INTEGER 2^62+1 beside REALs is still that integer; a BLOB never becomes
+//!   a TEXT that spells it);
 //! - validates TEXT as UTF-8 itself: an invalid value is passed on in lossy form and reported as a
 //!   [`ReadDefect::InvalidUtf8`] with its position, so the profile can name the row.
 //!
-//! Integers beyond ±2^53 in a column that mixes INTEGER and REAL lose precision in Float64; the
-//! storage-class counts make such columns visible.
+//! Consumers that show or write values rather than compare them bring a union to one plain type
+//! with [`crate::value::kind::plain_batch`].
 
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::sync_channel;
 use std::sync::Arc;
 
 use arrow::array::{
-    ArrayRef, BinaryBuilder, Float64Builder, Int64Builder, RecordBatch, StringBuilder,
+    ArrayBuilder, ArrayRef, BinaryBuilder, Float64Builder, Int64Builder, RecordBatch,
+    StringBuilder, UnionArray,
 };
-use arrow::datatypes::{DataType, Field, Schema};
+use arrow::buffer::ScalarBuffer;
+use arrow::datatypes::{DataType, Field, Schema, UnionFields, UnionMode};
 use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OpenFlags};
 
@@ -218,10 +221,44 @@ impl SqliteSource {
 fn arrow_type_for(sc: &StorageClasses) -> DataType {
     match (sc.integer > 0, sc.real > 0, sc.text > 0, sc.blob > 0) {
         (true, false, false, false) => DataType::Int64,
-        (_, true, false, false) => DataType::Float64,
+        (false, true, false, false) => DataType::Float64,
         (false, false, false, true) => DataType::Binary,
-        _ => DataType::Utf8,
+        (false, false, _, false) => DataType::Utf8,
+        _ => mixed_type(),
     }
+}
+
+/// Type ids of the union a mixed column is read as, one per storage class (NULLs sit in `int`).
+const INT: i8 = 0;
+const REAL: i8 = 1;
+const TEXT: i8 = 2;
+const BLOB: i8 = 3;
+
+/// The dense union of a column whose values mix storage classes.
+pub fn mixed_type() -> DataType {
+    DataType::Union(
+        UnionFields::new(
+            vec![INT, REAL, TEXT, BLOB],
+            vec![
+                Field::new("integer", DataType::Int64, true),
+                Field::new("real", DataType::Float64, true),
+                Field::new("text", DataType::Utf8, true),
+                Field::new("blob", DataType::Binary, true),
+            ],
+        ),
+        UnionMode::Dense,
+    )
+}
+
+/// The builders of a mixed column: per value its storage class, its offset in that class's
+/// child, and the children.
+struct MixedBuilder {
+    types: Vec<i8>,
+    offsets: Vec<i32>,
+    int: Int64Builder,
+    real: Float64Builder,
+    text: StringBuilder,
+    blob: BinaryBuilder,
 }
 
 enum ColBuilder {
@@ -229,6 +266,7 @@ enum ColBuilder {
     Float(Float64Builder),
     Text(StringBuilder),
     Bytes(BinaryBuilder),
+    Mixed(Box<MixedBuilder>),
 }
 
 impl ColBuilder {
@@ -237,6 +275,14 @@ impl ColBuilder {
             DataType::Int64 => ColBuilder::Int(Int64Builder::with_capacity(CHUNK_ROWS)),
             DataType::Float64 => ColBuilder::Float(Float64Builder::with_capacity(CHUNK_ROWS)),
             DataType::Binary => ColBuilder::Bytes(BinaryBuilder::new()),
+            DataType::Union(..) => ColBuilder::Mixed(Box::new(MixedBuilder {
+                types: Vec::with_capacity(CHUNK_ROWS),
+                offsets: Vec::with_capacity(CHUNK_ROWS),
+                int: Int64Builder::new(),
+                real: Float64Builder::new(),
+                text: StringBuilder::new(),
+                blob: BinaryBuilder::new(),
+            })),
             _ => ColBuilder::Text(StringBuilder::new()),
         }
     }
@@ -257,6 +303,43 @@ impl ColBuilder {
                 ValueRef::Blob(x) | ValueRef::Text(x) => b.append_value(x),
                 _ => b.append_null(),
             },
+            ColBuilder::Mixed(m) => {
+                let (tid, off) = match v {
+                    ValueRef::Null => {
+                        m.int.append_null();
+                        (INT, m.int.len())
+                    }
+                    ValueRef::Integer(i) => {
+                        m.int.append_value(i);
+                        (INT, m.int.len())
+                    }
+                    ValueRef::Real(f) => {
+                        m.real.append_value(f);
+                        (REAL, m.real.len())
+                    }
+                    ValueRef::Text(x) => {
+                        let bad = match std::str::from_utf8(x) {
+                            Ok(s) => {
+                                m.text.append_value(s);
+                                None
+                            }
+                            Err(_) => {
+                                m.text.append_value(String::from_utf8_lossy(x));
+                                Some(x.to_vec())
+                            }
+                        };
+                        m.types.push(TEXT);
+                        m.offsets.push(m.text.len() as i32 - 1);
+                        return bad;
+                    }
+                    ValueRef::Blob(x) => {
+                        m.blob.append_value(x);
+                        (BLOB, m.blob.len())
+                    }
+                };
+                m.types.push(tid);
+                m.offsets.push(off as i32 - 1);
+            }
             ColBuilder::Text(b) => match v {
                 ValueRef::Null => b.append_null(),
                 ValueRef::Integer(i) => b.append_value(i.to_string()),
@@ -283,6 +366,23 @@ impl ColBuilder {
             ColBuilder::Float(b) => Arc::new(b.finish()),
             ColBuilder::Text(b) => Arc::new(b.finish()),
             ColBuilder::Bytes(b) => Arc::new(b.finish()),
+            ColBuilder::Mixed(m) => {
+                let DataType::Union(fields, _) = mixed_type() else {
+                    unreachable!("mixed_type is a union")
+                };
+                let children: Vec<ArrayRef> = vec![
+                    Arc::new(m.int.finish()),
+                    Arc::new(m.real.finish()),
+                    Arc::new(m.text.finish()),
+                    Arc::new(m.blob.finish()),
+                ];
+                let types = ScalarBuffer::from(std::mem::take(&mut m.types));
+                let offsets = ScalarBuffer::from(std::mem::take(&mut m.offsets));
+                Arc::new(
+                    UnionArray::try_new(fields, types, Some(offsets), children)
+                        .expect("type ids and offsets are built together"),
+                )
+            }
         }
     }
 }
@@ -460,9 +560,17 @@ mod tests {
         };
         assert_eq!(arrow_type_for(&sc), DataType::Int64);
         sc.real = 2;
+        assert_eq!(arrow_type_for(&sc), mixed_type());
+        sc.integer = 0;
         assert_eq!(arrow_type_for(&sc), DataType::Float64);
         sc.text = 1;
-        assert_eq!(arrow_type_for(&sc), DataType::Utf8);
+        assert_eq!(arrow_type_for(&sc), mixed_type());
+        let text_only = StorageClasses {
+            text: 4,
+            null: 1,
+            ..Default::default()
+        };
+        assert_eq!(arrow_type_for(&text_only), DataType::Utf8);
     }
 
     #[test]

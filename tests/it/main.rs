@@ -16,3 +16,4 @@ mod profile_files;
 mod profile_html;
 mod profile_servers;
 mod profile_sqlite;
+mod value_layer;

@@ -116,6 +116,16 @@ pub fn per_second(u: &TimeUnit) -> i64 {
 pub fn normalize(array: &ArrayRef) -> (Kind, ArrayRef) {
     use DataType::*;
     let dt = array.data_type().clone();
+    if let Union(..) = dt {
+        return union_plain(array);
+    }
+    if let Dictionary(_, v) = &dt {
+        if !matches!(v.as_ref(), Utf8 | LargeUtf8 | Utf8View) {
+            if let Ok(plain) = cast(array, v) {
+                return normalize(&plain);
+            }
+        }
+    }
     let to = |t: DataType| cast(array, &t).ok();
     let (kind, target): (Kind, Option<DataType>) = match &dt {
         Int64 => (Kind::Int, None),
@@ -129,6 +139,13 @@ pub fn normalize(array: &ArrayRef) -> (Kind, ArrayRef) {
         ),
         Float64 => (Kind::Float, None),
         Float16 | Float32 => (Kind::Float, Some(Float64)),
+        Decimal32(p, s) | Decimal64(p, s) => (
+            Kind::Decimal {
+                precision: *p,
+                scale: *s,
+            },
+            Some(Decimal128(*p, *s)),
+        ),
         Decimal128(p, s) => (
             Kind::Decimal {
                 precision: *p,
@@ -175,6 +192,110 @@ pub fn normalize(array: &ArrayRef) -> (Kind, ArrayRef) {
             None => (Kind::Text, text_of(array)),
         },
     }
+}
+
+/// A column whose values each keep their own type (an SQLite column mixing storage classes, read
+/// as a dense union of int, real, text and blob) brought to one kind for the statistics of a
+/// profile: integers and reals alone as floats, any other mix as SQLite's own text form of each
+/// value (integers in decimal, reals in shortest round-trip form, blobs as `x'…'`). The diff and
+/// the checks never use this: the canonical encoding reads each value in its own type.
+fn union_plain(array: &ArrayRef) -> (Kind, ArrayRef) {
+    use arrow::array::{AsArray, Float64Builder, StringBuilder, UnionArray};
+    let Some(u) = array.as_any().downcast_ref::<UnionArray>() else {
+        return (Kind::Text, text_of(array));
+    };
+    let DataType::Union(fields, _) = u.data_type() else {
+        return (Kind::Text, text_of(array));
+    };
+    let used = |t: &DataType| {
+        (0..u.len()).any(|i| {
+            let tid = u.type_id(i);
+            fields.iter().any(|(id, f)| id == tid && f.data_type() == t)
+                && u.child(tid).is_valid(u.value_offset(i))
+        })
+    };
+    let numeric_only = !used(&DataType::Utf8) && !used(&DataType::Binary);
+    let child = |i: usize| {
+        let tid = u.type_id(i);
+        (u.child(tid), u.value_offset(i))
+    };
+    if numeric_only {
+        let mut b = Float64Builder::with_capacity(u.len());
+        for i in 0..u.len() {
+            let (c, o) = child(i);
+            match c.data_type() {
+                _ if c.is_null(o) => b.append_null(),
+                DataType::Int64 => {
+                    b.append_value(c.as_primitive::<arrow::datatypes::Int64Type>().value(o) as f64)
+                }
+                DataType::Float64 => {
+                    b.append_value(c.as_primitive::<arrow::datatypes::Float64Type>().value(o))
+                }
+                _ => b.append_null(),
+            }
+        }
+        return (Kind::Float, Arc::new(b.finish()));
+    }
+    let mut b = StringBuilder::new();
+    for i in 0..u.len() {
+        let (c, o) = child(i);
+        match c.data_type() {
+            _ if c.is_null(o) => b.append_null(),
+            DataType::Int64 => b.append_value(
+                c.as_primitive::<arrow::datatypes::Int64Type>()
+                    .value(o)
+                    .to_string(),
+            ),
+            DataType::Float64 => b.append_value(format!(
+                "{:?}",
+                c.as_primitive::<arrow::datatypes::Float64Type>().value(o)
+            )),
+            DataType::Utf8 => b.append_value(c.as_string::<i32>().value(o)),
+            DataType::Binary => {
+                let hex: String = c
+                    .as_binary::<i32>()
+                    .value(o)
+                    .iter()
+                    .map(|x| format!("{x:02X}"))
+                    .collect();
+                b.append_value(format!("x'{hex}'"));
+            }
+            _ => b.append_null(),
+        }
+    }
+    (Kind::Text, Arc::new(b.finish()))
+}
+
+/// A batch with every union column (values of mixed types) replaced by its plain form
+/// ([`normalize`]), for consumers that write or show values rather than compare them (the
+/// migration writer, backups, key display).
+pub fn plain_batch(batch: &arrow::array::RecordBatch) -> arrow::array::RecordBatch {
+    if !batch
+        .schema()
+        .fields()
+        .iter()
+        .any(|f| matches!(f.data_type(), DataType::Union(..)))
+    {
+        return batch.clone();
+    }
+    let mut fields = Vec::new();
+    let mut columns = Vec::new();
+    for (f, c) in batch.schema().fields().iter().zip(batch.columns()) {
+        if matches!(f.data_type(), DataType::Union(..)) {
+            let (_, plain) = normalize(c);
+            fields.push(arrow::datatypes::Field::new(
+                f.name(),
+                plain.data_type().clone(),
+                true,
+            ));
+            columns.push(plain);
+        } else {
+            fields.push(f.as_ref().clone());
+            columns.push(c.clone());
+        }
+    }
+    let schema = Arc::new(arrow::datatypes::Schema::new(fields));
+    arrow::array::RecordBatch::try_new(schema, columns).unwrap_or_else(|_| batch.clone())
 }
 
 /// Any array as text, through Arrow's display formatter.

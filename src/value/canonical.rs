@@ -25,15 +25,18 @@
 //! Row hashes are xxh3-128 over the concatenated encodings of a row's values, in column order:
 //! they depend on the values only, not on chunking, row order or threads.
 
-use arrow::array::{Array, ArrayRef, AsArray};
+use std::sync::Arc;
+
+use arrow::array::{Array, ArrayRef, AsArray, UnionArray};
 use arrow::datatypes::{
-    DataType, Date32Type, Decimal128Type, Float64Type, Int64Type, Time64NanosecondType, TimeUnit,
-    TimestampMicrosecondType, TimestampMillisecondType, TimestampNanosecondType,
-    TimestampSecondType,
+    DataType, Date32Type, Date64Type, Decimal128Type, Decimal256Type, Float64Type, Int64Type,
+    Time64NanosecondType, TimeUnit, TimestampMicrosecondType, TimestampMillisecondType,
+    TimestampNanosecondType, TimestampSecondType,
 };
 use xxhash_rust::xxh3::xxh3_128;
 
-use crate::profile::value::{is_plain_decimal, normalize, per_second, Kind};
+use super::kind::{normalize, per_second, Kind};
+use super::text::{self, FloatWidth};
 
 /// Tag bytes of the canonical encoding.
 pub mod tag {
@@ -59,26 +62,43 @@ pub mod tag {
     pub const TIME: u8 = 9;
     /// Text that was not valid UTF-8: its raw bytes.
     pub const INVALID_TEXT: u8 = 10;
+    /// A list (or map entries): the elements' encodings, in order.
+    pub const LIST: u8 = 11;
+    /// A struct: each field's name (length-prefixed) and encoding, in order.
+    pub const STRUCT: u8 = 12;
+    /// A UUID: its 16 bytes.
+    pub const UUID: u8 = 13;
 }
 
-/// How a text column is to be read: as text, or as the type its counterpart has.
+/// How a text value is to be read: as text, or as the type its counterpart (or its own declared
+/// type, when a reader had to deliver it as text) has. Every parse is strict ([`text`]): a text
+/// that does not parse exactly stays text, and so differs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TextAs {
     /// Text compares byte-exact.
     Text,
-    /// Plain decimal strings compare by value as exact numbers (declared numeric/decimal, or an
-    /// untyped side against an integer/decimal column); anything else (NaN, Infinity) stays text.
+    /// Exact decimal numbers (`-12.50`, `1e3`) by value, any number of digits; `NaN`, ` 42` stay
+    /// text.
     Decimal,
-    /// Untyped side against a float column: text that parses as a float is its bits.
-    Float,
-    /// Untyped side against a boolean column: `true`/`false`/`t`/`f` (any case), `1`/`0`
-    /// (as an integer 0/1 facing a boolean; `2` stays text and differs).
+    /// A float of this width: only the text of the float's shortest round trip (`0.3` = float32
+    /// 0.3; `18014398509481985` ≠ float64 2^54). Untyped integers facing a float column are
+    /// that float when it holds them exactly.
+    Float(FloatWidth),
+    /// Facing a boolean: `true`/`false`/`t`/`f` (any case) and `1`/`0` are booleans; other
+    /// integers are numbers (`2` is not `true`).
     Bool,
-    /// Untyped side against a date column: `YYYY-MM-DD`.
+    /// A strict `YYYY-MM-DD` date.
     Date,
-    /// Untyped side against a timestamp column: ISO date-time; with an offset it is an instant,
-    /// without one a local date-time (never silently assumed to be UTC).
+    /// A strict ISO date-time: with an offset it is an instant, without one a local date-time
+    /// (never silently assumed to be UTC).
     Timestamp,
+    /// As `Timestamp`, but a local date-time is a UTC instant (MySQL `TIMESTAMP`, stored in UTC
+    /// and read in a `+00:00` session).
+    Instant,
+    /// A time of day (`08:15:00.25`, any number of fractional digits up to 9; MySQL's ±838 h).
+    Time,
+    /// A UUID in any case (`A0EE…` = `a0ee…`).
+    Uuid,
 }
 
 fn push(out: &mut Vec<u8>, tag: u8, bytes: &[u8]) {
@@ -114,22 +134,19 @@ fn unscaled(out: &mut Vec<u8>, v: i128, scale: i8) {
     number(out, v < 0, digits.as_bytes(), -i32::from(scale));
 }
 
-/// Encodes a plain decimal string (`-12.50`); false when it is not one.
+/// Encodes an exact decimal text (`-12.50`, `1e3`, any number of digits); false when it is not
+/// one.
 fn decimal_text(out: &mut Vec<u8>, s: &str) -> bool {
-    if !is_plain_decimal(s) {
+    let Some(d) = text::decimal(s) else {
         return false;
-    }
-    let (neg, body) = match s.as_bytes()[0] {
-        b'-' => (true, &s[1..]),
-        b'+' => (false, &s[1..]),
-        _ => (false, s),
     };
-    let (int, frac) = body.split_once('.').unwrap_or((body, ""));
-    let mut digits = Vec::with_capacity(int.len() + frac.len());
-    digits.extend_from_slice(int.as_bytes());
-    digits.extend_from_slice(frac.as_bytes());
-    number(out, neg, &digits, -(frac.len() as i32));
-    true
+    match i32::try_from(d.exponent) {
+        Ok(e) => {
+            number(out, d.negative, &d.digits, e);
+            true
+        }
+        Err(_) => false,
+    }
 }
 
 fn instant(out: &mut Vec<u8>, tag: u8, v: i64, unit: &TimeUnit) {
@@ -142,70 +159,62 @@ fn instant(out: &mut Vec<u8>, tag: u8, v: i64, unit: &TimeUnit) {
     push(out, tag, &b);
 }
 
-fn float_text(out: &mut Vec<u8>, s: &str) -> bool {
-    match s.parse::<f64>() {
-        Ok(v) if !s.is_empty() => {
-            push(out, tag::FLOAT, &v.to_bits().to_le_bytes());
-            true
-        }
-        _ => false,
-    }
-}
-
-fn bool_text(out: &mut Vec<u8>, s: &str) -> bool {
-    let v = if s.eq_ignore_ascii_case("true") || s.eq_ignore_ascii_case("t") || s == "1" {
-        true
-    } else if s.eq_ignore_ascii_case("false") || s.eq_ignore_ascii_case("f") || s == "0" {
-        false
-    } else {
-        return false;
-    };
-    push(out, tag::BOOL, &[u8::from(v)]);
-    true
-}
-
-fn date_text(out: &mut Vec<u8>, s: &str) -> bool {
-    let Ok(d) = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d") else {
-        return false;
-    };
-    let days = d
-        .signed_duration_since(chrono::NaiveDate::default())
-        .num_days();
-    push(out, tag::DATE, &(days as i32).to_le_bytes());
-    true
-}
-
-fn timestamp_text(out: &mut Vec<u8>, s: &str) -> bool {
-    let norm = s.replacen('T', " ", 1);
-    let (t, secs, nanos) = if let Ok(dt) =
-        chrono::DateTime::parse_from_str(&norm, "%Y-%m-%d %H:%M:%S%.f%#z")
-    {
-        (tag::INSTANT, dt.timestamp(), dt.timestamp_subsec_nanos())
-    } else if let Ok(dt) = chrono::NaiveDateTime::parse_from_str(&norm, "%Y-%m-%d %H:%M:%S%.f") {
-        let u = dt.and_utc();
-        (
-            tag::LOCAL_DATETIME,
-            u.timestamp(),
-            u.timestamp_subsec_nanos(),
-        )
-    } else {
-        return false;
-    };
-    let mut b = [0u8; 12];
-    b[..8].copy_from_slice(&secs.to_le_bytes());
-    b[8..].copy_from_slice(&nanos.to_le_bytes());
-    push(out, t, &b);
-    true
-}
-
 fn text_value(out: &mut Vec<u8>, text_as: TextAs, v: &str) {
     let done = match text_as {
         TextAs::Text => false,
         TextAs::Decimal => decimal_text(out, v),
-        TextAs::Float => float_text(out, v),
-        TextAs::Bool => bool_text(out, v),
-        TextAs::Date => date_text(out, v),
-        TextAs::Timestamp => timestamp_text(out, v),
+        TextAs::Float(w) => match text::float(v, w) {
+            Some(f) => {
+                push(out, tag::FLOAT, &f.to_bits().to_le_bytes());
+                true
+            }
+            None => false,
+        },
+        // Facing a boolean: the spellings of true and false, and 0/1; any other integer is a
+        // number (a `tinyint(1)` 2 meets a `'2'`), never a boolean.
+        TextAs::Bool => match text::boolean(v) {
+            Some(b) => {
+                push(out, tag::BOOL, &[u8::from(b)]);
+                true
+            }
+            None => decimal_text(out, v),
+        },
+        TextAs::Date => match text::date(v) {
+            Some(d) => {
+                push(out, tag::DATE, &d.to_le_bytes());
+                true
+            }
+            None => false,
+        },
+        TextAs::Timestamp | TextAs::Instant => match text::datetime(v) {
+            Some(t) => {
+                let tag = if t.instant || text_as == TextAs::Instant {
+                    tag::INSTANT
+                } else {
+                    tag::LOCAL_DATETIME
+                };
+                let mut b = [0u8; 12];
+                b[..8].copy_from_slice(&t.seconds.to_le_bytes());
+                b[8..].copy_from_slice(&t.nanos.to_le_bytes());
+                push(out, tag, &b);
+                true
+            }
+            None => false,
+        },
+        TextAs::Time => match text::time_of_day(v) {
+            Some(ns) => {
+                push(out, tag::TIME, &ns.to_le_bytes());
+                true
+            }
+            None => false,
+        },
+        TextAs::Uuid => match text::uuid(v) {
+            Some(u) => {
+                push(out, tag::UUID, &u);
+                true
+            }
+            None => false,
+        },
     };
     if !done {
         push(out, tag::TEXT, v.as_bytes());
@@ -215,6 +224,206 @@ fn text_value(out: &mut Vec<u8>, text_as: TextAs, v: &str) {
 /// Appends the canonical encoding of every row of `array` to `rows[i]`.
 pub fn encode_column(array: &ArrayRef, text_as: TextAs, rows: &mut [Vec<u8>]) {
     encode_column_with(array, text_as, false, &[], rows);
+}
+
+/// The canonical encodings of every element of a child array (nested and union values).
+fn encode_elements(array: &ArrayRef, text_as: TextAs, int_as_bool: bool) -> Vec<Vec<u8>> {
+    let mut rows = vec![Vec::new(); array.len()];
+    encode_column_with(array, text_as, int_as_bool, &[], &mut rows);
+    rows
+}
+
+/// Lists (any offset width, fixed size, and map entries): the elements' encodings in order,
+/// each self-delimiting, under one [`tag::LIST`]; a NULL list is NULL, an empty list is not.
+fn encode_list(
+    rows: &mut [Vec<u8>],
+    n: usize,
+    is_null: impl Fn(usize) -> bool,
+    range: impl Fn(usize) -> (usize, usize),
+    values: &ArrayRef,
+) {
+    let elems = encode_elements(values, TextAs::Text, false);
+    for (i, out) in rows.iter_mut().enumerate().take(n) {
+        if is_null(i) {
+            push(out, tag::NULL, &[]);
+            continue;
+        }
+        let (a, b) = range(i);
+        let payload: Vec<u8> = elems[a..b].concat();
+        push(out, tag::LIST, &payload);
+    }
+}
+
+/// Encodes the values that need more than one scalar kind: nested types, unions, dictionaries
+/// of any value type, and the decimal and date widths that [`normalize`] does not bring to one
+/// kind. Returns false for every other type.
+fn encode_special(
+    array: &ArrayRef,
+    text_as: TextAs,
+    int_as_bool: bool,
+    invalid: &[(usize, &[u8])],
+    rows: &mut [Vec<u8>],
+) -> bool {
+    let n = array.len().min(rows.len());
+    match array.data_type() {
+        DataType::List(_) => {
+            let a = array.as_list::<i32>();
+            let o = a.value_offsets();
+            let values = a
+                .values()
+                .slice(o[0] as usize, (o[a.len()] - o[0]) as usize);
+            let base = o[0] as usize;
+            encode_list(
+                rows,
+                n,
+                |i| a.is_null(i),
+                |i| (o[i] as usize - base, o[i + 1] as usize - base),
+                &values,
+            );
+        }
+        DataType::LargeList(_) => {
+            let a = array.as_list::<i64>();
+            let o = a.value_offsets();
+            let values = a
+                .values()
+                .slice(o[0] as usize, (o[a.len()] - o[0]) as usize);
+            let base = o[0] as usize;
+            encode_list(
+                rows,
+                n,
+                |i| a.is_null(i),
+                |i| (o[i] as usize - base, o[i + 1] as usize - base),
+                &values,
+            );
+        }
+        DataType::FixedSizeList(_, size) => {
+            let a = array.as_fixed_size_list();
+            let size = *size as usize;
+            let values = a.values().slice(a.offset() * size, a.len() * size);
+            encode_list(
+                rows,
+                n,
+                |i| a.is_null(i),
+                |i| (i * size, (i + 1) * size),
+                &values,
+            );
+        }
+        DataType::Map(_, _) => {
+            let a = array.as_map();
+            let o = a.value_offsets();
+            let entries: ArrayRef = Arc::new(a.entries().clone());
+            let values = entries.slice(o[0] as usize, (o[a.len()] - o[0]) as usize);
+            let base = o[0] as usize;
+            encode_list(
+                rows,
+                n,
+                |i| a.is_null(i),
+                |i| (o[i] as usize - base, o[i + 1] as usize - base),
+                &values,
+            );
+        }
+        DataType::Struct(fields) => {
+            // Each field as its name (length-prefixed) and its value: {b: NULL} ≠ {b: ""}, and
+            // {a: 1} ≠ {b: 1}.
+            let a = array.as_struct();
+            let children: Vec<Vec<Vec<u8>>> = a
+                .columns()
+                .iter()
+                .map(|c| encode_elements(c, TextAs::Text, false))
+                .collect();
+            for (i, out) in rows.iter_mut().enumerate().take(n) {
+                if a.is_null(i) {
+                    push(out, tag::NULL, &[]);
+                    continue;
+                }
+                let mut payload = Vec::new();
+                for (f, c) in fields.iter().zip(&children) {
+                    payload.extend_from_slice(&(f.name().len() as u32).to_le_bytes());
+                    payload.extend_from_slice(f.name().as_bytes());
+                    payload.extend_from_slice(&c[i]);
+                }
+                push(out, tag::STRUCT, &payload);
+            }
+        }
+        DataType::Union(fields, _) => {
+            // Each value keeps its own type (SQLite's storage class per value): the child it
+            // sits in decides its encoding, never a type merged over the column.
+            let a = array
+                .as_any()
+                .downcast_ref::<UnionArray>()
+                .expect("a Union data type is a UnionArray");
+            let dense = a.offsets().is_some();
+            let mut children: Vec<(i8, Vec<Vec<u8>>)> = Vec::new();
+            for (tid, _) in fields.iter() {
+                let child = a.child(tid);
+                // Invalid UTF-8 positions are batch rows; in a dense union the child has its own.
+                let bad: Vec<(usize, &[u8])> = invalid
+                    .iter()
+                    .filter(|(r, _)| *r < n && a.type_id(*r) == tid)
+                    .map(|(r, b)| (if dense { a.value_offset(*r) } else { *r }, *b))
+                    .collect();
+                let mut enc = vec![Vec::new(); child.len()];
+                encode_column_with(child, text_as, int_as_bool, &bad, &mut enc);
+                children.push((tid, enc));
+            }
+            for (i, out) in rows.iter_mut().enumerate().take(n) {
+                let tid = a.type_id(i);
+                let off = a.value_offset(i);
+                match children.iter().find(|(t, _)| *t == tid) {
+                    Some((_, enc)) => out.extend_from_slice(&enc[off]),
+                    None => push(out, tag::NULL, &[]),
+                }
+            }
+        }
+        DataType::Dictionary(_, value) => {
+            // A dictionary of any value type is its values: cast to the value type (no loss).
+            match arrow::compute::cast(array, value) {
+                Ok(plain) => encode_column_with(&plain, text_as, int_as_bool, invalid, rows),
+                Err(_) => return false,
+            }
+        }
+        DataType::Decimal32(p, s) | DataType::Decimal64(p, s) => {
+            match arrow::compute::cast(array, &DataType::Decimal128(*p, *s)) {
+                Ok(wide) => encode_column_with(&wide, text_as, int_as_bool, invalid, rows),
+                Err(_) => return false,
+            }
+        }
+        DataType::Decimal256(_, s) => {
+            let a = array.as_primitive::<Decimal256Type>();
+            for (i, out) in rows.iter_mut().enumerate().take(n) {
+                if a.is_null(i) {
+                    push(out, tag::NULL, &[]);
+                } else {
+                    let v = a.value(i).to_string();
+                    let (neg, digits) = match v.strip_prefix('-') {
+                        Some(d) => (true, d),
+                        None => (false, v.as_str()),
+                    };
+                    number(out, neg, digits.as_bytes(), -i32::from(*s));
+                }
+            }
+        }
+        DataType::Date64 => {
+            // Milliseconds: a whole day is that date (as Date32 would be); anything else is a
+            // date-time, so no time of day is dropped.
+            let a = array.as_primitive::<Date64Type>();
+            for (i, out) in rows.iter_mut().enumerate().take(n) {
+                if a.is_null(i) {
+                    push(out, tag::NULL, &[]);
+                    continue;
+                }
+                let v = a.value(i);
+                match i32::try_from(v.div_euclid(86_400_000)) {
+                    Ok(d) if v.rem_euclid(86_400_000) == 0 => {
+                        push(out, tag::DATE, &d.to_le_bytes())
+                    }
+                    _ => instant(out, tag::LOCAL_DATETIME, v, &TimeUnit::Millisecond),
+                }
+            }
+        }
+        _ => return false,
+    }
+    true
 }
 
 /// As [`encode_column`], with two read-side adjustments: `int_as_bool` encodes integers 0 and 1
@@ -228,6 +437,9 @@ pub fn encode_column_with(
     invalid: &[(usize, &[u8])],
     rows: &mut [Vec<u8>],
 ) {
+    if encode_special(array, text_as, int_as_bool, invalid, rows) {
+        return;
+    }
     let (kind, arr) = normalize(array);
     let n = arr.len().min(rows.len());
     macro_rules! each {
@@ -245,10 +457,14 @@ pub fn encode_column_with(
     }
     match &kind {
         Kind::Int => each!(arr.as_primitive::<Int64Type>(), |out, v| {
-            if int_as_bool && (v == 0 || v == 1) {
-                push(out, tag::BOOL, &[v as u8])
-            } else {
-                unscaled(out, i128::from(v), 0)
+            match text_as {
+                _ if int_as_bool && (v == 0 || v == 1) => push(out, tag::BOOL, &[v as u8]),
+                // An untyped integer (SQLite) facing a float column: the same float when the
+                // float holds it exactly, else a number (and so it differs).
+                TextAs::Float(w) if int_fits_float(v, w) => {
+                    push(out, tag::FLOAT, &(v as f64).to_bits().to_le_bytes())
+                }
+                _ => unscaled(out, i128::from(v), 0),
             }
         }),
         Kind::Decimal { scale, .. } => {
@@ -286,7 +502,7 @@ pub fn encode_column_with(
             &v.to_le_bytes()
         )),
         Kind::Timestamp { unit, tz } => {
-            let t = if tz.is_some() {
+            let t = if tz.is_some() || text_as == TextAs::Instant {
                 tag::INSTANT
             } else {
                 tag::LOCAL_DATETIME
@@ -324,6 +540,13 @@ pub fn encode_column_with(
                 &v.to_le_bytes()
             ))
         }
+    }
+}
+
+fn int_fits_float(v: i64, w: FloatWidth) -> bool {
+    match w {
+        FloatWidth::F64 => (v as f64) as i64 == v && v.unsigned_abs() <= 1 << 53,
+        FloatWidth::F32 => (v as f32) as i64 == v && v.unsigned_abs() <= 1 << 24,
     }
 }
 
@@ -434,7 +657,7 @@ pub fn display(v: &[u8]) -> Option<String> {
         tag::BOOL => (p.first() == Some(&1)).to_string(),
         tag::DATE => {
             let days = p.try_into().map(i32::from_le_bytes).unwrap_or(0);
-            crate::profile::value::date_string(i64::from(days))
+            crate::value::kind::date_string(i64::from(days))
         }
         tag::INSTANT | tag::LOCAL_DATETIME => {
             let (s, n) = datetime_parts(p).unwrap_or((0, 0));
@@ -463,8 +686,55 @@ pub fn display(v: &[u8]) -> Option<String> {
                 format!("{base}.{}", format!("{f:09}").trim_end_matches('0'))
             }
         }
+        tag::UUID => {
+            let h: String = p.iter().map(|b| format!("{b:02x}")).collect();
+            if h.len() == 32 {
+                format!(
+                    "{}-{}-{}-{}-{}",
+                    &h[..8],
+                    &h[8..12],
+                    &h[12..16],
+                    &h[16..20],
+                    &h[20..]
+                )
+            } else {
+                h
+            }
+        }
+        tag::LIST => format!(
+            "[{}]",
+            cells(p)
+                .iter()
+                .map(|c| nested_display(c))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        tag::STRUCT => {
+            let mut parts = Vec::new();
+            let mut i = 0;
+            while i + 4 <= p.len() {
+                let len = u32::from_le_bytes([p[i], p[i + 1], p[i + 2], p[i + 3]]) as usize;
+                let name = String::from_utf8_lossy(p.get(i + 4..i + 4 + len).unwrap_or(&[]));
+                i += 4 + len;
+                let Some(value) = cells(&p[i.min(p.len())..]).first().copied() else {
+                    break;
+                };
+                i += value.len();
+                parts.push(format!("{name}: {}", nested_display(value)));
+            }
+            format!("{{{}}}", parts.join(", "))
+        }
         _ => String::from_utf8_lossy(p).into_owned(),
     })
+}
+
+/// An element inside a list or struct: NULL as `NULL`, text quoted so that `["p, q"]` and
+/// `["p", "q"]` never look alike.
+fn nested_display(v: &[u8]) -> String {
+    match split(v).0 {
+        tag::TEXT | tag::INVALID_TEXT => format!("{:?}", display(v).unwrap_or_default()),
+        _ => display(v).unwrap_or_else(|| "NULL".into()),
+    }
 }
 
 /// The 128-bit hash of each row of a batch's columns (canonical encodings, in column order).

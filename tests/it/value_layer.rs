@@ -1,0 +1,287 @@
+//! The value layer across engine pairs (CASES.md "Value layer" and "Names"): values reach the
+//! canonical form exactly as stored, so equal data is `match` and one changed value is exactly
+//! that cell, with its class. Each test builds both sides itself, equal first, then with one
+//! planted difference, so the known answer is in the test.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use arrow::array::{ArrayRef, Float32Array, Float64Array, Int64Array, RecordBatch};
+use arrow::datatypes::{Field, Schema};
+use serde_json::Value;
+
+use crate::common::*;
+
+/// (key text, column, verdict, class) of every differing cell, and the table's counts.
+fn cells(r: &Value) -> Vec<(String, String, String, String)> {
+    let mut out = Vec::new();
+    for t in r["tables"].as_array().unwrap() {
+        for s in t["samples"].as_array().unwrap() {
+            for c in s["cells"].as_array().unwrap() {
+                out.push((
+                    s["key_text"].as_str().unwrap().to_string(),
+                    c["column"].as_str().unwrap().to_string(),
+                    c["verdict"].as_str().unwrap().to_string(),
+                    c["class"].as_str().unwrap_or("").to_string(),
+                ));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+fn diff(args: &[&str]) -> (i32, Value, String) {
+    let mut all = vec!["diff"];
+    all.extend_from_slice(args);
+    all.extend_from_slice(&["--json", "--samples", "100"]);
+    let r = reckon(&all);
+    let v = serde_json::from_str(&r.stdout).unwrap_or(Value::Null);
+    (r.code, v, r.stderr)
+}
+
+fn counts(r: &Value) -> (u64, u64, u64, u64) {
+    let c = &r["tables"][0]["counts"];
+    (
+        c["matched"].as_u64().unwrap(),
+        c["mismatched"].as_u64().unwrap(),
+        c["missing"].as_u64().unwrap(),
+        c["extra"].as_u64().unwrap(),
+    )
+}
+
+fn sqlite(dir: &Path, name: &str, sql: &str) -> String {
+    let p = dir.join(name);
+    let c = rusqlite::Connection::open(&p).unwrap();
+    c.execute_batch(sql).unwrap();
+    format!("sqlite://{}", p.display())
+}
+
+fn csv(dir: &Path, name: &str, text: &str) -> String {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p.display().to_string()
+}
+
+fn parquet(dir: &Path, name: &str, columns: Vec<(&str, ArrayRef)>) -> String {
+    let p: PathBuf = dir.join(name);
+    let fields: Vec<Field> = columns
+        .iter()
+        .map(|(n, a)| Field::new(*n, a.data_type().clone(), true))
+        .collect();
+    let batch = RecordBatch::try_new(
+        Arc::new(Schema::new(fields)),
+        columns.into_iter().map(|(_, a)| a).collect(),
+    )
+    .unwrap();
+    let f = std::fs::File::create(&p).unwrap();
+    let mut w = parquet::arrow::ArrowWriter::try_new(f, batch.schema(), None).unwrap();
+    w.write(&batch).unwrap();
+    w.close().unwrap();
+    p.display().to_string()
+}
+
+#[test]
+fn sqlite_mixed_storage_classes_keep_each_value_exact() {
+    let d = tempdir();
+    // A column holding an INTEGER beyond 2^53 beside REALs, a BLOB beside TEXT.
+    let make = |name: &str, big: &str, blob: &str| {
+        sqlite(
+            d.path(),
+            name,
+            &format!(
+                "CREATE TABLE t (k INTEGER PRIMARY KEY, n, b);
+                 INSERT INTO t VALUES (1, {big}, 'plain'), (2, 0.5, {blob}), (3, 7, 'x');"
+            ),
+        )
+    };
+    let a = make("a.db", "4611686018427387905", "x'4869'");
+    let same = make("same.db", "4611686018427387905", "x'4869'");
+    let (code, r, err) = diff(&[&a, &same]);
+    assert_eq!(code, 0, "{err} {r}");
+    assert_eq!(counts(&r), (3, 0, 0, 0));
+    // 2^62 + 1 vs 2^62: equal as floats, different as the integers they are.
+    let b = make("b.db", "4611686018427387904", "'Hi'");
+    let (code, r, err) = diff(&[&a, &b]);
+    assert_eq!(code, 1, "{err}");
+    assert_eq!(
+        cells(&r),
+        vec![
+            ("k=1".into(), "n".into(), "mismatch".into(), "value".into()),
+            // A BLOB never equals the TEXT that spells it.
+            (
+                "k=2".into(),
+                "b".into(),
+                "mismatch".into(),
+                "type-changed".into()
+            ),
+        ]
+    );
+    // Nor the text of its hex form.
+    let c = make("c.db", "4611686018427387905", "'x''4869'''");
+    let (code, r, _) = diff(&[&a, &c]);
+    assert_eq!(code, 1);
+    assert_eq!(counts(&r), (2, 1, 0, 0));
+}
+
+#[test]
+fn text_is_read_as_a_type_only_when_the_parse_is_exact() {
+    let d = tempdir();
+    let nanos = 1_709_632_800_123_456_789i64; // 2024-03-05 10:00:00.123456789
+    let pq = parquet(
+        d.path(),
+        "t.parquet",
+        vec![
+            ("k", Arc::new(Int64Array::from(vec![1, 2, 3, 4, 5]))),
+            ("i", Arc::new(Int64Array::from(vec![42, 42, 42, 42, 42]))),
+            (
+                "ts",
+                Arc::new(arrow::array::TimestampNanosecondArray::from(vec![nanos; 5])),
+            ),
+            ("f32", Arc::new(Float32Array::from(vec![0.3f32; 5]))),
+            ("f64", Arc::new(Float64Array::from(vec![2f64.powi(54); 5]))),
+        ],
+    );
+    let good = "2024-03-05 10:00:00.123456789";
+    let mut text = String::from("k,i,ts,f32,f64\n");
+    for k in 1..=5 {
+        text.push_str(&format!("{k},42,{good},0.3,18014398509481984\n"));
+    }
+    let equal = csv(d.path(), "equal.csv", &text);
+    let (code, r, err) = diff(&[&pq, &equal, "--key", "k"]);
+    assert_eq!(code, 0, "{err} {}", r);
+    // One lenient spelling per row: each must differ, alone.
+    let bad = format!(
+        "k,i,ts,f32,f64\n\
+         1, 42,{good},0.3,18014398509481984\n\
+         2,42,{good}1,0.3,18014398509481984\n\
+         3,42,{good},0.3,18014398509481985\n\
+         4,42,2024-3-05 10:00:00.123456789,0.3,18014398509481984\n\
+         5,42,{good},0.30000001192092896,18014398509481984\n"
+    );
+    let lenient = csv(d.path(), "lenient.csv", &bad);
+    let (code, r, _) = diff(&[&pq, &lenient, "--key", "k"]);
+    assert_eq!(code, 1);
+    let got: Vec<(String, String)> = cells(&r).into_iter().map(|c| (c.0, c.1)).collect();
+    assert_eq!(
+        got,
+        vec![
+            ("k=1".into(), "i".into()),
+            ("k=2".into(), "ts".into()),
+            ("k=3".into(), "f64".into()),
+            ("k=4".into(), "ts".into()),
+            ("k=5".into(), "f32".into()),
+        ]
+    );
+}
+
+#[test]
+fn booleans_match_zero_and_one_in_both_directions() {
+    let d = tempdir();
+    let s = sqlite(
+        d.path(),
+        "b.db",
+        "CREATE TABLE t (k INTEGER PRIMARY KEY, flag BOOLEAN);
+         INSERT INTO t VALUES (1, 1), (2, 0), (3, 2);",
+    );
+    let c = csv(d.path(), "b.csv", "k,flag\n1,true\n2,0\n3,2\n");
+    for (a, b) in [(&s, &c), (&c, &s)] {
+        let (code, r, err) = diff(&[a, b, "--key", "k"]);
+        assert_eq!(code, 0, "{a} vs {b}: {err} {r}");
+    }
+    // 2 is not true.
+    let t = csv(d.path(), "t.csv", "k,flag\n1,true\n2,0\n3,true\n");
+    let (code, r, _) = diff(&[&s, &t, "--key", "k"]);
+    assert_eq!(code, 1);
+    assert_eq!(cells(&r).len(), 1);
+    assert_eq!(cells(&r)[0].0, "k=3");
+}
+
+#[test]
+fn duplicate_column_names_are_refused_and_paired_columns_are_never_reused() {
+    let d = tempdir();
+    let dup = csv(d.path(), "dup.csv", "k,amount,amount\n1,5,6\n");
+    let one = csv(d.path(), "one.csv", "k,amount\n1,5\n");
+    let r = reckon(&["diff", &dup, &one, "--key", "k"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("'amount'") && r.stderr.contains("hint:"),
+        "{}",
+        r.stderr
+    );
+    let rules = csv(
+        d.path(),
+        "r.toml",
+        "[[rule]]\nkind = \"not_null\"\ntable = \"dup\"\ncolumn = \"amount\"\n",
+    );
+    let r = reckon(&["check", &dup, "--rules", &rules]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("amount"), "{}", r.stderr);
+    // An empty rules file checks nothing: an error, never a PASS.
+    let empty = csv(d.path(), "empty.toml", "# nothing\n");
+    let r = reckon(&["check", &one, "--rules", &empty]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    // Source `code` and `CODE`, target `code`: CODE is missing in the target, never paired twice.
+    let src = csv(d.path(), "src.csv", "k,code,CODE\n1,a,b\n");
+    let tgt = csv(d.path(), "tgt.csv", "k,code\n1,a\n");
+    let (code, r, err) = diff(&[&src, &tgt, "--key", "k"]);
+    assert_eq!(code, 1, "{err}");
+    let schema = r["tables"][0]["schema"].as_array().unwrap();
+    assert!(
+        schema
+            .iter()
+            .any(|f| f["column"] == "CODE" && f["kind"] == "only-in-source"),
+        "{schema:?}"
+    );
+    assert_eq!(counts(&r), (1, 0, 0, 0));
+}
+
+#[test]
+fn nested_and_many_typed_parquet_values_compare_element_by_element() {
+    use arrow::array::{ListBuilder, StringBuilder};
+    let d = tempdir();
+    let list = |rows: &[&[&str]]| -> ArrayRef {
+        let mut b = ListBuilder::new(StringBuilder::new());
+        for r in rows {
+            for v in *r {
+                b.values().append_value(v);
+            }
+            b.append(true);
+        }
+        Arc::new(b.finish())
+    };
+    let a = parquet(
+        d.path(),
+        "a.parquet",
+        vec![
+            ("k", Arc::new(Int64Array::from(vec![1, 2]))),
+            ("l", list(&[&["p", "q"], &["r"]])),
+        ],
+    );
+    let same = parquet(
+        d.path(),
+        "same.parquet",
+        vec![
+            ("k", Arc::new(Int64Array::from(vec![1, 2]))),
+            ("l", list(&[&["p", "q"], &["r"]])),
+        ],
+    );
+    let joined = parquet(
+        d.path(),
+        "joined.parquet",
+        vec![
+            ("k", Arc::new(Int64Array::from(vec![1, 2]))),
+            ("l", list(&[&["p, q"], &["r"]])),
+        ],
+    );
+    assert_eq!(diff(&[&a, &same, "--key", "k"]).0, 0);
+    let (code, r, _) = diff(&[&a, &joined, "--key", "k"]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        cells(&r)
+            .into_iter()
+            .map(|c| (c.0, c.1))
+            .collect::<Vec<_>>(),
+        vec![("k=1".to_string(), "l".to_string())]
+    );
+}
