@@ -285,3 +285,138 @@ fn nested_and_many_typed_parquet_values_compare_element_by_element() {
         vec![("k=1".to_string(), "l".to_string())]
     );
 }
+
+fn pg_exec(sql: &str) -> Option<String> {
+    let url = pg_url();
+    let res = url
+        .parse::<postgres::Config>()
+        .map_err(|e| e.to_string())
+        .and_then(|mut c| {
+            c.connect_timeout(std::time::Duration::from_secs(5));
+            let mut client = c.connect(postgres::NoTls).map_err(|e| e.to_string())?;
+            client.batch_execute(sql).map_err(|e| e.to_string())
+        });
+    require("PostgreSQL", res)?;
+    Some(url)
+}
+
+fn my_exec(database: &str, sql: &str) -> Option<String> {
+    let url = mysql_url();
+    let res = mysql::Opts::from_url(&url)
+        .map_err(|e| e.to_string())
+        .and_then(|o| {
+            use mysql::prelude::Queryable;
+            let mut conn = mysql::Conn::new(o).map_err(|e| e.to_string())?;
+            conn.query_drop(format!(
+                "CREATE DATABASE IF NOT EXISTS {database}; USE {database}; {sql}"
+            ))
+            .map_err(|e| e.to_string())
+        });
+    require("MariaDB", res)?;
+    let mut u = url::Url::parse(&url).unwrap();
+    u.set_path(&format!("/{database}"));
+    Some(u.to_string())
+}
+
+#[test]
+fn mariadb_bit_time_and_zero_dates_are_read_exactly() {
+    let Some(my) = my_exec(
+        "reckon_vl_my",
+        "SET SESSION sql_mode = '';
+         DROP TABLE IF EXISTS a, b;
+         CREATE TABLE a (k INT PRIMARY KEY, bits BIT(16), t TIME(6), d DATE, y YEAR);
+         CREATE TABLE b LIKE a;
+         INSERT INTO a VALUES (1, b'1111111100000000', '08:15:00.25', '2024-01-02', 2024),
+                              (2, b'0000000000000001', '-838:59:59', '0000-00-00', 1999),
+                              (3, b'1000000000000000', '23:59:59.999999', '2024-02-29', 2000);
+         INSERT INTO b SELECT * FROM a;",
+    ) else {
+        return;
+    };
+    let (code, r, err) = diff(&[&my, &my, "--table", "a:b"]);
+    assert_eq!(code, 0, "{err} {r}");
+    assert_eq!(counts(&r), (3, 0, 0, 0));
+    // 0xFF00 → 0xFE00: bytes ≥ 0x80 must not both read as '?'.
+    my_exec(
+        "reckon_vl_my",
+        "UPDATE b SET bits = b'1111111000000000' WHERE k = 1;
+         UPDATE b SET t = '23:59:59.999998' WHERE k = 3;",
+    );
+    let (code, r, _) = diff(&[&my, &my, "--table", "a:b"]);
+    assert_eq!(code, 1);
+    let got: Vec<(String, String)> = cells(&r).into_iter().map(|c| (c.0, c.1)).collect();
+    assert_eq!(
+        got,
+        vec![("k=1".into(), "bits".into()), ("k=3".into(), "t".into())]
+    );
+}
+
+#[test]
+fn one_zero_date_changes_one_row_and_time_of_day_matches_across_engines() {
+    let Some(pg) = pg_exec(
+        "DROP SCHEMA IF EXISTS reckon_vl CASCADE; CREATE SCHEMA reckon_vl;
+         CREATE DOMAIN reckon_vl.qty AS integer;
+         CREATE TABLE reckon_vl.ev (k int PRIMARY KEY, d date, t time(6), q reckon_vl.qty, u uuid);
+         INSERT INTO reckon_vl.ev VALUES
+           (1, '2024-01-02', '08:15:00.25', 5, 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11'),
+           (2, NULL, '00:00:00', 6, 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a12'),
+           (3, '2024-02-29', '23:59:59.999999', 7, 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a13');",
+    ) else {
+        return;
+    };
+    let Some(my) = my_exec(
+        "reckon_vl_my2",
+        "SET SESSION sql_mode = '';
+         DROP TABLE IF EXISTS ev;
+         CREATE TABLE ev (k INT PRIMARY KEY, d DATE, t TIME(6), q INT, u CHAR(36));
+         INSERT INTO ev VALUES
+           (1, '2024-01-02', '08:15:00.250000', 5, 'A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11'),
+           (2, '0000-00-00', '00:00:00', 6, 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a12'),
+           (3, '2024-02-29', '23:59:59.999999', 7, 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a13');",
+    ) else {
+        return;
+    };
+    let (code, r, err) = diff(&[&pg, &my, "--table", "reckon_vl.ev:ev"]);
+    assert_eq!(code, 1, "{err}");
+    // Exactly the zero date differs: the other dates still compare as dates, the domain as its
+    // integer, time(6) as a time of day, the uuid in any case.
+    let got: Vec<(String, String)> = cells(&r).into_iter().map(|c| (c.0, c.1)).collect();
+    assert_eq!(got, vec![("k=2".into(), "d".into())], "{r}");
+    assert_eq!(counts(&r), (2, 1, 0, 0));
+}
+
+#[test]
+fn passwords_never_show_whatever_characters_they_hold() {
+    let d = tempdir();
+    let out = d.path().join("out");
+    let canaries = [
+        ("postgres://u:5432/CanaryA1@127.0.0.1:1/db", "5432/CanaryA1"),
+        ("postgres://u:Can#aryB2@127.0.0.1:1/db", "Can#aryB2"),
+        ("mysql://u:Can?aryC3@127.0.0.1:1/db", "Can?aryC3"),
+        ("postgres://u:Can@aryD4@127.0.0.1:1/db", "Can@aryD4"),
+        ("postgres://u:Can%40aryE5@127.0.0.1:1/db", "Can@aryE5"),
+    ];
+    for (url, pw) in canaries {
+        let runs = [
+            reckon(&["profile", url, "--out", out.to_str().unwrap()]),
+            reckon(&["diff", url, url, "--out", out.to_str().unwrap()]),
+            reckon(&["check", url, "--rules", "nonexistent.toml"]),
+            // clap's own error quotes arguments.
+            reckon(&["diff", url, url, "--samples", url]),
+        ];
+        for r in runs {
+            assert_eq!(r.code, 2, "{url}: {}", r.stderr);
+            for text in [&r.stdout, &r.stderr] {
+                assert!(!text.contains(pw), "{url} leaked: {text}");
+                let raw = pw.replace('@', "%40");
+                assert!(!text.contains(&raw) || raw == pw, "{url} leaked: {text}");
+            }
+        }
+        if out.exists() {
+            for f in std::fs::read_dir(&out).unwrap() {
+                let text = std::fs::read(f.unwrap().path()).unwrap();
+                assert!(!String::from_utf8_lossy(&text).contains(pw));
+            }
+        }
+    }
+}
