@@ -26,9 +26,9 @@ use std::collections::BTreeMap;
 
 use unicode_normalization::UnicodeNormalization;
 
-use crate::value::canonical::{
-    datetime_parts, decimal_units, display, number_string, rescale, split, tag,
-};
+use crate::value::canonical::{datetime_parts, display, number_string, split, tag};
+use crate::value::exact::{within_abs, within_rel, Exact};
+use crate::value::json::same_value;
 
 /// One declared rule.
 #[derive(Debug, Clone, PartialEq)]
@@ -47,8 +47,8 @@ pub enum Rule {
     NanEq,
     /// Absolute tolerance, as written (`0.005`).
     Abs(String),
-    /// Relative tolerance.
-    Rel(f64),
+    /// Relative tolerance, as written (`0.001`).
+    Rel(String),
     /// Date-times compared at this many nanoseconds.
     Precision(u32, &'static str),
     /// Local date-times read as UTC instants.
@@ -82,17 +82,17 @@ impl Rule {
             "json-semantic" => Rule::JsonSemantic,
             "abs" | "tolerance" => {
                 let v = need(name, arg)?;
-                if !crate::value::kind::is_plain_decimal(v) || v.starts_with('-') {
+                if Exact::parse(v).is_none() || v.starts_with('-') {
                     return Err(format!("abs tolerance '{v}' is not a non-negative decimal number"));
                 }
                 Rule::Abs(v.to_string())
             }
             "rel" => {
                 let v = need(name, arg)?;
-                match v.parse::<f64>() {
-                    Ok(x) if x >= 0.0 && x.is_finite() => Rule::Rel(x),
-                    _ => return Err(format!("rel tolerance '{v}' is not a non-negative number")),
+                if Exact::parse(v).is_none() || v.starts_with('-') {
+                    return Err(format!("rel tolerance '{v}' is not a non-negative decimal number"));
                 }
+                Rule::Rel(v.to_string())
             }
             "precision" => match need(name, arg)? {
                 "s" => Rule::Precision(1_000_000_000, "s"),
@@ -161,15 +161,14 @@ impl Rule {
                 _ => false,
             },
             Rule::NanEq => is_nan(ta, pa) && is_nan(tb, pb),
-            Rule::Abs(tol) => match (exact(ta, pa), exact(tb, pb)) {
-                (Some(x), Some(y)) => decimal_within(&x, &y, tol),
-                _ => match (approx(ta, pa), approx(tb, pb), tol.parse::<f64>()) {
-                    (Some(x), Some(y), Ok(t)) => (x - y).abs() <= t,
-                    _ => false,
-                },
+            // Exact arithmetic on the values as they are (a float by its exact binary value):
+            // never through f64, never capped at 38 digits.
+            Rule::Abs(tol) => match (exact(ta, pa), exact(tb, pb), Exact::parse(tol)) {
+                (Some(x), Some(y), Some(t)) => within_abs(&x, &y, &t),
+                _ => false,
             },
-            Rule::Rel(r) => match (approx(ta, pa), approx(tb, pb)) {
-                (Some(x), Some(y)) => (x - y).abs() <= r * x.abs().max(y.abs()),
+            Rule::Rel(r) => match (exact(ta, pa), exact(tb, pb), Exact::parse(r)) {
+                (Some(x), Some(y), Some(r)) => within_rel(&x, &y, &r),
                 _ => false,
             },
             Rule::Precision(step, _) => {
@@ -186,13 +185,8 @@ impl Rule {
                 ) && pa == pb
             }
             Rule::JsonSemantic => {
-                let parse = |t: u8, p: &[u8]| {
-                    (t == tag::TEXT)
-                        .then(|| serde_json::from_slice::<serde_json::Value>(p).ok())
-                        .flatten()
-                };
-                match (parse(ta, pa), parse(tb, pb)) {
-                    (Some(x), Some(y)) => x == y,
+                match (ta, tb, std::str::from_utf8(pa), std::str::from_utf8(pb)) {
+                    (tag::TEXT, tag::TEXT, Ok(x), Ok(y)) => same_value(x, y) == Some(true),
                     _ => false,
                 }
             }
@@ -259,32 +253,12 @@ fn is_nan(t: u8, p: &[u8]) -> bool {
     float(t, p).is_some_and(f64::is_nan) || (t == tag::TEXT && p.eq_ignore_ascii_case(b"nan"))
 }
 
-fn exact(t: u8, p: &[u8]) -> Option<String> {
-    (t == tag::NUMBER).then(|| number_string(p))
-}
-
-fn approx(t: u8, p: &[u8]) -> Option<f64> {
+/// An exact number or a finite float, as an exact decimal.
+fn exact(t: u8, p: &[u8]) -> Option<Exact> {
     match t {
-        tag::NUMBER => number_string(p).parse().ok(),
-        tag::FLOAT => float(t, p).filter(|f| f.is_finite()),
+        tag::NUMBER => Exact::parse(&number_string(p)),
+        tag::FLOAT => float(t, p).and_then(Exact::of_float),
         _ => None,
-    }
-}
-
-/// |x − y| ≤ tol, exactly, on plain decimal strings (false past 38 digits, never through f64).
-fn decimal_within(x: &str, y: &str, tol: &str) -> bool {
-    let (Some(a), Some(b), Some(t)) = (decimal_units(x), decimal_units(y), decimal_units(tol))
-    else {
-        return false;
-    };
-    let scale = a.1.max(b.1).max(t.1);
-    match (
-        rescale(a.0, a.1, scale),
-        rescale(b.0, b.1, scale),
-        rescale(t.0, t.1, scale),
-    ) {
-        (Some(a), Some(b), Some(t)) => a.checked_sub(b).is_some_and(|d| d.abs() <= t),
-        _ => false,
     }
 }
 

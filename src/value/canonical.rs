@@ -920,4 +920,81 @@ mod tests {
         ]));
         assert_eq!(whole, parts);
     }
+
+    #[test]
+    fn encodings_of_one_type_meet_and_nested_values_compare_element_by_element() {
+        use arrow::array::{
+            Date32Array, Date64Array, Decimal256Array, Decimal64Array, DictionaryArray, Int16Array,
+            StructArray,
+        };
+        use arrow::datatypes::{i256, Field, Int16Type};
+        // dictionary<int16 → int16> 3 = int64 3.
+        let dict: DictionaryArray<Int16Type> = DictionaryArray::new(
+            Int16Array::from(vec![0, 1]),
+            Arc::new(Int16Array::from(vec![3, 4])),
+        );
+        assert_eq!(
+            enc(Arc::new(dict), TextAs::Text),
+            enc(Arc::new(Int64Array::from(vec![3, 4])), TextAs::Text)
+        );
+        // date64 of a whole day = date32 of that day; a time of day is not dropped.
+        let day = 19_723i64;
+        assert_eq!(
+            enc(
+                Arc::new(Date64Array::from(vec![day * 86_400_000])),
+                TextAs::Text
+            ),
+            enc(Arc::new(Date32Array::from(vec![day as i32])), TextAs::Text)
+        );
+        assert_ne!(
+            enc(
+                Arc::new(Date64Array::from(vec![day * 86_400_000 + 1])),
+                TextAs::Text
+            ),
+            enc(Arc::new(Date32Array::from(vec![day as i32])), TextAs::Text)
+        );
+        // decimal64(10,2) 1.50 = decimal128 1.5 = numeric text; decimal256 by value, 40 digits.
+        let d64 = Decimal64Array::from(vec![150])
+            .with_precision_and_scale(10, 2)
+            .unwrap();
+        assert_eq!(
+            enc(Arc::new(d64), TextAs::Text),
+            enc(text(&[Some("1.5")]), TextAs::Decimal)
+        );
+        let forty = "1234567890123456789012345678901234567890";
+        let d256 = Decimal256Array::from(vec![i256::from_string(forty).unwrap()])
+            .with_precision_and_scale(76, 0)
+            .unwrap();
+        assert_eq!(
+            enc(Arc::new(d256), TextAs::Text),
+            enc(text(&[Some(forty)]), TextAs::Decimal)
+        );
+        // {a: NULL} ≠ {a: ""}.
+        let st = |v: Option<&str>| -> ArrayRef {
+            Arc::new(StructArray::from(vec![(
+                Arc::new(Field::new("a", DataType::Utf8, true)),
+                text(&[v]),
+            )]))
+        };
+        assert_ne!(enc(st(None), TextAs::Text), enc(st(Some("")), TextAs::Text));
+        assert_eq!(
+            enc(st(Some("x")), TextAs::Text),
+            enc(st(Some("x")), TextAs::Text)
+        );
+    }
+
+    #[test]
+    fn untyped_integers_meet_floats_only_when_the_float_holds_them() {
+        let big = (1i64 << 53) + 1;
+        let ints = enc(
+            Arc::new(Int64Array::from(vec![3, big])),
+            TextAs::Float(FloatWidth::F64),
+        );
+        let floats = enc(
+            Arc::new(Float64Array::from(vec![3.0, (1i64 << 53) as f64])),
+            TextAs::Text,
+        );
+        assert_eq!(ints[0], floats[0]);
+        assert_ne!(ints[1], floats[1], "2^53 + 1 is not the float 2^53");
+    }
 }

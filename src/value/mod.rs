@@ -8,5 +8,7 @@
 //! internals.
 
 pub mod canonical;
+pub mod exact;
+pub mod json;
 pub mod kind;
 pub mod text;
