@@ -70,14 +70,12 @@ pub enum DiffError {
     },
     /// A name that cannot be resolved to exactly one column: two columns of one table share it,
     /// or it matches several columns case-insensitively and none exactly.
-    #[error("column name '{column}' of the {side} table '{table}' is ambiguous: {why}")]
+    #[error("column name '{column}' of table '{table}' is ambiguous: {why}")]
     AmbiguousColumn {
-        /// The table.
+        /// The table, with its side (`source customers`).
         table: String,
         /// The name.
         column: String,
-        /// `source` or `target`.
-        side: String,
         /// Why (duplicate, or several case-insensitive candidates).
         why: String,
         /// The candidates.

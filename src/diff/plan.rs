@@ -112,9 +112,8 @@ fn refuse_duplicate_names(t: &TableMeta, side: &str) -> Result<(), DiffError> {
     for c in &t.columns {
         if !seen.insert(c.name.as_str()) {
             return Err(DiffError::AmbiguousColumn {
-                table: t.name.to_string(),
+                table: format!("{side} {}", t.name),
                 column: c.name.clone(),
-                side: side.into(),
                 why: "two columns have this name".into(),
                 candidates: t
                     .columns
@@ -297,9 +296,8 @@ pub fn plan(
                     .collect();
                 if ci.len() > 1 {
                     return Err(DiffError::AmbiguousColumn {
-                        table: target.name.to_string(),
+                        table: format!("target {}", target.name),
                         column: want.clone(),
-                        side: "target".into(),
                         why: "several columns match it case-insensitively and none exactly".into(),
                         candidates: ci.iter().map(|c| c.name.clone()).collect(),
                     });

@@ -100,18 +100,29 @@ pub fn find_table<'a>(
     if let Some(t) = all.iter().find(|m| want.matches(&m.name)) {
         return Ok(t);
     }
-    let ci: Vec<&TableMeta> = all
+    // By name case-insensitively; those in the named schema first. A schema that is not there
+    // (a rules file written for `staging.orders` checked against SQLite) does not hide the name.
+    let by_name: Vec<&TableMeta> = all
         .iter()
+        .filter(|m| m.name.name.eq_ignore_ascii_case(&want.name))
+        .collect();
+    let in_schema: Vec<&TableMeta> = by_name
+        .iter()
+        .copied()
         .filter(|m| {
-            m.name.name.eq_ignore_ascii_case(&want.name)
-                && want.schema.as_ref().is_none_or(|s| {
-                    m.name
-                        .schema
-                        .as_ref()
-                        .is_some_and(|x| x.eq_ignore_ascii_case(s))
-                })
+            want.schema.as_ref().is_some_and(|s| {
+                m.name
+                    .schema
+                    .as_ref()
+                    .is_some_and(|x| x.eq_ignore_ascii_case(s))
+            })
         })
         .collect();
+    let ci = if in_schema.is_empty() {
+        by_name
+    } else {
+        in_schema
+    };
     match ci.as_slice() {
         [one] => Ok(one),
         [] => Err(SourceError::UnknownTable {

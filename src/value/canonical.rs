@@ -18,9 +18,16 @@
 //! - text is its UTF-8 bytes, byte-exact (trim, case, NFC are opt-in rules); bytes are bytes;
 //!   text that was not valid UTF-8 in the source keeps its raw bytes under its own tag, so two
 //!   different invalid sequences (both shown as U+FFFD) never match;
-//! - text from an untyped side (CSV, SQLite TEXT) may be read as the other side's type
-//!   ([`TextAs`]): a value that parses is encoded as that type, one that does not stays text
-//!   (and so differs): parsing never turns a value into NULL.
+//! - text read as a type ([`TextAs`]) only when the parse is exact ([`super::text`]); a value
+//!   that does not parse stays text (and so differs): parsing never turns a value into NULL;
+//! - booleans: `int_as_bool` makes integers 0/1 booleans on the side facing a boolean (both
+//!   directions); any other integer stays a number;
+//! - nested values (lists, large lists, fixed-size lists, maps, structs) element by element under
+//!   [`tag::LIST`] / [`tag::STRUCT`], struct fields with their names; unions (SQLite columns
+//!   mixing storage classes) value by value in their own child's type; dictionaries of any value
+//!   type as their values; Decimal32/64/256 by value; Date64 of a whole day as that date.
+//!
+//! The equivalence table users read is README.md "Values"; it must say what this file does.
 //!
 //! Row hashes are xxh3-128 over the concatenated encodings of a row's values, in column order:
 //! they depend on the values only, not on chunking, row order or threads.

@@ -420,3 +420,37 @@ fn passwords_never_show_whatever_characters_they_hold() {
         }
     }
 }
+
+#[test]
+fn case_only_twin_tables_pair_by_exact_name_first() {
+    let d = tempdir();
+    let src = d.path().join("src");
+    let tgt = d.path().join("tgt");
+    std::fs::create_dir_all(&src).unwrap();
+    std::fs::create_dir_all(&tgt).unwrap();
+    csv(&src, "orders.csv", "k,v\n1,a\n");
+    csv(&src, "items.csv", "k,v\n1,a\n");
+    csv(&tgt, "Orders.csv", "k,v\n1,WRONG\n");
+    csv(&tgt, "orders.csv", "k,v\n1,a\n");
+    csv(&tgt, "items.csv", "k,v\n1,a\n");
+    let s = format!("{}/*.csv", src.display());
+    let t = format!("{}/*.csv", tgt.display());
+    let (code, r, err) = diff(&[&s, &t, "--key", "k"]);
+    // `Orders` is on the target only (exit 1); `orders` meets `orders` and matches.
+    assert_eq!(code, 1, "{err}");
+    let tables = r["tables"].as_array().unwrap();
+    let orders = tables
+        .iter()
+        .find(|t| t["source_table"].to_string().contains("orders"))
+        .unwrap();
+    assert!(
+        orders["target_table"].to_string().contains("\"orders"),
+        "{orders}"
+    );
+    assert_eq!(orders["verdict"], "match", "{orders}");
+    assert!(
+        r["unpaired"].to_string().contains("Orders"),
+        "{}",
+        r["unpaired"]
+    );
+}
