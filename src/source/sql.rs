@@ -55,6 +55,22 @@ fn panic_message(p: Box<dyn std::any::Any + Send>) -> String {
 }
 
 /// Turns a driver message into something a user can read: the first line, no Rust debug noise.
+/// An error with its causes: the PostgreSQL driver says only "db error" and keeps the server's
+/// reason (`column "nope" does not exist`) in its source.
+fn with_causes(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        let t = c.to_string();
+        if !text.contains(&t) {
+            text.push_str(": ");
+            text.push_str(&t);
+        }
+        cause = c.source();
+    }
+    text
+}
+
 fn clean_driver_message(msg: &str) -> String {
     let m = msg.trim();
     let m = m.strip_prefix("cx writer failed: ").unwrap_or(m);
@@ -176,7 +192,7 @@ impl SqlSource {
             Ok(Ok(Err(e))) => Err(SourceError::query(&self.display, clean_driver_message(&e))),
             Ok(Err(e)) => Err(SourceError::query(
                 &self.display,
-                clean_driver_message(&e.to_string()),
+                clean_driver_message(&with_causes(&e)),
             )),
             Err(p) => Err(SourceError::query(
                 &self.display,
@@ -415,7 +431,7 @@ impl Source for SqlSource {
             Ok(Err(e)) => {
                 return Err(SourceError::query(
                     &display,
-                    clean_driver_message(&e.to_string()),
+                    clean_driver_message(&with_causes(&e)),
                 ))
             }
             Err(p) => {

@@ -454,3 +454,35 @@ fn case_only_twin_tables_pair_by_exact_name_first() {
         r["unpaired"]
     );
 }
+
+#[test]
+fn a_failing_query_shows_the_servers_reason() {
+    let Some(pg) = pg_exec("SELECT 1") else {
+        return;
+    };
+    let r = reckon(&[
+        "profile",
+        &pg,
+        "--query",
+        "SELECT no_such_col FROM pg_class",
+    ]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains("column \"no_such_col\" does not exist"),
+        "{}",
+        r.stderr
+    );
+    let d = tempdir();
+    let rules = csv(
+        d.path(),
+        "r.toml",
+        "[[rule]]\nkind = \"sql\"\ntable = \"x\"\nquery = \"SELECT no_such_col2 FROM pg_class\"\n",
+    );
+    let r = reckon(&["check", &pg, "--rules", &rules]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains("\"no_such_col2\" does not exist"),
+        "{}",
+        r.stderr
+    );
+}
