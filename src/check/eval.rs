@@ -1107,32 +1107,10 @@ fn spot_source(
 }
 
 /// A custom query: every row it returns is a violation; its first columns are the key.
-/// Whether a `sql` rule's query names a sensitive column as an identifier (any case, quoted or
-/// not).
-fn query_names_sensitive(kind: &RuleKind, ctx: &Ctx) -> bool {
-    let RuleKind::Sql(q) = kind else {
-        return false;
-    };
-    let words: Vec<String> = q
-        .split(|c: char| !(c.is_alphanumeric() || c == '_'))
-        .filter(|w| !w.is_empty())
-        .map(str::to_lowercase)
-        .collect();
-    ctx.sensitive
-        .iter()
-        .any(|s| words.iter().any(|w| *w == s.to_lowercase()))
-}
-
 fn sql_rule(target: &mut dyn Source, r: &Resolved, ctx: &Ctx) -> Result<RuleResult, CheckError> {
     let cols: Vec<String> = r.meta.columns.iter().map(|c| c.name.clone()).collect();
     let shown_cols: Vec<usize> = (0..cols.len().min(3)).collect();
-    // A query can rename or transform a sensitive column (`SELECT upper(email) AS e`): when its
-    // text names any sensitive column, every value it returns is shown as a shape.
-    let touches_sensitive = query_names_sensitive(&r.rule.kind, ctx);
-    let sens: Vec<bool> = cols
-        .iter()
-        .map(|c| touches_sensitive || ctx.sensitive(c))
-        .collect();
+    let sens: Vec<bool> = cols.iter().map(|c| ctx.sensitive(c)).collect();
     let names: Vec<String> = shown_cols.iter().map(|&i| cols[i].clone()).collect();
     let mut rows = 0u64;
     let mut samples = Samples::default();
