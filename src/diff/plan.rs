@@ -180,7 +180,7 @@ fn text_as_type(l: &Logical) -> Option<TextAs> {
 /// - a text column facing a UUID reads UUIDs in any case;
 /// - when either side is boolean, integers 0/1 are booleans on both sides (MySQL `tinyint(1)`,
 ///   SQLite `BOOLEAN`, `'1'`/`'0'`), and any other integer stays a number (2 is not true).
-fn read_for(own: &ColumnType, engine: Engine, other: &ColumnType, _other_engine: Engine) -> Read {
+fn read_for(own: &ColumnType, engine: Engine, other: &ColumnType) -> Read {
     let untyped = matches!(engine, Engine::Csv | Engine::Sqlite);
     let as_instant =
         engine == Engine::Mysql && own.declared.to_ascii_lowercase().starts_with("timestamp");
@@ -354,8 +354,8 @@ pub fn plan(
             target: tc.name.clone(),
             source_type: sc.declared_type.clone(),
             target_type: tc.declared_type.clone(),
-            source_read: read_for(&st, source_engine, &tt, target_engine),
-            target_read: read_for(&tt, target_engine, &st, source_engine),
+            source_read: read_for(&st, source_engine, &tt),
+            target_read: read_for(&tt, target_engine, &st),
             rules: ColumnRules(rules),
             sensitive: sensitive
                 .iter()

@@ -304,7 +304,8 @@ impl ColBuilder {
                 _ => b.append_null(),
             },
             ColBuilder::Mixed(m) => {
-                let (tid, off) = match v {
+                let mut bad = None;
+                let (tid, len) = match v {
                     ValueRef::Null => {
                         m.int.append_null();
                         (INT, m.int.len())
@@ -318,19 +319,14 @@ impl ColBuilder {
                         (REAL, m.real.len())
                     }
                     ValueRef::Text(x) => {
-                        let bad = match std::str::from_utf8(x) {
-                            Ok(s) => {
-                                m.text.append_value(s);
-                                None
-                            }
+                        match std::str::from_utf8(x) {
+                            Ok(s) => m.text.append_value(s),
                             Err(_) => {
                                 m.text.append_value(String::from_utf8_lossy(x));
-                                Some(x.to_vec())
+                                bad = Some(x.to_vec());
                             }
-                        };
-                        m.types.push(TEXT);
-                        m.offsets.push(m.text.len() as i32 - 1);
-                        return bad;
+                        }
+                        (TEXT, m.text.len())
                     }
                     ValueRef::Blob(x) => {
                         m.blob.append_value(x);
@@ -338,7 +334,8 @@ impl ColBuilder {
                     }
                 };
                 m.types.push(tid);
-                m.offsets.push(off as i32 - 1);
+                m.offsets.push(len as i32 - 1);
+                return bad;
             }
             ColBuilder::Text(b) => match v {
                 ValueRef::Null => b.append_null(),

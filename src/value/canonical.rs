@@ -32,18 +32,21 @@
 //! Row hashes are xxh3-128 over the concatenated encodings of a row's values, in column order:
 //! they depend on the values only, not on chunking, row order or threads.
 
-use std::sync::Arc;
-
-use arrow::array::{Array, ArrayRef, AsArray, UnionArray};
+use arrow::array::{Array, ArrayRef, AsArray};
 use arrow::datatypes::{
-    DataType, Date32Type, Date64Type, Decimal128Type, Decimal256Type, Float64Type, Int64Type,
-    Time64NanosecondType, TimeUnit, TimestampMicrosecondType, TimestampMillisecondType,
-    TimestampNanosecondType, TimestampSecondType,
+    DataType, Date32Type, Decimal128Type, Float64Type, Int64Type, Time64NanosecondType, TimeUnit,
+    TimestampMicrosecondType, TimestampMillisecondType, TimestampNanosecondType,
+    TimestampSecondType,
 };
 use xxhash_rust::xxh3::xxh3_128;
 
+use super::composite::encode_composite;
 use super::kind::{normalize, per_second, Kind};
 use super::text::{self, FloatWidth};
+
+pub use super::payload::{
+    cells, datetime_parts, decimal_units, display, number_string, rescale, split,
+};
 
 /// Tag bytes of the canonical encoding.
 pub mod tag {
@@ -108,7 +111,7 @@ pub enum TextAs {
     Uuid,
 }
 
-fn push(out: &mut Vec<u8>, tag: u8, bytes: &[u8]) {
+pub(super) fn push(out: &mut Vec<u8>, tag: u8, bytes: &[u8]) {
     out.push(tag);
     out.extend_from_slice(&(bytes.len() as u32).to_le_bytes());
     out.extend_from_slice(bytes);
@@ -116,24 +119,26 @@ fn push(out: &mut Vec<u8>, tag: u8, bytes: &[u8]) {
 
 /// The canonical bytes of an exact number given as sign, digits and a base-10 exponent:
 /// `[sign][exponent i32 LE][digits]` after stripping leading and trailing zeros. Zero has one form.
-fn number(out: &mut Vec<u8>, negative: bool, digits: &[u8], exponent: i32) {
-    let start = digits
-        .iter()
-        .position(|&d| d != b'0')
-        .unwrap_or(digits.len());
-    let digits = &digits[start..];
-    let end = digits.iter().rposition(|&d| d != b'0').map_or(0, |i| i + 1);
-    let trailing = (digits.len() - end) as i32;
-    let digits = &digits[..end];
-    let mut buf = Vec::with_capacity(digits.len() + 5);
-    if digits.is_empty() {
+pub(super) fn number(out: &mut Vec<u8>, negative: bool, digits: &[u8], exponent: i32) {
+    let d = text::Decimal::from_digits(negative, digits, i64::from(exponent));
+    encode_decimal(out, &d);
+}
+
+/// The canonical bytes of a normalised decimal; false when its exponent does not fit.
+fn encode_decimal(out: &mut Vec<u8>, d: &text::Decimal) -> bool {
+    let Ok(exponent) = i32::try_from(d.exponent) else {
+        return false;
+    };
+    let mut buf = Vec::with_capacity(d.digits.len() + 5);
+    if d.digits.is_empty() {
         buf.push(0);
     } else {
-        buf.push(if negative { 1 } else { 2 });
-        buf.extend_from_slice(&(exponent + trailing).to_le_bytes());
-        buf.extend_from_slice(digits);
+        buf.push(if d.negative { 1 } else { 2 });
+        buf.extend_from_slice(&exponent.to_le_bytes());
+        buf.extend_from_slice(&d.digits);
     }
     push(out, tag::NUMBER, &buf);
+    true
 }
 
 fn unscaled(out: &mut Vec<u8>, v: i128, scale: i8) {
@@ -144,19 +149,10 @@ fn unscaled(out: &mut Vec<u8>, v: i128, scale: i8) {
 /// Encodes an exact decimal text (`-12.50`, `1e3`, any number of digits); false when it is not
 /// one.
 fn decimal_text(out: &mut Vec<u8>, s: &str) -> bool {
-    let Some(d) = text::decimal(s) else {
-        return false;
-    };
-    match i32::try_from(d.exponent) {
-        Ok(e) => {
-            number(out, d.negative, &d.digits, e);
-            true
-        }
-        Err(_) => false,
-    }
+    text::decimal(s).is_some_and(|d| encode_decimal(out, &d))
 }
 
-fn instant(out: &mut Vec<u8>, tag: u8, v: i64, unit: &TimeUnit) {
+pub(super) fn instant(out: &mut Vec<u8>, tag: u8, v: i64, unit: &TimeUnit) {
     let ps = per_second(unit);
     let secs = v.div_euclid(ps);
     let nanos = v.rem_euclid(ps) * (1_000_000_000 / ps);
@@ -233,206 +229,6 @@ pub fn encode_column(array: &ArrayRef, text_as: TextAs, rows: &mut [Vec<u8>]) {
     encode_column_with(array, text_as, false, &[], rows);
 }
 
-/// The canonical encodings of every element of a child array (nested and union values).
-fn encode_elements(array: &ArrayRef, text_as: TextAs, int_as_bool: bool) -> Vec<Vec<u8>> {
-    let mut rows = vec![Vec::new(); array.len()];
-    encode_column_with(array, text_as, int_as_bool, &[], &mut rows);
-    rows
-}
-
-/// Lists (any offset width, fixed size, and map entries): the elements' encodings in order,
-/// each self-delimiting, under one [`tag::LIST`]; a NULL list is NULL, an empty list is not.
-fn encode_list(
-    rows: &mut [Vec<u8>],
-    n: usize,
-    is_null: impl Fn(usize) -> bool,
-    range: impl Fn(usize) -> (usize, usize),
-    values: &ArrayRef,
-) {
-    let elems = encode_elements(values, TextAs::Text, false);
-    for (i, out) in rows.iter_mut().enumerate().take(n) {
-        if is_null(i) {
-            push(out, tag::NULL, &[]);
-            continue;
-        }
-        let (a, b) = range(i);
-        let payload: Vec<u8> = elems[a..b].concat();
-        push(out, tag::LIST, &payload);
-    }
-}
-
-/// Encodes the values that need more than one scalar kind: nested types, unions, dictionaries
-/// of any value type, and the decimal and date widths that [`normalize`] does not bring to one
-/// kind. Returns false for every other type.
-fn encode_special(
-    array: &ArrayRef,
-    text_as: TextAs,
-    int_as_bool: bool,
-    invalid: &[(usize, &[u8])],
-    rows: &mut [Vec<u8>],
-) -> bool {
-    let n = array.len().min(rows.len());
-    match array.data_type() {
-        DataType::List(_) => {
-            let a = array.as_list::<i32>();
-            let o = a.value_offsets();
-            let values = a
-                .values()
-                .slice(o[0] as usize, (o[a.len()] - o[0]) as usize);
-            let base = o[0] as usize;
-            encode_list(
-                rows,
-                n,
-                |i| a.is_null(i),
-                |i| (o[i] as usize - base, o[i + 1] as usize - base),
-                &values,
-            );
-        }
-        DataType::LargeList(_) => {
-            let a = array.as_list::<i64>();
-            let o = a.value_offsets();
-            let values = a
-                .values()
-                .slice(o[0] as usize, (o[a.len()] - o[0]) as usize);
-            let base = o[0] as usize;
-            encode_list(
-                rows,
-                n,
-                |i| a.is_null(i),
-                |i| (o[i] as usize - base, o[i + 1] as usize - base),
-                &values,
-            );
-        }
-        DataType::FixedSizeList(_, size) => {
-            let a = array.as_fixed_size_list();
-            let size = *size as usize;
-            let values = a.values().slice(a.offset() * size, a.len() * size);
-            encode_list(
-                rows,
-                n,
-                |i| a.is_null(i),
-                |i| (i * size, (i + 1) * size),
-                &values,
-            );
-        }
-        DataType::Map(_, _) => {
-            let a = array.as_map();
-            let o = a.value_offsets();
-            let entries: ArrayRef = Arc::new(a.entries().clone());
-            let values = entries.slice(o[0] as usize, (o[a.len()] - o[0]) as usize);
-            let base = o[0] as usize;
-            encode_list(
-                rows,
-                n,
-                |i| a.is_null(i),
-                |i| (o[i] as usize - base, o[i + 1] as usize - base),
-                &values,
-            );
-        }
-        DataType::Struct(fields) => {
-            // Each field as its name (length-prefixed) and its value: {b: NULL} ≠ {b: ""}, and
-            // {a: 1} ≠ {b: 1}.
-            let a = array.as_struct();
-            let children: Vec<Vec<Vec<u8>>> = a
-                .columns()
-                .iter()
-                .map(|c| encode_elements(c, TextAs::Text, false))
-                .collect();
-            for (i, out) in rows.iter_mut().enumerate().take(n) {
-                if a.is_null(i) {
-                    push(out, tag::NULL, &[]);
-                    continue;
-                }
-                let mut payload = Vec::new();
-                for (f, c) in fields.iter().zip(&children) {
-                    payload.extend_from_slice(&(f.name().len() as u32).to_le_bytes());
-                    payload.extend_from_slice(f.name().as_bytes());
-                    payload.extend_from_slice(&c[i]);
-                }
-                push(out, tag::STRUCT, &payload);
-            }
-        }
-        DataType::Union(fields, _) => {
-            // Each value keeps its own type (SQLite's storage class per value): the child it
-            // sits in decides its encoding, never a type merged over the column.
-            let a = array
-                .as_any()
-                .downcast_ref::<UnionArray>()
-                .expect("a Union data type is a UnionArray");
-            let dense = a.offsets().is_some();
-            let mut children: Vec<(i8, Vec<Vec<u8>>)> = Vec::new();
-            for (tid, _) in fields.iter() {
-                let child = a.child(tid);
-                // Invalid UTF-8 positions are batch rows; in a dense union the child has its own.
-                let bad: Vec<(usize, &[u8])> = invalid
-                    .iter()
-                    .filter(|(r, _)| *r < n && a.type_id(*r) == tid)
-                    .map(|(r, b)| (if dense { a.value_offset(*r) } else { *r }, *b))
-                    .collect();
-                let mut enc = vec![Vec::new(); child.len()];
-                encode_column_with(child, text_as, int_as_bool, &bad, &mut enc);
-                children.push((tid, enc));
-            }
-            for (i, out) in rows.iter_mut().enumerate().take(n) {
-                let tid = a.type_id(i);
-                let off = a.value_offset(i);
-                match children.iter().find(|(t, _)| *t == tid) {
-                    Some((_, enc)) => out.extend_from_slice(&enc[off]),
-                    None => push(out, tag::NULL, &[]),
-                }
-            }
-        }
-        DataType::Dictionary(_, value) => {
-            // A dictionary of any value type is its values: cast to the value type (no loss).
-            match arrow::compute::cast(array, value) {
-                Ok(plain) => encode_column_with(&plain, text_as, int_as_bool, invalid, rows),
-                Err(_) => return false,
-            }
-        }
-        DataType::Decimal32(p, s) | DataType::Decimal64(p, s) => {
-            match arrow::compute::cast(array, &DataType::Decimal128(*p, *s)) {
-                Ok(wide) => encode_column_with(&wide, text_as, int_as_bool, invalid, rows),
-                Err(_) => return false,
-            }
-        }
-        DataType::Decimal256(_, s) => {
-            let a = array.as_primitive::<Decimal256Type>();
-            for (i, out) in rows.iter_mut().enumerate().take(n) {
-                if a.is_null(i) {
-                    push(out, tag::NULL, &[]);
-                } else {
-                    let v = a.value(i).to_string();
-                    let (neg, digits) = match v.strip_prefix('-') {
-                        Some(d) => (true, d),
-                        None => (false, v.as_str()),
-                    };
-                    number(out, neg, digits.as_bytes(), -i32::from(*s));
-                }
-            }
-        }
-        DataType::Date64 => {
-            // Milliseconds: a whole day is that date (as Date32 would be); anything else is a
-            // date-time, so no time of day is dropped.
-            let a = array.as_primitive::<Date64Type>();
-            for (i, out) in rows.iter_mut().enumerate().take(n) {
-                if a.is_null(i) {
-                    push(out, tag::NULL, &[]);
-                    continue;
-                }
-                let v = a.value(i);
-                match i32::try_from(v.div_euclid(86_400_000)) {
-                    Ok(d) if v.rem_euclid(86_400_000) == 0 => {
-                        push(out, tag::DATE, &d.to_le_bytes())
-                    }
-                    _ => instant(out, tag::LOCAL_DATETIME, v, &TimeUnit::Millisecond),
-                }
-            }
-        }
-        _ => return false,
-    }
-    true
-}
-
 /// As [`encode_column`], with two read-side adjustments: `int_as_bool` encodes integers 0 and 1
 /// as booleans (the counterpart is boolean; other integers stay numbers), and `invalid` holds the
 /// raw bytes of values that were not valid UTF-8 (row, bytes; sorted by row), encoded as
@@ -444,7 +240,7 @@ pub fn encode_column_with(
     invalid: &[(usize, &[u8])],
     rows: &mut [Vec<u8>],
 ) {
-    if encode_special(array, text_as, int_as_bool, invalid, rows) {
+    if encode_composite(array, text_as, int_as_bool, invalid, rows) {
         return;
     }
     let (kind, arr) = normalize(array);
@@ -550,197 +346,12 @@ pub fn encode_column_with(
     }
 }
 
+/// Whether a float of width `w` holds the integer exactly (compared in i128, so that i64::MAX,
+/// which rounds up to 2^63, is not taken for it).
 fn int_fits_float(v: i64, w: FloatWidth) -> bool {
     match w {
-        FloatWidth::F64 => (v as f64) as i64 == v && v.unsigned_abs() <= 1 << 53,
-        FloatWidth::F32 => (v as f32) as i64 == v && v.unsigned_abs() <= 1 << 24,
-    }
-}
-
-/// Splits a row's canonical bytes into its values (each with its tag and length).
-pub fn cells(row: &[u8]) -> Vec<&[u8]> {
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i + 5 <= row.len() {
-        let len = u32::from_le_bytes([row[i + 1], row[i + 2], row[i + 3], row[i + 4]]) as usize;
-        let end = (i + 5 + len).min(row.len());
-        out.push(&row[i..end]);
-        i = end;
-    }
-    out
-}
-
-/// The tag and payload of one canonical value.
-pub fn split(v: &[u8]) -> (u8, &[u8]) {
-    match v.split_first() {
-        Some((t, rest)) if rest.len() >= 4 => (*t, &rest[4..]),
-        Some((t, _)) => (*t, &[]),
-        None => (tag::NULL, &[]),
-    }
-}
-
-/// An exact number's payload as a plain decimal string (`-12.5`, `1800`).
-pub fn number_string(p: &[u8]) -> String {
-    match p.first() {
-        None | Some(0) => "0".into(),
-        Some(&s) => {
-            let e = p
-                .get(1..5)
-                .and_then(|b| b.try_into().ok())
-                .map_or(0, i32::from_le_bytes);
-            let digits = std::str::from_utf8(p.get(5..).unwrap_or(&[])).unwrap_or("");
-            let sign = if s == 1 { "-" } else { "" };
-            if e >= 0 {
-                format!("{sign}{digits}{}", "0".repeat(e as usize))
-            } else {
-                let frac = (-e) as usize;
-                if digits.len() > frac {
-                    let (a, b) = digits.split_at(digits.len() - frac);
-                    format!("{sign}{a}.{b}")
-                } else {
-                    format!("{sign}0.{}{digits}", "0".repeat(frac - digits.len()))
-                }
-            }
-        }
-    }
-}
-
-/// A plain decimal string (`-12.50`) as (units of 10^-scale, scale); `None` past 38 digits.
-pub fn decimal_units(s: &str) -> Option<(i128, u32)> {
-    let (neg, body) = match s.strip_prefix('-') {
-        Some(b) => (true, b),
-        None => (false, s.strip_prefix('+').unwrap_or(s)),
-    };
-    let (i, f) = body.split_once('.').unwrap_or((body, ""));
-    let digits = format!("{i}{f}");
-    let v: i128 = if digits.is_empty() {
-        0
-    } else {
-        digits.parse().ok()?
-    };
-    Some((if neg { -v } else { v }, f.len() as u32))
-}
-
-/// `units` at scale `from` expressed at the finer scale `to`; `None` on overflow.
-pub fn rescale(units: i128, from: u32, to: u32) -> Option<i128> {
-    10i128
-        .checked_pow(to.checked_sub(from)?)
-        .and_then(|m| units.checked_mul(m))
-}
-
-/// (seconds, nanoseconds) of an instant or local date-time payload.
-pub fn datetime_parts(p: &[u8]) -> Option<(i64, u32)> {
-    Some((
-        i64::from_le_bytes(p.get(..8)?.try_into().ok()?),
-        u32::from_le_bytes(p.get(8..12)?.try_into().ok()?),
-    ))
-}
-
-/// Shows a canonical value as a user would write it; `None` for NULL.
-pub fn display(v: &[u8]) -> Option<String> {
-    let (t, p) = split(v);
-    Some(match t {
-        tag::NULL => return None,
-        tag::NUMBER => number_string(p),
-        tag::FLOAT => p
-            .try_into()
-            .map(u64::from_le_bytes)
-            .map(f64::from_bits)
-            .map(|f| format!("{f:?}"))
-            .unwrap_or_default(),
-        tag::TEXT => String::from_utf8_lossy(p).into_owned(),
-        tag::INVALID_TEXT => format!(
-            "{} (invalid UTF-8: {})",
-            String::from_utf8_lossy(p),
-            p.iter()
-                .map(|b| format!("{b:02X}"))
-                .collect::<Vec<_>>()
-                .join(" ")
-        ),
-        tag::BYTES => format!(
-            "\\x{}",
-            p.iter().map(|b| format!("{b:02x}")).collect::<String>()
-        ),
-        tag::BOOL => (p.first() == Some(&1)).to_string(),
-        tag::DATE => {
-            let days = p.try_into().map(i32::from_le_bytes).unwrap_or(0);
-            crate::value::kind::date_string(i64::from(days))
-        }
-        tag::INSTANT | tag::LOCAL_DATETIME => {
-            let (s, n) = datetime_parts(p).unwrap_or((0, 0));
-            let text = match chrono::DateTime::from_timestamp(s, n) {
-                Some(d) if n == 0 => d.format("%Y-%m-%d %H:%M:%S").to_string(),
-                Some(d) => format!(
-                    "{}.{}",
-                    d.format("%Y-%m-%d %H:%M:%S"),
-                    format!("{n:09}").trim_end_matches('0')
-                ),
-                None => format!("{s} s"),
-            };
-            if t == tag::INSTANT {
-                format!("{text}Z")
-            } else {
-                text
-            }
-        }
-        tag::TIME => {
-            let ns = p.try_into().map(i64::from_le_bytes).unwrap_or(0);
-            let (s, f) = (ns / 1_000_000_000, ns % 1_000_000_000);
-            let base = format!("{:02}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60);
-            if f == 0 {
-                base
-            } else {
-                format!("{base}.{}", format!("{f:09}").trim_end_matches('0'))
-            }
-        }
-        tag::UUID => {
-            let h: String = p.iter().map(|b| format!("{b:02x}")).collect();
-            if h.len() == 32 {
-                format!(
-                    "{}-{}-{}-{}-{}",
-                    &h[..8],
-                    &h[8..12],
-                    &h[12..16],
-                    &h[16..20],
-                    &h[20..]
-                )
-            } else {
-                h
-            }
-        }
-        tag::LIST => format!(
-            "[{}]",
-            cells(p)
-                .iter()
-                .map(|c| nested_display(c))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-        tag::STRUCT => {
-            let mut parts = Vec::new();
-            let mut i = 0;
-            while i + 4 <= p.len() {
-                let len = u32::from_le_bytes([p[i], p[i + 1], p[i + 2], p[i + 3]]) as usize;
-                let name = String::from_utf8_lossy(p.get(i + 4..i + 4 + len).unwrap_or(&[]));
-                i += 4 + len;
-                let Some(value) = cells(&p[i.min(p.len())..]).first().copied() else {
-                    break;
-                };
-                i += value.len();
-                parts.push(format!("{name}: {}", nested_display(value)));
-            }
-            format!("{{{}}}", parts.join(", "))
-        }
-        _ => String::from_utf8_lossy(p).into_owned(),
-    })
-}
-
-/// An element inside a list or struct: NULL as `NULL`, text quoted so that `["p, q"]` and
-/// `["p", "q"]` never look alike.
-fn nested_display(v: &[u8]) -> String {
-    match split(v).0 {
-        tag::TEXT | tag::INVALID_TEXT => format!("{:?}", display(v).unwrap_or_default()),
-        _ => display(v).unwrap_or_else(|| "NULL".into()),
+        FloatWidth::F64 => (v as f64) as i128 == i128::from(v),
+        FloatWidth::F32 => (v as f32) as i128 == i128::from(v),
     }
 }
 

@@ -121,7 +121,6 @@ pub fn float(s: &str, width: FloatWidth) -> Option<f64> {
         return special;
     }
     let named = decimal(s)?;
-    // Text with a sign on zero: "-0" is -0.0, "0" is 0.0; both have no digits.
     let (value, shortest) = match width {
         FloatWidth::F64 => {
             let v: f64 = s.parse().ok()?;
@@ -135,9 +134,8 @@ pub fn float(s: &str, width: FloatWidth) -> Option<f64> {
     if !value.is_finite() {
         return None;
     }
-    let shortest = decimal(&shortest)?;
-    let zero_sign_ok = !named.digits.is_empty() || s.starts_with('-') == value.is_sign_negative();
-    (shortest == named && zero_sign_ok).then_some(value)
+    // `Decimal` keeps no sign on zero; the parse keeps it (`-0` is -0.0), which is what is kept.
+    (decimal(&shortest)? == named).then_some(value)
 }
 
 fn num(b: &[u8]) -> Option<u32> {

@@ -9,7 +9,9 @@ use std::sync::Mutex;
 
 use serde_json::Value;
 
-use super::common::{mysql_url, pg_url, reckon, require, root, tempdir};
+use super::common::{
+    mariadb_exec, mysql_url, pg_url, postgres_exec, reckon, require, root, tempdir,
+};
 
 static PG: Mutex<Vec<String>> = Mutex::new(Vec::new());
 static MY: Mutex<Vec<String>> = Mutex::new(Vec::new());
@@ -22,15 +24,7 @@ fn pg_shop(schema: &str) -> Option<String> {
         let sql = std::fs::read_to_string(root().join("fixtures/shop/postgres.sql"))
             .unwrap()
             .replace("reckon_fx", schema);
-        let res = url
-            .parse::<postgres::Config>()
-            .map_err(|e| e.to_string())
-            .and_then(|mut c| {
-                c.connect_timeout(std::time::Duration::from_secs(5));
-                let mut client = c.connect(postgres::NoTls).map_err(|e| e.to_string())?;
-                client.batch_execute(&sql).map_err(|e| e.to_string())
-            });
-        require("PostgreSQL", res)?;
+        require("PostgreSQL", postgres_exec(&sql))?;
         done.push(schema.to_string());
     }
     Some(url)
@@ -45,19 +39,15 @@ fn my_shop(db: &str, change: &str) -> Option<String> {
         let sql = std::fs::read_to_string(root().join("fixtures/shop/mariadb.sql"))
             .unwrap()
             .replace("reckon_fx", db);
-        let res = mysql::Opts::from_url(&url)
-            .map_err(|e| e.to_string())
-            .and_then(|o| {
-                use mysql::prelude::Queryable;
-                let mut conn = mysql::Conn::new(o).map_err(|e| e.to_string())?;
-                conn.query_drop(&sql).map_err(|e| e.to_string())?;
-                if change.is_empty() {
-                    return Ok(());
-                }
-                conn.query_drop(format!("USE {db}; {change}"))
-                    .map_err(|e| e.to_string())
-            });
-        require("MariaDB", res)?;
+        let sql = if change.is_empty() {
+            sql
+        } else {
+            format!(
+                "{};\nUSE {db};\n{change}",
+                sql.trim_end().trim_end_matches(';')
+            )
+        };
+        require("MariaDB", mariadb_exec(&sql))?;
         done.push(db.to_string());
     }
     let mut u = url::Url::parse(&url).unwrap();

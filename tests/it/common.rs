@@ -155,6 +155,29 @@ pub fn mysql_url() -> String {
         .unwrap_or_else(|_| "mysql://root@127.0.0.1:3306/test".into())
 }
 
+/// Runs SQL statements on the PostgreSQL test server.
+pub fn postgres_exec(sql: &str) -> Result<(), String> {
+    let mut c = pg_url()
+        .parse::<postgres::Config>()
+        .map_err(|e| e.to_string())?;
+    c.connect_timeout(std::time::Duration::from_secs(5));
+    let mut client = c.connect(postgres::NoTls).map_err(|e| e.to_string())?;
+    client
+        .batch_execute(sql)
+        .map_err(|e| format!("running SQL: {e}"))
+}
+
+/// Runs SQL statements on the MariaDB test server.
+pub fn mariadb_exec(sql: &str) -> Result<(), String> {
+    use mysql::prelude::Queryable;
+    let o = mysql::Opts::from_url(&mysql_url()).map_err(|e| e.to_string())?;
+    let o = mysql::OptsBuilder::from_opts(o)
+        .tcp_connect_timeout(Some(std::time::Duration::from_secs(5)));
+    let mut conn = mysql::Conn::new(o).map_err(|e| e.to_string())?;
+    conn.query_drop(sql)
+        .map_err(|e| format!("running SQL: {e}"))
+}
+
 /// Loads an SQL fixture into PostgreSQL once per test binary (`loaded` remembers); returns the
 /// server URL, or None when the server is unreachable and services are not required.
 pub fn load_postgres(loaded: &std::sync::Mutex<bool>, fixture: &str) -> Option<String> {
@@ -162,17 +185,7 @@ pub fn load_postgres(loaded: &std::sync::Mutex<bool>, fixture: &str) -> Option<S
     let mut done = loaded.lock().unwrap_or_else(|e| e.into_inner());
     if !*done {
         let sql = std::fs::read_to_string(root().join(fixture)).unwrap();
-        let res = url
-            .parse::<postgres::Config>()
-            .map_err(|e| e.to_string())
-            .and_then(|mut c| {
-                c.connect_timeout(std::time::Duration::from_secs(5));
-                let mut client = c.connect(postgres::NoTls).map_err(|e| e.to_string())?;
-                client
-                    .batch_execute(&sql)
-                    .map_err(|e| format!("loading fixture: {e}"))
-            });
-        require("PostgreSQL", res)?;
+        require("PostgreSQL", postgres_exec(&sql))?;
         *done = true;
     }
     Some(url)
@@ -188,17 +201,7 @@ pub fn load_mariadb(
     let mut done = loaded.lock().unwrap_or_else(|e| e.into_inner());
     if !*done {
         let sql = std::fs::read_to_string(root().join(fixture)).unwrap();
-        let res = mysql::Opts::from_url(&url)
-            .map_err(|e| e.to_string())
-            .and_then(|o| {
-                use mysql::prelude::Queryable;
-                let o = mysql::OptsBuilder::from_opts(o)
-                    .tcp_connect_timeout(Some(std::time::Duration::from_secs(5)));
-                let mut conn = mysql::Conn::new(o).map_err(|e| e.to_string())?;
-                conn.query_drop(&sql)
-                    .map_err(|e| format!("loading fixture: {e}"))
-            });
-        require("MariaDB", res)?;
+        require("MariaDB", mariadb_exec(&sql))?;
         *done = true;
     }
     let mut u = url::Url::parse(&url).unwrap();

@@ -286,34 +286,21 @@ fn nested_and_many_typed_parquet_values_compare_element_by_element() {
     );
 }
 
+/// Runs SQL on PostgreSQL; the server URL, or None when skipped.
 fn pg_exec(sql: &str) -> Option<String> {
-    let url = pg_url();
-    let res = url
-        .parse::<postgres::Config>()
-        .map_err(|e| e.to_string())
-        .and_then(|mut c| {
-            c.connect_timeout(std::time::Duration::from_secs(5));
-            let mut client = c.connect(postgres::NoTls).map_err(|e| e.to_string())?;
-            client.batch_execute(sql).map_err(|e| e.to_string())
-        });
-    require("PostgreSQL", res)?;
-    Some(url)
+    require("PostgreSQL", postgres_exec(sql))?;
+    Some(pg_url())
 }
 
+/// Runs SQL in a MariaDB database (created if missing); its URL, or None when skipped.
 fn my_exec(database: &str, sql: &str) -> Option<String> {
-    let url = mysql_url();
-    let res = mysql::Opts::from_url(&url)
-        .map_err(|e| e.to_string())
-        .and_then(|o| {
-            use mysql::prelude::Queryable;
-            let mut conn = mysql::Conn::new(o).map_err(|e| e.to_string())?;
-            conn.query_drop(format!(
-                "CREATE DATABASE IF NOT EXISTS {database}; USE {database}; {sql}"
-            ))
-            .map_err(|e| e.to_string())
-        });
-    require("MariaDB", res)?;
-    let mut u = url::Url::parse(&url).unwrap();
+    require(
+        "MariaDB",
+        mariadb_exec(&format!(
+            "CREATE DATABASE IF NOT EXISTS {database}; USE {database}; {sql}"
+        )),
+    )?;
+    let mut u = url::Url::parse(&mysql_url()).unwrap();
     u.set_path(&format!("/{database}"));
     Some(u.to_string())
 }
