@@ -22,7 +22,7 @@ use xxhash_rust::xxh3::xxh3_128;
 use super::spec::{Bound, CheckRule, CountExpect, Expect, RuleFile, RuleKind};
 use super::{CheckError, RuleResult, Sample};
 use crate::profile::pattern::shape;
-use crate::source::{ColumnMeta, ReadDefect, Source, TableMeta, TableName};
+use crate::source::{ColumnMeta, ReadDefect, Source, SourceError, TableMeta, TableName};
 use crate::value::canonical::{display, encode_column_with, number_string, split, tag, TextAs};
 use crate::value::kind::{cmp_decimal_str, is_plain_decimal};
 
@@ -230,8 +230,23 @@ impl Ctx {
     }
 }
 
-fn find_table<'a>(all: &'a [TableMeta], name: &str) -> Option<&'a TableMeta> {
-    crate::source::find_table(all, name, "").ok()
+/// The table `name` in `side` by the one name rule; the reason says what exists, or which
+/// tables the name could mean.
+fn find_table(all: &[TableMeta], name: &str, side: &str) -> Result<TableMeta, String> {
+    crate::source::find_table(all, name, side)
+        .cloned()
+        .map_err(|e| match e {
+            SourceError::AmbiguousTable { ref candidates, .. } => {
+                format!("{e} ({})", candidates.join(", "))
+            }
+            _ => format!(
+                "{e} (it has: {})",
+                all.iter()
+                    .map(|m| m.name.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        })
 }
 
 fn find_column<'a>(cols: &'a [ColumnMeta], name: &str) -> Option<&'a ColumnMeta> {
@@ -249,12 +264,6 @@ fn resolve(
         line,
         rule: r.name.clone(),
         reason,
-    };
-    let names = |ts: &[TableMeta]| {
-        ts.iter()
-            .map(|m| m.name.to_string())
-            .collect::<Vec<_>>()
-            .join(", ")
     };
     let col_names = |m: &TableMeta| {
         m.columns
@@ -275,17 +284,8 @@ fn resolve(
                 )
             })?
         } else {
-            find_table(tables, &rule.table).cloned().ok_or_else(|| {
-                fail(
-                    &rule,
-                    rule.line,
-                    format!(
-                        "table '{}' not found in the target (it has: {})",
-                        rule.table,
-                        names(tables)
-                    ),
-                )
-            })?
+            find_table(tables, &rule.table, "the target")
+                .map_err(|why| fail(&rule, rule.line, why))?
         };
         let mut columns = Vec::new();
         for c in &rule.columns {
@@ -334,16 +334,8 @@ fn resolve(
                 parent: p,
                 parent_columns,
             } => {
-                let pm = find_table(tables, p).cloned().ok_or_else(|| {
-                    fail(
-                        &rule,
-                        rule.line,
-                        format!(
-                            "parent table '{p}' not found in the target (it has: {})",
-                            names(tables)
-                        ),
-                    )
-                })?;
+                let pm = find_table(tables, p, "the target")
+                    .map_err(|why| fail(&rule, rule.line, format!("parent: {why}")))?;
                 let mut pcs = Vec::new();
                 for c in parent_columns.iter() {
                     pcs.push(
@@ -401,17 +393,10 @@ fn resolve(
                     "compares with the source, but no source was given (add `source = \"…\"` to the rules file or pass --source)".into(),
                 )
             })?;
-            source_meta = Some(find_table(st, &rule.table).cloned().ok_or_else(|| {
-                fail(
-                    &rule,
-                    rule.line,
-                    format!(
-                        "table '{}' not found in the source (it has: {})",
-                        rule.table,
-                        names(st)
-                    ),
-                )
-            })?);
+            source_meta = Some(
+                find_table(st, &rule.table, "the source")
+                    .map_err(|why| fail(&rule, rule.line, why))?,
+            );
         }
         if let RuleKind::Sql(_) = rule.kind {
             meta.name.name = rule.name.clone();

@@ -446,13 +446,8 @@ impl<'a> Executor<'a> {
             self.source_tables = Some(self.source.tables()?);
         }
         let all = self.source_tables.as_ref().expect("just set");
-        find_table(all, &name).ok_or_else(|| {
-            MigrateError::Source(SourceError::UnknownTable {
-                table: name.clone(),
-                source_name: format!("{} (source)", self.source.display()),
-                available: all.iter().map(|m| m.name.to_string()).collect(),
-            })
-        })
+        let shown = format!("{} (source)", self.source.display());
+        Ok(source::find_table(all, &name, &shown)?.clone())
     }
 
     fn target_meta(&mut self, table: &str) -> Result<TableMeta, MigrateError> {
@@ -460,13 +455,8 @@ impl<'a> Executor<'a> {
         let reader = source::open(&self.target.spec)?;
         let reader = self.target_reader.insert(reader);
         let all = reader.tables()?;
-        find_table(&all, table).ok_or_else(|| {
-            MigrateError::Source(SourceError::UnknownTable {
-                table: table.to_string(),
-                source_name: format!("{} (target)", self.target.display),
-                available: all.iter().map(|m| m.name.to_string()).collect(),
-            })
-        })
+        let shown = format!("{} (target)", self.target.display);
+        Ok(source::find_table(&all, table, &shown)?.clone())
     }
 
     fn run_unit(

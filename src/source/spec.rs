@@ -135,15 +135,21 @@ pub fn redact_url(url: &Url) -> String {
     u.to_string()
 }
 
-/// Where the credentials of a database URL end: the **last** `@` of the text, as the PostgreSQL
-/// driver reads it (it takes everything up to the host's `@` as user and password), when what
-/// stands before it is `user:password` or a plain user. `None` when there is no such `@`.
+/// Where the credentials of a database URL end, read as a driver would: everything before the
+/// host's `@` is `user[:password]`, whatever the password holds (`/ # ? @` unencoded). The
+/// PostgreSQL driver itself stops at the first `@`, which would cut a password holding one; reckon
+/// takes the last `@` before the query string (or the last `@` at all when none stands before
+/// it, for a password holding `?`), then hands both drivers a URL rebuilt with the credentials
+/// percent-encoded, so the drivers, the display and the redactor agree. `None` when there is no
+/// such `@`, or when what stands before it is a path, not credentials.
 ///
-/// `postgres://u:5432/S3cret@host/db` is user `u` with password `5432/S3cret` to the driver,
-/// although a generic URL parser sees host `u`, port 5432 and no password at all: the redactor
-/// must read it as the driver does, whatever the password holds (`/ # ? @` unencoded).
+/// `postgres://u:5432/S3cret@host/db` is user `u` with password `5432/S3cret`, although a
+/// generic URL parser sees host `u`, port 5432 and no password at all.
 fn split_credentials(rest: &str) -> Option<(&str, &str)> {
-    let at = rest.rfind('@')?;
+    let at = match rest.find('?') {
+        Some(q) if rest[..q].contains('@') => rest[..q].rfind('@')?,
+        _ => rest.rfind('@')?,
+    };
     let (userinfo, host) = (&rest[..at], &rest[at + 1..]);
     (userinfo.contains(':') || !userinfo.contains(['/', '?', '#'])).then_some((userinfo, host))
 }
@@ -270,6 +276,9 @@ mod tests {
             assert_eq!(decoded, typed, "the driver gets the password as typed");
             assert_eq!(u.host_str(), Some("host"));
         }
+        // An `@` in the query string is not the end of the credentials.
+        let s = SourceSpec::parse("postgres://u:Qs7@host/db?application_name=a@b").unwrap();
+        assert_eq!(s.display(), "postgres://u:***@host/db?application_name=a@b");
         // Percent-encoded: the decoded form is a secret too.
         assert!(!crate::error::scrub("Pe@ss4").contains("Pe@ss4"));
     }
