@@ -178,6 +178,7 @@ fn text_as_type(l: &Logical) -> Option<TextAs> {
 ///   or a column holding a zero date) reads it back as its own declared type, so one odd value
 ///   (a zero date) stays text and differs while the rest compare as dates;
 /// - a text column facing a UUID reads UUIDs in any case;
+/// - a PostgreSQL interval facing a time reads `[-]H:MM:SS[.f]` as that duration;
 /// - when either side is boolean, integers 0/1 are booleans on both sides (MySQL `tinyint(1)`,
 ///   SQLite `BOOLEAN`, `'1'`/`'0'`), and any other integer stays a number (2 is not true).
 fn read_for(own: &ColumnType, engine: Engine, other: &ColumnType) -> Read {
@@ -190,6 +191,12 @@ fn read_for(own: &ColumnType, engine: Engine, other: &ColumnType) -> Read {
         && other.logical == Logical::Uuid
     {
         Some(TextAs::Uuid)
+    } else if matches!(&own.logical, Logical::Other(t) if t == "interval")
+        && other.logical == Logical::Time
+    {
+        // A MySQL TIME is an interval of up to ±838 hours: a PostgreSQL interval holding only
+        // hours, minutes and seconds (IntervalStyle postgres) is the same value.
+        Some(TextAs::Time)
     } else {
         text_as_type(&own.logical)
     }

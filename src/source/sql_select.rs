@@ -6,7 +6,8 @@ use super::sql::{Dialect, SqlSource};
 use super::{quote_ident, ColumnMeta, SourceError, TableMeta, TableName};
 
 impl SqlSource {
-    /// MySQL temporal columns holding zero dates (`0000-00-00`), which no date type can carry:
+    /// MySQL temporal columns holding zero dates (`0000-00-00`) or dates with a zero month or day
+    /// (`2024-00-15`, allowed without NO_ZERO_IN_DATE), which no date type can carry:
     /// those columns are read as text so the zero dates are kept and reported, not turned into
     /// NULLs or a failed read. One scan of the table, only when it has temporal columns.
     pub(super) fn zero_date_columns(&self, table: &TableMeta) -> Result<Vec<String>, SourceError> {
@@ -31,7 +32,7 @@ impl SqlSource {
             .iter()
             .map(|c| {
                 let q = quote_ident(&c.name, true);
-                format!("CAST(COALESCE(SUM(CAST({q} AS CHAR) LIKE '0000-00-00%'), 0) AS SIGNED)")
+                format!("CAST(COALESCE(SUM(MONTH({q}) = 0 OR DAYOFMONTH({q}) = 0), 0) AS SIGNED)")
             })
             .collect();
         let sql = format!(

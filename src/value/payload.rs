@@ -131,9 +131,12 @@ pub fn display(v: &[u8]) -> Option<String> {
             }
         }
         tag::TIME => {
+            // A MySQL TIME can be a negative interval: the sign once, in front.
             let ns = p.try_into().map(i64::from_le_bytes).unwrap_or(0);
+            let sign = if ns < 0 { "-" } else { "" };
+            let ns = ns.unsigned_abs();
             let (s, f) = (ns / 1_000_000_000, ns % 1_000_000_000);
-            let base = format!("{:02}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60);
+            let base = format!("{sign}{:02}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60);
             if f == 0 {
                 base
             } else {

@@ -373,6 +373,74 @@ fn one_zero_date_changes_one_row_and_time_of_day_matches_across_engines() {
 }
 
 #[test]
+fn mariadb_time_intervals_and_dates_with_a_zero_month_or_day_read_per_value() {
+    let Some(pg) = pg_exec(
+        "DROP TABLE IF EXISTS reckon_vl_iv;
+         CREATE TABLE reckon_vl_iv (k int PRIMARY KEY, t interval, d date);
+         INSERT INTO reckon_vl_iv VALUES
+           (1, '-12:00:00.5', '2024-01-15'), (2, '838:59:59', NULL),
+           (3, '-00:30:00', '2024-03-04'), (4, '00:00:00.001', '2024-03-05');",
+    ) else {
+        return;
+    };
+    let Some(my) = my_exec(
+        "reckon_vl_my3",
+        "SET SESSION sql_mode = '';
+         DROP TABLE IF EXISTS iv;
+         CREATE TABLE iv (k INT PRIMARY KEY, t TIME(3), d DATE);
+         INSERT INTO iv VALUES
+           (1, '-12:00:00.5', '2024-01-15'), (2, '838:59:59', '2024-03-00'),
+           (3, '-00:30:00', '2024-03-04'), (4, '00:00:00.001', '2024-00-05');",
+    ) else {
+        return;
+    };
+    // A zero month or day is read (not a failed read), and differs alone; a PostgreSQL interval
+    // equals the MySQL TIME of the same duration, negative and past 24 hours included.
+    let (code, r, err) = diff(&[&pg, &my, "--table", "reckon_vl_iv:iv"]);
+    assert_eq!(code, 1, "{err}");
+    let got: Vec<(String, String)> = cells(&r).into_iter().map(|c| (c.0, c.1)).collect();
+    assert_eq!(
+        got,
+        vec![("k=2".into(), "d".into()), ("k=4".into(), "d".into())],
+        "{r}"
+    );
+    assert_eq!(counts(&r), (2, 2, 0, 0));
+    my_exec(
+        "reckon_vl_my3",
+        "UPDATE iv SET t = '-00:30:01' WHERE k = 3; UPDATE iv SET t = '00:00:00.002' WHERE k = 4;",
+    );
+    let (code, r, _) = diff(&[&pg, &my, "--table", "reckon_vl_iv:iv"]);
+    assert_eq!(code, 1);
+    let shown: Vec<(String, String, String)> = r["tables"][0]["samples"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|s| s["cells"].as_array().unwrap().clone())
+        .filter(|c| c["column"] == "t")
+        .map(|c| {
+            (
+                c["source"].as_str().unwrap().to_string(),
+                c["target"].as_str().unwrap().to_string(),
+                c["verdict"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let mut shown = shown;
+    shown.sort();
+    assert_eq!(
+        shown,
+        vec![
+            ("-00:30:00".into(), "-00:30:01".into(), "mismatch".into()),
+            (
+                "00:00:00.001".into(),
+                "00:00:00.002".into(),
+                "mismatch".into()
+            ),
+        ]
+    );
+}
+
+#[test]
 fn passwords_never_show_whatever_characters_they_hold() {
     let d = tempdir();
     let out = d.path().join("out");
