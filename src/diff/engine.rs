@@ -632,20 +632,11 @@ pub fn diff_table(
         },
     ];
     let table_names = [head.source_table.clone(), head.target_table.clone()];
-    // Duplicate keys are tracked unless the side's declared primary key is the key.
-    let declared_unique = |meta: &crate::source::TableMeta, names: &[String]| {
-        plan.key_len > 0
-            && meta.query.is_none()
-            && meta.primary_key.len() == plan.key_len
-            && names[..plan.key_len]
-                .iter()
-                .all(|k| meta.primary_key.iter().any(|p| p.eq_ignore_ascii_case(k)))
-    };
+    // Duplicate keys are counted whatever the catalog declares: a declared primary key can still
+    // hold duplicates (SQLite allows NULLs in one, a constraint can be disabled or NOT ENFORCED).
     let mut seen: [Option<HashSet64>; 2] = [
-        (plan.key_len > 0 && !declared_unique(&plan.source, &sides[0].names))
-            .then(HashSet64::default),
-        (plan.key_len > 0 && !declared_unique(&plan.target, &sides[1].names))
-            .then(HashSet64::default),
+        (plan.key_len > 0).then(HashSet64::default),
+        (plan.key_len > 0).then(HashSet64::default),
     ];
     let mut dup_keys: [HashSet64; 2] = Default::default();
     let mut aggs: [Vec<AggregateAcc>; 2] = [

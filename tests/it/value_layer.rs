@@ -441,6 +441,30 @@ fn mariadb_time_intervals_and_dates_with_a_zero_month_or_day_read_per_value() {
 }
 
 #[test]
+fn a_declared_primary_key_is_no_promise_duplicates_are_counted() {
+    let dir = tempfile::tempdir().unwrap();
+    // SQLite lets a declared TEXT primary key hold NULL many times.
+    let src = sqlite(
+        dir.path(),
+        "s.db",
+        "CREATE TABLE t (k TEXT PRIMARY KEY, v TEXT);
+         INSERT INTO t VALUES (NULL, 'a'), (NULL, 'a'), ('x', 'b');",
+    );
+    let tgt = sqlite(
+        dir.path(),
+        "t.db",
+        "CREATE TABLE t (k TEXT PRIMARY KEY, v TEXT);
+         INSERT INTO t VALUES (NULL, 'a'), ('x', 'b');",
+    );
+    let (code, r, err) = diff(&[&src, &tgt, "--table", "t"]);
+    assert_eq!(code, 1, "{err} {r}");
+    let c = &r["tables"][0]["counts"];
+    assert_eq!(c["duplicate_keys_source"], 1, "{r}");
+    assert_eq!(c["duplicate_keys_target"], 0, "{r}");
+    assert_eq!(counts(&r), (2, 0, 1, 0));
+}
+
+#[test]
 fn passwords_never_show_whatever_characters_they_hold() {
     let d = tempdir();
     let out = d.path().join("out");
