@@ -18,6 +18,7 @@
 //!    `mismatch(class)` (see `classify`). Rows go to a [`RowSink`] in partition order, sorted by
 //!    hashes within it: the same inputs give the same rows in the same order at any thread count.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
 use std::io::BufWriter;
@@ -40,6 +41,7 @@ use super::aggregate::AggregateAcc;
 use super::classify::classify;
 use super::model::{CellDiff, ColumnDiff, DiffRow, RowCounts, TableDiff};
 use super::plan::{ColumnPlan, Read, TablePlan};
+use super::rules::ColumnRules;
 use super::DiffError;
 use crate::profile::distinct::HashSet64;
 use crate::profile::pattern::shape;
@@ -320,7 +322,7 @@ fn encode_chunk(
     arrays: &[ArrayRef],
     idx: &[usize],
     reads: &[Read],
-    key_len: usize,
+    pairing: &Pairing,
 ) -> Encoded {
     let n = chunk.batch.num_rows();
     let mut invalid: Vec<Vec<(usize, &[u8])>> = vec![Vec::new(); idx.len()];
@@ -339,7 +341,6 @@ fn encode_chunk(
         .map(|&off| {
             let len = TASK_ROWS.min(n - off);
             let mut rows: Vec<Vec<u8>> = (0..len).map(|_| Vec::with_capacity(128)).collect();
-            let mut key_hash = Vec::new();
             for (c, a) in arrays.iter().enumerate() {
                 let bad: Vec<(usize, &[u8])> = invalid[c]
                     .iter()
@@ -354,13 +355,8 @@ fn encode_chunk(
                     &bad,
                     &mut rows,
                 );
-                if c + 1 == key_len {
-                    key_hash = rows.iter().map(|r| xxh3_64(r)).collect();
-                }
             }
-            if key_len == 0 {
-                key_hash = rows.iter().map(|r| xxh3_64(r)).collect();
-            }
+            let key_hash = rows.iter().map(|r| xxh3_64(&pairing.key(r))).collect();
             let row_hash = rows.iter().map(|r| xxh3_128(r)).collect();
             Encoded {
                 key_hash,
@@ -430,8 +426,60 @@ fn key_prefix(row: &[u8], key_len: usize) -> &[u8] {
     &row[..i]
 }
 
+/// How rows are paired: by their first `key_len` values (0: the whole row, a multiset diff), each
+/// value in its pairing form when its column declares a pairing rule (`trim`, `signed-zero`…), so
+/// that `'A1 '` and `'A1'` are one key under `trim` and the row is then `match*(trim)`.
+struct Pairing {
+    key_len: usize,
+    /// Per paired column, its rules when they change pairing; empty when none does.
+    rules: Vec<Option<ColumnRules>>,
+}
+
+impl Pairing {
+    fn new(plan: &TablePlan) -> Pairing {
+        let n = if plan.key_len == 0 {
+            plan.columns.len()
+        } else {
+            plan.key_len
+        };
+        let rules: Vec<Option<ColumnRules>> = plan.columns[..n]
+            .iter()
+            .map(|c| c.rules.pairs_by_rule().then(|| c.rules.clone()))
+            .collect();
+        Pairing {
+            key_len: plan.key_len,
+            rules: if rules.iter().any(Option::is_some) {
+                rules
+            } else {
+                Vec::new()
+            },
+        }
+    }
+
+    /// The bytes rows are paired by.
+    fn key<'r>(&self, row: &'r [u8]) -> Cow<'r, [u8]> {
+        let raw = if self.key_len == 0 {
+            row
+        } else {
+            key_prefix(row, self.key_len)
+        };
+        if self.rules.is_empty() {
+            return Cow::Borrowed(raw);
+        }
+        let mut out = Vec::with_capacity(raw.len());
+        for (v, r) in cells(raw).into_iter().zip(&self.rules) {
+            match r {
+                Some(r) => r.push_pairing_form(v, &mut out),
+                None => out.extend_from_slice(v),
+            }
+        }
+        Cow::Owned(out)
+    }
+}
+
 /// Multiset matching of one partition's leftover rows.
-fn settle(mut recs: Vec<Record>, key_len: usize) -> (u64, Vec<Item>) {
+fn settle(mut recs: Vec<Record>, pairing: &Pairing) -> (u64, Vec<Item>) {
+    let key_len = pairing.key_len;
     recs.sort_unstable_by(|a, b| {
         (a.key_hash, a.row_hash, a.side, &a.row).cmp(&(b.key_hash, b.row_hash, b.side, &b.row))
     });
@@ -467,28 +515,32 @@ fn settle(mut recs: Vec<Record>, key_len: usize) -> (u64, Vec<Item>) {
             }
             a = b;
         }
-        if key_len == 0 {
+        if key_len == 0 && pairing.rules.is_empty() {
             items.extend(left[0].drain(..).map(Item::Missing));
             items.extend(left[1].drain(..).map(Item::Extra));
         } else {
-            let mut keys: Vec<&[u8]> = left
-                .iter()
-                .flatten()
-                .map(|r| key_prefix(r, key_len))
-                .collect();
+            let mut keys: Vec<Cow<[u8]>> = left.iter().flatten().map(|r| pairing.key(r)).collect();
             keys.sort_unstable();
             keys.dedup();
-            let keys: Vec<Vec<u8>> = keys.into_iter().map(<[u8]>::to_vec).collect();
+            let keys: Vec<Vec<u8>> = keys.into_iter().map(Cow::into_owned).collect();
             for k in keys {
                 let pick = |s: usize| -> Vec<Box<[u8]>> {
                     left[s]
                         .iter()
-                        .filter(|r| key_prefix(r, key_len) == k.as_slice())
+                        .filter(|r| pairing.key(r).as_ref() == k.as_slice())
                         .cloned()
                         .collect()
                 };
                 let (mut s, mut t) = (pick(0), pick(1));
-                if s.len() == 1 && t.len() == 1 {
+                if key_len == 0 {
+                    // A keyless diff under pairing rules: rows equal under the rules pair one
+                    // to one (in their sorted order), the rest are missing or extra.
+                    let both = s.len().min(t.len());
+                    let (rest_s, rest_t) = (s.split_off(both), t.split_off(both));
+                    items.extend(s.into_iter().zip(t).map(|(a, b)| Item::Changed(a, b)));
+                    items.extend(rest_s.into_iter().map(Item::Missing));
+                    items.extend(rest_t.into_iter().map(Item::Extra));
+                } else if s.len() == 1 && t.len() == 1 {
                     items.push(Item::Changed(s.remove(0), t.remove(0)));
                 } else {
                     items.extend(s.into_iter().map(Item::Missing));
@@ -639,6 +691,7 @@ pub fn diff_table(
         (plan.key_len > 0).then(HashSet64::default),
     ];
     let mut dup_keys: [HashSet64; 2] = Default::default();
+    let pairing = Pairing::new(plan);
     let mut aggs: [Vec<AggregateAcc>; 2] = [
         vec![AggregateAcc::default(); plan.columns.len()],
         vec![AggregateAcc::default(); plan.columns.len()],
@@ -678,7 +731,7 @@ pub fn diff_table(
                 .map(|(&i, r)| prepare(chunk.batch.column(i), r))
                 .collect();
             let (enc, chunk_aggs) = rayon::join(
-                || encode_chunk(&chunk, &arrays, &idx, &reads, plan.key_len),
+                || encode_chunk(&chunk, &arrays, &idx, &reads, &pairing),
                 || {
                     arrays
                         .par_iter()
@@ -763,7 +816,7 @@ pub fn diff_table(
                 if let Some(s) = spill.as_ref() {
                     recs.extend(s.read(p)?);
                 }
-                let (matched, items) = settle(recs, plan.key_len);
+                let (matched, items) = settle(recs, &pairing);
                 let mut out = PartOut {
                     matched,
                     ..PartOut::default()
@@ -875,6 +928,13 @@ fn column_diff(
 mod tests {
     use super::*;
 
+    fn by_key() -> Pairing {
+        Pairing {
+            key_len: 1,
+            rules: Vec::new(),
+        }
+    }
+
     fn rec(side: u8, key: u8, val: u8) -> Record {
         let mut row = Vec::new();
         for (t, v) in [(3u8, key), (3u8, val)] {
@@ -904,7 +964,10 @@ mod tests {
     #[test]
     fn duplicates_are_a_multiset_never_paired_many_to_many() {
         // (1,'a'),(1,'a') vs (1,'a'): one missing duplicate.
-        let (m, items) = settle(vec![rec(0, 1, b'a'), rec(0, 1, b'a'), rec(1, 1, b'a')], 1);
+        let (m, items) = settle(
+            vec![rec(0, 1, b'a'), rec(0, 1, b'a'), rec(1, 1, b'a')],
+            &by_key(),
+        );
         assert_eq!((m, kinds(&items)), (1, vec!["missing"]));
         // (1,'A'),(1,'B') vs (1,'B'),(1,'A'): a multiset match.
         let (m, items) = settle(
@@ -914,7 +977,7 @@ mod tests {
                 rec(1, 1, b'B'),
                 rec(1, 1, b'A'),
             ],
-            1,
+            &by_key(),
         );
         assert_eq!((m, items.len()), (2, 0));
         // (1,'A'),(1,'B') vs (1,'C'),(1,'D'): never paired.
@@ -925,11 +988,11 @@ mod tests {
                 rec(1, 1, b'C'),
                 rec(1, 1, b'D'),
             ],
-            1,
+            &by_key(),
         );
         assert_eq!(kinds(&items), vec!["missing", "missing", "extra", "extra"]);
         // One row each side under a key: changed.
-        let (_, items) = settle(vec![rec(0, 2, b'x'), rec(1, 2, b'y')], 1);
+        let (_, items) = settle(vec![rec(0, 2, b'x'), rec(1, 2, b'y')], &by_key());
         assert_eq!(kinds(&items), vec!["changed"]);
     }
 
@@ -939,7 +1002,7 @@ mod tests {
         let mut b = rec(1, 2, b'y');
         a.key_hash = 7;
         b.key_hash = 7;
-        let (_, items) = settle(vec![a, b], 1);
+        let (_, items) = settle(vec![a, b], &by_key());
         assert_eq!(kinds(&items), vec!["missing", "extra"]);
     }
 }

@@ -26,7 +26,7 @@ use std::collections::BTreeMap;
 
 use unicode_normalization::UnicodeNormalization;
 
-use crate::value::canonical::{datetime_parts, display, number_string, split, tag};
+use crate::value::canonical::{datetime_parts, display, number_string, push, split, tag};
 use crate::value::exact::{within_abs, within_rel, Exact};
 use crate::value::json::same_value;
 
@@ -209,6 +209,40 @@ impl Rule {
 pub struct ColumnRules(pub Vec<Rule>);
 
 impl ColumnRules {
+    /// Whether these rules change which key values are the same key (`trim`, `char-pad`,
+    /// `case-insensitive`, `nfc`, `signed-zero`): such rules apply before rows are paired.
+    pub fn pairs_by_rule(&self) -> bool {
+        self.0
+            .iter()
+            .any(|r| r.text_norm("").is_some() || *r == Rule::SignedZero)
+    }
+
+    /// Appends the form of one canonical value under which rows are paired: the value itself,
+    /// or, with a pairing rule, the text with every text rule applied (in the declared order)
+    /// and `-0.0` as `0.0`. Two values with the same pairing form are equal under the rules.
+    pub fn push_pairing_form(&self, v: &[u8], out: &mut Vec<u8>) {
+        let (t, p) = split(v);
+        if t == tag::TEXT {
+            if let Ok(s) = std::str::from_utf8(p) {
+                let mut norm = None::<String>;
+                for r in &self.0 {
+                    if let Some(n) = r.text_norm(norm.as_deref().unwrap_or(s)) {
+                        norm = Some(n);
+                    }
+                }
+                if let Some(n) = norm {
+                    push(out, tag::TEXT, n.as_bytes());
+                    return;
+                }
+            }
+        }
+        if t == tag::FLOAT && self.0.contains(&Rule::SignedZero) && float(t, p) == Some(0.0) {
+            push(out, tag::FLOAT, &0.0f64.to_bits().to_le_bytes());
+            return;
+        }
+        out.extend_from_slice(v);
+    }
+
     /// The name of the rule (or `+`-joined text rules) under which two differing values are
     /// equal, if any.
     pub fn matching(&self, a: &[u8], b: &[u8]) -> Option<String> {

@@ -111,7 +111,8 @@ pub enum TextAs {
     Uuid,
 }
 
-pub(super) fn push(out: &mut Vec<u8>, tag: u8, bytes: &[u8]) {
+/// Appends one canonical value: its tag, the payload's length (u32 LE), the payload.
+pub fn push(out: &mut Vec<u8>, tag: u8, bytes: &[u8]) {
     out.push(tag);
     out.extend_from_slice(&(bytes.len() as u32).to_le_bytes());
     out.extend_from_slice(bytes);

@@ -465,6 +465,76 @@ fn a_declared_primary_key_is_no_promise_duplicates_are_counted() {
 }
 
 #[test]
+fn rules_on_key_columns_apply_before_rows_are_paired() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = csv(dir.path(), "s.csv", "k,v\nA1 ,x\nB2,y\nC3,z\n");
+    let tgt = sqlite(
+        dir.path(),
+        "t.db",
+        "CREATE TABLE t (k TEXT, v TEXT);
+         INSERT INTO t VALUES ('A1', 'x'), ('b2', 'y'), ('C3', 'z');",
+    );
+    // Without rules the keys differ: two missing, two extra.
+    let (code, r, err) = diff(&[&src, &tgt, "--table", "s:t", "--key", "k"]);
+    assert_eq!(code, 1, "{err}");
+    assert_eq!(counts(&r), (1, 0, 2, 2), "{r}");
+    // With trim and case-insensitive on the key, the rows pair and the key cells are match*.
+    let (code, r, err) = diff(&[
+        &src,
+        &tgt,
+        "--table",
+        "s:t",
+        "--key",
+        "k",
+        "--rule",
+        "k=trim",
+        "--rule",
+        "k=case-insensitive",
+    ]);
+    assert_eq!(code, 0, "{err} {r}");
+    let c = &r["tables"][0]["counts"];
+    assert_eq!(
+        (c["matched"].as_u64(), c["matched_by_rule"].as_u64()),
+        (Some(1), Some(2)),
+        "{r}"
+    );
+    // Only trim: 'B2' and 'b2' stay two keys.
+    let (code, r, _) = diff(&[
+        &src, &tgt, "--table", "s:t", "--key", "k", "--rule", "k=trim",
+    ]);
+    assert_eq!(code, 1);
+    assert_eq!(counts(&r), (1, 0, 1, 1), "{r}");
+
+    // signed-zero on a float key: -0.0 pairs with 0.0; without the rule it does not.
+    let ks = Arc::new(Float64Array::from(vec![-0.0, 1.5])) as ArrayRef;
+    let kt = Arc::new(Float64Array::from(vec![0.0, 1.5])) as ArrayRef;
+    let vs = Arc::new(Int64Array::from(vec![7, 8])) as ArrayRef;
+    let a = parquet(dir.path(), "a.parquet", vec![("k", ks), ("v", vs.clone())]);
+    let b = parquet(dir.path(), "b.parquet", vec![("k", kt), ("v", vs)]);
+    let (code, r, _) = diff(&[&a, &b, "--key", "k"]);
+    assert_eq!(code, 1);
+    assert_eq!(counts(&r), (1, 0, 1, 1), "{r}");
+    let (code, r, err) = diff(&[&a, &b, "--key", "k", "--rule", "k=signed-zero"]);
+    assert_eq!(code, 0, "{err} {r}");
+    assert_eq!(r["tables"][0]["counts"]["matched_by_rule"], 1, "{r}");
+
+    // A keyless diff: whole rows pair under the rules, one to one. (C3,z) matches exactly; one
+    // 'A1 ' pairs with 'A1' as match*(trim), the other is missing; 'C3 ' is extra.
+    let src = csv(dir.path(), "s2.csv", "k,v\nA1 ,x\nA1 ,x\nC3,z\n");
+    let tgt = csv(dir.path(), "t2.csv", "k,v\nA1,x\nC3,z\nC3 ,z\n");
+    let (code, r, err) = diff(&[&src, &tgt, "--rule", "k=trim"]);
+    assert_eq!(code, 1, "{err}");
+    let c = &r["tables"][0]["counts"];
+    let got = ["matched", "matched_by_rule", "missing", "extra"].map(|k| c[k].as_u64().unwrap());
+    assert_eq!(got, [1, 1, 1, 1], "{r}");
+    // With the missing 'A1 ' gone, the whole diff is a match under the rule.
+    let src = csv(dir.path(), "s3.csv", "k,v\nA1 ,x\nC3,z\nC3,z\n");
+    let (code, r, err) = diff(&[&src, &tgt, "--rule", "k=trim"]);
+    assert_eq!(code, 0, "{err} {r}");
+    assert_eq!(r["tables"][0]["counts"]["matched_by_rule"], 2, "{r}");
+}
+
+#[test]
 fn passwords_never_show_whatever_characters_they_hold() {
     let d = tempdir();
     let out = d.path().join("out");
