@@ -1,7 +1,7 @@
 //! `reckon check`: read the rules, check the target (and compare with the source where a rule
 //! asks), write the results.
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 
 use reckon::check::eval::{require_known_sensitive, run_checks};
 use reckon::check::spec::RuleFile;
@@ -36,6 +36,11 @@ pub fn check_timings(report: &CheckReport) -> Vec<Timing> {
 pub fn run(args: &CheckArgs) -> Result<i32> {
     let clock = RunClock::start();
     let mut file = RuleFile::load(&args.rules)?;
+    let out_dir = args
+        .out
+        .as_deref()
+        .map(super::OutDir::prepare)
+        .transpose()?;
     if args.source.is_some() {
         file.source = args.source.clone();
     }
@@ -52,9 +57,8 @@ pub fn run(args: &CheckArgs) -> Result<i32> {
     };
     let results = run_checks(target.as_mut(), src_ref, &file)?;
     let report = CheckReport::new(target.display(), source_display, results);
-    if let Some(dir) = &args.out {
-        std::fs::create_dir_all(dir)
-            .with_context(|| format!("cannot create output directory {}", dir.display()))?;
+    if let Some(o) = out_dir {
+        let dir = o.path();
         report::table_file::write_json(&report, &dir.join("check.json"))?;
         report::check::write_parquet_file(&report, &dir.join("check.parquet"))?;
         let mut inputs = vec![report.target.clone()];
@@ -67,6 +71,7 @@ pub fn run(args: &CheckArgs) -> Result<i32> {
             report.exit_code(),
             check_timings(&report),
         )?;
+        o.commit()?;
     }
     if args.json {
         println!(

@@ -1,6 +1,6 @@
 //! `reckon compare`: what changed between two run directories.
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 
 use reckon::report;
 use reckon::run::compare::compare;
@@ -14,6 +14,11 @@ pub fn run(args: &CompareArgs) -> Result<i32> {
         message,
         hint: "give two directories written by `reckon … --out DIR` (they hold run.json)".into(),
     })?;
+    let out_dir = args
+        .out
+        .as_deref()
+        .map(super::OutDir::prepare)
+        .transpose()?;
     let command = |c: &str| c.split(' ').next().unwrap_or_default().to_string();
     if command(&c.a_command) != command(&c.b_command) {
         eprintln!(
@@ -22,12 +27,12 @@ pub fn run(args: &CompareArgs) -> Result<i32> {
             command(&c.b_command)
         );
     }
-    if let Some(dir) = &args.out {
-        std::fs::create_dir_all(dir)
-            .with_context(|| format!("cannot create output directory {}", dir.display()))?;
+    if let Some(o) = out_dir {
+        let dir = o.path();
         report::table_file::write_json(&c, &dir.join("compare.json"))?;
         report::compare::write_parquet_file(&c, &dir.join("compare.parquet"))?;
         report::compare::write_html(&c, &dir.join("compare.html"))?;
+        o.commit()?;
     }
     if args.json {
         println!(

@@ -252,13 +252,14 @@ pub fn run(args: &DiffArgs) -> Result<i32> {
         samples: args.samples,
         spill_dir: args.spill_dir.clone(),
     };
-    if let Some(dir) = &args.out {
-        std::fs::create_dir_all(dir)
-            .with_context(|| format!("cannot create output directory {}", dir.display()))?;
-    }
-    let mut rows_writer = match &args.out {
-        Some(dir) => Some(out::parquet::RowsWriter::create(
-            &dir.join("diff_rows.parquet"),
+    let out_dir = args
+        .out
+        .as_deref()
+        .map(super::OutDir::prepare)
+        .transpose()?;
+    let mut rows_writer = match &out_dir {
+        Some(o) => Some(out::parquet::RowsWriter::create(
+            &o.path().join("diff_rows.parquet"),
         )?),
         None => None,
     };
@@ -289,7 +290,8 @@ pub fn run(args: &DiffArgs) -> Result<i32> {
         w.close()?;
     }
     let report = DiffReport::new(sd, td, tables, unpaired);
-    if let Some(dir) = &args.out {
+    if let Some(o) = out_dir {
+        let dir = o.path();
         out::write_json(&report, &dir.join("diff.json"))?;
         out::parquet::write_summary(&report, &dir.join("diff_summary.parquet"))?;
         out::html::write(&report, &dir.join("diff.html"))?;
@@ -301,6 +303,7 @@ pub fn run(args: &DiffArgs) -> Result<i32> {
             report.exit_code(),
             diff_timings(&report),
         )?;
+        o.commit()?;
     }
     if args.json {
         println!("{}", out::to_json(&report)?);

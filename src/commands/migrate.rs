@@ -5,7 +5,6 @@ use std::collections::BTreeMap;
 use std::io::IsTerminal;
 use std::time::Duration;
 
-use anyhow::Context;
 use anyhow::Result;
 use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{Cell, ContentArrangement, Table};
@@ -173,6 +172,11 @@ fn run_plan(args: &MigrateArgs) -> Result<i32> {
             );
         }
     }
+    let out_dir = args
+        .out
+        .as_deref()
+        .map(super::OutDir::prepare)
+        .transpose()?;
     let mut exec = Executor::new(&plan, opts)?;
     let selected = if args.unit.is_some() || args.item.is_some() {
         1
@@ -189,9 +193,8 @@ fn run_plan(args: &MigrateArgs) -> Result<i32> {
         .iter()
         .any(|o| o.status == "failed" || o.status == "verification_failed");
     let code = if bad { EXIT_FINDINGS } else { EXIT_CLEAN };
-    if let Some(dir) = &args.out {
-        std::fs::create_dir_all(dir)
-            .with_context(|| format!("cannot create output directory {}", dir.display()))?;
+    if let Some(o) = out_dir {
+        let dir = o.path();
         reckon::report::table_file::write_json(&outcomes, &dir.join("migrate.json"))?;
         let timings = outcomes
             .iter()
@@ -209,6 +212,7 @@ fn run_plan(args: &MigrateArgs) -> Result<i32> {
             code,
             timings,
         )?;
+        o.commit()?;
     }
     if args.json {
         println!("{}", serde_json::to_string_pretty(&outcomes)?);

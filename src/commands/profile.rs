@@ -21,6 +21,11 @@ pub fn run(args: &ProfileArgs) -> Result<i32> {
             .context("cannot set the number of threads")?;
     }
     let spec = SourceSpec::parse(&args.source)?;
+    let out_dir = args
+        .out
+        .as_deref()
+        .map(super::OutDir::prepare)
+        .transpose()?;
     let mut src = source::open(&spec)?;
     let display = src.display();
     let tables: Vec<TableMeta> = if let Some(q) = &args.query {
@@ -99,9 +104,8 @@ pub fn run(args: &ProfileArgs) -> Result<i32> {
             .into());
         }
     }
-    if let Some(dir) = &args.out {
-        std::fs::create_dir_all(dir)
-            .with_context(|| format!("cannot create output directory {}", dir.display()))?;
+    if let Some(o) = out_dir {
+        let dir = o.path();
         report::json::write(&report, &dir.join("profile.json"))?;
         report::parquet::write(&report, &dir.join("profile.parquet"))?;
         report::html::write(&report, &dir.join("profile.html"))?;
@@ -122,6 +126,7 @@ pub fn run(args: &ProfileArgs) -> Result<i32> {
             reckon::error::EXIT_CLEAN,
             timings,
         )?;
+        o.commit()?;
     }
     if args.json {
         println!("{}", report::json::to_string(&report)?);

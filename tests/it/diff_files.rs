@@ -342,3 +342,72 @@ fn bad_input_is_a_clear_error_with_exit_2() {
         &["key column 'name'", "Int64"],
     );
 }
+
+/// (name, bytes) of every entry of a directory, sorted.
+fn dir_content(dir: &std::path::Path) -> Vec<(String, Vec<u8>)> {
+    let mut v: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                std::fs::read(e.path()).unwrap_or_default(),
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn an_out_directory_is_replaced_whole_or_left_as_it_was() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("D");
+    let out_s = out.display().to_string();
+    let r = reckon(&["diff", LEGACY, PARQUET, "--out", &out_s]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let before = dir_content(&out);
+    assert_eq!(before.len(), 5);
+    // A run that fails while reading (a quote left open at the end of a long CSV) leaves the
+    // earlier result byte for byte, and no staging directory behind.
+    let mut text = String::from("k,v\n");
+    for i in 0..200_000 {
+        text.push_str(&format!("{i},x\n"));
+    }
+    text.push_str("200001,\"never closed\n");
+    let bad = tmp.path().join("bad.csv");
+    std::fs::write(&bad, &text).unwrap();
+    let bad_s = bad.display().to_string();
+    let r = reckon(&["diff", &bad_s, &bad_s, "--out", &out_s]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert_eq!(dir_content(&out), before);
+    let names = |d: &std::path::Path| -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(d)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(names(tmp.path()), vec!["D", "bad.csv"]);
+    // A new result replaces the earlier one whole: no diff file stays beside a profile.
+    let r = reckon(&["profile", LEGACY, "--out", &out_s]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(
+        names(&out),
+        vec![
+            "profile.html",
+            "profile.json",
+            "profile.parquet",
+            "run.json"
+        ]
+    );
+    assert_eq!(names(tmp.path()), vec!["D", "bad.csv"]);
+    // A file reckon did not write is never overwritten: exit 2, before any work.
+    std::fs::write(out.join("notes.txt"), "mine").unwrap();
+    let r = reckon(&["diff", LEGACY, PARQUET, "--out", &out_s]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("notes.txt"), "{}", r.stderr);
+    assert_eq!(std::fs::read(out.join("notes.txt")).unwrap(), b"mine");
+    assert!(out.join("profile.json").exists());
+}
