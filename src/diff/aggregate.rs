@@ -336,6 +336,7 @@ mod tests {
             text_as: t,
             int_as_bool: false,
             as_instant: false,
+            char_pad: false,
         }
     }
 

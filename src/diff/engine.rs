@@ -28,7 +28,8 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use arrow::array::{
-    Array, ArrayRef, AsArray, BinaryBuilder, FixedSizeBinaryBuilder, UInt64Builder, UInt8Builder,
+    Array, ArrayRef, AsArray, BinaryBuilder, FixedSizeBinaryBuilder, LargeStringArray, StringArray,
+    UInt64Builder, UInt8Builder,
 };
 use arrow::datatypes::{DataType, Field, Schema, UInt64Type, UInt8Type};
 use arrow::ipc::reader::StreamReader;
@@ -303,6 +304,22 @@ struct Encoded {
 }
 
 fn prepare(array: &ArrayRef, read: &Read) -> ArrayRef {
+    if read.char_pad {
+        fn unpad(s: Option<&str>) -> Option<&str> {
+            s.map(|s| s.trim_end_matches(' '))
+        }
+        match array.data_type() {
+            DataType::Utf8 => {
+                let a: StringArray = array.as_string::<i32>().iter().map(unpad).collect();
+                return Arc::new(a);
+            }
+            DataType::LargeUtf8 => {
+                let a: LargeStringArray = array.as_string::<i64>().iter().map(unpad).collect();
+                return Arc::new(a);
+            }
+            _ => {}
+        }
+    }
     if read.as_instant {
         if let DataType::Timestamp(u, None) = array.data_type() {
             // A fixed offset: arrow parses zone names only with its chrono-tz feature.

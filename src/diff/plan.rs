@@ -45,6 +45,9 @@ pub struct Read {
     pub int_as_bool: bool,
     /// Local date-times read as UTC instants (MySQL `TIMESTAMP`).
     pub as_instant: bool,
+    /// Trailing spaces are padding, not data: both sides are `CHAR(n)` (PostgreSQL returns the
+    /// padding, MariaDB strips it; in a blank-padded type they are the same value).
+    pub char_pad: bool,
 }
 
 /// One compared column pair.
@@ -173,7 +176,9 @@ fn text_as_type(l: &Logical) -> Option<TextAs> {
 
 /// How one side's column is read. The one rule, per value and never per column:
 /// - an untyped side (CSV, SQLite) reads a text as its counterpart's type when it parses exactly
-///   (`text::*`), and an SQLite integer facing a float as that float when it holds it exactly;
+///   (`text::*`), an SQLite integer facing a float as that float when it holds it exactly, and
+///   an SQLite REAL facing a decimal as the decimal its shortest round-trip text names; facing
+///   another untyped side, it reads as its own declared type (SQLite `NUMERIC`), if any;
 /// - a typed side that a reader delivered as text (PostgreSQL numeric, time, uuid; MySQL `TIME`
 ///   or a column holding a zero date) reads it back as its own declared type, so one odd value
 ///   (a zero date) stays text and differs while the rest compare as dates;
@@ -185,7 +190,11 @@ fn read_for(own: &ColumnType, engine: Engine, other: &ColumnType) -> Read {
     let untyped = matches!(engine, Engine::Csv | Engine::Sqlite);
     let as_instant =
         engine == Engine::Mysql && own.declared.to_ascii_lowercase().starts_with("timestamp");
-    let mut text_as = if untyped {
+    let mut text_as = if untyped && other.logical == Logical::Untyped {
+        // Two untyped sides (SQLite and CSV): the declared type, where there is one, says how
+        // both read (an SQLite NUMERIC column and a CSV both read numbers as decimals).
+        text_as_type(&own.logical)
+    } else if untyped {
         text_as_type(&other.logical)
     } else if matches!(own.logical, Logical::Text(_) | Logical::Char(_))
         && other.logical == Logical::Uuid
@@ -206,6 +215,8 @@ fn read_for(own: &ColumnType, engine: Engine, other: &ColumnType) -> Read {
     }
     let boolean = own.logical == Logical::Bool || other.logical == Logical::Bool;
     Read {
+        char_pad: matches!(own.logical, Logical::Char(_))
+            && matches!(other.logical, Logical::Char(_)),
         text_as,
         int_as_bool: boolean && (untyped || matches!(own.logical, Logical::Bool | Logical::Int(_))),
         as_instant,

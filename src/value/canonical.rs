@@ -147,10 +147,10 @@ fn unscaled(out: &mut Vec<u8>, v: i128, scale: i8) {
     number(out, v < 0, digits.as_bytes(), -i32::from(scale));
 }
 
-/// Encodes an exact decimal text (`-12.50`, `1e3`, any number of digits); false when it is not
-/// one.
+/// Encodes a decimal text spelt as a column prints it (`-12.50`, any number of digits; not
+/// `007`, `+4` or `1e3`, see [`text::plain_number`]); false when it is not one.
 fn decimal_text(out: &mut Vec<u8>, s: &str) -> bool {
-    text::decimal(s).is_some_and(|d| encode_decimal(out, &d))
+    text::numeral(s).is_some_and(|d| encode_decimal(out, &d))
 }
 
 pub(super) fn instant(out: &mut Vec<u8>, tag: u8, v: i64, unit: &TimeUnit) {
@@ -276,11 +276,16 @@ pub fn encode_column_with(
                 out, v, *scale
             ))
         }
-        Kind::Float => each!(arr.as_primitive::<Float64Type>(), |out, v| push(
-            out,
-            tag::FLOAT,
-            &v.to_bits().to_le_bytes()
-        )),
+        Kind::Float => each!(arr.as_primitive::<Float64Type>(), |out, v| {
+            // An untyped float (an SQLite REAL in a NUMERIC column) facing a decimal: the decimal
+            // its shortest round-trip text names (REAL 1.5 is 1.5, REAL 0.1 is 0.1), as a text
+            // facing a float is read; a float with no such decimal stays a float.
+            let as_decimal =
+                text_as == TextAs::Decimal && v.is_finite() && decimal_text(out, &format!("{v}"));
+            if !as_decimal {
+                push(out, tag::FLOAT, &v.to_bits().to_le_bytes())
+            }
+        }),
         Kind::Bool => each!(arr.as_boolean(), |out, v| push(
             out,
             tag::BOOL,

@@ -97,6 +97,42 @@ pub fn decimal(s: &str) -> Option<Decimal> {
     ))
 }
 
+/// Whether a text spells a number the way a column of numbers would print it: an optional `-`,
+/// integer digits without a leading zero (`0` alone excepted), an optional `.` with at least one
+/// digit after it, and (only where `exponent` allows, as floats print) `e`/`E` with a signed
+/// exponent. `'007'`, `'+42'`, `'.5'`, `'5.'` and `'1e3'` (as a decimal) are not: a text that
+/// loses its spelling when read as a number stays text and differs.
+pub fn plain_number(s: &str, exponent: bool) -> bool {
+    let b = s.as_bytes();
+    let b = b.strip_prefix(b"-").unwrap_or(b);
+    let (mantissa, exp) = match b.iter().position(|&c| c == b'e' || c == b'E') {
+        Some(i) if exponent => (&b[..i], Some(&b[i + 1..])),
+        Some(_) => return false,
+        None => (b, None),
+    };
+    let (int, frac) = match mantissa.iter().position(|&c| c == b'.') {
+        Some(i) => (&mantissa[..i], Some(&mantissa[i + 1..])),
+        None => (mantissa, None),
+    };
+    let int_ok = all_digits(int) && (int.len() == 1 || int[0] != b'0');
+    let frac_ok = frac.is_none_or(all_digits);
+    let exp_ok = exp.is_none_or(|e| {
+        let d = e.strip_prefix(b"-").or(e.strip_prefix(b"+")).unwrap_or(e);
+        all_digits(d)
+    });
+    int_ok && frac_ok && exp_ok
+}
+
+/// A decimal number as a column of numbers prints it ([`plain_number`], no exponent): the strict
+/// reading of a text facing an integer or decimal column.
+pub fn numeral(s: &str) -> Option<Decimal> {
+    if plain_number(s, false) {
+        decimal(s)
+    } else {
+        None
+    }
+}
+
 /// The width of a binary float.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FloatWidth {
@@ -119,6 +155,9 @@ pub fn float(s: &str, width: FloatWidth) -> Option<f64> {
     };
     if special.is_some() {
         return special;
+    }
+    if !plain_number(s, true) {
+        return None;
     }
     let named = decimal(s)?;
     let (value, shortest) = match width {
@@ -288,6 +327,32 @@ pub fn boolean(s: &str) -> Option<bool> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_number_read_from_text_keeps_its_spelling() {
+        for ok in [
+            "0",
+            "-0",
+            "7",
+            "-12.50",
+            "0.001",
+            "18.00000",
+            "123456789012345678901234567890",
+        ] {
+            assert!(numeral(ok).is_some(), "{ok}");
+        }
+        for bad in [
+            "007", "+42", "1e3", ".5", "5.", "00", "-", "", " 4", "4 ", "0x1F", "1_000",
+        ] {
+            assert!(numeral(bad).is_none(), "{bad}");
+        }
+        // Floats print with exponents (`1e-07`), never with a leading zero or plus.
+        assert_eq!(float("1e-07", FloatWidth::F64), Some(1e-7));
+        assert_eq!(float("1000.0", FloatWidth::F64), Some(1000.0));
+        assert_eq!(float("01000", FloatWidth::F64), None);
+        assert_eq!(float("+1000", FloatWidth::F64), None);
+        assert_eq!(float(".3", FloatWidth::F32), None);
+    }
 
     #[test]
     fn decimals_are_strict_and_exact() {

@@ -535,6 +535,118 @@ fn rules_on_key_columns_apply_before_rows_are_paired() {
 }
 
 #[test]
+fn char_padding_is_not_data_between_two_char_columns() {
+    let Some(pg) = pg_exec(
+        "DROP TABLE IF EXISTS reckon_vl_ch;
+         CREATE TABLE reckon_vl_ch (k int PRIMARY KEY, c char(5), v varchar(5));
+         INSERT INTO reckon_vl_ch VALUES (1, 'ab', 'ab'), (2, '', ''), (3, ' a', 'y ');",
+    ) else {
+        return;
+    };
+    let Some(my) = my_exec(
+        "reckon_vl_my4",
+        "DROP TABLE IF EXISTS ch;
+         CREATE TABLE ch (k INT PRIMARY KEY, c CHAR(5), v VARCHAR(5));
+         INSERT INTO ch VALUES (1, 'ab', 'ab'), (2, '', ''), (3, 'a', 'y');",
+    ) else {
+        return;
+    };
+    // PostgreSQL returns 'ab   ', MariaDB 'ab': the same CHAR(5) value. A leading space, and a
+    // trailing space in a VARCHAR, are still data.
+    let (code, r, err) = diff(&[&pg, &my, "--table", "reckon_vl_ch:ch"]);
+    assert_eq!(code, 1, "{err}");
+    assert_eq!(
+        cells(&r),
+        vec![
+            (
+                "k=3".into(),
+                "c".into(),
+                "mismatch".into(),
+                "whitespace".into()
+            ),
+            (
+                "k=3".into(),
+                "v".into(),
+                "mismatch".into(),
+                "whitespace".into()
+            ),
+        ],
+        "{r}"
+    );
+    assert_eq!(counts(&r), (2, 1, 0, 0));
+}
+
+#[test]
+fn a_text_facing_a_number_keeps_its_spelling_and_untyped_sides_read_declared_numbers() {
+    let Some(pg) = pg_exec(
+        "DROP TABLE IF EXISTS reckon_vl_lz;
+         CREATE TABLE reckon_vl_lz (k int PRIMARY KEY, n bigint, m numeric, f float8);
+         INSERT INTO reckon_vl_lz VALUES (1, 7, 1000, 1000), (2, 42, 42, 0.5), (3, 5, 1.5, 1e-7);",
+    ) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let equal = sqlite(
+        dir.path(),
+        "eq.db",
+        "CREATE TABLE reckon_vl_lz (k INTEGER PRIMARY KEY, n TEXT, m VARCHAR(10), f TEXT);
+         INSERT INTO reckon_vl_lz VALUES (1, '7', '1000', '1000.0'), (2, '42', '42.0', '0.5'),
+                                         (3, '5', '1.50', '1e-07');",
+    );
+    let (code, r, err) = diff(&[&pg, &equal, "--table", "reckon_vl_lz"]);
+    assert_eq!(code, 0, "{err} {r}");
+    // A leading zero, a plus sign, an exponent on a decimal: the text loses its spelling as a
+    // number, so it stays text and differs.
+    let spelt = sqlite(
+        dir.path(),
+        "sp.db",
+        "CREATE TABLE reckon_vl_lz (k INTEGER PRIMARY KEY, n TEXT, m VARCHAR(10), f TEXT);
+         INSERT INTO reckon_vl_lz VALUES (1, '007', '1e3', '01000'), (2, '+42', '42.0', '0.5'),
+                                         (3, '5', '1.50', '1e-07');",
+    );
+    let (code, r, _) = diff(&[&pg, &spelt, "--table", "reckon_vl_lz"]);
+    assert_eq!(code, 1);
+    let got: Vec<(String, String)> = cells(&r).into_iter().map(|c| (c.0, c.1)).collect();
+    assert_eq!(
+        got,
+        vec![
+            ("k=1".into(), "f".into()),
+            ("k=1".into(), "m".into()),
+            ("k=1".into(), "n".into()),
+            ("k=2".into(), "n".into()),
+        ],
+        "{r}"
+    );
+    // SQLite NUMERIC and REAL columns (REAL 1.5 stored by affinity) against a CSV: numbers.
+    let db = sqlite(
+        dir.path(),
+        "sc.db",
+        "CREATE TABLE sc (id INTEGER PRIMARY KEY, n NUMERIC, r REAL);
+         INSERT INTO sc VALUES (1, 1.5, 0.1), (2, 2.25, 1e-7), (3, 7, 3.0);",
+    );
+    let c = csv(
+        dir.path(),
+        "sc.csv",
+        "id,n,r\n1,1.5,0.1\n2,2.25,1e-07\n3,7,3.0\n",
+    );
+    let (code, r, err) = diff(&[&db, &c, "--table", "sc:sc"]);
+    assert_eq!(code, 0, "{err} {r}");
+    let c = csv(
+        dir.path(),
+        "sc2.csv",
+        "id,n,r\n1,1.50,0.1\n2,2.26,1e-07\n3,7,3.0000001\n",
+    );
+    let (code, r, _) = diff(&[&db, &c, "--table", "sc:sc2"]);
+    assert_eq!(code, 1);
+    let got: Vec<(String, String)> = cells(&r).into_iter().map(|c| (c.0, c.1)).collect();
+    assert_eq!(
+        got,
+        vec![("id=2".into(), "n".into()), ("id=3".into(), "r".into())],
+        "{r}"
+    );
+}
+
+#[test]
 fn passwords_never_show_whatever_characters_they_hold() {
     let d = tempdir();
     let out = d.path().join("out");
