@@ -127,7 +127,8 @@ pub fn run(args: &MigrateArgs) -> Result<i32> {
                 );
             }
             let mut target = open_target(&plan)?;
-            target.lock(Duration::from_secs(10))?;
+            let tables: Vec<String> = plan.units.iter().map(|u| u.spec.target.clone()).collect();
+            target.lock(&tables, Duration::from_secs(10))?;
             let n = target.forget(&plan.name, unit)?;
             println!("forgot unit '{unit}': {n} ledger row(s) deleted; its rows and id map stay in the target, and the next run upserts them again");
             Ok(EXIT_CLEAN)

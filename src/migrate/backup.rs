@@ -287,7 +287,8 @@ pub fn restore(
         ));
     }
     let mut target = open_target(plan)?;
-    target.lock(wait)?;
+    let written: Vec<String> = plan.units.iter().map(|u| u.spec.target.clone()).collect();
+    target.lock(&written, wait)?;
     let tables: Vec<(String, Vec<RecordBatch>)> = data
         .into_iter()
         .filter(|(name, _, existed)| *existed || target.table_exists(name))

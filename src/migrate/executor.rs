@@ -233,7 +233,8 @@ impl<'a> Executor<'a> {
         }
         let mut target = Target::open(&tspec, &plan.ledger, &plan.idmap)?;
         if !opts.dry_run {
-            target.lock(opts.wait)?;
+            let tables: Vec<String> = plan.units.iter().map(|u| u.spec.target.clone()).collect();
+            target.lock(&tables, opts.wait)?;
             target.create_ledger()?;
         }
         let source = source::open(&sspec)?;

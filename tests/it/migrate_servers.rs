@@ -401,6 +401,60 @@ fn one_executor_per_target() {
     });
 }
 
+#[test]
+fn the_lock_belongs_to_the_tables_written_not_to_the_ledger_name() {
+    both(|db| {
+        let Some(env) = Env::new(db, &format!("lock2_{db:?}").to_lowercase()) else {
+            return;
+        };
+        // Another plan, with its own ledger, writing reckon_mig_*.customers: it holds that
+        // table's lock the way its executor would.
+        let key = xxhash_rust::xxh3::xxh3_64(
+            format!("reckon migrate table {}.customers", env.schema).as_bytes(),
+        );
+        let held: Box<dyn FnOnce()> = match db {
+            Db::Pg => {
+                let mut c = pg_url()
+                    .parse::<postgres::Config>()
+                    .unwrap()
+                    .connect(postgres::NoTls)
+                    .unwrap();
+                c.query_one("SELECT pg_advisory_lock($1)", &[&(key as i64)])
+                    .unwrap();
+                Box::new(move || drop(c))
+            }
+            Db::My => {
+                use mysql::prelude::Queryable;
+                let mut c = mysql::Conn::new(mysql::Opts::from_url(&env.target).unwrap()).unwrap();
+                let got: Option<i64> = c
+                    .query_first(format!("SELECT GET_LOCK('reckon:{key:016x}', 1)"))
+                    .unwrap();
+                assert_eq!(got, Some(1));
+                Box::new(move || drop(c))
+            }
+        };
+        let text = std::fs::read_to_string(&env.plan).unwrap();
+        let renamed = text.replace(
+            &format!("ledger = \"{}.reckon_ledger\"", env.schema),
+            &format!("ledger = \"{}.other_ledger\"", env.schema),
+        );
+        assert_ne!(renamed, text);
+        std::fs::write(&env.plan, renamed).unwrap();
+        let r = env.migrate(&[]);
+        assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
+        assert!(
+            r.stderr.contains("another `reckon migrate` is running"),
+            "{}",
+            r.stderr
+        );
+        assert_eq!(env.one("SELECT count(*) FROM S.customers"), "0");
+        // Nothing of the refused run is held: once the other run ends, this one runs.
+        held();
+        let r = env.migrate(&[]);
+        assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    });
+}
+
 /// Kills the executor with SIGKILL at seeded random moments, resumes every time, and checks
 /// that nothing is lost, duplicated or applied twice, and that the source is untouched.
 fn crash_campaign(db: Db) {
