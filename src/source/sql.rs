@@ -395,8 +395,13 @@ impl Source for SqlSource {
                     .iter()
                     .map(|c| {
                         if zero.contains(&c.name) {
-                            let q = quote_ident(&c.name, true);
-                            format!("CAST({q} AS CHAR) AS {q}")
+                            let mysql = self.dialect == Dialect::Mysql;
+                            let q = quote_ident(&c.name, mysql);
+                            if mysql {
+                                format!("CAST({q} AS CHAR) AS {q}")
+                            } else {
+                                format!("{q}::text AS {q}")
+                            }
                         } else {
                             self.select_expr(&table.name, c)
                         }

@@ -6,23 +6,26 @@ use super::sql::{Dialect, SqlSource};
 use super::{quote_ident, ColumnMeta, SourceError, TableMeta, TableName};
 
 impl SqlSource {
-    /// MySQL temporal columns holding zero dates (`0000-00-00`) or dates with a zero month or day
-    /// (`2024-00-15`, allowed without NO_ZERO_IN_DATE), which no date type can carry:
-    /// those columns are read as text so the zero dates are kept and reported, not turned into
-    /// NULLs or a failed read. One scan of the table, only when it has temporal columns.
+    /// Temporal columns holding a value no date type here can carry, which are then read as text
+    /// so that value is kept and differs, never turned into NULL, a wrong date or a failed read:
+    /// MySQL zero dates (`0000-00-00`) and dates with a zero month or day (`2024-00-15`, allowed
+    /// without NO_ZERO_IN_DATE); PostgreSQL `infinity`/`-infinity` (the driver reads them as the
+    /// largest and smallest dates, equal to real ones) and years past ±262,142 (beyond chrono).
+    /// One aggregate scan of the table, only when it has temporal columns. The other values of
+    /// such a column still compare as dates: a typed column read as text is read back as its type.
     pub(super) fn zero_date_columns(&self, table: &TableMeta) -> Result<Vec<String>, SourceError> {
-        if self.dialect != Dialect::Mysql {
-            return Ok(Vec::new());
-        }
+        let mysql = self.dialect == Dialect::Mysql;
         let temporal: Vec<&ColumnMeta> = table
             .columns
             .iter()
             .filter(|c| {
                 let base = self.base_types.get(&(table.name.clone(), c.name.clone()));
-                matches!(
-                    base.map(|b| b.to_ascii_lowercase()).as_deref(),
-                    Some("date" | "datetime" | "timestamp")
-                )
+                let base = base.map(|b| b.to_ascii_lowercase()).unwrap_or_default();
+                if mysql {
+                    matches!(base.as_str(), "date" | "datetime" | "timestamp")
+                } else {
+                    matches!(base.as_str(), "date" | "timestamp" | "timestamptz")
+                }
             })
             .collect();
         if temporal.is_empty() {
@@ -31,8 +34,14 @@ impl SqlSource {
         let sums: Vec<String> = temporal
             .iter()
             .map(|c| {
-                let q = quote_ident(&c.name, true);
-                format!("CAST(COALESCE(SUM(MONTH({q}) = 0 OR DAYOFMONTH({q}) = 0), 0) AS SIGNED)")
+                let q = quote_ident(&c.name, mysql);
+                if mysql {
+                    format!("CAST(COALESCE(SUM(MONTH({q}) = 0 OR DAYOFMONTH({q}) = 0), 0) AS SIGNED)")
+                } else {
+                    format!(
+                        "count(*) FILTER (WHERE NOT isfinite({q}) OR abs(extract(year FROM {q})) > 262142)"
+                    )
+                }
             })
             .collect();
         let sql = format!(

@@ -647,6 +647,68 @@ fn a_text_facing_a_number_keeps_its_spelling_and_untyped_sides_read_declared_num
 }
 
 #[test]
+fn postgres_infinity_and_far_dates_are_kept_as_they_are_never_a_real_date() {
+    let Some(pg) = pg_exec(
+        "DROP TABLE IF EXISTS reckon_vl_inf_a, reckon_vl_inf_b;
+         CREATE TABLE reckon_vl_inf_a (k int PRIMARY KEY, ts timestamp(3), tz timestamptz, d date);
+         CREATE TABLE reckon_vl_inf_b (LIKE reckon_vl_inf_a);
+         INSERT INTO reckon_vl_inf_a VALUES
+           (1, 'infinity', '-infinity', 'infinity'),
+           (2, '2024-01-02 03:04:05.123', '2024-01-02 03:04:05.123456+02', '2024-01-02'),
+           (3, '1999-12-31 23:59:59', '1960-01-01 00:00:00.5+00', '0044-03-15 BC'),
+           (4, NULL, NULL, '5874897-12-31');
+         INSERT INTO reckon_vl_inf_b VALUES
+           (1, '262142-12-31 23:59:59.999', '4713-01-01 00:00:00+00 BC', '262142-12-31'),
+           (2, '2024-01-02 03:04:05.123', '2024-01-02 01:04:05.123456+00', '2024-01-02'),
+           (3, '1999-12-31 23:59:59', '1960-01-01 00:00:00.5+00', '0044-03-15 BC'),
+           (4, NULL, NULL, '5874897-12-31');",
+    ) else {
+        return;
+    };
+    // `infinity` is not the largest date the driver can hold; a date past year 262,142 is read,
+    // not a failed table; the other rows still compare as instants and dates.
+    let (code, r, err) = diff(&[&pg, &pg, "--table", "reckon_vl_inf_a:reckon_vl_inf_b"]);
+    assert_eq!(code, 1, "{err}");
+    let got: Vec<(String, String)> = cells(&r).into_iter().map(|c| (c.0, c.1)).collect();
+    assert_eq!(
+        got,
+        vec![
+            ("k=1".into(), "d".into()),
+            ("k=1".into(), "ts".into()),
+            ("k=1".into(), "tz".into()),
+        ],
+        "{r}"
+    );
+    assert_eq!(counts(&r), (3, 1, 0, 0));
+    // One changed instant among the text-read column is still found.
+    pg_exec("UPDATE reckon_vl_inf_b SET tz = '2024-01-02 01:04:05.123457+00' WHERE k = 2;");
+    let (_, r, _) = diff(&[&pg, &pg, "--table", "reckon_vl_inf_a:reckon_vl_inf_b"]);
+    assert_eq!(counts(&r), (2, 2, 0, 0), "{r}");
+}
+
+#[test]
+fn mysql_latin1_is_read_as_cp1252() {
+    let Some(pg) = pg_exec(
+        "DROP TABLE IF EXISTS reckon_vl_l1;
+         CREATE TABLE reckon_vl_l1 (k int PRIMARY KEY, s text);
+         INSERT INTO reckon_vl_l1 VALUES (1, '€–™'), (2, 'abc');",
+    ) else {
+        return;
+    };
+    let Some(my) = my_exec(
+        "reckon_vl_my5",
+        "DROP TABLE IF EXISTS l1;
+         CREATE TABLE l1 (k INT PRIMARY KEY, s VARCHAR(10) CHARACTER SET latin1);
+         INSERT INTO l1 VALUES (1, 0x809699), (2, 'abc');",
+    ) else {
+        return;
+    };
+    let (code, r, err) = diff(&[&pg, &my, "--table", "reckon_vl_l1:l1"]);
+    assert_eq!(code, 0, "{err} {r}");
+    assert_eq!(counts(&r), (2, 0, 0, 0));
+}
+
+#[test]
 fn passwords_never_show_whatever_characters_they_hold() {
     let d = tempdir();
     let out = d.path().join("out");
