@@ -337,6 +337,7 @@ mod tests {
             int_as_bool: false,
             as_instant: false,
             char_pad: false,
+            float32: false,
         }
     }
 

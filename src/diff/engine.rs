@@ -47,7 +47,7 @@ use super::DiffError;
 use crate::profile::distinct::HashSet64;
 use crate::profile::pattern::shape;
 use crate::source::{Chunk, ReadDefect, Source, SourceError};
-use crate::value::canonical::{cells, display, encode_column_with};
+use crate::value::canonical::{cells, display, encode_column_with, TextAs};
 
 /// Partitions of the pending rows (top bits of the key hash).
 const PARTITIONS: usize = 64;
@@ -304,6 +304,13 @@ struct Encoded {
 }
 
 fn prepare(array: &ArrayRef, read: &Read) -> ArrayRef {
+    if read.float32 && read.text_as == TextAs::Decimal && array.data_type() == &DataType::Float64 {
+        // Values that came from a float32: narrowing is exact, and the width decides the
+        // shortest round-trip text (0.3, not 0.30000001192092896).
+        if let Ok(a) = arrow::compute::cast(array, &DataType::Float32) {
+            return a;
+        }
+    }
     if read.char_pad {
         fn unpad(s: Option<&str>) -> Option<&str> {
             s.map(|s| s.trim_end_matches(' '))

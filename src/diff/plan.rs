@@ -45,6 +45,9 @@ pub struct Read {
     pub int_as_bool: bool,
     /// Local date-times read as UTC instants (MySQL `TIMESTAMP`).
     pub as_instant: bool,
+    /// The column is a 32-bit float that a reader may have widened (PostgreSQL `real` arrives as
+    /// float64): its values are narrowed back, exactly, before reading as a decimal.
+    pub float32: bool,
     /// Trailing spaces are padding, not data: both sides are `CHAR(n)` (PostgreSQL returns the
     /// padding, MariaDB strips it; in a blank-padded type they are the same value).
     pub char_pad: bool,
@@ -184,6 +187,8 @@ fn text_as_type(l: &Logical) -> Option<TextAs> {
 ///   (a zero date) stays text and differs while the rest compare as dates;
 /// - a text column facing a UUID reads UUIDs in any case;
 /// - a PostgreSQL interval facing a time reads `[-]H:MM:SS[.f]` as that duration;
+/// - a float facing an integer or a decimal reads as the decimal its shortest round-trip text
+///   names, at its own width (float32 0.3 is 0.3);
 /// - when either side is boolean, integers 0/1 are booleans on both sides (MySQL `tinyint(1)`,
 ///   SQLite `BOOLEAN`, `'1'`/`'0'`), and any other integer stays a number (2 is not true).
 fn read_for(own: &ColumnType, engine: Engine, other: &ColumnType) -> Read {
@@ -200,6 +205,12 @@ fn read_for(own: &ColumnType, engine: Engine, other: &ColumnType) -> Read {
         && other.logical == Logical::Uuid
     {
         Some(TextAs::Uuid)
+    } else if matches!(own.logical, Logical::Float(_))
+        && matches!(other.logical, Logical::Int(_) | Logical::Decimal(_))
+    {
+        // A float facing an exact number is the decimal its shortest round-trip text names
+        // (double 0.5 = numeric 0.5, double 0.1 = numeric 0.1, 0.30000000000000004 ≠ 0.3).
+        Some(TextAs::Decimal)
     } else if matches!(&own.logical, Logical::Other(t) if t == "interval")
         && other.logical == Logical::Time
     {
@@ -215,6 +226,7 @@ fn read_for(own: &ColumnType, engine: Engine, other: &ColumnType) -> Read {
     }
     let boolean = own.logical == Logical::Bool || other.logical == Logical::Bool;
     Read {
+        float32: !untyped && own.logical == Logical::Float(32),
         char_pad: matches!(own.logical, Logical::Char(_))
             && matches!(other.logical, Logical::Char(_)),
         text_as,

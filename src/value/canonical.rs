@@ -244,6 +244,7 @@ pub fn encode_column_with(
     if encode_composite(array, text_as, int_as_bool, invalid, rows) {
         return;
     }
+    let float32 = matches!(array.data_type(), DataType::Float32 | DataType::Float16);
     let (kind, arr) = normalize(array);
     let n = arr.len().min(rows.len());
     macro_rules! each {
@@ -277,11 +278,20 @@ pub fn encode_column_with(
             ))
         }
         Kind::Float => each!(arr.as_primitive::<Float64Type>(), |out, v| {
-            // An untyped float (an SQLite REAL in a NUMERIC column) facing a decimal: the decimal
-            // its shortest round-trip text names (REAL 1.5 is 1.5, REAL 0.1 is 0.1), as a text
-            // facing a float is read; a float with no such decimal stays a float.
-            let as_decimal =
-                text_as == TextAs::Decimal && v.is_finite() && decimal_text(out, &format!("{v}"));
+            // A float facing an exact number (an SQLite REAL in a NUMERIC column, a double facing
+            // a numeric): the decimal its shortest round-trip text names at its own width (1.5 is
+            // 1.5, 0.1 is 0.1, float32 0.3 is 0.3), as a text facing a float is read; NaN and
+            // the infinities stay floats.
+            let as_decimal = text_as == TextAs::Decimal
+                && v.is_finite()
+                && decimal_text(
+                    out,
+                    &if float32 {
+                        format!("{}", v as f32)
+                    } else {
+                        format!("{v}")
+                    },
+                );
             if !as_decimal {
                 push(out, tag::FLOAT, &v.to_bits().to_le_bytes())
             }

@@ -709,6 +709,80 @@ fn mysql_latin1_is_read_as_cp1252() {
 }
 
 #[test]
+fn a_float_equals_an_exact_number_only_as_its_shortest_round_trip() {
+    let Some(pg) = pg_exec(
+        "DROP TABLE IF EXISTS reckon_vl_fd;
+         CREATE TABLE reckon_vl_fd (k int PRIMARY KEY, a numeric, b float8, c int, r real);
+         INSERT INTO reckon_vl_fd VALUES (1, 0.5, 0.5, 1, 0.3), (2, 0.1, 0.1, 2, 0.1),
+                                         (3, 0.3, 1.5, 3, 2.5);",
+    ) else {
+        return;
+    };
+    let Some(my) = my_exec(
+        "reckon_vl_my6",
+        "DROP TABLE IF EXISTS fd;
+         CREATE TABLE fd (k INT PRIMARY KEY, a DOUBLE, b DECIMAL(10,2), c DOUBLE, r DECIMAL(5,1));
+         INSERT INTO fd VALUES (1, 0.5, 0.5, 1, 0.3), (2, 0.1, 0.1, 2, 0.1), (3, 0.3, 1.5, 3, 2.5);",
+    ) else {
+        return;
+    };
+    // double 0.1 = numeric 0.1; real 0.3 = decimal 0.3 (at its own width); double 1 = int 1.
+    let (code, r, err) = diff(&[&pg, &my, "--table", "reckon_vl_fd:fd"]);
+    assert_eq!(code, 0, "{err} {r}");
+    // 0.30000000000000004 is not 0.3, and 3.0000001 is not 3.
+    my_exec(
+        "reckon_vl_my6",
+        "UPDATE fd SET a = CAST(0.1 AS DOUBLE) + CAST(0.2 AS DOUBLE), c = 3.0000001 WHERE k = 3;",
+    );
+    let (code, r, _) = diff(&[&pg, &my, "--table", "reckon_vl_fd:fd"]);
+    assert_eq!(code, 1);
+    let got: Vec<(String, String)> = cells(&r).into_iter().map(|c| (c.0, c.1)).collect();
+    assert_eq!(
+        got,
+        vec![("k=3".into(), "a".into()), ("k=3".into(), "c".into())],
+        "{r}"
+    );
+    // Parquet: float32 0.3 and float64 0.1 against decimals.
+    let dir = tempfile::tempdir().unwrap();
+    let dec = |v: Vec<i128>| {
+        Arc::new(
+            arrow::array::Decimal128Array::from(v)
+                .with_precision_and_scale(10, 2)
+                .unwrap(),
+        ) as ArrayRef
+    };
+    let k = Arc::new(Int64Array::from(vec![1, 2])) as ArrayRef;
+    let a = parquet(
+        dir.path(),
+        "a.parquet",
+        vec![
+            ("k", k.clone()),
+            (
+                "x",
+                Arc::new(Float32Array::from(vec![0.3f32, 2.5])) as ArrayRef,
+            ),
+            (
+                "y",
+                Arc::new(Float64Array::from(vec![0.1, 0.25])) as ArrayRef,
+            ),
+        ],
+    );
+    let b = parquet(
+        dir.path(),
+        "b.parquet",
+        vec![
+            ("k", k),
+            ("x", dec(vec![30, 250])),
+            ("y", dec(vec![10, 26])),
+        ],
+    );
+    let (code, r, _) = diff(&[&a, &b, "--key", "k"]);
+    assert_eq!(code, 1);
+    let got: Vec<(String, String)> = cells(&r).into_iter().map(|c| (c.0, c.1)).collect();
+    assert_eq!(got, vec![("k=2".into(), "y".into())], "{r}");
+}
+
+#[test]
 fn passwords_never_show_whatever_characters_they_hold() {
     let d = tempdir();
     let out = d.path().join("out");
