@@ -102,7 +102,7 @@ pub fn logical(declared: &str) -> Logical {
         // MySQL YEAR is read as its number.
         "year" => Logical::Int(16),
         "uint64" => Logical::Decimal(Some((20, 0))),
-        "numeric" | "decimal" | "decimal128" | "decimal256" | "number" => {
+        "numeric" | "decimal" | "decimal128" | "decimal256" | "number" | "money" => {
             Logical::Decimal(match a.as_slice() {
                 [p, s] => Some((*p, *s)),
                 [p] => Some((*p, 0)),

@@ -9,8 +9,9 @@ impl SqlSource {
     /// Temporal columns holding a value no date type here can carry, which are then read as text
     /// so that value is kept and differs, never turned into NULL, a wrong date or a failed read:
     /// MySQL zero dates (`0000-00-00`) and dates with a zero month or day (`2024-00-15`, allowed
-    /// without NO_ZERO_IN_DATE); PostgreSQL `infinity`/`-infinity` (the driver reads them as the
-    /// largest and smallest dates, equal to real ones) and years past ±262,142 (beyond chrono).
+    /// without NO_ZERO_IN_DATE); PostgreSQL dates in or past the year ±262,142, which the driver
+    /// cannot decode or cannot tell from `infinity` (it reads `±infinity` as chrono's extreme
+    /// values, which the profile names and the diff keeps apart from every real date).
     /// One aggregate scan of the table, only when it has temporal columns. The other values of
     /// such a column still compare as dates: a typed column read as text is read back as its type.
     pub(super) fn zero_date_columns(&self, table: &TableMeta) -> Result<Vec<String>, SourceError> {
@@ -39,7 +40,7 @@ impl SqlSource {
                     format!("CAST(COALESCE(SUM(MONTH({q}) = 0 OR DAYOFMONTH({q}) = 0), 0) AS SIGNED)")
                 } else {
                     format!(
-                        "count(*) FILTER (WHERE NOT isfinite({q}) OR abs(extract(year FROM {q})) > 262142)"
+                        "count(*) FILTER (WHERE isfinite({q}) AND abs(extract(year FROM {q})) >= 262142)"
                     )
                 }
             })
@@ -135,6 +136,9 @@ impl SqlSource {
             format!("CAST({q} AS SIGNED) AS {q}")
         } else if mysql {
             format!("CAST({q} AS CHAR) AS {q}")
+        } else if base == "money" {
+            // The amount, not the locale's text ('$1,234.50').
+            format!("{q}::numeric::text AS {q}")
         } else {
             format!("{q}::text AS {q}")
         }

@@ -615,6 +615,22 @@ mod tests {
             enc(st(Some("x")), TextAs::Text),
             enc(st(Some("x")), TextAs::Text)
         );
+        // Fields pair by name: {x: 1, y: 2} = {y: 2, x: 1}; {x: 1, y: 2} ≠ {x: 2, y: 1}.
+        let xy = |names: [&str; 2], vals: [i64; 2]| -> ArrayRef {
+            Arc::new(StructArray::from(vec![
+                (
+                    Arc::new(Field::new(names[0], DataType::Int64, true)),
+                    Arc::new(Int64Array::from(vec![vals[0]])) as ArrayRef,
+                ),
+                (
+                    Arc::new(Field::new(names[1], DataType::Int64, true)),
+                    Arc::new(Int64Array::from(vec![vals[1]])) as ArrayRef,
+                ),
+            ]))
+        };
+        let a = enc(xy(["x", "y"], [1, 2]), TextAs::Text);
+        assert_eq!(a, enc(xy(["y", "x"], [2, 1]), TextAs::Text));
+        assert_ne!(a, enc(xy(["y", "x"], [1, 2]), TextAs::Text));
     }
 
     #[test]

@@ -78,9 +78,12 @@ pub(super) fn encode_composite(
             encode_list(rows, n, |i| a.is_null(i), a.value_offsets(), &entries);
         }
         DataType::Struct(fields) => {
-            // Each field as its name (length-prefixed) and its value: {b: NULL} ≠ {b: ""}, and
-            // {a: 1} ≠ {b: 1}.
+            // Each field as its name (length-prefixed) and its value, in the order of the names
+            // (fields pair by name, as columns do): {b: NULL} ≠ {b: ""}, {a: 1} ≠ {b: 1}, and
+            // {x: 1, y: 2} = {y: 2, x: 1}.
             let a = array.as_struct();
+            let mut order: Vec<usize> = (0..fields.len()).collect();
+            order.sort_by(|&x, &y| fields[x].name().cmp(fields[y].name()));
             let children: Vec<Vec<Vec<u8>>> = a
                 .columns()
                 .iter()
@@ -92,10 +95,11 @@ pub(super) fn encode_composite(
                     continue;
                 }
                 let mut payload = Vec::new();
-                for (f, c) in fields.iter().zip(&children) {
-                    payload.extend_from_slice(&(f.name().len() as u32).to_le_bytes());
-                    payload.extend_from_slice(f.name().as_bytes());
-                    payload.extend_from_slice(&c[i]);
+                for &j in &order {
+                    let name = fields[j].name();
+                    payload.extend_from_slice(&(name.len() as u32).to_le_bytes());
+                    payload.extend_from_slice(name.as_bytes());
+                    payload.extend_from_slice(&children[j][i]);
                 }
                 push(out, tag::STRUCT, &payload);
             }

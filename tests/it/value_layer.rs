@@ -783,6 +783,25 @@ fn a_float_equals_an_exact_number_only_as_its_shortest_round_trip() {
 }
 
 #[test]
+fn postgres_money_is_its_amount() {
+    let Some(pg) = pg_exec(
+        "DROP TABLE IF EXISTS reckon_vl_mo;
+         CREATE TABLE reckon_vl_mo (k int PRIMARY KEY, m money);
+         INSERT INTO reckon_vl_mo VALUES (1, 1234.5), (2, -0.01);",
+    ) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let c = csv(dir.path(), "mo.csv", "k,m\n1,1234.50\n2,-0.01\n");
+    let (code, r, err) = diff(&[&pg, &c, "--table", "reckon_vl_mo:mo"]);
+    assert_eq!(code, 0, "{err} {r}");
+    let c = csv(dir.path(), "mo2.csv", "k,m\n1,1234.51\n2,-0.01\n");
+    let (code, r, _) = diff(&[&pg, &c, "--table", "reckon_vl_mo:mo2"]);
+    assert_eq!(code, 1);
+    assert_eq!(counts(&r), (1, 1, 0, 0), "{r}");
+}
+
+#[test]
 fn passwords_never_show_whatever_characters_they_hold() {
     let d = tempdir();
     let out = d.path().join("out");
