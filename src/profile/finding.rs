@@ -367,6 +367,31 @@ pub fn findings(tables: &[TableProfile], rels: &[Relationship]) -> Vec<Finding> 
                 samples: vec![],
             });
         }
+        // A name that two columns share (a CSV header `k,amount,amount`): every consumer that
+        // goes by name (a mapping, a diff, a target table) sees only one of them.
+        let mut seen: Vec<(&str, Vec<usize>)> = Vec::new();
+        for (i, c) in t.columns.iter().enumerate() {
+            match seen.iter_mut().find(|(n, _)| *n == c.name) {
+                Some((_, at)) => at.push(i + 1),
+                None => seen.push((&c.name, vec![i + 1])),
+            }
+        }
+        for (name, at) in seen.into_iter().filter(|(_, at)| at.len() > 1) {
+            let positions: Vec<String> = at.iter().map(ToString::to_string).collect();
+            out.push(Finding {
+                severity: Severity::High,
+                code: "duplicate-column-name".into(),
+                table: t.table.clone(),
+                column: Some(name.to_string()),
+                count: at.len() as u64,
+                message: format!(
+                    "{} columns are named '{name}' (positions {}): diff and check refuse the table until they are renamed",
+                    at.len(),
+                    positions.join(", ")
+                ),
+                samples: vec![],
+            });
+        }
         if t.primary_key.is_empty() && t.rows > 0 {
             let msg = if t.candidate_keys.is_empty() {
                 "no declared primary key and no candidate key found".to_string()

@@ -163,3 +163,32 @@ fn sensitive_columns_never_show_raw_values() {
         "CA"
     );
 }
+
+#[test]
+fn a_column_name_two_columns_share_is_a_finding_and_both_are_profiled() {
+    let dir = tempdir();
+    let p = dir.path().join("dup.csv");
+    std::fs::write(&p, "k,amount,note,amount\n1,2,a,3\n2,4,b,5\n").unwrap();
+    let r = profile_json(&[p.to_str().unwrap()]);
+    assert_eq!(
+        finding_codes(&r, "dup", Some("amount")),
+        vec!["duplicate-column-name"]
+    );
+    let f = r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "duplicate-column-name")
+        .unwrap();
+    assert_eq!(f["count"], 2);
+    assert!(
+        f["message"].as_str().unwrap().contains("positions 2, 4"),
+        "{f}"
+    );
+    // No finding for names that are not shared.
+    assert!(finding_codes(&r, "dup", Some("k")).is_empty());
+    let cols = table(&r, "dup")["columns"].as_array().unwrap();
+    assert_eq!(cols.len(), 4);
+    assert_eq!(cols[1]["max"], "4");
+    assert_eq!(cols[3]["max"], "5");
+}
