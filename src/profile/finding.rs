@@ -484,6 +484,12 @@ pub fn findings(tables: &[TableProfile], rels: &[Relationship]) -> Vec<Finding> 
             });
         }
     }
+    sort(&mut out);
+    out
+}
+
+/// Most severe first, then by table, column and code.
+pub fn sort(out: &mut [Finding]) {
     out.sort_by(|a, b| {
         a.severity
             .cmp(&b.severity)
@@ -491,5 +497,4 @@ pub fn findings(tables: &[TableProfile], rels: &[Relationship]) -> Vec<Finding> 
             .then_with(|| a.column.cmp(&b.column))
             .then_with(|| a.code.cmp(&b.code))
     });
-    out
 }

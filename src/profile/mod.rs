@@ -245,10 +245,29 @@ pub fn profile_tables(
     progress: &dyn Fn(Progress<'_>),
 ) -> Result<ProfileReport, SourceError> {
     let mut scanned = Vec::with_capacity(tables.len());
+    let mut unread = Vec::new();
     for t in tables {
-        scanned.push(profile_table(source, t, opts, progress)?);
+        match profile_table(source, t, opts, progress) {
+            Ok(s) => scanned.push(s),
+            // A view with no data to read is reported; the other tables are still profiled.
+            Err(e @ SourceError::Unpopulated { .. }) => unread.push((t.name.clone(), e)),
+            Err(e) => return Err(e),
+        }
     }
-    Ok(report_of(source.display(), scanned, opts))
+    let mut report = report_of(source.display(), scanned, opts);
+    for (table, e) in unread {
+        report.findings.push(finding::Finding {
+            severity: finding::Severity::Medium,
+            code: "unpopulated-view".into(),
+            table,
+            column: None,
+            count: 0,
+            message: format!("{e}: not profiled (REFRESH MATERIALIZED VIEW fills it)"),
+            samples: vec![],
+        });
+    }
+    finding::sort(&mut report.findings);
+    Ok(report)
 }
 
 /// Assembles the report of scanned tables.

@@ -281,6 +281,15 @@ pub enum SourceError {
         /// The driver's message, scrubbed.
         reason: String,
     },
+    /// A materialized view that was created `WITH NO DATA` and never refreshed: it has no rows
+    /// to read (not an empty table).
+    #[error("materialized view '{table}' in {source_name} has not been populated")]
+    Unpopulated {
+        /// The view.
+        table: String,
+        /// The source, redacted.
+        source_name: String,
+    },
     /// A table asked for does not exist.
     #[error("table '{table}' not found in {source_name}")]
     UnknownTable {
@@ -390,6 +399,7 @@ impl Hinted for SourceError {
                 candidates.join(", ")
             ),
             SourceError::EmptyTable { .. } => "load the table first, or profile a table that has rows".into(),
+            SourceError::Unpopulated { table, .. } => format!("run REFRESH MATERIALIZED VIEW {table}, or leave the view out"),
             SourceError::BadFile { path, .. } => {
                 let p = path.to_ascii_lowercase();
                 if p.ends_with(".csv") || p.ends_with(".tsv") {

@@ -42,6 +42,8 @@ pub struct SqlSource {
     display: String,
     /// Base type per (table, column), to choose casts when reading.
     pub(super) base_types: BTreeMap<(TableName, String), String>,
+    /// PostgreSQL materialized views never populated (reading one fails).
+    unpopulated: Vec<TableName>,
 }
 
 fn panic_message(p: Box<dyn std::any::Any + Send>) -> String {
@@ -107,6 +109,7 @@ impl SqlSource {
             conn_str: url.to_string(),
             display,
             base_types: BTreeMap::new(),
+            unpopulated: Vec::new(),
         };
         src.preflight(&url)?;
         src.fetch("SELECT 1 AS ok").map_err(|e| match e {
@@ -299,6 +302,18 @@ impl Source for SqlSource {
                 }),
             }
         }
+        if self.dialect == Dialect::Postgres {
+            self.unpopulated = self
+                .fetch_rows(
+                    "SELECT schemaname::text, matviewname::text FROM pg_matviews WHERE NOT ispopulated",
+                )?
+                .into_iter()
+                .map(|r| TableName {
+                    schema: r.first().cloned().flatten(),
+                    name: r.get(1).cloned().flatten().unwrap_or_default(),
+                })
+                .collect();
+        }
         let key_rows = self.fetch_rows(keys_sql)?;
         let sep = '\u{1f}';
         let mut last_fk: Option<(TableName, String)> = None;
@@ -386,6 +401,12 @@ impl Source for SqlSource {
     }
 
     fn read(&mut self, table: &TableMeta) -> Result<ChunkStream, SourceError> {
+        if table.query.is_none() && self.unpopulated.contains(&table.name) {
+            return Err(SourceError::Unpopulated {
+                table: table.name.to_string(),
+                source_name: self.display.clone(),
+            });
+        }
         let base = match &table.query {
             Some(q) => q.clone(),
             None => {

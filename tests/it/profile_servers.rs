@@ -162,6 +162,50 @@ fn exec_mysql(url: &str, sql: &str) {
 }
 
 #[test]
+fn an_unpopulated_materialized_view_is_a_finding_and_the_rest_is_profiled() {
+    let Some(url) = postgres() else { return };
+    exec_pg(
+        &url,
+        "DROP SCHEMA IF EXISTS reckon_mv CASCADE; CREATE SCHEMA reckon_mv;
+         CREATE TABLE reckon_mv.t (id int PRIMARY KEY, v int);
+         INSERT INTO reckon_mv.t VALUES (1, 2), (2, 3);
+         CREATE MATERIALIZED VIEW reckon_mv.empty AS SELECT * FROM reckon_mv.t WITH NO DATA;
+         CREATE MATERIALIZED VIEW reckon_mv.full AS SELECT * FROM reckon_mv.t;
+         CREATE VIEW reckon_mv.plain AS SELECT id FROM reckon_mv.t;",
+    );
+    let r = profile_json(&[
+        &url,
+        "--table",
+        "reckon_mv.t",
+        "--table",
+        "reckon_mv.empty",
+        "--table",
+        "reckon_mv.full",
+        "--table",
+        "reckon_mv.plain",
+    ]);
+    let names: Vec<&str> = r["tables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["table"]["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, vec!["t", "full", "plain"], "{r}");
+    assert_eq!(table(&r, "full")["rows"], 2);
+    assert_eq!(table(&r, "plain")["rows"], 2);
+    assert_eq!(finding_codes(&r, "empty", None), vec!["unpopulated-view"]);
+    // Diffing it alone is a clear error, exit 2.
+    let d = reckon(&["diff", &url, &url, "--table", "reckon_mv.empty"]);
+    assert_eq!(d.code, 2);
+    assert!(d.stderr.contains("has not been populated"), "{}", d.stderr);
+    assert!(
+        d.stderr.contains("REFRESH MATERIALIZED VIEW"),
+        "{}",
+        d.stderr
+    );
+}
+
+#[test]
 fn postgres_type_fidelity_edges() {
     let Some(url) = postgres() else { return };
     exec_pg(
