@@ -115,3 +115,46 @@ fn misspelt_sensitive_column_is_refused_not_ignored() {
         &["rules.toml, line 2", "sensitive column 'emial'", "protects nothing"],
     );
 }
+
+/// The samples of the first rule, as text.
+fn samples_text(v: &Value) -> String {
+    v["rules"][0]["samples"].to_string()
+}
+
+#[test]
+fn sql_rule_values_that_may_hold_a_sensitive_column_are_masked_even_when_renamed() {
+    let rules = |query: &str| {
+        format!(
+            "sensitive = [\"email\"]\n\n[[rule]]\nkind = \"sql\"\ntable = \"customers\"\nname = \"q\"\nquery = \"{query}\"\n"
+        )
+    };
+    // Renamed, computed, hidden behind a CTE or a subquery: shown as a shape.
+    for q in [
+        "SELECT upper(email) AS e, id FROM customers WHERE email LIKE '%example.com' ORDER BY id LIMIT 3",
+        "SELECT email AS id FROM customers WHERE email LIKE '%example.com' ORDER BY 1 LIMIT 3",
+        "WITH x AS (SELECT email AS id FROM customers) SELECT id FROM x WHERE id LIKE '%example.com' LIMIT 3",
+        "SELECT id FROM (SELECT email AS id FROM customers) s WHERE id LIKE '%example.com' LIMIT 3",
+    ] {
+        let (r, _d) = check(&rules(q));
+        assert_eq!(r.code, 1, "{q}: {}", r.stderr);
+        let v: Value = serde_json::from_str(&r.stdout).unwrap();
+        assert_eq!(v["rules"][0]["violations"], 3, "{q}: {v}");
+        let text = r.stdout.to_lowercase();
+        assert!(!text.contains("example.com"), "{q}: {}", r.stdout);
+        assert!(!text.contains(".com"), "{q}: {}", r.stdout);
+    }
+    // A bare column that is not sensitive keeps its value, even when the query filters on a
+    // sensitive one; `*` is judged by the real column names.
+    let q = "SELECT id FROM customers WHERE email LIKE '%example.com' ORDER BY id LIMIT 3";
+    let (r, _d) = check(&rules(q));
+    let v: Value = serde_json::from_str(&r.stdout).unwrap();
+    let (plain, _d) = check(&rules(q).replace("sensitive = [\"email\"]", ""));
+    let pv: Value = serde_json::from_str(&plain.stdout).unwrap();
+    assert_eq!(samples_text(&v), samples_text(&pv));
+    assert!(samples_text(&v).contains("id=1"), "{v}");
+    let (r, _d) = check(&rules(
+        "SELECT * FROM customers WHERE email LIKE '%example.com' ORDER BY id LIMIT 3",
+    ));
+    let v: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert!(!r.stdout.to_lowercase().contains("example.com"), "{v}");
+}
