@@ -19,8 +19,9 @@ use reckon::report;
 use reckon::run::{RunClock, Timing};
 use reckon::source::{self, SourceSpec, TableMeta};
 
-use super::diff::{diff_timings, engine, pair_tables, require_known_sensitive, ArgError};
+use super::diff::{diff_timings, require_known_sensitive, ArgError};
 use crate::cli::SignoffArgs;
+use reckon::diff::pairing::{engine, pair_tables};
 
 /// Runs the command; returns the exit code (0 only on PASS).
 pub fn run(args: &SignoffArgs) -> Result<i32> {

@@ -14,6 +14,7 @@ pub mod classify;
 pub mod engine;
 pub mod mapping;
 pub mod model;
+pub mod pairing;
 pub mod plan;
 pub mod rules;
 pub mod schema;
