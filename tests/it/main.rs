@@ -10,6 +10,7 @@ mod common;
 mod diff_files;
 mod diff_property;
 mod diff_servers;
+mod engine_property;
 mod migrate_servers;
 mod profile_bad_input;
 mod profile_files;
