@@ -19,7 +19,7 @@
 //!    hashes within it: the same inputs give the same rows in the same order at any thread count.
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::BufWriter;
 use std::path::PathBuf;
@@ -27,13 +27,10 @@ use std::sync::mpsc::{sync_channel, Receiver};
 use std::sync::Arc;
 use std::time::Instant;
 
-use arrow::array::{
-    Array, ArrayRef, AsArray, BinaryBuilder, FixedSizeBinaryBuilder, LargeStringArray, StringArray,
-    UInt64Builder, UInt8Builder,
-};
-use arrow::datatypes::{DataType, Field, Schema, UInt64Type, UInt8Type};
-use arrow::ipc::reader::StreamReader;
-use arrow::ipc::writer::StreamWriter;
+use arrow::array::{Array, ArrayRef, AsArray, LargeStringArray, StringArray};
+use arrow::datatypes::{DataType, Field, Schema};
+use arrow::ipc::reader::FileReader;
+use arrow::ipc::writer::FileWriter;
 use arrow::record_batch::RecordBatch;
 use rayon::prelude::*;
 use xxhash_rust::xxh3::{xxh3_128, xxh3_64};
@@ -44,7 +41,6 @@ use super::model::{CellDiff, ColumnDiff, DiffRow, RowCounts, TableDiff};
 use super::plan::{ColumnPlan, Read, TablePlan};
 use super::rules::ColumnRules;
 use super::DiffError;
-use crate::profile::distinct::HashSet64;
 use crate::profile::pattern::shape;
 use crate::source::{Chunk, ReadDefect, Source, SourceError};
 use crate::value::canonical::{cells, display, encode_column_with, TextAs};
@@ -53,8 +49,6 @@ use crate::value::canonical::{cells, display, encode_column_with, TextAs};
 const PARTITIONS: usize = 64;
 /// Rows encoded per parallel task.
 const TASK_ROWS: usize = 8192;
-/// Bookkeeping bytes counted per pending row besides its encoding.
-const ROW_OVERHEAD: usize = 64;
 
 /// What the user sets for a diff.
 #[derive(Debug, Clone)]
@@ -106,20 +100,20 @@ impl RowSink for NullSink {
 /// Progress of a table diff: rows read so far on each side.
 pub type Progress<'a> = &'a (dyn Fn(u64, u64) + Sync);
 
-struct Pend {
+/// One row after the first pass: its hashes and where its values are kept. Rows are
+/// materialised (canonically encoded) only when they did not cancel.
+#[derive(Clone, Copy)]
+struct Tuple {
     row_hash: u128,
-    row: Box<[u8]>,
+    key_hash: u64,
+    /// Side (top bit) and chunk index.
+    chunk: u32,
+    row: u32,
 }
 
-#[derive(Default)]
-struct Pending {
-    map: HashMap<
-        u64,
-        Vec<Pend>,
-        std::hash::BuildHasherDefault<crate::profile::distinct::PassThrough>,
-    >,
-}
+const SIDE_BIT: u32 = 1 << 31;
 
+/// A leftover row, encoded, on its way to being settled.
 struct Record {
     side: u8,
     key_hash: u64,
@@ -127,44 +121,29 @@ struct Record {
     row: Box<[u8]>,
 }
 
-struct Spill {
+/// A chunk's compared columns, kept until the rows that did not cancel are materialised: in
+/// memory, or past `--memory-limit` in an Arrow IPC file of its side.
+enum Kept {
+    Mem(RecordBatch),
+    Disk(usize),
+}
+
+/// One chunk as kept: its columns (prepared, in plan order) and its invalid-UTF-8 values as
+/// (column position, row, raw bytes).
+struct KeptChunk {
+    data: Kept,
+    defects: Vec<(usize, usize, Vec<u8>)>,
+}
+
+/// The spill files of kept chunks, one per side.
+struct BatchSpill {
     dir: tempfile::TempDir,
-    writers: Vec<Option<StreamWriter<BufWriter<File>>>>,
+    writers: [Option<FileWriter<BufWriter<File>>>; 2],
+    written: [usize; 2],
 }
 
-fn spill_schema() -> Arc<Schema> {
-    Arc::new(Schema::new(vec![
-        Field::new("side", DataType::UInt8, false),
-        Field::new("key_hash", DataType::UInt64, false),
-        Field::new("row_hash", DataType::FixedSizeBinary(16), false),
-        Field::new("row", DataType::Binary, false),
-    ]))
-}
-
-fn partition_of(key_hash: u64) -> usize {
-    (key_hash >> 58) as usize
-}
-
-/// Empties both pending maps into per-partition records.
-fn drain_to_partitions(pending: &mut [Pending; 2]) -> Vec<Vec<Record>> {
-    let mut parts: Vec<Vec<Record>> = (0..PARTITIONS).map(|_| Vec::new()).collect();
-    for (side, p) in pending.iter_mut().enumerate() {
-        for (kh, list) in p.map.drain() {
-            for e in list {
-                parts[partition_of(kh)].push(Record {
-                    side: side as u8,
-                    key_hash: kh,
-                    row_hash: e.row_hash,
-                    row: e.row,
-                });
-            }
-        }
-    }
-    parts
-}
-
-impl Spill {
-    fn new(dir: &Option<PathBuf>) -> Result<Spill, DiffError> {
+impl BatchSpill {
+    fn new(dir: &Option<PathBuf>) -> Result<BatchSpill, DiffError> {
         let d = match dir {
             Some(p) => tempfile::Builder::new()
                 .prefix("reckon-spill")
@@ -172,56 +151,30 @@ impl Spill {
             None => tempfile::Builder::new().prefix("reckon-spill").tempdir(),
         }
         .map_err(|e| DiffError::Spill(e.to_string()))?;
-        Ok(Spill {
+        Ok(BatchSpill {
             dir: d,
-            writers: (0..PARTITIONS).map(|_| None).collect(),
+            writers: [None, None],
+            written: [0, 0],
         })
     }
 
-    fn path(&self, p: usize) -> PathBuf {
-        self.dir.path().join(format!("part-{p:02}.arrows"))
+    fn path(&self, side: usize) -> PathBuf {
+        self.dir.path().join(format!("side-{side}.arrow"))
     }
 
-    /// Writes all pending rows of both sides to their partitions and empties the maps.
-    fn write(&mut self, pending: &mut [Pending; 2]) -> Result<(), DiffError> {
-        let parts = drain_to_partitions(pending);
-        let schema = spill_schema();
-        for (p, recs) in parts.into_iter().enumerate() {
-            if recs.is_empty() {
-                continue;
-            }
-            let mut side = UInt8Builder::new();
-            let mut kh = UInt64Builder::new();
-            let mut rh = FixedSizeBinaryBuilder::new(16);
-            let mut row = BinaryBuilder::new();
-            for r in &recs {
-                side.append_value(r.side);
-                kh.append_value(r.key_hash);
-                rh.append_value(r.row_hash.to_le_bytes())
-                    .map_err(|e| DiffError::Spill(e.to_string()))?;
-                row.append_value(&r.row);
-            }
-            let cols: Vec<ArrayRef> = vec![
-                Arc::new(side.finish()),
-                Arc::new(kh.finish()),
-                Arc::new(rh.finish()),
-                Arc::new(row.finish()),
-            ];
-            let batch = RecordBatch::try_new(schema.clone(), cols)
-                .map_err(|e| DiffError::Spill(e.to_string()))?;
-            if self.writers[p].is_none() {
-                let f = File::create(self.path(p)).map_err(|e| DiffError::Spill(e.to_string()))?;
-                self.writers[p] = Some(
-                    StreamWriter::try_new(BufWriter::new(f), &schema)
-                        .map_err(|e| DiffError::Spill(e.to_string()))?,
-                );
-            }
-            if let Some(w) = self.writers[p].as_mut() {
-                w.write(&batch)
-                    .map_err(|e| DiffError::Spill(e.to_string()))?;
-            }
+    /// Writes a batch to its side's file; returns its index there.
+    fn write(&mut self, side: usize, batch: &RecordBatch) -> Result<usize, DiffError> {
+        let err = |e: &dyn std::fmt::Display| DiffError::Spill(e.to_string());
+        if self.writers[side].is_none() {
+            let f = File::create(self.path(side)).map_err(|e| err(&e))?;
+            self.writers[side] =
+                Some(FileWriter::try_new(BufWriter::new(f), &batch.schema()).map_err(|e| err(&e))?);
         }
-        Ok(())
+        if let Some(w) = self.writers[side].as_mut() {
+            w.write(batch).map_err(|e| err(&e))?;
+        }
+        self.written[side] += 1;
+        Ok(self.written[side] - 1)
     }
 
     fn finish(&mut self) -> Result<(), DiffError> {
@@ -231,32 +184,137 @@ impl Spill {
         Ok(())
     }
 
-    fn read(&self, p: usize) -> Result<Vec<Record>, DiffError> {
-        let path = self.path(p);
-        if !path.exists() {
-            return Ok(Vec::new());
+    /// Reads batch `index` of a side back.
+    fn read(&self, side: usize, index: usize) -> Result<RecordBatch, DiffError> {
+        let err = |e: &dyn std::fmt::Display| DiffError::Spill(e.to_string());
+        let f = File::open(self.path(side)).map_err(|e| err(&e))?;
+        let mut r = FileReader::try_new(std::io::BufReader::new(f), None).map_err(|e| err(&e))?;
+        r.set_index(index).map_err(|e| err(&e))?;
+        match r.next() {
+            Some(b) => b.map_err(|e| err(&e)),
+            None => Err(DiffError::Spill(format!(
+                "spilled batch {index} of side {side} is missing"
+            ))),
         }
-        let f = File::open(&path).map_err(|e| DiffError::Spill(e.to_string()))?;
-        let reader = StreamReader::try_new(std::io::BufReader::new(f), None)
-            .map_err(|e| DiffError::Spill(e.to_string()))?;
-        let mut out = Vec::new();
-        for b in reader {
-            let b = b.map_err(|e| DiffError::Spill(e.to_string()))?;
-            let side = b.column(0).as_primitive::<UInt8Type>();
-            let kh = b.column(1).as_primitive::<UInt64Type>();
-            let rh = b.column(2).as_fixed_size_binary();
-            let row = b.column(3).as_binary::<i32>();
-            for i in 0..b.num_rows() {
-                out.push(Record {
-                    side: side.value(i),
-                    key_hash: kh.value(i),
-                    row_hash: u128::from_le_bytes(rh.value(i).try_into().unwrap_or([0; 16])),
-                    row: row.value(i).into(),
-                });
+    }
+}
+
+fn partition_of(key_hash: u64) -> usize {
+    (key_hash >> 58) as usize
+}
+
+/// Cancels equal rows: both sides sorted by (key hash, row hash) in parallel, then merged; a
+/// (key hash, row hash) present m times on one side and n on the other cancels min(m, n) times.
+/// Returns the cancelled pairs, the duplicated key hashes per side (keyed diffs), and the rows
+/// left.
+fn cancel(tuples: [Vec<Tuple>; 2], keyed: bool) -> (u64, [u64; 2], Vec<Tuple>) {
+    let [mut a, mut b] = tuples;
+    let order = |t: &Tuple| (t.key_hash, t.row_hash, t.chunk, t.row);
+    rayon::join(
+        || a.par_sort_unstable_by_key(order),
+        || b.par_sort_unstable_by_key(order),
+    );
+    let dups_of = |v: &[Tuple]| -> u64 {
+        if !keyed {
+            return 0;
+        }
+        let mut n = 0;
+        let mut i = 0;
+        while i < v.len() {
+            let mut j = i + 1;
+            while j < v.len() && v[j].key_hash == v[i].key_hash {
+                j += 1;
+            }
+            n += u64::from(j - i > 1);
+            i = j;
+        }
+        n
+    };
+    let (da, db) = rayon::join(|| dups_of(&a), || dups_of(&b));
+    let key = |t: &Tuple| (t.key_hash, t.row_hash);
+    let run = |v: &[Tuple], i: usize| -> usize {
+        let k = key(&v[i]);
+        let mut j = i + 1;
+        while j < v.len() && key(&v[j]) == k {
+            j += 1;
+        }
+        j - i
+    };
+    let mut matched = 0u64;
+    let mut left = Vec::new();
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() && j < b.len() {
+        match key(&a[i]).cmp(&key(&b[j])) {
+            std::cmp::Ordering::Less => {
+                left.push(a[i]);
+                i += 1;
+            }
+            std::cmp::Ordering::Greater => {
+                left.push(b[j]);
+                j += 1;
+            }
+            std::cmp::Ordering::Equal => {
+                let (ra, rb) = (run(&a, i), run(&b, j));
+                let m = ra.min(rb);
+                matched += m as u64;
+                left.extend_from_slice(&a[i + m..i + ra]);
+                left.extend_from_slice(&b[j + m..j + rb]);
+                i += ra;
+                j += rb;
             }
         }
-        Ok(out)
     }
+    left.extend_from_slice(&a[i..]);
+    left.extend_from_slice(&b[j..]);
+    (matched, [da, db], left)
+}
+
+/// Encodes the rows that did not cancel, from the chunks that keep them (in parallel, chunk by
+/// chunk), into the settle partitions.
+fn materialise(
+    leftover: Vec<Tuple>,
+    kept: &[Vec<KeptChunk>; 2],
+    spill: Option<&BatchSpill>,
+    sides: &[SideCols; 2],
+) -> Result<Vec<Vec<Record>>, DiffError> {
+    let mut by_chunk: BTreeMap<u32, Vec<Tuple>> = BTreeMap::new();
+    for t in leftover {
+        by_chunk.entry(t.chunk).or_default().push(t);
+    }
+    let groups: Vec<(u32, Vec<Tuple>)> = by_chunk.into_iter().collect();
+    let encoded: Vec<Result<Vec<Record>, DiffError>> = groups
+        .into_par_iter()
+        .map(|(tag, ts)| {
+            let side = usize::from(tag & SIDE_BIT != 0);
+            let k = &kept[side][(tag & !SIDE_BIT) as usize];
+            let batch = match &k.data {
+                Kept::Mem(b) => b.clone(),
+                Kept::Disk(at) => match spill {
+                    Some(sp) => sp.read(side, *at)?,
+                    None => return Err(DiffError::Spill("a spilled chunk has no file".into())),
+                },
+            };
+            let rows: Vec<u32> = ts.iter().map(|t| t.row).collect();
+            let enc = encode_rows(&batch, &k.defects, &sides[side].reads, &rows)?;
+            Ok(ts
+                .iter()
+                .zip(enc)
+                .map(|(t, row)| Record {
+                    side: side as u8,
+                    key_hash: t.key_hash,
+                    row_hash: t.row_hash,
+                    row: row.into_boxed_slice(),
+                })
+                .collect())
+        })
+        .collect();
+    let mut parts: Vec<Vec<Record>> = (0..PARTITIONS).map(|_| Vec::new()).collect();
+    for recs in encoded {
+        for r in recs? {
+            parts[partition_of(r.key_hash)].push(r);
+        }
+    }
+    Ok(parts)
 }
 
 /// One side's column reads, resolved against its batches.
@@ -297,12 +355,6 @@ impl SideCols {
     }
 }
 
-struct Encoded {
-    key_hash: Vec<u64>,
-    row_hash: Vec<u128>,
-    rows: Vec<Vec<u8>>,
-}
-
 fn prepare(array: &ArrayRef, read: &Read) -> ArrayRef {
     if read.float32 && read.text_as == TextAs::Decimal && array.data_type() == &DataType::Float64 {
         // Values that came from a float32: narrowing is exact, and the width decides the
@@ -340,66 +392,100 @@ fn prepare(array: &ArrayRef, read: &Read) -> ArrayRef {
     array.clone()
 }
 
-/// Encodes and hashes the rows of one chunk; `arrays` are its compared columns, prepared.
-fn encode_chunk(
-    chunk: &Chunk,
+thread_local! {
+    /// Row buffers reused by every chunk a thread hashes: no allocation per row or per value.
+    static ROW_BUFFERS: std::cell::RefCell<Vec<Vec<u8>>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Encodes `rows` rows of prepared columns (canonical form, column by column) into `bufs`,
+/// which are cleared first; invalid UTF-8 values come from `invalid` (column, row, bytes).
+fn encode_into(
     arrays: &[ArrayRef],
-    idx: &[usize],
+    reads: &[Read],
+    invalid: &[(usize, usize, Vec<u8>)],
+    bufs: &mut [Vec<u8>],
+) {
+    for b in bufs.iter_mut() {
+        b.clear();
+    }
+    for (c, a) in arrays.iter().enumerate() {
+        let bad: Vec<(usize, &[u8])> = invalid
+            .iter()
+            .filter(|(col, _, _)| *col == c)
+            .map(|(_, r, b)| (*r, b.as_slice()))
+            .collect();
+        let r = &reads[c];
+        encode_column_with(a, r.text_as, r.int_as_bool, &bad, bufs);
+    }
+}
+
+/// The key and row hashes of every row of one chunk (prepared columns, in plan order), computed
+/// in parallel tasks over reused buffers.
+fn hash_chunk(
+    arrays: &[ArrayRef],
+    invalid: &[(usize, usize, Vec<u8>)],
     reads: &[Read],
     pairing: &Pairing,
-) -> Encoded {
-    let n = chunk.batch.num_rows();
-    let mut invalid: Vec<Vec<(usize, &[u8])>> = vec![Vec::new(); idx.len()];
-    for d in &chunk.defects {
-        let ReadDefect::InvalidUtf8 { column, row, bytes } = d;
-        if let Some(pos) = idx.iter().position(|i| i == column) {
-            invalid[pos].push((*row, bytes.as_slice()));
-        }
-    }
-    for v in &mut invalid {
-        v.sort_by_key(|(r, _)| *r);
-    }
+) -> (Vec<u64>, Vec<u128>) {
+    let n = arrays.first().map_or(0, |a| a.len());
     let starts: Vec<usize> = (0..n).step_by(TASK_ROWS).collect();
-    let parts: Vec<Encoded> = starts
+    let parts: Vec<(Vec<u64>, Vec<u128>)> = starts
         .par_iter()
         .map(|&off| {
             let len = TASK_ROWS.min(n - off);
-            let mut rows: Vec<Vec<u8>> = (0..len).map(|_| Vec::with_capacity(128)).collect();
-            for (c, a) in arrays.iter().enumerate() {
-                let bad: Vec<(usize, &[u8])> = invalid[c]
-                    .iter()
-                    .filter(|(r, _)| *r >= off && *r < off + len)
-                    .map(|(r, b)| (r - off, *b))
-                    .collect();
-                let r = &reads[c];
-                encode_column_with(
-                    &a.slice(off, len),
-                    r.text_as,
-                    r.int_as_bool,
-                    &bad,
-                    &mut rows,
-                );
-            }
-            let key_hash = rows.iter().map(|r| xxh3_64(&pairing.key(r))).collect();
-            let row_hash = rows.iter().map(|r| xxh3_128(r)).collect();
-            Encoded {
-                key_hash,
-                row_hash,
-                rows,
-            }
+            let sliced: Vec<ArrayRef> = arrays.iter().map(|a| a.slice(off, len)).collect();
+            let bad: Vec<(usize, usize, Vec<u8>)> = invalid
+                .iter()
+                .filter(|(_, r, _)| *r >= off && *r < off + len)
+                .map(|(c, r, b)| (*c, r - off, b.clone()))
+                .collect();
+            ROW_BUFFERS.with(|cell| {
+                let mut bufs = cell.borrow_mut();
+                if bufs.len() < len {
+                    bufs.resize_with(len, || Vec::with_capacity(128));
+                }
+                let rows = &mut bufs[..len];
+                encode_into(&sliced, reads, &bad, rows);
+                let kh = rows.iter().map(|r| xxh3_64(&pairing.key(r))).collect();
+                let rh = rows.iter().map(|r| xxh3_128(r)).collect();
+                (kh, rh)
+            })
         })
         .collect();
-    let mut out = Encoded {
-        key_hash: Vec::with_capacity(n),
-        row_hash: Vec::with_capacity(n),
-        rows: Vec::with_capacity(n),
-    };
-    for p in parts {
-        out.key_hash.extend(p.key_hash);
-        out.row_hash.extend(p.row_hash);
-        out.rows.extend(p.rows);
+    let mut kh = Vec::with_capacity(n);
+    let mut rh = Vec::with_capacity(n);
+    for (k, r) in parts {
+        kh.extend(k);
+        rh.extend(r);
     }
-    out
+    (kh, rh)
+}
+
+/// The canonical encodings of some rows of a kept chunk.
+fn encode_rows(
+    batch: &RecordBatch,
+    defects: &[(usize, usize, Vec<u8>)],
+    reads: &[Read],
+    rows: &[u32],
+) -> Result<Vec<Vec<u8>>, DiffError> {
+    let idx = arrow::array::UInt32Array::from(rows.to_vec());
+    let arrays: Vec<ArrayRef> = batch
+        .columns()
+        .iter()
+        .map(|a| arrow::compute::take(a.as_ref(), &idx, None))
+        .collect::<Result<_, _>>()
+        .map_err(|e| DiffError::Spill(e.to_string()))?;
+    let bad: Vec<(usize, usize, Vec<u8>)> = defects
+        .iter()
+        .filter_map(|(c, r, b)| {
+            rows.iter()
+                .position(|x| *x as usize == *r)
+                .map(|p| (*c, p, b.clone()))
+        })
+        .collect();
+    let mut out = vec![Vec::new(); rows.len()];
+    encode_into(&arrays, reads, &bad, &mut out);
+    Ok(out)
 }
 
 /// Reads a stream on its own thread into a small bounded channel.
@@ -708,24 +794,19 @@ pub fn diff_table(
         },
     ];
     let table_names = [head.source_table.clone(), head.target_table.clone()];
-    // Duplicate keys are counted whatever the catalog declares: a declared primary key can still
-    // hold duplicates (SQLite allows NULLs in one, a constraint can be disabled or NOT ENFORCED).
-    let mut seen: [Option<HashSet64>; 2] = [
-        (plan.key_len > 0).then(HashSet64::default),
-        (plan.key_len > 0).then(HashSet64::default),
-    ];
-    let mut dup_keys: [HashSet64; 2] = Default::default();
     let pairing = Pairing::new(plan);
     let mut aggs: [Vec<AggregateAcc>; 2] = [
         vec![AggregateAcc::default(); plan.columns.len()],
         vec![AggregateAcc::default(); plan.columns.len()],
     ];
-    let mut pending: [Pending; 2] = Default::default();
-    let mut pending_bytes = 0usize;
-    let mut spill: Option<Spill> = None;
+    let mut tuples: [Vec<Tuple>; 2] = Default::default();
+    let mut kept: [Vec<KeptChunk>; 2] = Default::default();
+    let mut kept_bytes = 0usize;
+    let mut spill: Option<BatchSpill> = None;
     let mut counts = RowCounts::default();
     let mut side_hashes = [0u128; 2];
     let streams = [source.read(&plan.source)?, target.read(&plan.target)?];
+    // Pass 1: every row of both sides to (key hash, row hash, where it is kept).
     std::thread::scope(|scope| -> Result<(), DiffError> {
         let [s0, s1] = streams;
         let rx = [spawn_reader(scope, s0), spawn_reader(scope, s1)];
@@ -754,8 +835,18 @@ pub fn diff_table(
                 .zip(&reads)
                 .map(|(&i, r)| prepare(chunk.batch.column(i), r))
                 .collect();
-            let (enc, chunk_aggs) = rayon::join(
-                || encode_chunk(&chunk, &arrays, &idx, &reads, &pairing),
+            let defects: Vec<(usize, usize, Vec<u8>)> = chunk
+                .defects
+                .iter()
+                .filter_map(|d| {
+                    let ReadDefect::InvalidUtf8 { column, row, bytes } = d;
+                    idx.iter()
+                        .position(|i| i == column)
+                        .map(|pos| (pos, *row, bytes.clone()))
+                })
+                .collect();
+            let ((kh, rh), chunk_aggs) = rayon::join(
+                || hash_chunk(&arrays, &defects, &reads, &pairing),
                 || {
                     arrays
                         .par_iter()
@@ -771,42 +862,56 @@ pub fn diff_table(
             for (acc, a) in aggs[side].iter_mut().zip(chunk_aggs) {
                 acc.merge(a);
             }
-            let n = enc.rows.len();
+            let n = kh.len();
             read[side] += n as u64;
-            let other = 1 - side;
-            for (i, row) in enc.rows.into_iter().enumerate() {
-                let (kh, rh) = (enc.key_hash[i], enc.row_hash[i]);
-                side_hashes[side] = side_hashes[side].wrapping_add(rh);
-                if let Some(s) = seen[side].as_mut() {
-                    if !s.insert(kh) {
-                        dup_keys[side].insert(kh);
-                    }
-                }
-                if let Some(list) = pending[other].map.get_mut(&kh) {
-                    if let Some(pos) = list.iter().position(|p| p.row_hash == rh) {
-                        let gone = list.swap_remove(pos);
-                        pending_bytes -= gone.row.len() + ROW_OVERHEAD;
-                        if list.is_empty() {
-                            pending[other].map.remove(&kh);
-                        }
-                        counts.matched += 1;
-                        continue;
-                    }
-                }
-                pending_bytes += row.len() + ROW_OVERHEAD;
-                pending[side].map.entry(kh).or_default().push(Pend {
-                    row_hash: rh,
-                    row: row.into_boxed_slice(),
+            let chunk_no = u32::try_from(kept[side].len())
+                .ok()
+                .filter(|c| c & SIDE_BIT == 0)
+                .ok_or_else(|| DiffError::Spill("more than 2^31 chunks on one side".into()))?;
+            let tag = chunk_no | if side == 1 { SIDE_BIT } else { 0 };
+            tuples[side].reserve(n);
+            for (i, (k, r)) in kh.into_iter().zip(rh).enumerate() {
+                side_hashes[side] = side_hashes[side].wrapping_add(r);
+                tuples[side].push(Tuple {
+                    row_hash: r,
+                    key_hash: k,
+                    chunk: tag,
+                    row: i as u32,
                 });
             }
-            if pending_bytes as u64 > opts.memory_limit {
+            let fields: Vec<Field> = arrays
+                .iter()
+                .enumerate()
+                .map(|(i, a)| Field::new(format!("c{i}"), a.data_type().clone(), true))
+                .collect();
+            let batch = RecordBatch::try_new_with_options(
+                Arc::new(Schema::new(fields)),
+                arrays,
+                &arrow::record_batch::RecordBatchOptions::new().with_row_count(Some(n)),
+            )
+            .map_err(|e| DiffError::Spill(e.to_string()))?;
+            kept_bytes += batch.get_array_memory_size();
+            kept[side].push(KeptChunk {
+                data: Kept::Mem(batch),
+                defects,
+            });
+            // Past the memory limit, the kept chunks go to disk; the tuples stay.
+            let tuple_bytes = (tuples[0].len() + tuples[1].len()) * std::mem::size_of::<Tuple>();
+            if (kept_bytes + tuple_bytes) as u64 > opts.memory_limit && kept_bytes > 0 {
                 if spill.is_none() {
-                    spill = Some(Spill::new(&opts.spill_dir)?);
+                    spill = Some(BatchSpill::new(&opts.spill_dir)?);
                 }
-                if let Some(s) = spill.as_mut() {
-                    s.write(&mut pending)?;
+                if let Some(sp) = spill.as_mut() {
+                    for (s, list) in kept.iter_mut().enumerate() {
+                        for k in list.iter_mut() {
+                            if let Kept::Mem(b) = &k.data {
+                                let at = sp.write(s, b)?;
+                                k.data = Kept::Disk(at);
+                            }
+                        }
+                    }
                 }
-                pending_bytes = 0;
+                kept_bytes = 0;
             }
             progress(read[0], read[1]);
         }
@@ -814,15 +919,16 @@ pub fn diff_table(
         counts.target_rows = read[1];
         Ok(())
     })?;
-    // What is still pending goes to its partition (on disk if anything was spilled).
-    let mut parts = match spill.as_mut() {
-        Some(s) => {
-            s.write(&mut pending)?;
-            s.finish()?;
-            (0..PARTITIONS).map(|_| Vec::new()).collect()
-        }
-        None => drain_to_partitions(&mut pending),
-    };
+    if let Some(sp) = spill.as_mut() {
+        sp.finish()?;
+    }
+    // Pass 2: equal (key hash, row hash) pairs cancel as a multiset, per radix partition.
+    let (matched, dups, leftover) = cancel(std::mem::take(&mut tuples), plan.key_len > 0);
+    counts.matched += matched;
+    counts.duplicate_keys_source = dups[0];
+    counts.duplicate_keys_target = dups[1];
+    // Pass 3: only the rows that did not cancel are encoded, from their kept chunks.
+    let mut parts = materialise(leftover, &kept, spill.as_ref(), &sides)?;
     let ncols = plan.columns.len();
     let mut rules: Vec<BTreeMap<String, u64>> = vec![BTreeMap::new(); ncols];
     let mut classes: Vec<BTreeMap<String, u64>> = vec![BTreeMap::new(); ncols];
@@ -836,10 +942,7 @@ pub fn diff_table(
             .collect();
         let outs: Vec<Result<PartOut, DiffError>> = mine
             .into_par_iter()
-            .map(|(p, mut recs)| {
-                if let Some(s) = spill.as_ref() {
-                    recs.extend(s.read(p)?);
-                }
+            .map(|(_, recs)| {
                 let (matched, items) = settle(recs, &pairing);
                 let mut out = PartOut {
                     matched,
@@ -873,8 +976,6 @@ pub fn diff_table(
         }
         p0 = p1;
     }
-    counts.duplicate_keys_source = dup_keys[0].len() as u64;
-    counts.duplicate_keys_target = dup_keys[1].len() as u64;
     let paired = counts.matched + counts.matched_by_rule + counts.mismatched;
     let columns: Vec<ColumnDiff> = plan
         .columns
