@@ -17,6 +17,7 @@ use std::cmp::Ordering;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::Instant;
 
+use arrow::array::AsArray;
 use xxhash_rust::xxh3::xxh3_128;
 
 use super::spec::{Bound, CheckRule, CountExpect, Expect, RuleFile, RuleKind};
@@ -425,15 +426,21 @@ impl View {
     }
 }
 
-/// How a column's text is read: decimals declared as such are exact numbers.
-fn text_as(meta: &TableMeta, column: &str) -> TextAs {
+/// How a column is read: decimals declared as such are exact numbers; a 32-bit float (which a
+/// reader may deliver widened) is the decimal of its shortest round trip at its width, so that
+/// float32 0.3 is 0.3 against a rule's bound, as it is in a diff (`true`: narrow it first).
+fn text_as(meta: &TableMeta, column: &str) -> (TextAs, bool) {
     let decl = find_column(&meta.columns, column)
         .map(|c| c.declared_type.to_ascii_lowercase())
         .unwrap_or_default();
     if decl.contains("numeric") || decl.contains("decimal") {
-        TextAs::Decimal
+        (TextAs::Decimal, false)
+    } else if meta.query.is_none()
+        && crate::diff::schema::logical(&decl) == crate::diff::schema::Logical::Float(32)
+    {
+        (TextAs::Decimal, true)
     } else {
-        TextAs::Text
+        (TextAs::Text, false)
     }
 }
 
@@ -451,7 +458,7 @@ fn scan(
             .filter_map(|c| find_column(&meta.columns, c).cloned())
             .collect();
     }
-    let as_text: Vec<TextAs> = columns.iter().map(|c| text_as(meta, c)).collect();
+    let as_text: Vec<(TextAs, bool)> = columns.iter().map(|c| text_as(meta, c)).collect();
     let mut view = View {
         rows: 0,
         values: vec![Vec::new(); columns.len()],
@@ -461,7 +468,7 @@ fn scan(
         let batch = &chunk.batch;
         let rows = batch.num_rows();
         view.rows = rows;
-        for (k, (c, t)) in columns.iter().zip(&as_text).enumerate() {
+        for (k, (c, (t, narrow))) in columns.iter().zip(&as_text).enumerate() {
             let idx = batch.schema().index_of(c).map_err(|_| CheckError::Eval {
                 rule: format!("read of {}", meta.name),
                 reason: format!("column '{c}' missing from what the source returned"),
@@ -480,7 +487,23 @@ fn scan(
             enc.truncate(rows);
             enc.iter_mut().for_each(Vec::clear);
             enc.resize_with(rows, Vec::new);
-            encode_column_with(batch.column(idx), *t, false, &invalid, enc);
+            let mut array = batch.column(idx).clone();
+            // Narrowed only when no value changes (an SQLite REAL is 64 bits whatever its name).
+            if *narrow && array.data_type() == &arrow::datatypes::DataType::Float64 {
+                let f = array.as_primitive::<arrow::datatypes::Float64Type>();
+                let lossless = f
+                    .iter()
+                    .flatten()
+                    .all(|v| v.is_nan() || f64::from(v as f32) == v);
+                if lossless {
+                    if let Ok(a) =
+                        arrow::compute::cast(&array, &arrow::datatypes::DataType::Float32)
+                    {
+                        array = a;
+                    }
+                }
+            }
+            encode_column_with(&array, *t, false, &invalid, enc);
         }
         f(&view);
     }
@@ -588,6 +611,24 @@ fn same_value(a: &str, b: &str) -> bool {
     a == b || (is_plain_decimal(a) && is_plain_decimal(b) && cmp_decimal_str(a, b).is_eq())
 }
 
+/// A date/date-time/time bound as the canonical value of the kind `t` it is compared with;
+/// `None` when the text is not one (then every value is outside, never inside).
+fn temporal_bound(t: u8, b: &str) -> Option<Vec<u8>> {
+    let text_as = match t {
+        tag::DATE => TextAs::Date,
+        tag::INSTANT => TextAs::Instant,
+        tag::LOCAL_DATETIME => TextAs::Timestamp,
+        tag::TIME => TextAs::Time,
+        _ => return None,
+    };
+    let arr: arrow::array::ArrayRef =
+        std::sync::Arc::new(arrow::array::StringArray::from(vec![b.trim()]));
+    let mut rows = vec![Vec::new()];
+    encode_column_with(&arr, text_as, false, &[], &mut rows);
+    let v = rows.pop()?;
+    (split(&v).0 == t).then_some(v)
+}
+
 /// Whether a non-NULL value keeps a row-level rule (range, allowed, regex, length, date_format).
 fn keeps(kind: &RuleKind, v: &[u8]) -> bool {
     let (t, p) = split(v);
@@ -609,6 +650,16 @@ fn keeps(kind: &RuleKind, v: &[u8]) -> bool {
                         is_plain_decimal(&s).then(|| cmp_decimal_str(&s, n))
                     }
                     (tag::INVALID_TEXT, _) => None,
+                    // Dates, date-times and times against a bound of the same kind, by value
+                    // (an offset in the bound is honoured; a bound without one, facing an
+                    // instant, is UTC): never as text, where ' ' sorts before 'T'.
+                    (
+                        tag::DATE | tag::INSTANT | tag::LOCAL_DATETIME | tag::TIME,
+                        Bound::Text(b),
+                    ) => {
+                        let bound = temporal_bound(t, b)?;
+                        Some(crate::diff::aggregate::cmp_canonical(v, &bound))
+                    }
                     (_, Bound::Text(b)) => {
                         let s = text();
                         Some(s.trim_end_matches('Z').cmp(b.trim_end_matches('Z')))

@@ -129,11 +129,11 @@ impl Hinted for DiffError {
                 list(available)
             )),
             DiffError::AmbiguousColumn { candidates, .. } => Some(format!(
-                "candidates: {}; give the columns unique names (a --query with aliases), or pair them with rename in a mapping file",
+                "candidates: {}; exclude one (--exclude, or exclude in a mapping file), or pair each with its own target column by rename in a mapping file",
                 list(candidates)
             )),
             DiffError::KeyType { .. } => Some(
-                "cast the key on one side (a --query on a database), or key on another column".into(),
+                "key on another column (--key), or cast the key in a view on one side and diff the view".into(),
             ),
             DiffError::NoColumns { .. } => {
                 Some("pair the columns with rename in a mapping file (--mapping)".into())

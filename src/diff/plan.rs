@@ -295,6 +295,49 @@ pub fn plan(
             (renamed.unwrap_or_else(|| sc.name.clone()), r)
         })
         .collect();
+    // One target column pairs with one source column: two renames onto one name, a rename onto
+    // a name another source column has, or two source columns that match one target column only
+    // case-insensitively (`Val`, `val` → `VAL`) are refused, never paired twice.
+    let live: Vec<(&ColumnMeta, &String)> = source
+        .columns
+        .iter()
+        .zip(&wanted)
+        .filter(|(sc, _)| !excluded.contains(&sc.name))
+        .map(|(sc, (w, _))| (sc, w))
+        .collect();
+    for t in &target.columns {
+        let exact: Vec<&str> = live
+            .iter()
+            .filter(|(_, w)| **w == t.name)
+            .map(|(sc, _)| sc.name.as_str())
+            .collect();
+        let loose: Vec<&str> = live
+            .iter()
+            .filter(|(_, w)| {
+                w.eq_ignore_ascii_case(&t.name) && !target.columns.iter().any(|o| &o.name == *w)
+            })
+            .map(|(sc, _)| sc.name.as_str())
+            .collect();
+        let (why, who) = if exact.len() > 1 {
+            (
+                "several source columns pair with it (by name or by a rename)",
+                exact,
+            )
+        } else if exact.is_empty() && loose.len() > 1 {
+            (
+                "several source columns match it case-insensitively and none exactly",
+                loose,
+            )
+        } else {
+            continue;
+        };
+        return Err(DiffError::AmbiguousColumn {
+            table: format!("target {}", target.name),
+            column: t.name.clone(),
+            why: why.into(),
+            candidates: who.into_iter().map(String::from).collect(),
+        });
+    }
     let mut used_targets: BTreeSet<String> = wanted
         .iter()
         .zip(&source.columns)

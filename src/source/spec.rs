@@ -135,7 +135,30 @@ pub fn redact_url(url: &Url) -> String {
     if u.password().is_some() {
         let _ = u.set_password(Some("***"));
     }
+    if let Some(q) = u.query().map(redact_query) {
+        u.set_query(Some(&q));
+    }
     u.to_string()
+}
+
+/// Query parameters that carry a password (`?password=…`, which both drivers accept).
+const PASSWORD_PARAMS: &[&str] = &["password", "pass", "pwd", "sslpassword"];
+
+fn password_param(key: &str) -> bool {
+    PASSWORD_PARAMS
+        .iter()
+        .any(|p| p.eq_ignore_ascii_case(key.trim()))
+}
+
+/// A query string with the value of every password parameter as `***`.
+fn redact_query(q: &str) -> String {
+    q.split('&')
+        .map(|kv| match kv.split_once('=') {
+            Some((k, _)) if password_param(k) => format!("{k}=***"),
+            _ => kv.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("&")
 }
 
 /// Where the credentials of a database URL end, read as a driver would: everything before the
@@ -222,11 +245,26 @@ pub fn register_url_secrets(text: &str) {
             .find(|c: char| c.is_whitespace() || c == '"' || c == '\'')
             .unwrap_or(after.len());
         let url = &after[..end];
-        if let Some((userinfo, _)) = split_credentials(url) {
+        let mut host = url;
+        if let Some((userinfo, h)) = split_credentials(url) {
+            host = h;
             if let Some((_, pw)) = userinfo.split_once(':') {
                 register_secret(pw);
                 if let Ok(decoded) = urlencoding_decode(pw) {
                     register_secret(&decoded);
+                }
+            }
+        }
+        // `?password=…` is a password too (both drivers read it).
+        if let Some((_, query)) = host.split_once('?') {
+            for kv in query.split('&') {
+                if let Some((k, v)) = kv.split_once('=') {
+                    if password_param(k) && !v.is_empty() {
+                        register_secret(v);
+                        if let Ok(decoded) = urlencoding_decode(v) {
+                            register_secret(&decoded);
+                        }
+                    }
                 }
             }
         }
@@ -293,6 +331,23 @@ mod tests {
         }
         // MySQL's ssl-mode values are the driver's own (VERIFY_CA, VERIFY_IDENTITY work).
         assert!(SourceSpec::parse("mysql://u@h/db?ssl-mode=VERIFY_IDENTITY").is_ok());
+    }
+
+    #[test]
+    fn a_password_given_as_a_query_parameter_is_hidden_too() {
+        for url in [
+            "mysql://u@h:3306/db?password=Sv9%2Fx%23y",
+            "postgres://u@h/db?sslmode=require&password=Sv9%2Fx%23y",
+        ] {
+            let s = SourceSpec::parse(url).unwrap();
+            let shown = s.display();
+            assert!(!shown.contains("Sv9"), "{shown}");
+            assert!(shown.contains("password=***"), "{shown}");
+            for secret in ["Sv9%2Fx%23y", "Sv9/x#y"] {
+                let out = crate::error::scrub(&format!("x {secret} y"));
+                assert!(!out.contains("Sv9"), "{out}");
+            }
+        }
     }
 
     #[test]

@@ -178,6 +178,20 @@ pub fn mariadb_exec(sql: &str) -> Result<(), String> {
         .map_err(|e| format!("running SQL: {e}"))
 }
 
+/// The first column of the first row a query returns on the MariaDB test server, as text.
+pub fn mariadb_query(sql: &str) -> Option<String> {
+    use mysql::prelude::Queryable;
+    let o = mysql::Opts::from_url(&mysql_url()).ok()?;
+    let mut conn = mysql::Conn::new(o).ok()?;
+    let v: Option<mysql::Value> = conn.query_first(sql).ok()?;
+    v.map(|v| match v {
+        mysql::Value::Bytes(b) => String::from_utf8_lossy(&b).into_owned(),
+        mysql::Value::Int(i) => i.to_string(),
+        mysql::Value::UInt(u) => u.to_string(),
+        other => format!("{other:?}"),
+    })
+}
+
 /// Loads an SQL fixture into PostgreSQL once per test binary (`loaded` remembers); returns the
 /// server URL, or None when the server is unreachable and services are not required.
 pub fn load_postgres(loaded: &std::sync::Mutex<bool>, fixture: &str) -> Option<String> {

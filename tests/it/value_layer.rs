@@ -802,6 +802,188 @@ fn postgres_money_is_its_amount() {
 }
 
 #[test]
+fn a_password_in_any_part_of_a_url_stays_hidden_on_a_run_that_succeeds() {
+    let Some(_) = pg_exec(
+        "DROP TABLE IF EXISTS reckon_vl_pw; CREATE TABLE reckon_vl_pw (k int PRIMARY KEY, v text);
+         INSERT INTO reckon_vl_pw VALUES (1, 'a');",
+    ) else {
+        return;
+    };
+    // The local server trusts the login, so every run below succeeds and writes every output.
+    let base = url::Url::parse(&pg_url()).unwrap();
+    let (host, port, db) = (
+        base.host_str().unwrap().to_string(),
+        base.port().unwrap_or(5432),
+        base.path().to_string(),
+    );
+    let user = if base.username().is_empty() {
+        "postgres"
+    } else {
+        base.username()
+    };
+    for (url, pw) in [
+        (
+            format!("postgres://{user}@{host}:{port}{db}?password=Qv9%2Fx%23y"),
+            "Qv9",
+        ),
+        (
+            format!("postgres://{user}:Kq7%2Fz@{host}:{port}{db}"),
+            "Kq7",
+        ),
+    ] {
+        let d = tempdir();
+        let out = d.path().join("out");
+        let o = out.to_str().unwrap();
+        let rules = d.path().join("rules.toml");
+        std::fs::write(
+            &rules,
+            "[[rule]]\nkind = \"not_null\"\ntable = \"reckon_vl_pw\"\ncolumn = \"v\"\n",
+        )
+        .unwrap();
+        let runs = [
+            reckon(&["profile", &url, "--table", "reckon_vl_pw", "--out", o]),
+            reckon(&["diff", &url, &url, "--table", "reckon_vl_pw", "--out", o]),
+            reckon(&["diff", &url, &url, "--table", "reckon_vl_pw", "--json"]),
+            reckon(&[
+                "check",
+                &url,
+                "--rules",
+                rules.to_str().unwrap(),
+                "--out",
+                o,
+            ]),
+        ];
+        for r in runs {
+            assert_eq!(r.code, 0, "{}", r.stderr);
+            for text in [&r.stdout, &r.stderr] {
+                assert!(!text.contains(pw), "{url} leaked: {text}");
+            }
+            for f in std::fs::read_dir(&out).unwrap() {
+                let text = std::fs::read(f.unwrap().path()).unwrap();
+                assert!(
+                    !String::from_utf8_lossy(&text).contains(pw),
+                    "{url} in a file"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn mariadb_reads_cannot_write() {
+    let Some(my) = my_exec(
+        "reckon_vl_my7",
+        "DROP TABLE IF EXISTS victim; CREATE TABLE victim (k INT PRIMARY KEY);
+         INSERT INTO victim VALUES (1), (2);
+         DROP FUNCTION IF EXISTS sidefx;
+         CREATE FUNCTION sidefx() RETURNS INT MODIFIES SQL DATA
+           BEGIN DELETE FROM victim; RETURN 1; END;
+         CREATE OR REPLACE VIEW v AS SELECT sidefx() AS x;",
+    ) else {
+        return;
+    };
+    let r = reckon(&["profile", &my, "--query", "SELECT sidefx() AS x"]);
+    assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
+    let r = reckon(&["diff", &my, &my, "--table", "v"]);
+    assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
+    let left = mariadb_query("SELECT count(*) FROM reckon_vl_my7.victim");
+    assert_eq!(left.as_deref(), Some("2"), "a read deleted rows");
+}
+
+#[test]
+fn check_bounds_on_dates_times_and_float32_compare_by_value() {
+    let Some(pg) = pg_exec(
+        "DROP TABLE IF EXISTS reckon_vl_rt;
+         CREATE TABLE reckon_vl_rt (k int PRIMARY KEY, t timestamptz, ts timestamp, r real, d date);
+         INSERT INTO reckon_vl_rt VALUES
+           (1, '2024-01-01 12:00:00+00', '2024-01-01 12:00:00', 0.3, '2024-01-01'),
+           (2, '2024-01-01 00:00:00+00', '2024-01-01 00:00:00', 0.1, '2023-12-31');",
+    ) else {
+        return;
+    };
+    let d = tempdir();
+    let rules = d.path().join("rules.toml");
+    let rule = |name: &str, col: &str, bounds: &str| {
+        format!("[[rule]]\nkind = \"range\"\nname = \"{name}\"\ntable = \"reckon_vl_rt\"\ncolumn = \"{col}\"\n{bounds}\n\n")
+    };
+    let text = [
+        rule("t_max", "t", "max = \"2024-01-01T06:00:00Z\""),
+        rule("ts_max", "ts", "max = \"2024-01-01T06:00:00\""),
+        rule("t_offset", "t", "max = \"2024-01-01 13:00:00+05:00\""),
+        rule("t_min_equal", "t", "min = \"2024-01-01T00:00:00Z\""),
+        rule("d_min", "d", "min = \"2024-01-01\""),
+        rule("r", "r", "min = 0.1\nmax = 0.3"),
+        "[[rule]]\nkind = \"allowed\"\nname = \"r_allowed\"\ntable = \"reckon_vl_rt\"\ncolumn = \"r\"\nvalues = [0.1, 0.3]\n".to_string(),
+    ]
+    .concat();
+    std::fs::write(&rules, text).unwrap();
+    let r = reckon(&["check", &pg, "--rules", rules.to_str().unwrap(), "--json"]);
+    let v: Value = serde_json::from_str(&r.stdout).unwrap_or(Value::Null);
+    let got: Vec<(String, u64)> = v["rules"]
+        .as_array()
+        .unwrap_or(&vec![])
+        .iter()
+        .map(|x| {
+            (
+                x["name"].as_str().unwrap().to_string(),
+                x["violations"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    let want: Vec<(String, u64)> = [
+        ("t_max", 1),
+        ("ts_max", 1),
+        ("t_offset", 1),
+        ("t_min_equal", 0),
+        ("d_min", 1),
+        ("r", 0),
+        ("r_allowed", 0),
+    ]
+    .iter()
+    .map(|(n, c)| (n.to_string(), *c))
+    .collect();
+    assert_eq!(got, want, "{}", r.stderr);
+    assert_eq!(r.code, 1);
+}
+
+#[test]
+fn one_target_column_never_pairs_with_two_source_columns() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = csv(dir.path(), "s.csv", "id,a,b\n1,x,x\n");
+    let tgt = csv(dir.path(), "t.csv", "id,b\n1,x\n");
+    let tgt2 = csv(dir.path(), "t2.csv", "id,x\n1,x\n");
+    let mapping = |body: &str| {
+        let p = dir.path().join("m.toml");
+        std::fs::write(
+            &p,
+            format!("[[table]]\nsource = \"s\"\ntarget = \"t\"\nkey = [\"id\"]\n{body}"),
+        )
+        .unwrap();
+        p.display().to_string()
+    };
+    // A rename onto a name another source column has.
+    let m = mapping("rename = { a = \"b\" }\n");
+    let (code, _, err) = diff(&[&src, &tgt, "--mapping", &m]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("'b'") && err.contains("a"), "{err}");
+    // Two renames onto one name.
+    let p = dir.path().join("m2.toml");
+    std::fs::write(
+        &p,
+        "[[table]]\nsource = \"s\"\ntarget = \"t2\"\nkey = [\"id\"]\nrename = { a = \"x\", b = \"x\" }\n",
+    )
+    .unwrap();
+    let (code, _, err) = diff(&[&src, &tgt2, "--mapping", p.to_str().unwrap()]);
+    assert_eq!(code, 2, "{err}");
+    // Two source columns that match one target column only case-insensitively.
+    let src = csv(dir.path(), "c.csv", "id,Val,val\n1,x,y\n");
+    let tgt = csv(dir.path(), "d.csv", "id,VAL\n1,x\n");
+    let (code, _, err) = diff(&[&src, &tgt, "--table", "c:d", "--key", "id"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("Val") && err.contains("val"), "{err}");
+}
+
+#[test]
 fn passwords_never_show_whatever_characters_they_hold() {
     let d = tempdir();
     let out = d.path().join("out");
