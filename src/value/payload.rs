@@ -111,10 +111,30 @@ pub fn display(v: &[u8]) -> Option<String> {
         tag::BOOL => (p.first() == Some(&1)).to_string(),
         tag::DATE => {
             let days = p.try_into().map(i32::from_le_bytes).unwrap_or(0);
-            crate::value::kind::date_string(i64::from(days))
+            let epoch = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default();
+            let since = |d: chrono::NaiveDate| d.signed_duration_since(epoch).num_days();
+            // PostgreSQL's ±infinity, as its driver delivers them.
+            if i64::from(days) == since(chrono::NaiveDate::MAX) {
+                "infinity".into()
+            } else if i64::from(days) == since(chrono::NaiveDate::MIN) {
+                "-infinity".into()
+            } else {
+                crate::value::kind::date_string(i64::from(days))
+            }
         }
         tag::INSTANT | tag::LOCAL_DATETIME => {
             let (s, n) = datetime_parts(p).unwrap_or((0, 0));
+            let (hi, lo) = (
+                chrono::NaiveDateTime::MAX.and_utc().timestamp(),
+                chrono::NaiveDateTime::MIN.and_utc().timestamp(),
+            );
+            // PostgreSQL's ±infinity, as its driver delivers them (at any unit).
+            if s == hi && n >= 999_000_000 {
+                return Some("infinity".into());
+            }
+            if s == lo && n == 0 {
+                return Some("-infinity".into());
+            }
             let text = match chrono::DateTime::from_timestamp(s, n) {
                 Some(d) if n == 0 => d.format("%Y-%m-%d %H:%M:%S").to_string(),
                 Some(d) => format!(

@@ -680,6 +680,15 @@ fn postgres_infinity_and_far_dates_are_kept_as_they_are_never_a_real_date() {
         "{r}"
     );
     assert_eq!(counts(&r), (3, 1, 0, 0));
+    // Shown as what it is.
+    let shown: Vec<String> = r["tables"][0]["samples"][0]["cells"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["column"] == "ts" || c["column"] == "tz")
+        .map(|c| c["source"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(shown, vec!["infinity", "-infinity"], "{r}");
     // One changed instant among the text-read column is still found.
     pg_exec("UPDATE reckon_vl_inf_b SET tz = '2024-01-02 01:04:05.123457+00' WHERE k = 2;");
     let (_, r, _) = diff(&[&pg, &pg, "--table", "reckon_vl_inf_a:reckon_vl_inf_b"]);
