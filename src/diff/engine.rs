@@ -42,7 +42,7 @@ use super::plan::{ColumnPlan, Read, TablePlan};
 use super::rules::ColumnRules;
 use super::DiffError;
 use crate::profile::pattern::shape;
-use crate::source::{Chunk, ReadDefect, Source, SourceError};
+use crate::source::{Chunk, ChunkStream, ReadDefect, Source, SourceError};
 use crate::value::canonical::{cells, display, encode_column_with, TextAs};
 
 /// Partitions of the pending rows (top bits of the key hash).
@@ -126,6 +126,8 @@ struct Record {
 enum Kept {
     Mem(RecordBatch),
     Disk(usize),
+    /// Nothing kept: the side reads the same chunks again (files, SQLite); its row count.
+    Reread(usize),
 }
 
 /// One chunk as kept: its columns (prepared, in plan order) and its invalid-UTF-8 values as
@@ -199,6 +201,12 @@ impl BatchSpill {
     }
 }
 
+/// Whether any row left is on `side`.
+fn tuples_left_on(left: &[Tuple], side: usize) -> bool {
+    left.iter()
+        .any(|t| usize::from(t.chunk & SIDE_BIT != 0) == side)
+}
+
 fn partition_of(key_hash: u64) -> usize {
     (key_hash >> 58) as usize
 }
@@ -270,18 +278,31 @@ fn cancel(tuples: [Vec<Tuple>; 2], keyed: bool) -> (u64, [u64; 2], Vec<Tuple>) {
 }
 
 /// Encodes the rows that did not cancel, from the chunks that keep them (in parallel, chunk by
-/// chunk), into the settle partitions.
+/// chunk), into the settle partitions. A side that keeps nothing is read again, chunk by chunk,
+/// and each row taken from it must hash as it did the first time.
 fn materialise(
     leftover: Vec<Tuple>,
     kept: &[Vec<KeptChunk>; 2],
     spill: Option<&BatchSpill>,
-    sides: &[SideCols; 2],
+    sides: &mut [SideCols; 2],
+    reread: [Option<(ChunkStream, String)>; 2],
 ) -> Result<Vec<Vec<Record>>, DiffError> {
     let mut by_chunk: BTreeMap<u32, Vec<Tuple>> = BTreeMap::new();
     for t in leftover {
         by_chunk.entry(t.chunk).or_default().push(t);
     }
-    let groups: Vec<(u32, Vec<Tuple>)> = by_chunk.into_iter().collect();
+    let mut parts: Vec<Vec<Record>> = (0..PARTITIONS).map(|_| Vec::new()).collect();
+    let mut place = |recs: Vec<Record>| {
+        for r in recs {
+            parts[partition_of(r.key_hash)].push(r);
+        }
+    };
+    let (again, groups): (Vec<(u32, Vec<Tuple>)>, Vec<(u32, Vec<Tuple>)>) =
+        by_chunk.into_iter().partition(|(tag, _)| {
+            let side = usize::from(tag & SIDE_BIT != 0);
+            matches!(kept[side][(tag & !SIDE_BIT) as usize].data, Kept::Reread(_))
+        });
+    let reads = [sides[0].reads.clone(), sides[1].reads.clone()];
     let encoded: Vec<Result<Vec<Record>, DiffError>> = groups
         .into_par_iter()
         .map(|(tag, ts)| {
@@ -293,28 +314,122 @@ fn materialise(
                     Some(sp) => sp.read(side, *at)?,
                     None => return Err(DiffError::Spill("a spilled chunk has no file".into())),
                 },
+                Kept::Reread(_) => unreachable!("partitioned out above"),
             };
-            let rows: Vec<u32> = ts.iter().map(|t| t.row).collect();
-            let enc = encode_rows(&batch, &k.defects, &sides[side].reads, &rows)?;
-            Ok(ts
-                .iter()
-                .zip(enc)
-                .map(|(t, row)| Record {
-                    side: side as u8,
-                    key_hash: t.key_hash,
-                    row_hash: t.row_hash,
-                    row: row.into_boxed_slice(),
-                })
-                .collect())
+            records(side, &batch, &k.defects, &reads[side], &ts)
         })
         .collect();
-    let mut parts: Vec<Vec<Record>> = (0..PARTITIONS).map(|_| Vec::new()).collect();
     for recs in encoded {
-        for r in recs? {
-            parts[partition_of(r.key_hash)].push(r);
+        place(recs?);
+    }
+    // Sides read again: one pass each, only the chunks that hold rows left.
+    let mut wanted: [BTreeMap<usize, Vec<Tuple>>; 2] = Default::default();
+    for (tag, ts) in again {
+        let side = usize::from(tag & SIDE_BIT != 0);
+        wanted[side].insert((tag & !SIDE_BIT) as usize, ts);
+    }
+    for (side, stream) in reread.into_iter().enumerate() {
+        let Some((stream, table)) = stream else {
+            continue;
+        };
+        if wanted[side].is_empty() {
+            continue;
+        }
+        let changed = || DiffError::Changed {
+            side: if side == 0 { "source" } else { "target" }.into(),
+            table: table.clone(),
+        };
+        let mut seen = 0usize;
+        for (ci, chunk) in stream.enumerate() {
+            let chunk = chunk?;
+            seen += 1;
+            let expect = match kept[side].get(ci).map(|k| &k.data) {
+                Some(Kept::Reread(n)) => *n,
+                _ => return Err(changed()),
+            };
+            if chunk.batch.num_rows() != expect {
+                return Err(changed());
+            }
+            let Some(ts) = wanted[side].remove(&ci) else {
+                continue;
+            };
+            let (batch, defects) = prepared(&mut sides[side], &chunk, &table)?;
+            let recs = records(side, &batch, &defects, &reads[side], &ts)?;
+            if recs
+                .iter()
+                .zip(&ts)
+                .any(|(r, t)| xxh3_128(&r.row) != t.row_hash)
+            {
+                return Err(changed());
+            }
+            place(recs);
+            if wanted[side].is_empty() {
+                break;
+            }
+        }
+        if !wanted[side].is_empty() || seen == 0 {
+            return Err(changed());
         }
     }
     Ok(parts)
+}
+
+/// The records of some rows of a chunk.
+fn records(
+    side: usize,
+    batch: &RecordBatch,
+    defects: &[(usize, usize, Vec<u8>)],
+    reads: &[Read],
+    ts: &[Tuple],
+) -> Result<Vec<Record>, DiffError> {
+    let rows: Vec<u32> = ts.iter().map(|t| t.row).collect();
+    let enc = encode_rows(batch, defects, reads, &rows)?;
+    Ok(ts
+        .iter()
+        .zip(enc)
+        .map(|(t, row)| Record {
+            side: side as u8,
+            key_hash: t.key_hash,
+            row_hash: t.row_hash,
+            row: row.into_boxed_slice(),
+        })
+        .collect())
+}
+
+/// A chunk's compared columns, prepared and in plan order, and its invalid-UTF-8 values as
+/// (column position, row, bytes).
+type Prepared = (RecordBatch, Vec<(usize, usize, Vec<u8>)>);
+
+fn prepared(cols: &mut SideCols, chunk: &Chunk, table: &str) -> Result<Prepared, DiffError> {
+    let idx = cols.resolve(&chunk.batch, table)?;
+    let arrays: Vec<ArrayRef> = idx
+        .iter()
+        .zip(&cols.reads)
+        .map(|(&i, r)| prepare(chunk.batch.column(i), r))
+        .collect();
+    let defects: Vec<(usize, usize, Vec<u8>)> = chunk
+        .defects
+        .iter()
+        .filter_map(|d| {
+            let ReadDefect::InvalidUtf8 { column, row, bytes } = d;
+            idx.iter()
+                .position(|i| i == column)
+                .map(|pos| (pos, *row, bytes.clone()))
+        })
+        .collect();
+    let n = chunk.batch.num_rows();
+    let fields: Vec<Field> = arrays
+        .iter()
+        .enumerate()
+        .map(|(i, a)| Field::new(format!("c{i}"), a.data_type().clone(), true))
+        .collect();
+    let batch = RecordBatch::try_new_with_options(
+        Arc::new(Schema::new(fields)),
+        arrays,
+        &arrow::record_batch::RecordBatchOptions::new().with_row_count(Some(n)),
+    )
+    .map_err(|e| DiffError::Spill(e.to_string()))?;
+    Ok((batch, defects))
 }
 
 /// One side's column reads, resolved against its batches.
@@ -805,6 +920,12 @@ pub fn diff_table(
     let mut spill: Option<BatchSpill> = None;
     let mut counts = RowCounts::default();
     let mut side_hashes = [0u128; 2];
+    // Chunks are kept in memory while they fit. Past `--memory-limit`, a side that reads the same
+    // chunks twice (files, SQLite) keeps nothing and reads its few rows left again; a database
+    // side writes its chunks to disk.
+    let rereadable = [source.rereadable(), target.rereadable()];
+    let mut keep = [true, true];
+    let mut over_limit = false;
     let streams = [source.read(&plan.source)?, target.read(&plan.target)?];
     // Pass 1: every row of both sides to (key hash, row hash, where it is kept).
     std::thread::scope(|scope| -> Result<(), DiffError> {
@@ -828,23 +949,9 @@ pub fn diff_table(
                     continue;
                 }
             };
-            let idx = sides[side].resolve(&chunk.batch, &table_names[side])?;
+            let (batch, defects) = prepared(&mut sides[side], &chunk, &table_names[side])?;
             let reads = sides[side].reads.clone();
-            let arrays: Vec<ArrayRef> = idx
-                .iter()
-                .zip(&reads)
-                .map(|(&i, r)| prepare(chunk.batch.column(i), r))
-                .collect();
-            let defects: Vec<(usize, usize, Vec<u8>)> = chunk
-                .defects
-                .iter()
-                .filter_map(|d| {
-                    let ReadDefect::InvalidUtf8 { column, row, bytes } = d;
-                    idx.iter()
-                        .position(|i| i == column)
-                        .map(|pos| (pos, *row, bytes.clone()))
-                })
-                .collect();
+            let arrays: Vec<ArrayRef> = batch.columns().to_vec();
             let ((kh, rh), chunk_aggs) = rayon::join(
                 || hash_chunk(&arrays, &defects, &reads, &pairing),
                 || {
@@ -879,30 +986,38 @@ pub fn diff_table(
                     row: i as u32,
                 });
             }
-            let fields: Vec<Field> = arrays
-                .iter()
-                .enumerate()
-                .map(|(i, a)| Field::new(format!("c{i}"), a.data_type().clone(), true))
-                .collect();
-            let batch = RecordBatch::try_new_with_options(
-                Arc::new(Schema::new(fields)),
-                arrays,
-                &arrow::record_batch::RecordBatchOptions::new().with_row_count(Some(n)),
-            )
-            .map_err(|e| DiffError::Spill(e.to_string()))?;
-            kept_bytes += batch.get_array_memory_size();
-            kept[side].push(KeptChunk {
-                data: Kept::Mem(batch),
-                defects,
-            });
-            // Past the memory limit, the kept chunks go to disk; the tuples stay.
+            if keep[side] {
+                kept_bytes += batch.get_array_memory_size();
+                kept[side].push(KeptChunk {
+                    data: Kept::Mem(batch),
+                    defects,
+                });
+            } else {
+                kept[side].push(KeptChunk {
+                    data: Kept::Reread(n),
+                    defects: Vec::new(),
+                });
+            }
+            // Past the memory limit the kept chunks leave memory (the tuples stay): dropped, to
+            // be read again, or written to disk.
             let tuple_bytes = (tuples[0].len() + tuples[1].len()) * std::mem::size_of::<Tuple>();
             if (kept_bytes + tuple_bytes) as u64 > opts.memory_limit && kept_bytes > 0 {
-                if spill.is_none() {
-                    spill = Some(BatchSpill::new(&opts.spill_dir)?);
-                }
-                if let Some(sp) = spill.as_mut() {
-                    for (s, list) in kept.iter_mut().enumerate() {
+                over_limit = true;
+                for (s, list) in kept.iter_mut().enumerate() {
+                    if rereadable[s] {
+                        keep[s] = false;
+                        for k in list.iter_mut() {
+                            if let Kept::Mem(b) = &k.data {
+                                k.data = Kept::Reread(b.num_rows());
+                                k.defects = Vec::new();
+                            }
+                        }
+                        continue;
+                    }
+                    if spill.is_none() {
+                        spill = Some(BatchSpill::new(&opts.spill_dir)?);
+                    }
+                    if let Some(sp) = spill.as_mut() {
                         for k in list.iter_mut() {
                             if let Kept::Mem(b) = &k.data {
                                 let at = sp.write(s, b)?;
@@ -928,7 +1043,27 @@ pub fn diff_table(
     counts.duplicate_keys_source = dups[0];
     counts.duplicate_keys_target = dups[1];
     // Pass 3: only the rows that did not cancel are encoded, from their kept chunks.
-    let mut parts = materialise(leftover, &kept, spill.as_ref(), &sides)?;
+    let needs = |side: usize| {
+        kept[side].iter().any(|k| matches!(k.data, Kept::Reread(_)))
+            && tuples_left_on(&leftover, side)
+    };
+    let reread = [
+        needs(0)
+            .then(|| {
+                source
+                    .read(&plan.source)
+                    .map(|s| (s, head.source_table.clone()))
+            })
+            .transpose()?,
+        needs(1)
+            .then(|| {
+                target
+                    .read(&plan.target)
+                    .map(|s| (s, head.target_table.clone()))
+            })
+            .transpose()?,
+    ];
+    let mut parts = materialise(leftover, &kept, spill.as_ref(), &mut sides, reread)?;
     let ncols = plan.columns.len();
     let mut rules: Vec<BTreeMap<String, u64>> = vec![BTreeMap::new(); ncols];
     let mut classes: Vec<BTreeMap<String, u64>> = vec![BTreeMap::new(); ncols];
@@ -1016,7 +1151,7 @@ pub fn diff_table(
         schema: plan.schema.clone(),
         columns,
         samples,
-        spilled: spill.is_some(),
+        spilled: over_limit,
         seconds: started.elapsed().as_secs_f64(),
         side_hashes,
     })

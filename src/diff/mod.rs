@@ -99,6 +99,14 @@ pub enum DiffError {
     /// The spill directory failed.
     #[error("cannot spill to disk: {0}")]
     Spill(String),
+    /// A side read twice (the rows that differ are read again) did not give the same rows.
+    #[error("the {side} '{table}' changed while it was being compared: its second read differs from its first")]
+    Changed {
+        /// `source` or `target`.
+        side: String,
+        /// The table.
+        table: String,
+    },
     /// Writing a result file failed.
     #[error("cannot write {path}: {reason}")]
     Output {
@@ -140,6 +148,9 @@ impl Hinted for DiffError {
             }
             DiffError::NoTables { .. } => Some(
                 "name the table with --table NAME (or --table SOURCE:TARGET), or pair tables in a mapping file".into(),
+            ),
+            DiffError::Changed { .. } => Some(
+                "compare files that are not being written, or a database (whose rows are kept while compared)".into(),
             ),
             DiffError::Spill(_) => {
                 Some("check free space in the spill directory (--spill-dir), or raise --memory-limit".into())

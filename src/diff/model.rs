@@ -189,7 +189,8 @@ pub struct TableDiff {
     pub columns: Vec<ColumnDiff>,
     /// The first differing rows, in the order of `diff_rows.parquet`.
     pub samples: Vec<DiffRow>,
-    /// Whether the differing rows went to disk partitions (memory limit reached).
+    /// Whether `--memory-limit` was reached: the kept chunks then went to disk (databases) or
+    /// were dropped and the rows left read again (files, SQLite).
     pub spilled: bool,
     /// Seconds spent (terminal only: result files stay byte-identical across runs).
     #[serde(skip)]

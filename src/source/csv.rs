@@ -210,6 +210,10 @@ impl CsvSource {
 }
 
 impl Source for CsvSource {
+    fn rereadable(&self) -> bool {
+        true
+    }
+
     fn display(&self) -> String {
         match self.paths.as_slice() {
             [one] => one.display().to_string(),

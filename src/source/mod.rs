@@ -243,6 +243,12 @@ pub trait Source: Send {
     fn estimate_rows(&mut self, _table: &TableMeta) -> Option<u64> {
         None
     }
+    /// Whether reading a table twice gives the same rows in the same chunks (files; SQLite's
+    /// rowid order). The diff then reads the few rows it must show a second time instead of
+    /// keeping every chunk; a server's scan order can change between two reads.
+    fn rereadable(&self) -> bool {
+        false
+    }
 }
 
 /// Opens a source from its spec.

@@ -78,6 +78,10 @@ pub fn file_for(
 }
 
 impl Source for ParquetSource {
+    fn rereadable(&self) -> bool {
+        true
+    }
+
     fn display(&self) -> String {
         match self.paths.as_slice() {
             [one] => one.display().to_string(),

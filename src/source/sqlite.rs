@@ -391,6 +391,10 @@ fn format_real(f: f64) -> String {
 }
 
 impl Source for SqliteSource {
+    fn rereadable(&self) -> bool {
+        true
+    }
+
     fn display(&self) -> String {
         format!("sqlite://{}", self.path.display())
     }

@@ -617,6 +617,30 @@ fn pair(a: Engine, b: Engine, seeds: &[u64]) {
             rows[at],
             changed[at]
         );
+        // Past a memory limit of one byte (chunks to disk, or read again): the same answer.
+        let tables = format!("{}:{}", left.1, right.1);
+        let r = reckon(&[
+            "diff",
+            &left.0,
+            &right.0,
+            "--table",
+            &tables,
+            "--key",
+            "k",
+            "--json",
+            "--samples",
+            "1000",
+            "--memory-limit",
+            "1",
+        ]);
+        let low: Value = serde_json::from_str(&r.stdout).unwrap_or(Value::Null);
+        assert_eq!(low["tables"][0]["spilled"], true, "{}", r.stderr);
+        assert_eq!(low["tables"][0]["counts"], v["tables"][0]["counts"]);
+        assert_eq!(
+            differing(&low),
+            differing(&v),
+            "{a:?}↔{b:?} seed {seed}: spilled"
+        );
     }
 }
 

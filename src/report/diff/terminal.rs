@@ -44,7 +44,11 @@ fn table_section(t: &TableDiff, out: &mut String) {
         },
         t.key_origin,
         t.seconds,
-        if t.spilled { ", spilled to disk" } else { "" }
+        if t.spilled {
+            ", past --memory-limit (spilled or read twice)"
+        } else {
+            ""
+        }
     );
     let c = &t.counts;
     let mut counts = new_table(&[
