@@ -297,11 +297,11 @@ fn materialise(
             parts[partition_of(r.key_hash)].push(r);
         }
     };
-    let (again, groups): (Vec<(u32, Vec<Tuple>)>, Vec<(u32, Vec<Tuple>)>) =
-        by_chunk.into_iter().partition(|(tag, _)| {
-            let side = usize::from(tag & SIDE_BIT != 0);
-            matches!(kept[side][(tag & !SIDE_BIT) as usize].data, Kept::Reread(_))
-        });
+    type Groups = Vec<(u32, Vec<Tuple>)>;
+    let (again, groups): (Groups, Groups) = by_chunk.into_iter().partition(|(tag, _)| {
+        let side = usize::from(tag & SIDE_BIT != 0);
+        matches!(kept[side][(tag & !SIDE_BIT) as usize].data, Kept::Reread(_))
+    });
     let reads = [sides[0].reads.clone(), sides[1].reads.clone()];
     let encoded: Vec<Result<Vec<Record>, DiffError>> = groups
         .into_par_iter()

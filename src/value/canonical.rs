@@ -151,7 +151,7 @@ fn unscaled(out: &mut Vec<u8>, v: i128, scale: i8) {
         return;
     }
     let mut trailing = 0i32;
-    while n % 10 == 0 {
+    while n.is_multiple_of(10) {
         n /= 10;
         trailing += 1;
     }
