@@ -684,7 +684,7 @@ mod tests {
             x ^= x << 13;
             x ^= x >> 7;
             x ^= x << 17;
-            let v = (i128::from(x) << (x % 50)) * if x % 3 == 0 { -1 } else { 1 };
+            let v = (i128::from(x) << (x % 50)) * if x.is_multiple_of(3) { -1 } else { 1 };
             values.push(v / 10i128.pow((x % 5) as u32) * 10i128.pow((x % 4) as u32));
         }
         for v in values {
