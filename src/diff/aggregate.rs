@@ -145,6 +145,24 @@ impl AggregateAcc {
 
     /// Adds one chunk of a column (as read, before normalisation).
     pub fn update(&mut self, array: &ArrayRef, read: &Read) {
+        // Large strings compared as text: min and max read in place (no copy to 32-bit offsets).
+        if array.data_type() == &arrow::datatypes::DataType::LargeUtf8
+            && !matches!(
+                read.text_as,
+                TextAs::Decimal | TextAs::Float(_) | TextAs::Bool
+            )
+        {
+            let a = array.as_string::<i64>();
+            self.nulls += a.null_count() as u64;
+            self.count += (a.len() - a.null_count()) as u64;
+            for v in [arrow::compute::min_string(a), arrow::compute::max_string(a)]
+                .into_iter()
+                .flatten()
+            {
+                self.extreme(std::sync::Arc::new(StringArray::from(vec![v])), read);
+            }
+            return;
+        }
         let (kind, arr) = normalize(array);
         self.nulls += arr.null_count() as u64;
         self.count += (arr.len() - arr.null_count()) as u64;

@@ -217,7 +217,8 @@ fn partition_of(key_hash: u64) -> usize {
 /// left.
 fn cancel(tuples: [Vec<Tuple>; 2], keyed: bool) -> (u64, [u64; 2], Vec<Tuple>) {
     let [mut a, mut b] = tuples;
-    let order = |t: &Tuple| (t.key_hash, t.row_hash, t.chunk, t.row);
+    // Equal (key hash, row hash) means equal rows: which of them cancel does not matter.
+    let order = |t: &Tuple| (t.key_hash, t.row_hash);
     rayon::join(
         || a.par_sort_unstable_by_key(order),
         || b.par_sort_unstable_by_key(order),
@@ -328,50 +329,80 @@ fn materialise(
         let side = usize::from(tag & SIDE_BIT != 0);
         wanted[side].insert((tag & !SIDE_BIT) as usize, ts);
     }
-    for (side, stream) in reread.into_iter().enumerate() {
-        let Some((stream, table)) = stream else {
-            continue;
+    // Both sides are read again at once, each on its own thread.
+    let [w0, w1] = wanted;
+    let [r0, r1] = reread;
+    let (c0, c1) = {
+        let [s0, s1] = sides;
+        let (k0, k1) = (&kept[0], &kept[1]);
+        let (reads0, reads1) = (&reads[0], &reads[1]);
+        std::thread::scope(|scope| {
+            let h = scope.spawn(move || reread_side(0, r0, w0, k0, s0, reads0));
+            let b = reread_side(1, r1, w1, k1, s1, reads1);
+            (
+                h.join()
+                    .unwrap_or_else(|_| Err(DiffError::Spill("a reader thread failed".into()))),
+                b,
+            )
+        })
+    };
+    place(c0?);
+    place(c1?);
+    Ok(parts)
+}
+
+/// Reads one side again and takes the rows left from the chunks that hold them; each must hash
+/// as it did on the first read.
+fn reread_side(
+    side: usize,
+    stream: Option<(ChunkStream, String)>,
+    mut wanted: BTreeMap<usize, Vec<Tuple>>,
+    kept: &[KeptChunk],
+    cols: &mut SideCols,
+    reads: &[Read],
+) -> Result<Vec<Record>, DiffError> {
+    let mut out = Vec::new();
+    let Some((stream, table)) = stream else {
+        return Ok(out);
+    };
+    if wanted.is_empty() {
+        return Ok(out);
+    }
+    let changed = || DiffError::Changed {
+        side: if side == 0 { "source" } else { "target" }.into(),
+        table: table.clone(),
+    };
+    for (ci, chunk) in stream.enumerate() {
+        let chunk = chunk?;
+        let expect = match kept.get(ci).map(|k| &k.data) {
+            Some(Kept::Reread(n)) => *n,
+            _ => return Err(changed()),
         };
-        if wanted[side].is_empty() {
-            continue;
-        }
-        let changed = || DiffError::Changed {
-            side: if side == 0 { "source" } else { "target" }.into(),
-            table: table.clone(),
-        };
-        let mut seen = 0usize;
-        for (ci, chunk) in stream.enumerate() {
-            let chunk = chunk?;
-            seen += 1;
-            let expect = match kept[side].get(ci).map(|k| &k.data) {
-                Some(Kept::Reread(n)) => *n,
-                _ => return Err(changed()),
-            };
-            if chunk.batch.num_rows() != expect {
-                return Err(changed());
-            }
-            let Some(ts) = wanted[side].remove(&ci) else {
-                continue;
-            };
-            let (batch, defects) = prepared(&mut sides[side], &chunk, &table)?;
-            let recs = records(side, &batch, &defects, &reads[side], &ts)?;
-            if recs
-                .iter()
-                .zip(&ts)
-                .any(|(r, t)| xxh3_128(&r.row) != t.row_hash)
-            {
-                return Err(changed());
-            }
-            place(recs);
-            if wanted[side].is_empty() {
-                break;
-            }
-        }
-        if !wanted[side].is_empty() || seen == 0 {
+        if chunk.batch.num_rows() != expect {
             return Err(changed());
         }
+        let Some(ts) = wanted.remove(&ci) else {
+            continue;
+        };
+        let (batch, defects) = prepared(cols, &chunk, &table)?;
+        let recs = records(side, &batch, &defects, reads, &ts)?;
+        if recs
+            .iter()
+            .zip(&ts)
+            .any(|(r, t)| xxh3_128(&r.row) != t.row_hash)
+        {
+            return Err(changed());
+        }
+        out.extend(recs);
+        if wanted.is_empty() {
+            break;
+        }
     }
-    Ok(parts)
+    if wanted.is_empty() {
+        Ok(out)
+    } else {
+        Err(changed())
+    }
 }
 
 /// The records of some rows of a chunk.

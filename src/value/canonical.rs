@@ -112,7 +112,9 @@ pub enum TextAs {
 }
 
 /// Appends one canonical value: its tag, the payload's length (u32 LE), the payload.
+#[inline]
 pub fn push(out: &mut Vec<u8>, tag: u8, bytes: &[u8]) {
+    out.reserve(5 + bytes.len());
     out.push(tag);
     out.extend_from_slice(&(bytes.len() as u32).to_le_bytes());
     out.extend_from_slice(bytes);
@@ -142,6 +144,26 @@ fn encode_decimal(out: &mut Vec<u8>, d: &text::Decimal) -> bool {
     true
 }
 
+/// The texts of a string array (invalid UTF-8 values from `invalid`, by row).
+fn text_rows<O: arrow::array::OffsetSizeTrait>(
+    a: &arrow::array::GenericStringArray<O>,
+    text_as: TextAs,
+    invalid: &[(usize, &[u8])],
+    rows: &mut [Vec<u8>],
+) {
+    let n = a.len().min(rows.len());
+    let mut bad = invalid.iter().peekable();
+    for (i, out) in rows.iter_mut().enumerate().take(n) {
+        if let Some((_, raw)) = bad.next_if(|(r, _)| *r == i) {
+            push(out, tag::INVALID_TEXT, raw);
+        } else if a.is_null(i) {
+            push(out, tag::NULL, &[]);
+        } else {
+            text_value(out, text_as, a.value(i));
+        }
+    }
+}
+
 /// An integer or unscaled decimal (`v` × 10^-scale), written straight into `out` without an
 /// allocation: the same bytes as [`number`] on its digits.
 fn unscaled(out: &mut Vec<u8>, v: i128, scale: i8) {
@@ -151,19 +173,24 @@ fn unscaled(out: &mut Vec<u8>, v: i128, scale: i8) {
         return;
     }
     let mut trailing = 0i32;
-    while n.is_multiple_of(10) {
-        n /= 10;
-        trailing += 1;
-    }
     let mut buf = [0u8; 40];
     let mut i = buf.len();
     if let Ok(mut m) = u64::try_from(n) {
+        // Most values fit in 64 bits, where division is cheap.
+        while m.is_multiple_of(10) {
+            m /= 10;
+            trailing += 1;
+        }
         while m > 0 {
             i -= 1;
             buf[i] = b'0' + (m % 10) as u8;
             m /= 10;
         }
     } else {
+        while n.is_multiple_of(10) {
+            n /= 10;
+            trailing += 1;
+        }
         while n > 0 {
             i -= 1;
             buf[i] = b'0' + (n % 10) as u8;
@@ -185,6 +212,7 @@ fn decimal_text(out: &mut Vec<u8>, s: &str) -> bool {
     text::numeral(s).is_some_and(|d| encode_decimal(out, &d))
 }
 
+#[inline]
 pub(super) fn instant(out: &mut Vec<u8>, tag: u8, v: i64, unit: &TimeUnit) {
     let ps = per_second(unit);
     let secs = v.div_euclid(ps);
@@ -276,6 +304,11 @@ pub fn encode_column_with(
     if encode_composite(array, text_as, int_as_bool, invalid, rows) {
         return;
     }
+    // Large strings (polars writes them) are read in place: no copy into 32-bit offsets.
+    if array.data_type() == &DataType::LargeUtf8 {
+        text_rows(array.as_string::<i64>(), text_as, invalid, rows);
+        return;
+    }
     let float32 = matches!(array.data_type(), DataType::Float32 | DataType::Float16);
     let (kind, arr) = normalize(array);
     let n = arr.len().min(rows.len());
@@ -333,19 +366,7 @@ pub fn encode_column_with(
             tag::BOOL,
             &[u8::from(v)]
         )),
-        Kind::Text => {
-            let a = arr.as_string::<i32>();
-            let mut bad = invalid.iter().peekable();
-            for (i, out) in rows.iter_mut().enumerate().take(n) {
-                if let Some((_, raw)) = bad.next_if(|(r, _)| *r == i) {
-                    push(out, tag::INVALID_TEXT, raw);
-                } else if a.is_null(i) {
-                    push(out, tag::NULL, &[]);
-                } else {
-                    text_value(out, text_as, a.value(i));
-                }
-            }
-        }
+        Kind::Text => text_rows(arr.as_string::<i32>(), text_as, invalid, rows),
         Kind::Bytes => each!(arr.as_binary::<i32>(), |out, v| push(out, tag::BYTES, v)),
         Kind::Date => each!(arr.as_primitive::<Date32Type>(), |out, v| push(
             out,
