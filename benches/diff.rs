@@ -184,8 +184,116 @@ fn main() {
             1.3,
             &man,
         );
+        // PostgreSQL ↔ PostgreSQL against reading both tables.
+        if let Some(tt) = pg["tgt_table"].as_str() {
+            let t = Instant::now();
+            let mut n = 0usize;
+            for name in [table, tt] {
+                let meta = s
+                    .tables()
+                    .expect("tables")
+                    .into_iter()
+                    .find(|m| TableName::parse(name).matches(&m.name))
+                    .expect("bench table");
+                n += s
+                    .read(&meta)
+                    .expect("read")
+                    .map(|c| c.expect("chunk").batch.num_rows())
+                    .sum::<usize>();
+            }
+            let floor = t.elapsed().as_secs_f64();
+            let (secs, d) = run_pg_pg(&url, table, tt);
+            assert_eq!((d.counts.source_rows + d.counts.target_rows) as usize, n);
+            println!("PostgreSQL ↔ PostgreSQL");
+            report(
+                "diff",
+                "floor: read both PG tables (connectorx)",
+                floor,
+                secs,
+                &d,
+                1.3,
+                &man,
+            );
+        }
     } else {
         println!("PostgreSQL ↔ Parquet: skipped (data generated with --no-pg)");
     }
-    println!("peak RSS {:.0} MiB (target ≤ 2048)", common::peak_rss_mib());
+    println!("peak RSS {:.0} MiB (target ≤ 1024)", common::peak_rss_mib());
+    threads_and_peers(&src, &tgt, &dir);
+}
+
+/// PostgreSQL ↔ PostgreSQL through the library, timed.
+fn run_pg_pg(url: &str, s: &str, t: &str) -> (f64, TableDiff) {
+    let started = Instant::now();
+    let spec = SourceSpec::parse(url).expect("spec");
+    let mut a = source::open(&spec).expect("open");
+    let mut b = source::open(&spec).expect("open");
+    let sm = a
+        .tables()
+        .expect("tables")
+        .into_iter()
+        .find(|m| TableName::parse(s).matches(&m.name))
+        .expect("source table");
+    let tm = b
+        .tables()
+        .expect("tables")
+        .into_iter()
+        .find(|m| TableName::parse(t).matches(&m.name))
+        .expect("target table");
+    let req = PlanRequest {
+        key: Some(vec!["id".into()]),
+        ..PlanRequest::default()
+    };
+    let p = plan(&sm, Engine::Postgres, &tm, Engine::Postgres, &req).expect("plan");
+    let d = diff_table(
+        a.as_mut(),
+        b.as_mut(),
+        &p,
+        &DiffOptions::default(),
+        &mut NullSink,
+        &|_, _| {},
+    )
+    .expect("diff");
+    (started.elapsed().as_secs_f64(), d)
+}
+
+/// The command-line binary at 1 and 2 threads on the Parquet pair, then the peers (DuckDB,
+/// polars) beside it when the venv of `benches/peers.py` exists.
+fn threads_and_peers(src: &std::path::Path, tgt: &std::path::Path, dir: &std::path::Path) {
+    let bin = env!("CARGO_BIN_EXE_reckon");
+    let time = |threads: &str| {
+        let t = Instant::now();
+        let out = std::process::Command::new(bin)
+            .args([
+                "diff",
+                src.to_str().unwrap(),
+                tgt.to_str().unwrap(),
+                "--key",
+                "id",
+            ])
+            .args(["--threads", threads, "--json"])
+            .output()
+            .expect("run reckon");
+        assert!(matches!(out.status.code(), Some(0 | 1)), "reckon failed");
+        t.elapsed().as_secs_f64()
+    };
+    let (one, two) = (time("1"), time("2"));
+    println!(
+        "threads: 1 → {one:.2} s, 2 → {two:.2} s ({:.2}× faster; target ≥ 1.8×)",
+        one / two
+    );
+    let python = PathBuf::from(std::env::var("HOME").unwrap_or_default())
+        .join(".cache/reckon-bench/venv/bin/python");
+    if !python.exists() {
+        println!("peers: skipped (create the venv: see benches/peers.py)");
+        return;
+    }
+    let peers = std::process::Command::new(python)
+        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/benches/peers.py"))
+        .args(["diff", "--reckon", bin, "--data", dir.to_str().unwrap()])
+        .output();
+    match peers {
+        Ok(o) => print!("{}", String::from_utf8_lossy(&o.stdout)),
+        Err(e) => println!("peers: could not run: {e}"),
+    }
 }
