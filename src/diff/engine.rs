@@ -1,22 +1,27 @@
-//! The row diff: stream both sides, hash every row, pair rows by key, classify what differs.
+//! The row diff, hash first: rows are encoded to be hashed, and only the rows that differ are
+//! ever kept encoded.
 //!
-//! 1. **Stream**: both sides are read at once (one thread each), in lockstep by rows read. Each
-//!    chunk's rows are canonically encoded (key columns first) in parallel; the key hash is
-//!    xxh3-64 of the key's encoding, the row hash xxh3-128 of the whole row's.
-//! 2. **Cancel**: a row whose (key hash, row hash) is pending on the other side cancels it: an
-//!    equal row, counted and forgotten. Others wait in a pending map with their encoding. Inputs in
-//!    a similar order (the usual case) keep the pending maps small; inputs in unrelated orders
-//!    make them grow, and past `--memory-limit` they spill to 64 partitions on disk (Arrow IPC,
-//!    partition = top bits of the key hash). Cancelling equal rows is order-independent, so the
-//!    result does not depend on order, chunking or spilling.
-//! 3. **Settle**: per partition (in parallel, in fixed order), what is left is grouped by key
-//!    hash, then by exact key bytes (so a hash collision can never pair two keys): equal row
-//!    hashes cancel as a multiset; one row left on each side is a changed row; anything else under
-//!    a key is missing/extra (duplicated keys are never paired many-to-many). No key → the whole
-//!    row is the key: an exact multiset diff.
-//! 4. **Classify**: each cell of a changed row: equal, `match*(rule)` under a declared rule, or
+//! 1. **Hash**: both sides are read at once (one thread each), in lockstep by rows read. Each
+//!    chunk's rows are canonically encoded (key columns first) into reused buffers, in parallel;
+//!    the key hash is xxh3-64 of the key's encoding (in its pairing form under key rules), the row
+//!    hash xxh3-128 of the whole row's. Per row only a 32-byte tuple is kept: (key hash, row hash,
+//!    chunk, row). The chunk's compared columns stay in memory while they fit in
+//!    `--memory-limit`; past it, a side that reads the same chunks again (files, SQLite) drops
+//!    them, and a database side writes them to disk (Arrow IPC).
+//! 2. **Cancel**: both sides' tuples are sorted by (key hash, row hash) in parallel and merged: a
+//!    pair present m times on one side and n on the other cancels min(m, n) times (equal rows).
+//!    Duplicated key hashes per side are counted on the way.
+//! 3. **Materialise**: the rows left are encoded again from their chunks (in memory, on disk, or
+//!    read a second time, where each row must hash as it did the first time).
+//! 4. **Settle**: per key-hash partition (in parallel, in fixed order), the rows left are grouped
+//!    by key hash, then by exact key bytes (so a hash collision can never pair two keys): one row
+//!    left on each side is a changed row; anything else under a key is missing/extra (duplicated
+//!    keys are never paired many-to-many). No key → the whole row is the key: an exact multiset
+//!    diff.
+//! 5. **Classify**: each cell of a changed row: equal, `match*(rule)` under a declared rule, or
 //!    `mismatch(class)` (see `classify`). Rows go to a [`RowSink`] in partition order, sorted by
-//!    hashes within it: the same inputs give the same rows in the same order at any thread count.
+//!    hashes within it: the same inputs give the same rows in the same order at any thread count,
+//!    memory limit or chunking.
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
