@@ -9,7 +9,7 @@ use reckon::diff::mapping::Mapping;
 use reckon::diff::pairing::{engine, pair_tables};
 use reckon::diff::plan::{plan, PlanRequest};
 use reckon::diff::rules::Rule;
-use reckon::diff::{diff_table, DiffError, DiffOptions, DiffReport, NullSink, RowSink};
+use reckon::diff::{diff_table, DiffError, DiffOptions, DiffReport, NullSink, RowSink, TableDiff};
 use reckon::report::diff as out;
 use reckon::source::{self, SourceSpec};
 
@@ -166,14 +166,25 @@ pub fn run(args: &DiffArgs) -> Result<i32> {
             Some(w) => w,
             None => &mut null,
         };
-        tables.push(diff_table(
-            src.as_mut(),
-            tgt.as_mut(),
-            p,
-            &opts,
-            sink,
-            &on_progress,
-        )?);
+        // A pair that cannot be compared ends in error(class); the others are still compared,
+        // the whole report is written, and the run exits 2.
+        match diff_table(src.as_mut(), tgt.as_mut(), p, &opts, sink, &on_progress) {
+            Ok(t) => tables.push(t),
+            Err(e @ (DiffError::Output { .. } | DiffError::Spill(_))) => return Err(e.into()),
+            Err(e) => {
+                let reason = reckon::error::scrub(&e.to_string());
+                let hint = reckon::error::Hinted::hint(&e)
+                    .map(|h| format!("\nhint: {}", reckon::error::scrub(&h)))
+                    .unwrap_or_default();
+                bar.suspend(|| {
+                    eprintln!(
+                        "error: {} → {} could not be compared: {reason}{hint}",
+                        p.source.name, p.target.name
+                    )
+                });
+                tables.push(TableDiff::errored(p, e.class(), reason));
+            }
+        }
     }
     bar.finish_and_clear();
     if let Some(w) = rows_writer {

@@ -1173,6 +1173,7 @@ pub fn diff_table(
         "match"
     };
     Ok(TableDiff {
+        error: None,
         source_table: head.source_table,
         target_table: head.target_table,
         key: plan.columns[..plan.key_len]

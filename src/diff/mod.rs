@@ -159,3 +159,18 @@ impl Hinted for DiffError {
         }
     }
 }
+
+impl DiffError {
+    /// The class of an `error(class)` verdict for a pair that could not be compared.
+    pub fn class(&self) -> &'static str {
+        match self {
+            DiffError::Source(SourceError::Unpopulated { .. }) => "unpopulated",
+            DiffError::Source(SourceError::Connect { .. }) => "unreachable",
+            DiffError::Source(_) => "unreadable",
+            DiffError::Changed { .. } => "changed-while-read",
+            DiffError::Spill(_) => "spill",
+            DiffError::Output { .. } => "output",
+            _ => "plan",
+        }
+    }
+}

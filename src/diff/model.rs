@@ -39,15 +39,19 @@ pub struct UnpairedTable {
 }
 
 impl DiffReport {
-    /// Builds a report; the verdict follows from the tables: any mismatch or unpaired table is a
-    /// `mismatch`; otherwise `match*` when any rule was needed; otherwise `match`.
+    /// Builds a report; the verdict follows from the tables: any pair in `error(class)` makes it
+    /// `error`; else any mismatch or unpaired table is a `mismatch`; otherwise `match*` when any
+    /// rule was needed; otherwise `match`.
     pub fn new(
         source: String,
         target: String,
         tables: Vec<TableDiff>,
         unpaired: Vec<UnpairedTable>,
     ) -> DiffReport {
-        let verdict = if !unpaired.is_empty() || tables.iter().any(|t| t.verdict == "mismatch") {
+        let verdict = if tables.iter().any(|t| t.verdict.starts_with("error")) {
+            // A pair that could not be compared: never a match, and the run exits 2.
+            "error"
+        } else if !unpaired.is_empty() || tables.iter().any(|t| t.verdict == "mismatch") {
             "mismatch"
         } else if tables.iter().any(|t| t.verdict == "match*") {
             "match*"
@@ -175,8 +179,11 @@ pub struct TableDiff {
     pub key: Vec<String>,
     /// Where the key came from.
     pub key_origin: String,
-    /// `match`, `match*` or `mismatch`.
+    /// `match`, `match*`, `mismatch`, or `error(class)` when the pair could not be compared.
     pub verdict: String,
+    /// Why the pair could not be compared (`error(class)` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
     /// Row counts.
     pub counts: RowCounts,
     /// Matched-by-rule cells per rule, all columns.
@@ -199,4 +206,30 @@ pub struct TableDiff {
     /// row hashes): equal when every row matched exactly. Kept by `reckon migrate`'s ledger.
     #[serde(skip)]
     pub side_hashes: [u128; 2],
+}
+
+impl TableDiff {
+    /// A pair that could not be compared: `error(class)`, with the reason; no counts are claimed.
+    pub fn errored(plan: &super::plan::TablePlan, class: &str, reason: String) -> TableDiff {
+        TableDiff {
+            source_table: plan.source.name.to_string(),
+            target_table: plan.target.name.to_string(),
+            key: plan.columns[..plan.key_len]
+                .iter()
+                .map(|c| c.source.clone())
+                .collect(),
+            key_origin: plan.key_origin.clone(),
+            verdict: format!("error({class})"),
+            error: Some(reason),
+            counts: RowCounts::default(),
+            rules: BTreeMap::new(),
+            classes: BTreeMap::new(),
+            schema: plan.schema.clone(),
+            columns: Vec::new(),
+            samples: Vec::new(),
+            spilled: false,
+            seconds: 0.0,
+            side_hashes: [0, 0],
+        }
+    }
 }

@@ -368,8 +368,8 @@ fn an_out_directory_is_replaced_whole_or_left_as_it_was() {
     assert_eq!(r.code, 1, "{}", r.stderr);
     let before = dir_content(&out);
     assert_eq!(before.len(), 5);
-    // A run that fails while reading (a quote left open at the end of a long CSV) leaves the
-    // earlier result byte for byte, and no staging directory behind.
+    // A run that fails while reading (a profile of a long CSV whose last quote never closes)
+    // leaves the earlier result byte for byte, and no staging directory behind.
     let mut text = String::from("k,v\n");
     for i in 0..200_000 {
         text.push_str(&format!("{i},x\n"));
@@ -378,7 +378,7 @@ fn an_out_directory_is_replaced_whole_or_left_as_it_was() {
     let bad = tmp.path().join("bad.csv");
     std::fs::write(&bad, &text).unwrap();
     let bad_s = bad.display().to_string();
-    let r = reckon(&["diff", &bad_s, &bad_s, "--out", &out_s]);
+    let r = reckon(&["profile", &bad_s, "--out", &out_s]);
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert_eq!(dir_content(&out), before);
     let names = |d: &std::path::Path| -> Vec<String> {
@@ -389,6 +389,15 @@ fn an_out_directory_is_replaced_whole_or_left_as_it_was() {
         v.sort();
         v
     };
+    assert_eq!(names(tmp.path()), vec!["D", "bad.csv"]);
+    // A diff whose pair cannot be read writes its whole report (the pair in error(unreadable))
+    // and exits 2: the directory holds that report, all of it.
+    let r = reckon(&["diff", &bad_s, &bad_s, "--out", &out_s]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    let v: Value = serde_json::from_slice(&std::fs::read(out.join("diff.json")).unwrap()).unwrap();
+    assert_eq!(v["tables"][0]["verdict"], "error(unreadable)", "{v}");
+    let run: Value = serde_json::from_slice(&std::fs::read(out.join("run.json")).unwrap()).unwrap();
+    assert_eq!(run["exit_code"], 2, "{run}");
     assert_eq!(names(tmp.path()), vec!["D", "bad.csv"]);
     // A new result replaces the earlier one whole: no diff file stays beside a profile.
     let r = reckon(&["profile", LEGACY, "--out", &out_s]);

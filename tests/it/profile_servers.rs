@@ -203,6 +203,32 @@ fn an_unpopulated_materialized_view_is_a_finding_and_the_rest_is_profiled() {
         "{}",
         d.stderr
     );
+    // Beside a table that can be compared: that one is, the whole report is written, the pair
+    // that cannot ends in error(unpopulated), and the run exits 2, never a match.
+    let dir = tempdir();
+    let out = dir.path().join("out");
+    let d = reckon(&[
+        "diff",
+        &url,
+        &url,
+        "--table",
+        "reckon_mv.empty",
+        "--table",
+        "reckon_mv.t",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(d.code, 2, "{}", d.stderr);
+    let v: Value = serde_json::from_slice(&std::fs::read(out.join("diff.json")).unwrap()).unwrap();
+    assert_eq!(v["verdict"], "error");
+    assert_eq!(v["tables"][0]["verdict"], "error(unpopulated)");
+    assert!(v["tables"][0]["error"]
+        .as_str()
+        .unwrap()
+        .contains("has not been populated"));
+    assert_eq!(v["tables"][1]["verdict"], "match");
+    assert_eq!(v["tables"][1]["counts"]["matched"], 2);
+    assert!(out.join("diff_rows.parquet").exists() && out.join("diff.html").exists());
 }
 
 #[test]

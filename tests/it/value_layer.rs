@@ -993,6 +993,85 @@ fn one_target_column_never_pairs_with_two_source_columns() {
 }
 
 #[test]
+fn a_run_killed_mid_way_leaves_the_earlier_out_directory_as_it_was() {
+    let Some(pg) = pg_exec(
+        "DROP VIEW IF EXISTS reckon_vl_slow;
+         CREATE VIEW reckon_vl_slow AS
+           SELECT g AS k, (SELECT 1 FROM pg_sleep(1)) AS v FROM generate_series(1, 4) g;
+         DROP TABLE IF EXISTS reckon_vl_quick; CREATE TABLE reckon_vl_quick (k int PRIMARY KEY);
+         INSERT INTO reckon_vl_quick VALUES (1);",
+    ) else {
+        return;
+    };
+    let d = tempdir();
+    let out = d.path().join("D");
+    let o = out.to_str().unwrap();
+    let r = reckon(&["diff", &pg, &pg, "--table", "reckon_vl_quick", "--out", o]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let before: Vec<(String, Vec<u8>)> = {
+        let mut v: Vec<_> = std::fs::read_dir(&out)
+            .unwrap()
+            .map(|e| {
+                let e = e.unwrap();
+                (
+                    e.file_name().to_string_lossy().into_owned(),
+                    std::fs::read(e.path()).unwrap(),
+                )
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    // The slow view takes four seconds to read: kill -9 once the run is writing its results.
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_reckon"))
+        .args(["diff", &pg, &pg, "--table", "reckon_vl_slow", "--out", o])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let staging = |d: &Path| {
+        std::fs::read_dir(d).unwrap().any(|e| {
+            e.unwrap()
+                .file_name()
+                .to_string_lossy()
+                .starts_with(".D.reckon-")
+        })
+    };
+    let started = std::time::Instant::now();
+    while !staging(d.path()) {
+        assert!(
+            started.elapsed().as_secs() < 20,
+            "no staging directory appeared"
+        );
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the run ended before it was killed"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let after: Vec<(String, Vec<u8>)> = {
+        let mut v: Vec<_> = std::fs::read_dir(&out)
+            .unwrap()
+            .map(|e| {
+                let e = e.unwrap();
+                (
+                    e.file_name().to_string_lossy().into_owned(),
+                    std::fs::read(e.path()).unwrap(),
+                )
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(after, before, "a killed run changed the earlier result");
+    // The next run replaces the result whole (the killed run's hidden staging directory stays).
+    let r = reckon(&["diff", &pg, &pg, "--table", "reckon_vl_quick", "--out", o]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+}
+
+#[test]
 fn passwords_never_show_whatever_characters_they_hold() {
     let d = tempdir();
     let out = d.path().join("out");

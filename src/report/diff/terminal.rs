@@ -22,6 +22,7 @@ fn banner(report: &DiffReport) -> String {
     let what = match report.verdict.as_str() {
         "match" => "MATCH — the target holds the same data",
         "match*" => "MATCH* — the same data under the declared rules",
+        "error" => "ERROR — some tables could not be compared (never a match)",
         _ => "MISMATCH — the target differs from the source",
     };
     format!(
@@ -50,6 +51,10 @@ fn table_section(t: &TableDiff, out: &mut String) {
             ""
         }
     );
+    if let Some(reason) = &t.error {
+        let _ = writeln!(out, "  could not be compared: {reason}");
+        return;
+    }
     let c = &t.counts;
     let mut counts = new_table(&[
         "source rows",
