@@ -212,6 +212,93 @@ fn tuples_left_on(left: &[Tuple], side: usize) -> bool {
         .any(|t| usize::from(t.chunk & SIDE_BIT != 0) == side)
 }
 
+/// The tuples of both sides on disk, by key-hash partition, once they no longer fit in
+/// `--memory-limit`: every tuple of a key lands in the same partition, so each partition cancels
+/// (and counts duplicate keys) on its own.
+struct TupleSpill {
+    dir: tempfile::TempDir,
+    files: Vec<[Option<BufWriter<File>>; 2]>,
+}
+
+const TUPLE_BYTES: usize = 32;
+
+impl TupleSpill {
+    fn new(dir: &Option<PathBuf>) -> Result<TupleSpill, DiffError> {
+        let d = match dir {
+            Some(p) => tempfile::Builder::new()
+                .prefix("reckon-tuples")
+                .tempdir_in(p),
+            None => tempfile::Builder::new().prefix("reckon-tuples").tempdir(),
+        }
+        .map_err(|e| DiffError::Spill(e.to_string()))?;
+        Ok(TupleSpill {
+            dir: d,
+            files: (0..PARTITIONS).map(|_| [None, None]).collect(),
+        })
+    }
+
+    fn path(&self, p: usize, side: usize) -> PathBuf {
+        self.dir.path().join(format!("tuples-{p:02}-{side}"))
+    }
+
+    /// Moves the tuples of both sides to their partition files.
+    fn write(&mut self, tuples: &mut [Vec<Tuple>; 2]) -> Result<(), DiffError> {
+        use std::io::Write;
+        let err = |e: std::io::Error| DiffError::Spill(e.to_string());
+        for (side, list) in tuples.iter_mut().enumerate() {
+            for t in list.drain(..) {
+                let p = partition_of(t.key_hash);
+                if self.files[p][side].is_none() {
+                    let f = File::create(self.path(p, side)).map_err(err)?;
+                    self.files[p][side] = Some(BufWriter::new(f));
+                }
+                let mut b = [0u8; TUPLE_BYTES];
+                b[..16].copy_from_slice(&t.row_hash.to_le_bytes());
+                b[16..24].copy_from_slice(&t.key_hash.to_le_bytes());
+                b[24..28].copy_from_slice(&t.chunk.to_le_bytes());
+                b[28..].copy_from_slice(&t.row.to_le_bytes());
+                if let Some(w) = self.files[p][side].as_mut() {
+                    w.write_all(&b).map_err(err)?;
+                }
+            }
+            list.shrink_to_fit();
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self) -> Result<(), DiffError> {
+        use std::io::Write;
+        for pair in &mut self.files {
+            for w in pair.iter_mut().flatten() {
+                w.flush().map_err(|e| DiffError::Spill(e.to_string()))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The tuples of one partition, both sides.
+    fn read(&self, p: usize) -> Result<[Vec<Tuple>; 2], DiffError> {
+        let mut out: [Vec<Tuple>; 2] = Default::default();
+        for (side, list) in out.iter_mut().enumerate() {
+            let path = self.path(p, side);
+            if !path.exists() {
+                continue;
+            }
+            let bytes = std::fs::read(&path).map_err(|e| DiffError::Spill(e.to_string()))?;
+            list.extend(bytes.chunks_exact(TUPLE_BYTES).map(|b| {
+                let u32_at = |i: usize| u32::from_le_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]]);
+                Tuple {
+                    row_hash: u128::from_le_bytes(b[..16].try_into().unwrap_or([0; 16])),
+                    key_hash: u64::from_le_bytes(b[16..24].try_into().unwrap_or([0; 8])),
+                    chunk: u32_at(24),
+                    row: u32_at(28),
+                }
+            }));
+        }
+        Ok(out)
+    }
+}
+
 fn partition_of(key_hash: u64) -> usize {
     (key_hash >> 58) as usize
 }
@@ -954,6 +1041,10 @@ pub fn diff_table(
     let mut kept: [Vec<KeptChunk>; 2] = Default::default();
     let mut kept_bytes = 0usize;
     let mut spill: Option<BatchSpill> = None;
+    let mut tuple_spill: Option<TupleSpill> = None;
+    // Kept chunks and tuples get three quarters of `--memory-limit`: the rest is for the chunks
+    // being read and encoded.
+    let budget = opts.memory_limit / 4 * 3;
     let mut counts = RowCounts::default();
     let mut side_hashes = [0u128; 2];
     // Chunks are kept in memory while they fit. Past `--memory-limit`, a side that reads the same
@@ -1037,7 +1128,7 @@ pub fn diff_table(
             // Past the memory limit the kept chunks leave memory (the tuples stay): dropped, to
             // be read again, or written to disk.
             let tuple_bytes = (tuples[0].len() + tuples[1].len()) * std::mem::size_of::<Tuple>();
-            if (kept_bytes + tuple_bytes) as u64 > opts.memory_limit && kept_bytes > 0 {
+            if (kept_bytes + tuple_bytes) as u64 > budget && kept_bytes > 0 {
                 over_limit = true;
                 for (s, list) in kept.iter_mut().enumerate() {
                     if rereadable[s] {
@@ -1064,6 +1155,16 @@ pub fn diff_table(
                 }
                 kept_bytes = 0;
             }
+            // Tuples past half the limit go to their partitions on disk.
+            if (tuple_bytes as u64).saturating_mul(2) > budget {
+                over_limit = true;
+                if tuple_spill.is_none() {
+                    tuple_spill = Some(TupleSpill::new(&opts.spill_dir)?);
+                }
+                if let Some(ts) = tuple_spill.as_mut() {
+                    ts.write(&mut tuples)?;
+                }
+            }
             progress(read[0], read[1]);
         }
         counts.source_rows = read[0];
@@ -1074,7 +1175,23 @@ pub fn diff_table(
         sp.finish()?;
     }
     // Pass 2: equal (key hash, row hash) pairs cancel as a multiset, per radix partition.
-    let (matched, dups, leftover) = cancel(std::mem::take(&mut tuples), plan.key_len > 0);
+    let keyed = plan.key_len > 0;
+    let (matched, dups, leftover) = match tuple_spill.as_mut() {
+        None => cancel(std::mem::take(&mut tuples), keyed),
+        Some(ts) => {
+            ts.write(&mut tuples)?;
+            ts.finish()?;
+            let (mut matched, mut dups, mut left) = (0u64, [0u64; 2], Vec::new());
+            for p in 0..PARTITIONS {
+                let (m, d, l) = cancel(ts.read(p)?, keyed);
+                matched += m;
+                dups[0] += d[0];
+                dups[1] += d[1];
+                left.extend(l);
+            }
+            (matched, dups, left)
+        }
+    };
     counts.matched += matched;
     counts.duplicate_keys_source = dups[0];
     counts.duplicate_keys_target = dups[1];

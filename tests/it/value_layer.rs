@@ -462,6 +462,11 @@ fn a_declared_primary_key_is_no_promise_duplicates_are_counted() {
     assert_eq!(c["duplicate_keys_source"], 1, "{r}");
     assert_eq!(c["duplicate_keys_target"], 0, "{r}");
     assert_eq!(counts(&r), (2, 0, 1, 0));
+    // The same with every chunk and tuple past the memory limit (partitions on disk).
+    let (code, low, _) = diff(&[&src, &tgt, "--table", "t", "--memory-limit", "1"]);
+    assert_eq!(code, 1);
+    assert_eq!(low["tables"][0]["spilled"], true);
+    assert_eq!(low["tables"][0]["counts"], r["tables"][0]["counts"]);
 }
 
 #[test]
