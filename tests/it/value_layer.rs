@@ -1077,6 +1077,37 @@ fn a_run_killed_mid_way_leaves_the_earlier_out_directory_as_it_was() {
 }
 
 #[test]
+fn a_side_that_reads_differently_the_second_time_is_an_error_never_a_result() {
+    let dir = tempfile::tempdir().unwrap();
+    // A view whose values change at every read: past the memory limit, the rows left are read a
+    // second time, and they no longer hash as they did.
+    let src = sqlite(
+        dir.path(),
+        "s.db",
+        "CREATE TABLE t (k INTEGER PRIMARY KEY, v TEXT);
+         INSERT INTO t VALUES (1, 'a'), (2, 'b'), (3, 'c');
+         CREATE VIEW moving AS SELECT k, v || random() AS v FROM t;",
+    );
+    let tgt = csv(dir.path(), "moving.csv", "k,v\n1,a\n2,b\n3,c\n");
+    let (code, r, err) = diff(&[
+        &src,
+        &tgt,
+        "--table",
+        "moving",
+        "--key",
+        "k",
+        "--memory-limit",
+        "1",
+    ]);
+    assert_eq!(code, 2, "{err} {r}");
+    assert_eq!(
+        r["tables"][0]["verdict"], "error(changed-while-read)",
+        "{r}"
+    );
+    assert!(err.contains("changed while it was being compared"), "{err}");
+}
+
+#[test]
 fn passwords_never_show_whatever_characters_they_hold() {
     let d = tempdir();
     let out = d.path().join("out");
