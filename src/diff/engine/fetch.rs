@@ -1,0 +1,160 @@
+//! Pass 3: the rows that did not cancel, encoded again from where their chunks are.
+
+use super::*;
+
+/// A leftover row, encoded, on its way to being settled.
+pub(super) struct Record {
+    pub(super) side: u8,
+    pub(super) key_hash: u64,
+    pub(super) row_hash: u128,
+    pub(super) row: Box<[u8]>,
+}
+
+/// Encodes the rows that did not cancel, from the chunks that keep them (in parallel, chunk by
+/// chunk), into the settle partitions. A side that keeps nothing is read again, chunk by chunk,
+/// and each row taken from it must hash as it did the first time.
+pub(super) fn materialise(
+    leftover: Vec<Tuple>,
+    kept: &[Vec<KeptChunk>; 2],
+    spill: Option<&BatchSpill>,
+    sides: &mut [SideCols; 2],
+    reread: [Option<(ChunkStream, String)>; 2],
+) -> Result<Vec<Vec<Record>>, DiffError> {
+    let mut by_chunk: BTreeMap<u32, Vec<Tuple>> = BTreeMap::new();
+    for t in leftover {
+        by_chunk.entry(t.chunk).or_default().push(t);
+    }
+    let mut parts: Vec<Vec<Record>> = (0..PARTITIONS).map(|_| Vec::new()).collect();
+    let mut place = |recs: Vec<Record>| {
+        for r in recs {
+            parts[partition_of(r.key_hash)].push(r);
+        }
+    };
+    type Groups = Vec<(u32, Vec<Tuple>)>;
+    let (again, groups): (Groups, Groups) = by_chunk.into_iter().partition(|(tag, _)| {
+        let side = usize::from(tag & SIDE_BIT != 0);
+        matches!(kept[side][(tag & !SIDE_BIT) as usize].data, Kept::Reread(_))
+    });
+    let reads = [sides[0].reads.clone(), sides[1].reads.clone()];
+    let encoded: Vec<Result<Vec<Record>, DiffError>> = groups
+        .into_par_iter()
+        .map(|(tag, ts)| {
+            let side = usize::from(tag & SIDE_BIT != 0);
+            let k = &kept[side][(tag & !SIDE_BIT) as usize];
+            let batch = match &k.data {
+                Kept::Mem(b) => b.clone(),
+                Kept::Disk(at) => match spill {
+                    Some(sp) => sp.read(side, *at)?,
+                    None => return Err(DiffError::Spill("a spilled chunk has no file".into())),
+                },
+                Kept::Reread(_) => unreachable!("partitioned out above"),
+            };
+            records(side, &batch, &k.defects, &reads[side], &ts)
+        })
+        .collect();
+    for recs in encoded {
+        place(recs?);
+    }
+    // Sides read again: one pass each, only the chunks that hold rows left.
+    let mut wanted: [BTreeMap<usize, Vec<Tuple>>; 2] = Default::default();
+    for (tag, ts) in again {
+        let side = usize::from(tag & SIDE_BIT != 0);
+        wanted[side].insert((tag & !SIDE_BIT) as usize, ts);
+    }
+    // Both sides are read again at once, each on its own thread.
+    let [w0, w1] = wanted;
+    let [r0, r1] = reread;
+    let (c0, c1) = {
+        let [s0, s1] = sides;
+        let (k0, k1) = (&kept[0], &kept[1]);
+        let (reads0, reads1) = (&reads[0], &reads[1]);
+        std::thread::scope(|scope| {
+            let h = scope.spawn(move || reread_side(0, r0, w0, k0, s0, reads0));
+            let b = reread_side(1, r1, w1, k1, s1, reads1);
+            (
+                h.join()
+                    .unwrap_or_else(|_| Err(DiffError::Spill("a reader thread failed".into()))),
+                b,
+            )
+        })
+    };
+    place(c0?);
+    place(c1?);
+    Ok(parts)
+}
+
+/// Reads one side again and takes the rows left from the chunks that hold them; each must hash
+/// as it did on the first read.
+pub(super) fn reread_side(
+    side: usize,
+    stream: Option<(ChunkStream, String)>,
+    mut wanted: BTreeMap<usize, Vec<Tuple>>,
+    kept: &[KeptChunk],
+    cols: &mut SideCols,
+    reads: &[Read],
+) -> Result<Vec<Record>, DiffError> {
+    let mut out = Vec::new();
+    let Some((stream, table)) = stream else {
+        return Ok(out);
+    };
+    if wanted.is_empty() {
+        return Ok(out);
+    }
+    let changed = || DiffError::Changed {
+        side: if side == 0 { "source" } else { "target" }.into(),
+        table: table.clone(),
+    };
+    for (ci, chunk) in stream.enumerate() {
+        let chunk = chunk?;
+        let expect = match kept.get(ci).map(|k| &k.data) {
+            Some(Kept::Reread(n)) => *n,
+            _ => return Err(changed()),
+        };
+        if chunk.batch.num_rows() != expect {
+            return Err(changed());
+        }
+        let Some(ts) = wanted.remove(&ci) else {
+            continue;
+        };
+        let (batch, defects) = prepared(cols, &chunk, &table)?;
+        let recs = records(side, &batch, &defects, reads, &ts)?;
+        if recs
+            .iter()
+            .zip(&ts)
+            .any(|(r, t)| xxh3_128(&r.row) != t.row_hash)
+        {
+            return Err(changed());
+        }
+        out.extend(recs);
+        if wanted.is_empty() {
+            break;
+        }
+    }
+    if wanted.is_empty() {
+        Ok(out)
+    } else {
+        Err(changed())
+    }
+}
+
+/// The records of some rows of a chunk.
+pub(super) fn records(
+    side: usize,
+    batch: &RecordBatch,
+    defects: &[(usize, usize, Vec<u8>)],
+    reads: &[Read],
+    ts: &[Tuple],
+) -> Result<Vec<Record>, DiffError> {
+    let rows: Vec<u32> = ts.iter().map(|t| t.row).collect();
+    let enc = encode_rows(batch, defects, reads, &rows)?;
+    Ok(ts
+        .iter()
+        .zip(enc)
+        .map(|(t, row)| Record {
+            side: side as u8,
+            key_hash: t.key_hash,
+            row_hash: t.row_hash,
+            row: row.into_boxed_slice(),
+        })
+        .collect())
+}
