@@ -165,15 +165,21 @@ fn text_rows<O: arrow::array::OffsetSizeTrait>(
 }
 
 /// An integer or unscaled decimal (`v` × 10^-scale), written straight into `out` without an
-/// allocation: the same bytes as [`number`] on its digits.
+/// allocation: the same bytes as [`number`] on its digits, built on the stack and appended once.
 fn unscaled(out: &mut Vec<u8>, v: i128, scale: i8) {
+    const PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819\
+        2021222324252627282930313233343536373839\
+        4041424344454647484950515253545556575859\
+        6061626364656667686970717273747576777879\
+        8081828384858687888990919293949596979899";
     let mut n = v.unsigned_abs();
     if n == 0 {
         push(out, tag::NUMBER, &[0]);
         return;
     }
     let mut trailing = 0i32;
-    let mut buf = [0u8; 40];
+    // [tag][len u32][sign][exponent i32][digits…], digits written from the end.
+    let mut buf = [0u8; 50];
     let mut i = buf.len();
     if let Ok(mut m) = u64::try_from(n) {
         // Most values fit in 64 bits, where division is cheap.
@@ -181,10 +187,19 @@ fn unscaled(out: &mut Vec<u8>, v: i128, scale: i8) {
             m /= 10;
             trailing += 1;
         }
-        while m > 0 {
+        while m >= 100 {
+            let d = (m % 100) as usize * 2;
+            m /= 100;
+            i -= 2;
+            buf[i..i + 2].copy_from_slice(&PAIRS[d..d + 2]);
+        }
+        if m >= 10 {
+            let d = m as usize * 2;
+            i -= 2;
+            buf[i..i + 2].copy_from_slice(&PAIRS[d..d + 2]);
+        } else {
             i -= 1;
-            buf[i] = b'0' + (m % 10) as u8;
-            m /= 10;
+            buf[i] = b'0' + m as u8;
         }
     } else {
         while n.is_multiple_of(10) {
@@ -197,13 +212,14 @@ fn unscaled(out: &mut Vec<u8>, v: i128, scale: i8) {
             n /= 10;
         }
     }
-    let digits = &buf[i..];
+    let digits = buf.len() - i;
     let exponent = trailing - i32::from(scale);
-    out.push(tag::NUMBER);
-    out.extend_from_slice(&((digits.len() + 5) as u32).to_le_bytes());
-    out.push(if v < 0 { 1 } else { 2 });
-    out.extend_from_slice(&exponent.to_le_bytes());
-    out.extend_from_slice(digits);
+    let start = i - 10;
+    buf[start] = tag::NUMBER;
+    buf[start + 1..start + 5].copy_from_slice(&((digits + 5) as u32).to_le_bytes());
+    buf[start + 5] = if v < 0 { 1 } else { 2 };
+    buf[start + 6..start + 10].copy_from_slice(&exponent.to_le_bytes());
+    out.extend_from_slice(&buf[start..]);
 }
 
 /// Encodes a decimal text spelt as a column prints it (`-12.50`, any number of digits; not
