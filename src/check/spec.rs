@@ -397,6 +397,14 @@ fn build(text: &str, path: &str, line: usize, r: RawRule) -> Result<CheckRule, C
             if min.is_none() && max.is_none() {
                 return Err(fail(line, "range needs 'min', 'max' or both".into()));
             }
+            if let (Some(Bound::Number(lo)), Some(Bound::Number(hi))) = (&min, &max) {
+                if crate::value::kind::cmp_decimal_str(lo, hi).is_gt() {
+                    return Err(fail(
+                        line,
+                        format!("range min {lo} is above max {hi}: no value could pass"),
+                    ));
+                }
+            }
             RuleKind::Range(min, max)
         }
         "allowed" => {

@@ -94,6 +94,14 @@ pub fn run(args: &DiffArgs) -> Result<i32> {
         Some(p) => Mapping::load(p)?,
         None => Mapping::default(),
     };
+    // `--key ''` or `--key a,,b` names no column where one was meant: refused, never ignored.
+    if !args.key.is_empty() && args.key.iter().any(|k| k.trim().is_empty()) {
+        return Err(ArgError {
+            message: format!("--key '{}' has an empty column name", args.key.join(",")),
+            hint: "give the key columns separated by commas (--key id or --key order_id,line_no), or leave --key out".into(),
+        }
+        .into());
+    }
     let (sspec, tspec) = (
         SourceSpec::parse(&args.source)?,
         SourceSpec::parse(&args.target)?,

@@ -158,3 +158,13 @@ fn sql_rule_values_that_may_hold_a_sensitive_column_are_masked_even_when_renamed
     let v: Value = serde_json::from_str(&r.stdout).unwrap();
     assert!(!r.stdout.to_lowercase().contains("example.com"), "{v}");
 }
+
+#[test]
+fn a_range_no_value_could_pass_is_refused() {
+    let (r, _d) = check(
+        "[[rule]]\nkind = \"range\"\ntable = \"order_items\"\ncolumn = \"qty\"\nmin = 10\nmax = 2\n",
+    );
+    assert_eq!(r.code, 2, "{}", r.stdout);
+    assert!(r.stderr.contains("min 10 is above max 2"), "{}", r.stderr);
+    assert!(r.stderr.contains("line 1"), "{}", r.stderr);
+}

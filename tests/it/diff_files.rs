@@ -278,6 +278,9 @@ fn bad_input_is_a_clear_error_with_exit_2() {
         &[LEGACY, PARQUET, "--table", "nope"],
         &["table 'nope' not found"],
     );
+    // An empty key column is never silently dropped (that would turn a keyed diff keyless).
+    assert_error(&[LEGACY, PARQUET, "--key", ""], &["empty column name"]);
+    assert_error(&[LEGACY, PARQUET, "--key", "id,"], &["empty column name"]);
     assert_error(
         &[LEGACY, "postgres://reckon:s3cret@127.0.0.1:1/x"],
         &["cannot connect"],
