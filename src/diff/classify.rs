@@ -3,7 +3,7 @@
 //! 37 time-zone shifts" rather than "449 differences".
 //!
 //! Classes, checked in this order (the first that explains the difference wins):
-//! `null-vs-empty` (NULL on one side, '' on the other); `type-changed` (different kinds, e.g. a
+//! `null-vs-empty` (NULL on one side, '' or empty bytes on the other); `type-changed` (different kinds, e.g. a
 //! number became text) — except an instant that became a local date-time with the same digits,
 //! which is `tz-dropped`; for text: `whitespace` (equal once trimmed), `case` (equal once
 //! lower-cased), `nfc-nfd` (equal once both are NFC), `mojibake` (one side is the other's UTF-8
@@ -257,8 +257,8 @@ pub fn classify(source: &[u8], target: &[u8]) -> Class {
     let (ta, pa) = split(source);
     let (tb, pb) = split(target);
     match (ta, tb) {
-        (tag::NULL, tag::TEXT) if pb.is_empty() => Class::NullVsEmpty,
-        (tag::TEXT, tag::NULL) if pa.is_empty() => Class::NullVsEmpty,
+        (tag::NULL, tag::TEXT | tag::BYTES) if pb.is_empty() => Class::NullVsEmpty,
+        (tag::TEXT | tag::BYTES, tag::NULL) if pa.is_empty() => Class::NullVsEmpty,
         (tag::NULL, _) | (_, tag::NULL) => Class::Value,
         (tag::INSTANT, tag::LOCAL_DATETIME) | (tag::LOCAL_DATETIME, tag::INSTANT) => {
             if pa == pb || classify_datetimes(pa, pb) == Class::TzShift {
@@ -335,6 +335,14 @@ mod tests {
             Class::Case
         );
         assert_eq!(classify(&s(None), &s(Some(""))), Class::NullVsEmpty);
+        // Empty bytes against NULL, either way.
+        let empty_bytes = {
+            let mut v = Vec::new();
+            crate::value::canonical::push(&mut v, tag::BYTES, &[]);
+            v
+        };
+        assert_eq!(classify(&s(None), &empty_bytes), Class::NullVsEmpty);
+        assert_eq!(classify(&empty_bytes, &s(None)), Class::NullVsEmpty);
         assert_eq!(classify(&s(None), &s(Some("NULL"))), Class::Value);
         assert_eq!(
             classify(&s(Some("André")), &s(Some("AndrÃ©"))),
