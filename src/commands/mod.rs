@@ -79,6 +79,7 @@ impl OutDir {
         };
         std::fs::create_dir_all(&parent)
             .with_context(|| format!("cannot create output directory {}", parent.display()))?;
+        clear_abandoned(&parent, &name);
         let staging = parent.join(format!(".{name}.reckon-{}", std::process::id()));
         let old = parent.join(format!(".{name}.reckon-{}.old", std::process::id()));
         if staging.exists() {
@@ -116,6 +117,33 @@ impl OutDir {
                 .with_context(|| format!("cannot remove the earlier result {}", old.display()))?;
         }
         Ok(())
+    }
+}
+
+/// Removes the staging directories that killed runs left beside `name` (`.NAME.reckon-PID` and
+/// `.NAME.reckon-PID.old`, the PID no longer running). Only where running processes can be seen
+/// (`/proc`); elsewhere they stay.
+fn clear_abandoned(parent: &Path, name: &str) {
+    if !Path::new("/proc/self").exists() {
+        return;
+    }
+    let prefix = format!(".{name}.reckon-");
+    let Ok(entries) = std::fs::read_dir(parent) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let file = e.file_name().to_string_lossy().into_owned();
+        let Some(rest) = file.strip_prefix(&prefix) else {
+            continue;
+        };
+        let pid = rest.strip_suffix(".old").unwrap_or(rest);
+        if pid.is_empty() || !pid.bytes().all(|b| b.is_ascii_digit()) {
+            continue;
+        }
+        let alive = Path::new("/proc").join(pid).exists();
+        if !alive && e.file_type().is_ok_and(|t| t.is_dir()) {
+            let _ = std::fs::remove_dir_all(e.path());
+        }
     }
 }
 

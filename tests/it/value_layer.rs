@@ -1071,9 +1071,14 @@ fn a_run_killed_mid_way_leaves_the_earlier_out_directory_as_it_was() {
         v
     };
     assert_eq!(after, before, "a killed run changed the earlier result");
-    // The next run replaces the result whole (the killed run's hidden staging directory stays).
+    assert!(
+        staging(d.path()),
+        "the killed run's staging directory is there"
+    );
+    // The next run replaces the result whole and clears what the killed run left.
     let r = reckon(&["diff", &pg, &pg, "--table", "reckon_vl_quick", "--out", o]);
     assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(!staging(d.path()), "a killed run's staging directory stays");
 }
 
 #[test]
