@@ -301,11 +301,12 @@ pub fn judge(
     let mut compared: Vec<(bool, String)> = diff
         .tables
         .iter()
-        .map(|t| {
-            (
-                t.verdict != "error",
-                format!("{}: compared, {}", pair(t), t.verdict),
-            )
+        .map(|t| match &t.error {
+            Some(reason) => (
+                false,
+                format!("{}: not compared, {}: {reason}", pair(t), t.verdict),
+            ),
+            None => (true, format!("{}: compared, {}", pair(t), t.verdict)),
         })
         .collect();
     compared.extend(diff.unpaired.iter().map(|u| {

@@ -149,14 +149,19 @@ pub fn run(args: &SignoffArgs) -> Result<i32> {
     let dopts = DiffOptions::default();
     let mut tables = Vec::new();
     for p in &plans {
-        tables.push(diff_table(
-            src.as_mut(),
-            tgt.as_mut(),
-            p,
-            &dopts,
-            &mut rows,
-            &|_, _| {},
-        )?);
+        // A pair that cannot be read is evidence too: error(class), judged as not compared.
+        match diff_table(src.as_mut(), tgt.as_mut(), p, &dopts, &mut rows, &|_, _| {}) {
+            Ok(t) => tables.push(t),
+            Err(e @ (DiffError::Output { .. } | DiffError::Spill(_))) => return Err(e.into()),
+            Err(e) => {
+                let reason = reckon::error::scrub(&e.to_string());
+                eprintln!(
+                    "error: {} → {} could not be compared: {reason}",
+                    p.source.name, p.target.name
+                );
+                tables.push(reckon::diff::TableDiff::errored(p, e.class(), reason));
+            }
+        }
     }
     rows.close()?;
     let diff = DiffReport::new(sd.clone(), td.clone(), tables, unpaired);
@@ -182,7 +187,9 @@ pub fn run(args: &SignoffArgs) -> Result<i32> {
     report::table_file::write_json(&signoff, &dir.join("signoff.json"))?;
     report::signoff::write_parquet_file(&signoff, &dir.join("signoff.parquet"))?;
     report::signoff::write_html(&signoff, &diff, checks.as_ref(), &dir.join("signoff.html"))?;
-    let code = if signoff.verdict == "PASS" {
+    let code = if diff.verdict == "error" {
+        reckon::error::EXIT_ERROR
+    } else if signoff.verdict == "PASS" {
         EXIT_CLEAN
     } else {
         EXIT_FINDINGS

@@ -755,3 +755,42 @@ fn signoff_passes_and_fails_per_criterion_and_compares_rehearsals() {
         .iter()
         .all(|x| x["ratio"] == 1.0));
 }
+
+#[test]
+fn a_signoff_pair_that_cannot_be_read_is_judged_not_compared_and_exits_2() {
+    let (Some(_), Some(clean)) = (pg_shop("reckon_so_err"), my_shop("reckon_so_err", "")) else {
+        return;
+    };
+    // A materialized view never populated: profiled as a finding, then a pair that cannot be read.
+    postgres_exec(
+        "DROP MATERIALIZED VIEW IF EXISTS reckon_so_err.boom;
+         CREATE MATERIALIZED VIEW reckon_so_err.boom AS
+           SELECT id, first_name FROM reckon_so_err.customers WITH NO DATA;",
+    )
+    .unwrap();
+    let d = tempdir();
+    let text = format!(
+        "source = \"{pg}\"\ntarget = \"{clean}\"\n\n[criteria]\n\n[[table]]\nsource = \"reckon_so_err.boom\"\ntarget = \"customers\"\n[[table]]\nsource = \"reckon_so_err.orders\"\ntarget = \"orders\"\n",
+        pg = pg_url()
+    );
+    let spec = d.path().join("s.toml");
+    std::fs::write(&spec, text).unwrap();
+    let out = d.path().join("ev").display().to_string();
+    let r = reckon(&["signoff", spec.to_str().unwrap(), "--out", &out, "--json"]);
+    assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
+    let v: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_ne!(v["verdict"], "PASS");
+    let compared = v["criteria"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "compared")
+        .unwrap();
+    assert_eq!(compared["status"], "fail", "{compared}");
+    let evidence = compared["evidence"].to_string();
+    assert!(
+        evidence.contains("not compared, error(unpopulated)"),
+        "{evidence}"
+    );
+    assert!(evidence.contains("orders: compared, match"), "{evidence}");
+}
