@@ -346,22 +346,6 @@ fn bad_input_is_a_clear_error_with_exit_2() {
     );
 }
 
-/// (name, bytes) of every entry of a directory, sorted.
-fn dir_content(dir: &std::path::Path) -> Vec<(String, Vec<u8>)> {
-    let mut v: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| {
-            let e = e.unwrap();
-            (
-                e.file_name().to_string_lossy().into_owned(),
-                std::fs::read(e.path()).unwrap_or_default(),
-            )
-        })
-        .collect();
-    v.sort();
-    v
-}
-
 #[test]
 fn an_out_directory_is_replaced_whole_or_left_as_it_was() {
     let tmp = tempfile::tempdir().unwrap();
@@ -369,7 +353,7 @@ fn an_out_directory_is_replaced_whole_or_left_as_it_was() {
     let out_s = out.display().to_string();
     let r = reckon(&["diff", LEGACY, PARQUET, "--out", &out_s]);
     assert_eq!(r.code, 1, "{}", r.stderr);
-    let before = dir_content(&out);
+    let before = files_of(&out);
     assert_eq!(before.len(), 5);
     // A run that fails while reading (a profile of a long CSV whose last quote never closes)
     // leaves the earlier result byte for byte, and no staging directory behind.
@@ -383,7 +367,7 @@ fn an_out_directory_is_replaced_whole_or_left_as_it_was() {
     let bad_s = bad.display().to_string();
     let r = reckon(&["profile", &bad_s, "--out", &out_s]);
     assert_eq!(r.code, 2, "{}", r.stderr);
-    assert_eq!(dir_content(&out), before);
+    assert_eq!(files_of(&out), before);
     let names = |d: &std::path::Path| -> Vec<String> {
         let mut v: Vec<String> = std::fs::read_dir(d)
             .unwrap()

@@ -17,21 +17,6 @@ use parquet::file::properties::WriterProperties;
 use crate::common::*;
 use crate::diff_files::diff_json;
 
-/// xorshift64*: small, seeded, good enough to pick values.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
-
 #[derive(Clone)]
 struct Table {
     id: Vec<i64>,

@@ -17,24 +17,6 @@ use serde_json::Value;
 
 use crate::common::*;
 
-/// xorshift64*: small, seeded.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-    fn pick<'a, T>(&mut self, v: &'a [T]) -> &'a T {
-        &v[self.below(v.len() as u64) as usize]
-    }
-}
-
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Engine {
     Pg,
@@ -519,10 +501,10 @@ fn write(e: Engine, rows: &[Row], name: &str, dir: &Path, bytes: bool) -> Option
     }
 }
 
-/// (key, column, verdict) of every differing cell, and the counts.
-fn run_diff(a: &(String, String), b: &(String, String)) -> (i32, Value, String) {
+/// Diffs two written tables by `k` (with `extra` arguments): exit code, report, stderr.
+fn run_diff(a: &(String, String), b: &(String, String), extra: &[&str]) -> (i32, Value, String) {
     let tables = format!("{}:{}", a.1, b.1);
-    let r = reckon(&[
+    let mut args = vec![
         "diff",
         &a.0,
         &b.0,
@@ -533,7 +515,9 @@ fn run_diff(a: &(String, String), b: &(String, String)) -> (i32, Value, String) 
         "--json",
         "--samples",
         "1000",
-    ]);
+    ];
+    args.extend_from_slice(extra);
+    let r = reckon(&args);
     let v = serde_json::from_str(&r.stdout).unwrap_or(Value::Null);
     (r.code, v, r.stderr)
 }
@@ -583,7 +567,7 @@ fn pair(a: Engine, b: Engine, seeds: &[u64]) {
         ) else {
             return;
         };
-        let (code, v, err) = run_diff(&left, &right);
+        let (code, v, err) = run_diff(&left, &right, &[]);
         assert_eq!(
             (code, differing(&v)),
             (0, vec![]),
@@ -606,7 +590,7 @@ fn pair(a: Engine, b: Engine, seeds: &[u64]) {
         ) else {
             return;
         };
-        let (code, v, err) = run_diff(&left, &right);
+        let (code, v, err) = run_diff(&left, &right, &[]);
         assert_eq!(
             (code, differing(&v)),
             (
@@ -618,23 +602,8 @@ fn pair(a: Engine, b: Engine, seeds: &[u64]) {
             changed[at]
         );
         // Past a memory limit of one byte (chunks to disk, or read again): the same answer.
-        let tables = format!("{}:{}", left.1, right.1);
-        let r = reckon(&[
-            "diff",
-            &left.0,
-            &right.0,
-            "--table",
-            &tables,
-            "--key",
-            "k",
-            "--json",
-            "--samples",
-            "1000",
-            "--memory-limit",
-            "1",
-        ]);
-        let low: Value = serde_json::from_str(&r.stdout).unwrap_or(Value::Null);
-        assert_eq!(low["tables"][0]["spilled"], true, "{}", r.stderr);
+        let (_, low, err) = run_diff(&left, &right, &["--memory-limit", "1"]);
+        assert_eq!(low["tables"][0]["spilled"], true, "{err}");
         assert_eq!(low["tables"][0]["counts"], v["tables"][0]["counts"]);
         assert_eq!(
             differing(&low),

@@ -344,6 +344,32 @@ fn dry_run_writes_nothing_and_shows_units_statements_and_rows() {
     });
 }
 
+/// Holds the migration lock `key` from another session, the way a running executor does;
+/// calling the result ends that session (and its lock).
+fn hold_lock(db: Db, env: &Env, key: u64) -> Box<dyn FnOnce()> {
+    match db {
+        Db::Pg => {
+            let mut c = pg_url()
+                .parse::<postgres::Config>()
+                .unwrap()
+                .connect(postgres::NoTls)
+                .unwrap();
+            c.query_one("SELECT pg_advisory_lock($1)", &[&(key as i64)])
+                .unwrap();
+            Box::new(move || drop(c))
+        }
+        Db::My => {
+            use mysql::prelude::Queryable;
+            let mut c = mysql::Conn::new(mysql::Opts::from_url(&env.target).unwrap()).unwrap();
+            let got: Option<i64> = c
+                .query_first(format!("SELECT GET_LOCK('reckon:{key:016x}', 1)"))
+                .unwrap();
+            assert_eq!(got, Some(1));
+            Box::new(move || drop(c))
+        }
+    }
+}
+
 #[test]
 fn one_executor_per_target() {
     both(|db| {
@@ -356,27 +382,7 @@ fn one_executor_per_target() {
             Db::My => format!("reckon migrate `{}`.`reckon_ledger`", env.schema),
         };
         let key = xxhash_rust::xxh3::xxh3_64(key_name.as_bytes());
-        let held: Box<dyn FnOnce()> = match db {
-            Db::Pg => {
-                let mut c = pg_url()
-                    .parse::<postgres::Config>()
-                    .unwrap()
-                    .connect(postgres::NoTls)
-                    .unwrap();
-                c.query_one("SELECT pg_advisory_lock($1)", &[&(key as i64)])
-                    .unwrap();
-                Box::new(move || drop(c))
-            }
-            Db::My => {
-                use mysql::prelude::Queryable;
-                let mut c = mysql::Conn::new(mysql::Opts::from_url(&env.target).unwrap()).unwrap();
-                let got: Option<i64> = c
-                    .query_first(format!("SELECT GET_LOCK('reckon:{key:016x}', 1)"))
-                    .unwrap();
-                assert_eq!(got, Some(1));
-                Box::new(move || drop(c))
-            }
-        };
+        let held = hold_lock(db, &env, key);
         let r = env.migrate(&[]);
         assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
         assert!(
@@ -412,27 +418,7 @@ fn the_lock_belongs_to_the_tables_written_not_to_the_ledger_name() {
         let key = xxhash_rust::xxh3::xxh3_64(
             format!("reckon migrate table {}.customers", env.schema).as_bytes(),
         );
-        let held: Box<dyn FnOnce()> = match db {
-            Db::Pg => {
-                let mut c = pg_url()
-                    .parse::<postgres::Config>()
-                    .unwrap()
-                    .connect(postgres::NoTls)
-                    .unwrap();
-                c.query_one("SELECT pg_advisory_lock($1)", &[&(key as i64)])
-                    .unwrap();
-                Box::new(move || drop(c))
-            }
-            Db::My => {
-                use mysql::prelude::Queryable;
-                let mut c = mysql::Conn::new(mysql::Opts::from_url(&env.target).unwrap()).unwrap();
-                let got: Option<i64> = c
-                    .query_first(format!("SELECT GET_LOCK('reckon:{key:016x}', 1)"))
-                    .unwrap();
-                assert_eq!(got, Some(1));
-                Box::new(move || drop(c))
-            }
-        };
+        let held = hold_lock(db, &env, key);
         let text = std::fs::read_to_string(&env.plan).unwrap();
         let renamed = text.replace(
             &format!("ledger = \"{}.reckon_ledger\"", env.schema),

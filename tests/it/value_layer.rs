@@ -1013,20 +1013,7 @@ fn a_run_killed_mid_way_leaves_the_earlier_out_directory_as_it_was() {
     let o = out.to_str().unwrap();
     let r = reckon(&["diff", &pg, &pg, "--table", "reckon_vl_quick", "--out", o]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    let before: Vec<(String, Vec<u8>)> = {
-        let mut v: Vec<_> = std::fs::read_dir(&out)
-            .unwrap()
-            .map(|e| {
-                let e = e.unwrap();
-                (
-                    e.file_name().to_string_lossy().into_owned(),
-                    std::fs::read(e.path()).unwrap(),
-                )
-            })
-            .collect();
-        v.sort();
-        v
-    };
+    let before = files_of(&out);
     // The slow view takes four seconds to read: kill -9 once the run is writing its results.
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_reckon"))
         .args(["diff", &pg, &pg, "--table", "reckon_vl_slow", "--out", o])
@@ -1056,20 +1043,7 @@ fn a_run_killed_mid_way_leaves_the_earlier_out_directory_as_it_was() {
     }
     child.kill().unwrap();
     child.wait().unwrap();
-    let after: Vec<(String, Vec<u8>)> = {
-        let mut v: Vec<_> = std::fs::read_dir(&out)
-            .unwrap()
-            .map(|e| {
-                let e = e.unwrap();
-                (
-                    e.file_name().to_string_lossy().into_owned(),
-                    std::fs::read(e.path()).unwrap(),
-                )
-            })
-            .collect();
-        v.sort();
-        v
-    };
+    let after = files_of(&out);
     assert_eq!(after, before, "a killed run changed the earlier result");
     assert!(
         staging(d.path()),
