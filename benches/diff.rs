@@ -8,7 +8,8 @@
 //! cargo bench --bench diff        # RECKON_BENCH_DATA=DIR to override; --no-pg data skips PG
 //! ```
 //!
-//! Prints, from one run: Parquet↔Parquet diff time vs reading both files (target ≤ 1.5×), and
+//! Prints, from one run: Parquet↔Parquet diff time vs reading both files, one thread and with
+//! their row groups decoded in parallel (the floor; target ≤ 1.5×), and
 //! when the manifest names a PostgreSQL table, PostgreSQL↔Parquet diff time vs reading the PG
 //! table through the same connectorx path (target ≤ 1.3×); rows/s; peak RSS (VmHWM, target
 //! ≤ 2 GiB); and the counts, checked against the generator's manifest.
@@ -31,6 +32,37 @@ fn read_parquet(path: &PathBuf) -> usize {
         .build()
         .expect("reader");
     reader.map(|b| b.expect("batch").num_rows()).sum()
+}
+
+/// Rows of both files decoded at once, every row group a parallel task: what decoding alone
+/// costs at this thread count.
+fn read_parquet_parallel(paths: &[&PathBuf]) -> usize {
+    use rayon::prelude::*;
+    let groups: Vec<(&PathBuf, usize)> = paths
+        .iter()
+        .flat_map(|p| {
+            let file = std::fs::File::open(p).expect("open");
+            let n = ParquetRecordBatchReaderBuilder::try_new(file)
+                .expect("parquet")
+                .metadata()
+                .num_row_groups();
+            (0..n).map(move |g| (*p, g))
+        })
+        .collect();
+    groups
+        .par_iter()
+        .map(|(p, g)| {
+            let file = std::fs::File::open(p).expect("open");
+            ParquetRecordBatchReaderBuilder::try_new(file)
+                .expect("parquet")
+                .with_row_groups(vec![*g])
+                .with_batch_size(CHUNK_ROWS)
+                .build()
+                .expect("reader")
+                .map(|b| b.expect("batch").num_rows())
+                .sum::<usize>()
+        })
+        .sum()
 }
 
 fn run_diff(
@@ -130,6 +162,9 @@ fn main() {
     // Parquet ↔ Parquet.
     let t = Instant::now();
     let rows = read_parquet(&src) + read_parquet(&tgt);
+    let serial = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    assert_eq!(read_parquet_parallel(&[&src, &tgt]), rows);
     let floor = t.elapsed().as_secs_f64();
     let (secs, d) = run_diff(
         src.to_str().unwrap(),
@@ -139,9 +174,13 @@ fn main() {
     );
     assert_eq!((d.counts.source_rows + d.counts.target_rows) as usize, rows);
     println!("Parquet ↔ Parquet");
+    println!(
+        "  {:<38} {serial:8.2} s",
+        "read both files into Arrow, 1 thread"
+    );
     report(
         "diff",
-        "floor: read both files into Arrow",
+        "floor: read both files, row groups ∥",
         floor,
         secs,
         &d,

@@ -14,6 +14,12 @@ as a ratio of each peer's. The peers' SQL is the one in shared/PEERS.md.
     ~/.cache/reckon-bench/venv/bin/python benches/peers.py profile \\
         --reckon $CARGO_TARGET_DIR/release/reckon
 
+`scale` diffs a pair ten times the standard one (50M rows a side: the 5M pair tiled with the ids
+shifted, written once into `--data`'s sibling n50000000) under `--memory-limit 1GiB` and again
+under 6GiB, prints time and peak RSS of each, checks the counts against ten times the manifest,
+and checks that both runs wrote the same diff_rows.parquet and the same diff.json (but for the
+`spilled` flag), beside DuckDB's hash-join diff on the same files.
+
 `diff` compares src.parquet with tgt.parquet by `id` (reckon classifies every differing cell;
 DuckDB and polars only count); `profile` profiles src.parquet (DuckDB SUMMARIZE, polars describe
 plus exact n_unique, and the floor: DuckDB decoding and hashing every column).
@@ -99,9 +105,65 @@ def measure(label, cmd, runs, env=None, ok=(0,)):
     return {"tool": label, "seconds": statistics.median(times), "rss": max(rss), "out": out}
 
 
+def tile(small, big, times=10):
+    """Writes big/{src,tgt}.parquet: small's files `times` times, ids shifted by 10^7 a copy."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+    os.makedirs(big, exist_ok=True)
+    for name in ["src", "tgt"]:
+        out = os.path.join(big, f"{name}.parquet")
+        if os.path.exists(out):
+            continue
+        f = pq.ParquetFile(os.path.join(small, f"{name}.parquet"))
+        with pq.ParquetWriter(out + ".part", f.schema_arrow, compression="zstd") as w:
+            for k in range(times):
+                for b in f.iter_batches(batch_size=122880):
+                    i = b.schema.get_field_index("id")
+                    ids = pc.add(b.column(i), pa.scalar(k * 10_000_000, b.column(i).type))
+                    w.write_batch(b.set_column(i, "id", ids), row_group_size=122880)
+        os.rename(out + ".part", out)
+
+
+def scale(a, py):
+    small = a.data
+    big = os.path.join(os.path.dirname(small.rstrip("/")), "n50000000")
+    tile(small, big)
+    m = json.load(open(os.path.join(small, "manifest.json")))
+    src, tgt = os.path.join(big, "src.parquet"), os.path.join(big, "tgt.parquet")
+    rows, outs = [], {}
+    for limit in ["1GiB", "6GiB"]:
+        out = os.path.join(big, f"out-{limit}")
+        r = measure(f"reckon diff --memory-limit {limit}",
+                    [a.reckon, "diff", src, tgt, "--key", "id", "--threads", str(a.threads),
+                     "--memory-limit", limit, "--out", out, "--json"], 1, ok=(0, 1))
+        t = json.loads(r["out"])["tables"][0]
+        c = t["counts"]
+        r["out"] = (f"changed {c['mismatched']} missing {c['missing']} extra {c['extra']} "
+                    f"spilled {t['spilled']}")
+        rows.append(r)
+        outs[limit] = out
+    fmt = dict(threads=a.threads, cols=COLS, src=src, tgt=tgt)
+    rows.append(measure("DuckDB hash-join diff", [py, "-c", DUCKDB_DIFF.format(**fmt)], 1))
+    print(f"expected: changed {10 * m['rows_changed']} missing {10 * m['only_in_source']} "
+          f"extra {10 * m['only_in_target']}")
+    same_rows = open(os.path.join(outs["1GiB"], "diff_rows.parquet"), "rb").read() == \
+        open(os.path.join(outs["6GiB"], "diff_rows.parquet"), "rb").read()
+
+    def summary(d):
+        j = json.load(open(os.path.join(d, "diff.json")))
+        for t in j["tables"]:
+            t.pop("spilled", None)
+        return j
+    same_json = summary(outs["1GiB"]) == summary(outs["6GiB"])
+    print(f"1GiB and 6GiB runs: diff_rows.parquet {'identical' if same_rows else 'DIFFERENT'}, "
+          f"diff.json {'identical' if same_json else 'DIFFERENT'} (but for `spilled`)")
+    return rows
+
+
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("task", choices=["diff", "profile"])
+    ap.add_argument("task", choices=["diff", "profile", "scale"])
     ap.add_argument("--reckon", required=True)
     ap.add_argument("--data", default=os.path.expanduser("~/.cache/reckon-bench/data/n5000000"))
     ap.add_argument("--runs", type=int, default=3)
@@ -111,7 +173,9 @@ def main():
     py = sys.executable
     fmt = dict(threads=a.threads, cols=COLS, src=src, tgt=tgt)
     rows = []
-    if a.task == "diff":
+    if a.task == "scale":
+        rows = scale(a, py)
+    elif a.task == "diff":
         r = measure("reckon diff", [a.reckon, "diff", src, tgt, "--key", "id", "--threads",
                                     str(a.threads), "--json"], a.runs, ok=(0, 1))
         c = json.loads(r["out"])["tables"][0]["counts"]
@@ -134,7 +198,8 @@ def main():
         rows.append(measure("floor: DuckDB decode + hash", [py, "-c", DUCKDB_FLOOR.format(**fmt)],
                             a.runs))
     base = rows[0]["seconds"]
-    print(f"{a.task}, {os.path.basename(a.data)}, {a.threads} threads, median of {a.runs}")
+    data = "n50000000, 1 run" if a.task == "scale" else f"{os.path.basename(a.data)}, median of {a.runs}"
+    print(f"{a.task}, {data}, {a.threads} threads")
     print(f"{'tool':32} {'seconds':>8} {'peak MiB':>9} {'reckon/this':>11}  output")
     for r in rows:
         print(f"{r['tool']:32} {r['seconds']:8.2f} {r['rss']:9.0f} {base / r['seconds']:11.2f}  "

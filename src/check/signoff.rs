@@ -443,7 +443,7 @@ pub fn judge(
             SignoffTable {
                 source_table: t.source_table.clone(),
                 target_table: t.target_table.clone(),
-                diff_verdict: t.verdict.clone(),
+                diff_verdict: t.verdict.to_string(),
                 source_rows: t.counts.source_rows,
                 target_rows: t.counts.target_rows,
                 matched: t.counts.matched + t.counts.matched_by_rule,

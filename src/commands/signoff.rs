@@ -187,7 +187,7 @@ pub fn run(args: &SignoffArgs) -> Result<i32> {
     report::table_file::write_json(&signoff, &dir.join("signoff.json"))?;
     report::signoff::write_parquet_file(&signoff, &dir.join("signoff.parquet"))?;
     report::signoff::write_html(&signoff, &diff, checks.as_ref(), &dir.join("signoff.html"))?;
-    let code = if diff.verdict == "error" {
+    let code = if diff.verdict.is_error() {
         reckon::error::EXIT_ERROR
     } else if signoff.verdict == "PASS" {
         EXIT_CLEAN

@@ -2,7 +2,8 @@
 //! stream by: the cheap second opinion a sign-off shows beside the row diff.
 //!
 //! Sums are exact for integers and decimals (i128, decimal text included; `None` past 38
-//! digits, never a rounded float) and approximate (`≈`) for floats. Min and max are kept as
+//! digits, never a rounded float); for floats, the float nearest their exact sum, marked `≈`
+//! (the same whatever the order or chunking of the values). Min and max are kept as
 //! canonical values (see `canonical`), so a PostgreSQL `numeric` 18.00 and a Parquet
 //! decimal 18 are the same maximum. Untyped text read as floats or booleans has no min/max
 //! (text order would be meaningless there).
@@ -47,8 +48,94 @@ enum Sum {
     #[default]
     None,
     Exact(i128, u32),
-    Float(f64),
+    Float(FloatSum),
     Overflow,
+}
+
+/// An exact sum of floats (Shewchuk's partials, as Python's `math.fsum`): the result is the
+/// float nearest the exact sum, whatever the order of the values or how they were chunked, so
+/// two reads of the same column always show the same sum.
+#[derive(Debug, Clone, Default)]
+pub struct FloatSum {
+    /// Non-overlapping partials, increasing in magnitude; their exact sum is the sum so far.
+    partials: Vec<f64>,
+    /// The sum of the non-finite values (NaN, ±infinity), which the partials cannot hold.
+    special: f64,
+}
+
+impl FloatSum {
+    /// Adds one value, exactly.
+    pub fn add(&mut self, v: f64) {
+        if !v.is_finite() {
+            self.special += v;
+            return;
+        }
+        let mut x = v;
+        let mut i = 0;
+        for j in 0..self.partials.len() {
+            let mut y = self.partials[j];
+            if x.abs() < y.abs() {
+                std::mem::swap(&mut x, &mut y);
+            }
+            let hi = x + y;
+            if !hi.is_finite() {
+                // Past the float range the sum is no longer exact: it is the infinity.
+                self.special += hi;
+                return;
+            }
+            let lo = y - (hi - x);
+            if lo != 0.0 {
+                self.partials[i] = lo;
+                i += 1;
+            }
+            x = hi;
+        }
+        self.partials.truncate(i);
+        self.partials.push(x);
+    }
+
+    /// Adds another exact sum.
+    pub fn merge(&mut self, other: &FloatSum) {
+        for &p in &other.partials {
+            self.add(p);
+        }
+        self.special += other.special;
+    }
+
+    /// The float nearest the exact sum (ties to even).
+    pub fn value(&self) -> f64 {
+        if self.special != 0.0 || self.special.is_nan() {
+            return self.special;
+        }
+        let p = &self.partials;
+        let mut n = p.len();
+        if n == 0 {
+            return 0.0;
+        }
+        n -= 1;
+        let mut hi = p[n];
+        let mut lo = 0.0;
+        while n > 0 {
+            let x = hi;
+            n -= 1;
+            let y = p[n];
+            hi = x + y;
+            let yr = hi - x;
+            lo = y - yr;
+            if lo != 0.0 {
+                break;
+            }
+        }
+        // Half-way cases: round by the sign of what lies below.
+        if n > 0 && ((lo < 0.0 && p[n - 1] < 0.0) || (lo > 0.0 && p[n - 1] > 0.0)) {
+            let y = lo * 2.0;
+            let x = hi + y;
+            if y == x - hi {
+                hi = x;
+            }
+        }
+        hi
+    }
 }
 
 /// Accumulates one side's aggregates of one column.
@@ -136,10 +223,13 @@ impl AggregateAcc {
         self.consider(rows.remove(0));
     }
 
-    fn add_float(&mut self, f: f64) {
+    fn add_floats(&mut self, f: &FloatSum) {
         self.sum = match std::mem::take(&mut self.sum) {
-            Sum::Float(x) => Sum::Float(x + f),
-            _ => Sum::Float(f),
+            Sum::Float(mut x) => {
+                x.merge(f);
+                Sum::Float(x)
+            }
+            _ => Sum::Float(f.clone()),
         };
     }
 
@@ -211,7 +301,11 @@ impl AggregateAcc {
             }
             Kind::Float => {
                 let a = arr.as_primitive::<Float64Type>();
-                self.add_float(a.iter().flatten().sum());
+                let mut sum = FloatSum::default();
+                for v in a.iter().flatten() {
+                    sum.add(v);
+                }
+                self.add_floats(&sum);
                 let finite = a.iter().flatten().filter(|v| !v.is_nan());
                 let (lo, hi) = finite.fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), v| {
                     (l.min(v), h.max(v))
@@ -291,7 +385,7 @@ impl AggregateAcc {
         match other.sum {
             Sum::None => {}
             Sum::Exact(u, s) => add_exact(&mut self.sum, u, s),
-            Sum::Float(f) => self.add_float(f),
+            Sum::Float(f) => self.add_floats(&f),
             Sum::Overflow => self.sum = Sum::Overflow,
         }
         for v in [other.min, other.max].into_iter().flatten() {
@@ -304,7 +398,7 @@ impl AggregateAcc {
         let sum = match &self.sum {
             Sum::None => None,
             Sum::Exact(u, s) => Some(number_string_of(*u, *s)),
-            Sum::Float(f) => Some(format!("≈{f}")),
+            Sum::Float(f) => Some(format!("≈{}", f.value())),
             Sum::Overflow => Some("(beyond 38 digits)".into()),
         };
         let hide = |v: Option<String>| {
@@ -357,6 +451,81 @@ mod tests {
             char_pad: false,
             float32: false,
         }
+    }
+
+    fn fsum(vs: &[f64]) -> f64 {
+        let mut s = FloatSum::default();
+        for &v in vs {
+            s.add(v);
+        }
+        s.value()
+    }
+
+    #[test]
+    fn float_sums_are_exact_and_correctly_rounded() {
+        // Naively 0.0 (1e100 absorbs 1.0); exactly 1.0.
+        assert_eq!(fsum(&[1e100, 1.0, -1e100]), 1.0);
+        // Naively 0.9999999999999999.
+        assert_eq!(fsum(&[0.1; 10]), 1.0);
+        // 2^53 + 1 + 2^-50 lies just above the half-way point: rounds up, not to even.
+        let two53 = 9_007_199_254_740_992.0;
+        assert_eq!(fsum(&[two53, 1.0, 2f64.powi(-50)]), two53 + 2.0);
+        // Exactly half-way: ties to even (down).
+        assert_eq!(fsum(&[two53, 1.0]), two53);
+        assert_eq!(fsum(&[]), 0.0);
+        assert_eq!(fsum(&[-0.5, 0.25]), -0.25);
+    }
+
+    #[test]
+    fn float_sums_do_not_depend_on_order_or_chunking() {
+        let mut rng = 0x9e37_79b9_7f4a_7c15u64;
+        let mut vals = Vec::new();
+        for _ in 0..5000 {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            let exp = (rng % 60) as i32 - 30;
+            let sign = if rng & 1 == 0 { 1.0 } else { -1.0 };
+            vals.push(sign * ((rng >> 11) as f64 / (1u64 << 53) as f64) * 2f64.powi(exp));
+        }
+        let whole = fsum(&vals);
+        let mut rev = vals.clone();
+        rev.reverse();
+        assert_eq!(fsum(&rev).to_bits(), whole.to_bits());
+        // In chunks of 7, merged.
+        let mut merged = FloatSum::default();
+        for c in vals.chunks(7) {
+            let mut part = FloatSum::default();
+            for &v in c {
+                part.add(v);
+            }
+            merged.merge(&part);
+        }
+        assert_eq!(merged.value().to_bits(), whole.to_bits());
+        // Through the accumulator, in two chunk sizes.
+        let by = |n: usize| {
+            let mut acc = AggregateAcc::default();
+            for c in vals.chunks(n) {
+                let mut a = AggregateAcc::default();
+                a.update(
+                    &(Arc::new(Float64Array::from(c.to_vec())) as ArrayRef),
+                    &read(TextAs::Text),
+                );
+                acc.merge(a);
+            }
+            acc.finish(false).sum
+        };
+        assert_eq!(by(100), by(333));
+        assert_eq!(by(100), Some(format!("≈{whole}")));
+    }
+
+    #[test]
+    fn float_sums_keep_nan_and_infinities() {
+        assert!(fsum(&[1.0, f64::NAN]).is_nan());
+        assert_eq!(fsum(&[1.0, f64::INFINITY]), f64::INFINITY);
+        assert!(fsum(&[f64::INFINITY, f64::NEG_INFINITY]).is_nan());
+        // Past the float range: infinity, not a wrapped finite value.
+        assert_eq!(fsum(&[f64::MAX, f64::MAX]), f64::INFINITY);
     }
 
     #[test]

@@ -20,7 +20,7 @@ pub mod rules;
 pub mod schema;
 
 pub use engine::{diff_table, DiffOptions, NullSink, RowSink, TableDiffHead};
-pub use model::{DiffReport, DiffRow, TableDiff};
+pub use model::{DiffReport, DiffRow, ErrorClass, RowStatus, TableDiff, Verdict};
 
 use crate::error::Hinted;
 use crate::source::SourceError;
@@ -162,15 +162,15 @@ impl Hinted for DiffError {
 
 impl DiffError {
     /// The class of an `error(class)` verdict for a pair that could not be compared.
-    pub fn class(&self) -> &'static str {
+    pub fn class(&self) -> ErrorClass {
         match self {
-            DiffError::Source(SourceError::Unpopulated { .. }) => "unpopulated",
-            DiffError::Source(SourceError::Connect { .. }) => "unreachable",
-            DiffError::Source(_) => "unreadable",
-            DiffError::Changed { .. } => "changed-while-read",
-            DiffError::Spill(_) => "spill",
-            DiffError::Output { .. } => "output",
-            _ => "plan",
+            DiffError::Source(SourceError::Unpopulated { .. }) => ErrorClass::Unpopulated,
+            DiffError::Source(SourceError::Connect { .. }) => ErrorClass::Unreachable,
+            DiffError::Source(_) => ErrorClass::Unreadable,
+            DiffError::Changed { .. } => ErrorClass::ChangedWhileRead,
+            DiffError::Spill(_) => ErrorClass::Spill,
+            DiffError::Output { .. } => ErrorClass::Output,
+            _ => ErrorClass::Plan,
         }
     }
 }

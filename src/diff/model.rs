@@ -10,6 +10,113 @@ use super::schema::SchemaFinding;
 /// Version of `diff.json`, `diff_summary.parquet` and `diff_rows.parquet`.
 pub const FORMAT_VERSION: u32 = 1;
 
+/// A verdict (DESIGN.md), serialised as its text: `match`, `match*`, `mismatch`, `error(class)`
+/// for a table pair that could not be compared, and `error` for a run holding one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// Every value equal.
+    Match,
+    /// Equal under declared rules (and otherwise equal).
+    MatchByRule,
+    /// Something differs.
+    Mismatch,
+    /// Not compared: the class for a table pair, none for a whole run.
+    Error(Option<ErrorClass>),
+}
+
+/// Why a table pair could not be compared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorClass {
+    /// A materialized view that was never refreshed.
+    Unpopulated,
+    /// The server could not be reached.
+    Unreachable,
+    /// The table or file could not be read.
+    Unreadable,
+    /// Rows read twice were not the same.
+    ChangedWhileRead,
+    /// Spill files could not be written or read.
+    Spill,
+    /// Results could not be written.
+    Output,
+    /// The pair could not be planned (columns, keys, rules).
+    Plan,
+}
+
+impl ErrorClass {
+    /// The class as written in `error(class)`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorClass::Unpopulated => "unpopulated",
+            ErrorClass::Unreachable => "unreachable",
+            ErrorClass::Unreadable => "unreadable",
+            ErrorClass::ChangedWhileRead => "changed-while-read",
+            ErrorClass::Spill => "spill",
+            ErrorClass::Output => "output",
+            ErrorClass::Plan => "plan",
+        }
+    }
+}
+
+impl Verdict {
+    /// Whether this is `error` or `error(class)`.
+    pub fn is_error(self) -> bool {
+        matches!(self, Verdict::Error(_))
+    }
+}
+
+impl std::fmt::Display for Verdict {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Verdict::Match => f.write_str("match"),
+            Verdict::MatchByRule => f.write_str("match*"),
+            Verdict::Mismatch => f.write_str("mismatch"),
+            Verdict::Error(None) => f.write_str("error"),
+            Verdict::Error(Some(c)) => write!(f, "error({})", c.as_str()),
+        }
+    }
+}
+
+impl Serialize for Verdict {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+/// What became of a differing row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RowStatus {
+    /// In the source only.
+    Missing,
+    /// In the target only.
+    Extra,
+    /// On both sides, with differing cells.
+    Changed,
+}
+
+impl RowStatus {
+    /// The status as written.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RowStatus::Missing => "missing",
+            RowStatus::Extra => "extra",
+            RowStatus::Changed => "changed",
+        }
+    }
+}
+
+impl std::fmt::Display for RowStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for RowStatus {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
 /// A whole diff run.
 #[derive(Debug, Clone, Serialize)]
 pub struct DiffReport {
@@ -22,7 +129,7 @@ pub struct DiffReport {
     /// The target, redacted.
     pub target: String,
     /// Overall verdict: `match`, `match*`, `mismatch` or `error`.
-    pub verdict: String,
+    pub verdict: Verdict,
     /// One entry per table pair.
     pub tables: Vec<TableDiff>,
     /// Tables found on one side only (when pairing tables by name).
@@ -48,22 +155,22 @@ impl DiffReport {
         tables: Vec<TableDiff>,
         unpaired: Vec<UnpairedTable>,
     ) -> DiffReport {
-        let verdict = if tables.iter().any(|t| t.verdict.starts_with("error")) {
+        let verdict = if tables.iter().any(|t| t.verdict.is_error()) {
             // A pair that could not be compared: never a match, and the run exits 2.
-            "error"
-        } else if !unpaired.is_empty() || tables.iter().any(|t| t.verdict == "mismatch") {
-            "mismatch"
-        } else if tables.iter().any(|t| t.verdict == "match*") {
-            "match*"
+            Verdict::Error(None)
+        } else if !unpaired.is_empty() || tables.iter().any(|t| t.verdict == Verdict::Mismatch) {
+            Verdict::Mismatch
+        } else if tables.iter().any(|t| t.verdict == Verdict::MatchByRule) {
+            Verdict::MatchByRule
         } else {
-            "match"
+            Verdict::Match
         };
         DiffReport {
             format_version: FORMAT_VERSION,
             reckon_version: env!("CARGO_PKG_VERSION").into(),
             source,
             target,
-            verdict: verdict.into(),
+            verdict,
             tables,
             unpaired,
         }
@@ -71,10 +178,10 @@ impl DiffReport {
 
     /// The exit code DESIGN.md gives this outcome.
     pub fn exit_code(&self) -> i32 {
-        match self.verdict.as_str() {
-            "match" | "match*" => crate::error::EXIT_CLEAN,
-            "error" => crate::error::EXIT_ERROR,
-            _ => crate::error::EXIT_FINDINGS,
+        match self.verdict {
+            Verdict::Match | Verdict::MatchByRule => crate::error::EXIT_CLEAN,
+            Verdict::Error(_) => crate::error::EXIT_ERROR,
+            Verdict::Mismatch => crate::error::EXIT_FINDINGS,
         }
     }
 }
@@ -146,7 +253,7 @@ pub struct CellDiff {
     /// The column (source name).
     pub column: String,
     /// `mismatch` or `match*`.
-    pub verdict: String,
+    pub verdict: Verdict,
     /// The class (for `mismatch`) or the rule (for `match*`).
     pub class: String,
     /// The source value as shown (`None` = NULL; a shape when sensitive).
@@ -163,7 +270,7 @@ pub struct DiffRow {
     /// The key as `id=42, line=3`.
     pub key_text: String,
     /// `missing`, `extra` or `changed` (`match*` rows are counted, not listed).
-    pub status: String,
+    pub status: RowStatus,
     /// The differing cells of a changed row.
     pub cells: Vec<CellDiff>,
 }
@@ -180,7 +287,7 @@ pub struct TableDiff {
     /// Where the key came from.
     pub key_origin: String,
     /// `match`, `match*`, `mismatch`, or `error(class)` when the pair could not be compared.
-    pub verdict: String,
+    pub verdict: Verdict,
     /// Why the pair could not be compared (`error(class)` only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
@@ -210,7 +317,7 @@ pub struct TableDiff {
 
 impl TableDiff {
     /// A pair that could not be compared: `error(class)`, with the reason; no counts are claimed.
-    pub fn errored(plan: &super::plan::TablePlan, class: &str, reason: String) -> TableDiff {
+    pub fn errored(plan: &super::plan::TablePlan, class: ErrorClass, reason: String) -> TableDiff {
         TableDiff {
             source_table: plan.source.name.to_string(),
             target_table: plan.target.name.to_string(),
@@ -219,7 +326,7 @@ impl TableDiff {
                 .map(|c| c.source.clone())
                 .collect(),
             key_origin: plan.key_origin.clone(),
-            verdict: format!("error({class})"),
+            verdict: Verdict::Error(Some(class)),
             error: Some(reason),
             counts: RowCounts::default(),
             rules: BTreeMap::new(),

@@ -229,6 +229,15 @@ pub struct Chunk {
 /// A stream of chunks.
 pub type ChunkStream = Box<dyn Iterator<Item = Result<Chunk, SourceError>> + Send>;
 
+/// An independent part of a table (a Parquet row group): its row count, and how to read it, on
+/// any thread.
+pub struct Part {
+    /// Rows in the part.
+    pub rows: u64,
+    /// Reads the part's chunks, in order.
+    pub read: Box<dyn FnOnce() -> Result<Vec<Chunk>, SourceError> + Send>,
+}
+
 /// A readable source: a database or a set of files.
 pub trait Source: Send {
     /// The source as it may be shown (URLs redacted).
@@ -248,6 +257,77 @@ pub trait Source: Send {
     /// keeping every chunk; a server's scan order can change between two reads.
     fn rereadable(&self) -> bool {
         false
+    }
+    /// The table as parts that read on their own, in order, when the source can split it (the
+    /// rows of the parts in order are the rows of [`Source::read`]); `None` when it streams.
+    fn read_parts(&mut self, _table: &TableMeta) -> Result<Option<Vec<Part>>, SourceError> {
+        Ok(None)
+    }
+    /// Reads again only the rows at `rows` (ascending positions in read order) of a table that
+    /// is [`Source::rereadable`]: the chunks hold exactly those rows, in that order. Files skip
+    /// what is not asked for without decoding it; the default reads everything and keeps them.
+    fn read_rows(&mut self, table: &TableMeta, rows: &[u64]) -> Result<ChunkStream, SourceError> {
+        let stream = self.read(table)?;
+        Ok(Box::new(SelectRows {
+            stream,
+            rows: rows.to_vec(),
+            next: 0,
+            offset: 0,
+        }))
+    }
+}
+
+/// A stream keeping only some rows (ascending positions) of another.
+struct SelectRows {
+    stream: ChunkStream,
+    rows: Vec<u64>,
+    next: usize,
+    offset: u64,
+}
+
+impl Iterator for SelectRows {
+    type Item = Result<Chunk, SourceError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        while self.next < self.rows.len() {
+            let chunk = match self.stream.next()? {
+                Ok(c) => c,
+                Err(e) => return Some(Err(e)),
+            };
+            let n = chunk.batch.num_rows() as u64;
+            let (start, end) = (self.offset, self.offset + n);
+            self.offset = end;
+            let mut take = Vec::new();
+            while self.next < self.rows.len() && self.rows[self.next] < end {
+                take.push((self.rows[self.next] - start) as u32);
+                self.next += 1;
+            }
+            if take.is_empty() {
+                continue;
+            }
+            let idx = arrow::array::UInt32Array::from(take.clone());
+            let batch = match arrow::compute::take_record_batch(&chunk.batch, &idx) {
+                Ok(b) => b,
+                Err(e) => {
+                    return Some(Err(SourceError::BadFile {
+                        path: "rows read again".into(),
+                        reason: e.to_string(),
+                    }))
+                }
+            };
+            let defects = chunk
+                .defects
+                .into_iter()
+                .filter_map(|d| match d {
+                    ReadDefect::InvalidUtf8 { column, row, bytes } => take
+                        .iter()
+                        .position(|t| *t as usize == row)
+                        .map(|row| ReadDefect::InvalidUtf8 { column, row, bytes }),
+                })
+                .collect();
+            return Some(Ok(Chunk { batch, defects }));
+        }
+        None
     }
 }
 

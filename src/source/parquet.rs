@@ -8,10 +8,13 @@ use std::fs::File;
 use std::path::PathBuf;
 use std::sync::mpsc::sync_channel;
 
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::arrow::arrow_reader::{
+    ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReader,
+    ParquetRecordBatchReaderBuilder, RowSelection, RowSelector,
+};
 
 use super::{
-    Chunk, ChunkStream, ColumnMeta, Source, SourceError, TableMeta, TableName, CHUNK_ROWS,
+    Chunk, ChunkStream, ColumnMeta, Part, Source, SourceError, TableMeta, TableName, CHUNK_ROWS,
 };
 
 /// A set of Parquet files.
@@ -135,25 +138,76 @@ impl Source for ParquetSource {
                 path: path.display().to_string(),
                 reason: e.to_string(),
             })?;
-        let (tx, rx) = sync_channel(2);
-        std::thread::spawn(move || {
-            for b in reader {
-                let item = b
-                    .map(|batch| Chunk {
-                        batch,
-                        defects: Vec::new(),
-                    })
-                    .map_err(|e| SourceError::BadFile {
+        Ok(stream_batches(reader, path))
+    }
+
+    fn read_parts(&mut self, table: &TableMeta) -> Result<Option<Vec<Part>>, SourceError> {
+        let path = file_for(&self.paths, table, self.display())?;
+        let bad = |reason: String| SourceError::BadFile {
+            path: path.display().to_string(),
+            reason,
+        };
+        let file = File::open(&path).map_err(|e| bad(e.to_string()))?;
+        // The footer is read once; each row group opens the file again and decodes on its own.
+        let meta = ArrowReaderMetadata::load(&file, ArrowReaderOptions::default())
+            .map_err(|e| bad(e.to_string()))?;
+        let groups = meta.metadata().num_row_groups();
+        let mut parts = Vec::with_capacity(groups);
+        for g in 0..groups {
+            let rows = meta.metadata().row_group(g).num_rows().max(0) as u64;
+            let (meta, path) = (meta.clone(), path.clone());
+            parts.push(Part {
+                rows,
+                read: Box::new(move || {
+                    let bad = |reason: String| SourceError::BadFile {
                         path: path.display().to_string(),
-                        reason: e.to_string(),
-                    });
-                let stop = item.is_err();
-                if tx.send(item).is_err() || stop {
-                    break;
-                }
+                        reason,
+                    };
+                    let file = File::open(&path).map_err(|e| bad(e.to_string()))?;
+                    ParquetRecordBatchReaderBuilder::new_with_metadata(file, meta)
+                        .with_row_groups(vec![g])
+                        .with_batch_size(CHUNK_ROWS)
+                        .build()
+                        .map_err(|e| bad(e.to_string()))?
+                        .map(|b| {
+                            b.map(|batch| Chunk {
+                                batch,
+                                defects: Vec::new(),
+                            })
+                            .map_err(|e| bad(e.to_string()))
+                        })
+                        .collect()
+                }),
+            });
+        }
+        Ok(Some(parts))
+    }
+
+    fn read_rows(&mut self, table: &TableMeta, rows: &[u64]) -> Result<ChunkStream, SourceError> {
+        let path = file_for(&self.paths, table, self.display())?;
+        // Skip and select runs: the pages are still read, but the values skipped are never
+        // materialised.
+        let mut selectors = Vec::new();
+        let mut at = 0u64;
+        for &r in rows {
+            if r < at {
+                continue;
             }
-        });
-        Ok(Box::new(rx.into_iter()))
+            if r > at {
+                selectors.push(RowSelector::skip((r - at) as usize));
+            }
+            selectors.push(RowSelector::select(1));
+            at = r + 1;
+        }
+        let reader = Self::builder(&path)?
+            .with_batch_size(CHUNK_ROWS)
+            .with_row_selection(RowSelection::from(selectors))
+            .build()
+            .map_err(|e| SourceError::BadFile {
+                path: path.display().to_string(),
+                reason: e.to_string(),
+            })?;
+        Ok(stream_batches(reader, path))
     }
 
     fn estimate_rows(&mut self, table: &TableMeta) -> Option<u64> {
@@ -162,4 +216,27 @@ impl Source for ParquetSource {
             .ok()
             .map(|b| b.metadata().file_metadata().num_rows() as u64)
     }
+}
+
+/// Decodes batches on their own thread, one chunk ahead of the reader.
+fn stream_batches(reader: ParquetRecordBatchReader, path: PathBuf) -> ChunkStream {
+    let (tx, rx) = sync_channel(2);
+    std::thread::spawn(move || {
+        for b in reader {
+            let item = b
+                .map(|batch| Chunk {
+                    batch,
+                    defects: Vec::new(),
+                })
+                .map_err(|e| SourceError::BadFile {
+                    path: path.display().to_string(),
+                    reason: e.to_string(),
+                });
+            let stop = item.is_err();
+            if tx.send(item).is_err() || stop {
+                break;
+            }
+        }
+    });
+    Box::new(rx.into_iter())
 }

@@ -266,3 +266,171 @@ fn a_random_single_cell_change_is_found_in_the_right_row_and_column() {
         assert_eq!(cells[0]["verdict"], "mismatch", "seed {seed}");
     }
 }
+
+#[test]
+fn rows_read_again_by_position_are_the_rows_left() {
+    // Past the memory limit, Parquet sides keep nothing and read again only the rows left, by
+    // position, across row groups of uneven sizes: the answer must be the one kept in memory.
+    let dir = tempdir();
+    for seed in 1..=4u64 {
+        let mut rng = Rng(seed.wrapping_mul(0xA076_1D64_78BD_642F) | 1);
+        let n = 3000;
+        let t = random_table(&mut rng, n);
+        let mut m = t.clone();
+        let mut changed = std::collections::BTreeSet::new();
+        while changed.len() < 40 {
+            let row = rng.below(n as u64) as usize;
+            if changed.insert(row) {
+                let col = rng.below(COLUMNS.len() as u64) as usize;
+                mutate(&mut m, row, col, &mut rng);
+            }
+        }
+        // Rows only in the target (left out of the source) and only in the source.
+        let only: Vec<usize> = (0..n).filter(|i| !changed.contains(i)).collect();
+        let (extra, missing) = (&only[..7], &only[7..18]);
+        let src: Vec<usize> = (0..n).filter(|i| !extra.contains(i)).collect();
+        let tgt: Vec<usize> = shuffled(&mut rng, n)
+            .into_iter()
+            .filter(|i| !missing.contains(i))
+            .collect();
+        let (a, b) = (
+            dir.path().join(format!("a{seed}.parquet")),
+            dir.path().join(format!("b{seed}.parquet")),
+        );
+        write(&t, &src, false, 257, &a);
+        write(&m, &tgt, seed % 2 == 0, 333, &b);
+        let run = |name: &str, extra_args: &[&str]| {
+            let out = dir.path().join(format!("{name}{seed}"));
+            let mut args = vec![a.to_str().unwrap(), b.to_str().unwrap(), "--key", "id"];
+            args.extend_from_slice(&["--out", out.to_str().unwrap()]);
+            args.extend_from_slice(extra_args);
+            let (code, r) = diff_json(&args);
+            (code, r, out)
+        };
+        let (code, kept, kept_out) = run("kept", &[]);
+        let tb = &kept["tables"][0];
+        assert_eq!(code, 1, "seed {seed}");
+        assert_eq!(tb["spilled"], false, "seed {seed}");
+        assert_eq!(tb["counts"]["mismatched"], 40, "seed {seed}");
+        assert_eq!(tb["counts"]["missing"], 11, "seed {seed}");
+        assert_eq!(tb["counts"]["extra"], 7, "seed {seed}");
+        for threads in ["1", "2"] {
+            let (code, again, again_out) = run(
+                &format!("again{threads}-"),
+                &["--memory-limit", "1", "--threads", threads],
+            );
+            assert_eq!(code, 1, "seed {seed}");
+            assert_eq!(again["tables"][0]["spilled"], true, "seed {seed}");
+            assert_eq!(again["tables"][0]["counts"], tb["counts"], "seed {seed}");
+            for f in ["diff_rows.parquet", "diff_summary.parquet"] {
+                assert_eq!(
+                    std::fs::read(kept_out.join(f)).unwrap(),
+                    std::fs::read(again_out.join(f)).unwrap(),
+                    "seed {seed}, {threads} threads: {f} read again vs kept"
+                );
+            }
+        }
+    }
+}
+
+/// A source that reads its rows a second time from another file (one that changed between the
+/// two reads).
+struct ChangedOnRereading {
+    first: Box<dyn reckon::source::Source>,
+    second: Box<dyn reckon::source::Source>,
+}
+
+impl reckon::source::Source for ChangedOnRereading {
+    fn display(&self) -> String {
+        self.first.display()
+    }
+    fn tables(&mut self) -> Result<Vec<reckon::source::TableMeta>, reckon::source::SourceError> {
+        self.first.tables()
+    }
+    fn describe_query(
+        &mut self,
+        sql: &str,
+    ) -> Result<reckon::source::TableMeta, reckon::source::SourceError> {
+        self.first.describe_query(sql)
+    }
+    fn read(
+        &mut self,
+        table: &reckon::source::TableMeta,
+    ) -> Result<reckon::source::ChunkStream, reckon::source::SourceError> {
+        self.first.read(table)
+    }
+    fn read_parts(
+        &mut self,
+        table: &reckon::source::TableMeta,
+    ) -> Result<Option<Vec<reckon::source::Part>>, reckon::source::SourceError> {
+        self.first.read_parts(table)
+    }
+    fn rereadable(&self) -> bool {
+        true
+    }
+    fn read_rows(
+        &mut self,
+        table: &reckon::source::TableMeta,
+        rows: &[u64],
+    ) -> Result<reckon::source::ChunkStream, reckon::source::SourceError> {
+        self.second.read_rows(table, rows)
+    }
+}
+
+#[test]
+fn a_file_that_changed_between_the_two_reads_is_an_error_not_an_answer() {
+    use reckon::diff::plan::{plan, Engine, PlanRequest};
+    use reckon::diff::{diff_table, DiffOptions, ErrorClass, NullSink};
+    use reckon::source::{open, Source, SourceSpec};
+    let dir = tempdir();
+    let mut rng = Rng(0x5EED);
+    let n = 1500;
+    let t = random_table(&mut rng, n);
+    let mut m = t.clone();
+    mutate(&mut m, 700, 0, &mut rng);
+    // One more change that only the second read of the source sees (row 701, a row left).
+    let mut later = t.clone();
+    mutate(&mut later, 701, 1, &mut rng);
+    mutate(&mut m, 701, 2, &mut rng);
+    for d in ["first", "second", "target"] {
+        std::fs::create_dir(dir.path().join(d)).unwrap();
+    }
+    let path = |d: &str| dir.path().join(d).join("t.parquet");
+    let all: Vec<usize> = (0..n).collect();
+    write(&t, &all, false, 400, &path("first"));
+    write(&later, &all, false, 400, &path("second"));
+    write(&m, &all, false, 400, &path("target"));
+    let open_at = |d: &str| open(&SourceSpec::parse(path(d).to_str().unwrap()).unwrap()).unwrap();
+    let run = |second: &str, memory_limit: u64| {
+        let mut s = ChangedOnRereading {
+            first: open_at("first"),
+            second: open_at(second),
+        };
+        let mut g = open_at("target");
+        let sm = s.tables().unwrap()[0].clone();
+        let gm = g.tables().unwrap()[0].clone();
+        let req = PlanRequest {
+            key: Some(vec!["id".into()]),
+            ..PlanRequest::default()
+        };
+        let p = plan(&sm, Engine::Parquet, &gm, Engine::Parquet, &req).unwrap();
+        let opts = DiffOptions {
+            memory_limit,
+            ..DiffOptions::default()
+        };
+        diff_table(&mut s, g.as_mut(), &p, &opts, &mut NullSink, &|_, _| {})
+    };
+    // Read again from the same file: the two changed rows, found.
+    let same = run("first", 1).expect("same file read again");
+    assert!(same.spilled);
+    assert_eq!(same.counts.mismatched, 2);
+    // Kept in memory, the second file is never read: the same answer.
+    let kept = run("second", 1 << 30).expect("kept in memory");
+    assert!(!kept.spilled);
+    assert_eq!(kept.counts.mismatched, 2);
+    // Read again from the file that changed: an error, never a mixed answer.
+    match run("second", 1) {
+        Err(e) => assert_eq!(e.class(), ErrorClass::ChangedWhileRead, "{e}"),
+        Ok(d) => panic!("a changed file gave an answer: {:?}", d.counts),
+    }
+}

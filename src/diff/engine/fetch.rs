@@ -10,15 +10,18 @@ pub(super) struct Record {
     pub(super) row: Box<[u8]>,
 }
 
+/// A side to read again: its source, the table, and the table's name for errors.
+pub(super) type Reread<'a> = Option<(&'a mut dyn Source, &'a TableMeta, String)>;
+
 /// Encodes the rows that did not cancel, from the chunks that keep them (in parallel, chunk by
-/// chunk), into the settle partitions. A side that keeps nothing is read again, chunk by chunk,
-/// and each row taken from it must hash as it did the first time.
+/// chunk), into the settle partitions. A side that keeps nothing reads again only the rows left,
+/// and each must hash as it did the first time.
 pub(super) fn materialise(
     leftover: Vec<Tuple>,
     kept: &[Vec<KeptChunk>; 2],
     spill: Option<&BatchSpill>,
     sides: &mut [SideCols; 2],
-    reread: [Option<(ChunkStream, String)>; 2],
+    reread: [Reread<'_>; 2],
 ) -> Result<Vec<Vec<Record>>, DiffError> {
     let mut by_chunk: BTreeMap<u32, Vec<Tuple>> = BTreeMap::new();
     for t in leftover {
@@ -55,22 +58,35 @@ pub(super) fn materialise(
     for recs in encoded {
         place(recs?);
     }
-    // Sides read again: one pass each, only the chunks that hold rows left.
-    let mut wanted: [BTreeMap<usize, Vec<Tuple>>; 2] = Default::default();
+    // Sides read again: the rows left, by their position in the first read.
+    let mut wanted: [Vec<(u64, Tuple)>; 2] = Default::default();
+    let mut offsets: [Vec<u64>; 2] = Default::default();
+    for (side, list) in kept.iter().enumerate() {
+        let mut at = 0u64;
+        for k in list {
+            offsets[side].push(at);
+            at += match &k.data {
+                Kept::Mem(b) => b.num_rows() as u64,
+                Kept::Reread(n) => *n as u64,
+                // A side that spills to disk is never read again.
+                Kept::Disk(_) => 0,
+            };
+        }
+    }
     for (tag, ts) in again {
         let side = usize::from(tag & SIDE_BIT != 0);
-        wanted[side].insert((tag & !SIDE_BIT) as usize, ts);
+        let base = offsets[side][(tag & !SIDE_BIT) as usize];
+        wanted[side].extend(ts.into_iter().map(|t| (base + u64::from(t.row), t)));
     }
     // Both sides are read again at once, each on its own thread.
     let [w0, w1] = wanted;
     let [r0, r1] = reread;
     let (c0, c1) = {
         let [s0, s1] = sides;
-        let (k0, k1) = (&kept[0], &kept[1]);
         let (reads0, reads1) = (&reads[0], &reads[1]);
         std::thread::scope(|scope| {
-            let h = scope.spawn(move || reread_side(0, r0, w0, k0, s0, reads0));
-            let b = reread_side(1, r1, w1, k1, s1, reads1);
+            let h = scope.spawn(move || reread_side(0, r0, w0, s0, reads0));
+            let b = reread_side(1, r1, w1, s1, reads1);
             (
                 h.join()
                     .unwrap_or_else(|_| Err(DiffError::Spill("a reader thread failed".into()))),
@@ -83,54 +99,56 @@ pub(super) fn materialise(
     Ok(parts)
 }
 
-/// Reads one side again and takes the rows left from the chunks that hold them; each must hash
+/// Reads again the rows left of one side (by their position in the first read); each must hash
 /// as it did on the first read.
 pub(super) fn reread_side(
     side: usize,
-    stream: Option<(ChunkStream, String)>,
-    mut wanted: BTreeMap<usize, Vec<Tuple>>,
-    kept: &[KeptChunk],
+    again: Reread<'_>,
+    mut wanted: Vec<(u64, Tuple)>,
     cols: &mut SideCols,
     reads: &[Read],
 ) -> Result<Vec<Record>, DiffError> {
-    let mut out = Vec::new();
-    let Some((stream, table)) = stream else {
-        return Ok(out);
-    };
     if wanted.is_empty() {
-        return Ok(out);
+        return Ok(Vec::new());
     }
+    let Some((source, meta, table)) = again else {
+        return Err(DiffError::Spill(
+            "rows left on a side that cannot be read again".into(),
+        ));
+    };
     let changed = || DiffError::Changed {
         side: if side == 0 { "source" } else { "target" }.into(),
         table: table.clone(),
     };
-    for (ci, chunk) in stream.enumerate() {
+    wanted.sort_unstable_by_key(|(at, _)| *at);
+    let rows: Vec<u64> = wanted.iter().map(|(at, _)| *at).collect();
+    let mut out = Vec::with_capacity(wanted.len());
+    let mut next = 0usize;
+    for chunk in source.read_rows(meta, &rows)? {
         let chunk = chunk?;
-        let expect = match kept.get(ci).map(|k| &k.data) {
-            Some(Kept::Reread(n)) => *n,
-            _ => return Err(changed()),
-        };
-        if chunk.batch.num_rows() != expect {
+        let n = chunk.batch.num_rows();
+        if next + n > wanted.len() {
             return Err(changed());
         }
-        let Some(ts) = wanted.remove(&ci) else {
-            continue;
-        };
-        let (batch, defects) = prepared(cols, &chunk, &table)?;
-        let recs = records(side, &batch, &defects, reads, &ts)?;
-        if recs
+        let ts: Vec<Tuple> = wanted[next..next + n]
             .iter()
-            .zip(&ts)
-            .any(|(r, t)| xxh3_128(&r.row) != t.row_hash)
-        {
-            return Err(changed());
+            .enumerate()
+            .map(|(i, (_, t))| Tuple {
+                row: i as u32,
+                ..*t
+            })
+            .collect();
+        next += n;
+        let (batch, defects) = prepared(cols, &chunk, &table)?;
+        let mut recs = records(side, &batch, &defects, reads, &ts)?;
+        for (r, (_, t)) in recs.iter_mut().zip(&wanted[next - n..next]) {
+            if xxh3_128(&r.row) != t.row_hash {
+                return Err(changed());
+            }
         }
-        out.extend(recs);
-        if wanted.is_empty() {
-            break;
-        }
+        out.append(&mut recs);
     }
-    if wanted.is_empty() {
+    if next == wanted.len() {
         Ok(out)
     } else {
         Err(changed())

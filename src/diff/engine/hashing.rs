@@ -57,6 +57,7 @@ pub(super) fn prepared(
 }
 
 /// One side's column reads, resolved against its batches.
+#[derive(Clone)]
 pub(super) struct SideCols {
     pub(super) names: Vec<String>,
     pub(super) reads: Vec<Read>,

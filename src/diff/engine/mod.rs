@@ -1,18 +1,22 @@
 //! The row diff, hash first: rows are encoded to be hashed, and only the rows that differ are
 //! ever kept encoded.
 //!
-//! 1. **Hash**: both sides are read at once (one thread each), in lockstep by rows read. Each
-//!    chunk's rows are canonically encoded (key columns first) into reused buffers, in parallel;
-//!    the key hash is xxh3-64 of the key's encoding (in its pairing form under key rules), the row
-//!    hash xxh3-128 of the whole row's. Per row only a 32-byte tuple is kept: (key hash, row hash,
-//!    chunk, row). The chunk's compared columns stay in memory while they fit in
-//!    `--memory-limit`; past it, a side that reads the same chunks again (files, SQLite) drops
-//!    them, and a database side writes them to disk (Arrow IPC).
-//! 2. **Cancel**: both sides' tuples are sorted by (key hash, row hash) in parallel and merged: a
-//!    pair present m times on one side and n on the other cancels min(m, n) times (equal rows).
+//! 1. **Hash** (`pass1`): both sides are read at once. Tables a source splits into parts
+//!    (Parquet row groups) are decoded and hashed part by part as parallel tasks; other sources
+//!    stream, one reader thread each, taken in lockstep by rows read. Each chunk's rows are
+//!    canonically encoded (key columns first) into reused buffers, in parallel; the key hash is
+//!    xxh3-64 of the key's encoding (in its pairing form under key rules), the row hash xxh3-128
+//!    of the whole row's. Per row only a 32-byte tuple is kept: (key hash, row hash, chunk, row).
+//!    The chunk's compared columns stay in memory while they fit in `--memory-limit`; past it, a
+//!    side that reads the same rows again (files, SQLite) drops them, and a database side writes
+//!    them to disk (Arrow IPC).
+//! 2. **Cancel**: both sides' tuples are grouped in place by key-hash partition, and per partition
+//!    (in parallel) sorted by (key hash, row hash) and merged: a pair present m times on one side
+//!    and n on the other cancels min(m, n) times (equal rows).
 //!    Duplicated key hashes per side are counted on the way.
 //! 3. **Materialise**: the rows left are encoded again from their chunks (in memory, on disk, or
-//!    read a second time, where each row must hash as it did the first time).
+//!    read a second time: only those rows, by position, and each must hash as it did the first
+//!    time).
 //! 4. **Settle**: per key-hash partition (in parallel, in fixed order), the rows left are grouped
 //!    by key hash, then by exact key bytes (so a hash collision can never pair two keys): one row
 //!    left on each side is a changed row; anything else under a key is missing/extra (duplicated
@@ -42,23 +46,25 @@ use xxhash_rust::xxh3::{xxh3_128, xxh3_64};
 
 use super::aggregate::AggregateAcc;
 use super::classify::classify;
-use super::model::{CellDiff, ColumnDiff, DiffRow, RowCounts, TableDiff};
+use super::model::{CellDiff, ColumnDiff, DiffRow, RowCounts, RowStatus, TableDiff, Verdict};
 use super::plan::{ColumnPlan, Read, TablePlan};
 use super::rules::ColumnRules;
 use super::DiffError;
 use crate::profile::pattern::shape;
-use crate::source::{Chunk, ChunkStream, ReadDefect, Source, SourceError};
+use crate::source::{Chunk, ChunkStream, Part, ReadDefect, Source, SourceError, TableMeta};
 use crate::value::canonical::{cells, display, encode_column_with, TextAs};
 
 mod cancel;
 mod fetch;
 mod hashing;
+mod pass1;
 mod settle;
 mod spill;
 
 use cancel::*;
 use fetch::*;
 use hashing::*;
+use pass1::*;
 use settle::*;
 use spill::*;
 
@@ -118,23 +124,6 @@ impl RowSink for NullSink {
 /// Progress of a table diff: rows read so far on each side.
 pub type Progress<'a> = &'a (dyn Fn(u64, u64) + Sync);
 
-/// Reads a stream on its own thread into a small bounded channel.
-fn spawn_reader<'scope>(
-    scope: &'scope std::thread::Scope<'scope, '_>,
-    stream: crate::source::ChunkStream,
-) -> Receiver<Result<Chunk, SourceError>> {
-    let (tx, rx) = sync_channel(2);
-    scope.spawn(move || {
-        for c in stream {
-            let stop = c.is_err();
-            if tx.send(c).is_err() || stop {
-                break;
-            }
-        }
-    });
-    rx
-}
-
 /// Diffs one planned table pair.
 pub fn diff_table(
     source: &mut dyn Source,
@@ -169,149 +158,24 @@ pub fn diff_table(
             index: None,
         },
     ];
-    let table_names = [head.source_table.clone(), head.target_table.clone()];
     let pairing = Pairing::new(plan);
-    let mut aggs: [Vec<AggregateAcc>; 2] = [
-        vec![AggregateAcc::default(); plan.columns.len()],
-        vec![AggregateAcc::default(); plan.columns.len()],
-    ];
-    let mut tuples: [Vec<Tuple>; 2] = Default::default();
-    let mut kept: [Vec<KeptChunk>; 2] = Default::default();
-    let mut kept_bytes = 0usize;
-    let mut spill: Option<BatchSpill> = None;
-    let mut tuple_spill: Option<TupleSpill> = None;
-    // Kept chunks and tuples get three quarters of `--memory-limit`: the rest is for the chunks
-    // being read and encoded.
-    let budget = opts.memory_limit / 4 * 3;
-    let mut counts = RowCounts::default();
-    let mut side_hashes = [0u128; 2];
-    // Chunks are kept in memory while they fit. Past `--memory-limit`, a side that reads the same
-    // chunks twice (files, SQLite) keeps nothing and reads its few rows left again; a database
-    // side writes its chunks to disk.
-    let rereadable = [source.rereadable(), target.rereadable()];
-    let mut keep = [true, true];
-    let mut over_limit = false;
-    let streams = [source.read(&plan.source)?, target.read(&plan.target)?];
     // Pass 1: every row of both sides to (key hash, row hash, where it is kept).
-    std::thread::scope(|scope| -> Result<(), DiffError> {
-        let [s0, s1] = streams;
-        let rx = [spawn_reader(scope, s0), spawn_reader(scope, s1)];
-        let mut done = [false, false];
-        let mut read = [0u64, 0u64];
-        while !(done[0] && done[1]) {
-            // Lockstep: take from the side that has read fewer rows.
-            let side = if done[0] {
-                1
-            } else if done[1] || read[0] <= read[1] {
-                0
-            } else {
-                1
-            };
-            let chunk = match rx[side].recv() {
-                Ok(c) => c?,
-                Err(_) => {
-                    done[side] = true;
-                    continue;
-                }
-            };
-            let (batch, defects) = prepared(&mut sides[side], &chunk, &table_names[side])?;
-            let reads = sides[side].reads.clone();
-            let arrays: Vec<ArrayRef> = batch.columns().to_vec();
-            let ((kh, rh), chunk_aggs) = rayon::join(
-                || hash_chunk(&arrays, &defects, &reads, &pairing),
-                || {
-                    arrays
-                        .par_iter()
-                        .zip(reads.par_iter())
-                        .map(|(a, r)| {
-                            let mut acc = AggregateAcc::default();
-                            acc.update(a, r);
-                            acc
-                        })
-                        .collect::<Vec<_>>()
-                },
-            );
-            for (acc, a) in aggs[side].iter_mut().zip(chunk_aggs) {
-                acc.merge(a);
-            }
-            let n = kh.len();
-            read[side] += n as u64;
-            let chunk_no = u32::try_from(kept[side].len())
-                .ok()
-                .filter(|c| c & SIDE_BIT == 0)
-                .ok_or_else(|| DiffError::Spill("more than 2^31 chunks on one side".into()))?;
-            let tag = chunk_no | if side == 1 { SIDE_BIT } else { 0 };
-            tuples[side].reserve(n);
-            for (i, (k, r)) in kh.into_iter().zip(rh).enumerate() {
-                side_hashes[side] = side_hashes[side].wrapping_add(r);
-                tuples[side].push(Tuple {
-                    row_hash: r,
-                    key_hash: k,
-                    chunk: tag,
-                    row: i as u32,
-                });
-            }
-            if keep[side] {
-                kept_bytes += batch.get_array_memory_size();
-                kept[side].push(KeptChunk {
-                    data: Kept::Mem(batch),
-                    defects,
-                });
-            } else {
-                kept[side].push(KeptChunk {
-                    data: Kept::Reread(n),
-                    defects: Vec::new(),
-                });
-            }
-            // Past the memory limit the kept chunks leave memory (the tuples stay): dropped, to
-            // be read again, or written to disk.
-            let tuple_bytes = (tuples[0].len() + tuples[1].len()) * std::mem::size_of::<Tuple>();
-            if (kept_bytes + tuple_bytes) as u64 > budget && kept_bytes > 0 {
-                over_limit = true;
-                for (s, list) in kept.iter_mut().enumerate() {
-                    if rereadable[s] {
-                        keep[s] = false;
-                        for k in list.iter_mut() {
-                            if let Kept::Mem(b) = &k.data {
-                                k.data = Kept::Reread(b.num_rows());
-                                k.defects = Vec::new();
-                            }
-                        }
-                        continue;
-                    }
-                    if spill.is_none() {
-                        spill = Some(BatchSpill::new(&opts.spill_dir)?);
-                    }
-                    if let Some(sp) = spill.as_mut() {
-                        for k in list.iter_mut() {
-                            if let Kept::Mem(b) = &k.data {
-                                let at = sp.write(s, b)?;
-                                k.data = Kept::Disk(at);
-                            }
-                        }
-                    }
-                }
-                kept_bytes = 0;
-            }
-            // Tuples past half the limit go to their partitions on disk.
-            if (tuple_bytes as u64).saturating_mul(2) > budget {
-                over_limit = true;
-                if tuple_spill.is_none() {
-                    tuple_spill = Some(TupleSpill::new(&opts.spill_dir)?);
-                }
-                if let Some(ts) = tuple_spill.as_mut() {
-                    ts.write(&mut tuples)?;
-                }
-            }
-            progress(read[0], read[1]);
-        }
-        counts.source_rows = read[0];
-        counts.target_rows = read[1];
-        Ok(())
-    })?;
-    if let Some(sp) = spill.as_mut() {
-        sp.finish()?;
-    }
+    let Pass1 {
+        mut tuples,
+        kept,
+        spill,
+        mut tuple_spill,
+        aggs,
+        read,
+        side_hashes,
+        over_limit,
+        ..
+    } = pass1(source, target, plan, opts, &mut sides, &pairing, progress)?;
+    let mut counts = RowCounts {
+        source_rows: read[0],
+        target_rows: read[1],
+        ..RowCounts::default()
+    };
     // Pass 2: equal (key hash, row hash) pairs cancel as a multiset, per radix partition.
     let keyed = plan.key_len > 0;
     let (matched, dups, leftover) = match tuple_spill.as_mut() {
@@ -321,7 +185,8 @@ pub fn diff_table(
             ts.finish()?;
             let (mut matched, mut dups, mut left) = (0u64, [0u64; 2], Vec::new());
             for p in 0..PARTITIONS {
-                let (m, d, l) = cancel(ts.read(p)?, keyed);
+                let [mut a, mut b] = ts.read(p)?;
+                let (m, d, l) = cancel_sorted(&mut a, &mut b, keyed);
                 matched += m;
                 dups[0] += d[0];
                 dups[1] += d[1];
@@ -338,21 +203,21 @@ pub fn diff_table(
         kept[side].iter().any(|k| matches!(k.data, Kept::Reread(_)))
             && tuples_left_on(&leftover, side)
     };
-    let reread = [
-        needs(0)
-            .then(|| {
-                source
-                    .read(&plan.source)
-                    .map(|s| (s, head.source_table.clone()))
-            })
-            .transpose()?,
-        needs(1)
-            .then(|| {
-                target
-                    .read(&plan.target)
-                    .map(|s| (s, head.target_table.clone()))
-            })
-            .transpose()?,
+    let reread: [Reread<'_>; 2] = [
+        needs(0).then(|| {
+            (
+                source as &mut dyn Source,
+                &plan.source,
+                head.source_table.clone(),
+            )
+        }),
+        needs(1).then(|| {
+            (
+                target as &mut dyn Source,
+                &plan.target,
+                head.target_table.clone(),
+            )
+        }),
     ];
     let mut parts = materialise(leftover, &kept, spill.as_ref(), &mut sides, reread)?;
     let ncols = plan.columns.len();
@@ -421,11 +286,11 @@ pub fn diff_table(
     }
     let schema_error = plan.schema.iter().any(|f| f.severity == "error");
     let verdict = if counts.mismatched + counts.missing + counts.extra > 0 || schema_error {
-        "mismatch"
+        Verdict::Mismatch
     } else if counts.matched_by_rule > 0 {
-        "match*"
+        Verdict::MatchByRule
     } else {
-        "match"
+        Verdict::Match
     };
     Ok(TableDiff {
         error: None,
@@ -436,7 +301,7 @@ pub fn diff_table(
             .map(|c| c.source.clone())
             .collect(),
         key_origin: plan.key_origin.clone(),
-        verdict: verdict.into(),
+        verdict,
         counts,
         rules: all_rules,
         classes: all_classes,

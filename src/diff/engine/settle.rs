@@ -125,12 +125,17 @@ pub(super) fn key_of(row: &[u8], plan: &TablePlan) -> (Vec<Option<String>>, Stri
     (values, text)
 }
 
-pub(super) fn row_of(row: &[u8], plan: &TablePlan, status: &str, cells: Vec<CellDiff>) -> DiffRow {
+pub(super) fn row_of(
+    row: &[u8],
+    plan: &TablePlan,
+    status: RowStatus,
+    cells: Vec<CellDiff>,
+) -> DiffRow {
     let (key, key_text) = key_of(row, plan);
     DiffRow {
         key,
         key_text,
-        status: status.into(),
+        status,
         cells,
     }
 }
@@ -143,11 +148,13 @@ pub(super) fn classify_items(items: Vec<Item>, plan: &TablePlan, out: &mut PartO
         match item {
             Item::Missing(r) => {
                 out.missing += 1;
-                out.rows.push(row_of(&r, plan, "missing", Vec::new()));
+                out.rows
+                    .push(row_of(&r, plan, RowStatus::Missing, Vec::new()));
             }
             Item::Extra(r) => {
                 out.extra += 1;
-                out.rows.push(row_of(&r, plan, "extra", Vec::new()));
+                out.rows
+                    .push(row_of(&r, plan, RowStatus::Extra, Vec::new()));
             }
             Item::Changed(a, b) => {
                 let (ca, cb) = (cells(&a), cells(&b));
@@ -164,18 +171,18 @@ pub(super) fn classify_items(items: Vec<Item>, plan: &TablePlan, out: &mut PartO
                     let (verdict, class) = match p.rules.matching(x, y) {
                         Some(rule) => {
                             *out.rules[c].entry(rule.clone()).or_default() += 1;
-                            ("match*", rule)
+                            (Verdict::MatchByRule, rule)
                         }
                         None => {
                             any_mismatch = true;
                             let k = classify(x, y).name().to_string();
                             *out.classes[c].entry(k.clone()).or_default() += 1;
-                            ("mismatch", k)
+                            (Verdict::Mismatch, k)
                         }
                     };
                     diffs.push(CellDiff {
                         column: p.source.clone(),
-                        verdict: verdict.into(),
+                        verdict,
                         class,
                         source: show(x, p.sensitive),
                         target: show(y, p.sensitive),
@@ -183,7 +190,7 @@ pub(super) fn classify_items(items: Vec<Item>, plan: &TablePlan, out: &mut PartO
                 }
                 if any_mismatch {
                     out.mismatched += 1;
-                    out.rows.push(row_of(&a, plan, "changed", diffs));
+                    out.rows.push(row_of(&a, plan, RowStatus::Changed, diffs));
                 } else if diffs.is_empty() {
                     out.matched += 1;
                 } else {

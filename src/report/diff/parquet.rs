@@ -211,13 +211,14 @@ impl RowsWriter {
                 kv.values().append_option(v.as_deref());
             }
             kv.append(true);
-            status.append_value(&r.status);
+            status.append_value(r.status.as_str());
             for c in &r.cells {
                 dc.values().append_value(&c.column);
                 let s = cells.values();
+                let verdict = c.verdict.to_string();
                 let vals = [
                     Some(c.column.as_str()),
-                    Some(c.verdict.as_str()),
+                    Some(verdict.as_str()),
                     Some(c.class.as_str()),
                     c.source.as_deref(),
                     c.target.as_deref(),

@@ -6,7 +6,7 @@ use std::fmt::Write;
 use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{Cell, ContentArrangement, Table};
 
-use crate::diff::model::{DiffReport, TableDiff};
+use crate::diff::model::{DiffReport, TableDiff, Verdict};
 use crate::error::scrub;
 
 fn new_table(header: &[&str]) -> Table {
@@ -19,11 +19,11 @@ fn new_table(header: &[&str]) -> Table {
 }
 
 fn banner(report: &DiffReport) -> String {
-    let what = match report.verdict.as_str() {
-        "match" => "MATCH — the target holds the same data",
-        "match*" => "MATCH* — the same data under the declared rules",
-        "error" => "ERROR — some tables could not be compared (never a match)",
-        _ => "MISMATCH — the target differs from the source",
+    let what = match report.verdict {
+        Verdict::Match => "MATCH — the target holds the same data",
+        Verdict::MatchByRule => "MATCH* — the same data under the declared rules",
+        Verdict::Error(_) => "ERROR — some tables could not be compared (never a match)",
+        Verdict::Mismatch => "MISMATCH — the target differs from the source",
     };
     format!(
         "reckon diff: {what}\n  source: {}\n  target: {}\n",
@@ -37,7 +37,7 @@ fn table_section(t: &TableDiff, out: &mut String) {
         "\n== {} → {}: {} (key: {}; {}) {:.1} s{}",
         t.source_table,
         t.target_table,
-        t.verdict.to_uppercase(),
+        t.verdict.to_string().to_uppercase(),
         if t.key.is_empty() {
             "whole rows".to_string()
         } else {
@@ -145,7 +145,7 @@ fn table_section(t: &TableDiff, out: &mut String) {
             if r.cells.is_empty() {
                 s.add_row(vec![
                     key.clone(),
-                    r.status.clone(),
+                    r.status.to_string(),
                     String::new(),
                     String::new(),
                     String::new(),
@@ -157,7 +157,7 @@ fn table_section(t: &TableDiff, out: &mut String) {
                 s.add_row(vec![
                     if i == 0 { key.clone() } else { String::new() },
                     if i == 0 {
-                        r.status.clone()
+                        r.status.to_string()
                     } else {
                         String::new()
                     },
