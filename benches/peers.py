@@ -37,7 +37,7 @@ COLS = ["customer_id", "amount", "price", "created_at", "birth_date", "status", 
 
 DUCKDB_DIFF = """
 import duckdb, sys
-con = duckdb.connect(); con.execute("SET threads={threads}")
+con = duckdb.connect(); con.execute("SET threads={threads}"); con.execute("SET enable_progress_bar=false")
 cols = ", ".join({cols!r})
 q = f'''WITH s AS (SELECT id, hash({{cols}}) AS h FROM read_parquet('{src}')),
         t AS (SELECT id, hash({{cols}}) AS h FROM read_parquet('{tgt}'))
@@ -61,13 +61,13 @@ print((changed, j.filter(pl.col("id_t").is_null()).height, j.filter(pl.col("id")
 
 DUCKDB_SUMMARIZE = """
 import duckdb
-con = duckdb.connect(); con.execute("SET threads={threads}")
+con = duckdb.connect(); con.execute("SET threads={threads}"); con.execute("SET enable_progress_bar=false")
 print(len(con.execute("SUMMARIZE SELECT * FROM read_parquet('{src}')").fetchall()))
 """
 
 DUCKDB_FLOOR = """
 import duckdb
-con = duckdb.connect(); con.execute("SET threads={threads}")
+con = duckdb.connect(); con.execute("SET threads={threads}"); con.execute("SET enable_progress_bar=false")
 cols = ["id"] + {cols!r}
 print(con.execute("SELECT " + ", ".join(f"sum(hash({{c}}))" for c in cols) + " FROM read_parquet('{src}')").fetchone()[0])
 """

@@ -63,6 +63,22 @@ pub struct FloatSum {
     special: f64,
 }
 
+/// x × 2^k, exact whenever the result is a float (x holds at most 50 significant bits).
+fn scale2(x: f64, k: i32) -> f64 {
+    let pow2 = |k: i32| {
+        if k >= -1022 {
+            f64::from_bits(((k + 1023) as u64) << 52)
+        } else {
+            f64::from_bits(1u64 << (k + 1074))
+        }
+    };
+    if k > 1000 {
+        x * pow2(k - 100) * pow2(100)
+    } else {
+        x * pow2(k)
+    }
+}
+
 impl FloatSum {
     /// Adds one value, exactly.
     pub fn add(&mut self, v: f64) {
@@ -92,6 +108,49 @@ impl FloatSum {
         }
         self.partials.truncate(i);
         self.partials.push(x);
+    }
+
+    /// Adds many values, exactly: each value's integer significand is summed per binary exponent
+    /// in an i128 (no rounding, no overflow below 2^64 values), and the few bins are added at the
+    /// end, split into pieces a float holds exactly.
+    pub fn add_all(&mut self, values: impl Iterator<Item = f64>) {
+        let mut bins = vec![0i128; 2047];
+        let mut used = false;
+        for v in values {
+            let bits = v.to_bits();
+            let exp = ((bits >> 52) & 0x7ff) as usize;
+            if exp == 0x7ff {
+                self.special += v;
+                continue;
+            }
+            let frac = (bits & ((1 << 52) - 1)) as i128;
+            // Subnormals have no implicit bit and the exponent of the smallest normals.
+            let (m, e) = if exp == 0 {
+                (frac, 1)
+            } else {
+                (frac | (1 << 52), exp)
+            };
+            bins[e] += if bits >> 63 == 1 { -m } else { m };
+            used = true;
+        }
+        if !used {
+            return;
+        }
+        for (e, &b) in bins.iter().enumerate() {
+            if b == 0 {
+                continue;
+            }
+            let (neg, mut mag) = (b < 0, b.unsigned_abs());
+            // bin × 2^(e − 1075), in pieces of 50 bits (each exact as a float).
+            let mut shift = e as i32 - 1075;
+            while mag != 0 {
+                let piece = (mag & ((1 << 50) - 1)) as f64;
+                let x = scale2(if neg { -piece } else { piece }, shift);
+                self.add(x);
+                mag >>= 50;
+                shift += 50;
+            }
+        }
     }
 
     /// Adds another exact sum.
@@ -302,9 +361,7 @@ impl AggregateAcc {
             Kind::Float => {
                 let a = arr.as_primitive::<Float64Type>();
                 let mut sum = FloatSum::default();
-                for v in a.iter().flatten() {
-                    sum.add(v);
-                }
+                sum.add_all(a.iter().flatten());
                 self.add_floats(&sum);
                 let finite = a.iter().flatten().filter(|v| !v.is_nan());
                 let (lo, hi) = finite.fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), v| {
@@ -517,6 +574,50 @@ mod tests {
         };
         assert_eq!(by(100), by(333));
         assert_eq!(by(100), Some(format!("≈{whole}")));
+    }
+
+    #[test]
+    fn float_sums_by_exponent_bins_equal_the_partials() {
+        let mut rng = 0x2545_f491_4f6c_dd1du64;
+        let mut next = || {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            rng
+        };
+        for round in 0..40 {
+            // Any bit pattern: subnormals, the largest exponents, both signs, NaN and infinity.
+            let vals: Vec<f64> = (0..200)
+                .map(|_| {
+                    let b = next();
+                    match round % 4 {
+                        0 => f64::from_bits(b),
+                        1 => f64::from_bits(b & 0x800f_ffff_ffff_ffff),
+                        2 => f64::from_bits(b & 0x800f_ffff_ffff_ffff | 0x7c00_0000_0000_0000),
+                        _ => (b % 2001) as f64 - 1000.0,
+                    }
+                })
+                .collect();
+            let mut one = FloatSum::default();
+            for &v in &vals {
+                one.add(v);
+            }
+            let mut all = FloatSum::default();
+            all.add_all(vals.iter().copied());
+            let (x, y) = (one.value(), all.value());
+            assert!(
+                x.to_bits() == y.to_bits() || (x.is_nan() && y.is_nan()),
+                "round {round}: {x} vs {y}"
+            );
+        }
+        // The smallest subnormal and the largest finite value, exactly.
+        let tiny = f64::from_bits(1);
+        let mut s = FloatSum::default();
+        s.add_all([tiny, tiny, -tiny, 1.0, f64::MAX, -f64::MAX].into_iter());
+        assert_eq!(s.value(), 1.0);
+        let mut s = FloatSum::default();
+        s.add_all([tiny, tiny, tiny].into_iter());
+        assert_eq!(s.value(), 3.0 * tiny);
     }
 
     #[test]

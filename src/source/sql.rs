@@ -9,9 +9,10 @@
 //! list (uuid, json, intervals, arrays…); MySQL `decimal`, `json`, `enum`, `set`, `time`, `bit`.
 //! The profile treats a text column whose declared type is numeric/decimal as exact decimal text.
 //!
-//! A table with a single integer primary key is read as several key ranges in parallel
-//! (connectorx partitions) when it is large. Each partition is its own connection, so a table
-//! written to during the read is not read from one snapshot: profile a quiet source.
+//! A table with a single integer primary key is read as key ranges of about 256 Ki rows when it
+//! is large, a few in parallel (one connection each) and in key order, never more in flight than
+//! that: connectorx buffers a range without bound. A table written to during the read is not read
+//! from one snapshot: profile a quiet source.
 //!
 //! connectorx's streaming reader panics when its producer fails; every call into it runs under
 //! `catch_unwind` and a panic becomes a [`SourceError`] with the message scrubbed of secrets.
@@ -24,6 +25,7 @@ use arrow::util::display::{ArrayFormatter, FormatOptions};
 use connectorx::prelude::{get_arrow, CXQuery, SourceConn};
 use url::Url;
 
+use super::sql_select;
 use super::{
     quote_ident, spec::redact_url, Chunk, ChunkStream, ColumnMeta, ForeignKey, Source, SourceError,
     TableMeta, TableName, CHUNK_ROWS,
@@ -36,6 +38,7 @@ pub(super) enum Dialect {
 }
 
 /// A PostgreSQL or MySQL/MariaDB database.
+#[derive(Clone)]
 pub struct SqlSource {
     pub(super) dialect: Dialect,
     conn_str: String,
@@ -440,6 +443,28 @@ impl Source for SqlSource {
             .iter()
             .map(|q| CXQuery::from(q.as_str()))
             .collect();
+        if queries.len() == 1 {
+            let iter = self.start(&queries)?;
+            return Ok(Box::new(CxStream {
+                inner: Some(iter),
+                display: self.display.clone(),
+            }));
+        }
+        Ok(Box::new(Ranges {
+            source: self.clone(),
+            pending: queries.into_iter().collect(),
+            live: std::collections::VecDeque::new(),
+            width: sql_select::reading_width(),
+        }))
+    }
+}
+
+impl SqlSource {
+    /// Starts reading some queries (connectorx partitions, one connection each).
+    fn start(
+        &self,
+        queries: &[CXQuery<String>],
+    ) -> Result<Box<dyn connectorx::arrow_batch_iter::RecordBatchIterator>, SourceError> {
         let conn = self.source_conn()?;
         let pre = self.session_queries();
         let display = self.display.clone();
@@ -447,7 +472,7 @@ impl Source for SqlSource {
             connectorx::get_arrow::new_record_batch_iter(
                 &conn,
                 None,
-                &queries,
+                queries,
                 CHUNK_ROWS,
                 Some(&pre),
             )
@@ -473,9 +498,53 @@ impl Source for SqlSource {
                 clean_driver_message(&panic_message(p)),
             ));
         }
-        Ok(Box::new(CxStream {
-            inner: Some(iter),
-            display,
-        }))
+        Ok(iter)
+    }
+}
+
+/// A large table read as key ranges, in key order, a few at once. connectorx's reader runs ahead
+/// of its consumer without bound, so a range starts only when fewer than `width` are in flight:
+/// what is buffered stays within a few ranges, whatever the table's size.
+struct Ranges {
+    source: SqlSource,
+    pending: std::collections::VecDeque<CXQuery<String>>,
+    live: std::collections::VecDeque<CxStream>,
+    width: usize,
+}
+
+impl Iterator for Ranges {
+    type Item = Result<Chunk, SourceError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            while self.live.len() < self.width {
+                let Some(q) = self.pending.pop_front() else {
+                    break;
+                };
+                match self.source.start(std::slice::from_ref(&q)) {
+                    Ok(iter) => self.live.push_back(CxStream {
+                        inner: Some(iter),
+                        display: self.source.display.clone(),
+                    }),
+                    Err(e) => {
+                        self.pending.clear();
+                        self.live.clear();
+                        return Some(Err(e));
+                    }
+                }
+            }
+            let first = self.live.front_mut()?;
+            match first.next() {
+                Some(Err(e)) => {
+                    self.pending.clear();
+                    self.live.clear();
+                    return Some(Err(e));
+                }
+                Some(ok) => return Some(ok),
+                None => {
+                    self.live.pop_front();
+                }
+            }
+        }
     }
 }

@@ -152,10 +152,20 @@ impl SqlSource {
         }
     }
 
-    /// Key-range partitions for a table with a single integer primary key, when it is large.
+    /// Ranges of a large table, each read on its own: PostgreSQL tables by physical block (TID
+    /// range scans read only their pages, whatever the row order), else by a single integer
+    /// primary key (MySQL's tables are stored in key order).
     pub(super) fn partitions(&self, table: &TableMeta, base: &str) -> Vec<String> {
         let single = [base.to_string()];
-        if table.primary_key.len() != 1 || table.query.is_some() {
+        if table.query.is_some() {
+            return single.to_vec();
+        }
+        if self.dialect == Dialect::Postgres {
+            if let Some(parts) = self.block_ranges(table, base) {
+                return parts;
+            }
+        }
+        if table.primary_key.len() != 1 {
             return single.to_vec();
         }
         let pk = &table.primary_key[0];
@@ -191,7 +201,9 @@ impl SqlSource {
         if n < 1_000_000 {
             return single.to_vec();
         }
-        let parts = rayon::current_num_threads().clamp(2, 8) as i64;
+        // Ranges of about RANGE_ROWS rows: the reader keeps only a few in flight, which bounds
+        // what the driver buffers ahead of the diff (see `sql::Ranges`).
+        let parts = (n / RANGE_ROWS + 1).clamp(reading_width() as i64, 4096);
         let span = hi as i128 - lo as i128 + 1;
         let step = (span / parts as i128).max(1);
         let mut out = Vec::new();
@@ -206,6 +218,69 @@ impl SqlSource {
         }
         out
     }
+}
+
+impl SqlSource {
+    /// A PostgreSQL table (or materialized view) of a million rows or more as ranges of blocks
+    /// (`ctid`, PostgreSQL 14 or later); `None` when it cannot be split so (a view, an older
+    /// server, a small table).
+    fn block_ranges(&self, table: &TableMeta, base: &str) -> Option<Vec<String>> {
+        let rel = self.qualified(&table.name).replace('\'', "''");
+        let sql = format!(
+            "SELECT current_setting('server_version_num')::bigint AS v, c.relkind::text AS k, \
+             (pg_relation_size(c.oid) / current_setting('block_size')::bigint)::bigint AS blocks, \
+             c.reltuples::bigint AS est FROM pg_class c WHERE c.oid = '{rel}'::regclass"
+        );
+        let rows = self.fetch_rows(&sql).ok()?;
+        let row = rows.first()?;
+        let num = |i: usize| row.get(i)?.as_deref()?.parse::<i64>().ok();
+        let (version, blocks) = (num(0)?, num(2)?);
+        let kind = row.get(1)?.as_deref()?;
+        if version < 140_000 || !matches!(kind, "r" | "m") || blocks < 2 {
+            return None;
+        }
+        // The planner's estimate, else a count (a table never analysed).
+        let n = match num(3) {
+            Some(n) if n > 0 => n,
+            _ => {
+                let count = format!(
+                    "SELECT count(*)::bigint AS n FROM {}",
+                    self.qualified(&table.name)
+                );
+                let r = self.fetch_rows(&count).ok()?;
+                r.first()?.first()?.as_deref()?.parse::<i64>().ok()?
+            }
+        };
+        if n < 1_000_000 {
+            return None;
+        }
+        let parts = (n / RANGE_ROWS + 1)
+            .clamp(reading_width() as i64, 4096)
+            .min(blocks);
+        let step = (blocks + parts - 1) / parts;
+        let mut out = Vec::new();
+        let mut a = 0;
+        while a < blocks {
+            let b = a + step;
+            // The last range is open: pages added since the size was read are read too.
+            let cond = if b >= blocks {
+                format!("ctid >= '({a},0)'::tid")
+            } else {
+                format!("ctid >= '({a},0)'::tid AND ctid < '({b},0)'::tid")
+            };
+            out.push(format!("{base} WHERE {cond}"));
+            a = b;
+        }
+        Some(out)
+    }
+}
+
+/// Rows per key range of a large table (about 60 MiB of Arrow for a dozen columns).
+pub(super) const RANGE_ROWS: i64 = 262_144;
+
+/// Key ranges read at once (one connection each).
+pub(super) fn reading_width() -> usize {
+    rayon::current_num_threads().clamp(2, 8)
 }
 
 /// MySQL/MariaDB spatial types, read as well-known binary.

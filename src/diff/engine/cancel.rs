@@ -113,7 +113,7 @@ pub(super) fn cancel_sorted(
                 j += 1;
             }
             std::cmp::Ordering::Equal => {
-                let (ra, rb) = (run(&a, i), run(&b, j));
+                let (ra, rb) = (run(a, i), run(b, j));
                 let m = ra.min(rb);
                 matched += m as u64;
                 left.extend_from_slice(&a[i + m..i + ra]);
