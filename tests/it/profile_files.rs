@@ -192,3 +192,31 @@ fn a_column_name_two_columns_share_is_a_finding_and_both_are_profiled() {
     assert_eq!(cols[1]["max"], "4");
     assert_eq!(cols[3]["max"], "5");
 }
+
+#[test]
+fn exactly_the_limit_of_distinct_values_is_exact_and_one_more_is_not() {
+    // 200,000 rows (several chunks, merged), `v` cycling through exactly 1,000 values and `w`
+    // through 1,001: under `--exact-distinct-limit 1000`, `v` is exact and `w` is a sketch.
+    let dir = tempdir();
+    let p = dir.path().join("limit.csv");
+    let mut text = String::from("v,w\n");
+    for i in 0..200_000u32 {
+        text.push_str(&format!("k{},k{}\n", i % 1000, i % 1001));
+    }
+    std::fs::write(&p, text).unwrap();
+    let path = p.to_str().unwrap();
+    let r = profile_json(&[path, "--exact-distinct-limit", "1000", "--threads", "2"]);
+    let v = column(&r, "limit", "v");
+    assert_eq!((&v["distinct"], &v["distinct_exact"]), (&1000.into(), &true.into()));
+    let w = column(&r, "limit", "w");
+    assert_eq!(w["distinct_exact"], false, "1,001 values past a limit of 1,000");
+    // A sketch's count is near, not exact (±2.4 %).
+    let est = w["distinct"].as_u64().unwrap();
+    assert!((977..=1025).contains(&est), "{est}");
+    // One below the limit for `v` is past it too.
+    let r = profile_json(&[path, "--exact-distinct-limit", "999"]);
+    assert_eq!(column(&r, "limit", "v")["distinct_exact"], false);
+    let r = profile_json(&[path, "--exact-distinct-limit", "1001"]);
+    let w = column(&r, "limit", "w");
+    assert_eq!((&w["distinct"], &w["distinct_exact"]), (&1001.into(), &true.into()));
+}
