@@ -2,6 +2,7 @@
 //! chunk and mergeable (so chunks or partitions can be profiled apart and combined).
 
 use std::collections::HashMap;
+use std::hash::BuildHasherDefault;
 
 use arrow::array::{Array, ArrayRef, AsArray};
 use arrow::datatypes::{
@@ -13,7 +14,7 @@ use xxhash_rust::xxh3::xxh3_64_with_seed;
 
 use super::datefmt;
 use super::distinct::Distinct;
-use super::distinct::FastBuild;
+use super::distinct::{FastBuild, PassThrough};
 use super::encoding::{self, KINDS};
 use super::frequency::Frequencies;
 use super::numeric::{float_key, Histogram, Moments};
@@ -250,6 +251,10 @@ impl ColumnAcc {
                 let a = arr.as_string::<i32>();
                 let mut invalid = ctx.invalid_utf8_rows.iter().peekable();
                 let mut shape_buf = String::with_capacity(48);
+                let mut cache: Option<
+                    HashMap<u64, (usize, Seen), BuildHasherDefault<PassThrough>>,
+                > = Some(HashMap::default());
+                let mut looked = 0usize;
                 for i in 0..n {
                     if a.is_null(i) {
                         continue;
@@ -259,22 +264,34 @@ impl ColumnAcc {
                     hashes[i] = h;
                     self.distinct.add(h, lim_d);
                     self.freq.add(h, v.as_bytes(), lim_f);
-                    let len = if v.is_ascii() {
-                        v.len()
-                    } else {
-                        v.chars().count()
-                    } as u64;
-                    self.lengths(len);
+                    // What depends on the value alone is worked out once per distinct value of
+                    // the chunk (checked byte for byte, never trusted to the hash), then applied
+                    // row by row in order, as if worked out again.
+                    let seen = match cache.as_mut() {
+                        Some(c) => match c.get(&h) {
+                            Some((first, s)) if a.value(*first) == v => Some(s.clone()),
+                            Some(_) => None,
+                            None => {
+                                let s = Seen::of(v, &mut shape_buf);
+                                c.insert(h, (i, s.clone()));
+                                Some(s)
+                            }
+                        },
+                        None => None,
+                    };
+                    let seen = seen.unwrap_or_else(|| Seen::of(v, &mut shape_buf));
+                    looked += 1;
+                    // A column of mostly new values gains nothing from the cache: drop it.
+                    if looked == 4096 && cache.as_ref().is_some_and(|c| c.len() > 2048) {
+                        cache = None;
+                    }
+                    self.lengths(seen.len);
                     let t = &mut self.text;
-                    if v.is_empty() {
-                        t.empty += 1;
-                    } else {
-                        let trimmed = v.trim();
-                        if trimmed.is_empty() {
-                            t.whitespace_only += 1;
-                        } else if trimmed.len() != v.len() {
-                            t.padded += 1;
-                        }
+                    match seen.blank {
+                        Blank::Empty => t.empty += 1,
+                        Blank::WhitespaceOnly => t.whitespace_only += 1,
+                        Blank::Padded => t.padded += 1,
+                        Blank::No => {}
                     }
                     if t.min.as_deref().is_none_or(|m| v < m) {
                         t.min = Some(v.to_string());
@@ -282,21 +299,20 @@ impl ColumnAcc {
                     if t.max.as_deref().is_none_or(|m| v > m) {
                         t.max = Some(v.to_string());
                     }
-                    shape_into(v, &mut shape_buf);
-                    if let Some(c) = t.shapes.get_mut(shape_buf.as_str()) {
+                    if let Some(c) = t.shapes.get_mut(&*seen.shape) {
                         *c += 1;
                     } else if t.shapes.len() < MAX_SHAPES {
-                        t.shapes.insert(shape_buf.clone(), 1);
+                        t.shapes.insert(seen.shape.to_string(), 1);
                     } else {
                         t.shape_other += 1;
+                    }
+                    if let Some(f) = seen.date {
+                        *t.dates.entry(f).or_insert(0) += 1;
                     }
                     if v.starts_with("0000-00-00") {
                         t.zero_dates += 1;
                     }
-                    if let Some(f) = datefmt::family(v) {
-                        *t.dates.entry(f).or_insert(0) += 1;
-                    }
-                    if is_plain_decimal(v) {
+                    if seen.numeric {
                         t.numeric_like += 1;
                         if t.num_min
                             .as_deref()
@@ -320,9 +336,7 @@ impl ColumnAcc {
                         self.record_encoding(encoding::INVALID_UTF8, i, ctx);
                         continue;
                     }
-                    let mut hits = [false; 7];
-                    encoding::scan(v, &mut hits);
-                    for (k, hit) in hits.iter().enumerate() {
+                    for (k, hit) in seen.hits.iter().enumerate() {
                         if *hit {
                             self.record_encoding(k, i, ctx);
                         }
@@ -563,6 +577,59 @@ mod tests {
                     parts.len()
                 );
             }
+        }
+    }
+}
+
+/// Whether a text is empty, blank or padded.
+#[derive(Clone, Copy)]
+enum Blank {
+    No,
+    Empty,
+    WhitespaceOnly,
+    Padded,
+}
+
+/// What the profile learns from a text value alone (the same for every row holding it).
+#[derive(Clone)]
+struct Seen {
+    len: u64,
+    blank: Blank,
+    shape: std::rc::Rc<str>,
+    date: Option<&'static str>,
+    numeric: bool,
+    hits: [bool; 7],
+}
+
+impl Seen {
+    fn of(v: &str, shape_buf: &mut String) -> Seen {
+        let len = if v.is_ascii() {
+            v.len()
+        } else {
+            v.chars().count()
+        } as u64;
+        let blank = if v.is_empty() {
+            Blank::Empty
+        } else {
+            let trimmed = v.trim();
+            if trimmed.is_empty() {
+                Blank::WhitespaceOnly
+            } else if trimmed.len() != v.len() {
+                Blank::Padded
+            } else {
+                Blank::No
+            }
+        };
+        shape_into(v, shape_buf);
+        let mut hits = [false; 7];
+        encoding::scan(v, &mut hits);
+        Seen {
+            len,
+            blank,
+            shape: std::rc::Rc::from(shape_buf.as_str()),
+            date: datefmt::family(v),
+            numeric: is_plain_decimal(v),
+            hits,
         }
     }
 }

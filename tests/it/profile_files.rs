@@ -207,9 +207,15 @@ fn exactly_the_limit_of_distinct_values_is_exact_and_one_more_is_not() {
     let path = p.to_str().unwrap();
     let r = profile_json(&[path, "--exact-distinct-limit", "1000", "--threads", "2"]);
     let v = column(&r, "limit", "v");
-    assert_eq!((&v["distinct"], &v["distinct_exact"]), (&1000.into(), &true.into()));
+    assert_eq!(
+        (&v["distinct"], &v["distinct_exact"]),
+        (&1000.into(), &true.into())
+    );
     let w = column(&r, "limit", "w");
-    assert_eq!(w["distinct_exact"], false, "1,001 values past a limit of 1,000");
+    assert_eq!(
+        w["distinct_exact"], false,
+        "1,001 values past a limit of 1,000"
+    );
     // A sketch's count is near, not exact (±2.4 %).
     let est = w["distinct"].as_u64().unwrap();
     assert!((977..=1025).contains(&est), "{est}");
@@ -218,5 +224,8 @@ fn exactly_the_limit_of_distinct_values_is_exact_and_one_more_is_not() {
     assert_eq!(column(&r, "limit", "v")["distinct_exact"], false);
     let r = profile_json(&[path, "--exact-distinct-limit", "1001"]);
     let w = column(&r, "limit", "w");
-    assert_eq!((&w["distinct"], &w["distinct_exact"]), (&1001.into(), &true.into()));
+    assert_eq!(
+        (&w["distinct"], &w["distinct_exact"]),
+        (&1001.into(), &true.into())
+    );
 }
