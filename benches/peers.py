@@ -20,6 +20,9 @@ under 6GiB, prints time and peak RSS of each, checks the counts against ten time
 and checks that both runs wrote the same diff_rows.parquet and the same diff.json (but for the
 `spilled` flag), beside DuckDB's hash-join diff on the same files.
 
+`pg` diffs the PostgreSQL copies gen_data.py loaded (bench_src, bench_tgt; `--dsn`) with reckon
+and with reladiff's joindiff (`pip install reladiff psycopg2-binary` into the same venv).
+
 `diff` compares src.parquet with tgt.parquet by `id` (reckon classifies every differing cell;
 DuckDB and polars only count); `profile` profiles src.parquet (DuckDB SUMMARIZE, polars describe
 plus exact n_unique, and the floor: DuckDB decoding and hashing every column).
@@ -163,7 +166,8 @@ def scale(a, py):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("task", choices=["diff", "profile", "scale"])
+    ap.add_argument("task", choices=["diff", "profile", "scale", "pg"])
+    ap.add_argument("--dsn", default="postgresql://postgres@127.0.0.1:5432/test")
     ap.add_argument("--reckon", required=True)
     ap.add_argument("--data", default=os.path.expanduser("~/.cache/reckon-bench/data/n5000000"))
     ap.add_argument("--runs", type=int, default=3)
@@ -175,6 +179,22 @@ def main():
     rows = []
     if a.task == "scale":
         rows = scale(a, py)
+    elif a.task == "pg":
+        r = measure("reckon diff", [a.reckon, "diff", a.dsn, a.dsn, "--table", "bench_src:bench_tgt",
+                                    "--key", "id", "--threads", str(a.threads), "--json"],
+                    a.runs, ok=(0, 1))
+        c = json.loads(r["out"])["tables"][0]["counts"]
+        r["out"] = f"changed {c['mismatched']} missing {c['missing']} extra {c['extra']}"
+        rows.append(r)
+        rela = os.path.join(os.path.dirname(py), "reladiff")
+        if os.path.exists(rela):
+            cols = sum((["-c", c] for c in COLS), [])
+            r = measure("reladiff joindiff", [rela, a.dsn, "bench_src", a.dsn, "bench_tgt", "-k",
+                                              "id", *cols, "-a", "joindiff", "-s"], a.runs)
+            r["out"] = " ".join(l for l in r["out"].splitlines() if "updated" in l or "exclusive" in l)
+            rows.append(r)
+        else:
+            print("reladiff: not installed in this venv (pip install reladiff psycopg2-binary)")
     elif a.task == "diff":
         r = measure("reckon diff", [a.reckon, "diff", src, tgt, "--key", "id", "--threads",
                                     str(a.threads), "--json"], a.runs, ok=(0, 1))
