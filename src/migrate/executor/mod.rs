@@ -36,9 +36,34 @@ use crate::source::{
 };
 use crate::value::canonical::{hash_rows, TextAs};
 
+mod dry_run;
+mod rows;
 mod verify;
+mod write;
 
+use rows::*;
 use verify::*;
+
+/// One unit's run, as the ledger sees it.
+struct UnitRun<'u> {
+    unit: &'u Unit,
+    name: String,
+    /// `full`, `delta` or `item`.
+    kind: &'static str,
+    run: i64,
+    started: Instant,
+}
+
+/// A unit's rows, transformed, and where they go.
+struct Outgoing {
+    out: RecordBatch,
+    /// Each row's source key as text.
+    keys: Vec<String>,
+    /// The target columns the upsert matches on.
+    conflict: Vec<String>,
+    /// The column the target generates, if any.
+    generated: Option<String>,
+}
 
 /// What the user asked for.
 #[derive(Debug, Clone, Default)]
@@ -458,136 +483,26 @@ impl<'a> Executor<'a> {
             });
         }
         progress.phase(&name, "reading");
-        // 1. Read the source rows.
-        let meta = self.source_meta(unit)?;
-        let mut batches = Vec::new();
-        let mut invalid: BTreeMap<String, u64> = BTreeMap::new();
-        for chunk in self.source.read(&meta)? {
-            let chunk = chunk?;
-            for d in &chunk.defects {
-                let ReadDefect::InvalidUtf8 { column, .. } = d;
-                *invalid
-                    .entry(chunk.batch.schema().field(*column).name().clone())
-                    .or_default() += 1;
-            }
-            batches.push(crate::value::kind::plain_batch(&chunk.batch));
-        }
-        if let Some((col, n)) = invalid.iter().next() {
-            return Err(MigrateError::Unit {
-                unit: name,
-                reason: format!("{n} value(s) of source column '{col}' are not valid UTF-8; writing them would store a lossy decoding"),
-                hint: "convert them in a source query (query = \"SELECT …\") or fix them in the source; `reckon profile` lists them".into(),
-            });
-        }
-        let schema = batches.first().map(|b| b.schema()).unwrap_or_else(|| {
-            Arc::new(Schema::new(
-                meta.columns
-                    .iter()
-                    .map(|c| Field::new(&c.name, DataType::Utf8, true))
-                    .collect::<Vec<_>>(),
-            ))
-        });
-        let mut all =
-            concat_batches(&schema, &batches).map_err(|e| MigrateError::Internal(e.to_string()))?;
-        drop(batches);
-        let key_idx: Vec<usize> = unit
-            .spec
-            .key
-            .iter()
-            .map(|k| {
-                schema.index_of(k).map_err(|_| MigrateError::UnknownColumn {
-                    unit: name.clone(),
-                    column: k.clone(),
-                    field: "key".into(),
-                    available: schema.fields().iter().map(|f| f.name().clone()).collect(),
-                })
-            })
-            .collect::<Result<_, _>>()?;
-        // 2. Delta / item filters.
-        let mut new_watermark = watermark.clone();
-        if let Some(col) = &unit.spec.updated_at {
-            let i = schema
-                .index_of(col)
-                .map_err(|_| MigrateError::UnknownColumn {
-                    unit: name.clone(),
-                    column: col.clone(),
-                    field: "updated_at".into(),
-                    available: schema.fields().iter().map(|f| f.name().clone()).collect(),
-                })?;
-            let a = all.column(i).clone();
-            if kind == "delta" {
-                if let Some(w) = &watermark {
-                    let mask = at_or_after(&a, w).map_err(|e| MigrateError::Unit {
-                        unit: name.clone(),
-                        reason: format!("cannot compare updated_at with the watermark: {e}"),
-                        hint: "updated_at must be a date, timestamp or ISO text column".into(),
-                    })?;
-                    all = filter_record_batch(&all, &mask)
-                        .map_err(|e| MigrateError::Internal(e.to_string()))?;
-                }
-            }
-            let col_now = all.column(i).clone();
-            if let Some(m) = max_text(&col_now) {
-                if new_watermark.as_deref().is_none_or(|w| m.as_str() > w) {
-                    new_watermark = Some(m);
-                }
-            }
-        }
-        if let Some((_, item)) = &self.opts.item {
-            let want: String = item
-                .split(',')
-                .map(str::trim)
-                .collect::<Vec<_>>()
-                .join(&KEY_SEP.to_string());
-            let keys = key_texts(&all, &key_idx)?;
-            let mask = BooleanArray::from(keys.iter().map(|k| *k == want).collect::<Vec<_>>());
-            all = filter_record_batch(&all, &mask)
-                .map_err(|e| MigrateError::Internal(e.to_string()))?;
-            if all.num_rows() == 0 {
-                return Err(MigrateError::Unit {
-                    unit: name,
-                    reason: format!("no source row has key {}", show_key(&unit.spec.key, &want)),
-                    hint: "give the key as the source shows it: --item UNIT:VALUE (composite: VALUE1,VALUE2)".into(),
-                });
-            }
-        }
-        // 3. Sort by key; keys must be unique.
-        if all.num_rows() > 1 {
-            let cols: Vec<SortColumn> = key_idx
-                .iter()
-                .map(|&i| SortColumn {
-                    values: all.column(i).clone(),
-                    options: None,
-                })
-                .collect();
-            let idx = lexsort_to_indices(&cols, None)
-                .map_err(|e| MigrateError::Internal(e.to_string()))?;
-            all =
-                take_record_batch(&all, &idx).map_err(|e| MigrateError::Internal(e.to_string()))?;
-        }
-        let keys = key_texts(&all, &key_idx)?;
-        for w in keys.windows(2) {
-            if w[0] == w[1] {
-                return Err(MigrateError::Unit {
-                    unit: name,
-                    reason: format!("key {} occurs more than once in the source", show_key(&unit.spec.key, &w[0])),
-                    hint: "a unit's key must identify one row: fix the key columns, or deduplicate in a source query".into(),
-                });
-            }
-        }
-        if let Some(k) = keys.iter().find(|k| k.split(KEY_SEP).any(|p| p == "NULL")) {
-            return Err(MigrateError::Unit {
-                unit: name,
-                reason: format!("a key is NULL ({})", show_key(&unit.spec.key, k)),
-                hint: "key columns must not be NULL: filter those rows in a source query or choose another key".into(),
-            });
-        }
+        let u = UnitRun {
+            unit,
+            name: name.clone(),
+            kind,
+            run,
+            started,
+        };
+        // 1–3. The source rows: read, filtered, sorted by key, keys checked.
+        let SourceRows {
+            meta,
+            all,
+            keys,
+            new_watermark,
+        } = self.source_rows(&u, watermark)?;
         // 4. Transform.
         for (_, spec) in &unit.columns {
-            if let Some(u) = &spec.lookup {
-                if !self.idmaps.contains_key(u) {
-                    let m = self.target.read_idmap(&self.plan.name, u)?;
-                    self.idmaps.insert(u.clone(), m);
+            if let Some(l) = &spec.lookup {
+                if !self.idmaps.contains_key(l) {
+                    let m = self.target.read_idmap(&self.plan.name, l)?;
+                    self.idmaps.insert(l.clone(), m);
                 }
             }
         }
@@ -603,231 +518,19 @@ impl<'a> Executor<'a> {
             Some(g) => vec![g.clone()],
             None => target_key(unit, &out)?,
         };
-        let tkind = self.target.kind();
-        let batch_size = unit.batch_size;
-        let nbatches = (out.num_rows().div_ceil(batch_size)) as u64;
         outcome.rows = rows_read;
-        outcome.batches = nbatches;
+        outcome.batches = out.num_rows().div_ceil(unit.batch_size) as u64;
+        let o = Outgoing {
+            out,
+            keys,
+            conflict,
+            generated,
+        };
         if self.opts.dry_run {
-            if generated.is_some() {
-                // Later units' lookups are checked against the ids this unit would create.
-                let mut m = self.target.read_idmap(&self.plan.name, &name)?;
-                for (i, k) in keys.iter().enumerate() {
-                    m.entry(k.clone()).or_insert(-(i as i64) - 1);
-                }
-                self.idmaps.insert(name.clone(), m);
-            }
-            let tmeta = self.target_meta(&unit.spec.target)?;
-            for f in out.schema().fields() {
-                if !tmeta
-                    .columns
-                    .iter()
-                    .any(|c| c.name.eq_ignore_ascii_case(f.name()))
-                {
-                    return Err(MigrateError::Unit {
-                        unit: name,
-                        reason: format!(
-                            "the target table {} has no column '{}'",
-                            unit.spec.target,
-                            f.name()
-                        ),
-                        hint: format!(
-                            "the target has: {}",
-                            tmeta
-                                .columns
-                                .iter()
-                                .map(|c| c.name.as_str())
-                                .collect::<Vec<_>>()
-                                .join(", ")
-                        ),
-                    });
-                }
-            }
-            outcome.statements = vec![
-                match &unit.query {
-                    Some(q) => format!("source: {}", q.trim()),
-                    None => format!("source: table {}", meta.name),
-                },
-                format!(
-                    "target: upsert into {} ({}) by ({}){}",
-                    quote_table(&unit.spec.target, tkind),
-                    out.schema()
-                        .fields()
-                        .iter()
-                        .map(|f| f.name().as_str())
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                    conflict.join(", "),
-                    if generated.is_some() {
-                        ", new ids recorded in the id map"
-                    } else {
-                        ""
-                    }
-                ),
-            ];
-            outcome.batches_skipped = self
-                .ledger
-                .iter()
-                .filter(|r| r.unit == name && r.run == run && r.batch >= 0 && r.kind == kind)
-                .count() as u64;
-            outcome.status = if completed_run.is_some() && kind == "full" {
-                "already completed".into()
-            } else {
-                "dry run".into()
-            };
-            outcome.seconds = started.elapsed().as_secs_f64();
-            return Ok(outcome);
+            return self.dry_run(&u, &meta, &o, outcome);
         }
-        let mut known = match &generated {
-            Some(_) => self.target.read_idmap(&self.plan.name, &name)?,
-            None => HashMap::new(),
-        };
-        progress.unit(&name, rows_read);
-        let mut written = 0u64;
-        let table = unit.spec.target.clone();
-        // One transaction for the unit (default), or one per batch (`transaction = "batch"`).
-        let per_batch = unit.spec.transaction.as_deref() == Some("batch");
-        let mut uncommitted: Vec<LedgerRow> = Vec::new();
-        if !per_batch {
-            self.target.begin()?;
-        }
-        for b in 0..nbatches as usize {
-            let off = b * batch_size;
-            let len = batch_size.min(out.num_rows() - off);
-            let slice = out.slice(off, len);
-            let bkeys = &keys[off..off + len];
-            let mut kh = Xxh3::new();
-            for k in bkeys {
-                kh.update(k.as_bytes());
-                kh.update(&[0x1e]);
-            }
-            let key_hash = hex128(kh.digest128());
-            let cols: Vec<(ArrayRef, TextAs)> = slice
-                .columns()
-                .iter()
-                .map(|a| (a.clone(), TextAs::Text))
-                .collect();
-            let rows_hash = hex128(hash_rows(&cols).into_iter().fold(0u128, u128::wrapping_add));
-            let done = self.ledger.iter().any(|r| {
-                r.unit == name
-                    && r.run == run
-                    && r.batch == b as i64
-                    && r.status == "applied"
-                    && r.key_hash.as_deref() == Some(&key_hash)
-                    && r.source_hash.as_deref() == Some(&rows_hash)
-            });
-            if done {
-                outcome.batches_skipped += 1;
-                progress.rows(len as u64);
-                continue;
-            }
-            let bstart = Instant::now();
-            let mut row = self.unit_row(unit, run, kind, "applied", bstart, (len as u64, 0));
-            row.batch = b as i64;
-            row.first_key = bkeys.first().map(|k| show_key(&unit.spec.key, k));
-            row.last_key = bkeys.last().map(|k| show_key(&unit.spec.key, k));
-            row.key_hash = Some(key_hash);
-            row.source_hash = Some(rows_hash);
-            let ids = generated.as_ref().map(|_| IdWrite {
-                plan: &self.plan.name,
-                unit: &name,
-                old_keys: bkeys,
-                known: &known,
-            });
-            let w = WriteSpec {
-                table: &table,
-                conflict: &conflict,
-                generated: generated.as_deref(),
-            };
-            if per_batch {
-                self.target.begin()?;
-            }
-            let result = self.target.apply(&w, &slice, ids, &row);
-            if result.is_err() {
-                self.target.rollback();
-            }
-            let applied = result.map_err(|e| match e {
-                MigrateError::Target { target, reason } => MigrateError::Target {
-                    target,
-                    reason: format!(
-                        "unit '{name}', batch {b} (keys {} … {}): {reason}",
-                        row.first_key.clone().unwrap_or_default(),
-                        row.last_key.clone().unwrap_or_default()
-                    ),
-                },
-                other => other,
-            })?;
-            row.rows_written = applied.written as i64;
-            row.finished_at = now();
-            row.seconds = bstart.elapsed().as_secs_f64();
-            if per_batch {
-                self.target.commit()?;
-                self.record(&row, false)?;
-            } else {
-                uncommitted.push(row);
-            }
-            known.extend(applied.new_ids);
-            written += applied.written;
-            outcome.batches_applied += 1;
-            progress.rows(len as u64);
-        }
-        if !per_batch {
-            self.target.commit()?;
-            for row in uncommitted {
-                self.record(&row, false)?;
-            }
-        }
-        if generated.is_some() {
-            self.idmaps.insert(name.clone(), known.clone());
-        }
-        // 6. Verify: the unit's rows against what the target holds.
-        progress.phase(&name, "verifying");
-        let verify_rows = match &generated {
-            Some(g) => {
-                let ids: Vec<Option<i64>> = keys.iter().map(|k| known.get(k).copied()).collect();
-                let mut fields: Vec<Field> = out
-                    .schema()
-                    .fields()
-                    .iter()
-                    .map(|f| f.as_ref().clone())
-                    .collect();
-                let mut cols: Vec<ArrayRef> = out.columns().to_vec();
-                fields.push(Field::new(g, DataType::Int64, true));
-                cols.push(Arc::new(arrow::array::Int64Array::from(ids)));
-                RecordBatch::try_new(Arc::new(Schema::new(fields)), cols)
-                    .map_err(|e| MigrateError::Internal(e.to_string()))?
-            }
-            None => out.clone(),
-        };
-        let (missing, changed, extra, hashes, detail) =
-            self.verify(unit, &verify_rows, &conflict)?;
-        let extra_counts = kind == "full" && !unit.spec.allow_extra;
-        let ok = missing == 0 && changed == 0 && (extra == 0 || !extra_counts);
-        outcome.verify = Some((missing, changed, extra));
-        outcome.written = written;
-        let status = if ok {
-            "completed"
-        } else {
-            "verification_failed"
-        };
-        let mut row = self.unit_row(unit, run, kind, status, started, (rows_read, written));
-        row.source_hash = Some(hex128(hashes[0]));
-        row.target_hash = Some(hex128(hashes[1]));
-        row.watermark = if kind == "item" { None } else { new_watermark };
-        if !ok {
-            let msg = format!(
-                "verification: {missing} row(s) missing in the target, {changed} changed{}, {extra} not written by the unit{}",
-                detail,
-                if extra > 0 && extra_counts { " (set allow_extra = true if the target holds other rows)" } else { "" }
-            );
-            row.error_class = Some("verification".into());
-            row.error = Some(redact(&msg));
-            outcome.error = Some(msg);
-        }
-        self.record(&row, true)?;
-        outcome.status = status.into();
-        outcome.seconds = started.elapsed().as_secs_f64();
-        Ok(outcome)
+        let (known, written) = self.write_batches(&u, &o, &mut outcome, progress)?;
+        self.verify_unit(&u, &o, (&known, written), new_watermark, outcome, progress)
     }
 }
 
@@ -851,32 +554,4 @@ fn error_class(e: &MigrateError) -> &'static str {
         }
         _ => "other",
     }
-}
-
-/// Rows whose value is at or after the watermark (compared in the column's own type).
-fn at_or_after(a: &ArrayRef, watermark: &str) -> Result<BooleanArray, String> {
-    let w: ArrayRef = Arc::new(StringArray::from(vec![watermark]));
-    let w = cast(&w, a.data_type()).map_err(|e| e.to_string())?;
-    if w.is_null(0) {
-        return Err(format!("the watermark does not read as {}", a.data_type()));
-    }
-    let mask = gt_eq(a, &arrow::array::Scalar::new(w)).map_err(|e| e.to_string())?;
-    // NULL updated_at: never changed since the watermark is unknown; include them.
-    Ok(mask.iter().map(|v| Some(v.unwrap_or(true))).collect())
-}
-
-/// The largest value, in the column's own order, as text (the watermark).
-fn max_text(a: &ArrayRef) -> Option<String> {
-    let opts = arrow::compute::SortOptions {
-        descending: true,
-        nulls_first: false,
-    };
-    let idx = arrow::compute::sort_to_indices(a, Some(opts), Some(1)).ok()?;
-    let top = cast(
-        &arrow::compute::take(a.as_ref(), &idx, None).ok()?,
-        &DataType::Utf8,
-    )
-    .ok()?;
-    let s = top.as_any().downcast_ref::<StringArray>()?;
-    (!s.is_empty() && s.is_valid(0)).then(|| s.value(0).to_string())
 }

@@ -164,3 +164,69 @@ pub(super) fn target_key(unit: &Unit, out: &RecordBatch) -> Result<Vec<String>, 
         })
         .collect()
 }
+
+impl Executor<'_> {
+    /// Verifies a written unit against the target and records it `completed` or
+    /// `verification_failed`.
+    pub(super) fn verify_unit(
+        &mut self,
+        u: &UnitRun<'_>,
+        o: &Outgoing,
+        (known, written): (&HashMap<String, i64>, u64),
+        new_watermark: Option<String>,
+        mut outcome: UnitOutcome,
+        progress: &mut dyn Progress,
+    ) -> Result<UnitOutcome, MigrateError> {
+        let (unit, name, kind, run, started) = (u.unit, u.name.clone(), u.kind, u.run, u.started);
+        let (out, keys, conflict, generated) = (&o.out, &o.keys, &o.conflict, &o.generated);
+        let rows_read = out.num_rows() as u64;
+        // 6. Verify: the unit's rows against what the target holds.
+        progress.phase(&name, "verifying");
+        let verify_rows = match &generated {
+            Some(g) => {
+                let ids: Vec<Option<i64>> = keys.iter().map(|k| known.get(k).copied()).collect();
+                let mut fields: Vec<Field> = out
+                    .schema()
+                    .fields()
+                    .iter()
+                    .map(|f| f.as_ref().clone())
+                    .collect();
+                let mut cols: Vec<ArrayRef> = out.columns().to_vec();
+                fields.push(Field::new(g, DataType::Int64, true));
+                cols.push(Arc::new(arrow::array::Int64Array::from(ids)));
+                RecordBatch::try_new(Arc::new(Schema::new(fields)), cols)
+                    .map_err(|e| MigrateError::Internal(e.to_string()))?
+            }
+            None => out.clone(),
+        };
+        let (missing, changed, extra, hashes, detail) =
+            self.verify(unit, &verify_rows, conflict)?;
+        let extra_counts = kind == "full" && !unit.spec.allow_extra;
+        let ok = missing == 0 && changed == 0 && (extra == 0 || !extra_counts);
+        outcome.verify = Some((missing, changed, extra));
+        outcome.written = written;
+        let status = if ok {
+            "completed"
+        } else {
+            "verification_failed"
+        };
+        let mut row = self.unit_row(unit, run, kind, status, started, (rows_read, written));
+        row.source_hash = Some(hex128(hashes[0]));
+        row.target_hash = Some(hex128(hashes[1]));
+        row.watermark = if kind == "item" { None } else { new_watermark };
+        if !ok {
+            let msg = format!(
+                "verification: {missing} row(s) missing in the target, {changed} changed{}, {extra} not written by the unit{}",
+                detail,
+                if extra > 0 && extra_counts { " (set allow_extra = true if the target holds other rows)" } else { "" }
+            );
+            row.error_class = Some("verification".into());
+            row.error = Some(redact(&msg));
+            outcome.error = Some(msg);
+        }
+        self.record(&row, true)?;
+        outcome.status = status.into();
+        outcome.seconds = started.elapsed().as_secs_f64();
+        Ok(outcome)
+    }
+}

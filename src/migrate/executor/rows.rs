@@ -1,0 +1,186 @@
+//! A unit's source rows: read whole, filtered (the delta watermark, `--item`), sorted by key,
+//! and their keys checked (unique, never NULL).
+
+use super::*;
+
+/// The rows a unit works on, before they are transformed.
+pub(super) struct SourceRows {
+    /// The source table (or query) read.
+    pub(super) meta: TableMeta,
+    /// The rows, sorted by key.
+    pub(super) all: RecordBatch,
+    /// Each row's key as text, in the same order.
+    pub(super) keys: Vec<String>,
+    /// The watermark once these rows are written.
+    pub(super) new_watermark: Option<String>,
+}
+
+impl Executor<'_> {
+    /// Reads, filters, sorts and checks a unit's source rows (`watermark`: the last completed
+    /// run's, for `--delta`).
+    pub(super) fn source_rows(
+        &mut self,
+        u: &UnitRun<'_>,
+        watermark: Option<String>,
+    ) -> Result<SourceRows, MigrateError> {
+        let (unit, name, kind) = (u.unit, u.name.clone(), u.kind);
+        // 1. Read the source rows.
+        let meta = self.source_meta(unit)?;
+        let mut batches = Vec::new();
+        let mut invalid: BTreeMap<String, u64> = BTreeMap::new();
+        for chunk in self.source.read(&meta)? {
+            let chunk = chunk?;
+            for d in &chunk.defects {
+                let ReadDefect::InvalidUtf8 { column, .. } = d;
+                *invalid
+                    .entry(chunk.batch.schema().field(*column).name().clone())
+                    .or_default() += 1;
+            }
+            batches.push(crate::value::kind::plain_batch(&chunk.batch));
+        }
+        if let Some((col, n)) = invalid.iter().next() {
+            return Err(MigrateError::Unit {
+                unit: name,
+                reason: format!("{n} value(s) of source column '{col}' are not valid UTF-8; writing them would store a lossy decoding"),
+                hint: "convert them in a source query (query = \"SELECT …\") or fix them in the source; `reckon profile` lists them".into(),
+            });
+        }
+        let schema = batches.first().map(|b| b.schema()).unwrap_or_else(|| {
+            Arc::new(Schema::new(
+                meta.columns
+                    .iter()
+                    .map(|c| Field::new(&c.name, DataType::Utf8, true))
+                    .collect::<Vec<_>>(),
+            ))
+        });
+        let mut all =
+            concat_batches(&schema, &batches).map_err(|e| MigrateError::Internal(e.to_string()))?;
+        drop(batches);
+        let key_idx: Vec<usize> = unit
+            .spec
+            .key
+            .iter()
+            .map(|k| {
+                schema.index_of(k).map_err(|_| MigrateError::UnknownColumn {
+                    unit: name.clone(),
+                    column: k.clone(),
+                    field: "key".into(),
+                    available: schema.fields().iter().map(|f| f.name().clone()).collect(),
+                })
+            })
+            .collect::<Result<_, _>>()?;
+        // 2. Delta / item filters.
+        let mut new_watermark = watermark.clone();
+        if let Some(col) = &unit.spec.updated_at {
+            let i = schema
+                .index_of(col)
+                .map_err(|_| MigrateError::UnknownColumn {
+                    unit: name.clone(),
+                    column: col.clone(),
+                    field: "updated_at".into(),
+                    available: schema.fields().iter().map(|f| f.name().clone()).collect(),
+                })?;
+            let a = all.column(i).clone();
+            if kind == "delta" {
+                if let Some(w) = &watermark {
+                    let mask = at_or_after(&a, w).map_err(|e| MigrateError::Unit {
+                        unit: name.clone(),
+                        reason: format!("cannot compare updated_at with the watermark: {e}"),
+                        hint: "updated_at must be a date, timestamp or ISO text column".into(),
+                    })?;
+                    all = filter_record_batch(&all, &mask)
+                        .map_err(|e| MigrateError::Internal(e.to_string()))?;
+                }
+            }
+            let col_now = all.column(i).clone();
+            if let Some(m) = max_text(&col_now) {
+                if new_watermark.as_deref().is_none_or(|w| m.as_str() > w) {
+                    new_watermark = Some(m);
+                }
+            }
+        }
+        if let Some((_, item)) = &self.opts.item {
+            let want: String = item
+                .split(',')
+                .map(str::trim)
+                .collect::<Vec<_>>()
+                .join(&KEY_SEP.to_string());
+            let keys = key_texts(&all, &key_idx)?;
+            let mask = BooleanArray::from(keys.iter().map(|k| *k == want).collect::<Vec<_>>());
+            all = filter_record_batch(&all, &mask)
+                .map_err(|e| MigrateError::Internal(e.to_string()))?;
+            if all.num_rows() == 0 {
+                return Err(MigrateError::Unit {
+                    unit: name,
+                    reason: format!("no source row has key {}", show_key(&unit.spec.key, &want)),
+                    hint: "give the key as the source shows it: --item UNIT:VALUE (composite: VALUE1,VALUE2)".into(),
+                });
+            }
+        }
+        // 3. Sort by key; keys must be unique.
+        if all.num_rows() > 1 {
+            let cols: Vec<SortColumn> = key_idx
+                .iter()
+                .map(|&i| SortColumn {
+                    values: all.column(i).clone(),
+                    options: None,
+                })
+                .collect();
+            let idx = lexsort_to_indices(&cols, None)
+                .map_err(|e| MigrateError::Internal(e.to_string()))?;
+            all =
+                take_record_batch(&all, &idx).map_err(|e| MigrateError::Internal(e.to_string()))?;
+        }
+        let keys = key_texts(&all, &key_idx)?;
+        for w in keys.windows(2) {
+            if w[0] == w[1] {
+                return Err(MigrateError::Unit {
+                    unit: name,
+                    reason: format!("key {} occurs more than once in the source", show_key(&unit.spec.key, &w[0])),
+                    hint: "a unit's key must identify one row: fix the key columns, or deduplicate in a source query".into(),
+                });
+            }
+        }
+        if let Some(k) = keys.iter().find(|k| k.split(KEY_SEP).any(|p| p == "NULL")) {
+            return Err(MigrateError::Unit {
+                unit: name,
+                reason: format!("a key is NULL ({})", show_key(&unit.spec.key, k)),
+                hint: "key columns must not be NULL: filter those rows in a source query or choose another key".into(),
+            });
+        }
+        Ok(SourceRows {
+            meta,
+            all,
+            keys,
+            new_watermark,
+        })
+    }
+}
+
+/// Rows whose value is at or after the watermark (compared in the column's own type).
+fn at_or_after(a: &ArrayRef, watermark: &str) -> Result<BooleanArray, String> {
+    let w: ArrayRef = Arc::new(StringArray::from(vec![watermark]));
+    let w = cast(&w, a.data_type()).map_err(|e| e.to_string())?;
+    if w.is_null(0) {
+        return Err(format!("the watermark does not read as {}", a.data_type()));
+    }
+    let mask = gt_eq(a, &arrow::array::Scalar::new(w)).map_err(|e| e.to_string())?;
+    // NULL updated_at: never changed since the watermark is unknown; include them.
+    Ok(mask.iter().map(|v| Some(v.unwrap_or(true))).collect())
+}
+
+/// The largest value, in the column's own order, as text (the watermark).
+fn max_text(a: &ArrayRef) -> Option<String> {
+    let opts = arrow::compute::SortOptions {
+        descending: true,
+        nulls_first: false,
+    };
+    let idx = arrow::compute::sort_to_indices(a, Some(opts), Some(1)).ok()?;
+    let top = cast(
+        &arrow::compute::take(a.as_ref(), &idx, None).ok()?,
+        &DataType::Utf8,
+    )
+    .ok()?;
+    let s = top.as_any().downcast_ref::<StringArray>()?;
+    (!s.is_empty() && s.is_valid(0)).then(|| s.value(0).to_string())
+}
