@@ -29,13 +29,31 @@ impl ParquetSource {
     }
 
     fn builder(path: &PathBuf) -> Result<ParquetRecordBatchReaderBuilder<File>, SourceError> {
-        let bad = |reason: String| SourceError::BadFile {
-            path: path.display().to_string(),
-            reason,
-        };
-        let file = File::open(path).map_err(|e| bad(e.to_string()))?;
-        ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| bad(e.to_string()))
+        let file = File::open(path).map_err(|e| bad_file(path, e))?;
+        ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| bad_file(path, e))
     }
+}
+
+/// A file that cannot be read, and why.
+fn bad_file(path: &std::path::Path, e: impl std::fmt::Display) -> SourceError {
+    SourceError::BadFile {
+        path: path.display().to_string(),
+        reason: e.to_string(),
+    }
+}
+
+/// A reader's batches as chunks (no read defects: Parquet strings are valid UTF-8).
+fn chunks(
+    reader: ParquetRecordBatchReader,
+    path: PathBuf,
+) -> impl Iterator<Item = Result<Chunk, SourceError>> {
+    reader.map(move |b| {
+        b.map(|batch| Chunk {
+            batch,
+            defects: Vec::new(),
+        })
+        .map_err(|e| bad_file(&path, e))
+    })
 }
 
 /// The table name of a file: its stem.
@@ -134,23 +152,16 @@ impl Source for ParquetSource {
         let reader = Self::builder(&path)?
             .with_batch_size(CHUNK_ROWS)
             .build()
-            .map_err(|e| SourceError::BadFile {
-                path: path.display().to_string(),
-                reason: e.to_string(),
-            })?;
+            .map_err(|e| bad_file(&path, e))?;
         Ok(stream_batches(reader, path))
     }
 
     fn read_parts(&mut self, table: &TableMeta) -> Result<Option<Vec<Part>>, SourceError> {
         let path = file_for(&self.paths, table, self.display())?;
-        let bad = |reason: String| SourceError::BadFile {
-            path: path.display().to_string(),
-            reason,
-        };
-        let file = File::open(&path).map_err(|e| bad(e.to_string()))?;
+        let file = File::open(&path).map_err(|e| bad_file(&path, e))?;
         // The footer is read once; each row group opens the file again and decodes on its own.
         let meta = ArrowReaderMetadata::load(&file, ArrowReaderOptions::default())
-            .map_err(|e| bad(e.to_string()))?;
+            .map_err(|e| bad_file(&path, e))?;
         let groups = meta.metadata().num_row_groups();
         let mut parts = Vec::with_capacity(groups);
         for g in 0..groups {
@@ -159,24 +170,13 @@ impl Source for ParquetSource {
             parts.push(Part {
                 rows,
                 read: Box::new(move || {
-                    let bad = |reason: String| SourceError::BadFile {
-                        path: path.display().to_string(),
-                        reason,
-                    };
-                    let file = File::open(&path).map_err(|e| bad(e.to_string()))?;
-                    ParquetRecordBatchReaderBuilder::new_with_metadata(file, meta)
+                    let file = File::open(&path).map_err(|e| bad_file(&path, e))?;
+                    let reader = ParquetRecordBatchReaderBuilder::new_with_metadata(file, meta)
                         .with_row_groups(vec![g])
                         .with_batch_size(CHUNK_ROWS)
                         .build()
-                        .map_err(|e| bad(e.to_string()))?
-                        .map(|b| {
-                            b.map(|batch| Chunk {
-                                batch,
-                                defects: Vec::new(),
-                            })
-                            .map_err(|e| bad(e.to_string()))
-                        })
-                        .collect()
+                        .map_err(|e| bad_file(&path, e))?;
+                    chunks(reader, path).collect()
                 }),
             });
         }
@@ -203,10 +203,7 @@ impl Source for ParquetSource {
             .with_batch_size(CHUNK_ROWS)
             .with_row_selection(RowSelection::from(selectors))
             .build()
-            .map_err(|e| SourceError::BadFile {
-                path: path.display().to_string(),
-                reason: e.to_string(),
-            })?;
+            .map_err(|e| bad_file(&path, e))?;
         Ok(stream_batches(reader, path))
     }
 
@@ -222,16 +219,7 @@ impl Source for ParquetSource {
 fn stream_batches(reader: ParquetRecordBatchReader, path: PathBuf) -> ChunkStream {
     let (tx, rx) = sync_channel(2);
     std::thread::spawn(move || {
-        for b in reader {
-            let item = b
-                .map(|batch| Chunk {
-                    batch,
-                    defects: Vec::new(),
-                })
-                .map_err(|e| SourceError::BadFile {
-                    path: path.display().to_string(),
-                    reason: e.to_string(),
-                });
+        for item in chunks(reader, path) {
             let stop = item.is_err();
             if tx.send(item).is_err() || stop {
                 break;
