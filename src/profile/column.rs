@@ -273,7 +273,11 @@ impl ColumnAcc {
                             Some(_) => None,
                             None => {
                                 let s = Seen::of(v, &mut shape_buf);
-                                c.insert(h, (i, s.clone()));
+                                let kept = Seen {
+                                    shape: Some(std::rc::Rc::from(shape_buf.as_str())),
+                                    ..s.clone()
+                                };
+                                c.insert(h, (i, kept));
                                 Some(s)
                             }
                         },
@@ -299,10 +303,12 @@ impl ColumnAcc {
                     if t.max.as_deref().is_none_or(|m| v > m) {
                         t.max = Some(v.to_string());
                     }
-                    if let Some(c) = t.shapes.get_mut(&*seen.shape) {
+                    // A value worked out here has its shape in the buffer; a cached one keeps it.
+                    let shape = seen.shape.as_deref().unwrap_or(shape_buf.as_str());
+                    if let Some(c) = t.shapes.get_mut(shape) {
                         *c += 1;
                     } else if t.shapes.len() < MAX_SHAPES {
-                        t.shapes.insert(seen.shape.to_string(), 1);
+                        t.shapes.insert(shape.to_string(), 1);
                     } else {
                         t.shape_other += 1;
                     }
@@ -595,7 +601,8 @@ enum Blank {
 struct Seen {
     len: u64,
     blank: Blank,
-    shape: std::rc::Rc<str>,
+    /// The shape, when kept in the cache (else it is in the caller's buffer).
+    shape: Option<std::rc::Rc<str>>,
     date: Option<&'static str>,
     numeric: bool,
     hits: [bool; 7],
@@ -626,7 +633,7 @@ impl Seen {
         Seen {
             len,
             blank,
-            shape: std::rc::Rc::from(shape_buf.as_str()),
+            shape: None,
             date: datefmt::family(v),
             numeric: is_plain_decimal(v),
             hits,
