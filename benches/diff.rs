@@ -321,18 +321,5 @@ fn threads_and_peers(src: &std::path::Path, tgt: &std::path::Path, dir: &std::pa
         "threads: 1 → {one:.2} s, 2 → {two:.2} s ({:.2}× faster; target ≥ 1.8×)",
         one / two
     );
-    let python = PathBuf::from(std::env::var("HOME").unwrap_or_default())
-        .join(".cache/reckon-bench/venv/bin/python");
-    if !python.exists() {
-        println!("peers: skipped (create the venv: see benches/peers.py)");
-        return;
-    }
-    let peers = std::process::Command::new(python)
-        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/benches/peers.py"))
-        .args(["diff", "--reckon", bin, "--data", dir.to_str().unwrap()])
-        .output();
-    match peers {
-        Ok(o) => print!("{}", String::from_utf8_lossy(&o.stdout)),
-        Err(e) => println!("peers: could not run: {e}"),
-    }
+    common::peers("diff", dir);
 }

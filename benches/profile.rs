@@ -11,8 +11,9 @@
 //! ```
 //!
 //! Prints, from one run: the read floor, the profile time, their ratio, rows/s, and peak RSS
-//! (VmHWM) after the floor and after the profile. Targets (issue #2): profile ≤ 2× the floor,
-//! peak RSS ≤ 1.5 GiB.
+//! (VmHWM) after the floor and after the profile; then, when the venv of `benches/peers.py`
+//! exists, reckon beside DuckDB SUMMARIZE, polars and DuckDB's decode floor, each its own process.
+//! Targets (issue 13): ≤ 0.5× DuckDB, ≤ 2× the floor, peak RSS ≤ 1 GiB.
 
 mod common;
 
@@ -92,5 +93,8 @@ fn main() {
             if c.distinct_exact { " " } else { "~" },
             c.nulls
         );
+    }
+    if let Some(dir) = path.parent() {
+        common::peers("profile", dir);
     }
 }
