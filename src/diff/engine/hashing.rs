@@ -247,6 +247,7 @@ pub(super) fn key_prefix(row: &[u8], key_len: usize) -> &[u8] {
 /// How rows are paired: by their first `key_len` values (0: the whole row, a multiset diff), each
 /// value in its pairing form when its column declares a pairing rule (`trim`, `signed-zero`…), so
 /// that `'A1 '` and `'A1'` are one key under `trim` and the row is then `match*(trim)`.
+#[derive(Clone)]
 pub(super) struct Pairing {
     pub(super) key_len: usize,
     /// Per paired column, its rules when they change pairing; empty when none does.

@@ -214,8 +214,9 @@ pub(super) fn pass1(
 }
 
 /// Parts of both sides (interleaved by rows, source first on ties) decoded and hashed as parallel
-/// tasks, a window at a time, and taken in that order: the same chunks in the same order at any
-/// thread count.
+/// tasks and taken in that order: the same chunks in the same order at any thread count. A new
+/// part starts as soon as one is taken, with never more than a few decoded ahead of the one taken
+/// next, so memory stays bounded and no thread waits for a whole window to finish.
 fn by_parts(
     st: &mut Pass1,
     parts: [Vec<Part>; 2],
@@ -243,36 +244,72 @@ fn by_parts(
             }
         }
     }
-    // Enough tasks in flight to keep every thread busy, few enough that the chunks being hashed
-    // stay a small part of the memory limit.
-    let window = (rayon::current_num_threads() * 2).max(2);
-    let mut queue = order.into_iter();
-    loop {
-        let batch: Vec<(usize, Part)> = queue.by_ref().take(window).collect();
-        if batch.is_empty() {
-            return Ok(());
+    let take = |st: &mut Pass1, side: usize, hashed: Vec<Hashed>| -> Result<(), DiffError> {
+        for h in hashed {
+            st.accept(side, h)?;
         }
-        let cols: Vec<SideCols> = batch.iter().map(|(s, _)| sides[*s].clone()).collect();
-        let outs: Vec<Result<(usize, Vec<Hashed>), DiffError>> = batch
-            .into_par_iter()
-            .zip(cols)
-            .map(|((side, part), mut cols)| {
-                let chunks = (part.read)()?;
-                let hashed = chunks
-                    .iter()
-                    .map(|c| hash_one(&mut cols, c, &table_names[side], pairing))
-                    .collect::<Result<Vec<_>, _>>()?;
-                Ok((side, hashed))
-            })
-            .collect();
-        for o in outs {
-            let (side, hashed) = o?;
-            for h in hashed {
-                st.accept(side, h)?;
-            }
-            progress(st.read[0], st.read[1]);
+        progress(st.read[0], st.read[1]);
+        Ok(())
+    };
+    if rayon::current_thread_index().is_some() {
+        // Called from a pool thread, which must not block waiting for the pool: one part at a
+        // time, each hashed in parallel.
+        for (side, part) in order {
+            let hashed = hash_part(part, sides[side].clone(), &table_names[side], pairing)?;
+            take(st, side, hashed)?;
+        }
+        return Ok(());
+    }
+    let ahead = (rayon::current_num_threads() * 2).max(2);
+    let shared = Arc::new((pairing.clone(), table_names.clone()));
+    let (tx, rx) = std::sync::mpsc::channel();
+    let total = order.len();
+    let mut queue = order.into_iter().enumerate();
+    let mut launch = || {
+        if let Some((i, (side, part))) = queue.next() {
+            let (tx, shared, cols) = (tx.clone(), shared.clone(), sides[side].clone());
+            rayon::spawn(move || {
+                let (pairing, names) = &*shared;
+                let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    hash_part(part, cols, &names[side], pairing)
+                }))
+                .unwrap_or_else(|_| Err(DiffError::Spill("a hashing task failed".into())));
+                // The receiver is gone only when the diff stopped on an error.
+                let _ = tx.send((i, side, r));
+            });
+        }
+    };
+    for _ in 0..ahead {
+        launch();
+    }
+    let mut ready = BTreeMap::new();
+    let mut next = 0usize;
+    while next < total {
+        let (i, side, r) = rx
+            .recv()
+            .map_err(|_| DiffError::Spill("a hashing task failed".into()))?;
+        ready.insert(i, (side, r));
+        while let Some((side, r)) = ready.remove(&next) {
+            take(st, side, r?)?;
+            next += 1;
+            launch();
         }
     }
+    Ok(())
+}
+
+/// Reads one part and hashes its chunks.
+fn hash_part(
+    part: Part,
+    mut cols: SideCols,
+    table: &str,
+    pairing: &Pairing,
+) -> Result<Vec<Hashed>, DiffError> {
+    let chunks = (part.read)()?;
+    chunks
+        .iter()
+        .map(|c| hash_one(&mut cols, c, table, pairing))
+        .collect()
 }
 
 /// Both sides streamed, each on its own reader thread, taken in lockstep by rows read.
