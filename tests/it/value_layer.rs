@@ -870,6 +870,9 @@ fn a_password_in_any_part_of_a_url_stays_hidden_on_a_run_that_succeeds() {
         for r in runs {
             assert_eq!(r.code, 0, "{}", r.stderr);
             for text in [&r.stdout, &r.stderr] {
+                // The output directory is printed, and its random name could hold the three
+                // characters by chance: only what reckon wrote around it counts.
+                let text = text.replace(o, "<out>");
                 assert!(!text.contains(pw), "{url} leaked: {text}");
             }
             for f in std::fs::read_dir(&out).unwrap() {
