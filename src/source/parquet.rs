@@ -30,8 +30,26 @@ impl ParquetSource {
 
     fn builder(path: &PathBuf) -> Result<ParquetRecordBatchReaderBuilder<File>, SourceError> {
         let file = File::open(path).map_err(|e| bad_file(path, e))?;
-        ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| bad_file(path, e))
+        guarded(path, || {
+            ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| bad_file(path, e))
+        })
     }
+}
+
+/// Runs a step of the Parquet decoder, which panics on some damaged files: the panic becomes
+/// this file's error, never a silently shorter table.
+fn guarded<T>(
+    path: &std::path::Path,
+    f: impl FnOnce() -> Result<T, SourceError>,
+) -> Result<T, SourceError> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or_else(|p| {
+        let why = p
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_else(|| "the decoder failed".into());
+        Err(bad_file(path, format!("the file is damaged ({why})")))
+    })
 }
 
 /// A file that cannot be read, and why.
@@ -42,17 +60,26 @@ fn bad_file(path: &std::path::Path, e: impl std::fmt::Display) -> SourceError {
     }
 }
 
-/// A reader's batches as chunks (no read defects: Parquet strings are valid UTF-8).
+/// A reader's batches as chunks (no read defects: Parquet strings are valid UTF-8), ending at
+/// the first error.
 fn chunks(
-    reader: ParquetRecordBatchReader,
+    mut reader: ParquetRecordBatchReader,
     path: PathBuf,
 ) -> impl Iterator<Item = Result<Chunk, SourceError>> {
-    reader.map(move |b| {
-        b.map(|batch| Chunk {
+    let mut failed = false;
+    std::iter::from_fn(move || {
+        if failed {
+            return None;
+        }
+        let next = guarded(&path, || {
+            reader.next().transpose().map_err(|e| bad_file(&path, e))
+        })
+        .transpose()?;
+        failed = next.is_err();
+        Some(next.map(|batch| Chunk {
             batch,
             defects: Vec::new(),
-        })
-        .map_err(|e| bad_file(&path, e))
+        }))
     })
 }
 
@@ -160,8 +187,10 @@ impl Source for ParquetSource {
         let path = file_for(&self.paths, table, self.display())?;
         let file = File::open(&path).map_err(|e| bad_file(&path, e))?;
         // The footer is read once; each row group opens the file again and decodes on its own.
-        let meta = ArrowReaderMetadata::load(&file, ArrowReaderOptions::default())
-            .map_err(|e| bad_file(&path, e))?;
+        let meta = guarded(&path, || {
+            ArrowReaderMetadata::load(&file, ArrowReaderOptions::default())
+                .map_err(|e| bad_file(&path, e))
+        })?;
         let groups = meta.metadata().num_row_groups();
         let mut parts = Vec::with_capacity(groups);
         for g in 0..groups {
@@ -171,11 +200,13 @@ impl Source for ParquetSource {
                 rows,
                 read: Box::new(move || {
                     let file = File::open(&path).map_err(|e| bad_file(&path, e))?;
-                    let reader = ParquetRecordBatchReaderBuilder::new_with_metadata(file, meta)
-                        .with_row_groups(vec![g])
-                        .with_batch_size(CHUNK_ROWS)
-                        .build()
-                        .map_err(|e| bad_file(&path, e))?;
+                    let reader = guarded(&path, || {
+                        ParquetRecordBatchReaderBuilder::new_with_metadata(file, meta)
+                            .with_row_groups(vec![g])
+                            .with_batch_size(CHUNK_ROWS)
+                            .build()
+                            .map_err(|e| bad_file(&path, e))
+                    })?;
                     chunks(reader, path).collect()
                 }),
             });

@@ -407,3 +407,37 @@ fn an_out_directory_is_replaced_whole_or_left_as_it_was() {
     assert_eq!(std::fs::read(out.join("notes.txt")).unwrap(), b"mine");
     assert!(out.join("profile.json").exists());
 }
+
+#[test]
+fn a_damaged_parquet_file_is_an_error_never_a_shorter_table() {
+    // The footer is intact and the pages are not: the decoder fails (or panics) part-way. Read as
+    // row groups (Parquet on both sides), as a stream (facing SQLite), or profiled, the file is an
+    // error with exit 2, never a table with fewer rows (which would report rows as missing).
+    let dir = tempdir();
+    let mut bytes = std::fs::read(PARQUET).unwrap();
+    let half = bytes.len() / 2;
+    let mut damaged = 0;
+    for b in bytes[half..].iter_mut() {
+        if *b == 0 && damaged < 50 {
+            *b = 1;
+            damaged += 1;
+        }
+    }
+    let bad = dir.path().join("migrated.parquet");
+    std::fs::write(&bad, &bytes).unwrap();
+    let bad = bad.to_str().unwrap();
+    for args in [
+        vec!["diff", PARQUET, bad, "--key", "id"],
+        vec!["diff", LEGACY, bad],
+        vec!["profile", bad],
+    ] {
+        let r = reckon(&args);
+        assert_eq!(r.code, 2, "{args:?}: {}{}", r.stdout, r.stderr);
+        assert!(
+            r.stderr.contains(bad) && r.stderr.contains("cannot read"),
+            "{args:?}: {}",
+            r.stderr
+        );
+        assert!(!r.stdout.contains("missing"), "{args:?}: {}", r.stdout);
+    }
+}

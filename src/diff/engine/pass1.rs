@@ -270,10 +270,10 @@ fn by_parts(
             let (tx, shared, cols) = (tx.clone(), shared.clone(), sides[side].clone());
             rayon::spawn(move || {
                 let (pairing, names) = &*shared;
+                // A panic is a bug: it is raised again where the diff waits for this part.
                 let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                     hash_part(part, cols, &names[side], pairing)
-                }))
-                .unwrap_or_else(|_| Err(DiffError::Spill("a hashing task failed".into())));
+                }));
                 // The receiver is gone only when the diff stopped on an error.
                 let _ = tx.send((i, side, r));
             });
@@ -285,12 +285,15 @@ fn by_parts(
     let mut ready = BTreeMap::new();
     let mut next = 0usize;
     while next < total {
+        // Every task sends once (a panic is caught and sent), and `tx` lives here: recv only
+        // ends with a message, never by the channel closing.
         let (i, side, r) = rx
             .recv()
-            .map_err(|_| DiffError::Spill("a hashing task failed".into()))?;
+            .map_err(|_| DiffError::Spill("a hashing task ended without an answer".into()))?;
         ready.insert(i, (side, r));
         while let Some((side, r)) = ready.remove(&next) {
-            take(st, side, r?)?;
+            let hashed = r.unwrap_or_else(|p| std::panic::resume_unwind(p))?;
+            take(st, side, hashed)?;
             next += 1;
             launch();
         }
