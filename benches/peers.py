@@ -6,7 +6,7 @@ table shows the median wall time, the peak RSS of that process (from wait4), and
 as a ratio of each peer's. The peers' SQL is the one in shared/PEERS.md.
 
     python3 -m venv ~/.cache/reckon-bench/venv
-    ~/.cache/reckon-bench/venv/bin/pip install numpy polars pyarrow duckdb
+    ~/.cache/reckon-bench/venv/bin/pip install numpy polars pyarrow duckdb connectorx
     ~/.cache/reckon-bench/venv/bin/python benches/gen_data.py --rows 5000000 --also '' --no-pg
     cargo build --release
     ~/.cache/reckon-bench/venv/bin/python benches/peers.py diff \\
@@ -25,7 +25,8 @@ and with reladiff's joindiff (`pip install reladiff psycopg2-binary` into the sa
 
 `diff` compares src.parquet with tgt.parquet by `id` (reckon classifies every differing cell;
 DuckDB and polars only count); `profile` profiles src.parquet (DuckDB SUMMARIZE, polars describe
-plus exact n_unique, and the floor: DuckDB decoding and hashing every column).
+plus exact n_unique, and the floor: DuckDB decoding and hashing every column), then again on one
+thread, then src.csv beside polars, then the PostgreSQL copy beside a connectorx read of it.
 """
 import argparse
 import json
@@ -83,6 +84,22 @@ df = pl.read_parquet("{src}")
 d = df.describe()
 u = df.select(pl.all().n_unique())
 print(d.height, u.row(0)[0])
+"""
+
+POLARS_CSV_PROFILE = """
+import os
+os.environ["POLARS_MAX_THREADS"] = "{threads}"
+import polars as pl
+df = pl.read_csv("{csv}", infer_schema_length=10000)
+d = df.describe()
+u = df.select(pl.all().n_unique())
+print(d.height, u.row(0)[0])
+"""
+
+CONNECTORX_FLOOR = """
+import connectorx as cx
+t = cx.read_sql("{dsn}", "SELECT * FROM bench_src", return_type="arrow")
+print(t.num_rows)
 """
 
 
@@ -172,6 +189,7 @@ def main():
     ap.add_argument("--data", default=os.path.expanduser("~/.cache/reckon-bench/data/n5000000"))
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--no-pg", action="store_true", help="profile: leave out the PostgreSQL group")
     a = ap.parse_args()
     src, tgt = os.path.join(a.data, "src.parquet"), os.path.join(a.data, "tgt.parquet")
     py = sys.executable
@@ -209,21 +227,50 @@ def main():
             print(f"manifest: changed {m['rows_changed']} missing {m['only_in_source']} "
                   f"extra {m['only_in_target']}")
     else:
-        rows.append(measure("reckon profile", [a.reckon, "profile", src, "--threads",
-                                               str(a.threads), "--json"], a.runs))
-        rows[-1]["out"] = ""
-        rows.append(measure("DuckDB SUMMARIZE", [py, "-c", DUCKDB_SUMMARIZE.format(**fmt)], a.runs))
-        rows.append(measure("polars describe + n_unique", [py, "-c", POLARS_PROFILE.format(**fmt)],
-                            a.runs))
-        rows.append(measure("floor: DuckDB decode + hash", [py, "-c", DUCKDB_FLOOR.format(**fmt)],
-                            a.runs))
-    base = rows[0]["seconds"]
+        groups = profile_groups(a, py, src, fmt)
+    if a.task != "profile":
+        groups = [("", rows)]
     data = "n50000000, 1 run" if a.task == "scale" else f"{os.path.basename(a.data)}, median of {a.runs}"
     print(f"{a.task}, {data}, {a.threads} threads")
-    print(f"{'tool':32} {'seconds':>8} {'peak MiB':>9} {'reckon/this':>11}  output")
-    for r in rows:
-        print(f"{r['tool']:32} {r['seconds']:8.2f} {r['rss']:9.0f} {base / r['seconds']:11.2f}  "
-              f"{r['out'].strip()[:80]}")
+    for title, rows in groups:
+        if title:
+            print(title)
+        base = rows[0]["seconds"]
+        print(f"{'tool':32} {'seconds':>8} {'peak MiB':>9} {'reckon/this':>11}  output")
+        for r in rows:
+            print(f"{r['tool']:32} {r['seconds']:8.2f} {r['rss']:9.0f} "
+                  f"{base / r['seconds']:11.2f}  {r['out'].strip()[:80]}")
+
+
+def profile_groups(a, py, src, fmt):
+    """The profile runs: Parquet beside DuckDB, polars and the decode floor; reckon on 1 thread
+    (the first row's ratio to it is the scaling); CSV beside polars; PostgreSQL beside the
+    connectorx read of the same table."""
+    def reckon(label, source, threads, *extra):
+        r = measure(label, [a.reckon, "profile", source, "--threads", str(threads), "--json",
+                            *extra], a.runs)
+        r["out"] = ""
+        return r
+    groups = []
+    rows = [reckon("reckon profile", src, a.threads),
+            measure("DuckDB SUMMARIZE", [py, "-c", DUCKDB_SUMMARIZE.format(**fmt)], a.runs),
+            measure("polars describe + n_unique", [py, "-c", POLARS_PROFILE.format(**fmt)], a.runs),
+            measure("floor: DuckDB decode + hash", [py, "-c", DUCKDB_FLOOR.format(**fmt)], a.runs)]
+    if a.threads > 1:
+        rows.append(reckon("reckon profile, 1 thread", src, 1))
+    groups.append(("Parquet", rows))
+    csv = os.path.join(a.data, "src.csv")
+    if os.path.exists(csv):
+        groups.append(("CSV", [
+            reckon("reckon profile (CSV)", csv, a.threads),
+            measure("polars read_csv + describe", [py, "-c", POLARS_CSV_PROFILE.format(csv=csv,
+                                                                                  **fmt)], a.runs)]))
+    if not a.no_pg:
+        groups.append(("PostgreSQL", [
+            reckon("reckon profile (PostgreSQL)", a.dsn, a.threads, "--table", "bench_src"),
+            measure("floor: connectorx read", [py, "-c", CONNECTORX_FLOOR.format(dsn=a.dsn)],
+                    a.runs)]))
+    return groups
 
 
 if __name__ == "__main__":

@@ -65,6 +65,60 @@ pub struct TextStats {
     pub max: Option<String>,
 }
 
+impl TextStats {
+    /// Adds what a value alone decides, for `rows` rows holding it (its shape is `shape`).
+    fn add_value(&mut self, v: &str, seen: &Seen, shape: &str, rows: u64) {
+        if rows == 0 {
+            return;
+        }
+        self.len_min = Some(self.len_min.map_or(seen.len, |m| m.min(seen.len)));
+        self.len_max = Some(self.len_max.map_or(seen.len, |m| m.max(seen.len)));
+        self.len_sum += seen.len * rows;
+        match seen.blank {
+            Blank::Empty => self.empty += rows,
+            Blank::WhitespaceOnly => self.whitespace_only += rows,
+            Blank::Padded => self.padded += rows,
+            Blank::No => {}
+        }
+        if self.min.as_deref().is_none_or(|m| v < m) {
+            self.min = Some(v.to_string());
+        }
+        if self.max.as_deref().is_none_or(|m| v > m) {
+            self.max = Some(v.to_string());
+        }
+        if let Some(c) = self.shapes.get_mut(shape) {
+            *c += rows;
+        } else if self.shapes.len() < MAX_SHAPES {
+            self.shapes.insert(shape.to_string(), rows);
+        } else {
+            self.shape_other += rows;
+        }
+        if let Some(f) = seen.date {
+            *self.dates.entry(f).or_insert(0) += rows;
+        }
+        if v.starts_with("0000-00-00") {
+            self.zero_dates += rows;
+        }
+        if seen.numeric {
+            self.numeric_like += rows;
+            if self
+                .num_min
+                .as_deref()
+                .is_none_or(|m| cmp_decimal_str(v, m).is_lt())
+            {
+                self.num_min = Some(v.to_string());
+            }
+            if self
+                .num_max
+                .as_deref()
+                .is_none_or(|m| cmp_decimal_str(v, m).is_gt())
+            {
+                self.num_max = Some(v.to_string());
+            }
+        }
+    }
+}
+
 /// Everything learned about one column.
 #[derive(Clone, Default)]
 pub struct ColumnAcc {
@@ -137,6 +191,8 @@ impl ColumnAcc {
         let lim_d = ctx.opts.exact_distinct_limit;
         let lim_f = ctx.opts.frequency_limit;
         let mut hashes = vec![NULL_HASH; n];
+        // Non-null rows and their hashes, for the distinct set (filled a chunk at a time).
+        let mut seen_hashes: Vec<(u32, u64)> = Vec::with_capacity(n - arr.null_count());
         let inf = infinity_bounds(&kind);
         if arr.null_count() > 0 && self.null_samples.len() < ctx.opts.sample_keys {
             for i in 0..n {
@@ -159,7 +215,7 @@ impl ColumnAcc {
                     let bytes = v.to_le_bytes();
                     let h = xxh3_64_with_seed(&bytes, seed);
                     hashes[i] = h;
-                    self.distinct.add(h, lim_d);
+                    seen_hashes.push((i as u32, h));
                     self.freq.add(h, &bytes, lim_f);
                     let (x, key): (f64, i64) = $f(v);
                     if inf.is_some_and(|(hi, lo)| key == hi || key == lo) {
@@ -203,7 +259,7 @@ impl ColumnAcc {
                     let bytes = v.to_bits().to_le_bytes();
                     let h = xxh3_64_with_seed(&bytes, seed);
                     hashes[i] = h;
-                    self.distinct.add(h, lim_d);
+                    seen_hashes.push((i as u32, h));
                     self.freq.add(h, &bytes, lim_f);
                     if v.is_nan() {
                         self.nan += 1;
@@ -228,7 +284,7 @@ impl ColumnAcc {
                     let bytes = [u8::from(v)];
                     let h = xxh3_64_with_seed(&bytes, seed);
                     hashes[i] = h;
-                    self.distinct.add(h, lim_d);
+                    seen_hashes.push((i as u32, h));
                     self.freq.add(h, &bytes, lim_f);
                     self.bools[usize::from(v)] += 1;
                 }
@@ -242,7 +298,7 @@ impl ColumnAcc {
                     let v = a.value(i);
                     let h = xxh3_64_with_seed(v, seed);
                     hashes[i] = h;
-                    self.distinct.add(h, lim_d);
+                    seen_hashes.push((i as u32, h));
                     self.freq.add(h, v, lim_f);
                     self.lengths(v.len() as u64);
                 }
@@ -251,9 +307,13 @@ impl ColumnAcc {
                 let a = arr.as_string::<i32>();
                 let mut invalid = ctx.invalid_utf8_rows.iter().peekable();
                 let mut shape_buf = String::with_capacity(48);
-                let mut cache: Option<
-                    HashMap<u64, (usize, Seen), BuildHasherDefault<PassThrough>>,
-                > = Some(HashMap::default());
+                // What depends on the value alone is worked out once per distinct value of the
+                // chunk (checked byte for byte, never trusted to the hash) and counted; it is
+                // added to the column once per value, times its rows, after the chunk. What
+                // needs the row (samples, averages in row order) is done row by row.
+                let mut cache: Option<HashMap<u64, usize, BuildHasherDefault<PassThrough>>> =
+                    Some(HashMap::default());
+                let mut values: Vec<Cached> = Vec::new();
                 let mut looked = 0usize;
                 for i in 0..n {
                     if a.is_null(i) {
@@ -262,79 +322,47 @@ impl ColumnAcc {
                     let v = a.value(i);
                     let h = xxh3_64_with_seed(v.as_bytes(), seed);
                     hashes[i] = h;
-                    self.distinct.add(h, lim_d);
+                    seen_hashes.push((i as u32, h));
                     self.freq.add(h, v.as_bytes(), lim_f);
-                    // What depends on the value alone is worked out once per distinct value of
-                    // the chunk (checked byte for byte, never trusted to the hash), then applied
-                    // row by row in order, as if worked out again.
-                    let seen = match cache.as_mut() {
+                    let hit = match cache.as_mut() {
                         Some(c) => match c.get(&h) {
-                            Some((first, s)) if a.value(*first) == v => Some(s.clone()),
+                            Some(&e) if a.value(values[e].first) == v => Some(e),
+                            // Another value with the same hash: worked out on its own.
                             Some(_) => None,
                             None => {
-                                let s = Seen::of(v, &mut shape_buf);
-                                let kept = Seen {
-                                    shape: Some(std::rc::Rc::from(shape_buf.as_str())),
-                                    ..s.clone()
-                                };
-                                c.insert(h, (i, kept));
-                                Some(s)
+                                let seen = Seen::of(v, &mut shape_buf);
+                                c.insert(h, values.len());
+                                values.push(Cached {
+                                    first: i,
+                                    seen,
+                                    shape: shape_buf.clone(),
+                                    rows: 0,
+                                });
+                                Some(values.len() - 1)
                             }
                         },
                         None => None,
                     };
-                    let seen = seen.unwrap_or_else(|| Seen::of(v, &mut shape_buf));
                     looked += 1;
-                    // A column of mostly new values gains nothing from the cache: drop it.
+                    // A column of mostly new values gains nothing from the cache: stop caching
+                    // (the values cached so far are still added after the chunk).
                     if looked == 4096 && cache.as_ref().is_some_and(|c| c.len() > 2048) {
                         cache = None;
                     }
-                    self.lengths(seen.len);
-                    let t = &mut self.text;
-                    match seen.blank {
-                        Blank::Empty => t.empty += 1,
-                        Blank::WhitespaceOnly => t.whitespace_only += 1,
-                        Blank::Padded => t.padded += 1,
-                        Blank::No => {}
-                    }
-                    if t.min.as_deref().is_none_or(|m| v < m) {
-                        t.min = Some(v.to_string());
-                    }
-                    if t.max.as_deref().is_none_or(|m| v > m) {
-                        t.max = Some(v.to_string());
-                    }
-                    // A value worked out here has its shape in the buffer; a cached one keeps it.
-                    let shape = seen.shape.as_deref().unwrap_or(shape_buf.as_str());
-                    if let Some(c) = t.shapes.get_mut(shape) {
-                        *c += 1;
-                    } else if t.shapes.len() < MAX_SHAPES {
-                        t.shapes.insert(shape.to_string(), 1);
-                    } else {
-                        t.shape_other += 1;
-                    }
-                    if let Some(f) = seen.date {
-                        *t.dates.entry(f).or_insert(0) += 1;
-                    }
-                    if v.starts_with("0000-00-00") {
-                        t.zero_dates += 1;
-                    }
-                    if seen.numeric {
-                        t.numeric_like += 1;
-                        if t.num_min
-                            .as_deref()
-                            .is_none_or(|m| cmp_decimal_str(v, m).is_lt())
-                        {
-                            t.num_min = Some(v.to_string());
+                    let own;
+                    let seen = match hit {
+                        Some(e) => {
+                            values[e].rows += 1;
+                            &values[e].seen
                         }
-                        if t.num_max
-                            .as_deref()
-                            .is_none_or(|m| cmp_decimal_str(v, m).is_gt())
-                        {
-                            t.num_max = Some(v.to_string());
+                        None => {
+                            own = Seen::of(v, &mut shape_buf);
+                            self.text.add_value(v, &own, &shape_buf, 1);
+                            &own
                         }
-                        if let Ok(x) = v.parse::<f64>() {
-                            t.num_moments.add(x);
-                        }
+                    };
+                    if let Some(x) = seen.number {
+                        self.text.num_moments.add(x);
                     }
                     let is_invalid = invalid.peek() == Some(&&i);
                     if is_invalid {
@@ -342,14 +370,22 @@ impl ColumnAcc {
                         self.record_encoding(encoding::INVALID_UTF8, i, ctx);
                         continue;
                     }
-                    for (k, hit) in seen.hits.iter().enumerate() {
-                        if *hit {
-                            self.record_encoding(k, i, ctx);
+                    if seen.hits.contains(&true) {
+                        let hits = seen.hits;
+                        for (k, hit) in hits.iter().enumerate() {
+                            if *hit {
+                                self.record_encoding(k, i, ctx);
+                            }
                         }
                     }
                 }
+                for c in &values {
+                    self.text
+                        .add_value(a.value(c.first), &c.seen, &c.shape, c.rows);
+                }
             }
         }
+        self.distinct.add_batch(&seen_hashes, lim_d);
         hashes
     }
 
@@ -596,16 +632,26 @@ enum Blank {
     Padded,
 }
 
-/// What the profile learns from a text value alone (the same for every row holding it).
+/// What the profile learns from a text value alone (the same for every row holding it); its
+/// shape goes to the caller's buffer.
 #[derive(Clone)]
 struct Seen {
     len: u64,
     blank: Blank,
-    /// The shape, when kept in the cache (else it is in the caller's buffer).
-    shape: Option<std::rc::Rc<str>>,
     date: Option<&'static str>,
     numeric: bool,
+    /// The value as a number, when it is a plain decimal that parses.
+    number: Option<f64>,
     hits: [bool; 7],
+}
+
+/// A distinct text value of a chunk: its first row, what it decides, its shape, and the rows
+/// holding it.
+struct Cached {
+    first: usize,
+    seen: Seen,
+    shape: String,
+    rows: u64,
 }
 
 impl Seen {
@@ -630,12 +676,13 @@ impl Seen {
         shape_into(v, shape_buf);
         let mut hits = [false; 7];
         encoding::scan(v, &mut hits);
+        let numeric = is_plain_decimal(v);
         Seen {
             len,
             blank,
-            shape: None,
             date: datefmt::family(v),
-            numeric: is_plain_decimal(v),
+            numeric,
+            number: if numeric { v.parse::<f64>().ok() } else { None },
             hits,
         }
     }

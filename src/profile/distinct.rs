@@ -7,8 +7,9 @@
 //! within ±2.4 % (three standard errors) in 99.7 % of cases. Both forms merge, and neither depends
 //! on the order values arrive in.
 
-use std::collections::HashSet;
 use std::hash::{BuildHasherDefault, Hasher};
+
+use super::radix::RadixSet;
 
 /// A hasher for keys that are hashes already.
 #[derive(Default, Clone, Copy)]
@@ -60,9 +61,6 @@ impl Hasher for FastHasher {
 
 /// BuildHasher for [`FastHasher`].
 pub type FastBuild = BuildHasherDefault<FastHasher>;
-
-/// A set of pre-hashed u64 values.
-pub type HashSet64 = HashSet<u64, BuildHasherDefault<PassThrough>>;
 
 const P: u32 = 14;
 const M: usize = 1 << P;
@@ -128,14 +126,14 @@ impl Hll {
 #[derive(Clone)]
 pub enum Distinct {
     /// Every hash seen, while under the limit.
-    Exact(HashSet64),
+    Exact(RadixSet<u64>),
     /// The sketch, once the limit was passed.
     Sketch(Box<Hll>),
 }
 
 impl Default for Distinct {
     fn default() -> Self {
-        Distinct::Exact(HashSet64::default())
+        Distinct::Exact(RadixSet::default())
     }
 }
 
@@ -151,6 +149,25 @@ impl Distinct {
                 }
             }
             Distinct::Sketch(h) => h.add(hash),
+        }
+    }
+
+    /// Adds a chunk's hashed values (`(row, hash)`); folds into a sketch past `limit`. The
+    /// same result as adding them one by one: the set is exact iff the values seen so far are
+    /// no more than `limit`.
+    pub fn add_batch(&mut self, batch: &[(u32, u64)], limit: usize) {
+        match self {
+            Distinct::Exact(set) => {
+                set.extend_batch(batch);
+                if set.len() > limit {
+                    self.fold_into_sketch();
+                }
+            }
+            Distinct::Sketch(h) => {
+                for &(_, x) in batch {
+                    h.add(x);
+                }
+            }
         }
     }
 
@@ -190,7 +207,7 @@ impl Distinct {
     }
 
     /// The exact set, while there is one.
-    pub fn exact(&self) -> Option<&HashSet64> {
+    pub fn exact(&self) -> Option<&RadixSet<u64>> {
         match self {
             Distinct::Exact(s) => Some(s),
             Distinct::Sketch(_) => None,
@@ -213,6 +230,29 @@ mod tests {
         assert!(!exact);
         let err = (n as f64 - 200_000.0).abs() / 200_000.0;
         assert!(err < 3.0 * HLL_STD_ERROR, "estimate {n}, error {err}");
+    }
+
+    #[test]
+    fn a_batch_at_the_limit_stays_exact_and_one_more_value_folds() {
+        // 100,000 values (the exact set fills shard by shard past 65,536), in batches.
+        let batch = |from: u64, to: u64| -> Vec<(u32, u64)> {
+            (from..to)
+                .map(|i| (i as u32, xxh3_64(&i.to_le_bytes())))
+                .collect()
+        };
+        let mut d = Distinct::default();
+        for (a, b) in [(0, 70_000), (50_000, 100_000), (0, 100_000)] {
+            d.add_batch(&batch(a, b), 100_000);
+        }
+        assert_eq!(d.count(), (100_000, true));
+        d.add_batch(&batch(100_000, 100_001), 100_000);
+        let (n, exact) = d.count();
+        assert!(!exact);
+        assert!((n as f64 - 100_001.0).abs() < 100_001.0 * 3.0 * HLL_STD_ERROR);
+        // After folding, batches go to the sketch.
+        d.add_batch(&batch(100_001, 200_000), 100_000);
+        let (n, _) = d.count();
+        assert!((n as f64 - 200_000.0).abs() < 200_000.0 * 3.0 * HLL_STD_ERROR);
     }
 
     #[test]

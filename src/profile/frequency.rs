@@ -12,6 +12,7 @@
 //! next decrement drops. Unlike exact counts, which values survive depends on the order chunks
 //! arrive in; reports flag such lists as approximate.
 
+use std::collections::hash_map::Entry as MapEntry;
 use std::collections::HashMap;
 use std::hash::BuildHasherDefault;
 
@@ -31,6 +32,8 @@ pub struct Frequencies {
     pub approximate: bool,
     /// Sum of the decrements applied (the bound on how far any count is under).
     pub error_bound: u64,
+    /// Room for the counts while a decrement picks its cut (kept to spare an allocation).
+    scratch: Vec<u64>,
 }
 
 impl Frequencies {
@@ -41,23 +44,30 @@ impl Frequencies {
     }
 
     fn add_n(&mut self, hash: u64, value: Option<&[u8]>, n: u64, limit: usize) {
-        if let Some(e) = self.counts.get_mut(&hash) {
-            e.count += n;
-            if e.bytes.is_none() {
-                e.bytes = value.map(Box::from);
+        match self.counts.entry(hash) {
+            MapEntry::Occupied(mut o) => {
+                let e = o.get_mut();
+                e.count += n;
+                if e.bytes.is_none() {
+                    e.bytes = value.map(Box::from);
+                }
+                return;
             }
-            return;
+            MapEntry::Vacant(slot) => {
+                let bytes = if self.approximate && n == 1 {
+                    None
+                } else {
+                    value.map(Box::from)
+                };
+                slot.insert(Entry { count: n, bytes });
+            }
         }
-        let bytes = if self.approximate && n == 1 {
-            None
-        } else {
-            value.map(Box::from)
-        };
-        self.counts.insert(hash, Entry { count: n, bytes });
         let limit = limit.max(1);
         if self.counts.len() >= 2 * limit {
             self.approximate = true;
-            let mut vals: Vec<u64> = self.counts.values().map(|e| e.count).collect();
+            let vals = &mut self.scratch;
+            vals.clear();
+            vals.extend(self.counts.values().map(|e| e.count));
             let idx = vals.len() - limit;
             let (_, &mut cut, _) = vals.select_nth_unstable(idx);
             self.error_bound += cut;

@@ -15,6 +15,7 @@ pub mod frequency;
 pub mod model;
 pub mod numeric;
 pub mod pattern;
+pub mod radix;
 pub mod relation;
 pub mod summary;
 pub mod table;
@@ -25,7 +26,7 @@ use arrow::util::display::array_value_to_string;
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::source::{ReadDefect, Source, SourceError, TableMeta};
+use crate::source::{parts, Chunk, ReadDefect, Source, SourceError, TableMeta};
 use column::{ChunkContext, ColumnAcc};
 use finding::Finding;
 use model::{Relationship, TableProfile};
@@ -124,7 +125,7 @@ pub fn profile_table(
     let est = source.estimate_rows(meta);
     let label = meta.name.to_string();
     progress(Progress::Start(&label, est));
-    let stream = source.read(meta)?;
+    let display = source.display();
     let ncols = meta.columns.len();
     let mut cols: Vec<ColumnAcc> = (0..ncols).map(|_| ColumnAcc::default()).collect();
     let sensitive: Vec<bool> = meta
@@ -147,14 +148,13 @@ pub fn profile_table(
         sample_keys: opts.sample_keys,
     };
     let mut offset = 0u64;
-    for chunk in stream {
-        let chunk = chunk?;
+    let mut take = |chunk: Chunk| -> Result<(), SourceError> {
         // Mixed-type (union) columns as one plain type: a profile shows and counts values.
         let plain = crate::value::kind::plain_batch(&chunk.batch);
         let batch = &plain;
         if batch.num_columns() != ncols {
             return Err(SourceError::query(
-                &source.display(),
+                &display,
                 format!(
                     "table {label}: the reader returned {} columns, the catalog {ncols}",
                     batch.num_columns()
@@ -200,6 +200,22 @@ pub fn profile_table(
         tacc.update(&hashes, &topts, &key_of);
         offset += batch.num_rows() as u64;
         progress(Progress::Rows(offset));
+        Ok(())
+    };
+    match source.read_parts(meta)? {
+        // Files split into parts are decoded as parallel tasks, a few parts ahead of the one
+        // being profiled, and profiled in their order (the same chunks at any thread count).
+        Some(ps) => parts::in_order(
+            ps,
+            parts::ahead(),
+            |p| (p.read)(),
+            |chunks| chunks?.into_iter().try_for_each(&mut take),
+        )?,
+        None => {
+            for chunk in source.read(meta)? {
+                take(chunk?)?;
+            }
+        }
     }
     progress(Progress::Done);
     let (cands, composite_evaluated) = tacc.candidate_keys(&cols);

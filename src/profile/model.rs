@@ -44,6 +44,17 @@ pub struct Quantile {
     pub value: String,
 }
 
+/// One bin of a column's histogram: values from `lo` to `hi` (both shown in the column's type).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct HistBin {
+    /// Lowest value of the bin.
+    pub lo: String,
+    /// Highest value of the bin.
+    pub hi: String,
+    /// Values in the bin.
+    pub count: u64,
+}
+
 /// Everything the profile says about one column.
 #[derive(Debug, Clone, Serialize)]
 pub struct ColumnProfile {
@@ -93,6 +104,11 @@ pub struct ColumnProfile {
     pub quantiles: Vec<Quantile>,
     /// Whether the quantiles are exact.
     pub quantiles_exact: bool,
+    /// Equal-width histogram of the finite values of a numeric or temporal column, at most
+    /// twenty bins from min to max (not for sensitive columns). Built from the quantile
+    /// histogram: exact while `quantiles_exact`, else each value is counted in the bin of its
+    /// bucket's lower edge.
+    pub histogram: Vec<HistBin>,
     /// NaN values (floats).
     pub nan: u64,
     /// ±Infinity values (floats; PostgreSQL `infinity` dates and timestamps).

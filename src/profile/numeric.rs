@@ -129,6 +129,17 @@ impl Histogram {
         self.shift == 0
     }
 
+    /// Every bucket in key order: the lowest key it holds (its lower edge) and its count.
+    pub fn buckets(&self) -> Vec<(i64, u64)> {
+        let mut items: Vec<(i64, u64)> = self
+            .buckets
+            .iter()
+            .map(|(&k, &c)| (k.checked_shl(self.shift).unwrap_or(k), c))
+            .collect();
+        items.sort_unstable();
+        items
+    }
+
     /// The keys at the given quantiles (nearest rank), lower bucket edges.
     pub fn quantiles(&self, qs: &[f64]) -> Vec<i64> {
         if self.n == 0 {

@@ -24,8 +24,9 @@ pub fn shape_into(value: &str, out: &mut String) {
     out.clear();
     let mut run_class = '\0';
     let mut run_len = 0usize;
-    let mut emitted = 0usize;
-    let flush = |out: &mut String, class: char, len: usize, emitted: &mut usize| {
+    // Every class is ASCII (other punctuation and symbols are `*`), so until the cut the shape's
+    // length in bytes is its length in characters.
+    let flush = |out: &mut String, class: char, len: usize| {
         if len == 0 {
             return;
         }
@@ -42,11 +43,6 @@ pub fn shape_into(value: &str, out: &mut String) {
                 }
             }
         }
-        *emitted = if out.is_ascii() {
-            out.len()
-        } else {
-            out.chars().count()
-        };
     };
     for ch in value.chars() {
         let class = classify(ch);
@@ -55,10 +51,10 @@ pub fn shape_into(value: &str, out: &mut String) {
             run_len += 1;
             continue;
         }
-        flush(out, run_class, run_len, &mut emitted);
-        if emitted > 40 {
-            let cut: String = out.chars().take(40).collect();
-            *out = format!("{cut}…");
+        flush(out, run_class, run_len);
+        if out.len() > 40 {
+            out.truncate(40);
+            out.push('…');
             return;
         }
         if runs {
@@ -70,14 +66,25 @@ pub fn shape_into(value: &str, out: &mut String) {
             run_len = 0;
         }
     }
-    flush(out, run_class, run_len, &mut emitted);
-    if out.chars().count() > 40 {
-        let cut: String = out.chars().take(40).collect();
-        *out = format!("{cut}…");
+    flush(out, run_class, run_len);
+    if out.len() > 40 {
+        out.truncate(40);
+        out.push('…');
     }
 }
 
 fn classify(ch: char) -> char {
+    if ch.is_ascii() {
+        // The same classes as below, without the Unicode tables.
+        return match ch {
+            '0'..='9' => '9',
+            'A'..='Z' => 'A',
+            'a'..='z' => 'a',
+            '\t' | '\n' | '\u{b}' | '\u{c}' | '\r' | ' ' => ' ',
+            c if c.is_ascii_punctuation() => c,
+            _ => '*',
+        };
+    }
     if ch.is_ascii_digit() {
         '9'
     } else if ch.is_uppercase() {
@@ -112,6 +119,30 @@ mod tests {
         assert_eq!(shape("a"), "a");
         assert_eq!(shape(""), "");
         assert_eq!(shape("😀 ok"), "* a+");
+        assert_eq!(shape("a\tb\u{1}"), "a a*");
+        assert_eq!(shape("x\u{b}\u{c}\r\ny"), "a a");
+        assert_eq!(shape("«Ünïcode» №5"), "*Aa+* *9");
+    }
+
+    #[test]
+    fn ascii_classes_agree_with_the_unicode_ones() {
+        for b in 0u8..128 {
+            let ch = char::from(b);
+            let slow = if ch.is_ascii_digit() {
+                '9'
+            } else if ch.is_uppercase() {
+                'A'
+            } else if ch.is_lowercase() {
+                'a'
+            } else if ch.is_whitespace() {
+                ' '
+            } else if ch.is_ascii_punctuation() {
+                ch
+            } else {
+                '*'
+            };
+            assert_eq!(super::classify(ch), slow, "byte {b}");
+        }
     }
 
     #[test]
@@ -119,5 +150,12 @@ mod tests {
         let s = shape(&"a-".repeat(50));
         assert!(s.ends_with('…'));
         assert_eq!(s.chars().count(), 41);
+        assert_eq!(s, format!("{}…", "a-".repeat(20)));
+        // Exactly 40 is not cut; one more is.
+        assert_eq!(shape(&"a-".repeat(20)), "a-".repeat(20));
+        assert_eq!(
+            shape(&format!("{}a", "a-".repeat(20))),
+            format!("{}…", "a-".repeat(20))
+        );
     }
 }

@@ -13,7 +13,9 @@ use super::column::ColumnAcc;
 use super::datefmt;
 use super::distinct::HLL_STD_ERROR;
 use super::encoding::KINDS;
-use super::model::{ColumnProfile, EncodingFinding, InconsistentGroup, Quantile, ValueCount};
+use super::model::{
+    ColumnProfile, EncodingFinding, HistBin, InconsistentGroup, Quantile, ValueCount,
+};
 use super::numeric::key_float;
 use super::pattern::shape;
 use crate::source::ColumnMeta;
@@ -63,6 +65,115 @@ fn round_sig(x: f64) -> f64 {
         return x;
     }
     (x * factor).round() / factor
+}
+
+/// Bins in a histogram, at most.
+const BINS: i128 = 20;
+
+/// A float shown with six significant digits (a bin edge, not a value of the column).
+fn short(x: f64) -> String {
+    if x == 0.0 {
+        return "0".into();
+    }
+    let a = x.abs();
+    if !(1e-6..1e15).contains(&a) {
+        return format!("{x:.5e}");
+    }
+    let mag = a.log10().floor() as i32;
+    let factor = 10f64.powi(5 - mag);
+    let r = (x * factor).round() / factor;
+    let digits = (5 - mag).max(0) as usize;
+    let s = format!("{r:.digits$}");
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        s
+    }
+}
+
+/// The equal-width histogram of a numeric or temporal column's finite values (see
+/// [`HistBin`]), from the buckets of its quantile histogram.
+fn histogram(kind: &Kind, acc: &ColumnAcc) -> Vec<HistBin> {
+    let buckets = acc.hist.buckets();
+    if buckets.is_empty() {
+        return Vec::new();
+    }
+    match kind {
+        Kind::Float | Kind::Decimal { .. } => {
+            // Bucket edges as values; an edge at ±infinity or NaN holds infinities only.
+            let xs: Vec<(f64, u64)> = buckets
+                .iter()
+                .map(|&(k, c)| (key_float(k), c))
+                .filter(|(x, _)| x.is_finite())
+                .collect();
+            let (Some(first), Some(last)) = (xs.first(), xs.last()) else {
+                return Vec::new();
+            };
+            let (lo, hi) = match kind {
+                Kind::Decimal { scale, .. } => {
+                    let div = 10f64.powi(i32::from(*scale));
+                    (
+                        acc.min_i.map_or(first.0, |v| v as f64 / div),
+                        acc.max_i.map_or(last.0, |v| v as f64 / div),
+                    )
+                }
+                _ => (
+                    acc.min_f.filter(|v| v.is_finite()).unwrap_or(first.0),
+                    acc.max_f.filter(|v| v.is_finite()).unwrap_or(last.0),
+                ),
+            };
+            let (lo, hi) = (lo.min(first.0), hi.max(lo));
+            let n = if hi > lo { BINS as usize } else { 1 };
+            let width = (hi - lo) / n as f64;
+            let mut counts = vec![0u64; n];
+            for (x, c) in xs {
+                let i = if width > 0.0 {
+                    (((x - lo) / width).floor().max(0.0) as usize).min(n - 1)
+                } else {
+                    0
+                };
+                counts[i] += c;
+            }
+            counts
+                .into_iter()
+                .enumerate()
+                .map(|(i, count)| HistBin {
+                    lo: short(lo + width * i as f64),
+                    hi: short(if i + 1 == n {
+                        hi
+                    } else {
+                        lo + width * (i + 1) as f64
+                    }),
+                    count,
+                })
+                .collect()
+        }
+        _ => {
+            let (Some(lo), Some(hi)) = (acc.min_i, acc.max_i) else {
+                return Vec::new();
+            };
+            let span = hi - lo + 1;
+            let width = (span + BINS - 1) / BINS;
+            let n = ((span + width - 1) / width) as usize;
+            let mut counts = vec![0u64; n];
+            for (k, c) in buckets {
+                let i = ((i128::from(k) - lo).max(0) / width) as usize;
+                counts[i.min(n - 1)] += c;
+            }
+            counts
+                .into_iter()
+                .enumerate()
+                .map(|(i, count)| {
+                    let a = lo + width * i as i128;
+                    HistBin {
+                        lo: show_i(kind, a),
+                        hi: show_i(kind, (a + width - 1).min(hi)),
+                        count,
+                    }
+                })
+                .collect()
+        }
+    }
 }
 
 /// Builds the column's profile.
@@ -256,6 +367,11 @@ pub fn summarize(
         mean_display,
         quantiles,
         quantiles_exact: acc.hist.exact(),
+        histogram: if numeric && !sensitive {
+            histogram(&kind, acc)
+        } else {
+            Vec::new()
+        },
         nan: acc.nan,
         infinite: acc.infinite,
         true_count: (kind == Kind::Bool).then_some(acc.bools[1]),
@@ -282,7 +398,86 @@ pub fn summarize(
 
 #[cfg(test)]
 mod tests {
-    use super::fold;
+    use std::sync::Arc;
+
+    use arrow::array::{ArrayRef, Date32Array, Float64Array, Int64Array};
+
+    use super::{fold, summarize};
+    use crate::profile::column::{ChunkContext, ColumnAcc};
+    use crate::profile::model::HistBin;
+    use crate::profile::ProfileOptions;
+    use crate::source::ColumnMeta;
+
+    fn bins_of(a: ArrayRef, sensitive: bool) -> Vec<HistBin> {
+        let opts = ProfileOptions::default();
+        let mut acc = ColumnAcc::default();
+        let key_of = |r: usize| format!("row {r}");
+        let ctx = ChunkContext {
+            opts: &opts,
+            invalid_utf8_rows: &[],
+            key_of: &key_of,
+        };
+        acc.update(&a, &ctx);
+        let meta = ColumnMeta {
+            name: "c".into(),
+            declared_type: "x".into(),
+            nullable: None,
+            storage_classes: None,
+        };
+        summarize(&meta, 0, &acc, sensitive, 10).histogram
+    }
+
+    fn bin(lo: &str, hi: &str, count: u64) -> HistBin {
+        HistBin {
+            lo: lo.into(),
+            hi: hi.into(),
+            count,
+        }
+    }
+
+    #[test]
+    fn integer_histogram_bins_are_equal_and_cover_min_to_max() {
+        // 1..=100: twenty bins of five.
+        let b = bins_of(Arc::new(Int64Array::from_iter_values(1..=100)), false);
+        assert_eq!(b.len(), 20);
+        assert_eq!(b[0], bin("1", "5", 5));
+        assert_eq!(b[19], bin("96", "100", 5));
+        assert!(b.iter().all(|x| x.count == 5));
+        // 1..=101 and a NULL: width 6, seventeen bins, the last one short; NULL is not counted.
+        let mut v: Vec<Option<i64>> = (1..=101).map(Some).collect();
+        v.push(None);
+        let b = bins_of(Arc::new(Int64Array::from(v)), false);
+        assert_eq!(b.len(), 17);
+        assert_eq!(b[0], bin("1", "6", 6));
+        assert_eq!(b[16], bin("97", "101", 5));
+        assert_eq!(b.iter().map(|x| x.count).sum::<u64>(), 101);
+        // One value: one bin.
+        let b = bins_of(Arc::new(Int64Array::from(vec![7, 7, 7])), false);
+        assert_eq!(b, vec![bin("7", "7", 3)]);
+        // Sensitive columns show no distribution.
+        assert!(bins_of(Arc::new(Int64Array::from_iter_values(1..=100)), true).is_empty());
+    }
+
+    #[test]
+    fn temporal_histogram_is_labelled_in_the_column_type() {
+        // 2024-01-01 (day 19723) to 2024-01-20: one day per bin.
+        let b = bins_of(Arc::new(Date32Array::from_iter_values(19723..19743)), false);
+        assert_eq!(b.len(), 20);
+        assert_eq!(b[0], bin("2024-01-01", "2024-01-01", 1));
+        assert_eq!(b[19], bin("2024-01-20", "2024-01-20", 1));
+    }
+
+    #[test]
+    fn float_histogram_counts_finite_values_and_puts_the_max_in_the_last_bin() {
+        // 0, 0.5, …, 10 and infinities: twenty bins of width 0.5; the maximum closes the last.
+        let mut v: Vec<f64> = (0..=20).map(|i| f64::from(i) / 2.0).collect();
+        v.extend([f64::INFINITY, f64::NEG_INFINITY, f64::NAN]);
+        let b = bins_of(Arc::new(Float64Array::from(v)), false);
+        assert_eq!(b.len(), 20);
+        assert_eq!(b[0], bin("0", "0.5", 1));
+        assert_eq!(b[19], bin("9.5", "10", 2));
+        assert_eq!(b.iter().map(|x| x.count).sum::<u64>(), 21);
+    }
 
     #[test]
     fn fold_joins_case_space_and_accent_variants() {

@@ -14,6 +14,7 @@ use rayon::prelude::*;
 use xxhash_rust::xxh3::xxh3_128;
 
 use super::column::ColumnAcc;
+use super::radix::RadixSet;
 
 /// A hasher for u128 keys that are hashes already.
 #[derive(Default)]
@@ -35,60 +36,17 @@ impl Hasher for Fold128 {
 
 type Set128 = HashSet<u128, BuildHasherDefault<Fold128>>;
 
-const SHARDS: usize = 16;
-
-/// A set of 128-bit hashes split into shards by their top bits, filled in parallel.
-#[derive(Default)]
-struct ShardedSet {
-    shards: Vec<Set128>,
-}
-
-impl ShardedSet {
-    fn new() -> ShardedSet {
-        ShardedSet {
-            shards: (0..SHARDS).map(|_| Set128::default()).collect(),
-        }
-    }
-
-    fn len(&self) -> usize {
-        self.shards.iter().map(HashSet::len).sum()
-    }
-
-    /// Inserts every hash (None = skip); returns the row indices that were already present, in
-    /// row order.
-    fn insert_all(&mut self, hashes: &[Option<u128>]) -> Vec<usize> {
-        let mut dups: Vec<usize> = self
-            .shards
-            .par_iter_mut()
-            .enumerate()
-            .flat_map_iter(|(s, set)| {
-                let mut d = Vec::new();
-                for (r, h) in hashes.iter().enumerate() {
-                    if let Some(h) = *h {
-                        if (h >> 124) as usize % SHARDS == s && !set.insert(h) {
-                            d.push(r);
-                        }
-                    }
-                }
-                d
-            })
-            .collect();
-        dups.sort_unstable();
-        dups
-    }
-}
-
 /// Table-level accumulator.
 #[derive(Default)]
 pub struct TableAcc {
     /// Rows seen.
     pub rows: u64,
-    rows_seen: Option<ShardedSet>,
+    rows_seen: Option<RadixSet<u128>>,
     /// Rows that repeat an earlier row.
     pub duplicate_rows: u64,
     /// Keys of some duplicate rows.
     pub duplicate_samples: Vec<String>,
-    pk_seen: ShardedSet,
+    pk_seen: RadixSet<u128>,
     /// Rows whose declared key repeats.
     pub pk_duplicates: u64,
     /// Rows with a NULL in a declared key column.
@@ -126,8 +84,8 @@ impl TableAcc {
     /// A fresh accumulator.
     pub fn new() -> TableAcc {
         TableAcc {
-            rows_seen: Some(ShardedSet::new()),
-            pk_seen: ShardedSet::new(),
+            rows_seen: Some(RadixSet::default()),
+            pk_seen: RadixSet::default(),
             kept: Some(Vec::new()),
             ..Default::default()
         }
@@ -143,17 +101,19 @@ impl TableAcc {
         let n = hashes.first().map_or(0, Vec::len);
         let ncols = hashes.len();
         if let Some(seen) = self.rows_seen.as_mut() {
-            let row_hashes: Vec<Option<u128>> = (0..n)
+            let row_hashes: Vec<(u32, u128)> = (0..n)
                 .into_par_iter()
-                .map_init(Vec::new, |buf, r| Some(row_hash(hashes, 0..ncols, r, buf)))
+                .map_init(Vec::new, |buf, r| {
+                    (r as u32, row_hash(hashes, 0..ncols, r, buf))
+                })
                 .collect();
-            let dups = seen.insert_all(&row_hashes);
+            let dups = seen.insert_batch(&row_hashes, true);
             self.duplicate_rows += dups.len() as u64;
             for &r in dups.iter().take(
                 opts.sample_keys
                     .saturating_sub(self.duplicate_samples.len()),
             ) {
-                self.duplicate_samples.push(key_of(r));
+                self.duplicate_samples.push(key_of(r as usize));
             }
             if seen.len() > opts.duplicate_row_limit {
                 self.rows_seen = None;
@@ -171,7 +131,12 @@ impl TableAcc {
                 })
                 .collect();
             self.pk_nulls += pk_hashes.iter().filter(|h| h.is_none()).count() as u64;
-            self.pk_duplicates += self.pk_seen.insert_all(&pk_hashes).len() as u64;
+            let pk_hashes: Vec<(u32, u128)> = pk_hashes
+                .into_iter()
+                .enumerate()
+                .filter_map(|(r, h)| h.map(|h| (r as u32, h)))
+                .collect();
+            self.pk_duplicates += self.pk_seen.insert_batch(&pk_hashes, true).len() as u64;
         }
         self.rows += n as u64;
         if self.rows > opts.composite_key_row_limit as u64 {

@@ -11,6 +11,7 @@
 
 mod csv;
 mod parquet;
+pub mod parts;
 mod spec;
 mod sql;
 mod sql_select;

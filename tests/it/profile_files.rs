@@ -229,3 +229,80 @@ fn exactly_the_limit_of_distinct_values_is_exact_and_one_more_is_not() {
         (&1001.into(), &true.into())
     );
 }
+
+#[test]
+fn a_parquet_file_of_many_row_groups_is_profiled_in_row_order_at_any_thread_count() {
+    use std::sync::Arc;
+
+    use arrow::array::{ArrayRef, Int64Array, RecordBatch, StringArray};
+    use parquet::arrow::ArrowWriter;
+    use parquet::file::properties::WriterProperties;
+
+    // 300,000 rows in row groups of 7,000: 43 parts, decoded as parallel tasks and taken in
+    // order. Rows from 290,001 on repeat rows 1.. exactly; `v` is NULL on rows 250,001 and
+    // 250,002 only. Sample keys name rows by position, so a part taken out of order shows.
+    let n = 300_000usize;
+    let src = |i: usize| if i >= 290_000 { i - 290_000 } else { i };
+    let id: Vec<i64> = (0..n).map(|i| src(i) as i64).collect();
+    let v: Vec<Option<i64>> = (0..n)
+        .map(|i| (!(250_000..250_002).contains(&src(i))).then_some((src(i) % 1000) as i64))
+        .collect();
+    let w: Vec<String> = (0..n).map(|i| format!("w{}", src(i) % 5000)).collect();
+    let batch = RecordBatch::try_from_iter([
+        ("id", Arc::new(Int64Array::from(id)) as ArrayRef),
+        ("v", Arc::new(Int64Array::from(v)) as ArrayRef),
+        ("w", Arc::new(StringArray::from(w)) as ArrayRef),
+    ])
+    .unwrap();
+    let dir = tempdir();
+    let path = dir.path().join("groups.parquet");
+    let props = WriterProperties::builder()
+        .set_max_row_group_size(7_000)
+        .build();
+    let mut wr = ArrowWriter::try_new(
+        std::fs::File::create(&path).unwrap(),
+        batch.schema(),
+        Some(props),
+    )
+    .unwrap();
+    wr.write(&batch).unwrap();
+    wr.close().unwrap();
+    let path = path.to_str().unwrap();
+
+    let strip = |mut r: serde_json::Value| {
+        for t in r["tables"].as_array_mut().unwrap() {
+            t["seconds"] = 0.into();
+        }
+        r
+    };
+    let one = strip(profile_json(&[path, "--threads", "1"]));
+    let three = strip(profile_json(&[path, "--threads", "3"]));
+    assert_eq!(one, three, "the same report at 1 and 3 threads");
+    let t = table(&one, "groups");
+    assert_eq!(t["rows"], 300_000);
+    assert_eq!(t["duplicate_rows"], 10_000);
+    assert_eq!(
+        t["duplicate_samples"],
+        serde_json::json!([
+            "row 290001",
+            "row 290002",
+            "row 290003",
+            "row 290004",
+            "row 290005"
+        ])
+    );
+    let v = column(&one, "groups", "v");
+    assert_eq!(v["nulls"], 2);
+    assert_eq!(
+        v["null_sample_keys"],
+        serde_json::json!(["row 250001", "row 250002"])
+    );
+    // 290,000 distinct ids: past the size where the exact set is filled shard by shard.
+    let id = column(&one, "groups", "id");
+    assert_eq!(
+        (&id["distinct"], &id["distinct_exact"]),
+        (&290_000.into(), &true.into())
+    );
+    assert_eq!(column(&one, "groups", "w")["distinct"], 5000);
+    assert_eq!(column(&one, "groups", "v")["distinct"], 1000);
+}

@@ -88,4 +88,58 @@ fn html_report_renders_in_headless_chromium() {
         19,
         "one card per column"
     );
+
+    // The missing-values chart: one bar per column, NULLs and blanks apart. customers.note holds
+    // 26 NULLs in 40 rows, 2 empty strings and 1 of white space only.
+    assert_eq!(dom.matches("class=\"bar miss\"").count(), 19);
+    let note = dom
+        .split("data-column=\"note\"")
+        .nth(1)
+        .expect("a missing-values bar for note");
+    assert!(
+        note.starts_with(" data-nulls=\"26\" data-blank=\"3\""),
+        "{}",
+        &note[..80]
+    );
+    let note_bar = &note[..note.find("</div>").unwrap()];
+    assert!(note_bar.contains("class=\"nulls\" x=\"0\" y=\"1\" width=\"65.0\""));
+    assert!(note_bar.contains("class=\"blank\" x=\"65.0\" y=\"1\" width=\"7.5\""));
+    assert!(note_bar.contains("72.5 %"));
+
+    // Histograms: only numeric and temporal columns have one, and its bins hold exactly the
+    // column's finite values (the report's own counts).
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("profile.json")).unwrap()).unwrap();
+    let mut expected = Vec::new();
+    for t in report["tables"].as_array().unwrap() {
+        for c in t["columns"].as_array().unwrap() {
+            let bins = c["histogram"].as_array().unwrap();
+            let numeric = ["int", "float"].contains(&c["kind"].as_str().unwrap());
+            assert_eq!(!bins.is_empty(), numeric, "histogram of {}", c["name"]);
+            if numeric {
+                let finite = c["rows"].as_u64().unwrap()
+                    - c["nulls"].as_u64().unwrap()
+                    - c["nan"].as_u64().unwrap()
+                    - c["infinite"].as_u64().unwrap();
+                let sum: u64 = bins.iter().map(|b| b["count"].as_u64().unwrap()).sum();
+                assert_eq!(sum, finite, "histogram of {}", c["name"]);
+                expected.push(bins.len());
+            }
+        }
+    }
+    let hists: Vec<&str> = dom.split("<svg class=\"hist\"").skip(1).collect();
+    assert_eq!(
+        hists
+            .iter()
+            .map(|h| h[..h.find("</svg>").unwrap()]
+                .matches("class=\"hbin\"")
+                .count())
+            .collect::<Vec<_>>(),
+        expected
+    );
+    // customers.id is 1..40: twenty bins of two, all drawn full height.
+    let id = hists[0];
+    let id = &id[..id.find("</svg>").unwrap()];
+    assert_eq!(id.matches("data-count=\"2\"").count(), 20);
+    assert_eq!(id.matches("height=\"39.0\"").count(), 20);
 }

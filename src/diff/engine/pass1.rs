@@ -251,54 +251,21 @@ fn by_parts(
         progress(st.read[0], st.read[1]);
         Ok(())
     };
-    if rayon::current_thread_index().is_some() {
-        // Called from a pool thread, which must not block waiting for the pool: one part at a
-        // time, each hashed in parallel.
-        for (side, part) in order {
-            let hashed = hash_part(part, sides[side].clone(), &table_names[side], pairing)?;
-            take(st, side, hashed)?;
-        }
-        return Ok(());
-    }
-    let ahead = (rayon::current_num_threads() * 2).max(2);
+    // Each part with its own copy of the side's column plan, hashed as a pool task.
+    let items: Vec<(usize, Part, SideCols)> = order
+        .into_iter()
+        .map(|(side, part)| (side, part, sides[side].clone()))
+        .collect();
     let shared = Arc::new((pairing.clone(), table_names.clone()));
-    let (tx, rx) = std::sync::mpsc::channel();
-    let total = order.len();
-    let mut queue = order.into_iter().enumerate();
-    let mut launch = || {
-        if let Some((i, (side, part))) = queue.next() {
-            let (tx, shared, cols) = (tx.clone(), shared.clone(), sides[side].clone());
-            rayon::spawn(move || {
-                let (pairing, names) = &*shared;
-                // A panic is a bug: it is raised again where the diff waits for this part.
-                let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    hash_part(part, cols, &names[side], pairing)
-                }));
-                // The receiver is gone only when the diff stopped on an error.
-                let _ = tx.send((i, side, r));
-            });
-        }
-    };
-    for _ in 0..ahead {
-        launch();
-    }
-    let mut ready = BTreeMap::new();
-    let mut next = 0usize;
-    while next < total {
-        // Every task sends once (a panic is caught and sent), and `tx` lives here: recv only
-        // ends with a message, never by the channel closing.
-        let (i, side, r) = rx
-            .recv()
-            .map_err(|_| DiffError::Spill("a hashing task ended without an answer".into()))?;
-        ready.insert(i, (side, r));
-        while let Some((side, r)) = ready.remove(&next) {
-            let hashed = r.unwrap_or_else(|p| std::panic::resume_unwind(p))?;
-            take(st, side, hashed)?;
-            next += 1;
-            launch();
-        }
-    }
-    Ok(())
+    crate::source::parts::in_order(
+        items,
+        crate::source::parts::ahead(),
+        move |(side, part, cols)| {
+            let (pairing, names) = &*shared;
+            (side, hash_part(part, cols, &names[side], pairing))
+        },
+        |(side, hashed)| take(st, side, hashed?),
+    )
 }
 
 /// Reads one part and hashes its chunks.
