@@ -87,18 +87,38 @@ impl<R: BufRead> RecordReader<R> {
 
     /// The next record, or `None` at the end. Blank lines are skipped.
     pub fn next_record(&mut self) -> Result<Option<Vec<RawField>>, String> {
+        let mut rec = Record::default();
+        if !self.read_record(&mut rec)? {
+            return Ok(None);
+        }
+        Ok(Some(
+            (0..rec.len())
+                .map(|i| RawField {
+                    bytes: rec.field(i).to_vec(),
+                    quoted: rec.quoted(i),
+                })
+                .collect(),
+        ))
+    }
+
+    /// Reads the next record into `rec` (its buffers are reused); false at the end. Blank lines
+    /// are skipped.
+    pub fn read_record(&mut self, rec: &mut Record) -> Result<bool, String> {
         loop {
             if !self.read_line()? {
-                return Ok(None);
+                return Ok(false);
             }
             let trimmed: &[u8] = trim_eol(&self.buf);
             if !trimmed.is_empty() {
                 break;
             }
         }
+        rec.data.clear();
+        rec.ends.clear();
         let start_line = self.line;
-        let mut fields = Vec::new();
-        let mut cur = Vec::new();
+        let delim = self.delimiter;
+        let data = &mut rec.data;
+        let mut field_start = 0usize;
         let mut quoted = false;
         let mut in_quotes = false;
         let mut after_quote = false;
@@ -117,32 +137,35 @@ impl<R: BufRead> RecordReader<R> {
                 }
                 break;
             }
-            let b = self.buf[i];
+            let buf = &self.buf;
             if in_quotes {
-                if b == b'"' {
-                    if self.buf.get(i + 1) == Some(&b'"') {
-                        cur.push(b'"');
-                        i += 2;
-                        continue;
-                    }
-                    in_quotes = false;
-                    after_quote = true;
-                } else {
-                    cur.push(b);
+                // Everything up to the next quote is the field's.
+                let run = buf[i..].iter().position(|&c| c == b'"');
+                let end = run.map_or(buf.len(), |r| i + r);
+                data.extend_from_slice(&buf[i..end]);
+                i = end;
+                if run.is_none() {
+                    continue;
                 }
+                if buf.get(i + 1) == Some(&b'"') {
+                    data.push(b'"');
+                    i += 2;
+                    continue;
+                }
+                in_quotes = false;
+                after_quote = true;
                 i += 1;
                 continue;
             }
-            if b == self.delimiter {
-                fields.push(RawField {
-                    bytes: std::mem::take(&mut cur),
-                    quoted,
-                });
+            let b = buf[i];
+            if b == delim {
+                rec.ends.push((data.len(), quoted));
+                field_start = data.len();
                 quoted = false;
                 after_quote = false;
-            } else if b == b'\n' || (b == b'\r' && self.buf.get(i + 1) == Some(&b'\n')) {
+            } else if b == b'\n' || (b == b'\r' && buf.get(i + 1) == Some(&b'\n')) {
                 break;
-            } else if b == b'"' && cur.is_empty() && !quoted {
+            } else if b == b'"' && data.len() == field_start && !quoted {
                 in_quotes = true;
                 quoted = true;
             } else if after_quote {
@@ -151,12 +174,45 @@ impl<R: BufRead> RecordReader<R> {
                     self.line
                 ));
             } else {
-                cur.push(b);
+                // A run of plain bytes, up to the next byte that means something.
+                let run = buf[i + 1..]
+                    .iter()
+                    .position(|&c| c == delim || c == b'\n' || c == b'\r' || c == b'"')
+                    .map_or(buf.len(), |r| i + 1 + r);
+                data.extend_from_slice(&buf[i..run]);
+                i = run;
+                continue;
             }
             i += 1;
         }
-        fields.push(RawField { bytes: cur, quoted });
-        Ok(Some(fields))
+        rec.ends.push((data.len(), quoted));
+        Ok(true)
+    }
+}
+
+/// One record's fields in one buffer, reused from record to record.
+#[derive(Default, Debug)]
+pub struct Record {
+    data: Vec<u8>,
+    /// Where each field ends in `data`, and whether it was quoted.
+    ends: Vec<(usize, bool)>,
+}
+
+impl Record {
+    /// Fields in the record.
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// Field `i`'s bytes, unquoted.
+    pub fn field(&self, i: usize) -> &[u8] {
+        let start = if i == 0 { 0 } else { self.ends[i - 1].0 };
+        &self.data[start..self.ends[i].0]
+    }
+
+    /// Whether field `i` was quoted.
+    pub fn quoted(&self, i: usize) -> bool {
+        self.ends[i].1
     }
 }
 
@@ -290,7 +346,8 @@ impl Source for CsvSource {
                         })
                         .map_err(|e| bad(e.to_string()))
                 };
-                while let Some(rec) = reader.next_record().map_err(bad)? {
+                let mut rec = Record::default();
+                while reader.read_record(&mut rec).map_err(bad)? {
                     if rec.len() != ncols {
                         return Err(bad(format!(
                             "line {}: {} fields, but the header has {ncols}",
@@ -298,19 +355,20 @@ impl Source for CsvSource {
                             rec.len()
                         )));
                     }
-                    for (i, (f, b)) in rec.into_iter().zip(builders.iter_mut()).enumerate() {
-                        if f.bytes.is_empty() && !f.quoted {
+                    for (i, b) in builders.iter_mut().enumerate() {
+                        let f = rec.field(i);
+                        if f.is_empty() && !rec.quoted(i) {
                             b.append_null();
                             continue;
                         }
-                        match String::from_utf8(f.bytes) {
+                        match std::str::from_utf8(f) {
                             Ok(s) => b.append_value(s),
-                            Err(e) => {
-                                b.append_value(String::from_utf8_lossy(e.as_bytes()));
+                            Err(_) => {
+                                b.append_value(String::from_utf8_lossy(f));
                                 defects.push(ReadDefect::InvalidUtf8 {
                                     column: i,
                                     row: n,
-                                    bytes: e.into_bytes(),
+                                    bytes: f.to_vec(),
                                 });
                             }
                         }
@@ -374,6 +432,50 @@ mod tests {
             parse("\u{feff}id,note\n1,\"two\nlines, and \"\"quotes\"\"\"\r\n".as_bytes()).unwrap();
         assert_eq!(recs[0][0].bytes, b"id");
         assert_eq!(recs[1][1].bytes, b"two\nlines, and \"quotes\"");
+    }
+
+    #[test]
+    fn quotes_inside_plain_fields_and_lone_carriage_returns_are_text() {
+        let recs = parse(b"a\"b,c\rd,\"x\"\"y\",,\"\"\"\"\r\nlast").unwrap();
+        let fields: Vec<(&[u8], bool)> = recs[0]
+            .iter()
+            .map(|f| (f.bytes.as_slice(), f.quoted))
+            .collect();
+        assert_eq!(
+            fields,
+            vec![
+                (&b"a\"b"[..], false),
+                (&b"c\rd"[..], false),
+                (&b"x\"y"[..], true),
+                (&b""[..], false),
+                (&b"\""[..], true),
+            ]
+        );
+        assert_eq!(recs[1][0].bytes, b"last");
+        let e = parse(b"a\n\"x\"y\n").unwrap_err();
+        assert!(e.starts_with("line 2: text after a closing quote"), "{e}");
+    }
+
+    #[test]
+    fn a_reused_record_holds_only_the_last_one_read() {
+        let mut r = RecordReader::new(&b"long,row,here\nx,y\n\n\"q\"\n"[..], b',');
+        let mut rec = Record::default();
+        assert!(r.read_record(&mut rec).unwrap());
+        assert_eq!(rec.len(), 3);
+        assert!(r.read_record(&mut rec).unwrap());
+        assert_eq!(
+            (rec.len(), rec.field(0), rec.field(1)),
+            (2, &b"x"[..], &b"y"[..])
+        );
+        assert!(
+            r.read_record(&mut rec).unwrap(),
+            "the blank line is skipped"
+        );
+        assert_eq!(
+            (rec.len(), rec.field(0), rec.quoted(0)),
+            (1, &b"q"[..], true)
+        );
+        assert!(!r.read_record(&mut rec).unwrap());
     }
 
     #[test]
