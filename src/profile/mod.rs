@@ -22,8 +22,8 @@ pub mod table;
 
 use std::time::Instant;
 
+use arrow::array::RecordBatch;
 use arrow::util::display::array_value_to_string;
-use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::source::{parts, Chunk, ReadDefect, Source, SourceError, TableMeta};
@@ -147,11 +147,35 @@ pub fn profile_table(
         composite_key_row_limit: opts.composite_key_row_limit,
         sample_keys: opts.sample_keys,
     };
+    // The key of a row of a chunk (for samples): the declared key's values, else its position.
+    let key_of = |batch: &RecordBatch, offset: u64, row: usize| -> String {
+        if pk_shown {
+            pk.iter()
+                .map(|&i| {
+                    let v = array_value_to_string(batch.column(i), row).unwrap_or_default();
+                    format!("{}={v}", meta.columns[i].name)
+                })
+                .collect::<Vec<_>>()
+                .join(", ")
+        } else {
+            format!("row {}", offset + row as u64 + 1)
+        }
+    };
     let mut offset = 0u64;
+    // The table checks of a chunk run beside the column work of the next one: the chunk's row
+    // hashes, the chunk, and where it starts.
+    let mut pending: Option<(Vec<Vec<u64>>, RecordBatch, u64)> = None;
+    // What each column's work, and the table checks, took on the last chunk.
+    let mut cost = vec![std::time::Duration::ZERO; ncols];
+    let mut cost_checks = std::time::Duration::ZERO;
+    let table_checks = |tacc: &mut TableAcc, done: Option<(Vec<Vec<u64>>, RecordBatch, u64)>| {
+        if let Some((hashes, batch, at)) = done {
+            tacc.update(&hashes, &topts, &|row| key_of(&batch, at, row));
+        }
+    };
     let mut take = |chunk: Chunk| -> Result<(), SourceError> {
         // Mixed-type (union) columns as one plain type: a profile shows and counts values.
-        let plain = crate::value::kind::plain_batch(&chunk.batch);
-        let batch = &plain;
+        let batch = crate::value::kind::plain_batch(&chunk.batch);
         if batch.num_columns() != ncols {
             return Err(SourceError::query(
                 &display,
@@ -161,19 +185,6 @@ pub fn profile_table(
                 ),
             ));
         }
-        let key_of = |row: usize| -> String {
-            if pk_shown {
-                pk.iter()
-                    .map(|&i| {
-                        let v = array_value_to_string(batch.column(i), row).unwrap_or_default();
-                        format!("{}={v}", meta.columns[i].name)
-                    })
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            } else {
-                format!("row {}", offset + row as u64 + 1)
-            }
-        };
         let mut invalid: Vec<Vec<usize>> = vec![Vec::new(); ncols];
         for d in &chunk.defects {
             let ReadDefect::InvalidUtf8 { column, row, .. } = d;
@@ -184,21 +195,51 @@ pub fn profile_table(
         for v in &mut invalid {
             v.sort_unstable();
         }
-        let hashes: Vec<Vec<u64>> = cols
-            .par_iter_mut()
-            .zip(batch.columns().par_iter())
-            .zip(invalid.par_iter())
-            .map(|((acc, arr), inv)| {
-                let ctx = ChunkContext {
-                    opts,
-                    invalid_utf8_rows: inv,
-                    key_of: &key_of,
-                };
-                acc.update(arr, &ctx)
-            })
+        let chunk_key = |row: usize| key_of(&batch, offset, row);
+        // One task per column and one for the previous chunk's table checks, started longest
+        // first (by what each took on the last chunk) so that no thread waits long at the end.
+        let mut hashes: Vec<Vec<u64>> = vec![Vec::new(); ncols];
+        let mut tasks: Vec<_> = cols
+            .iter_mut()
+            .zip(batch.columns())
+            .zip(invalid.iter())
+            .zip(hashes.iter_mut())
+            .zip(cost.iter_mut())
             .collect();
-        tacc.update(&hashes, &topts, &key_of);
-        offset += batch.num_rows() as u64;
+        tasks.sort_by_key(|t| std::cmp::Reverse(*t.1));
+        let (mut checks, mut checks_cost, last_checks) = (pending.take(), cost_checks, cost_checks);
+        rayon::scope_fifo(|s| {
+            let (chunk_key, tacc, checks, checks_cost) =
+                (&chunk_key, &mut tacc, &mut checks, &mut checks_cost);
+            let table_checks = &table_checks;
+            let mut checks_task = Some(move |_: &rayon::ScopeFifo<'_>| {
+                let t = Instant::now();
+                table_checks(tacc, checks.take());
+                *checks_cost = t.elapsed();
+            });
+            for ((((acc, arr), inv), out), took) in tasks {
+                if let Some(f) = checks_task.take_if(|_| *took < last_checks) {
+                    s.spawn_fifo(f);
+                }
+                s.spawn_fifo(move |_| {
+                    let t = Instant::now();
+                    let ctx = ChunkContext {
+                        opts,
+                        invalid_utf8_rows: inv,
+                        key_of: chunk_key,
+                    };
+                    *out = acc.update(arr, &ctx);
+                    *took = t.elapsed();
+                });
+            }
+            if let Some(f) = checks_task {
+                s.spawn_fifo(f);
+            }
+        });
+        cost_checks = checks_cost;
+        let rows = batch.num_rows() as u64;
+        pending = Some((hashes, batch, offset));
+        offset += rows;
         progress(Progress::Rows(offset));
         Ok(())
     };
@@ -217,6 +258,8 @@ pub fn profile_table(
             }
         }
     }
+    // The last chunk's table checks (`take` is done with `tacc` and `pending`).
+    table_checks(&mut tacc, pending.take());
     progress(Progress::Done);
     let (cands, composite_evaluated) = tacc.candidate_keys(&cols);
     let columns = meta
