@@ -190,6 +190,8 @@ impl ColumnAcc {
         self.nulls += arr.null_count() as u64;
         let lim_d = ctx.opts.exact_distinct_limit;
         let lim_f = ctx.opts.frequency_limit;
+        // Row positions within a chunk are kept as u32 (chunks are CHUNK_ROWS long).
+        debug_assert!(u32::try_from(n).is_ok(), "a chunk of {n} rows");
         let mut hashes = vec![NULL_HASH; n];
         // Non-null rows and their hashes, for the distinct set (filled a chunk at a time).
         let mut seen_hashes: Vec<(u32, u64)> = Vec::with_capacity(n - arr.null_count());
@@ -216,7 +218,6 @@ impl ColumnAcc {
                     let h = xxh3_64_with_seed(&bytes, seed);
                     hashes[i] = h;
                     seen_hashes.push((i as u32, h));
-                    self.freq.add(h, &bytes, lim_f);
                     let (x, key): (f64, i64) = $f(v);
                     if inf.is_some_and(|(hi, lo)| key == hi || key == lo) {
                         // ±infinity: counted and shown by name, kept out of range and averages.
@@ -227,6 +228,8 @@ impl ColumnAcc {
                     self.hist.add(key);
                     minmax_i(self, v as i128);
                 }
+                self.freq
+                    .add_chunk(&seen_hashes, |r| a.value(r as usize).to_le_bytes(), lim_f);
             }};
         }
         match &kind {
@@ -260,7 +263,6 @@ impl ColumnAcc {
                     let h = xxh3_64_with_seed(&bytes, seed);
                     hashes[i] = h;
                     seen_hashes.push((i as u32, h));
-                    self.freq.add(h, &bytes, lim_f);
                     if v.is_nan() {
                         self.nan += 1;
                         continue;
@@ -273,6 +275,11 @@ impl ColumnAcc {
                     self.min_f = Some(self.min_f.map_or(v, |m| m.min(v)));
                     self.max_f = Some(self.max_f.map_or(v, |m| m.max(v)));
                 }
+                self.freq.add_chunk(
+                    &seen_hashes,
+                    |r| a.value(r as usize).to_bits().to_le_bytes(),
+                    lim_f,
+                );
             }
             Kind::Bool => {
                 let a = arr.as_boolean();
@@ -285,9 +292,10 @@ impl ColumnAcc {
                     let h = xxh3_64_with_seed(&bytes, seed);
                     hashes[i] = h;
                     seen_hashes.push((i as u32, h));
-                    self.freq.add(h, &bytes, lim_f);
                     self.bools[usize::from(v)] += 1;
                 }
+                self.freq
+                    .add_chunk(&seen_hashes, |r| [u8::from(a.value(r as usize))], lim_f);
             }
             Kind::Bytes => {
                 let a = arr.as_binary::<i32>();
@@ -299,9 +307,10 @@ impl ColumnAcc {
                     let h = xxh3_64_with_seed(v, seed);
                     hashes[i] = h;
                     seen_hashes.push((i as u32, h));
-                    self.freq.add(h, v, lim_f);
                     self.lengths(v.len() as u64);
                 }
+                self.freq
+                    .add_chunk(&seen_hashes, |r| a.value(r as usize), lim_f);
             }
             Kind::Text => {
                 let a = arr.as_string::<i32>();
@@ -323,7 +332,6 @@ impl ColumnAcc {
                     let h = xxh3_64_with_seed(v.as_bytes(), seed);
                     hashes[i] = h;
                     seen_hashes.push((i as u32, h));
-                    self.freq.add(h, v.as_bytes(), lim_f);
                     let hit = match cache.as_mut() {
                         Some(c) => match c.get(&h) {
                             Some(&e) if a.value(values[e].first) == v => Some(e),
@@ -383,6 +391,8 @@ impl ColumnAcc {
                     self.text
                         .add_value(a.value(c.first), &c.seen, &c.shape, c.rows);
                 }
+                self.freq
+                    .add_chunk(&seen_hashes, |r| a.value(r as usize).as_bytes(), lim_f);
             }
         }
         self.distinct.add_batch(&seen_hashes, lim_d);
@@ -562,6 +572,47 @@ mod tests {
             at += n;
         }
         out
+    }
+
+    #[test]
+    fn text_of_mostly_new_values_counts_like_values_worked_out_one_by_one() {
+        // 6,000 distinct values first (the chunk's cache is dropped after 4,096 rows), then
+        // repeats of a few: lengths, blanks, shapes, dates and numbers must count every row.
+        let mut v: Vec<String> = (0..6000).map(|i| format!("v{i}")).collect();
+        for i in 0..3000 {
+            v.push(["", "  ", " pad", "2024-01-15", "12.5", "v7"][i % 6].to_string());
+        }
+        let opts = ProfileOptions::default();
+        let mut acc = ColumnAcc::default();
+        let key_of = |r: usize| format!("row {r}");
+        let ctx = ChunkContext {
+            opts: &opts,
+            invalid_utf8_rows: &[],
+            key_of: &key_of,
+        };
+        acc.update(&(Arc::new(StringArray::from(v.clone())) as ArrayRef), &ctx);
+        let t = &acc.text;
+        let len_sum: u64 = v.iter().map(|s| s.chars().count() as u64).sum();
+        assert_eq!(t.len_sum, len_sum);
+        assert_eq!((t.empty, t.whitespace_only, t.padded), (500, 500, 500));
+        assert_eq!(t.dates.values().sum::<u64>(), 500);
+        assert_eq!(t.numeric_like, 500);
+        assert_eq!(t.num_moments.mean(), Some(12.5));
+        let shaped: u64 = t.shapes.values().sum::<u64>() + t.shape_other;
+        assert_eq!(shaped, 9000);
+        // v0..v9 and the repeated v7, v10..v99, v100..v999, v1000..v5999.
+        for (shape, n) in [
+            ("a9", 10 + 500),
+            ("a99", 90),
+            ("a999", 900),
+            ("a9999", 5000),
+        ] {
+            assert_eq!(t.shapes.get(shape), Some(&n), "{shape}");
+        }
+        assert_eq!(
+            (t.min.as_deref(), t.max.as_deref()),
+            (Some(""), Some("v999"))
+        );
     }
 
     #[test]

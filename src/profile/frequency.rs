@@ -43,6 +43,89 @@ impl Frequencies {
         self.add_n(hash, Some(value), 1, limit);
     }
 
+    /// Counts a chunk's values: `batch` holds the `(row, hash)` of its non-null rows in row
+    /// order, `value(row)` a row's bytes. While the counts are exact, value by value (so they
+    /// turn approximate on the same value as ever). From then on, the rest of the chunk at once:
+    /// values already counted are counted in place; the others are grouped (sorted by hash)
+    /// into exact counts, merged in, and if the counters reach twice the limit, all drop by the
+    /// limit-th largest count, as one Misra–Gries merge. Each drop takes at least `limit` times
+    /// itself from the rows counted, so `error_bound` stays at most rows/limit, and a value
+    /// kept is under its true count by at most `error_bound`.
+    pub fn add_chunk<B: AsRef<[u8]>>(
+        &mut self,
+        batch: &[(u32, u64)],
+        value: impl Fn(u32) -> B,
+        limit: usize,
+    ) {
+        let mut at = 0;
+        while !self.approximate && at < batch.len() {
+            let (row, h) = batch[at];
+            self.add(h, value(row).as_ref(), limit);
+            at += 1;
+        }
+        let limit = limit.max(1);
+        let mut fresh: Vec<(u64, u32)> = Vec::new();
+        for &(row, h) in &batch[at..] {
+            match self.counts.get_mut(&h) {
+                Some(e) => {
+                    e.count += 1;
+                    if e.bytes.is_none() {
+                        e.bytes = Some(Box::from(value(row).as_ref()));
+                    }
+                }
+                None => fresh.push((h, row)),
+            }
+        }
+        if fresh.is_empty() {
+            return;
+        }
+        // By hash, then row: each value's first row leads its group.
+        fresh.sort_unstable();
+        let mut groups: Vec<(u64, u64, u32)> = Vec::new();
+        for &(h, row) in &fresh {
+            match groups.last_mut() {
+                Some(g) if g.0 == h => g.1 += 1,
+                _ => groups.push((h, 1, row)),
+            }
+        }
+        // A value seen once keeps no bytes (the next drop would most likely take it).
+        let bytes = |c: u64, row: u32| (c > 1).then(|| Box::from(value(row).as_ref()));
+        if self.counts.len() + groups.len() < 2 * limit {
+            for (h, c, row) in groups {
+                self.counts.insert(
+                    h,
+                    Entry {
+                        count: c,
+                        bytes: bytes(c, row),
+                    },
+                );
+            }
+            return;
+        }
+        let vals = &mut self.scratch;
+        vals.clear();
+        vals.extend(self.counts.values().map(|e| e.count));
+        vals.extend(groups.iter().map(|g| g.1));
+        let idx = vals.len() - limit;
+        let (_, &mut cut, _) = vals.select_nth_unstable(idx);
+        self.error_bound += cut;
+        self.counts.retain(|_, e| {
+            e.count = e.count.saturating_sub(cut);
+            e.count > 0
+        });
+        for (h, c, row) in groups {
+            if c > cut {
+                self.counts.insert(
+                    h,
+                    Entry {
+                        count: c - cut,
+                        bytes: bytes(c, row),
+                    },
+                );
+            }
+        }
+    }
+
     fn add_n(&mut self, hash: u64, value: Option<&[u8]>, n: u64, limit: usize) {
         match self.counts.entry(hash) {
             MapEntry::Occupied(mut o) => {
@@ -134,6 +217,66 @@ mod tests {
             top,
             f.error_bound
         );
+    }
+
+    /// A stream with heavy values among many values seen once or twice.
+    fn stream(n: u32) -> Vec<Vec<u8>> {
+        (0..n)
+            .map(|i| match i % 10 {
+                0 | 5 => b"hot".to_vec(),
+                3 => b"warm".to_vec(),
+                _ => (i / 2).to_le_bytes().to_vec(),
+            })
+            .collect()
+    }
+
+    fn by_chunks(values: &[Vec<u8>], chunk: usize, limit: usize) -> Frequencies {
+        let mut f = Frequencies::default();
+        for c in values.chunks(chunk) {
+            let batch: Vec<(u32, u64)> = c
+                .iter()
+                .enumerate()
+                .map(|(i, v)| (i as u32, xxh3_64(v)))
+                .collect();
+            f.add_chunk(&batch, |r| c[r as usize].as_slice(), limit);
+        }
+        f
+    }
+
+    #[test]
+    fn chunks_count_exactly_like_values_while_exact_and_keep_the_bound_after() {
+        // Under the limit: the same exact counts as value by value, whatever the chunking.
+        let few: Vec<Vec<u8>> = (0..5000u32)
+            .map(|i| (i % 37).to_le_bytes().to_vec())
+            .collect();
+        let mut one = Frequencies::default();
+        for v in &few {
+            one.add(xxh3_64(v), v, 100);
+        }
+        for chunk in [1, 7, 1000, 5000] {
+            let f = by_chunks(&few, chunk, 100);
+            assert!(!f.approximate);
+            let mut a = f.exact().unwrap();
+            let mut b = one.exact().unwrap();
+            a.sort();
+            b.sort();
+            assert_eq!(a, b, "chunks of {chunk}");
+        }
+        // Past it: every value more frequent than the bound is kept, under by at most the
+        // bound, and the bound is at most rows/limit.
+        let values = stream(100_000);
+        for chunk in [10, 4096, 65_536] {
+            let f = by_chunks(&values, chunk, 100);
+            assert!(f.approximate);
+            assert!(f.error_bound <= 100_000 / 100, "bound {}", f.error_bound);
+            let top = f.top(2);
+            assert_eq!(top[0].0, b"hot", "chunks of {chunk}");
+            assert!(top[0].1 <= 20_000 && top[0].1 + f.error_bound >= 20_000);
+            assert_eq!(top[1].0, b"warm", "chunks of {chunk}");
+            assert!(top[1].1 <= 10_000 && top[1].1 + f.error_bound >= 10_000);
+            assert!(f.counts.len() < 2 * 100);
+            assert!(f.counts.values().all(|e| e.count >= 1), "a value kept at 0");
+        }
     }
 
     #[test]

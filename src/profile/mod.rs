@@ -243,16 +243,19 @@ pub fn profile_table(
         progress(Progress::Rows(offset));
         Ok(())
     };
-    match source.read_parts(meta)? {
-        // Files split into parts are decoded as parallel tasks, a few parts ahead of the one
-        // being profiled, and profiled in their order (the same chunks at any thread count).
-        Some(ps) => parts::in_order(
+    let ps = source.read_parts(meta)?;
+    let ahead = ps.as_deref().and_then(|p| parts::ahead(&[p]));
+    match (ps, ahead) {
+        // Files split into parts small enough to decode whole are decoded as parallel tasks, a
+        // few parts ahead of the one being profiled, and profiled in their order (the same
+        // chunks at any thread count); huge row groups stream.
+        (Some(ps), Some(ahead)) => parts::in_order(
             ps,
-            parts::ahead(),
+            ahead,
             |p| (p.read)(),
             |chunks| chunks?.into_iter().try_for_each(&mut take),
         )?,
-        None => {
+        _ => {
             for chunk in source.read(meta)? {
                 take(chunk?)?;
             }

@@ -124,11 +124,24 @@ fn histogram(kind: &Kind, acc: &ColumnAcc) -> Vec<HistBin> {
             };
             let (lo, hi) = (lo.min(first.0), hi.max(lo));
             let n = if hi > lo { BINS as usize } else { 1 };
-            let width = (hi - lo) / n as f64;
+            // A range wider than the largest float (−1e308 to 1e308) is divided before it is
+            // subtracted, so that its width stays finite.
+            let nf = n as f64;
+            let wide = !(hi - lo).is_finite();
+            let width = if wide {
+                hi / nf - lo / nf
+            } else {
+                (hi - lo) / nf
+            };
             let mut counts = vec![0u64; n];
             for (x, c) in xs {
+                let pos = if wide {
+                    (x / nf - lo / nf) / width * nf
+                } else {
+                    (x - lo) / width
+                };
                 let i = if width > 0.0 {
-                    (((x - lo) / width).floor().max(0.0) as usize).min(n - 1)
+                    (pos.floor().max(0.0) as usize).min(n - 1)
                 } else {
                     0
                 };
@@ -477,6 +490,29 @@ mod tests {
         assert_eq!(b[0], bin("0", "0.5", 1));
         assert_eq!(b[19], bin("9.5", "10", 2));
         assert_eq!(b.iter().map(|x| x.count).sum::<u64>(), 21);
+        // A range wider than the largest float still bins: -1e308 first, 1e308 last.
+        let b = bins_of(
+            Arc::new(Float64Array::from(vec![-1e308, 0.0, 1e308])),
+            false,
+        );
+        assert_eq!(b.len(), 20);
+        assert_eq!((b[0].count, b[10].count, b[19].count), (1, 1, 1));
+        assert_eq!(b[0].lo, "-1.00000e308");
+        assert_eq!(b[19].hi, "1.00000e308");
+    }
+
+    #[test]
+    fn decimal_histogram_is_in_the_decimal_value_not_the_unscaled_integer() {
+        // 0.00 .. 19.00 by 1: twenty bins of width 0.95 over [0, 19].
+        let a =
+            arrow::array::Decimal128Array::from((0..20).map(|i| i * 100).collect::<Vec<i128>>())
+                .with_precision_and_scale(10, 2)
+                .unwrap();
+        let b = bins_of(Arc::new(a), false);
+        assert_eq!(b.len(), 20);
+        assert_eq!(b[0].lo, "0");
+        assert_eq!(b[19].hi, "19");
+        assert_eq!(b.iter().map(|x| x.count).sum::<u64>(), 20);
     }
 
     #[test]

@@ -5,10 +5,25 @@ use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 use std::sync::mpsc::channel;
 use std::sync::Arc;
 
-/// How many parts may be started and not yet taken: enough to keep every thread busy while the
-/// taker works, few enough that decoded parts do not pile up in memory.
-pub fn ahead() -> usize {
-    (rayon::current_num_threads() * 2).max(2)
+use super::{Part, CHUNK_ROWS};
+
+/// Rows that may be decoded and not yet taken, at most, across all parts in flight.
+pub const ROWS_IN_FLIGHT: u64 = 16 * CHUNK_ROWS as u64;
+
+/// How many parts may be started and not yet taken, or `None` when the parts are too big to
+/// decode whole (a row group of millions of rows): then the table is better streamed. Enough
+/// parts to keep every thread busy while the taker works, few enough that at most
+/// [`ROWS_IN_FLIGHT`] rows are decoded ahead.
+pub fn ahead(parts: &[&[Part]]) -> Option<usize> {
+    let biggest = parts
+        .iter()
+        .flat_map(|p| p.iter())
+        .map(|p| p.rows)
+        .max()
+        .unwrap_or(0)
+        .max(1);
+    let fit = ROWS_IN_FLIGHT / biggest;
+    (fit >= 1).then(|| ((rayon::current_num_threads() * 2).max(2)).min(fit as usize))
 }
 
 /// Runs `work` on every item as rayon pool tasks and hands the results to `take` in the items'
@@ -118,6 +133,54 @@ mod tests {
         )
         .unwrap();
         assert_eq!(got, (0..40).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn never_more_than_ahead_items_are_started_and_not_taken() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let started = Arc::new(AtomicUsize::new(0));
+        let taken = Arc::new(AtomicUsize::new(0));
+        let peak = Arc::new(AtomicUsize::new(0));
+        let (s, t, p) = (started.clone(), taken.clone(), peak.clone());
+        let mut seen = 0;
+        in_order(
+            (0..60u64).collect(),
+            3,
+            move |i| {
+                let now = s.fetch_add(1, Ordering::SeqCst) + 1 - t.load(Ordering::SeqCst);
+                p.fetch_max(now, Ordering::SeqCst);
+                std::thread::sleep(std::time::Duration::from_millis(i % 3));
+                i
+            },
+            |i| -> Result<(), ()> {
+                assert_eq!(i, seen);
+                seen += 1;
+                taken.fetch_add(1, Ordering::SeqCst);
+                // The taker is slow: tasks would run far ahead if nothing held them.
+                std::thread::sleep(std::time::Duration::from_millis(2));
+                Ok(())
+            },
+        )
+        .unwrap();
+        assert_eq!(seen, 60);
+        let peak = peak.load(Ordering::SeqCst);
+        assert!((1..=3).contains(&peak), "{peak} items in flight");
+    }
+
+    #[test]
+    fn parts_too_big_to_decode_whole_are_streamed() {
+        let part = |rows: u64| Part {
+            rows,
+            read: Box::new(|| Ok(Vec::new())),
+        };
+        let small = vec![part(1000), part(CHUNK_ROWS as u64)];
+        let a = ahead(&[&small]).expect("small parts go in parallel");
+        assert!(a >= 2);
+        let exact = vec![part(ROWS_IN_FLIGHT)];
+        assert_eq!(ahead(&[&small, &exact]), Some(1));
+        let big = vec![part(ROWS_IN_FLIGHT + 1)];
+        assert_eq!(ahead(&[&small, &big]), None);
+        assert!(ahead(&[&[]]).is_some());
     }
 
     #[test]

@@ -200,8 +200,21 @@ pub(super) fn pass1(
         source.read_parts(&plan.source)?,
         target.read_parts(&plan.target)?,
     ];
-    match parts {
-        [Some(p0), Some(p1)] => by_parts(&mut st, [p0, p1], sides, table_names, pairing, progress)?,
+    // Parts small enough to decode whole go in parallel; a file of huge row groups streams.
+    let ahead = match &parts {
+        [Some(p0), Some(p1)] => crate::source::parts::ahead(&[p0, p1]),
+        _ => None,
+    };
+    match (parts, ahead) {
+        ([Some(p0), Some(p1)], Some(ahead)) => by_parts(
+            &mut st,
+            [p0, p1],
+            ahead,
+            sides,
+            table_names,
+            pairing,
+            progress,
+        )?,
         _ => {
             let streams = [source.read(&plan.source)?, target.read(&plan.target)?];
             by_streams(&mut st, streams, sides, table_names, pairing, progress)?
@@ -220,6 +233,7 @@ pub(super) fn pass1(
 fn by_parts(
     st: &mut Pass1,
     parts: [Vec<Part>; 2],
+    ahead: usize,
     sides: &mut [SideCols; 2],
     table_names: &[String; 2],
     pairing: &Pairing,
@@ -259,7 +273,7 @@ fn by_parts(
     let shared = Arc::new((pairing.clone(), table_names.clone()));
     crate::source::parts::in_order(
         items,
-        crate::source::parts::ahead(),
+        ahead,
         move |(side, part, cols)| {
             let (pairing, names) = &*shared;
             (side, hash_part(part, cols, &names[side], pairing))
