@@ -4,9 +4,9 @@
 use std::collections::HashMap;
 use std::hash::BuildHasherDefault;
 
-use arrow::array::{Array, ArrayRef, AsArray};
+use arrow::array::{Array, ArrayRef, AsArray, GenericStringArray, OffsetSizeTrait};
 use arrow::datatypes::{
-    Date32Type, Decimal128Type, Float64Type, Int64Type, Time64MicrosecondType,
+    DataType, Date32Type, Decimal128Type, Float64Type, Int64Type, Time64MicrosecondType,
     Time64NanosecondType, TimeUnit, TimestampMicrosecondType, TimestampMillisecondType,
     TimestampNanosecondType, TimestampSecondType,
 };
@@ -158,6 +158,9 @@ pub struct ColumnAcc {
     pub encoding_samples: [Vec<String>; 7],
     /// Keys of some rows holding NULL.
     pub null_samples: Vec<String>,
+    /// Chunks of text still to profile without the per-chunk cache of distinct values (after
+    /// a chunk of mostly new values; tried again every few chunks).
+    uncached_chunks: u8,
 }
 
 /// What the column update needs to know about the chunk.
@@ -180,7 +183,11 @@ impl ColumnAcc {
     // The loops walk an Arrow array and the hash vector in step, by row index.
     #[allow(clippy::needless_range_loop)]
     pub fn update(&mut self, array: &ArrayRef, ctx: &ChunkContext<'_>) -> Vec<u64> {
-        let (kind, arr) = normalize(array);
+        let (kind, arr) = if array.data_type() == &DataType::LargeUtf8 {
+            (Kind::Text, array.clone())
+        } else {
+            normalize(array)
+        };
         if self.kind.is_none() {
             self.kind = Some(kind.clone());
         }
@@ -312,91 +319,120 @@ impl ColumnAcc {
                 self.freq
                     .add_chunk(&seen_hashes, |r| a.value(r as usize), lim_f);
             }
-            Kind::Text => {
-                let a = arr.as_string::<i32>();
-                let mut invalid = ctx.invalid_utf8_rows.iter().peekable();
-                let mut shape_buf = String::with_capacity(48);
-                // What depends on the value alone is worked out once per distinct value of the
-                // chunk (checked byte for byte, never trusted to the hash) and counted; it is
-                // added to the column once per value, times its rows, after the chunk. What
-                // needs the row (samples, averages in row order) is done row by row.
-                let mut cache: Option<HashMap<u64, usize, BuildHasherDefault<PassThrough>>> =
-                    Some(HashMap::default());
-                let mut values: Vec<Cached> = Vec::new();
-                let mut looked = 0usize;
-                for i in 0..n {
-                    if a.is_null(i) {
-                        continue;
-                    }
-                    let v = a.value(i);
-                    let h = xxh3_64_with_seed(v.as_bytes(), seed);
-                    hashes[i] = h;
-                    seen_hashes.push((i as u32, h));
-                    let hit = match cache.as_mut() {
-                        Some(c) => match c.get(&h) {
-                            Some(&e) if a.value(values[e].first) == v => Some(e),
-                            // Another value with the same hash: worked out on its own.
-                            Some(_) => None,
-                            None => {
-                                let seen = Seen::of(v, &mut shape_buf);
-                                c.insert(h, values.len());
-                                values.push(Cached {
-                                    first: i,
-                                    seen,
-                                    shape: shape_buf.clone(),
-                                    rows: 0,
-                                });
-                                Some(values.len() - 1)
-                            }
-                        },
-                        None => None,
-                    };
-                    looked += 1;
-                    // A column of mostly new values gains nothing from the cache: stop caching
-                    // (the values cached so far are still added after the chunk).
-                    if looked == 4096 && cache.as_ref().is_some_and(|c| c.len() > 2048) {
-                        cache = None;
-                    }
-                    let own;
-                    let seen = match hit {
-                        Some(e) => {
-                            values[e].rows += 1;
-                            &values[e].seen
-                        }
-                        None => {
-                            own = Seen::of(v, &mut shape_buf);
-                            self.text.add_value(v, &own, &shape_buf, 1);
-                            &own
-                        }
-                    };
-                    if let Some(x) = seen.number {
-                        self.text.num_moments.add(x);
-                    }
-                    let is_invalid = invalid.peek() == Some(&&i);
-                    if is_invalid {
-                        invalid.next();
-                        self.record_encoding(encoding::INVALID_UTF8, i, ctx);
-                        continue;
-                    }
-                    if seen.hits.contains(&true) {
-                        let hits = seen.hits;
-                        for (k, hit) in hits.iter().enumerate() {
-                            if *hit {
-                                self.record_encoding(k, i, ctx);
-                            }
-                        }
-                    }
-                }
-                for c in &values {
-                    self.text
-                        .add_value(a.value(c.first), &c.seen, &c.shape, c.rows);
-                }
-                self.freq
-                    .add_chunk(&seen_hashes, |r| a.value(r as usize).as_bytes(), lim_f);
-            }
+            // Large strings (as polars writes them) are read in place, not copied to small ones.
+            Kind::Text => match arr.as_string_opt::<i32>() {
+                Some(a) => self.update_text(a, &mut hashes, &mut seen_hashes, seed, ctx),
+                None => self.update_text(
+                    arr.as_string::<i64>(),
+                    &mut hashes,
+                    &mut seen_hashes,
+                    seed,
+                    ctx,
+                ),
+            },
         }
         self.distinct.add_batch(&seen_hashes, lim_d);
         hashes
+    }
+
+    /// The text part of [`ColumnAcc::update`], for either offset size.
+    // The loop walks the array and the hash vector in step, by row index.
+    #[allow(clippy::needless_range_loop)]
+    fn update_text<O: OffsetSizeTrait>(
+        &mut self,
+        a: &GenericStringArray<O>,
+        hashes: &mut [u64],
+        seen_hashes: &mut Vec<(u32, u64)>,
+        seed: u64,
+        ctx: &ChunkContext<'_>,
+    ) {
+        let n = a.len();
+        let lim_f = ctx.opts.frequency_limit;
+        let mut invalid = ctx.invalid_utf8_rows.iter().peekable();
+        let mut shape_buf = String::with_capacity(48);
+        // What depends on the value alone is worked out once per distinct value of the
+        // chunk (checked byte for byte, never trusted to the hash) and counted; it is
+        // added to the column once per value, times its rows, after the chunk. What
+        // needs the row (samples, averages in row order) is done row by row.
+        let mut cache: Option<HashMap<u64, usize, BuildHasherDefault<PassThrough>>> =
+            if self.uncached_chunks > 0 {
+                self.uncached_chunks -= 1;
+                None
+            } else {
+                Some(HashMap::with_capacity_and_hasher(1024, Default::default()))
+            };
+        let mut values: Vec<Cached> = Vec::new();
+        let mut looked = 0usize;
+        for i in 0..n {
+            if a.is_null(i) {
+                continue;
+            }
+            let v = a.value(i);
+            let h = xxh3_64_with_seed(v.as_bytes(), seed);
+            hashes[i] = h;
+            seen_hashes.push((i as u32, h));
+            let hit = match cache.as_mut() {
+                Some(c) => match c.get(&h) {
+                    Some(&e) if a.value(values[e].first) == v => Some(e),
+                    // Another value with the same hash: worked out on its own.
+                    Some(_) => None,
+                    None => {
+                        let seen = Seen::of(v, &mut shape_buf);
+                        c.insert(h, values.len());
+                        values.push(Cached {
+                            first: i,
+                            seen,
+                            shape: shape_buf.clone(),
+                            rows: 0,
+                        });
+                        Some(values.len() - 1)
+                    }
+                },
+                None => None,
+            };
+            looked += 1;
+            // A column of mostly new values gains nothing from the cache: stop caching
+            // (the values cached so far are still added after the chunk).
+            if looked == 4096 && cache.as_ref().is_some_and(|c| c.len() > 2048) {
+                cache = None;
+                self.uncached_chunks = 7;
+            }
+            let own;
+            let seen = match hit {
+                Some(e) => {
+                    values[e].rows += 1;
+                    &values[e].seen
+                }
+                None => {
+                    own = Seen::of(v, &mut shape_buf);
+                    self.text.add_value(v, &own, &shape_buf, 1);
+                    &own
+                }
+            };
+            if let Some(x) = seen.number {
+                self.text.num_moments.add(x);
+            }
+            let is_invalid = invalid.peek() == Some(&&i);
+            if is_invalid {
+                invalid.next();
+                self.record_encoding(encoding::INVALID_UTF8, i, ctx);
+                continue;
+            }
+            if seen.hits.contains(&true) {
+                let hits = seen.hits;
+                for (k, hit) in hits.iter().enumerate() {
+                    if *hit {
+                        self.record_encoding(k, i, ctx);
+                    }
+                }
+            }
+        }
+        for c in &values {
+            self.text
+                .add_value(a.value(c.first), &c.seen, &c.shape, c.rows);
+        }
+        self.freq
+            .add_chunk(seen_hashes, |r| a.value(r as usize).as_bytes(), lim_f);
     }
 
     fn lengths(&mut self, len: u64) {

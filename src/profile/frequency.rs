@@ -34,6 +34,51 @@ pub struct Frequencies {
     pub error_bound: u64,
     /// Room for the counts while a decrement picks its cut (kept to spare an allocation).
     scratch: Vec<u64>,
+    /// Room for a chunk's values not yet counted, and for sorting them (likewise).
+    fresh: Vec<(u64, u32)>,
+    sorted: Vec<(u64, u32)>,
+    buckets: Vec<u32>,
+}
+
+/// Sorts `(hash, row)` pairs (distinct rows) as `sort_unstable` would: a counting sort on the
+/// top bits of the hash (about one pair a bucket, as hashes are uniform), then each bucket of
+/// more than one pair sorted on its own.
+fn sort_by_hash(v: &mut Vec<(u64, u32)>, sorted: &mut Vec<(u64, u32)>, buckets: &mut Vec<u32>) {
+    let n = v.len();
+    if n < 256 {
+        v.sort_unstable();
+        return;
+    }
+    let bits = (usize::BITS - n.leading_zeros()).clamp(8, 16);
+    let shift = 64 - bits;
+    buckets.clear();
+    buckets.resize(1 << bits, 0);
+    for &(h, _) in v.iter() {
+        buckets[(h >> shift) as usize] += 1;
+    }
+    let mut sum = 0u32;
+    for b in buckets.iter_mut() {
+        let c = *b;
+        *b = sum;
+        sum += c;
+    }
+    sorted.clear();
+    sorted.resize(n, (0, 0));
+    for &(h, r) in v.iter() {
+        let b = &mut buckets[(h >> shift) as usize];
+        sorted[*b as usize] = (h, r);
+        *b += 1;
+    }
+    // Each bucket now ends where the next starts.
+    let mut start = 0usize;
+    for &end in buckets.iter() {
+        let end = end as usize;
+        if end - start > 1 {
+            sorted[start..end].sort_unstable();
+        }
+        start = end;
+    }
+    std::mem::swap(v, sorted);
 }
 
 impl Frequencies {
@@ -64,7 +109,9 @@ impl Frequencies {
             at += 1;
         }
         let limit = limit.max(1);
-        let mut fresh: Vec<(u64, u32)> = Vec::new();
+        let mut fresh = std::mem::take(&mut self.fresh);
+        fresh.clear();
+        fresh.reserve(batch.len() - at);
         for &(row, h) in &batch[at..] {
             match self.counts.get_mut(&h) {
                 Some(e) => {
@@ -77,10 +124,11 @@ impl Frequencies {
             }
         }
         if fresh.is_empty() {
+            self.fresh = fresh;
             return;
         }
         // By hash, then row: each value's first row leads its group.
-        fresh.sort_unstable();
+        sort_by_hash(&mut fresh, &mut self.sorted, &mut self.buckets);
         let mut groups: Vec<(u64, u64, u32)> = Vec::new();
         for &(h, row) in &fresh {
             match groups.last_mut() {
@@ -88,6 +136,7 @@ impl Frequencies {
                 _ => groups.push((h, 1, row)),
             }
         }
+        self.fresh = fresh;
         // A value seen once keeps no bytes (the next drop would most likely take it).
         let bytes = |c: u64, row: u32| (c > 1).then(|| Box::from(value(row).as_ref()));
         if self.counts.len() + groups.len() < 2 * limit {
@@ -276,6 +325,26 @@ mod tests {
             assert!(top[1].1 <= 10_000 && top[1].1 + f.error_bound >= 10_000);
             assert!(f.counts.len() < 2 * 100);
             assert!(f.counts.values().all(|e| e.count >= 1), "a value kept at 0");
+        }
+    }
+
+    #[test]
+    fn the_bucket_sort_sorts_like_sort_unstable() {
+        let (mut sorted, mut buckets) = (Vec::new(), Vec::new());
+        for n in [0usize, 1, 255, 256, 257, 5000, 70_000] {
+            // Hashes with repeats (and a few equal top bits), rows ascending as in a chunk.
+            let mut v: Vec<(u64, u32)> = (0..n)
+                .map(|i| {
+                    (
+                        xxh3_64(&((i % 997) as u64).to_le_bytes()) | (i as u64 % 3),
+                        i as u32,
+                    )
+                })
+                .collect();
+            let mut want = v.clone();
+            want.sort_unstable();
+            sort_by_hash(&mut v, &mut sorted, &mut buckets);
+            assert_eq!(v, want, "{n} pairs");
         }
     }
 
