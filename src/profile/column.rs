@@ -161,6 +161,8 @@ pub struct ColumnAcc {
     /// Chunks of text still to profile without the per-chunk cache of distinct values (after
     /// a chunk of mostly new values; tried again every few chunks).
     uncached_chunks: u8,
+    /// Room for a chunk's `(row, hash)` pairs, kept to spare an allocation a chunk.
+    seen_buf: Vec<(u32, u64)>,
 }
 
 /// What the column update needs to know about the chunk.
@@ -180,9 +182,16 @@ fn minmax_i(acc: &mut ColumnAcc, v: i128) {
 
 impl ColumnAcc {
     /// Profiles one chunk of this column; returns the per-row value hashes (NULL → [`NULL_HASH`]).
+    pub fn update(&mut self, array: &ArrayRef, ctx: &ChunkContext<'_>) -> Vec<u64> {
+        let mut hashes = Vec::new();
+        self.update_into(array, ctx, &mut hashes);
+        hashes
+    }
+
+    /// [`ColumnAcc::update`], writing the hashes into `hashes` (its allocation reused).
     // The loops walk an Arrow array and the hash vector in step, by row index.
     #[allow(clippy::needless_range_loop)]
-    pub fn update(&mut self, array: &ArrayRef, ctx: &ChunkContext<'_>) -> Vec<u64> {
+    pub fn update_into(&mut self, array: &ArrayRef, ctx: &ChunkContext<'_>, hashes: &mut Vec<u64>) {
         let (kind, arr) = if array.data_type() == &DataType::LargeUtf8 {
             (Kind::Text, array.clone())
         } else {
@@ -199,9 +208,13 @@ impl ColumnAcc {
         let lim_f = ctx.opts.frequency_limit;
         // Row positions within a chunk are kept as u32 (chunks are CHUNK_ROWS long).
         debug_assert!(u32::try_from(n).is_ok(), "a chunk of {n} rows");
-        let mut hashes = vec![NULL_HASH; n];
-        // Non-null rows and their hashes, for the distinct set (filled a chunk at a time).
-        let mut seen_hashes: Vec<(u32, u64)> = Vec::with_capacity(n - arr.null_count());
+        hashes.clear();
+        hashes.resize(n, NULL_HASH);
+        // Non-null rows and their hashes, for the distinct set (filled a chunk at a time; the
+        // allocation is kept from chunk to chunk).
+        let mut seen_hashes = std::mem::take(&mut self.seen_buf);
+        seen_hashes.clear();
+        seen_hashes.reserve(n - arr.null_count());
         let inf = infinity_bounds(&kind);
         if arr.null_count() > 0 && self.null_samples.len() < ctx.opts.sample_keys {
             for i in 0..n {
@@ -321,18 +334,14 @@ impl ColumnAcc {
             }
             // Large strings (as polars writes them) are read in place, not copied to small ones.
             Kind::Text => match arr.as_string_opt::<i32>() {
-                Some(a) => self.update_text(a, &mut hashes, &mut seen_hashes, seed, ctx),
-                None => self.update_text(
-                    arr.as_string::<i64>(),
-                    &mut hashes,
-                    &mut seen_hashes,
-                    seed,
-                    ctx,
-                ),
+                Some(a) => self.update_text(a, hashes, &mut seen_hashes, seed, ctx),
+                None => {
+                    self.update_text(arr.as_string::<i64>(), hashes, &mut seen_hashes, seed, ctx)
+                }
             },
         }
         self.distinct.add_batch(&seen_hashes, lim_d);
-        hashes
+        self.seen_buf = seen_hashes;
     }
 
     /// The text part of [`ColumnAcc::update`], for either offset size.
