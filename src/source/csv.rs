@@ -206,8 +206,18 @@ impl Record {
 
     /// Field `i`'s bytes, unquoted.
     pub fn field(&self, i: usize) -> &[u8] {
+        &self.data[self.range(i)]
+    }
+
+    /// Where field `i` lies in [`Record::bytes`].
+    pub fn range(&self, i: usize) -> std::ops::Range<usize> {
         let start = if i == 0 { 0 } else { self.ends[i - 1].0 };
-        &self.data[start..self.ends[i].0]
+        start..self.ends[i].0
+    }
+
+    /// Every field's bytes, one after another.
+    pub fn bytes(&self) -> &[u8] {
+        &self.data
     }
 
     /// Whether field `i` was quoted.
@@ -355,15 +365,23 @@ impl Source for CsvSource {
                             rec.len()
                         )));
                     }
+                    // A record is checked for UTF-8 once. Then a field is valid exactly when it
+                    // starts and ends on character boundaries of the whole (two invalid halves
+                    // of a character in two fields fail there); otherwise each on its own.
+                    let whole = std::str::from_utf8(rec.bytes()).ok();
                     for (i, b) in builders.iter_mut().enumerate() {
                         let f = rec.field(i);
                         if f.is_empty() && !rec.quoted(i) {
                             b.append_null();
                             continue;
                         }
-                        match std::str::from_utf8(f) {
-                            Ok(s) => b.append_value(s),
-                            Err(_) => {
+                        let text = match whole {
+                            Some(t) => t.get(rec.range(i)),
+                            None => std::str::from_utf8(f).ok(),
+                        };
+                        match text {
+                            Some(s) => b.append_value(s),
+                            None => {
                                 b.append_value(String::from_utf8_lossy(f));
                                 defects.push(ReadDefect::InvalidUtf8 {
                                     column: i,
@@ -454,6 +472,39 @@ mod tests {
         assert_eq!(recs[1][0].bytes, b"last");
         let e = parse(b"a\n\"x\"y\n").unwrap_err();
         assert!(e.starts_with("line 2: text after a closing quote"), "{e}");
+    }
+
+    #[test]
+    fn invalid_utf8_is_found_per_field_even_when_the_record_reads_as_valid() {
+        use super::super::Source;
+        // "\xC3,\xA9": each field alone is invalid, though the two bytes together are "é".
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.csv");
+        std::fs::write(&path, b"a,b,c\n\xC3,\xA9x,ok\n\xC3\xA9,\"\xFF\",z\n").unwrap();
+        let mut src = CsvSource::new(vec![path]);
+        let tables = src.tables().unwrap();
+        let chunks: Vec<Chunk> = src.read(&tables[0]).unwrap().map(|c| c.unwrap()).collect();
+        let defects: Vec<(usize, usize)> = chunks[0]
+            .defects
+            .iter()
+            .map(|d| {
+                let ReadDefect::InvalidUtf8 { column, row, .. } = d;
+                (*column, *row)
+            })
+            .collect();
+        assert_eq!(defects, vec![(0, 0), (1, 0), (1, 1)]);
+        let b = chunks[0]
+            .batch
+            .column(0)
+            .as_any()
+            .downcast_ref::<arrow::array::StringArray>();
+        assert_eq!(b.unwrap().value(1), "é");
+        let c = chunks[0]
+            .batch
+            .column(2)
+            .as_any()
+            .downcast_ref::<arrow::array::StringArray>();
+        assert_eq!((c.unwrap().value(0), c.unwrap().value(1)), ("ok", "z"));
     }
 
     #[test]
