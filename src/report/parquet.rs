@@ -19,6 +19,7 @@
 //! | mean, std | float64 | numeric columns (std also for temporal, in seconds) |
 //! | p05, p25, p50, p75, p95 | utf8 | quantiles, shown in the column's type |
 //! | quantiles_exact | bool | false: lower bucket edges |
+//! | histogram | list<struct<lo: utf8, hi: utf8, count: uint64>> | equal-width bins, min to max |
 //! | nan, infinite | uint64 | float specials |
 //! | true_count, false_count | uint64 | booleans |
 //! | len_min, len_max | uint64 | characters (bytes for binary) |
@@ -46,7 +47,7 @@ use arrow::datatypes::{DataType, Field, Fields};
 
 use super::ReportError;
 use crate::error::scrub;
-use crate::profile::model::{ColumnProfile, ValueCount};
+use crate::profile::model::{ColumnProfile, HistBin, ValueCount};
 use crate::profile::ProfileReport;
 
 fn vc_fields() -> Fields {
@@ -77,6 +78,48 @@ fn list_of(rows: &[Vec<ValueCount>]) -> ArrayRef {
             }
             if let Some(b) = s.field_builder::<UInt64Builder>(1) {
                 b.append_value(v.count);
+            }
+            s.append(true);
+        }
+        lb.append(true);
+    }
+    Arc::new(lb.finish())
+}
+
+fn bin_fields() -> Fields {
+    Fields::from(vec![
+        Field::new("lo", DataType::Utf8, false),
+        Field::new("hi", DataType::Utf8, false),
+        Field::new("count", DataType::UInt64, false),
+    ])
+}
+
+/// The histograms, a list of bins a row.
+fn bins_of(rows: &[&[HistBin]]) -> ArrayRef {
+    let sb = StructBuilder::new(
+        bin_fields(),
+        vec![
+            Box::new(StringBuilder::new()),
+            Box::new(StringBuilder::new()),
+            Box::new(UInt64Builder::new()),
+        ],
+    );
+    let mut lb = ListBuilder::new(sb).with_field(Arc::new(Field::new(
+        "item",
+        DataType::Struct(bin_fields()),
+        false,
+    )));
+    for row in rows {
+        for bin in *row {
+            let s = lb.values();
+            if let Some(b) = s.field_builder::<StringBuilder>(0) {
+                b.append_value(&bin.lo);
+            }
+            if let Some(b) = s.field_builder::<StringBuilder>(1) {
+                b.append_value(&bin.hi);
+            }
+            if let Some(b) = s.field_builder::<UInt64Builder>(2) {
+                b.append_value(bin.count);
             }
             s.append(true);
         }
@@ -173,6 +216,15 @@ pub fn write(report: &ProfileReport, path: &Path) -> Result<(), ReportError> {
         ("p75", q(3)),
         ("p95", q(4)),
         ("quantiles_exact", bools(&|c| c.quantiles_exact)),
+        (
+            "histogram",
+            bins_of(
+                &cols
+                    .iter()
+                    .map(|(_, c)| c.histogram.as_slice())
+                    .collect::<Vec<_>>(),
+            ),
+        ),
         ("nan", u64s(&|c| Some(c.nan))),
         ("infinite", u64s(&|c| Some(c.infinite))),
         ("true_count", u64s(&|c| c.true_count)),

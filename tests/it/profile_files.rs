@@ -87,6 +87,33 @@ fn out_dir_gets_parquet_json_and_html() {
             schema.field_with_name("top_values").unwrap().data_type(),
             arrow::datatypes::DataType::List(_)
         ));
+        // customers.id (1..40, the first row): twenty bins of two, from 1 to 40.
+        let hist = b
+            .column_by_name("histogram")
+            .unwrap()
+            .as_any()
+            .downcast_ref::<arrow::array::ListArray>()
+            .unwrap()
+            .value(0);
+        let bins = hist
+            .as_any()
+            .downcast_ref::<arrow::array::StructArray>()
+            .unwrap();
+        let text = |i: usize| {
+            bins.column(i)
+                .as_any()
+                .downcast_ref::<arrow::array::StringArray>()
+                .unwrap()
+                .clone()
+        };
+        let counts = bins
+            .column(2)
+            .as_any()
+            .downcast_ref::<arrow::array::UInt64Array>()
+            .unwrap();
+        assert_eq!(arrow::array::Array::len(bins), 20);
+        assert_eq!((text(0).value(0), text(1).value(19)), ("1", "40"));
+        assert!(counts.iter().all(|c| c == Some(2)));
     }
     assert_eq!(rows, 9 + 6 + 4);
 }
