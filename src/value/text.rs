@@ -142,9 +142,10 @@ pub enum FloatWidth {
     F64,
 }
 
-/// Reads a text as a float of `width` only when it names exactly the decimal number of the
-/// float's shortest round-trip representation at that width (or is `NaN`, `Infinity`, `inf`,
-/// signed, in any case). Returns the value widened to f64 (exact).
+/// Reads a text as a float of `width` only when it names exactly the decimal number of a
+/// shortest round-trip representation of the float at that width (no more digits than the
+/// shortest, and reads back as the same float), or is `NaN`, `Infinity`, `inf`, signed, in any
+/// case. Returns the value widened to f64 (exact).
 pub fn float(s: &str, width: FloatWidth) -> Option<f64> {
     let lower = s.to_ascii_lowercase();
     let special = match lower.as_str() {
@@ -174,7 +175,46 @@ pub fn float(s: &str, width: FloatWidth) -> Option<f64> {
         return None;
     }
     // `Decimal` keeps no sign on zero; the parse keeps it (`-0` is -0.0), which is what is kept.
-    (decimal(&shortest)? == named).then_some(value)
+    let shortest = decimal(&shortest)?;
+    (shortest == named || tie_twin(&shortest, &named, value)).then_some(value)
+}
+
+/// Whether `named` is the other shortest text of a float whose exact value lies exactly halfway
+/// between two texts of the shortest length (2559071047564.03125, between …0312 and …0313):
+/// Rust prints the upper one where ryu, C, Python, PostgreSQL and MariaDB round to even. Any
+/// other text of that length, even one that reads back as the same float (2^54 + 1 reads as
+/// 2^54), names another number.
+fn tie_twin(shortest: &Decimal, named: &Decimal, value: f64) -> bool {
+    let k = shortest.digits.len();
+    if named.digits.len() > k || named.negative != shortest.negative || k == 0 {
+        return false;
+    }
+    // The float's exact value, in full (a double has at most 767 significant digits).
+    let Some(exact) = decimal(&format!("{value:.800e}")) else {
+        return false;
+    };
+    if exact.digits.len() != k + 1 || exact.digits[k] != b'5' {
+        return false;
+    }
+    let lo = Decimal::from_digits(exact.negative, &exact.digits[..k], exact.exponent + 1);
+    let mut up = exact.digits[..k].to_vec();
+    let mut carry = true;
+    for d in up.iter_mut().rev() {
+        if !carry {
+            break;
+        }
+        if *d == b'9' {
+            *d = b'0';
+        } else {
+            *d += 1;
+            carry = false;
+        }
+    }
+    if carry {
+        up.insert(0, b'1');
+    }
+    let hi = Decimal::from_digits(exact.negative, &up, exact.exponent + 1);
+    (*named == lo && *shortest == hi) || (*named == hi && *shortest == lo)
 }
 
 fn num(b: &[u8]) -> Option<u32> {
@@ -389,6 +429,15 @@ mod tests {
         assert!(float("-0", FloatWidth::F64).unwrap().is_sign_negative());
         assert!(float("0", FloatWidth::F64).unwrap().is_sign_positive());
         assert!(float("NaN", FloatWidth::F64).unwrap().is_nan());
+        // An exact tie: both 17-digit texts are shortest round-trip texts of the same double
+        // (Rust prints …0313, ryu and the databases …0312); the exact 18-digit value is not.
+        let v = 2_559_071_047_564.0_f64 + 0.031_25; // exact: the ulp here is 2^-11
+        assert_eq!(format!("{v}"), "2559071047564.0313");
+        assert_eq!(float("2559071047564.0312", FloatWidth::F64), Some(v));
+        assert_eq!(float("2559071047564.0313", FloatWidth::F64), Some(v));
+        assert_eq!(float("2559071047564.03125", FloatWidth::F64), None);
+        // One digit fewer names another float, which is what it is read as.
+        assert_ne!(float("2559071047564.031", FloatWidth::F64), Some(v));
     }
 
     #[test]
