@@ -161,8 +161,6 @@ pub struct ColumnAcc {
     /// Chunks of text still to profile without the per-chunk cache of distinct values (after
     /// a chunk of mostly new values; tried again every few chunks).
     uncached_chunks: u8,
-    /// Room for a chunk's `(row, hash)` pairs, kept to spare an allocation a chunk.
-    seen_buf: Vec<(u32, u64)>,
 }
 
 /// What the column update needs to know about the chunk.
@@ -188,7 +186,7 @@ impl ColumnAcc {
         hashes
     }
 
-    /// [`ColumnAcc::update`], writing the hashes into `hashes` (its allocation reused).
+    /// [`ColumnAcc::update`], writing the hashes into `hashes`.
     // The loops walk an Arrow array and the hash vector in step, by row index.
     #[allow(clippy::needless_range_loop)]
     pub fn update_into(&mut self, array: &ArrayRef, ctx: &ChunkContext<'_>, hashes: &mut Vec<u64>) {
@@ -210,11 +208,8 @@ impl ColumnAcc {
         debug_assert!(u32::try_from(n).is_ok(), "a chunk of {n} rows");
         hashes.clear();
         hashes.resize(n, NULL_HASH);
-        // Non-null rows and their hashes, for the distinct set (filled a chunk at a time; the
-        // allocation is kept from chunk to chunk).
-        let mut seen_hashes = std::mem::take(&mut self.seen_buf);
-        seen_hashes.clear();
-        seen_hashes.reserve(n - arr.null_count());
+        // Non-null rows and their hashes, for the distinct set (filled a chunk at a time).
+        let mut seen_hashes: Vec<(u32, u64)> = Vec::with_capacity(n - arr.null_count());
         let inf = infinity_bounds(&kind);
         if arr.null_count() > 0 && self.null_samples.len() < ctx.opts.sample_keys {
             for i in 0..n {
@@ -341,7 +336,6 @@ impl ColumnAcc {
             },
         }
         self.distinct.add_batch(&seen_hashes, lim_d);
-        self.seen_buf = seen_hashes;
     }
 
     /// The text part of [`ColumnAcc::update`], for either offset size.
@@ -456,6 +450,20 @@ impl ColumnAcc {
         if self.encoding_samples[k].len() < ctx.opts.sample_keys {
             self.encoding_samples[k].push((ctx.key_of)(row));
         }
+    }
+
+    /// A column profiled from one chunk alone (for tests): sample keys are `row N`.
+    #[cfg(test)]
+    pub(crate) fn of_chunk(array: &ArrayRef, opts: &ProfileOptions) -> ColumnAcc {
+        let mut acc = ColumnAcc::default();
+        let key_of = |r: usize| format!("row {r}");
+        let ctx = ChunkContext {
+            opts,
+            invalid_utf8_rows: &[],
+            key_of: &key_of,
+        };
+        acc.update(array, &ctx);
+        acc
     }
 
     /// Merges another accumulator of the same column (e.g. from another partition).
@@ -582,15 +590,7 @@ mod tests {
         // Each chunk into its own accumulator, then merged: what parallel partitions do.
         let mut total = ColumnAcc::default();
         for a in chunks {
-            let mut acc = ColumnAcc::default();
-            let key_of = |r: usize| format!("row {r}");
-            let ctx = ChunkContext {
-                opts,
-                invalid_utf8_rows: &[],
-                key_of: &key_of,
-            };
-            acc.update(a, &ctx);
-            total.merge(&acc, opts);
+            total.merge(&ColumnAcc::of_chunk(a, opts), opts);
         }
         let mut p = serde_json::to_value(summarize(&meta, 0, &total, false, 10)).unwrap();
         // Sample keys name rows within chunks; approximate (Misra–Gries) top values depend on the
@@ -627,15 +627,10 @@ mod tests {
         for i in 0..3000 {
             v.push(["", "  ", " pad", "2024-01-15", "12.5", "v7"][i % 6].to_string());
         }
-        let opts = ProfileOptions::default();
-        let mut acc = ColumnAcc::default();
-        let key_of = |r: usize| format!("row {r}");
-        let ctx = ChunkContext {
-            opts: &opts,
-            invalid_utf8_rows: &[],
-            key_of: &key_of,
-        };
-        acc.update(&(Arc::new(StringArray::from(v.clone())) as ArrayRef), &ctx);
+        let acc = ColumnAcc::of_chunk(
+            &(Arc::new(StringArray::from(v.clone())) as ArrayRef),
+            &ProfileOptions::default(),
+        );
         let t = &acc.text;
         let len_sum: u64 = v.iter().map(|s| s.chars().count() as u64).sum();
         assert_eq!(t.len_sum, len_sum);

@@ -151,17 +151,7 @@ impl Frequencies {
             }
             return;
         }
-        let vals = &mut self.scratch;
-        vals.clear();
-        vals.extend(self.counts.values().map(|e| e.count));
-        vals.extend(groups.iter().map(|g| g.1));
-        let idx = vals.len() - limit;
-        let (_, &mut cut, _) = vals.select_nth_unstable(idx);
-        self.error_bound += cut;
-        self.counts.retain(|_, e| {
-            e.count = e.count.saturating_sub(cut);
-            e.count > 0
-        });
+        let cut = self.drop_counts(groups.iter().map(|g| g.1), limit);
         for (h, c, row) in groups {
             if c > cut {
                 self.counts.insert(
@@ -197,17 +187,26 @@ impl Frequencies {
         let limit = limit.max(1);
         if self.counts.len() >= 2 * limit {
             self.approximate = true;
-            let vals = &mut self.scratch;
-            vals.clear();
-            vals.extend(self.counts.values().map(|e| e.count));
-            let idx = vals.len() - limit;
-            let (_, &mut cut, _) = vals.select_nth_unstable(idx);
-            self.error_bound += cut;
-            self.counts.retain(|_, e| {
-                e.count = e.count.saturating_sub(cut);
-                e.count > 0
-            });
+            self.drop_counts(std::iter::empty(), limit);
         }
+    }
+
+    /// The Misra–Gries drop: every count, those held and those about to be added (`incoming`),
+    /// falls by the `limit`-th largest of them all; counts that reach 0 go. Returns that cut,
+    /// which `error_bound` takes on.
+    fn drop_counts(&mut self, incoming: impl Iterator<Item = u64>, limit: usize) -> u64 {
+        let vals = &mut self.scratch;
+        vals.clear();
+        vals.extend(self.counts.values().map(|e| e.count));
+        vals.extend(incoming);
+        let idx = vals.len() - limit;
+        let (_, &mut cut, _) = vals.select_nth_unstable(idx);
+        self.error_bound += cut;
+        self.counts.retain(|_, e| {
+            e.count = e.count.saturating_sub(cut);
+            e.count > 0
+        });
+        cut
     }
 
     /// Merges another column's frequencies (in hash order, so the result is deterministic).

@@ -168,14 +168,11 @@ pub fn profile_table(
     // What each column's work, and the table checks, took on the last chunk.
     let mut cost = vec![std::time::Duration::ZERO; ncols];
     let mut cost_checks = std::time::Duration::ZERO;
-    // The checks hand the hash vectors back, for the next chunk but one to fill again.
     let table_checks = |tacc: &mut TableAcc, done: Option<(Vec<Vec<u64>>, RecordBatch, u64)>| {
-        done.map(|(hashes, batch, at)| {
+        if let Some((hashes, batch, at)) = done {
             tacc.update(&hashes, &topts, &|row| key_of(&batch, at, row));
-            hashes
-        })
+        }
     };
-    let mut spare: Option<Vec<Vec<u64>>> = None;
     let mut take = |chunk: Chunk| -> Result<(), SourceError> {
         // Mixed-type (union) columns as one plain type: a profile shows and counts values.
         let batch = crate::value::kind::plain_batch(&chunk.batch);
@@ -201,7 +198,7 @@ pub fn profile_table(
         let chunk_key = |row: usize| key_of(&batch, offset, row);
         // One task per column and one for the previous chunk's table checks, started longest
         // first (by what each took on the last chunk) so that no thread waits long at the end.
-        let mut hashes: Vec<Vec<u64>> = spare.take().unwrap_or_else(|| vec![Vec::new(); ncols]);
+        let mut hashes: Vec<Vec<u64>> = vec![Vec::new(); ncols];
         let mut tasks: Vec<_> = cols
             .iter_mut()
             .zip(batch.columns())
@@ -211,19 +208,13 @@ pub fn profile_table(
             .collect();
         tasks.sort_by_key(|t| std::cmp::Reverse(*t.1));
         let (mut checks, mut checks_cost, last_checks) = (pending.take(), cost_checks, cost_checks);
-        let mut returned = None;
         rayon::scope_fifo(|s| {
-            let (chunk_key, tacc, checks, checks_cost, returned) = (
-                &chunk_key,
-                &mut tacc,
-                &mut checks,
-                &mut checks_cost,
-                &mut returned,
-            );
+            let (chunk_key, tacc, checks, checks_cost) =
+                (&chunk_key, &mut tacc, &mut checks, &mut checks_cost);
             let table_checks = &table_checks;
             let mut checks_task = Some(move |_: &rayon::ScopeFifo<'_>| {
                 let t = Instant::now();
-                *returned = table_checks(tacc, checks.take());
+                table_checks(tacc, checks.take());
                 *checks_cost = t.elapsed();
             });
             for ((((acc, arr), inv), out), took) in tasks {
@@ -246,7 +237,6 @@ pub fn profile_table(
             }
         });
         cost_checks = checks_cost;
-        spare = returned;
         let rows = batch.num_rows() as u64;
         pending = Some((hashes, batch, offset));
         offset += rows;

@@ -416,21 +416,13 @@ mod tests {
     use arrow::array::{ArrayRef, Date32Array, Float64Array, Int64Array};
 
     use super::{fold, summarize};
-    use crate::profile::column::{ChunkContext, ColumnAcc};
+    use crate::profile::column::ColumnAcc;
     use crate::profile::model::HistBin;
     use crate::profile::ProfileOptions;
     use crate::source::ColumnMeta;
 
     fn bins_of(a: ArrayRef, sensitive: bool) -> Vec<HistBin> {
-        let opts = ProfileOptions::default();
-        let mut acc = ColumnAcc::default();
-        let key_of = |r: usize| format!("row {r}");
-        let ctx = ChunkContext {
-            opts: &opts,
-            invalid_utf8_rows: &[],
-            key_of: &key_of,
-        };
-        acc.update(&a, &ctx);
+        let acc = ColumnAcc::of_chunk(&a, &ProfileOptions::default());
         let meta = ColumnMeta {
             name: "c".into(),
             declared_type: "x".into(),

@@ -266,6 +266,21 @@ fn find_column<'a>(cols: &'a [ColumnMeta], name: &str) -> Option<&'a ColumnMeta>
     crate::source::find_name(cols, name, |c| c.name.as_str()).ok()
 }
 
+/// The name of `table`'s column `c` as the catalog spells it, or why it has none (`which`
+/// names the table in the message: "table", "parent table").
+fn real_column(table: &TableMeta, c: &str, which: &str) -> Result<String, String> {
+    find_column(&table.columns, c)
+        .map(|m| m.name.clone())
+        .ok_or_else(|| {
+            let names: Vec<&str> = table.columns.iter().map(|c| c.name.as_str()).collect();
+            format!(
+                "{which} '{}' has no column '{c}' (it has: {})",
+                table.name,
+                names.join(", ")
+            )
+        })
+}
+
 fn resolve(
     file: &RuleFile,
     tables: &[TableMeta],
@@ -277,13 +292,6 @@ fn resolve(
         line,
         rule: r.name.clone(),
         reason,
-    };
-    let col_names = |m: &TableMeta| {
-        m.columns
-            .iter()
-            .map(|c| c.name.clone())
-            .collect::<Vec<_>>()
-            .join(", ")
     };
     let mut out = Vec::new();
     for rule in &file.rules {
@@ -315,20 +323,9 @@ fn resolve(
                     ),
                 ));
             }
-            match find_column(&meta.columns, c) {
-                Some(m) => columns.push(m.name.clone()),
-                None => {
-                    return Err(fail(
-                        &rule,
-                        rule.column_line,
-                        format!(
-                            "table '{}' has no column '{c}' (it has: {})",
-                            meta.name,
-                            col_names(&meta)
-                        ),
-                    ))
-                }
-            }
+            columns.push(
+                real_column(&meta, c, "table").map_err(|why| fail(&rule, rule.column_line, why))?,
+            );
         }
         let rule = CheckRule { columns, ..rule };
         let mut parent = None;
@@ -352,19 +349,8 @@ fn resolve(
                 let mut pcs = Vec::new();
                 for c in parent_columns.iter() {
                     pcs.push(
-                        find_column(&pm.columns, c)
-                            .map(|m| m.name.clone())
-                            .ok_or_else(|| {
-                                fail(
-                                    &rule,
-                                    rule.line,
-                                    format!(
-                                        "parent table '{}' has no column '{c}' (it has: {})",
-                                        pm.name,
-                                        col_names(&pm)
-                                    ),
-                                )
-                            })?,
+                        real_column(&pm, c, "parent table")
+                            .map_err(|why| fail(&rule, rule.line, why))?,
                     );
                 }
                 parent = Some((pm, pcs));
@@ -378,19 +364,8 @@ fn resolve(
                     named.extend(meta.columns.iter().map(|c| c.name.clone()));
                 }
                 for c in named {
-                    let real = find_column(&meta.columns, &c)
-                        .map(|m| m.name.clone())
-                        .ok_or_else(|| {
-                            fail(
-                                &rule,
-                                rule.line,
-                                format!(
-                                    "table '{}' has no column '{c}' (it has: {})",
-                                    meta.name,
-                                    col_names(&meta)
-                                ),
-                            )
-                        })?;
+                    let real = real_column(&meta, &c, "table")
+                        .map_err(|why| fail(&rule, rule.line, why))?;
                     if !spot_columns.contains(&real) {
                         spot_columns.push(real);
                     }

@@ -96,6 +96,16 @@ pub(super) fn col_list(batch: &RecordBatch, kind: Kind) -> String {
         .join(", ")
 }
 
+/// The batch's column names, in order.
+fn field_names(batch: &RecordBatch) -> Vec<String> {
+    batch
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.name().clone())
+        .collect()
+}
+
 /// The upsert from the staging table (PostgreSQL) or one row of parameters (SQLite).
 pub(super) fn upsert_sql(
     kind: Kind,
@@ -105,12 +115,7 @@ pub(super) fn upsert_sql(
     overriding: bool,
     stage: &str,
 ) -> String {
-    let names: Vec<String> = batch
-        .schema()
-        .fields()
-        .iter()
-        .map(|f| f.name().clone())
-        .collect();
+    let names = field_names(batch);
     let cols = col_list(batch, kind);
     let others: Vec<&String> = names.iter().filter(|n| !conflict.contains(n)).collect();
     let conflict_list = conflict
@@ -175,12 +180,7 @@ pub(super) fn my_insert(
     batch: &RecordBatch,
     conflict: Option<&[String]>,
 ) -> Result<(String, Vec<mysql::Value>), MigrateError> {
-    let names: Vec<String> = batch
-        .schema()
-        .fields()
-        .iter()
-        .map(|f| f.name().clone())
-        .collect();
+    let names = field_names(batch);
     let cols = col_list(batch, Kind::Mysql);
     let row = format!("({})", vec!["?"; names.len()].join(", "));
     let mut sql = format!(
