@@ -20,6 +20,11 @@ under 6GiB, prints time and peak RSS of each, checks the counts against ten time
 and checks that both runs wrote the same diff_rows.parquet and the same diff.json (but for the
 `spilled` flag), beside DuckDB's hash-join diff on the same files.
 
+`pushdown` diffs the PostgreSQL copies with `--pushdown`: bench_src against an identical copy
+(bench_same, made once) beside reladiff's hashdiff and a `\copy … (format binary)` of one
+table; then bench_src against bench_tgt (1 % scattered changes) beside reckon streaming and
+reladiff's joindiff.
+
 `pg` diffs the PostgreSQL copies gen_data.py loaded (bench_src, bench_tgt; `--dsn`) with reckon
 and with reladiff's joindiff (`pip install reladiff psycopg2-binary` into the same venv).
 
@@ -183,7 +188,7 @@ def scale(a, py):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("task", choices=["diff", "profile", "scale", "pg"])
+    ap.add_argument("task", choices=["diff", "profile", "scale", "pg", "pushdown"])
     ap.add_argument("--dsn", default="postgresql://postgres@127.0.0.1:5432/test")
     ap.add_argument("--reckon", required=True)
     ap.add_argument("--data", default=os.path.expanduser("~/.cache/reckon-bench/data/n5000000"))
@@ -213,6 +218,8 @@ def main():
             rows.append(r)
         else:
             print("reladiff: not installed in this venv (pip install reladiff psycopg2-binary)")
+    elif a.task == "pushdown":
+        groups = pushdown_groups(a, py)
     elif a.task == "diff":
         r = measure("reckon diff", [a.reckon, "diff", src, tgt, "--key", "id", "--threads",
                                     str(a.threads), "--json"], a.runs, ok=(0, 1))
@@ -228,7 +235,7 @@ def main():
                   f"extra {m['only_in_target']}")
     else:
         groups = profile_groups(a, py, src, fmt)
-    if a.task != "profile":
+    if a.task not in ("profile", "pushdown"):
         groups = [("", rows)]
     data = "n50000000, 1 run" if a.task == "scale" else f"{os.path.basename(a.data)}, median of {a.runs}"
     print(f"{a.task}, {data}, {a.threads} threads")
@@ -240,6 +247,48 @@ def main():
         for r in rows:
             print(f"{r['tool']:32} {r['seconds']:8.2f} {r['rss']:9.0f} "
                   f"{base / r['seconds']:11.2f}  {r['out'].strip()[:80]}")
+
+
+def pushdown_groups(a, py):
+    """Identical tables: reckon --pushdown beside reladiff hashdiff and a binary \\copy of one
+    table; 1 % scattered changes: reckon --pushdown beside reckon streaming and reladiff joindiff."""
+    subprocess.run(["psql", a.dsn, "-qc",
+                    "DO $$ BEGIN IF to_regclass('bench_same') IS NULL THEN "
+                    "CREATE TABLE bench_same AS SELECT * FROM bench_src; "
+                    "ALTER TABLE bench_same ADD PRIMARY KEY (id); ANALYZE bench_same; END IF; END $$"],
+                   check=True)
+    rela = os.path.join(os.path.dirname(py), "reladiff")
+    cols = sum((["-c", c] for c in COLS), [])
+
+    def reckon(label, table, *extra):
+        r = measure(label, [a.reckon, "diff", a.dsn, a.dsn, "--table", table, "--key", "id",
+                            "--threads", str(a.threads), "--json", *extra], a.runs, ok=(0, 1))
+        t = json.loads(r["out"])["tables"][0]
+        c, p = t["counts"], t.get("pushdown", {})
+        r["out"] = (f"changed {c['mismatched']} missing {c['missing']} extra {c['extra']}"
+                    + (f"; {p['strategy']}, {p['differing_buckets']}/{p['buckets']} buckets, "
+                       f"rows fetched {p['rows_fetched'][0]}" if p else ""))
+        return r
+
+    def reladiff(label, table, algo):
+        r = measure(label, [rela, a.dsn, "bench_src", a.dsn, table, "-k", "id", *cols, "-a", algo,
+                            "-s"], a.runs, ok=(0, 1))
+        r["out"] = " ".join(l.strip() for l in r["out"].splitlines()
+                            if "updated" in l or "exclusive" in l)
+        return r
+
+    copy = measure("floor: psql \\copy (format binary)",
+                   ["psql", a.dsn, "-qc", "\\copy bench_src TO '/dev/null' (format binary)"], a.runs)
+    copy["out"] = "one table out, nothing compared"
+    same = [reckon("reckon diff --pushdown", "bench_src:bench_same", "--pushdown"), copy]
+    tgt = [reckon("reckon diff --pushdown", "bench_src:bench_tgt", "--pushdown"),
+           reckon("reckon diff (streaming)", "bench_src:bench_tgt")]
+    if os.path.exists(rela):
+        same.insert(1, reladiff("reladiff hashdiff", "bench_same", "hashdiff"))
+        tgt.append(reladiff("reladiff joindiff", "bench_tgt", "joindiff"))
+    else:
+        print("reladiff: not installed in this venv (pip install reladiff psycopg2-binary)")
+    return [("PostgreSQL, identical tables", same), ("PostgreSQL, 1 % scattered changes", tgt)]
 
 
 def profile_groups(a, py, src, fmt):

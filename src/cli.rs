@@ -237,6 +237,12 @@ pub struct DiffArgs {
     /// Print the full report as JSON on stdout instead of tables.
     #[arg(long)]
     pub json: bool,
+    /// Let the databases do the work: each side hashes its rows in SQL, per bucket of key
+    /// hashes, and only the rows of differing buckets or keys are read (PostgreSQL and
+    /// MySQL/MariaDB on both sides; other pairs, and columns without canonical SQL, stream, and
+    /// the report says why).
+    #[arg(long)]
+    pub pushdown: bool,
 }
 
 /// `reckon profile`.

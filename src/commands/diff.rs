@@ -9,7 +9,9 @@ use reckon::diff::mapping::Mapping;
 use reckon::diff::pairing::{engine, pair_tables};
 use reckon::diff::plan::{plan, PlanRequest};
 use reckon::diff::rules::Rule;
-use reckon::diff::{diff_table, DiffError, DiffOptions, DiffReport, NullSink, RowSink, TableDiff};
+use reckon::diff::{
+    diff_pushdown, diff_table, DiffError, DiffOptions, DiffReport, NullSink, RowSink, TableDiff,
+};
 use reckon::report::diff as out;
 use reckon::source::{self, SourceSpec};
 
@@ -176,7 +178,12 @@ pub fn run(args: &DiffArgs) -> Result<i32> {
         };
         // A pair that cannot be compared ends in error(class); the others are still compared,
         // the whole report is written, and the run exits 2.
-        match diff_table(src.as_mut(), tgt.as_mut(), p, &opts, sink, &on_progress) {
+        let result = if args.pushdown {
+            diff_pushdown(src.as_mut(), tgt.as_mut(), p, &opts, sink, &on_progress)
+        } else {
+            diff_table(src.as_mut(), tgt.as_mut(), p, &opts, sink, &on_progress)
+        };
+        match result {
             Ok(t) => tables.push(t),
             Err(e @ (DiffError::Output { .. } | DiffError::Spill(_))) => return Err(e.into()),
             Err(e) => {
@@ -230,15 +237,27 @@ pub fn run(args: &DiffArgs) -> Result<i32> {
 
 /// One timing per table pair.
 pub fn diff_timings(report: &DiffReport) -> Vec<reckon::run::Timing> {
-    report
-        .tables
-        .iter()
-        .map(|t| reckon::run::Timing {
+    let mut out = Vec::new();
+    for t in &report.tables {
+        out.push(reckon::run::Timing {
             item: format!("diff {} → {}", t.source_table, t.target_table),
             seconds: t.seconds,
             rows: Some(t.counts.source_rows + t.counts.target_rows),
-        })
-        .collect()
+        });
+        if let Some(p) = t.pushdown.as_ref().filter(|p| p.strategy != "streamed") {
+            for (side, secs) in ["source", "target"].iter().zip(p.seconds) {
+                out.push(reckon::run::Timing {
+                    item: format!(
+                        "pushdown {} → {}: {side} database",
+                        t.source_table, t.target_table
+                    ),
+                    seconds: secs,
+                    rows: None,
+                });
+            }
+        }
+    }
+    out
 }
 
 fn progress_bar() -> ProgressBar {

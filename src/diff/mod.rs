@@ -16,11 +16,13 @@ pub mod mapping;
 pub mod model;
 pub mod pairing;
 pub mod plan;
+pub mod pushdown;
 pub mod rules;
 pub mod schema;
 
-pub use engine::{diff_table, DiffOptions, NullSink, RowSink, TableDiffHead};
+pub use engine::{diff_table, DiffOptions, NullSink, Progress, RowSink, TableDiffHead};
 pub use model::{DiffReport, DiffRow, ErrorClass, RowStatus, TableDiff, Verdict};
+pub use pushdown::diff_pushdown;
 
 use crate::error::Hinted;
 use crate::source::SourceError;

@@ -313,6 +313,9 @@ pub struct TableDiff {
     /// row hashes): equal when every row matched exactly. Kept by `reckon migrate`'s ledger.
     #[serde(skip)]
     pub side_hashes: [u128; 2],
+    /// How the work was split under `--pushdown` (absent when streamed without it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pushdown: Option<super::pushdown::PushdownInfo>,
 }
 
 impl TableDiff {
@@ -337,6 +340,7 @@ impl TableDiff {
             spilled: false,
             seconds: 0.0,
             side_hashes: [0, 0],
+            pushdown: None,
         }
     }
 }

@@ -23,6 +23,7 @@ use arrow::record_batch::RecordBatch;
 use serde::Serialize;
 
 pub use spec::{redact_url, register_url_secrets, SourceSpec};
+pub use sql::Dialect;
 
 use crate::error::{scrub, Hinted};
 
@@ -239,8 +240,35 @@ pub struct Part {
     pub read: Box<dyn FnOnce() -> Result<Vec<Chunk>, SourceError> + Send>,
 }
 
+/// A database that runs the SQL of `reckon diff --pushdown` (one connection per call; the
+/// session settings of its reads apply).
+pub trait Pushdown: Send + Sync {
+    /// Its dialect.
+    fn dialect(&self) -> Dialect;
+    /// The base type of a column, lower case (`int4`, `numeric`, `varchar`, `datetime`).
+    fn base_type(&self, table: &TableName, column: &str) -> Option<String>;
+    /// The table's name, quoted and qualified.
+    fn qualified(&self, table: &TableName) -> String;
+    /// Runs a query; every value as text. PostgreSQL runs it as a plain query, so that it may
+    /// use parallel workers (a `COPY`, which bulk reads use, never does).
+    fn rows(&self, sql: &str) -> Result<Vec<Vec<Option<String>>>, SourceError>;
+    /// Runs a query of three integer columns (`bigint` on PostgreSQL), for instance (key hash,
+    /// row hash, key); `None` for a row holding a NULL.
+    fn triples(&self, sql: &str) -> Result<Vec<Option<[i64; 3]>>, SourceError>;
+    /// The SELECT that [`Source::read`] runs for a whole table (a condition may follow it);
+    /// `rows` false when it will read no row (temporal columns are then not scanned for values
+    /// that must be read as text).
+    fn select(&self, table: &TableMeta, rows: bool) -> Result<String, SourceError>;
+    /// The table's rows: the catalog's estimate, else a count.
+    fn estimate(&self, table: &TableMeta) -> Result<u64, SourceError>;
+}
+
 /// A readable source: a database or a set of files.
 pub trait Source: Send {
+    /// The database behind the source, for work pushed down into it; `None` for files.
+    fn pushdown(&self) -> Option<Box<dyn Pushdown>> {
+        None
+    }
     /// The source as it may be shown (URLs redacted).
     fn display(&self) -> String;
     /// The tables the catalog knows, with their columns and declared keys.

@@ -31,9 +31,12 @@ use super::{
     TableMeta, TableName, CHUNK_ROWS,
 };
 
+/// The SQL dialect of a database source.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub(super) enum Dialect {
+pub enum Dialect {
+    /// PostgreSQL.
     Postgres,
+    /// MySQL or MariaDB.
     Mysql,
 }
 
@@ -167,6 +170,23 @@ impl SqlSource {
         }
     }
 
+    /// A plain PostgreSQL connection with the session settings of the reads.
+    fn pg_client(&self) -> Result<postgres::Client, SourceError> {
+        let mut cfg = self.conn_str.parse::<postgres::Config>().map_err(|e| {
+            SourceError::connect(&self.display, clean_driver_message(&e.to_string()))
+        })?;
+        cfg.connect_timeout(std::time::Duration::from_secs(10));
+        let mut client = cfg.connect(postgres::NoTls).map_err(|e| {
+            SourceError::connect(&self.display, clean_driver_message(&with_causes(&e)))
+        })?;
+        client
+            .batch_execute(&self.session_queries().join(";\n"))
+            .map_err(|e| {
+                SourceError::query(&self.display, clean_driver_message(&with_causes(&e)))
+            })?;
+        Ok(client)
+    }
+
     fn session_queries(&self) -> Vec<String> {
         let text = match self.dialect {
             Dialect::Postgres => include_str!("../../queries/postgres/session.sql"),
@@ -266,6 +286,10 @@ impl Iterator for CxStream {
 impl Source for SqlSource {
     fn display(&self) -> String {
         self.display.clone()
+    }
+
+    fn pushdown(&self) -> Option<Box<dyn super::Pushdown>> {
+        Some(Box::new(self.clone()))
     }
 
     fn tables(&mut self) -> Result<Vec<TableMeta>, SourceError> {
@@ -412,31 +436,7 @@ impl Source for SqlSource {
         }
         let base = match &table.query {
             Some(q) => q.clone(),
-            None => {
-                let zero = self.zero_date_columns(table)?;
-                let cols: Vec<String> = table
-                    .columns
-                    .iter()
-                    .map(|c| {
-                        if zero.contains(&c.name) {
-                            let mysql = self.dialect == Dialect::Mysql;
-                            let q = quote_ident(&c.name, mysql);
-                            if mysql {
-                                format!("CAST({q} AS CHAR) AS {q}")
-                            } else {
-                                format!("{q}::text AS {q}")
-                            }
-                        } else {
-                            self.select_expr(&table.name, c)
-                        }
-                    })
-                    .collect();
-                format!(
-                    "SELECT {} FROM {}",
-                    cols.join(", "),
-                    self.qualified(&table.name)
-                )
-            }
+            None => self.base_select(table, true)?,
         };
         let queries: Vec<CXQuery<String>> = self
             .partitions(table, &base)
@@ -460,6 +460,39 @@ impl Source for SqlSource {
 }
 
 impl SqlSource {
+    /// The SELECT that reads a whole table (before it is split into ranges): each column through
+    /// [`SqlSource::select_expr`], temporal columns holding values no date type carries as text
+    /// (found by a scan, skipped when no row will be read: `rows` false).
+    fn base_select(&self, table: &TableMeta, rows: bool) -> Result<String, SourceError> {
+        let zero = if rows {
+            self.zero_date_columns(table)?
+        } else {
+            Vec::new()
+        };
+        let mysql = self.dialect == Dialect::Mysql;
+        let cols: Vec<String> = table
+            .columns
+            .iter()
+            .map(|c| {
+                if zero.contains(&c.name) {
+                    let q = quote_ident(&c.name, mysql);
+                    if mysql {
+                        format!("CAST({q} AS CHAR) AS {q}")
+                    } else {
+                        format!("{q}::text AS {q}")
+                    }
+                } else {
+                    self.select_expr(&table.name, c)
+                }
+            })
+            .collect();
+        Ok(format!(
+            "SELECT {} FROM {}",
+            cols.join(", "),
+            self.qualified(&table.name)
+        ))
+    }
+
     /// Starts reading some queries (connectorx partitions, one connection each).
     fn start(
         &self,
@@ -544,6 +577,125 @@ impl Iterator for Ranges {
                 None => {
                     self.live.pop_front();
                 }
+            }
+        }
+    }
+}
+
+impl super::Pushdown for SqlSource {
+    fn dialect(&self) -> Dialect {
+        self.dialect
+    }
+
+    fn base_type(&self, table: &TableName, column: &str) -> Option<String> {
+        self.base_types
+            .get(&(table.clone(), column.to_string()))
+            .map(|s| s.to_ascii_lowercase())
+    }
+
+    fn qualified(&self, table: &TableName) -> String {
+        SqlSource::qualified(self, table)
+    }
+
+    fn rows(&self, sql: &str) -> Result<Vec<Vec<Option<String>>>, SourceError> {
+        if self.dialect == Dialect::Mysql {
+            return self.fetch_rows(sql);
+        }
+        let mut client = self.pg_client()?;
+        let msgs = client.simple_query(sql).map_err(|e| {
+            SourceError::query(&self.display, clean_driver_message(&with_causes(&e)))
+        })?;
+        let mut rows = Vec::new();
+        for m in msgs {
+            if let postgres::SimpleQueryMessage::Row(r) = m {
+                rows.push((0..r.len()).map(|i| r.get(i).map(String::from)).collect());
+            }
+        }
+        Ok(rows)
+    }
+
+    fn triples(&self, sql: &str) -> Result<Vec<Option<[i64; 3]>>, SourceError> {
+        let mut out = Vec::new();
+        if self.dialect == Dialect::Postgres {
+            use postgres::fallible_iterator::FallibleIterator;
+            let err = |e: postgres::Error| {
+                SourceError::query(&self.display, clean_driver_message(&with_causes(&e)))
+            };
+            let mut client = self.pg_client()?;
+            let mut it = client
+                .query_raw(sql, std::iter::empty::<i64>())
+                .map_err(err)?;
+            while let Some(row) = it.next().map_err(err)? {
+                let get = |i: usize| row.try_get::<_, Option<i64>>(i).map_err(err);
+                out.push(match (get(0)?, get(1)?, get(2)?) {
+                    (Some(a), Some(b), Some(c)) => Some([a, b, c]),
+                    _ => None,
+                });
+            }
+            return Ok(out);
+        }
+        for chunk in self.start(&[CXQuery::from(sql)]).map(|iter| CxStream {
+            inner: Some(iter),
+            display: self.display.clone(),
+        })? {
+            let batch = chunk?.batch;
+            let bad =
+                || SourceError::query(&self.display, "a pushdown query returned other columns");
+            if batch.num_columns() != 3 {
+                return Err(bad());
+            }
+            let cols = (0..3)
+                .map(|i| arrow::compute::cast(batch.column(i), &arrow::datatypes::DataType::Int64))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|_| bad())?;
+            let cols: Vec<&arrow::array::Int64Array> = cols
+                .iter()
+                .map(|c| {
+                    arrow::array::AsArray::as_primitive::<arrow::datatypes::Int64Type>(c.as_ref())
+                })
+                .collect();
+            for r in 0..batch.num_rows() {
+                out.push(
+                    (!cols.iter().any(|c| c.is_null(r)))
+                        .then(|| [cols[0].value(r), cols[1].value(r), cols[2].value(r)]),
+                );
+            }
+        }
+        Ok(out)
+    }
+
+    fn select(&self, table: &TableMeta, rows: bool) -> Result<String, SourceError> {
+        self.base_select(table, rows)
+    }
+
+    fn estimate(&self, table: &TableMeta) -> Result<u64, SourceError> {
+        let name = &table.name;
+        // MySQL string literals also escape backslashes.
+        let lit = |s: &str| s.replace('\\', "\\\\").replace('\'', "''");
+        let sql = match self.dialect {
+            Dialect::Postgres => format!(
+                "SELECT c.reltuples::bigint AS n FROM pg_class c WHERE c.oid = '{}'::regclass",
+                self.qualified(name).replace('\'', "''")
+            ),
+            Dialect::Mysql => format!(
+                "SELECT CAST(TABLE_ROWS AS SIGNED) AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = {} AND TABLE_NAME = '{}'",
+                name.schema
+                    .as_deref()
+                    .map(|s| format!("'{}'", lit(s)))
+                    .unwrap_or_else(|| "DATABASE()".into()),
+                lit(&name.name)
+            ),
+        };
+        let first = |rows: Vec<Vec<Option<String>>>| {
+            rows.first()
+                .and_then(|r| r.first().cloned().flatten())
+                .and_then(|v| v.trim().parse::<i64>().ok())
+        };
+        match first(self.fetch_rows(&sql)?) {
+            Some(n) if n > 0 => Ok(n as u64),
+            _ => {
+                let count = format!("SELECT count(*) AS n FROM {}", self.qualified(name));
+                Ok(first(self.fetch_rows(&count)?).unwrap_or(0).max(0) as u64)
             }
         }
     }

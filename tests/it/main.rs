@@ -9,6 +9,7 @@ mod check_servers;
 mod common;
 mod diff_files;
 mod diff_property;
+mod diff_pushdown;
 mod diff_servers;
 mod engine_property;
 mod migrate_servers;

@@ -311,6 +311,7 @@ pub fn diff_table(
         spilled: over_limit,
         seconds: started.elapsed().as_secs_f64(),
         side_hashes,
+        pushdown: None,
     })
 }
 

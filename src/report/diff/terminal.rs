@@ -31,6 +31,43 @@ fn banner(report: &DiffReport) -> String {
     )
 }
 
+/// How a `--pushdown` diff split its work.
+fn pushdown_line(p: &crate::diff::pushdown::PushdownInfo, out: &mut String) {
+    if p.strategy == "streamed" {
+        let _ = writeln!(
+            out,
+            "  pushdown: streamed instead ({})",
+            p.reason.as_deref().unwrap_or("no reason given")
+        );
+        for c in &p.fallback_columns {
+            let _ = writeln!(out, "    column {}: {}", c.column, c.why);
+        }
+        return;
+    }
+    let probe = if p.probed_buckets > 0 {
+        format!(
+            " (probe: {} of {} differed)",
+            p.probe_differing, p.probed_buckets
+        )
+    } else {
+        String::new()
+    };
+    let _ = writeln!(
+        out,
+        "  pushdown: {} ({}); {} buckets{probe}, {} differed; hashes fetched {}/{}, rows fetched {}/{}; {:.1} s / {:.1} s in the databases",
+        p.strategy,
+        p.hashing,
+        p.buckets,
+        p.differing_buckets,
+        p.hashes_fetched[0],
+        p.hashes_fetched[1],
+        p.rows_fetched[0],
+        p.rows_fetched[1],
+        p.seconds[0],
+        p.seconds[1]
+    );
+}
+
 fn table_section(t: &TableDiff, out: &mut String) {
     let _ = writeln!(
         out,
@@ -54,6 +91,9 @@ fn table_section(t: &TableDiff, out: &mut String) {
     if let Some(reason) = &t.error {
         let _ = writeln!(out, "  could not be compared: {reason}");
         return;
+    }
+    if let Some(p) = &t.pushdown {
+        pushdown_line(p, out);
     }
     let c = &t.counts;
     let mut counts = new_table(&[

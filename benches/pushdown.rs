@@ -1,0 +1,20 @@
+//! `cargo bench --bench pushdown`: `reckon diff --pushdown` on the PostgreSQL copies of the
+//! standard 5M-row pair that `benches/gen_data.py` loads (bench_src, bench_tgt; `BENCH_PG`),
+//! beside reladiff (hashdiff on identical tables, joindiff on the 1 % changed pair), reckon
+//! streaming and a binary `\copy` of one table, each its own process, in one run
+//! (`benches/peers.py pushdown`).
+
+// Only `peers` is used here.
+#[allow(dead_code)]
+mod common;
+
+fn main() {
+    let dir = std::env::var("RECKON_BENCH_DATA")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|_| {
+            std::path::PathBuf::from(std::env::var("HOME").unwrap_or_default())
+                .join(".cache/reckon-bench/data/n5000000")
+        });
+    println!("reckon diff --pushdown benchmark — PostgreSQL bench_src, bench_tgt");
+    common::peers("pushdown", &dir);
+}

@@ -1,0 +1,89 @@
+-- reckon diff --pushdown, PostgreSQL (13 or later: trim_scale).
+-- Sections start with "-- name: <name>". {c} is a column, {t} a text expression, {n} the
+-- number of buckets, {table} the table, {where} a condition; a field is NULL when its column is
+-- NULL (the row text then says 'Z'). The grammar and why each payload is injective:
+-- docs/design/pushdown-sql.md.
+
+-- Text is length-prefixed by its UTF-8 bytes (the hash reads the row text as UTF-8), whatever
+-- the server's encoding.
+
+-- name: join
+ || 
+-- name: null
+COALESCE({x}, 'Z')
+-- name: int
+'n' || {c}::text || ';'
+-- name: int_bool
+CASE WHEN {c} IN (0, 1) THEN 'o' ELSE 'n' END || {c}::text || ';'
+-- name: numeric
+CASE WHEN {c} IN ('NaN', 'Infinity', '-Infinity') THEN 'q' || {c}::text || ';' ELSE 'n' || trim_scale({c})::text || ';' END
+-- name: float
+'f' || encode(float8send({c}::float8), 'hex') || ';'
+-- name: bool
+'o' || {c}::int::text || ';'
+-- name: text
+'t' || octet_length(convert_to({c}::text, 'UTF8'))::text || ':' || {c}::text
+-- name: padded
+-- (format('%s', NULL) is '', so NULL is kept apart first.)
+CASE WHEN {c} IS NOT NULL THEN 't' || octet_length(convert_to(format('%s', {c}), 'UTF8'))::text || ':' || format('%s', {c}) END
+-- name: bytes
+'b' || encode({c}, 'hex') || ';'
+-- name: date
+'d' || CASE WHEN isfinite({c}) THEN ({c} - DATE '1970-01-01')::text ELSE {c}::text END || ';'
+-- name: instant
+'i' || CASE WHEN isfinite({c}) THEN trim_scale(extract(epoch FROM {c}) * 1000000)::text ELSE {c}::text END || ';'
+-- name: local
+'l' || CASE WHEN isfinite({c}) THEN trim_scale(extract(epoch FROM {c}) * 1000000)::text ELSE {c}::text END || ';'
+-- name: time
+'h' || trim_scale(extract(epoch FROM {c}) * 1000000)::text || ';'
+-- name: hash
+('x' || left(encode(sha256(convert_to({t}, 'UTF8')), 'hex'), 16))::bit(64)::bigint
+-- name: bucket
+('x' || left(encode(sha256(convert_to({t}, 'UTF8')), 'hex'), 8))::bit(32)::bigint % {n}
+-- name: summary
+-- (The planner cannot estimate the buckets, and would sort every row to group them.)
+SET enable_sort = off;
+SELECT b, count(*)::bigint AS n, count(h)::bigint AS m, sum(h)::text AS s{counts} FROM (SELECT {bucket} AS b, {hash} AS h{cols} FROM {table} WHERE {where}) r GROUP BY b
+-- name: tuples
+SELECT {key_hash} AS k, {hash} AS h, ({value})::bigint AS v FROM {table} WHERE {where}
+-- name: duplicates
+SELECT count(*)::bigint AS n FROM (SELECT {key_hash} AS k FROM {table} GROUP BY 1 HAVING count(*) > 1) d
+
+-- PostgreSQL on both sides, every column of one family on both: the types' own extended hash
+-- functions (those of hash partitioning) replace the row text, several times cheaper. {seed} is
+-- the column's position: the same value in two columns hashes apart. Only hashes over all the
+-- value's bytes are used: hashint8extended folds a bigint to 32 bits (so do the timestamp and
+-- time hashes, which call it), so 64-bit values are hashed through their text. A float is hashed
+-- by its bits when it is zero or NaN (hashfloat8 merges -0 with 0 and every NaN); text under the
+-- C collation (a nondeterministic collation would merge 'a' and 'A'); CHAR only faces CHAR (its
+-- hash, like the diff's char-pad, leaves out trailing spaces).
+-- name: native.null
+COALESCE({x}, -{seed})
+-- name: native.mix
+hashtextextended(({x})::text, {seed})
+-- name: native.bucket
+((({k}) >> 32) & 4294967295) % {n}
+-- name: native.int
+hashtextextended({c}::text, {seed})
+-- name: native.int4
+hashint4extended({c}::int4, {seed})
+-- name: native.numeric
+hash_numeric_extended({c}, {seed})
+-- name: native.float
+CASE WHEN {c}::float8 = 0 OR {c}::float8 = 'NaN' THEN hashtextextended(encode(float8send({c}::float8), 'hex'), {seed}) ELSE hashfloat8extended({c}::float8, {seed}) END
+-- name: native.text
+hashtextextended({c}::text COLLATE "C", {seed})
+-- name: native.bpchar
+hashbpcharextended({c} COLLATE "C", {seed})
+-- name: native.bool
+hashint4extended({c}::int4, {seed})
+-- name: native.bytes
+hashtextextended(encode({c}, 'hex'), {seed})
+-- name: native.date
+CASE WHEN isfinite({c}) THEN hashint4extended({c} - DATE '2000-01-01', {seed}) ELSE hashtextextended({c}::text, {seed}) END
+-- name: native.instant
+hashtextextended({c}::text, {seed})
+-- name: native.local
+hashtextextended({c}::text, {seed})
+-- name: native.time
+hashtextextended({c}::text, {seed})
