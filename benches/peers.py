@@ -288,7 +288,55 @@ def pushdown_groups(a, py):
         tgt.append(reladiff("reladiff joindiff", "bench_tgt", "joindiff"))
     else:
         print("reladiff: not installed in this venv (pip install reladiff psycopg2-binary)")
-    return [("PostgreSQL, identical tables", same), ("PostgreSQL, 1 % scattered changes", tgt)]
+    groups = [("PostgreSQL, identical tables", same), ("PostgreSQL, 1 % scattered changes", tgt)]
+    my = mariadb_1m(a)
+    if my:
+        pair = "bench_src_1m:bench_tgt_1m"
+        rows = []
+        for label, extra in (("reckon diff --pushdown", ["--pushdown"]), ("reckon diff (streaming)", [])):
+            r = measure(label, [a.reckon, "diff", a.dsn, my, "--table", pair, "--key", "id",
+                                "--threads", str(a.threads), "--json", *extra], a.runs, ok=(0, 1))
+            t = json.loads(r["out"])["tables"][0]
+            c, p = t["counts"], t.get("pushdown", {})
+            r["out"] = (f"changed {c['mismatched']} missing {c['missing']} extra {c['extra']}"
+                        + (f"; {p['strategy']} ({p.get('hashing', '')})" if p else ""))
+            rows.append(r)
+        groups.append(("PostgreSQL → MariaDB, first 1M ids", rows))
+    return groups
+
+
+def mariadb_1m(a):
+    """bench_src_1m in PostgreSQL and bench_tgt_1m in MariaDB (database `test`): the rows of the
+    first 1M ids of bench_src and bench_tgt, made once (COPY text out of PostgreSQL, LOAD DATA
+    into MariaDB). Returns the MariaDB URL, or None without a MariaDB client."""
+    my = "mysql://root@127.0.0.1:3306/test"
+    have = subprocess.run(["mariadb", "-uroot", "-h127.0.0.1", "-N", "-e",
+                           "SELECT COUNT(*) FROM test.bench_tgt_1m"], capture_output=True, text=True)
+    if have.returncode == 0 and have.stdout.strip() not in ("", "0"):
+        return my
+    if subprocess.run(["which", "mariadb"], capture_output=True).returncode != 0:
+        print("PostgreSQL → MariaDB: no mariadb client, skipped")
+        return None
+    cut = "(SELECT id FROM bench_src ORDER BY id OFFSET 999999 LIMIT 1)"
+    subprocess.run(["psql", a.dsn, "-qc",
+                    f"DROP TABLE IF EXISTS bench_src_1m; CREATE TABLE bench_src_1m AS SELECT * FROM bench_src "
+                    f"WHERE id <= {cut}; ALTER TABLE bench_src_1m ADD PRIMARY KEY (id); ANALYZE bench_src_1m"],
+                   check=True)
+    tsv = "/tmp/reckon-bench-tgt-1m.tsv"
+    subprocess.run(["psql", a.dsn, "-qc",
+                    f"\\copy (SELECT id, customer_id, amount, price, "
+                    f"to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US'), birth_date, status, "
+                    f"name, email, is_active::int, qty, note FROM bench_tgt WHERE id <= {cut}) TO '{tsv}'"],
+                   check=True)
+    ddl = ("SET time_zone = '+00:00'; DROP TABLE IF EXISTS test.bench_tgt_1m; "
+           "CREATE TABLE test.bench_tgt_1m (id bigint PRIMARY KEY, customer_id int, amount decimal(18,4), "
+           "price double, created_at timestamp(6) NULL, birth_date date, status varchar(255), "
+           "name varchar(255), email varchar(255), is_active tinyint(1), qty int, note varchar(255)) "
+           "CHARACTER SET utf8mb4 COLLATE utf8mb4_bin; "
+           f"LOAD DATA LOCAL INFILE '{tsv}' INTO TABLE test.bench_tgt_1m CHARACTER SET utf8mb4")
+    subprocess.run(["mariadb", "--local-infile=1", "-uroot", "-h127.0.0.1", "-e", ddl], check=True)
+    os.remove(tsv)
+    return my
 
 
 def profile_groups(a, py, src, fmt):

@@ -492,6 +492,41 @@ fn values_a_careless_row_text_would_merge_differ_pushed_down() {
 }
 
 #[test]
+fn reports_say_how_the_work_was_split() {
+    let Some((pg, _)) = load() else { return };
+    let dir = tempdir();
+    let out = dir.path().join("r");
+    let r = reckon(&[
+        "diff",
+        &pg,
+        &pg,
+        "--table",
+        "reckon_pd.src:reckon_pd.one",
+        "--pushdown",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stdout.contains("pushdown: buckets (postgres native); 16 buckets, 1 differed"),
+        "{}",
+        r.stdout
+    );
+    let html = std::fs::read_to_string(out.join("diff.html")).unwrap();
+    assert!(
+        html.contains("pushdown: buckets (postgres native); 16 buckets, 1 differed"),
+        "the page says how the work was split"
+    );
+    let json: Value = serde_json::from_slice(&std::fs::read(out.join("diff.json")).unwrap()).unwrap();
+    assert_eq!(json["tables"][0]["pushdown"]["strategy"], "buckets");
+    let run: Value = serde_json::from_slice(&std::fs::read(out.join("run.json")).unwrap()).unwrap();
+    assert!(
+        run.to_string().contains("source database"),
+        "run.json times each database: {run:#}"
+    );
+}
+
+#[test]
 fn pushdown_agrees_with_streaming_mariadb_to_mariadb() {
     let Some((_, my)) = load() else { return };
     strategies(&my, &my, "", &[]);
