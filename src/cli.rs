@@ -243,6 +243,11 @@ pub struct DiffArgs {
     /// the report says why).
     #[arg(long)]
     pub pushdown: bool,
+    /// With --pushdown: split the key hashes into this many buckets (default: one per 2,048
+    /// rows, 16 to 1,048,576). More buckets read fewer rows around each difference, at the cost
+    /// of longer summaries.
+    #[arg(long, requires = "pushdown", value_parser = clap::value_parser!(u64).range(1..=1_048_576))]
+    pub buckets: Option<u64>,
 }
 
 /// `reckon profile`.

@@ -50,6 +50,10 @@ CAST(CONV(LEFT(SHA2({t}, 256), 16), 16, 10) AS SIGNED)
 CAST(CONV(LEFT(SHA2({t}, 256), 8), 16, 10) AS UNSIGNED) % {n}
 -- name: summary
 SELECT SQL_BIG_RESULT b, CAST(COUNT(*) AS SIGNED) AS n, CAST(COUNT(h) AS SIGNED) AS m, CAST(SUM(h) AS CHAR) AS s{counts} FROM (SELECT {bucket} AS b, {hash} AS h{cols} FROM {table} WHERE {where}) r GROUP BY b
+-- name: count
+CAST(COUNT({c}) AS SIGNED) AS c{i}
+-- name: counts
+SELECT {counts} FROM {table}
 -- name: tuples
 SELECT {key_hash} AS k, {hash} AS h, {value} AS v FROM {table} WHERE {where}
 -- name: duplicates

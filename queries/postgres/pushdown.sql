@@ -44,6 +44,10 @@ CASE WHEN {c} IS NOT NULL THEN 't' || octet_length(convert_to(format('%s', {c}),
 -- (The planner cannot estimate the buckets, and would sort every row to group them.)
 SET enable_sort = off;
 SELECT b, count(*)::bigint AS n, count(h)::bigint AS m, sum(h)::text AS s{counts} FROM (SELECT {bucket} AS b, {hash} AS h{cols} FROM {table} WHERE {where}) r GROUP BY b
+-- name: count
+count({c})::bigint AS c{i}
+-- name: counts
+SELECT {counts} FROM {table}
 -- name: tuples
 SELECT {key_hash} AS k, {hash} AS h, ({value})::bigint AS v FROM {table} WHERE {where}
 -- name: duplicates

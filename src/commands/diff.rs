@@ -151,6 +151,7 @@ pub fn run(args: &DiffArgs) -> Result<i32> {
         memory_limit,
         samples: args.samples,
         spill_dir: args.spill_dir.clone(),
+        buckets: args.buckets,
     };
     let out_dir = args
         .out

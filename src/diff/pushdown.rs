@@ -262,37 +262,51 @@ impl SideSql {
     }
 
     /// Per bucket of the rows meeting `cond`: rows, rows hashed, the sum of the row hashes, and
-    /// the non-NULL count of each column. `counts_only`: one group, nothing hashed.
-    fn summary(&self, n: u64, cond: &str, counts_only: bool) -> String {
-        let cols: String = self
-            .cols
-            .iter()
-            .enumerate()
-            .map(|(i, c)| format!(", {c} AS a{i}"))
-            .collect();
-        let counts: String = (0..self.cols.len())
-            .map(|i| match self.tpl.dialect {
-                Dialect::Postgres => format!(", count(a{i})::bigint AS c{i}"),
-                Dialect::Mysql => format!(", CAST(COUNT(a{i}) AS SIGNED) AS c{i}"),
-            })
-            .collect();
+    /// (`with_counts`) the non-NULL values of each compared column.
+    fn summary(&self, n: u64, cond: &str, with_counts: bool) -> String {
+        let (cols, counts) = if with_counts {
+            (
+                self.cols
+                    .iter()
+                    .enumerate()
+                    .map(|(i, c)| format!(", {c} AS a{i}"))
+                    .collect::<String>(),
+                (0..self.cols.len())
+                    .map(|i| {
+                        let a = format!("a{i}");
+                        format!(
+                            ", {}",
+                            self.tpl.fill("count", &[("c", &a), ("i", &i.to_string())])
+                        )
+                    })
+                    .collect::<String>(),
+            )
+        } else {
+            (String::new(), String::new())
+        };
         self.tpl.fill(
             "summary",
             &[
-                (
-                    "bucket",
-                    &if counts_only {
-                        "0".into()
-                    } else {
-                        self.bucket(n)
-                    },
-                ),
-                ("hash", if counts_only { "0" } else { &self.row_hash }),
+                ("bucket", &self.bucket(n)),
+                ("hash", &self.row_hash),
                 ("cols", &cols),
                 ("counts", &counts),
                 ("table", &self.table),
                 ("where", cond),
             ],
+        )
+    }
+
+    /// Rows, and the non-NULL values of each compared column, when no summary is taken.
+    fn counts(&self) -> String {
+        let counts: Vec<String> = std::iter::once("*")
+            .chain(self.cols.iter().map(String::as_str))
+            .enumerate()
+            .map(|(i, c)| self.tpl.fill("count", &[("c", c), ("i", &i.to_string())]))
+            .collect();
+        self.tpl.fill(
+            "counts",
+            &[("counts", &counts.join(", ")), ("table", &self.table)],
         )
     }
 
@@ -552,11 +566,36 @@ struct Bucket {
     sum: i128,
 }
 
-/// A side's summary: per bucket, and the non-NULL count of each column.
+/// A side's summary, per bucket.
 #[derive(Default)]
 struct Summary {
     buckets: BTreeMap<u64, Bucket>,
+}
+
+/// A side's rows, and the non-NULL values of each compared column.
+struct Counts {
+    rows: u64,
     non_null: Vec<u64>,
+}
+
+fn parse_counts(
+    db: &dyn Pushdown,
+    rows: Vec<Vec<Option<String>>>,
+    ncols: usize,
+) -> Result<Counts, DiffError> {
+    let row = rows.first().ok_or_else(|| bad(db, "count"))?;
+    if row.len() != 1 + ncols {
+        return Err(bad(db, "row width"));
+    }
+    let n = |v: &Option<String>| {
+        v.as_deref()
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .ok_or_else(|| bad(db, "count"))
+    };
+    Ok(Counts {
+        rows: n(&row[0])?,
+        non_null: row[1..].iter().map(n).collect::<Result<_, _>>()?,
+    })
 }
 
 fn bad(db: &dyn Pushdown, what: &str) -> DiffError {
@@ -566,13 +605,15 @@ fn bad(db: &dyn Pushdown, what: &str) -> DiffError {
     ))
 }
 
+/// Parses summaries; with `ncols` counts per bucket, also the counts of the whole.
 fn parse_summary(
     db: &dyn Pushdown,
     rows: Vec<Vec<Option<String>>>,
     ncols: usize,
-) -> Result<Summary, DiffError> {
-    let mut s = Summary {
-        buckets: BTreeMap::new(),
+) -> Result<(Summary, Counts), DiffError> {
+    let mut s = Summary::default();
+    let mut counts = Counts {
+        rows: 0,
         non_null: vec![0; ncols],
     };
     let num = |v: &Option<String>| -> Option<i128> { v.as_deref()?.trim().parse::<i128>().ok() };
@@ -588,12 +629,13 @@ fn parse_summary(
             None => 0,
             v => num(v).ok_or_else(|| bad(db, "sum"))?,
         };
-        for (i, n) in s.non_null.iter_mut().enumerate() {
+        for (i, n) in counts.non_null.iter_mut().enumerate() {
             *n += num(&r[4 + i]).ok_or_else(|| bad(db, "count"))? as u64;
         }
+        counts.rows += rows;
         s.buckets.insert(b, Bucket { rows, hashed, sum });
     }
-    Ok(s)
+    Ok((s, counts))
 }
 
 /// Runs one query on each side at once; returns both results and each side's seconds.
@@ -733,7 +775,13 @@ pub fn diff_pushdown(
         Ok(t)
     };
     let (ps, pt) = match (source.pushdown(), target.pushdown()) {
-        (Some(a), Some(b)) => (a, b),
+        (Some(mut a), Some(mut b)) => {
+            if a.server() == b.server() {
+                a.share_cores();
+                b.share_cores();
+            }
+            (a, b)
+        }
         (a, _) => {
             let side = if a.is_none() { "source" } else { "target" };
             return streamed(
@@ -761,7 +809,9 @@ pub fn diff_pushdown(
     };
     let ncols = plan.columns.len();
     let estimate = ps.estimate(&plan.source)?.max(pt.estimate(&plan.target)?);
-    let nbuckets = (estimate / BUCKET_ROWS).clamp(16, 1 << 20);
+    let nbuckets = opts
+        .buckets
+        .unwrap_or((estimate / BUCKET_ROWS).clamp(16, 1 << 20));
     let mut info = PushdownInfo {
         hashing: if sql[0].native {
             "postgres native".into()
@@ -779,11 +829,7 @@ pub fn diff_pushdown(
         let m = nbuckets / 32;
         let (probe, secs) = both(dbs, |side, db| {
             let cond = format!("{} < {m}", sql[side].bucket(nbuckets));
-            parse_summary(
-                db,
-                db.rows(&sql[side].summary(nbuckets, &cond, false))?,
-                ncols,
-            )
+            Ok(parse_summary(db, db.rows(&sql[side].summary(nbuckets, &cond, false))?, 0)?.0)
         })?;
         info.seconds = secs;
         let (d, _, _) = compare(&probe[0], &probe[1]);
@@ -791,24 +837,27 @@ pub fn diff_pushdown(
         info.probe_differing = d.len() as u64;
         dense = d.len() as u64 * 2 > m;
     }
-    // 2. Summaries (counts only when dense).
-    let (sums, secs) = both(dbs, |side, db| {
-        let rows = db.rows(&sql[side].summary(nbuckets, "1 = 1", dense))?;
-        parse_summary(db, rows, ncols)
+    // 2. Counts, and the summaries (none when dense).
+    let (sides, secs) = both(dbs, |side, db| {
+        if dense {
+            let counts = parse_counts(db, db.rows(&sql[side].counts())?, ncols)?;
+            Ok((counts, Summary::default()))
+        } else {
+            let rows = db.rows(&sql[side].summary(nbuckets, "1 = 1", true))?;
+            let (summary, counts) = parse_summary(db, rows, ncols)?;
+            Ok((counts, summary))
+        }
     })?;
     info.seconds[0] += secs[0];
     info.seconds[1] += secs[1];
-    let [s0, s1] = &sums;
+    let [(c0, s0), (c1, s1)] = &sides;
     let (dirty, clean_rows, dirty_rows) = if dense {
         (Vec::new(), 0, 0)
     } else {
         compare(s0, s1)
     };
     info.differing_buckets = dirty.len() as u64;
-    let total: [u64; 2] = [
-        s0.buckets.values().map(|b| b.rows).sum(),
-        s1.buckets.values().map(|b| b.rows).sum(),
-    ];
+    let total: [u64; 2] = [c0.rows, c1.rows];
     // 3. What to read in full: nothing, the differing buckets, or the differing keys.
     let listed = !dense && dirty.len() <= MAX_LISTED;
     let bucket_cond = |side: usize| {
@@ -933,15 +982,15 @@ pub fn diff_pushdown(
     for (i, c) in t.columns.iter_mut().enumerate() {
         c.compared += matched_elsewhere;
         c.matched += matched_elsewhere;
-        let agg = |s: &Summary, rows: u64| Aggregate {
+        let agg = |s: &Counts| Aggregate {
             count: s.non_null[i],
-            nulls: rows - s.non_null[i].min(rows),
+            nulls: s.rows - s.non_null[i].min(s.rows),
             sum: None,
             min: None,
             max: None,
         };
-        c.source_aggregate = agg(s0, total[0]);
-        c.target_aggregate = agg(s1, total[1]);
+        c.source_aggregate = agg(c0);
+        c.target_aggregate = agg(c1);
     }
     t.side_hashes = [0, 0];
     t.seconds = started.elapsed().as_secs_f64();

@@ -245,6 +245,11 @@ pub struct Part {
 pub trait Pushdown: Send + Sync {
     /// Its dialect.
     fn dialect(&self) -> Dialect;
+    /// The server it runs on (engine, host and port), to tell whether two sides share one.
+    fn server(&self) -> String;
+    /// Both sides are on this server and query it at once: each query keeps to one core
+    /// (PostgreSQL parallel workers would only contend with the other side's).
+    fn share_cores(&mut self);
     /// The base type of a column, lower case (`int4`, `numeric`, `varchar`, `datetime`).
     fn base_type(&self, table: &TableName, column: &str) -> Option<String>;
     /// The table's name, quoted and qualified.

@@ -50,6 +50,8 @@ pub struct SqlSource {
     pub(super) base_types: BTreeMap<(TableName, String), String>,
     /// PostgreSQL materialized views never populated (reading one fails).
     unpopulated: Vec<TableName>,
+    /// Pushdown queries run without parallel workers (the other side is on the same server).
+    serial: bool,
 }
 
 fn panic_message(p: Box<dyn std::any::Any + Send>) -> String {
@@ -116,6 +118,7 @@ impl SqlSource {
             display,
             base_types: BTreeMap::new(),
             unpopulated: Vec::new(),
+            serial: false,
         };
         src.preflight(&url)?;
         src.fetch("SELECT 1 AS ok").map_err(|e| match e {
@@ -179,11 +182,13 @@ impl SqlSource {
         let mut client = cfg.connect(postgres::NoTls).map_err(|e| {
             SourceError::connect(&self.display, clean_driver_message(&with_causes(&e)))
         })?;
-        client
-            .batch_execute(&self.session_queries().join(";\n"))
-            .map_err(|e| {
-                SourceError::query(&self.display, clean_driver_message(&with_causes(&e)))
-            })?;
+        let mut session = self.session_queries();
+        if self.serial {
+            session.push("SET max_parallel_workers_per_gather = 0".into());
+        }
+        client.batch_execute(&session.join(";\n")).map_err(|e| {
+            SourceError::query(&self.display, clean_driver_message(&with_causes(&e)))
+        })?;
         Ok(client)
     }
 
@@ -585,6 +590,17 @@ impl Iterator for Ranges {
 impl super::Pushdown for SqlSource {
     fn dialect(&self) -> Dialect {
         self.dialect
+    }
+
+    fn server(&self) -> String {
+        let u = Url::parse(&self.conn_str).ok();
+        let host = u.as_ref().and_then(|u| u.host_str().map(String::from));
+        let port = u.as_ref().and_then(|u| u.port());
+        format!("{:?} {host:?}:{port:?}", self.dialect)
+    }
+
+    fn share_cores(&mut self) {
+        self.serial = true;
     }
 
     fn base_type(&self, table: &TableName, column: &str) -> Option<String> {

@@ -394,10 +394,16 @@ fn reads_only_differences(source: &str, target: &str, table: &str, extra: &[&str
 
 /// Diffs a pair streamed and pushed down; both must say the same. Returns the pushdown section.
 fn agree(source: &str, target: &str, table: &str, extra: &[&str]) -> Value {
+    agree_with(source, target, table, extra, &[])
+}
+
+/// As [`agree`], with options for the pushed-down run only.
+fn agree_with(source: &str, target: &str, table: &str, extra: &[&str], pushed: &[&str]) -> Value {
     let mut args = vec![source, target, "--table", table, "--samples", "100000"];
     args.extend_from_slice(extra);
     let (code_s, streamed) = diff_json(&args);
     args.push("--pushdown");
+    args.extend_from_slice(pushed);
     let (code_p, pushed) = diff_json(&args);
     let (s, p) = (&streamed["tables"][0], &pushed["tables"][0]);
     assert!(s["error"].is_null(), "{s:#}");
@@ -492,6 +498,37 @@ fn values_a_careless_row_text_would_merge_differ_pushed_down() {
 }
 
 #[test]
+fn a_probe_that_finds_differences_everywhere_skips_the_summaries() {
+    let Some((pg, my)) = load() else { return };
+    // 256 buckets: a probe of 8, each of about 6 rows.
+    for (s, t, table) in [
+        (&pg, &pg, "reckon_pd.src:reckon_pd.many"),
+        (&pg, &my, "reckon_pd.src:many"),
+        (&my, &my, "src:many"),
+    ] {
+        let p = agree_with(s, t, table, &[], &["--buckets", "256"]);
+        assert_eq!(p["buckets"], 256, "{p:#}");
+        assert_eq!(p["probed_buckets"], 8, "{p:#}");
+        assert!(p["probe_differing"].as_u64().unwrap() > 4, "{p:#}");
+        assert_eq!(p["strategy"], "rows", "{p:#}");
+        // No full summary was taken: every row's hashes were read instead.
+        assert_eq!(p["differing_buckets"], 0, "{p:#}");
+        assert_eq!(p["hashes_fetched"][0], ROWS as u64, "{p:#}");
+    }
+    // One change: the probe sees none (or one), the summaries find its bucket.
+    let p = agree_with(
+        &pg,
+        &pg,
+        "reckon_pd.src:reckon_pd.one",
+        &[],
+        &["--buckets", "256"],
+    );
+    assert_eq!(p["strategy"], "buckets", "{p:#}");
+    assert_eq!(p["differing_buckets"], 1, "{p:#}");
+    assert!(p["rows_fetched"][0].as_u64().unwrap() < 30, "{p:#}");
+}
+
+#[test]
 fn reports_say_how_the_work_was_split() {
     let Some((pg, _)) = load() else { return };
     let dir = tempdir();
@@ -508,7 +545,8 @@ fn reports_say_how_the_work_was_split() {
     ]);
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert!(
-        r.stdout.contains("pushdown: buckets (postgres native); 16 buckets, 1 differed"),
+        r.stdout
+            .contains("pushdown: buckets (postgres native); 16 buckets, 1 differed"),
         "{}",
         r.stdout
     );
@@ -517,7 +555,8 @@ fn reports_say_how_the_work_was_split() {
         html.contains("pushdown: buckets (postgres native); 16 buckets, 1 differed"),
         "the page says how the work was split"
     );
-    let json: Value = serde_json::from_slice(&std::fs::read(out.join("diff.json")).unwrap()).unwrap();
+    let json: Value =
+        serde_json::from_slice(&std::fs::read(out.join("diff.json")).unwrap()).unwrap();
     assert_eq!(json["tables"][0]["pushdown"]["strategy"], "buckets");
     let run: Value = serde_json::from_slice(&std::fs::read(out.join("run.json")).unwrap()).unwrap();
     assert!(

@@ -83,6 +83,8 @@ pub struct DiffOptions {
     pub samples: usize,
     /// Where spill files go (default: the system's temporary directory).
     pub spill_dir: Option<PathBuf>,
+    /// `--pushdown`: the number of key-hash buckets (default: one per 2,048 rows).
+    pub buckets: Option<u64>,
 }
 
 impl Default for DiffOptions {
@@ -91,6 +93,7 @@ impl Default for DiffOptions {
             memory_limit: 1 << 30,
             samples: 20,
             spill_dir: None,
+            buckets: None,
         }
     }
 }
