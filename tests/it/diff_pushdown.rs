@@ -529,6 +529,23 @@ fn a_probe_that_finds_differences_everywhere_skips_the_summaries() {
 }
 
 #[test]
+fn a_key_that_is_not_declared_counts_its_duplicates_in_sql() {
+    let Some((pg, my)) = load() else { return };
+    // qty repeats (and is sometimes NULL): duplicated keys on both sides, counted in SQL as the
+    // streamed diff counts them.
+    for (s, t, table) in [
+        (&pg, &pg, "reckon_pd.src:reckon_pd.one"),
+        (&pg, &my, "reckon_pd.src:one"),
+    ] {
+        agree(s, t, table, &["--key", "qty"]);
+        let (_, r) = diff_json(&[s, t, "--table", table, "--key", "qty", "--pushdown"]);
+        let c = &r["tables"][0]["counts"];
+        assert!(c["duplicate_keys_source"].as_u64().unwrap() > 100, "{c:#}");
+        assert!(c["duplicate_keys_target"].as_u64().unwrap() > 100, "{c:#}");
+    }
+}
+
+#[test]
 fn reports_say_how_the_work_was_split() {
     let Some((pg, _)) = load() else { return };
     let dir = tempdir();
