@@ -52,6 +52,16 @@ CAST(CONV(LEFT(SHA2({t}, 256), 8), 16, 10) AS UNSIGNED) % {n}
 SELECT SQL_BIG_RESULT b, CAST(COUNT(*) AS SIGNED) AS n, CAST(COUNT(h) AS SIGNED) AS m, CAST(SUM(h) AS CHAR) AS s{counts} FROM (SELECT {bucket} AS b, {hash} AS h{cols} FROM {table} WHERE {where}) r GROUP BY b
 -- name: count
 CAST(COUNT({c}) AS SIGNED) AS c{i}
+-- Column aggregates as a streamed diff computes them (sum, min, max, as text); text in the
+-- byte order of its UTF-8.
+-- name: agg.clean.dec
+{c}
+-- name: agg.int
+CAST(SUM({c}) AS CHAR), CAST(MIN({c}) AS CHAR), CAST(MAX({c}) AS CHAR)
+-- name: agg.dec
+CAST(SUM({c}) AS CHAR), CAST(MIN({c}) AS CHAR), CAST(MAX({c}) AS CHAR)
+-- name: agg.text
+CAST(NULL AS CHAR), CONVERT(MIN(CAST(CONVERT({c} USING utf8mb4) AS BINARY)) USING utf8mb4), CONVERT(MAX(CAST(CONVERT({c} USING utf8mb4) AS BINARY)) USING utf8mb4)
 -- name: counts
 SELECT {counts} FROM {table}
 -- name: tuples

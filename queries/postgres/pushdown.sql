@@ -47,6 +47,20 @@ SET enable_sort = off;
 SELECT b, count(*)::bigint AS n, count(h)::bigint AS m, sum(h)::text AS s{counts} FROM (SELECT {bucket} AS b, {hash} AS h{cols} FROM {table} WHERE {where}) r GROUP BY b
 -- name: count
 count({c})::bigint AS c{i}
+-- Column aggregates as a streamed diff computes them (sum, min, max, as text); numbers other
+-- than plain decimals (NaN, ±Infinity) are left out, as there; text in byte order.
+-- name: agg.clean.dec
+CASE WHEN {c}::text IN ('NaN', 'Infinity', '-Infinity') THEN NULL ELSE {c} END
+-- name: agg.int
+sum({c})::text, min({c})::text, max({c})::text
+-- name: agg.dec
+sum({c})::text, min({c})::text, max({c})::text
+-- name: agg.text
+NULL::text, min({c} COLLATE "C")::text, max({c} COLLATE "C")::text
+-- name: agg.bool
+(CASE WHEN count({c}) > 0 THEN count(*) FILTER (WHERE {c}) END)::text, bool_and({c})::text, bool_or({c})::text
+-- name: agg.date
+NULL::text, min({c})::text, max({c})::text
 -- name: counts
 SELECT {counts} FROM {table}
 -- name: tuples

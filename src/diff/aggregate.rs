@@ -435,6 +435,67 @@ impl AggregateAcc {
         }
     }
 
+    /// An accumulator of counts computed elsewhere (a database, under `--pushdown`).
+    pub fn counted(count: u64, nulls: u64) -> AggregateAcc {
+        AggregateAcc {
+            count,
+            nulls,
+            ..AggregateAcc::default()
+        }
+    }
+
+    /// Adds a sum, minimum and maximum a database computed over some of the rows (their text
+    /// as it prints them), read as the streamed column would read its values: `kind` is `int`
+    /// (integers), `dec` (exact decimals as text), `text`, `bool` (sum: the `true` count;
+    /// `t`/`f` or `true`/`false`) or `date` (`YYYY-MM-DD`). A value that does not read so is
+    /// left out, and the sum becomes unknown.
+    pub fn add_sql(
+        &mut self,
+        kind: &str,
+        sum: Option<&str>,
+        min: Option<&str>,
+        max: Option<&str>,
+        read: &Read,
+    ) {
+        match (kind, sum) {
+            ("int" | "bool", Some(s)) => match s.trim().parse::<i128>() {
+                Ok(v) => add_exact(&mut self.sum, v, 0),
+                Err(_) => self.sum = Sum::Overflow,
+            },
+            ("dec", Some(s)) => match decimal_units(s.trim()) {
+                Some((u, sc)) => add_exact(&mut self.sum, u, sc),
+                None => self.sum = Sum::Overflow,
+            },
+            _ => {}
+        }
+        for v in [min, max].into_iter().flatten() {
+            let array: Option<ArrayRef> = match kind {
+                "int" => v
+                    .trim()
+                    .parse::<i64>()
+                    .ok()
+                    .map(|i| std::sync::Arc::new(Int64Array::from(vec![i])) as ArrayRef),
+                "dec" | "text" => Some(std::sync::Arc::new(StringArray::from(vec![v]))),
+                "bool" => match v {
+                    "t" | "true" => Some(std::sync::Arc::new(BooleanArray::from(vec![true]))),
+                    "f" | "false" => Some(std::sync::Arc::new(BooleanArray::from(vec![false]))),
+                    _ => None,
+                },
+                "date" => chrono::NaiveDate::parse_from_str(v, "%Y-%m-%d")
+                    .ok()
+                    .and_then(|d| {
+                        let epoch = chrono::NaiveDate::from_ymd_opt(1970, 1, 1)?;
+                        i32::try_from((d - epoch).num_days()).ok()
+                    })
+                    .map(|d| std::sync::Arc::new(Date32Array::from(vec![d])) as ArrayRef),
+                _ => None,
+            };
+            if let Some(a) = array {
+                self.extreme(a, read);
+            }
+        }
+    }
+
     /// Adds another accumulator (chunks processed apart).
     pub fn merge(&mut self, other: AggregateAcc) {
         self.count += other.count;

@@ -21,15 +21,22 @@
 //! whose type has no such text on one side (or that the diff compares by parsing, text against a
 //! date, float against decimal), or a key compared under a rule, makes the whole table stream,
 //! and the report says which column and why. A row whose text the database cannot hash (MariaDB
-//! returns NULL for a text past `max_allowed_packet`) makes its bucket differ. Not yet computed
-//! when pushed down: the sum, min and max of each column (counts and NULLs are).
+//! returns NULL for a text past `max_allowed_packet`) makes its bucket differ.
+//!
+//! Column aggregates come from the same queries: counts and NULLs of every column; sums, minima
+//! and maxima of integers, decimals, text (byte order), PostgreSQL booleans and dates, read as
+//! the streamed diff reads them (`AggregateAcc::add_sql`). Not computed when pushed down: those
+//! of floats (SQL has no exact float sum), timestamps, times, bytes, CHAR and MySQL dates.
+//!
+//! The summaries, hashes and rows come from several queries, not one snapshot: compare tables
+//! nobody writes to meanwhile.
 
 use std::collections::BTreeMap;
 use std::time::Instant;
 
 use serde::Serialize;
 
-use super::aggregate::Aggregate;
+use super::aggregate::AggregateAcc;
 use super::engine::{diff_table, DiffOptions, Progress, RowSink};
 use super::model::TableDiff;
 use super::plan::{Read, TablePlan};
@@ -220,6 +227,22 @@ fn mysql_float_bits(tpl: &Templates, q: &str) -> String {
     tpl.fill("float", &[("c", q), ("fe", &fe), ("fm", &fm)])
 }
 
+/// How a column's sum, min and max are computed in SQL, from its field template and base
+/// type; `None` where they are not (floats, whose exact sum SQL cannot give; temporal values
+/// other than PostgreSQL dates; bytes; CHAR, whose padding the streamed read keeps; MySQL dates,
+/// which may hold zero dates).
+fn agg_kind(dialect: Dialect, tpl: &str, base: &str) -> Option<&'static str> {
+    match (dialect, tpl) {
+        (_, "int" | "int_bool") => Some("int"),
+        (_, "numeric") => Some("dec"),
+        (Dialect::Postgres, "bool") => Some("bool"),
+        (Dialect::Postgres, "text") if matches!(base, "text" | "varchar") => Some("text"),
+        (Dialect::Mysql, "text") if base != "char" => Some("text"),
+        (Dialect::Postgres, "date") => Some("date"),
+        _ => None,
+    }
+}
+
 /// What a kind means, for the reasons a column falls back.
 fn kind_name(kind: &str) -> &'static str {
     match kind {
@@ -251,6 +274,9 @@ struct SideSql {
     /// Hashed by PostgreSQL's own functions.
     native: bool,
     cols: Vec<String>,
+    /// Per compared column, how its sum, min and max are computed (`int`, `dec`, `text`,
+    /// `bool`, `date`; `None`: not computed when pushed down).
+    aggs: Vec<Option<&'static str>>,
     /// The key column, quoted, when the key is one signed integer column: differing keys are
     /// then read by value (through the key's index), not by hash.
     int_key: Option<String>,
@@ -265,22 +291,33 @@ impl SideSql {
     /// (`with_counts`) the non-NULL values of each compared column.
     fn summary(&self, n: u64, cond: &str, with_counts: bool) -> String {
         let (cols, counts) = if with_counts {
-            (
-                self.cols
-                    .iter()
-                    .enumerate()
-                    .map(|(i, c)| format!(", {c} AS a{i}"))
-                    .collect::<String>(),
-                (0..self.cols.len())
-                    .map(|i| {
-                        let a = format!("a{i}");
-                        format!(
-                            ", {}",
-                            self.tpl.fill("count", &[("c", &a), ("i", &i.to_string())])
-                        )
-                    })
-                    .collect::<String>(),
-            )
+            let mut cols = String::new();
+            let mut counts = String::new();
+            for (i, c) in self.cols.iter().enumerate() {
+                let a = format!("a{i}");
+                cols.push_str(&format!(", {c} AS {a}"));
+                counts.push_str(&format!(
+                    ", {}",
+                    self.tpl.fill("count", &[("c", &a), ("i", &i.to_string())])
+                ));
+            }
+            // The aggregates read cleaned values (NaN left out) of their own.
+            for (i, (c, kind)) in self.cols.iter().zip(&self.aggs).enumerate() {
+                if let Some(kind) = kind {
+                    let g = format!("g{i}");
+                    let clean = if *kind == "dec" {
+                        self.tpl.fill("agg.clean.dec", &[("c", c)])
+                    } else {
+                        c.clone()
+                    };
+                    cols.push_str(&format!(", {clean} AS {g}"));
+                    counts.push_str(&format!(
+                        ", {}",
+                        self.tpl.fill(&format!("agg.{kind}"), &[("c", &g)])
+                    ));
+                }
+            }
+            (cols, counts)
         } else {
             (String::new(), String::new())
         };
@@ -299,11 +336,21 @@ impl SideSql {
 
     /// Rows, and the non-NULL values of each compared column, when no summary is taken.
     fn counts(&self) -> String {
-        let counts: Vec<String> = std::iter::once("*")
+        let mut counts: Vec<String> = std::iter::once("*")
             .chain(self.cols.iter().map(String::as_str))
             .enumerate()
             .map(|(i, c)| self.tpl.fill("count", &[("c", c), ("i", &i.to_string())]))
             .collect();
+        for (c, kind) in self.cols.iter().zip(&self.aggs) {
+            if let Some(kind) = kind {
+                let clean = if *kind == "dec" {
+                    self.tpl.fill("agg.clean.dec", &[("c", c)])
+                } else {
+                    c.clone()
+                };
+                counts.push(self.tpl.fill(&format!("agg.{kind}"), &[("c", &clean)]));
+            }
+        }
         self.tpl.fill(
             "counts",
             &[("counts", &counts.join(", ")), ("table", &self.table)],
@@ -348,6 +395,7 @@ fn side_sql(
     ];
     let mut fields: [Vec<String>; 2] = Default::default();
     let mut cols: [Vec<String>; 2] = Default::default();
+    let mut aggs: [Vec<Option<&'static str>>; 2] = Default::default();
     let mut fallback = Vec::new();
     for (i, c) in plan.columns.iter().enumerate() {
         if i < plan.key_len && !c.rules.0.is_empty() {
@@ -379,6 +427,7 @@ fn side_sql(
                     };
                     fields[side].push(tpls[side].fill("null", &[("x", &payload)]));
                     cols[side].push(q);
+                    aggs[side].push(agg_kind(dbs[side].dialect(), tpl, &base));
                     kinds.push(kind);
                 }
                 Err(why) => {
@@ -485,6 +534,7 @@ fn side_sql(
             bucket,
             native: native.is_some(),
             cols: cols[side].clone(),
+            aggs: aggs[side].clone(),
         }
     };
     let [t0, t1] = tpls;
@@ -572,19 +622,32 @@ struct Summary {
     buckets: BTreeMap<u64, Bucket>,
 }
 
-/// A side's rows, and the non-NULL values of each compared column.
+/// A side's rows, the non-NULL values of each compared column, and (sum, min, max) texts of
+/// the columns whose aggregates SQL computes, per group.
 struct Counts {
     rows: u64,
     non_null: Vec<u64>,
+    aggs: Vec<[Option<String>; 3]>,
+}
+
+/// The (sum, min, max) texts of a result row from `at` on, three per aggregated column.
+fn agg_texts(row: &[Option<String>], at: usize, naggs: usize) -> Vec<[Option<String>; 3]> {
+    (0..naggs)
+        .map(|j| {
+            let g = |k: usize| row.get(at + 3 * j + k).cloned().flatten();
+            [g(0), g(1), g(2)]
+        })
+        .collect()
 }
 
 fn parse_counts(
     db: &dyn Pushdown,
     rows: Vec<Vec<Option<String>>>,
     ncols: usize,
+    naggs: usize,
 ) -> Result<Counts, DiffError> {
     let row = rows.first().ok_or_else(|| bad(db, "count"))?;
-    if row.len() != 1 + ncols {
+    if row.len() != 1 + ncols + 3 * naggs {
         return Err(bad(db, "row width"));
     }
     let n = |v: &Option<String>| {
@@ -594,7 +657,8 @@ fn parse_counts(
     };
     Ok(Counts {
         rows: n(&row[0])?,
-        non_null: row[1..].iter().map(n).collect::<Result<_, _>>()?,
+        non_null: row[1..=ncols].iter().map(n).collect::<Result<_, _>>()?,
+        aggs: agg_texts(row, 1 + ncols, naggs),
     })
 }
 
@@ -605,22 +669,26 @@ fn bad(db: &dyn Pushdown, what: &str) -> DiffError {
     ))
 }
 
-/// Parses summaries; with `ncols` counts per bucket, also the counts of the whole.
+/// Parses summaries; with `ncols` counts (and `naggs` aggregates) per bucket, also the counts
+/// of the whole (and the aggregates of each bucket, in `aggs` one after the other).
 fn parse_summary(
     db: &dyn Pushdown,
     rows: Vec<Vec<Option<String>>>,
     ncols: usize,
+    naggs: usize,
 ) -> Result<(Summary, Counts), DiffError> {
     let mut s = Summary::default();
     let mut counts = Counts {
         rows: 0,
         non_null: vec![0; ncols],
+        aggs: Vec::new(),
     };
     let num = |v: &Option<String>| -> Option<i128> { v.as_deref()?.trim().parse::<i128>().ok() };
     for r in rows {
-        if r.len() != 4 + ncols {
+        if r.len() != 4 + ncols + 3 * naggs {
             return Err(bad(db, "row width"));
         }
+        counts.aggs.extend(agg_texts(&r, 4 + ncols, naggs));
         let b = num(&r[0]).ok_or_else(|| bad(db, "bucket"))? as u64;
         let rows = num(&r[1]).ok_or_else(|| bad(db, "count"))? as u64;
         let hashed = num(&r[2]).ok_or_else(|| bad(db, "count"))? as u64;
@@ -829,7 +897,13 @@ pub fn diff_pushdown(
         let m = nbuckets / 32;
         let (probe, secs) = both(dbs, |side, db| {
             let cond = format!("{} < {m}", sql[side].bucket(nbuckets));
-            Ok(parse_summary(db, db.rows(&sql[side].summary(nbuckets, &cond, false))?, 0)?.0)
+            Ok(parse_summary(
+                db,
+                db.rows(&sql[side].summary(nbuckets, &cond, false))?,
+                0,
+                0,
+            )?
+            .0)
         })?;
         info.seconds = secs;
         let (d, _, _) = compare(&probe[0], &probe[1]);
@@ -839,12 +913,13 @@ pub fn diff_pushdown(
     }
     // 2. Counts, and the summaries (none when dense).
     let (sides, secs) = both(dbs, |side, db| {
+        let naggs = sql[side].aggs.iter().flatten().count();
         if dense {
-            let counts = parse_counts(db, db.rows(&sql[side].counts())?, ncols)?;
+            let counts = parse_counts(db, db.rows(&sql[side].counts())?, ncols, naggs)?;
             Ok((counts, Summary::default()))
         } else {
             let rows = db.rows(&sql[side].summary(nbuckets, "1 = 1", true))?;
-            let (summary, counts) = parse_summary(db, rows, ncols)?;
+            let (summary, counts) = parse_summary(db, rows, ncols, naggs)?;
             Ok((counts, summary))
         }
     })?;
@@ -979,18 +1054,33 @@ pub fn diff_pushdown(
     t.counts.source_rows = total[0];
     t.counts.target_rows = total[1];
     t.counts.matched += matched_elsewhere;
+    let counted = [c0, c1];
     for (i, c) in t.columns.iter_mut().enumerate() {
         c.compared += matched_elsewhere;
         c.matched += matched_elsewhere;
-        let agg = |s: &Counts| Aggregate {
-            count: s.non_null[i],
-            nulls: s.rows - s.non_null[i].min(s.rows),
-            sum: None,
-            min: None,
-            max: None,
-        };
-        c.source_aggregate = agg(c0);
-        c.target_aggregate = agg(c1);
+        let reads = [&plan.columns[i].source_read, &plan.columns[i].target_read];
+        let [a0, a1] = [0, 1].map(|side| {
+            let s = counted[side];
+            let mut acc = AggregateAcc::counted(s.non_null[i], s.rows - s.non_null[i].min(s.rows));
+            if let Some(kind) = sql[side].aggs[i] {
+                // This column's place among the aggregated ones, in every group's texts.
+                let j = sql[side].aggs[..i].iter().flatten().count();
+                let naggs = sql[side].aggs.iter().flatten().count();
+                for group in s.aggs.chunks(naggs.max(1)) {
+                    let [sum, min, max] = &group[j];
+                    acc.add_sql(
+                        kind,
+                        sum.as_deref(),
+                        min.as_deref(),
+                        max.as_deref(),
+                        reads[side],
+                    );
+                }
+            }
+            acc.finish(plan.columns[i].sensitive)
+        });
+        c.source_aggregate = a0;
+        c.target_aggregate = a1;
     }
     t.side_hashes = [0, 0];
     t.seconds = started.elapsed().as_secs_f64();
