@@ -265,9 +265,11 @@ def pushdown_groups(a, py):
                             "--threads", str(a.threads), "--json", *extra], a.runs, ok=(0, 1))
         t = json.loads(r["out"])["tables"][0]
         c, p = t["counts"], t.get("pushdown", {})
+        probe = (f", probe {p['probe_differing']}/{p['probed_buckets']}"
+                 if p and p.get("probed_buckets") else "")
         r["out"] = (f"changed {c['mismatched']} missing {c['missing']} extra {c['extra']}"
-                    + (f"; {p['strategy']}, {p['differing_buckets']}/{p['buckets']} buckets, "
-                       f"rows fetched {p['rows_fetched'][0]}" if p else ""))
+                    + (f"; {p['strategy']} ({p['hashing']}), {p['differing_buckets']}/{p['buckets']} "
+                       f"buckets{probe}, rows fetched {p['rows_fetched'][0]}" if p else ""))
         return r
 
     def reladiff(label, table, algo):
@@ -280,7 +282,9 @@ def pushdown_groups(a, py):
     copy = measure("floor: psql \\copy (format binary)",
                    ["psql", a.dsn, "-qc", "\\copy bench_src TO '/dev/null' (format binary)"], a.runs)
     copy["out"] = "one table out, nothing compared"
-    same = [reckon("reckon diff --pushdown", "bench_src:bench_same", "--pushdown"), copy]
+    same = [reckon("reckon diff --pushdown", "bench_src:bench_same", "--pushdown"), copy,
+            reckon("reckon diff --pushdown --aggregates", "bench_src:bench_same", "--pushdown",
+                   "--aggregates")]
     tgt = [reckon("reckon diff --pushdown", "bench_src:bench_tgt", "--pushdown"),
            reckon("reckon diff (streaming)", "bench_src:bench_tgt")]
     if os.path.exists(rela):

@@ -248,6 +248,11 @@ pub struct DiffArgs {
     /// of longer summaries.
     #[arg(long, requires = "pushdown", value_parser = clap::value_parser!(u64).range(1..=1_048_576))]
     pub buckets: Option<u64>,
+    /// With --pushdown: also compute the sums, minima and maxima of integer, decimal, text,
+    /// boolean and date columns in SQL (otherwise only counts and NULLs are; these cost about
+    /// as much again as the hashing).
+    #[arg(long, requires = "pushdown")]
+    pub aggregates: bool,
 }
 
 /// `reckon profile`.

@@ -152,6 +152,7 @@ pub fn run(args: &DiffArgs) -> Result<i32> {
         samples: args.samples,
         spill_dir: args.spill_dir.clone(),
         buckets: args.buckets,
+        aggregates: args.aggregates,
     };
     let out_dir = args
         .out

@@ -5,11 +5,18 @@
 //! length-prefixed text, `b` bytes hex, `d` days, `i` instant µs, `l` local date-time µs, `h` time
 //! µs, `o` boolean, `Z` NULL…), a grammar that parses one way only. The row hash is the first 8
 //! bytes of its SHA-256; the bucket is the first 4 bytes of the SHA-256 of the key's text, modulo
-//! the number of buckets. A summary per bucket (rows, rows hashed, exact sum of the row hashes)
-//! comes back from each side, and only buckets whose summaries differ go further:
+//! the number of buckets. When both sides are PostgreSQL and every column pair is of one type
+//! family, PostgreSQL's own extended hash functions replace the row text (several times
+//! cheaper; see the notes in `queries/postgres/pushdown.sql` on which of them hash all their
+//! input). A summary per bucket (rows, rows hashed, exact sum of the row hashes) comes back from
+//! each side, first for a probe of 1/32 of the buckets, and only buckets whose summaries differ
+//! go further:
+//! - every bucket equal (**summaries**): nothing is read;
 //! - few rows in differing buckets (**buckets**): those buckets' rows are read in full;
-//! - many (**rows**): each side streams (key hash, row hash) of those buckets only, and full rows
-//!   are read only for the keys whose hashes differ.
+//! - many (**rows**): each side streams (key hash, row hash, key) of those buckets only (of
+//!   every row, without full summaries, when the probe found most buckets differing), and full
+//!   rows are read only for the keys whose hashes differ, by value through the key's index when
+//!   it is one signed integer column.
 //!
 //! Rows read in full go through the streaming engine ([`super::diff_table`]), which classifies
 //! them exactly as a streamed diff would; rows left behind are counted as matched.
@@ -23,10 +30,12 @@
 //! and the report says which column and why. A row whose text the database cannot hash (MariaDB
 //! returns NULL for a text past `max_allowed_packet`) makes its bucket differ.
 //!
-//! Column aggregates come from the same queries: counts and NULLs of every column; sums, minima
-//! and maxima of integers, decimals, text (byte order), PostgreSQL booleans and dates, read as
-//! the streamed diff reads them (`AggregateAcc::add_sql`). Not computed when pushed down: those
-//! of floats (SQL has no exact float sum), timestamps, times, bytes, CHAR and MySQL dates.
+//! Column aggregates come from the same queries: counts and NULLs of every column, and with
+//! `--aggregates` the sums, minima and maxima of integers, decimals, text (byte order),
+//! PostgreSQL booleans and dates, read as the streamed diff reads them (`AggregateAcc::add_sql`;
+//! they cost about as much again as the hashing, so they are asked for). Never computed when
+//! pushed down: those of floats (SQL has no exact float sum), timestamps, times, bytes, CHAR and
+//! MySQL dates.
 //!
 //! The summaries, hashes and rows come from several queries, not one snapshot: compare tables
 //! nobody writes to meanwhile.
@@ -387,6 +396,7 @@ impl SideSql {
 fn side_sql(
     plan: &TablePlan,
     dbs: [&dyn Pushdown; 2],
+    aggregates: bool,
 ) -> Result<[SideSql; 2], (String, Vec<FallbackColumn>)> {
     let metas = [&plan.source, &plan.target];
     let tpls = [
@@ -427,7 +437,8 @@ fn side_sql(
                     };
                     fields[side].push(tpls[side].fill("null", &[("x", &payload)]));
                     cols[side].push(q);
-                    aggs[side].push(agg_kind(dbs[side].dialect(), tpl, &base));
+                    aggs[side]
+                        .push(agg_kind(dbs[side].dialect(), tpl, &base).filter(|_| aggregates));
                     kinds.push(kind);
                 }
                 Err(why) => {
@@ -871,7 +882,7 @@ pub fn diff_pushdown(
         );
     }
     let dbs: [&dyn Pushdown; 2] = [ps.as_ref(), pt.as_ref()];
-    let sql = match side_sql(plan, dbs) {
+    let sql = match side_sql(plan, dbs, opts.aggregates) {
         Ok(s) => s,
         Err((reason, cols)) => return streamed(source, target, sink, reason, cols),
     };

@@ -427,7 +427,7 @@ fn agree_with(source: &str, target: &str, table: &str, extra: &[&str], pushed: &
     let mut args = vec![source, target, "--table", table, "--samples", "100000"];
     args.extend_from_slice(extra);
     let (code_s, streamed) = diff_json(&args);
-    args.push("--pushdown");
+    args.extend(["--pushdown", "--aggregates"]);
     args.extend_from_slice(pushed);
     let (code_p, pushed) = diff_json(&args);
     let (s, p) = (&streamed["tables"][0], &pushed["tables"][0]);
@@ -604,6 +604,12 @@ fn reports_say_how_the_work_was_split() {
     let json: Value =
         serde_json::from_slice(&std::fs::read(out.join("diff.json")).unwrap()).unwrap();
     assert_eq!(json["tables"][0]["pushdown"]["strategy"], "buckets");
+    // Without --aggregates: counts and NULLs, no sums, minima or maxima.
+    let qty = &json["tables"][0]["columns"][1];
+    assert_eq!(qty["source"], "qty");
+    assert!(qty["source_aggregate"]["count"].as_u64().unwrap() > 1000);
+    assert!(qty["source_aggregate"]["sum"].is_null(), "{qty:#}");
+    assert!(qty["source_aggregate"]["max"].is_null(), "{qty:#}");
     let run: Value = serde_json::from_slice(&std::fs::read(out.join("run.json")).unwrap()).unwrap();
     assert!(
         run.to_string().contains("source database"),

@@ -85,6 +85,8 @@ pub struct DiffOptions {
     pub spill_dir: Option<PathBuf>,
     /// `--pushdown`: the number of key-hash buckets (default: one per 2,048 rows).
     pub buckets: Option<u64>,
+    /// `--pushdown`: also compute column sums, minima and maxima in SQL.
+    pub aggregates: bool,
 }
 
 impl Default for DiffOptions {
@@ -94,6 +96,7 @@ impl Default for DiffOptions {
             samples: 20,
             spill_dir: None,
             buckets: None,
+            aggregates: false,
         }
     }
 }
