@@ -42,8 +42,8 @@ CASE WHEN {c} IS NOT NULL THEN 't' || octet_length(convert_to(format('%s', {c}),
 -- name: bucket
 ('x' || left(encode(sha256(convert_to({t}, 'UTF8')), 'hex'), 8))::bit(32)::bigint % {n}
 -- name: summary
--- (The planner cannot estimate the buckets, and would sort every row to group them.)
-SET enable_sort = off;
+-- (Run with enable_sort off: the planner cannot estimate the buckets, and would sort every row
+-- to group them. src/source/sql.rs sets it for pushdown connections.)
 SELECT b, count(*)::bigint AS n, count(h)::bigint AS m, sum(h)::text AS s{counts} FROM (SELECT {bucket} AS b, {hash} AS h{cols} FROM {table} WHERE {where}) r GROUP BY b
 -- name: count
 count({c})::bigint AS c{i}

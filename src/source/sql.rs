@@ -173,7 +173,9 @@ impl SqlSource {
         }
     }
 
-    /// A plain PostgreSQL connection with the session settings of the reads.
+    /// A plain PostgreSQL connection (for pushdown queries) with the session settings of the
+    /// reads, hash aggregation over sorting, and one core per query when the other side shares
+    /// the server.
     fn pg_client(&self) -> Result<postgres::Client, SourceError> {
         let mut cfg = self.conn_str.parse::<postgres::Config>().map_err(|e| {
             SourceError::connect(&self.display, clean_driver_message(&e.to_string()))
@@ -183,6 +185,8 @@ impl SqlSource {
             SourceError::connect(&self.display, clean_driver_message(&with_causes(&e)))
         })?;
         let mut session = self.session_queries();
+        // Pushdown groups rows by bucket, which the planner cannot estimate: it would sort.
+        session.push("SET enable_sort = off".into());
         if self.serial {
             session.push("SET max_parallel_workers_per_gather = 0".into());
         }
