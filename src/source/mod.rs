@@ -14,6 +14,7 @@ mod parquet;
 pub mod parts;
 mod spec;
 mod sql;
+mod sql_pushdown;
 mod sql_select;
 mod sqlite;
 

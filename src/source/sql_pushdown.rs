@@ -1,0 +1,166 @@
+//! What a PostgreSQL or MySQL/MariaDB source offers `reckon diff --pushdown`: plain queries
+//! (PostgreSQL through its own driver, so that they may run parallel workers, which the `COPY`
+//! of bulk reads never does), triples of integers, the catalog's row estimate, and the session
+//! settings of pushdown connections.
+
+use arrow::array::Array;
+use connectorx::prelude::CXQuery;
+use url::Url;
+
+use super::sql::{clean_driver_message, with_causes, CxStream, Dialect, SqlSource};
+use super::{SourceError, TableMeta, TableName};
+
+impl SqlSource {
+    /// A plain PostgreSQL connection (for pushdown queries) with the session settings of the
+    /// reads, hash aggregation over sorting, and one core per query when the other side shares
+    /// the server.
+    fn pg_client(&self) -> Result<postgres::Client, SourceError> {
+        let mut cfg = self.conn_str.parse::<postgres::Config>().map_err(|e| {
+            SourceError::connect(&self.display, clean_driver_message(&e.to_string()))
+        })?;
+        cfg.connect_timeout(std::time::Duration::from_secs(10));
+        let mut client = cfg.connect(postgres::NoTls).map_err(|e| {
+            SourceError::connect(&self.display, clean_driver_message(&with_causes(&e)))
+        })?;
+        let mut session = self.session_queries();
+        // Pushdown groups rows by bucket, which the planner cannot estimate: it would sort.
+        session.push("SET enable_sort = off".into());
+        if self.serial {
+            session.push("SET max_parallel_workers_per_gather = 0".into());
+        }
+        client.batch_execute(&session.join(";\n")).map_err(|e| {
+            SourceError::query(&self.display, clean_driver_message(&with_causes(&e)))
+        })?;
+        Ok(client)
+    }
+}
+
+impl super::Pushdown for SqlSource {
+    fn dialect(&self) -> Dialect {
+        self.dialect
+    }
+
+    fn server(&self) -> String {
+        let u = Url::parse(&self.conn_str).ok();
+        let host = u.as_ref().and_then(|u| u.host_str().map(String::from));
+        let port = u.as_ref().and_then(|u| u.port());
+        format!("{:?} {host:?}:{port:?}", self.dialect)
+    }
+
+    fn share_cores(&mut self) {
+        self.serial = true;
+    }
+
+    fn base_type(&self, table: &TableName, column: &str) -> Option<String> {
+        self.base_types
+            .get(&(table.clone(), column.to_string()))
+            .map(|s| s.to_ascii_lowercase())
+    }
+
+    fn qualified(&self, table: &TableName) -> String {
+        SqlSource::qualified(self, table)
+    }
+
+    fn rows(&self, sql: &str) -> Result<Vec<Vec<Option<String>>>, SourceError> {
+        if self.dialect == Dialect::Mysql {
+            return self.fetch_rows(sql);
+        }
+        let mut client = self.pg_client()?;
+        let msgs = client.simple_query(sql).map_err(|e| {
+            SourceError::query(&self.display, clean_driver_message(&with_causes(&e)))
+        })?;
+        let mut rows = Vec::new();
+        for m in msgs {
+            if let postgres::SimpleQueryMessage::Row(r) = m {
+                rows.push((0..r.len()).map(|i| r.get(i).map(String::from)).collect());
+            }
+        }
+        Ok(rows)
+    }
+
+    fn triples(&self, sql: &str) -> Result<Vec<Option<[i64; 3]>>, SourceError> {
+        let mut out = Vec::new();
+        if self.dialect == Dialect::Postgres {
+            use postgres::fallible_iterator::FallibleIterator;
+            let err = |e: postgres::Error| {
+                SourceError::query(&self.display, clean_driver_message(&with_causes(&e)))
+            };
+            let mut client = self.pg_client()?;
+            let mut it = client
+                .query_raw(sql, std::iter::empty::<i64>())
+                .map_err(err)?;
+            while let Some(row) = it.next().map_err(err)? {
+                let get = |i: usize| row.try_get::<_, Option<i64>>(i).map_err(err);
+                out.push(match (get(0)?, get(1)?, get(2)?) {
+                    (Some(a), Some(b), Some(c)) => Some([a, b, c]),
+                    _ => None,
+                });
+            }
+            return Ok(out);
+        }
+        for chunk in self.start(&[CXQuery::from(sql)]).map(|iter| CxStream {
+            inner: Some(iter),
+            display: self.display.clone(),
+        })? {
+            let batch = chunk?.batch;
+            let bad =
+                || SourceError::query(&self.display, "a pushdown query returned other columns");
+            if batch.num_columns() != 3 {
+                return Err(bad());
+            }
+            let cols = (0..3)
+                .map(|i| arrow::compute::cast(batch.column(i), &arrow::datatypes::DataType::Int64))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|_| bad())?;
+            let cols: Vec<&arrow::array::Int64Array> = cols
+                .iter()
+                .map(|c| {
+                    arrow::array::AsArray::as_primitive::<arrow::datatypes::Int64Type>(c.as_ref())
+                })
+                .collect();
+            for r in 0..batch.num_rows() {
+                out.push(
+                    (!cols.iter().any(|c| c.is_null(r)))
+                        .then(|| [cols[0].value(r), cols[1].value(r), cols[2].value(r)]),
+                );
+            }
+        }
+        Ok(out)
+    }
+
+    fn select(&self, table: &TableMeta, rows: bool) -> Result<String, SourceError> {
+        self.base_select(table, rows)
+    }
+
+    fn estimate(&self, table: &TableMeta) -> Result<u64, SourceError> {
+        let name = &table.name;
+        // MySQL string literals also escape backslashes.
+        let lit = |s: &str| s.replace('\\', "\\\\").replace('\'', "''");
+        let sql = match self.dialect {
+            Dialect::Postgres => format!(
+                "SELECT c.reltuples::bigint AS n FROM pg_class c WHERE c.oid = '{}'::regclass",
+                self.qualified(name).replace('\'', "''")
+            ),
+            Dialect::Mysql => format!(
+                "SELECT CAST(TABLE_ROWS AS SIGNED) AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = {} AND TABLE_NAME = '{}'",
+                name.schema
+                    .as_deref()
+                    .map(|s| format!("'{}'", lit(s)))
+                    .unwrap_or_else(|| "DATABASE()".into()),
+                lit(&name.name)
+            ),
+        };
+        let first = |rows: Vec<Vec<Option<String>>>| {
+            rows.first()
+                .and_then(|r| r.first().cloned().flatten())
+                .and_then(|v| v.trim().parse::<i64>().ok())
+        };
+        match first(self.fetch_rows(&sql)?) {
+            Some(n) if n > 0 => Ok(n as u64),
+            _ => {
+                let count = format!("SELECT count(*) AS n FROM {}", self.qualified(name));
+                Ok(first(self.fetch_rows(&count)?).unwrap_or(0).max(0) as u64)
+            }
+        }
+    }
+}
