@@ -20,6 +20,9 @@ pub enum Command {
     Profile(ProfileArgs),
     /// Sign-off diff: does the target hold the same data as the source, cell by cell?
     Diff(DiffArgs),
+    /// One report from the shards of a diff (`reckon diff --shard I/N --out DIR`), identical to
+    /// the unsharded run's.
+    Merge(MergeArgs),
     /// The migration executor: run a plan of units, each verified before it is called done.
     Migrate(MigrateArgs),
     /// Rules a target must obey: not-null, unique, range, allowed, regex, length, date format,
@@ -253,6 +256,26 @@ pub struct DiffArgs {
     /// as much again as the hashing).
     #[arg(long, requires = "pushdown")]
     pub aggregates: bool,
+    /// Compare only share I of N of the key hashes (I from 1 to N), so that N processes or
+    /// machines split one diff; each reads both tables whole but keeps and compares only its
+    /// rows. With --out, `reckon merge` makes the whole run's report from the N directories.
+    #[arg(long, value_name = "I/N", conflicts_with = "pushdown")]
+    pub shard: Option<String>,
+}
+
+/// `reckon merge`.
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// The shard directories: the --out of `reckon diff … --shard I/N`, for I = 1…N.
+    #[arg(required = true)]
+    pub shards: Vec<PathBuf>,
+    /// Write diff_summary.parquet, diff_rows.parquet, diff.json, diff.html and run.json here,
+    /// as the unsharded diff would have.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Print the full report as JSON on stdout instead of tables.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `reckon profile`.

@@ -36,6 +36,7 @@ fn main() {
     let outcome = catch_unwind(AssertUnwindSafe(|| match &cli.command {
         cli::Command::Profile(args) => commands::profile::run(args),
         cli::Command::Diff(args) => commands::diff::run(args),
+        cli::Command::Merge(args) => commands::merge::run(args),
         cli::Command::Migrate(args) => commands::migrate::run(args),
         cli::Command::Check(args) => commands::check::run(args),
         cli::Command::Signoff(args) => commands::signoff::run(args),
@@ -73,6 +74,10 @@ fn report_error(err: &anyhow::Error) {
         .or_else(|| err.downcast_ref::<MappingError>().and_then(Hinted::hint))
         .or_else(|| err.downcast_ref::<MigrateError>().and_then(Hinted::hint))
         .or_else(|| err.downcast_ref::<CheckError>().and_then(Hinted::hint))
+        .or_else(|| {
+            err.downcast_ref::<reckon::diff::shard::MergeError>()
+                .map(|e| e.hint.clone())
+        })
         .or_else(|| {
             err.downcast_ref::<commands::diff::ArgError>()
                 .map(|e| e.hint.clone())

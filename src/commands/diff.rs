@@ -9,6 +9,7 @@ use reckon::diff::mapping::Mapping;
 use reckon::diff::pairing::{engine, pair_tables};
 use reckon::diff::plan::{plan, PlanRequest};
 use reckon::diff::rules::Rule;
+use reckon::diff::shard::{file_digest, Shard, ShardState};
 use reckon::diff::{
     diff_pushdown, diff_table, DiffError, DiffOptions, DiffReport, NullSink, RowSink, TableDiff,
 };
@@ -80,6 +81,15 @@ pub fn run(args: &DiffArgs) -> Result<i32> {
             .context("cannot set the number of threads")?;
     }
     let memory_limit = parse_size(&args.memory_limit)?;
+    let shard = args
+        .shard
+        .as_deref()
+        .map(Shard::parse)
+        .transpose()
+        .map_err(|message| ArgError {
+            message,
+            hint: "give the share and the number of shares, e.g. --shard 3/16 (shards are numbered from 1)".into(),
+        })?;
     let mut cli_rules = Vec::new();
     for r in &args.rules {
         let (col, rule) = r.split_once('=').ok_or_else(|| ArgError {
@@ -153,6 +163,7 @@ pub fn run(args: &DiffArgs) -> Result<i32> {
         spill_dir: args.spill_dir.clone(),
         buckets: args.buckets,
         aggregates: args.aggregates,
+        shard,
     };
     let out_dir = args
         .out
@@ -207,10 +218,17 @@ pub fn run(args: &DiffArgs) -> Result<i32> {
     if let Some(w) = rows_writer {
         w.close()?;
     }
-    let report = DiffReport::new(sd, td, tables, unpaired);
+    let mut report = DiffReport::new(sd, td, tables, unpaired);
+    report.shard = shard;
     if let Some(o) = out_dir {
         let dir = o.path();
         out::write_json(&report, &dir.join("diff.json"))?;
+        if let Some(s) = shard {
+            let rows = dir.join("diff_rows.parquet");
+            let digest =
+                file_digest(&rows).with_context(|| format!("cannot read {}", rows.display()))?;
+            write_state(&ShardState::of(&report, s, args.samples, digest), dir)?;
+        }
         out::parquet::write_summary(&report, &dir.join("diff_summary.parquet"))?;
         out::html::write(&report, &dir.join("diff.html"))?;
         super::write_run(
@@ -227,14 +245,29 @@ pub fn run(args: &DiffArgs) -> Result<i32> {
         println!("{}", out::to_json(&report)?);
     } else {
         print!("{}", out::terminal::render(&report));
+        if let Some(s) = shard {
+            eprintln!(
+                "shard {s}: only the rows whose key hash falls in share {} of {}; `reckon merge` makes the whole report from all {} shard directories",
+                s.index, s.count, s.count
+            );
+        }
         if let Some(dir) = &args.out {
             eprintln!(
-                "wrote {}/diff_summary.parquet, diff_rows.parquet, diff.json, diff.html, run.json",
-                dir.display()
+                "wrote {}/diff_summary.parquet, diff_rows.parquet, diff.json, diff.html, {}run.json",
+                dir.display(),
+                if shard.is_some() { "shard.json, " } else { "" }
             );
         }
     }
     Ok(report.exit_code())
+}
+
+/// Writes `shard.json`, what `reckon merge` reads.
+fn write_state(state: &ShardState, dir: &std::path::Path) -> Result<()> {
+    let path = dir.join("shard.json");
+    let text = serde_json::to_string(state).context("cannot write shard.json")?;
+    std::fs::write(&path, reckon::error::scrub(&text))
+        .with_context(|| format!("cannot write {}", path.display()))
 }
 
 /// One timing per table pair.

@@ -3,6 +3,7 @@
 pub mod check;
 pub mod compare;
 pub mod diff;
+pub mod merge;
 pub mod migrate;
 pub mod profile;
 pub mod signoff;
@@ -22,6 +23,7 @@ const OUTPUT_FILES: &[&str] = &[
     "diff_rows.parquet",
     "diff_summary.parquet",
     "diff.html",
+    "shard.json",
     "profile.json",
     "profile.parquet",
     "profile.html",

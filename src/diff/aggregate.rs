@@ -29,7 +29,7 @@ use crate::value::canonical::{
 use crate::value::kind::{cmp_decimal_str, is_plain_decimal, normalize, Kind};
 
 /// One side's aggregates of one column, as shown.
-#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, Serialize, serde::Deserialize, PartialEq, Eq)]
 pub struct Aggregate {
     /// Non-NULL values.
     pub count: u64,
@@ -43,7 +43,7 @@ pub struct Aggregate {
     pub max: Option<String>,
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 enum Sum {
     #[default]
     None,
@@ -55,7 +55,7 @@ enum Sum {
 /// An exact sum of floats (Shewchuk's partials, as Python's `math.fsum`): the result is the
 /// float nearest the exact sum, whatever the order of the values or how they were chunked, so
 /// two reads of the same column always show the same sum.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct FloatSum {
     /// Non-overlapping partials, increasing in magnitude; their exact sum is the sum so far.
     partials: Vec<f64>,
@@ -197,8 +197,35 @@ impl FloatSum {
     }
 }
 
+/// An [`AggregateAcc`] as written down between runs (`reckon diff --shard` for `reckon merge`):
+/// every part exact, so that the shards' accumulators add up to the whole run's. Floats are kept
+/// by their bits and canonical values in hex, since JSON holds neither exactly.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct AccState {
+    count: u64,
+    nulls: u64,
+    /// `none`, `exact:UNITS:SCALE`, `float:SPECIAL_BITS:PARTIAL_BITS,…` or `overflow`.
+    sum: String,
+    min: Option<String>,
+    max: Option<String>,
+}
+
+fn to_hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+fn from_hex(t: &str) -> Option<Vec<u8>> {
+    if !t.len().is_multiple_of(2) {
+        return None;
+    }
+    (0..t.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(t.get(i..i + 2)?, 16).ok())
+        .collect()
+}
+
 /// Accumulates one side's aggregates of one column.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct AggregateAcc {
     count: u64,
     nulls: u64,
@@ -296,10 +323,7 @@ impl AggregateAcc {
     pub fn update(&mut self, array: &ArrayRef, read: &Read) {
         // Large strings compared as text: min and max read in place (no copy to 32-bit offsets).
         if array.data_type() == &arrow::datatypes::DataType::LargeUtf8
-            && !matches!(
-                read.text_as,
-                TextAs::Decimal | TextAs::Float(_) | TextAs::Bool
-            )
+            && read.text_as == TextAs::Text
         {
             let a = array.as_string::<i64>();
             self.nulls += a.null_count() as u64;
@@ -332,7 +356,28 @@ impl AggregateAcc {
                 let a = arr.as_primitive::<Int64Type>();
                 let s: i128 = a.iter().flatten().map(i128::from).sum();
                 add_exact(&mut self.sum, s, 0);
-                if let (Some(lo), Some(hi)) = (arrow::compute::min(a), arrow::compute::max(a)) {
+                if read.int_as_bool {
+                    // 0 and 1 are booleans, other integers numbers: the extremes in canonical
+                    // order are among the numbers' extremes and whichever booleans occur, never
+                    // only the integers' extremes (a chunk of 0, 1, 2 has the maximum `true` or
+                    // 2, whatever its numeric maximum).
+                    let (mut lo, mut hi, mut bools) = (None::<i64>, None::<i64>, [false; 2]);
+                    for v in a.iter().flatten() {
+                        match v {
+                            0 | 1 => bools[v as usize] = true,
+                            _ => {
+                                lo = Some(lo.map_or(v, |l| l.min(v)));
+                                hi = Some(hi.map_or(v, |h| h.max(v)));
+                            }
+                        }
+                    }
+                    let present = [bools[0].then_some(0), bools[1].then_some(1)];
+                    for v in [lo, hi].into_iter().chain(present).flatten() {
+                        self.extreme(std::sync::Arc::new(Int64Array::from(vec![v])), read);
+                    }
+                } else if let (Some(lo), Some(hi)) =
+                    (arrow::compute::min(a), arrow::compute::max(a))
+                {
                     self.extreme(std::sync::Arc::new(Int64Array::from(vec![lo])), read);
                     self.extreme(std::sync::Arc::new(Int64Array::from(vec![hi])), read);
                 }
@@ -408,7 +453,21 @@ impl AggregateAcc {
                         }
                     }
                     TextAs::Float(_) | TextAs::Bool => {}
-                    _ => {
+                    TextAs::Date
+                    | TextAs::Timestamp
+                    | TextAs::Instant
+                    | TextAs::Time
+                    | TextAs::Uuid => {
+                        // Read as dates, instants, times or UUIDs, texts order by what they
+                        // read as (and those that do not read stay text): their byte order is
+                        // not that order, so every value is encoded and weighed.
+                        let mut rows = vec![Vec::new(); arr.len()];
+                        encode_column_with(&arr, read.text_as, read.int_as_bool, &[], &mut rows);
+                        for r in rows {
+                            self.consider(r);
+                        }
+                    }
+                    TextAs::Text => {
                         for v in [arrow::compute::min_string(a), arrow::compute::max_string(a)]
                             .into_iter()
                             .flatten()
@@ -494,6 +553,62 @@ impl AggregateAcc {
                 self.extreme(a, read);
             }
         }
+    }
+
+    /// The accumulator as written down (see [`AccState`]).
+    pub fn state(&self) -> AccState {
+        let sum = match &self.sum {
+            Sum::None => "none".to_string(),
+            Sum::Exact(u, sc) => format!("exact:{u}:{sc}"),
+            Sum::Float(f) => {
+                let parts: Vec<String> = f
+                    .partials
+                    .iter()
+                    .map(|p| format!("{:x}", p.to_bits()))
+                    .collect();
+                format!("float:{:x}:{}", f.special.to_bits(), parts.join(","))
+            }
+            Sum::Overflow => "overflow".to_string(),
+        };
+        AccState {
+            count: self.count,
+            nulls: self.nulls,
+            sum,
+            min: self.min.as_deref().map(to_hex),
+            max: self.max.as_deref().map(to_hex),
+        }
+    }
+
+    /// The accumulator written down by [`AggregateAcc::state`]; `None` when the text is not
+    /// such a state.
+    pub fn from_state(st: &AccState) -> Option<AggregateAcc> {
+        let bits = |t: &str| u64::from_str_radix(t, 16).ok().map(f64::from_bits);
+        let mut parts = st.sum.splitn(3, ':');
+        let sum = match (parts.next()?, parts.next(), parts.next()) {
+            ("none", None, None) => Sum::None,
+            ("overflow", None, None) => Sum::Overflow,
+            ("exact", Some(u), Some(sc)) => Sum::Exact(u.parse().ok()?, sc.parse().ok()?),
+            ("float", Some(sp), Some(ps)) => Sum::Float(FloatSum {
+                special: bits(sp)?,
+                partials: ps
+                    .split(',')
+                    .filter(|p| !p.is_empty())
+                    .map(bits)
+                    .collect::<Option<Vec<f64>>>()?,
+            }),
+            _ => return None,
+        };
+        let value = |v: &Option<String>| match v {
+            None => Some(None),
+            Some(h) => from_hex(h).map(Some),
+        };
+        Some(AggregateAcc {
+            count: st.count,
+            nulls: st.nulls,
+            sum,
+            min: value(&st.min)?,
+            max: value(&st.max)?,
+        })
     }
 
     /// Adds another accumulator (chunks processed apart).
@@ -712,5 +827,132 @@ mod tests {
         assert_eq!(x.max.as_deref(), Some("18"));
         assert_eq!(x.nulls, 1);
         assert_eq!(a.finish(true).max.as_deref(), Some("(sensitive)"));
+    }
+
+    #[test]
+    fn written_down_states_merge_as_the_accumulators_do() {
+        let floats = |v: Vec<Option<f64>>| Arc::new(Float64Array::from(v)) as ArrayRef;
+        let ints = |v: Vec<Option<i64>>| Arc::new(Int64Array::from(v)) as ArrayRef;
+        let text = |v: Vec<Option<&str>>| Arc::new(StringArray::from(v)) as ArrayRef;
+        let chunks: Vec<(ArrayRef, ArrayRef, ArrayRef)> = vec![
+            (
+                floats(vec![Some(1e100), Some(0.1), None]),
+                ints(vec![Some(i64::MAX), Some(-3), None]),
+                text(vec![Some("b"), None, Some("")]),
+            ),
+            (
+                floats(vec![Some(1.0), Some(-1e100), Some(f64::MIN_POSITIVE / 8.0)]),
+                ints(vec![Some(i64::MAX), None, Some(i64::MIN)]),
+                text(vec![Some("a\u{0}z"), Some("é"), None]),
+            ),
+            (
+                floats(vec![Some(f64::INFINITY)]),
+                ints(vec![Some(7)]),
+                text(vec![Some("zz")]),
+            ),
+        ];
+        for upto in 1..=chunks.len() {
+            for col in 0..3 {
+                let r = read(TextAs::Text);
+                let arrays: Vec<&ArrayRef> = chunks[..upto]
+                    .iter()
+                    .map(|c| [&c.0, &c.1, &c.2][col])
+                    .collect();
+                // Whole: one accumulator merging every chunk. Shards: each chunk's accumulator
+                // written down, read back, then merged.
+                let mut whole = AggregateAcc::default();
+                let mut shards = AggregateAcc::default();
+                for a in &arrays {
+                    let mut one = AggregateAcc::default();
+                    one.update(a, &r);
+                    let back = AggregateAcc::from_state(&one.state()).expect("a state reads back");
+                    assert_eq!(back, one, "column {col}: the state is the accumulator");
+                    whole.merge(one);
+                    shards.merge(back);
+                }
+                assert_eq!(whole.finish(false), shards.finish(false));
+                assert_eq!(AggregateAcc::from_state(&whole.state()), Some(whole));
+            }
+        }
+        let mut bad = AggregateAcc::default().state();
+        for sum in ["float:zz:", "exact:1", "sum", "exact:x:0"] {
+            bad.sum = sum.into();
+            assert_eq!(AggregateAcc::from_state(&bad), None, "{sum}");
+        }
+        bad.sum = "none".into();
+        bad.min = Some("abc".into());
+        assert_eq!(AggregateAcc::from_state(&bad), None, "odd hex");
+    }
+
+    #[test]
+    fn extremes_of_mixed_readings_do_not_depend_on_chunking() {
+        // Integers facing a boolean (0/1 booleans, others numbers), and texts read as dates,
+        // times or UUIDs (those that do not read stay text): the extremes of the canonical
+        // values, whether the column comes in one chunk or one value at a time.
+        let ints = |v: &[Option<i64>]| Arc::new(Int64Array::from(v.to_vec())) as ArrayRef;
+        let texts = |v: &[Option<&str>]| Arc::new(StringArray::from(v.to_vec())) as ArrayRef;
+        let as_bool = Read {
+            int_as_bool: true,
+            ..read(TextAs::Text)
+        };
+        let cases: Vec<(Read, Vec<ArrayRef>)> = vec![
+            (
+                as_bool,
+                [Some(2), Some(1), None, Some(0), Some(-4), Some(9)]
+                    .iter()
+                    .map(|v| ints(&[*v]))
+                    .collect(),
+            ),
+            (
+                read(TextAs::Date),
+                ["2020-01-05", "bad", "2019-12-31", "zz", "2020-1-5"]
+                    .iter()
+                    .map(|v| texts(&[Some(v)]))
+                    .collect(),
+            ),
+            (
+                read(TextAs::Uuid),
+                [
+                    "A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11",
+                    "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a12",
+                    "not a uuid",
+                ]
+                .iter()
+                .map(|v| texts(&[Some(v)]))
+                .collect(),
+            ),
+        ];
+        for (r, singles) in cases {
+            let mut by_value = AggregateAcc::default();
+            for a in &singles {
+                let mut one = AggregateAcc::default();
+                one.update(a, &r);
+                by_value.merge(one);
+            }
+            let refs: Vec<&dyn Array> = singles.iter().map(|a| a.as_ref()).collect();
+            let whole = arrow::compute::concat(&refs).unwrap();
+            let mut at_once = AggregateAcc::default();
+            at_once.update(&whole, &r);
+            // The definition: every value encoded and weighed.
+            let mut rows = vec![Vec::new(); whole.len()];
+            encode_column_with(&whole, r.text_as, r.int_as_bool, &[], &mut rows);
+            let mut each = AggregateAcc::default();
+            for v in rows {
+                each.consider(v);
+            }
+            assert_eq!(
+                (&at_once.min, &at_once.max),
+                (&each.min, &each.max),
+                "{:?}",
+                r.text_as
+            );
+            assert_eq!(
+                (&by_value.min, &by_value.max),
+                (&each.min, &each.max),
+                "{:?}",
+                r.text_as
+            );
+            assert_ne!(each.min, each.max);
+        }
     }
 }

@@ -19,6 +19,7 @@ pub mod plan;
 pub mod pushdown;
 pub mod rules;
 pub mod schema;
+pub mod shard;
 
 pub use engine::{diff_table, DiffOptions, NullSink, Progress, RowSink, TableDiffHead};
 pub use model::{DiffReport, DiffRow, ErrorClass, RowStatus, TableDiff, Verdict};

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::aggregate::Aggregate;
 use super::schema::SchemaFinding;
@@ -83,6 +83,42 @@ impl Serialize for Verdict {
     }
 }
 
+impl std::str::FromStr for Verdict {
+    type Err = String;
+
+    /// Reads a verdict as written (`match`, `match*`, `mismatch`, `error`, `error(class)`).
+    fn from_str(text: &str) -> Result<Verdict, String> {
+        let classes = [
+            ErrorClass::Unpopulated,
+            ErrorClass::Unreachable,
+            ErrorClass::Unreadable,
+            ErrorClass::ChangedWhileRead,
+            ErrorClass::Spill,
+            ErrorClass::Output,
+            ErrorClass::Plan,
+        ];
+        match text {
+            "match" => Ok(Verdict::Match),
+            "match*" => Ok(Verdict::MatchByRule),
+            "mismatch" => Ok(Verdict::Mismatch),
+            "error" => Ok(Verdict::Error(None)),
+            _ => text
+                .strip_prefix("error(")
+                .and_then(|c| c.strip_suffix(')'))
+                .and_then(|c| classes.into_iter().find(|k| k.as_str() == c))
+                .map(|k| Verdict::Error(Some(k)))
+                .ok_or_else(|| format!("'{text}' is not a verdict")),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Verdict {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Verdict, D::Error> {
+        let text = String::deserialize(d)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
 /// What became of a differing row.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RowStatus {
@@ -117,8 +153,26 @@ impl Serialize for RowStatus {
     }
 }
 
+impl std::str::FromStr for RowStatus {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<RowStatus, String> {
+        [RowStatus::Missing, RowStatus::Extra, RowStatus::Changed]
+            .into_iter()
+            .find(|s| s.as_str() == text)
+            .ok_or_else(|| format!("'{text}' is not a row status"))
+    }
+}
+
+impl<'de> Deserialize<'de> for RowStatus {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<RowStatus, D::Error> {
+        let text = String::deserialize(d)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
 /// A whole diff run.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct DiffReport {
     /// Result format version.
     pub format_version: u32,
@@ -134,10 +188,14 @@ pub struct DiffReport {
     pub tables: Vec<TableDiff>,
     /// Tables found on one side only (when pairing tables by name).
     pub unpaired: Vec<UnpairedTable>,
+    /// The share of the key hashes this run compared (`--shard I/N`); absent for a whole run,
+    /// and for the report `reckon merge` makes of all the shards.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<super::shard::Shard>,
 }
 
 /// A table with no counterpart on the other side.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct UnpairedTable {
     /// The table.
     pub table: String,
@@ -173,6 +231,7 @@ impl DiffReport {
             verdict,
             tables,
             unpaired,
+            shard: None,
         }
     }
 
@@ -187,7 +246,7 @@ impl DiffReport {
 }
 
 /// Counts of one table pair.
-#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
 pub struct RowCounts {
     /// Rows read from the source.
     pub source_rows: u64,
@@ -210,7 +269,7 @@ pub struct RowCounts {
 }
 
 /// One column pair's outcome.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ColumnDiff {
     /// Name in the source.
     pub source: String,
@@ -248,7 +307,7 @@ impl ColumnDiff {
 }
 
 /// One differing cell of a changed row.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct CellDiff {
     /// The column (source name).
     pub column: String,
@@ -263,7 +322,7 @@ pub struct CellDiff {
 }
 
 /// One differing row.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct DiffRow {
     /// Key values as shown, in key order (the whole row for a keyless diff).
     pub key: Vec<Option<String>>,
@@ -276,7 +335,7 @@ pub struct DiffRow {
 }
 
 /// One table pair's outcome.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TableDiff {
     /// The source table.
     pub source_table: String,
@@ -289,7 +348,7 @@ pub struct TableDiff {
     /// `match`, `match*`, `mismatch`, or `error(class)` when the pair could not be compared.
     pub verdict: Verdict,
     /// Why the pair could not be compared (`error(class)` only).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
     /// Row counts.
     pub counts: RowCounts,
@@ -314,8 +373,12 @@ pub struct TableDiff {
     #[serde(skip)]
     pub side_hashes: [u128; 2],
     /// How the work was split under `--pushdown` (absent when streamed without it).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pushdown: Option<super::pushdown::PushdownInfo>,
+    /// Each side's column aggregates before they are shown (kept for `reckon merge`, which
+    /// adds the shards' up); `None` when the pair was not compared.
+    #[serde(skip)]
+    pub accumulators: Option<Box<[Vec<super::aggregate::AggregateAcc>; 2]>>,
 }
 
 impl TableDiff {
@@ -341,6 +404,7 @@ impl TableDiff {
             seconds: 0.0,
             side_hashes: [0, 0],
             pushdown: None,
+            accumulators: None,
         }
     }
 }

@@ -18,23 +18,23 @@ use crate::common::*;
 use crate::diff_files::diff_json;
 
 #[derive(Clone)]
-struct Table {
-    id: Vec<i64>,
-    qty: Vec<Option<i32>>,
-    amount: Vec<Option<i128>>,
-    price: Vec<Option<f64>>,
-    name: Vec<Option<String>>,
-    flag: Vec<Option<bool>>,
-    day: Vec<Option<i32>>,
-    at: Vec<Option<i64>>,
-    blob: Vec<Option<Vec<u8>>>,
+pub(crate) struct Table {
+    pub(crate) id: Vec<i64>,
+    pub(crate) qty: Vec<Option<i32>>,
+    pub(crate) amount: Vec<Option<i128>>,
+    pub(crate) price: Vec<Option<f64>>,
+    pub(crate) name: Vec<Option<String>>,
+    pub(crate) flag: Vec<Option<bool>>,
+    pub(crate) day: Vec<Option<i32>>,
+    pub(crate) at: Vec<Option<i64>>,
+    pub(crate) blob: Vec<Option<Vec<u8>>>,
 }
 
-const COLUMNS: [&str; 8] = [
+pub(crate) const COLUMNS: [&str; 8] = [
     "qty", "amount", "price", "name", "flag", "day", "at", "blob",
 ];
 
-fn random_table(rng: &mut Rng, n: usize) -> Table {
+pub(crate) fn random_table(rng: &mut Rng, n: usize) -> Table {
     let null = |rng: &mut Rng| rng.below(10) == 0;
     let mut t = Table {
         id: vec![],
@@ -76,7 +76,7 @@ fn random_table(rng: &mut Rng, n: usize) -> Table {
     t
 }
 
-fn write(t: &Table, order: &[usize], narrow: bool, group: usize, path: &Path) {
+pub(crate) fn write(t: &Table, order: &[usize], narrow: bool, group: usize, path: &Path) {
     let o = order;
     let qty: ArrayRef = if narrow {
         Arc::new(Int32Array::from(
@@ -153,7 +153,7 @@ fn write(t: &Table, order: &[usize], narrow: bool, group: usize, path: &Path) {
     w.close().unwrap();
 }
 
-fn shuffled(rng: &mut Rng, n: usize) -> Vec<usize> {
+pub(crate) fn shuffled(rng: &mut Rng, n: usize) -> Vec<usize> {
     let mut v: Vec<usize> = (0..n).collect();
     for i in (1..n).rev() {
         v.swap(i, rng.below(i as u64 + 1) as usize);
@@ -162,7 +162,7 @@ fn shuffled(rng: &mut Rng, n: usize) -> Vec<usize> {
 }
 
 /// Changes one cell so that its value surely differs.
-fn mutate(t: &mut Table, row: usize, col: usize, rng: &mut Rng) {
+pub(crate) fn mutate(t: &mut Table, row: usize, col: usize, rng: &mut Rng) {
     match COLUMNS[col] {
         "qty" => t.qty[row] = Some(t.qty[row].map_or(7, |v| v + 1)),
         "amount" => t.amount[row] = Some(t.amount[row].map_or(1, |v| v + 1)),

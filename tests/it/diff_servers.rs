@@ -241,3 +241,41 @@ fn unknown_table_and_password_never_leak() {
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(!r.stderr.contains("Sup3rSecret") && !r.stdout.contains("Sup3rSecret"));
 }
+
+#[test]
+fn database_shards_merge_into_the_unsharded_report() {
+    let (Some(pg), Some(my)) = (postgres(), mariadb()) else {
+        return;
+    };
+    let dir = tempdir();
+    let strings = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    // PostgreSQL on both sides under rules, every kept chunk spilled to disk (Arrow IPC).
+    let pg_pg = strings(&[
+        &pg,
+        &pg,
+        "--table",
+        "reckon_diff.cases_src:reckon_diff.cases_tgt",
+        "--rule",
+        "f8=signed-zero",
+        "--rule",
+        "c2=char-pad",
+        "--memory-limit",
+        "1",
+        "--samples",
+        "4",
+    ]);
+    let pg_my = strings(&[
+        &pg,
+        &my,
+        "--table",
+        "reckon_diff.my_src:my_tgt",
+        "--samples",
+        "3",
+    ]);
+    for n in [1, 3, 7] {
+        let r = crate::diff_shard::sharded_equals_whole(dir.path(), "pg-pg", &pg_pg, n);
+        assert_eq!(r["tables"][0]["spilled"], true);
+        let r = crate::diff_shard::sharded_equals_whole(dir.path(), "pg-my", &pg_my, n);
+        assert_eq!(r["tables"][0]["counts"]["missing"], 1);
+    }
+}

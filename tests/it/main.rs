@@ -11,6 +11,7 @@ mod diff_files;
 mod diff_property;
 mod diff_pushdown;
 mod diff_servers;
+mod diff_shard;
 mod engine_property;
 mod migrate_servers;
 mod profile_bad_input;

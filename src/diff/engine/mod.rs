@@ -87,6 +87,8 @@ pub struct DiffOptions {
     pub buckets: Option<u64>,
     /// `--pushdown`: also compute column sums, minima and maxima in SQL.
     pub aggregates: bool,
+    /// `--shard I/N`: compare only the rows whose key hash falls in share I of N.
+    pub shard: Option<super::shard::Shard>,
 }
 
 impl Default for DiffOptions {
@@ -97,6 +99,7 @@ impl Default for DiffOptions {
             spill_dir: None,
             buckets: None,
             aggregates: false,
+            shard: None,
         }
     }
 }
@@ -318,6 +321,7 @@ pub fn diff_table(
         seconds: started.elapsed().as_secs_f64(),
         side_hashes,
         pushdown: None,
+        accumulators: Some(Box::new(aggs)),
     })
 }
 

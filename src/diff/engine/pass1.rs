@@ -7,6 +7,7 @@
 //! read.
 
 use super::*;
+use crate::diff::shard::Shard;
 
 /// One chunk read, prepared and hashed.
 pub(super) struct Hashed {
@@ -15,38 +16,62 @@ pub(super) struct Hashed {
     kh: Vec<u64>,
     rh: Vec<u128>,
     aggs: Vec<AggregateAcc>,
+    /// Under `--shard`: which rows are in the shard (the others are read, never compared).
+    in_shard: Option<Vec<bool>>,
 }
 
-/// Prepares and hashes one chunk (rows and column aggregates in parallel).
+/// Prepares and hashes one chunk (rows and column aggregates in parallel). Under `--shard`, the
+/// aggregates cover only the shard's rows, so they are computed once the key hashes say which.
 pub(super) fn hash_one(
     cols: &mut SideCols,
     chunk: &Chunk,
     table: &str,
     pairing: &Pairing,
+    shard: Option<Shard>,
 ) -> Result<Hashed, DiffError> {
     let (batch, defects) = prepared(cols, chunk, table)?;
     let reads = &cols.reads;
     let arrays: Vec<ArrayRef> = batch.columns().to_vec();
-    let ((kh, rh), aggs) = rayon::join(
-        || hash_chunk(&arrays, &defects, reads, pairing),
-        || {
-            arrays
-                .par_iter()
-                .zip(reads.par_iter())
-                .map(|(a, r)| {
-                    let mut acc = AggregateAcc::default();
-                    acc.update(a, r);
-                    acc
-                })
-                .collect::<Vec<_>>()
-        },
-    );
+    let aggregate = |arrays: &[ArrayRef]| {
+        arrays
+            .par_iter()
+            .zip(reads.par_iter())
+            .map(|(a, r)| {
+                let mut acc = AggregateAcc::default();
+                acc.update(a, r);
+                acc
+            })
+            .collect::<Vec<_>>()
+    };
+    let Some(shard) = shard else {
+        let ((kh, rh), aggs) = rayon::join(
+            || hash_chunk(&arrays, &defects, reads, pairing),
+            || aggregate(&arrays),
+        );
+        return Ok(Hashed {
+            batch,
+            defects,
+            kh,
+            rh,
+            aggs,
+            in_shard: None,
+        });
+    };
+    let (kh, rh) = hash_chunk(&arrays, &defects, reads, pairing);
+    let mask: Vec<bool> = kh.iter().map(|&k| shard.contains(k)).collect();
+    let filter = arrow::array::BooleanArray::from(mask.clone());
+    let mine: Vec<ArrayRef> = arrays
+        .iter()
+        .map(|a| arrow::compute::filter(a.as_ref(), &filter))
+        .collect::<Result<_, _>>()
+        .map_err(|e| DiffError::Spill(e.to_string()))?;
     Ok(Hashed {
         batch,
         defects,
         kh,
         rh,
-        aggs,
+        aggs: aggregate(&mine),
+        in_shard: Some(mask),
     })
 }
 
@@ -100,12 +125,16 @@ impl Pass1 {
             kh,
             rh,
             aggs,
+            in_shard,
         } = h;
         for (acc, a) in self.aggs[side].iter_mut().zip(aggs) {
             acc.merge(a);
         }
+        // Rows outside the shard keep their place in the chunk (rows are read again by
+        // position) but are neither counted nor compared.
         let n = kh.len();
-        self.read[side] += n as u64;
+        let mine = |i: usize| in_shard.as_ref().is_none_or(|m| m[i]);
+        self.read[side] += (0..n).filter(|&i| mine(i)).count() as u64;
         let chunk_no = u32::try_from(self.kept[side].len())
             .ok()
             .filter(|c| c & SIDE_BIT == 0)
@@ -114,6 +143,9 @@ impl Pass1 {
         let tuples = &mut self.tuples[side];
         tuples.reserve(n);
         for (i, (k, r)) in kh.into_iter().zip(rh).enumerate() {
+            if !mine(i) {
+                continue;
+            }
             self.side_hashes[side] = self.side_hashes[side].wrapping_add(r);
             tuples.push(Tuple {
                 row_hash: r,
@@ -180,6 +212,9 @@ impl Pass1 {
     }
 }
 
+/// What every chunk is hashed with: both tables' names (for errors), the pairing, the shard.
+type HashWith<'a> = (&'a [String; 2], &'a Pairing, Option<Shard>);
+
 /// Pass 1 over both sides.
 pub(super) fn pass1(
     source: &mut dyn Source,
@@ -211,13 +246,18 @@ pub(super) fn pass1(
             [p0, p1],
             ahead,
             sides,
-            table_names,
-            pairing,
+            (table_names, pairing, opts.shard),
             progress,
         )?,
         _ => {
             let streams = [source.read(&plan.source)?, target.read(&plan.target)?];
-            by_streams(&mut st, streams, sides, table_names, pairing, progress)?
+            by_streams(
+                &mut st,
+                streams,
+                sides,
+                (table_names, pairing, opts.shard),
+                progress,
+            )?
         }
     }
     if let Some(sp) = st.spill.as_mut() {
@@ -235,8 +275,7 @@ fn by_parts(
     parts: [Vec<Part>; 2],
     ahead: usize,
     sides: &mut [SideCols; 2],
-    table_names: &[String; 2],
-    pairing: &Pairing,
+    (table_names, pairing, shard): HashWith<'_>,
     progress: Progress<'_>,
 ) -> Result<(), DiffError> {
     let mut order: Vec<(usize, Part)> = Vec::new();
@@ -276,7 +315,7 @@ fn by_parts(
         ahead,
         move |(side, part, cols)| {
             let (pairing, names) = &*shared;
-            (side, hash_part(part, cols, &names[side], pairing))
+            (side, hash_part(part, cols, &names[side], pairing, shard))
         },
         |(side, hashed)| take(st, side, hashed?),
     )
@@ -288,11 +327,12 @@ fn hash_part(
     mut cols: SideCols,
     table: &str,
     pairing: &Pairing,
+    shard: Option<Shard>,
 ) -> Result<Vec<Hashed>, DiffError> {
     let chunks = (part.read)()?;
     chunks
         .iter()
-        .map(|c| hash_one(&mut cols, c, table, pairing))
+        .map(|c| hash_one(&mut cols, c, table, pairing, shard))
         .collect()
 }
 
@@ -301,8 +341,7 @@ fn by_streams(
     st: &mut Pass1,
     streams: [ChunkStream; 2],
     sides: &mut [SideCols; 2],
-    table_names: &[String; 2],
-    pairing: &Pairing,
+    (table_names, pairing, shard): HashWith<'_>,
     progress: Progress<'_>,
 ) -> Result<(), DiffError> {
     std::thread::scope(|scope| -> Result<(), DiffError> {
@@ -325,7 +364,7 @@ fn by_streams(
                     continue;
                 }
             };
-            let h = hash_one(&mut sides[side], &chunk, &table_names[side], pairing)?;
+            let h = hash_one(&mut sides[side], &chunk, &table_names[side], pairing, shard)?;
             st.accept(side, h)?;
             progress(st.read[0], st.read[1]);
         }

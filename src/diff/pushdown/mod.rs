@@ -69,19 +69,19 @@ const MAX_KEYS: usize = 250_000;
 const MAX_LISTED: usize = 10_000;
 
 /// How the work of one table pair was split, as the reports show it.
-#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+#[derive(Debug, Clone, Default, Serialize, serde::Deserialize, PartialEq)]
 pub struct PushdownInfo {
     /// `summaries` (every bucket equal), `buckets`, `rows`, or `streamed` (not pushed down).
     pub strategy: String,
     /// How rows were hashed: `canonical text` (SHA-256 of reckon's row text, any pair of
     /// engines) or `postgres native` (PostgreSQL's own hash functions, PostgreSQL on both sides).
-    #[serde(skip_serializing_if = "String::is_empty")]
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub hashing: String,
     /// Why the table was streamed instead.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     /// Columns that have no canonical SQL (and so made the table stream), with why.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub fallback_columns: Vec<FallbackColumn>,
     /// Buckets the key hashes were split into.
     pub buckets: u64,
@@ -103,7 +103,7 @@ pub struct PushdownInfo {
 }
 
 /// A column compared by streaming, and why.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq, Eq)]
 pub struct FallbackColumn {
     /// Source column.
     pub column: String,

@@ -272,3 +272,103 @@ impl RowSink for RowsWriter {
         Ok(())
     }
 }
+
+/// Reads `diff_rows.parquet` back, row by row in file order (for `reckon merge`): each row with
+/// the source table it belongs to.
+pub struct RowsReader {
+    path: PathBuf,
+    batches: parquet::arrow::arrow_reader::ParquetRecordBatchReader,
+    rows: std::vec::IntoIter<(String, DiffRow)>,
+}
+
+impl RowsReader {
+    /// Opens a file `RowsWriter` wrote.
+    pub fn open(path: &Path) -> Result<RowsReader, DiffError> {
+        let f = File::open(path).map_err(|e| out_err(path, e))?;
+        let batches = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(f)
+            .and_then(|b| b.with_batch_size(BATCH).build())
+            .map_err(|e| out_err(path, e))?;
+        Ok(RowsReader {
+            path: path.to_path_buf(),
+            batches,
+            rows: Vec::new().into_iter(),
+        })
+    }
+
+    fn decode(&self, batch: &RecordBatch) -> Result<Vec<(String, DiffRow)>, DiffError> {
+        use arrow::array::{Array, AsArray};
+        let bad = |what: &str| out_err(&self.path, format!("not a reckon diff_rows file: {what}"));
+        let text = |name: &str| -> Result<&StringArray, DiffError> {
+            batch
+                .column_by_name(name)
+                .and_then(|c| c.as_string_opt::<i32>())
+                .ok_or_else(|| bad(name))
+        };
+        let list = |name: &str| {
+            batch
+                .column_by_name(name)
+                .and_then(|c| c.as_list_opt::<i32>())
+                .ok_or_else(|| bad(name))
+        };
+        let (table, key, status) = (text("source_table")?, text("key")?, text("status")?);
+        let (kv, cells) = (list("key_values")?, list("cells")?);
+        let opt = |a: &StringArray, i: usize| (!a.is_null(i)).then(|| a.value(i).to_string());
+        let mut out = Vec::with_capacity(batch.num_rows());
+        for r in 0..batch.num_rows() {
+            let values = kv.value(r);
+            let values = values
+                .as_string_opt::<i32>()
+                .ok_or_else(|| bad("key_values"))?;
+            let cs = cells.value(r);
+            let cs = cs.as_struct_opt().ok_or_else(|| bad("cells"))?;
+            let field = |i: usize| {
+                cs.column(i)
+                    .as_string_opt::<i32>()
+                    .ok_or_else(|| bad("cells"))
+            };
+            let (col, verdict, class, sv, tv) =
+                (field(0)?, field(1)?, field(2)?, field(3)?, field(4)?);
+            let cells = (0..cs.len())
+                .map(|i| {
+                    Ok(crate::diff::model::CellDiff {
+                        column: col.value(i).to_string(),
+                        verdict: verdict.value(i).parse().map_err(|e: String| bad(&e))?,
+                        class: class.value(i).to_string(),
+                        source: opt(sv, i),
+                        target: opt(tv, i),
+                    })
+                })
+                .collect::<Result<Vec<_>, DiffError>>()?;
+            out.push((
+                table.value(r).to_string(),
+                DiffRow {
+                    key: (0..values.len()).map(|i| opt(values, i)).collect(),
+                    key_text: key.value(r).to_string(),
+                    status: status.value(r).parse().map_err(|e: String| bad(&e))?,
+                    cells,
+                },
+            ));
+        }
+        Ok(out)
+    }
+}
+
+impl Iterator for RowsReader {
+    type Item = Result<(String, DiffRow), DiffError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            if let Some(r) = self.rows.next() {
+                return Some(Ok(r));
+            }
+            let batch = match self.batches.next()? {
+                Ok(b) => b,
+                Err(e) => return Some(Err(out_err(&self.path, e))),
+            };
+            match self.decode(&batch) {
+                Ok(rows) => self.rows = rows.into_iter(),
+                Err(e) => return Some(Err(e)),
+            }
+        }
+    }
+}

@@ -1,0 +1,161 @@
+//! `reckon merge`: the shards of a diff (`reckon diff --shard I/N --out DIR`) added up into the
+//! report the unsharded run would have written.
+
+use std::path::Path;
+
+use anyhow::{Context, Result};
+
+use reckon::diff::shard::{check_set, file_digest, listed_rows, merge, MergeError, ShardState};
+use reckon::diff::{DiffError, RowSink, TableDiffHead};
+use reckon::report::diff as out;
+
+use crate::cli::MergeArgs;
+
+/// Reads one shard directory's `shard.json`.
+fn read_state(dir: &Path) -> Result<ShardState> {
+    let path = dir.join("shard.json");
+    if !path.is_file() {
+        return Err(MergeError {
+            message: format!(
+                "{} holds no shard.json: it is not the --out of a sharded diff",
+                dir.display()
+            ),
+            hint: "give the directories written by `reckon diff … --shard I/N --out DIR`".into(),
+        }
+        .into());
+    }
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    serde_json::from_str(&text).map_err(|e| {
+        MergeError {
+            message: format!("{} is not a shard file reckon wrote: {e}", path.display()),
+            hint: "run the shard again: the file is damaged or from another program".into(),
+        }
+        .into()
+    })
+}
+
+/// Runs the command; returns the exit code.
+pub fn run(args: &MergeArgs) -> Result<i32> {
+    let clock = reckon::run::RunClock::start();
+    let states = args
+        .shards
+        .iter()
+        .map(|d| read_state(d))
+        .collect::<Result<Vec<_>>>()?;
+    // Directories in the order of their shards.
+    let mut dirs: Vec<(u64, &Path)> = states
+        .iter()
+        .zip(&args.shards)
+        .map(|(s, d)| (s.shard.index, d.as_path()))
+        .collect();
+    dirs.sort_by_key(|(i, _)| *i);
+    let states = check_set(states)?;
+    let report = merge(&states);
+    let out_dir = args
+        .out
+        .as_deref()
+        .map(super::OutDir::prepare)
+        .transpose()?;
+    if let Some(o) = out_dir {
+        let dir = o.path();
+        merge_rows(&states, &dirs, &report, &dir.join("diff_rows.parquet"))?;
+        out::write_json(&report, &dir.join("diff.json"))?;
+        out::parquet::write_summary(&report, &dir.join("diff_summary.parquet"))?;
+        out::html::write(&report, &dir.join("diff.html"))?;
+        super::write_run(
+            dir,
+            &clock,
+            "merge",
+            args.shards
+                .iter()
+                .map(|d| d.display().to_string())
+                .collect(),
+            report.exit_code(),
+            super::diff::diff_timings(&report),
+        )?;
+        o.commit()?;
+    }
+    if args.json {
+        println!("{}", out::to_json(&report)?);
+    } else {
+        print!("{}", out::terminal::render(&report));
+        if let Some(dir) = &args.out {
+            eprintln!(
+                "merged {} shards into {}/diff_summary.parquet, diff_rows.parquet, diff.json, diff.html, run.json",
+                states.len(),
+                dir.display()
+            );
+        }
+    }
+    Ok(report.exit_code())
+}
+
+/// Writes the shards' differing rows into one `diff_rows.parquet`: table by table, each table's
+/// rows of shard 1, then 2…, which is the unsharded run's order. Each shard's file is read once,
+/// in step; every row must be where its shard's counts say.
+fn merge_rows(
+    states: &[ShardState],
+    dirs: &[(u64, &Path)],
+    report: &reckon::diff::DiffReport,
+    path: &Path,
+) -> Result<()> {
+    let damaged = |dir: &Path, why: String| MergeError {
+        message: format!(
+            "{}/diff_rows.parquet does not match its shard.json: {why}",
+            dir.display()
+        ),
+        hint: "run that shard again: its directory was changed after it was written".into(),
+    };
+    for (state, (_, dir)) in states.iter().zip(dirs) {
+        let rows = dir.join("diff_rows.parquet");
+        let digest =
+            file_digest(&rows).with_context(|| format!("cannot read {}", rows.display()))?;
+        if digest != state.rows_digest {
+            return Err(damaged(dir, "its digest differs".into()).into());
+        }
+    }
+    let mut readers = dirs
+        .iter()
+        .map(|(_, d)| out::parquet::RowsReader::open(&d.join("diff_rows.parquet")))
+        .collect::<Result<Vec<_>, DiffError>>()?;
+    let mut writer = out::parquet::RowsWriter::create(path)?;
+    for (i, merged) in report.tables.iter().enumerate() {
+        let head = TableDiffHead {
+            source_table: merged.source_table.clone(),
+            target_table: merged.target_table.clone(),
+            key_columns: Vec::new(),
+        };
+        for ((state, reader), (_, dir)) in states.iter().zip(&mut readers).zip(dirs) {
+            let t = &state.report.tables[i];
+            for _ in 0..listed_rows(t) {
+                let (table, row) = match reader.next() {
+                    Some(r) => r?,
+                    None => {
+                        return Err(
+                            damaged(dir, format!("rows of {} end early", t.source_table)).into(),
+                        )
+                    }
+                };
+                if table != t.source_table {
+                    return Err(damaged(
+                        dir,
+                        format!("a row of {table} where {} was expected", t.source_table),
+                    )
+                    .into());
+                }
+                // A pair some shard could not compare has no rows, as in an unsharded run.
+                if !merged.verdict.is_error() {
+                    writer.row(&head, &row)?;
+                }
+            }
+        }
+    }
+    for (reader, (_, dir)) in readers.iter_mut().zip(dirs) {
+        if reader.next().is_some() {
+            return Err(damaged(dir, "it holds more rows than its counts".into()).into());
+        }
+    }
+    writer.close()?;
+    Ok(())
+}

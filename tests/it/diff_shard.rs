@@ -1,0 +1,256 @@
+//! `reckon diff --shard I/N` and `reckon merge`: N shards merged give the unsharded run's
+//! diff.json, diff_summary.parquet, diff_rows.parquet and diff.html byte for byte (N = 1, 3, 7),
+//! on random tables with every kind of difference and on the fixtures read again under a tiny
+//! memory limit; and a set of shards that is not one whole run is refused.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use crate::common::*;
+use crate::diff_property::{mutate, random_table, shuffled, write, COLUMNS};
+
+const LEGACY: &str = "sqlite://fixtures/diff/legacy.db";
+const PARQUET: &str = "fixtures/diff/migrated.parquet";
+
+/// The files a merge must reproduce exactly (run.json holds times and arguments).
+const SAME: [&str; 4] = [
+    "diff.json",
+    "diff_summary.parquet",
+    "diff_rows.parquet",
+    "diff.html",
+];
+
+fn s(p: &Path) -> String {
+    p.to_str().unwrap().to_string()
+}
+
+/// Runs `reckon diff ARGS --out DIR` (plus `extra`); asserts it compared (exit 0 or 1).
+fn diff_to(args: &[String], extra: &[String], out: &Path) -> i32 {
+    let mut all: Vec<String> = vec!["diff".into()];
+    all.extend(args.iter().cloned());
+    all.extend(extra.iter().cloned());
+    all.extend(["--out".to_string(), s(out)]);
+    let refs: Vec<&str> = all.iter().map(String::as_str).collect();
+    let r = reckon(&refs);
+    assert!(r.code == 0 || r.code == 1, "{all:?}: {}", r.stderr);
+    r.code
+}
+
+fn json(p: &Path) -> Value {
+    serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap()
+}
+
+/// Diffs whole, then in `n` shards merged; asserts the merge equals the whole run, file by file,
+/// and that the shards really split the rows. Returns the whole run's report.
+pub(crate) fn sharded_equals_whole(dir: &Path, name: &str, args: &[String], n: u64) -> Value {
+    let whole = dir.join(format!("{name}-whole"));
+    let code = diff_to(args, &[], &whole);
+    let mut shards: Vec<PathBuf> = Vec::new();
+    for i in 1..=n {
+        let d = dir.join(format!("{name}-{n}-{i}"));
+        diff_to(args, &["--shard".into(), format!("{i}/{n}")], &d);
+        assert!(d.join("shard.json").is_file());
+        shards.push(d);
+    }
+    let merged = dir.join(format!("{name}-{n}-merged"));
+    let mut margs: Vec<String> = vec!["merge".into()];
+    // Given in reverse: the merge orders shards by their number, not by the command line.
+    margs.extend(shards.iter().rev().map(|p| s(p)));
+    margs.extend(["--out".into(), s(&merged)]);
+    let refs: Vec<&str> = margs.iter().map(String::as_str).collect();
+    let r = reckon(&refs);
+    assert_eq!(r.code, code, "merge exits as the whole run: {}", r.stderr);
+    for f in SAME {
+        let (a, b) = (
+            std::fs::read(whole.join(f)).unwrap(),
+            std::fs::read(merged.join(f)).unwrap(),
+        );
+        assert!(
+            a == b,
+            "{name}, {n} shards: merged {f} differs from the unsharded run's"
+        );
+    }
+    assert!(!merged.join("shard.json").exists(), "a merge is no shard");
+    // Each shard compared only its share: rows and differing rows add up across shards, and
+    // with several shards none holds them all.
+    let report = json(&whole.join("diff.json"));
+    for (t, table) in report["tables"].as_array().unwrap().iter().enumerate() {
+        let counts = &table["counts"];
+        let (mut rows, mut missing, mut nonempty) = (0, 0, 0);
+        for d in &shards {
+            let sj = json(&d.join("diff.json"));
+            assert_eq!(sj["shard"]["count"], n);
+            let c = &sj["tables"][t]["counts"];
+            rows += c["source_rows"].as_u64().unwrap();
+            missing += c["missing"].as_u64().unwrap();
+            nonempty += u64::from(c["source_rows"].as_u64().unwrap() > 0);
+        }
+        assert_eq!(rows, counts["source_rows"].as_u64().unwrap());
+        assert_eq!(missing, counts["missing"].as_u64().unwrap());
+        if n > 1 && counts["source_rows"].as_u64().unwrap() > 100 {
+            assert!(nonempty > 1, "{name}: one shard held every row");
+            for d in &shards {
+                let c = &json(&d.join("diff.json"))["tables"][t]["counts"];
+                assert!(
+                    c["source_rows"].as_u64().unwrap() < counts["source_rows"].as_u64().unwrap()
+                );
+            }
+        }
+    }
+    report
+}
+
+/// Random source and target Parquet files: cells changed, rows missing, rows extra, a key
+/// duplicated, rows shuffled and grouped differently.
+fn random_pair(dir: &Path, seed: u64) -> (PathBuf, PathBuf) {
+    let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+    let n = 3000;
+    let t = random_table(&mut rng, n);
+    let mut changed = t.clone();
+    for _ in 0..80 {
+        let row = rng.below(n as u64) as usize;
+        let col = rng.below(COLUMNS.len() as u64) as usize;
+        mutate(&mut changed, row, col, &mut rng);
+    }
+    let gone: Vec<usize> = (0..40).map(|_| rng.below(n as u64) as usize).collect();
+    let new: Vec<usize> = (0..40).map(|_| rng.below(n as u64) as usize).collect();
+    let src_order: Vec<usize> = (0..n).filter(|i| !new.contains(i)).collect();
+    let mut tgt_order: Vec<usize> = shuffled(&mut rng, n)
+        .into_iter()
+        .filter(|i| !gone.contains(i))
+        .collect();
+    tgt_order.extend([5, 6, 6]);
+    let (a, b) = (
+        dir.join(format!("src{seed}.parquet")),
+        dir.join(format!("tgt{seed}.parquet")),
+    );
+    write(&t, &src_order, false, 500, &a);
+    write(&changed, &tgt_order, true, 700, &b);
+    (a, b)
+}
+
+#[test]
+fn shards_merge_into_the_unsharded_report_on_random_tables() {
+    let dir = tempdir();
+    for seed in 1..=2u64 {
+        let (a, b) = random_pair(dir.path(), seed);
+        let keyed = vec![
+            s(&a),
+            s(&b),
+            "--key".into(),
+            "id".into(),
+            "--samples".into(),
+            "7".into(),
+        ];
+        // No key: an exact multiset diff, paired under a rule on a text column.
+        let keyless = vec![s(&a), s(&b), "--rule".into(), "name=trim".into()];
+        for n in [1, 3, 7] {
+            let r = sharded_equals_whole(dir.path(), &format!("k{seed}"), &keyed, n);
+            let c = &r["tables"][0]["counts"];
+            for what in ["mismatched", "missing", "extra", "duplicate_keys_target"] {
+                assert!(
+                    c[what].as_u64().unwrap() > 0,
+                    "seed {seed}: no {what} planted"
+                );
+            }
+            // More differing rows than samples: the merged samples are the first 7 overall.
+            assert_eq!(r["tables"][0]["samples"].as_array().unwrap().len(), 7);
+            sharded_equals_whole(dir.path(), &format!("m{seed}"), &keyless, n);
+        }
+    }
+}
+
+#[test]
+fn shards_merge_into_the_unsharded_report_when_rows_are_read_again() {
+    // SQLite streams, the Parquet file is read in parts; a 1-byte memory limit drops every kept
+    // chunk, so the rows left are read again by their position among all rows, shard or not.
+    let dir = tempdir();
+    let args = vec![
+        LEGACY.to_string(),
+        PARQUET.to_string(),
+        "--memory-limit".into(),
+        "1".into(),
+        "--samples".into(),
+        "3".into(),
+    ];
+    for n in [1, 3, 7] {
+        let r = sharded_equals_whole(dir.path(), "fixtures", &args, n);
+        assert_eq!(r["tables"][0]["spilled"], true);
+        assert!(r["tables"][0]["counts"]["mismatched"].as_u64().unwrap() > 3);
+    }
+}
+
+#[test]
+fn a_set_of_shards_that_is_not_one_whole_run_is_refused() {
+    let dir = tempdir();
+    let d = |name: &str| dir.path().join(name);
+    let shard = |name: &str, spec: &str, extra: &[&str]| {
+        let mut args = vec![LEGACY.to_string(), PARQUET.to_string()];
+        args.extend(extra.iter().map(|x| x.to_string()));
+        diff_to(&args, &["--shard".into(), spec.into()], &d(name));
+    };
+    shard("a1", "1/3", &[]);
+    shard("a2", "2/3", &[]);
+    shard("a3", "3/3", &[]);
+    shard("b2", "2/2", &[]);
+    shard("c2", "2/3", &["--samples", "4"]);
+    diff_to(&[LEGACY.to_string(), PARQUET.to_string()], &[], &d("plain"));
+    let merge = |dirs: &[&str]| {
+        let mut args = vec!["merge".to_string()];
+        args.extend(dirs.iter().map(|x| s(&d(x))));
+        args.extend(["--out".into(), s(&d("out"))]);
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        reckon(&refs)
+    };
+    let refused = |dirs: &[&str], words: &[&str]| {
+        let r = merge(dirs);
+        assert_eq!(r.code, 2, "{dirs:?} merged: {}", r.stdout);
+        for w in words {
+            assert!(r.stderr.contains(w), "{dirs:?}: '{w}' not in {}", r.stderr);
+        }
+        assert!(r.stderr.contains("hint:"), "{}", r.stderr);
+        assert!(
+            !d("out").exists(),
+            "{dirs:?}: a refused merge wrote its output"
+        );
+    };
+    refused(&["a1", "a3"], &["shards missing: 2/3"]);
+    refused(&["a1", "a2", "a2", "a3"], &["2/3 is given twice"]);
+    refused(&["a1", "a2", "a3", "b2"], &["different splits"]);
+    refused(&["a1", "c2", "a3"], &["not of the same run"]);
+    refused(&["a1", "a2", "plain"], &["holds no shard.json"]);
+    // A shard whose rows file is not the one its counts describe.
+    let a1_rows = std::fs::read(d("a1").join("diff_rows.parquet")).unwrap();
+    let a2_rows = d("a2").join("diff_rows.parquet");
+    let kept = std::fs::read(&a2_rows).unwrap();
+    assert_ne!(
+        a1_rows, kept,
+        "the fixtures put differing rows in shards 1 and 2"
+    );
+    std::fs::write(&a2_rows, &a1_rows).unwrap();
+    refused(&["a1", "a2", "a3"], &["does not match its shard.json"]);
+    // The same rows shown otherwise (a sensitive column shows shapes): same counts, other file.
+    shard("s2", "2/3", &["--sensitive", "name"]);
+    let masked = std::fs::read(d("s2").join("diff_rows.parquet")).unwrap();
+    assert_ne!(masked, kept);
+    std::fs::write(&a2_rows, &masked).unwrap();
+    refused(&["a1", "a2", "a3"], &["does not match its shard.json"]);
+    std::fs::write(&a2_rows, kept).unwrap();
+    let r = merge(&["a3", "a1", "a2"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    // Bad --shard values, and --shard with --pushdown, are refused before any work.
+    for (bad, words) in [
+        ("0/3", "numbered from 1"),
+        ("4/3", "numbered from 1"),
+        ("1/0", "at least 1"),
+        ("three", "is not I/N"),
+    ] {
+        let r = reckon(&["diff", LEGACY, PARQUET, "--shard", bad]);
+        assert_eq!(r.code, 2, "--shard {bad}: {}", r.stdout);
+        assert!(r.stderr.contains(words), "--shard {bad}: {}", r.stderr);
+    }
+    let r = reckon(&["diff", LEGACY, PARQUET, "--shard", "1/2", "--pushdown"]);
+    assert_eq!(r.code, 2, "{}", r.stdout);
+    assert!(r.stderr.contains("--pushdown"), "{}", r.stderr);
+}
