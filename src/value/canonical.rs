@@ -144,7 +144,7 @@ fn encode_decimal(out: &mut Vec<u8>, d: &text::Decimal) -> bool {
     true
 }
 
-/// The texts of a string array (invalid UTF-8 values from `invalid`, by row).
+/// The texts of a string array (invalid UTF-8 values from `invalid`, by row, in any order).
 fn text_rows<O: arrow::array::OffsetSizeTrait>(
     a: &arrow::array::GenericStringArray<O>,
     text_as: TextAs,
@@ -152,8 +152,18 @@ fn text_rows<O: arrow::array::OffsetSizeTrait>(
     rows: &mut [Vec<u8>],
 ) {
     let n = a.len().min(rows.len());
-    let mut bad = invalid.iter().peekable();
+    // Walked in row order: callers may list them in any order (rows taken by hash order).
+    let sorted: std::borrow::Cow<'_, [(usize, &[u8])]> =
+        if invalid.windows(2).all(|w| w[0].0 <= w[1].0) {
+            std::borrow::Cow::Borrowed(invalid)
+        } else {
+            let mut v = invalid.to_vec();
+            v.sort_by_key(|(r, _)| *r);
+            std::borrow::Cow::Owned(v)
+        };
+    let mut bad = sorted.iter().peekable();
     for (i, out) in rows.iter_mut().enumerate().take(n) {
+        while bad.next_if(|(r, _)| *r < i).is_some() {}
         if let Some((_, raw)) = bad.next_if(|(r, _)| *r == i) {
             push(out, tag::INVALID_TEXT, raw);
         } else if a.is_null(i) {
@@ -308,7 +318,7 @@ pub fn encode_column(array: &ArrayRef, text_as: TextAs, rows: &mut [Vec<u8>]) {
 
 /// As [`encode_column`], with two read-side adjustments: `int_as_bool` encodes integers 0 and 1
 /// as booleans (the counterpart is boolean; other integers stay numbers), and `invalid` holds the
-/// raw bytes of values that were not valid UTF-8 (row, bytes; sorted by row), encoded as
+/// raw bytes of values that were not valid UTF-8 (row, bytes; in any order), encoded as
 /// [`tag::INVALID_TEXT`].
 pub fn encode_column_with(
     array: &ArrayRef,

@@ -441,3 +441,43 @@ fn a_damaged_parquet_file_is_an_error_never_a_shorter_table() {
         assert!(!r.stdout.contains("missing"), "{args:?}: {}", r.stdout);
     }
 }
+
+#[test]
+fn every_differing_invalid_utf8_value_is_found_whatever_order_rows_are_left_in() {
+    // Rows left after cancelling are encoded again in hash order, not row order: each one's
+    // invalid bytes must still be its own. Every note differs (FF against FE), in many rows.
+    let dir = tempdir();
+    let make = |name: &str, last: u8, extra: bool| -> String {
+        let p = dir.path().join(name);
+        let c = rusqlite::Connection::open(&p).unwrap();
+        c.execute_batch("CREATE TABLE t (id INTEGER PRIMARY KEY, note TEXT, code TEXT)")
+            .unwrap();
+        for i in 0..500i64 {
+            let bytes = [0x4d, 0xc3, 0xfc, 0x6c, last];
+            let code = if extra && i % 3 == 0 { "b" } else { "a" };
+            c.execute(
+                "INSERT INTO t VALUES (?1, CAST(?2 AS TEXT), ?3)",
+                rusqlite::params![i, &bytes[..], code],
+            )
+            .unwrap();
+        }
+        format!("sqlite://{}", p.display())
+    };
+    let (a, b) = (make("a.db", 0xff, false), make("b.db", 0xfe, true));
+    for extra in [&[][..], &["--memory-limit", "1"][..]] {
+        let mut args = vec![a.as_str(), b.as_str()];
+        args.extend_from_slice(extra);
+        let (code, r) = diff_json(&args);
+        assert_eq!(code, 1);
+        let t = &r["tables"][0];
+        assert_eq!(
+            t["counts"]["mismatched"], 500,
+            "{extra:?}: {:#}",
+            t["counts"]
+        );
+        let note = &t["columns"][1];
+        assert_eq!(note["source"], "note");
+        assert_eq!(note["mismatched"]["value"], 500, "{extra:?}");
+        assert_eq!(note["matched"], 0, "{extra:?}");
+    }
+}

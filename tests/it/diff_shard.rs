@@ -182,6 +182,38 @@ fn shards_merge_into_the_unsharded_report_when_rows_are_read_again() {
 }
 
 #[test]
+fn shards_merge_into_the_unsharded_report_with_invalid_utf8() {
+    // Invalid UTF-8 bytes in SQLite TEXT (kept aside by the reader, by row) in rows of every
+    // shard: each shard encodes its rows apart from the others, at new positions.
+    let dir = tempdir();
+    let make = |name: &str, changed: bool| -> String {
+        let p = dir.path().join(name);
+        let c = rusqlite::Connection::open(&p).unwrap();
+        c.execute_batch("CREATE TABLE t (id INTEGER PRIMARY KEY, note TEXT, code TEXT)")
+            .unwrap();
+        for i in 0..600i64 {
+            let bad = i % 7 == 0;
+            let differs = changed && i % 5 == 0;
+            let sql = match (bad, differs) {
+                (true, false) => "INSERT INTO t VALUES (?1, CAST(x'4dc3fc6cff' AS TEXT), 'a')",
+                (true, true) => "INSERT INTO t VALUES (?1, CAST(x'4dc3fc6cfe' AS TEXT), 'a')",
+                (false, false) => "INSERT INTO t VALUES (?1, 'Müller', 'a')",
+                (false, true) => "INSERT INTO t VALUES (?1, 'Müller', 'b')",
+            };
+            c.execute(sql, [i]).unwrap();
+        }
+        format!("sqlite://{}", p.display())
+    };
+    let (a, b) = (make("a.db", false), make("b.db", true));
+    let args = vec![a, b, "--samples".to_string(), "5".into()];
+    for n in [3, 7] {
+        let r = sharded_equals_whole(dir.path(), "utf8", &args, n);
+        // Rows 0, 35, 70…: the invalid bytes differ (and the code); the others only the code.
+        assert_eq!(r["tables"][0]["counts"]["mismatched"], 120);
+    }
+}
+
+#[test]
 fn a_set_of_shards_that_is_not_one_whole_run_is_refused() {
     let dir = tempdir();
     let d = |name: &str| dir.path().join(name);

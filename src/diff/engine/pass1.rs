@@ -57,7 +57,21 @@ pub(super) fn hash_one(
             in_shard: None,
         });
     };
-    let (kh, rh) = hash_chunk(&arrays, &defects, reads, pairing);
+    // Keyed: the key columns alone give the key hashes, and only the shard's rows are encoded
+    // whole for their row hashes. Keyless, the key is the whole row.
+    let key_len = pairing.key_len;
+    let n = batch.num_rows();
+    let (mut kh, mut rh) = if key_len == 0 {
+        hash_chunk(&arrays, &defects, reads, pairing)
+    } else {
+        let key_defects: Vec<(usize, usize, Vec<u8>)> = defects
+            .iter()
+            .filter(|(c, _, _)| *c < key_len)
+            .cloned()
+            .collect();
+        let (kh, _) = hash_chunk(&arrays[..key_len], &key_defects, &reads[..key_len], pairing);
+        (kh, Vec::new())
+    };
     let mask: Vec<bool> = kh.iter().map(|&k| shard.contains(k)).collect();
     let filter = arrow::array::BooleanArray::from(mask.clone());
     let mine: Vec<ArrayRef> = arrays
@@ -65,6 +79,30 @@ pub(super) fn hash_one(
         .map(|a| arrow::compute::filter(a.as_ref(), &filter))
         .collect::<Result<_, _>>()
         .map_err(|e| DiffError::Spill(e.to_string()))?;
+    if key_len > 0 {
+        // The shard's rows, encoded whole: their invalid-UTF-8 values by their new positions.
+        let mut at = vec![usize::MAX; n];
+        let mut next = 0;
+        for (i, &m) in mask.iter().enumerate() {
+            if m {
+                at[i] = next;
+                next += 1;
+            }
+        }
+        let mine_defects: Vec<(usize, usize, Vec<u8>)> = defects
+            .iter()
+            .filter(|(_, r, _)| mask[*r])
+            .map(|(c, r, b)| (*c, at[*r], b.clone()))
+            .collect();
+        let (mine_kh, mine_rh) = hash_chunk(&mine, &mine_defects, reads, pairing);
+        rh = vec![0; n];
+        for (i, &a) in at.iter().enumerate() {
+            if a != usize::MAX {
+                rh[i] = mine_rh[a];
+                kh[i] = mine_kh[a];
+            }
+        }
+    }
     Ok(Hashed {
         batch,
         defects,
