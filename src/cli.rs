@@ -257,9 +257,10 @@ pub struct DiffArgs {
     #[arg(long, requires = "pushdown")]
     pub aggregates: bool,
     /// Compare only share I of N of the key hashes (I from 1 to N), so that N processes or
-    /// machines split one diff; each reads both tables whole but keeps and compares only its
-    /// rows. With --out, `reckon merge` makes the whole run's report from the N directories.
-    #[arg(long, value_name = "I/N", conflicts_with = "pushdown")]
+    /// machines split one diff. Streamed, each shard reads both tables whole and compares only
+    /// its rows; with --pushdown, each database hashes and sends only the shard's buckets. With
+    /// --out, `reckon merge` makes the whole run's report from the N directories.
+    #[arg(long, value_name = "I/N")]
     pub shard: Option<String>,
 }
 

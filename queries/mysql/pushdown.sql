@@ -63,8 +63,8 @@ CAST(SUM({c}) AS CHAR), CAST(MIN({c}) AS CHAR), CAST(MAX({c}) AS CHAR)
 -- name: agg.text
 CAST(NULL AS CHAR), CONVERT(MIN(CAST(CONVERT({c} USING utf8mb4) AS BINARY)) USING utf8mb4), CONVERT(MAX(CAST(CONVERT({c} USING utf8mb4) AS BINARY)) USING utf8mb4)
 -- name: counts
-SELECT {counts} FROM {table}
+SELECT {counts} FROM {table} WHERE {where}
 -- name: tuples
 SELECT {key_hash} AS k, {hash} AS h, {value} AS v FROM {table} WHERE {where}
 -- name: duplicates
-SELECT CAST(COUNT(*) AS SIGNED) AS n FROM (SELECT {key_hash} AS k FROM {table} GROUP BY 1 HAVING COUNT(*) > 1) d
+SELECT CAST(COUNT(*) AS SIGNED) AS n FROM (SELECT {key_hash} AS k FROM {table} WHERE {where} GROUP BY 1 HAVING COUNT(*) > 1) d

@@ -62,11 +62,11 @@ NULL::text, min({c} COLLATE "C")::text, max({c} COLLATE "C")::text
 -- name: agg.date
 NULL::text, min({c})::text, max({c})::text
 -- name: counts
-SELECT {counts} FROM {table}
+SELECT {counts} FROM {table} WHERE {where}
 -- name: tuples
 SELECT {key_hash} AS k, {hash} AS h, ({value})::bigint AS v FROM {table} WHERE {where}
 -- name: duplicates
-SELECT count(*)::bigint AS n FROM (SELECT {key_hash} AS k FROM {table} GROUP BY 1 HAVING count(*) > 1) d
+SELECT count(*)::bigint AS n FROM (SELECT {key_hash} AS k FROM {table} WHERE {where} GROUP BY 1 HAVING count(*) > 1) d
 
 -- PostgreSQL on both sides, every column of one family on both: the types' own extended hash
 -- functions (those of hash partitioning) replace the row text, several times cheaper. {seed} is

@@ -9,7 +9,7 @@ use reckon::diff::mapping::Mapping;
 use reckon::diff::pairing::{engine, pair_tables};
 use reckon::diff::plan::{plan, PlanRequest};
 use reckon::diff::rules::Rule;
-use reckon::diff::shard::{file_digest, Shard, ShardState};
+use reckon::diff::shard::{file_digest, KeyFile, KeyedRows, Shard, ShardState, KEYS_FILE};
 use reckon::diff::{
     diff_pushdown, diff_table, DiffError, DiffOptions, DiffReport, NullSink, RowSink, TableDiff,
 };
@@ -176,6 +176,11 @@ pub fn run(args: &DiffArgs) -> Result<i32> {
         )?),
         None => None,
     };
+    // A shard also writes each differing row's key hash, by which `reckon merge` interleaves.
+    let mut key_file = match (&out_dir, shard) {
+        (Some(o), Some(_)) => Some(KeyFile::create(&o.path().join(KEYS_FILE))?),
+        _ => None,
+    };
     let bar = progress_bar();
     let mut tables = Vec::new();
     for p in &plans {
@@ -185,9 +190,17 @@ pub fn run(args: &DiffArgs) -> Result<i32> {
         bar.set_length(estimate);
         let on_progress = |a: u64, b: u64| bar.set_position(a + b);
         let mut null = NullSink;
-        let sink: &mut dyn RowSink = match rows_writer.as_mut() {
+        let rows: &mut dyn RowSink = match rows_writer.as_mut() {
             Some(w) => w,
             None => &mut null,
+        };
+        let mut keyed;
+        let sink: &mut dyn RowSink = match key_file.as_mut() {
+            Some(keys) => {
+                keyed = KeyedRows { rows, keys };
+                &mut keyed
+            }
+            None => rows,
         };
         // A pair that cannot be compared ends in error(class); the others are still compared,
         // the whole report is written, and the run exits 2.
@@ -218,16 +231,21 @@ pub fn run(args: &DiffArgs) -> Result<i32> {
     if let Some(w) = rows_writer {
         w.close()?;
     }
+    if let Some(k) = key_file {
+        k.close()?;
+    }
     let mut report = DiffReport::new(sd, td, tables, unpaired);
     report.shard = shard;
     if let Some(o) = out_dir {
         let dir = o.path();
         out::write_json(&report, &dir.join("diff.json"))?;
         if let Some(s) = shard {
-            let rows = dir.join("diff_rows.parquet");
-            let digest =
-                file_digest(&rows).with_context(|| format!("cannot read {}", rows.display()))?;
-            write_state(&ShardState::of(&report, s, args.samples, digest), dir)?;
+            let digest = |name: &str| {
+                let path = dir.join(name);
+                file_digest(&path).with_context(|| format!("cannot read {}", path.display()))
+            };
+            let digests = [digest("diff_rows.parquet")?, digest(KEYS_FILE)?];
+            write_state(&ShardState::of(&report, s, args.samples, digests), dir)?;
         }
         out::parquet::write_summary(&report, &dir.join("diff_summary.parquet"))?;
         out::html::write(&report, &dir.join("diff.html"))?;
@@ -255,7 +273,11 @@ pub fn run(args: &DiffArgs) -> Result<i32> {
             eprintln!(
                 "wrote {}/diff_summary.parquet, diff_rows.parquet, diff.json, diff.html, {}run.json",
                 dir.display(),
-                if shard.is_some() { "shard.json, " } else { "" }
+                if shard.is_some() {
+                    "shard.json, shard_keys.bin, "
+                } else {
+                    ""
+                }
             );
         }
     }

@@ -5,8 +5,10 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 
-use reckon::diff::shard::{check_set, file_digest, listed_rows, merge, MergeError, ShardState};
-use reckon::diff::{DiffError, RowSink, TableDiffHead};
+use reckon::diff::shard::{
+    check_set, file_digest, listed_rows, merge, KeyReader, MergeError, ShardState, KEYS_FILE,
+};
+use reckon::diff::{DiffRow, RowSink, TableDiffHead};
 use reckon::report::diff as out;
 
 use crate::cli::MergeArgs;
@@ -91,9 +93,10 @@ pub fn run(args: &MergeArgs) -> Result<i32> {
     Ok(report.exit_code())
 }
 
-/// Writes the shards' differing rows into one `diff_rows.parquet`: table by table, each table's
-/// rows of shard 1, then 2…, which is the unsharded run's order. Each shard's file is read once,
-/// in step; every row must be where its shard's counts say.
+/// Writes the shards' differing rows into one `diff_rows.parquet`: table by table, the
+/// shards' rows interleaved by their key hashes (ties by shard), which is the unsharded run's
+/// order. Each shard's files are read once, in step; every row must be where its shard's counts
+/// say, and both files must be the ones its state describes.
 fn merge_rows(
     states: &[ShardState],
     dirs: &[(u64, &Path)],
@@ -102,23 +105,33 @@ fn merge_rows(
 ) -> Result<()> {
     let damaged = |dir: &Path, why: String| MergeError {
         message: format!(
-            "{}/diff_rows.parquet does not match its shard.json: {why}",
+            "{}/diff_rows.parquet or {KEYS_FILE} does not match its shard.json: {why}",
             dir.display()
         ),
         hint: "run that shard again: its directory was changed after it was written".into(),
     };
     for (state, (_, dir)) in states.iter().zip(dirs) {
-        let rows = dir.join("diff_rows.parquet");
-        let digest =
-            file_digest(&rows).with_context(|| format!("cannot read {}", rows.display()))?;
-        if digest != state.rows_digest {
-            return Err(damaged(dir, "its digest differs".into()).into());
+        for (name, want) in [
+            ("diff_rows.parquet", &state.rows_digest),
+            (KEYS_FILE, &state.keys_digest),
+        ] {
+            let file = dir.join(name);
+            let digest =
+                file_digest(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            if &digest != want {
+                return Err(damaged(dir, format!("the digest of {name} differs")).into());
+            }
         }
     }
     let mut readers = dirs
         .iter()
-        .map(|(_, d)| out::parquet::RowsReader::open(&d.join("diff_rows.parquet")))
-        .collect::<Result<Vec<_>, DiffError>>()?;
+        .map(|(_, d)| {
+            let rows = out::parquet::RowsReader::open(&d.join("diff_rows.parquet"))?;
+            let keys = KeyReader::open(&d.join(KEYS_FILE))
+                .with_context(|| format!("cannot read {}", d.join(KEYS_FILE).display()))?;
+            Ok((rows, keys))
+        })
+        .collect::<Result<Vec<_>>>()?;
     let mut writer = out::parquet::RowsWriter::create(path)?;
     for (i, merged) in report.tables.iter().enumerate() {
         let head = TableDiffHead {
@@ -126,33 +139,54 @@ fn merge_rows(
             target_table: merged.target_table.clone(),
             key_columns: Vec::new(),
         };
-        for ((state, reader), (_, dir)) in states.iter().zip(&mut readers).zip(dirs) {
-            let t = &state.report.tables[i];
-            for _ in 0..listed_rows(t) {
-                let (table, row) = match reader.next() {
-                    Some(r) => r?,
-                    None => {
-                        return Err(
-                            damaged(dir, format!("rows of {} end early", t.source_table)).into(),
-                        )
-                    }
-                };
-                if table != t.source_table {
-                    return Err(damaged(
-                        dir,
-                        format!("a row of {table} where {} was expected", t.source_table),
-                    )
-                    .into());
-                }
-                // A pair some shard could not compare has no rows, as in an unsharded run.
-                if !merged.verdict.is_error() {
-                    writer.row(&head, &row)?;
-                }
+        let mut left: Vec<u64> = states
+            .iter()
+            .map(|s| listed_rows(&s.report.tables[i]))
+            .collect();
+        // The next row of each shard with its key hash.
+        let mut next = |s: usize, left: &mut Vec<u64>| -> Result<Option<(u64, DiffRow)>> {
+            if left[s] == 0 {
+                return Ok(None);
             }
+            left[s] -= 1;
+            let dir = dirs[s].1;
+            let want = &states[s].report.tables[i].source_table;
+            let (rows, keys) = &mut readers[s];
+            let (table, row) = match rows.next() {
+                Some(r) => r?,
+                None => return Err(damaged(dir, format!("rows of {want} end early")).into()),
+            };
+            if &table != want {
+                return Err(
+                    damaged(dir, format!("a row of {table} where {want} was expected")).into(),
+                );
+            }
+            match keys.next_hash()? {
+                Some(kh) => Ok(Some((kh, row))),
+                None => Err(damaged(dir, "key hashes end early".into()).into()),
+            }
+        };
+        let mut heads = Vec::with_capacity(states.len());
+        for s in 0..states.len() {
+            heads.push(next(s, &mut left)?);
+        }
+        loop {
+            let pick = heads
+                .iter()
+                .enumerate()
+                .filter_map(|(s, h)| h.as_ref().map(|(kh, _)| (*kh, s)))
+                .min();
+            let Some((_, s)) = pick else { break };
+            let row = heads[s].take().map(|(_, r)| r);
+            // A pair some shard could not compare has no rows, as in an unsharded run.
+            if let Some(row) = row.filter(|_| !merged.verdict.is_error()) {
+                writer.row(&head, &row)?;
+            }
+            heads[s] = next(s, &mut left)?;
         }
     }
-    for (reader, (_, dir)) in readers.iter_mut().zip(dirs) {
-        if reader.next().is_some() {
+    for ((rows, keys), (_, dir)) in readers.iter_mut().zip(dirs) {
+        if rows.next().is_some() || keys.next_hash()?.is_some() {
             return Err(damaged(dir, "it holds more rows than its counts".into()).into());
         }
     }

@@ -24,6 +24,7 @@ const OUTPUT_FILES: &[&str] = &[
     "diff_summary.parquet",
     "diff.html",
     "shard.json",
+    "shard_keys.bin",
     "profile.json",
     "profile.parquet",
     "profile.html",

@@ -332,6 +332,10 @@ pub struct DiffRow {
     pub status: RowStatus,
     /// The differing cells of a changed row.
     pub cells: Vec<CellDiff>,
+    /// The engine's key hash (rows come in its order): kept by a shard for `reckon merge`,
+    /// written nowhere else.
+    #[serde(skip)]
+    pub key_hash: u64,
 }
 
 /// One table pair's outcome.

@@ -21,6 +21,7 @@ use serde::{Deserialize, Serialize};
 
 use super::aggregate::{AccState, AggregateAcc};
 use super::model::{ColumnDiff, DiffReport, TableDiff, Verdict, FORMAT_VERSION};
+use super::pushdown::PushdownInfo;
 
 /// Share `index` (1-based) of `count` of the key hashes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -81,6 +82,8 @@ pub struct ShardState {
     /// xxh3-128 of the shard's `diff_rows.parquet` (hex): a merge takes no rows file that is
     /// not the one written with this state.
     pub rows_digest: String,
+    /// xxh3-128 of `shard_keys.bin`, the key hash of each row of `diff_rows.parquet` (u64 LE).
+    pub keys_digest: String,
 }
 
 /// One table pair's exact state in a shard.
@@ -92,17 +95,22 @@ pub struct TableState {
     pub side_hashes: [String; 2],
     /// Seconds the shard spent on the pair.
     pub seconds: f64,
+    /// The key hash of each sample, in order (the merged samples are the first rows of all the
+    /// shards' rows in key-hash order).
+    #[serde(default)]
+    pub sample_key_hashes: Vec<u64>,
 }
 
 impl ShardState {
-    /// The state of a sharded run's report, whose rows file has the digest `rows_digest`
-    /// ([`file_digest`]).
+    /// The state of a sharded run's report, whose rows and key files have the digests
+    /// `digests` ([`file_digest`]).
     pub fn of(
         report: &DiffReport,
         shard: Shard,
         samples: usize,
-        rows_digest: String,
+        digests: [String; 2],
     ) -> ShardState {
+        let [rows_digest, keys_digest] = digests;
         let tables = report
             .tables
             .iter()
@@ -119,6 +127,7 @@ impl ShardState {
                     format!("{:x}", t.side_hashes[1]),
                 ],
                 seconds: t.seconds,
+                sample_key_hashes: t.samples.iter().map(|r| r.key_hash).collect(),
             })
             .collect();
         ShardState {
@@ -132,6 +141,91 @@ impl ShardState {
             },
             tables,
             rows_digest,
+            keys_digest,
+        }
+    }
+}
+
+/// The file beside `diff_rows.parquet` holding each row's key hash.
+pub const KEYS_FILE: &str = "shard_keys.bin";
+
+/// A row sink that also writes each row's key hash to `shard_keys.bin`.
+pub struct KeyedRows<'a> {
+    /// Where the rows go.
+    pub rows: &'a mut dyn super::RowSink,
+    /// Where their key hashes go.
+    pub keys: &'a mut KeyFile,
+}
+
+impl super::RowSink for KeyedRows<'_> {
+    fn row(
+        &mut self,
+        table: &super::TableDiffHead,
+        row: &super::DiffRow,
+    ) -> Result<(), super::DiffError> {
+        self.keys.push(row.key_hash)?;
+        self.rows.row(table, row)
+    }
+}
+
+/// `shard_keys.bin` being written.
+pub struct KeyFile {
+    path: std::path::PathBuf,
+    out: std::io::BufWriter<std::fs::File>,
+}
+
+impl KeyFile {
+    /// Creates the file.
+    pub fn create(path: &std::path::Path) -> Result<KeyFile, super::DiffError> {
+        let f = std::fs::File::create(path).map_err(|e| out_err(path, e))?;
+        Ok(KeyFile {
+            path: path.to_path_buf(),
+            out: std::io::BufWriter::new(f),
+        })
+    }
+
+    fn push(&mut self, key_hash: u64) -> Result<(), super::DiffError> {
+        use std::io::Write;
+        self.out
+            .write_all(&key_hash.to_le_bytes())
+            .map_err(|e| out_err(&self.path, e))
+    }
+
+    /// Writes what is buffered and closes the file.
+    pub fn close(mut self) -> Result<(), super::DiffError> {
+        use std::io::Write;
+        self.out.flush().map_err(|e| out_err(&self.path, e))
+    }
+}
+
+fn out_err(path: &std::path::Path, e: impl std::fmt::Display) -> super::DiffError {
+    super::DiffError::Output {
+        path: path.display().to_string(),
+        reason: e.to_string(),
+    }
+}
+
+/// Reads `shard_keys.bin` back, key hash by key hash.
+pub struct KeyReader {
+    input: std::io::BufReader<std::fs::File>,
+}
+
+impl KeyReader {
+    /// Opens the file.
+    pub fn open(path: &std::path::Path) -> std::io::Result<KeyReader> {
+        Ok(KeyReader {
+            input: std::io::BufReader::new(std::fs::File::open(path)?),
+        })
+    }
+
+    /// The next key hash; `None` at the end.
+    pub fn next_hash(&mut self) -> std::io::Result<Option<u64>> {
+        use std::io::Read;
+        let mut b = [0u8; 8];
+        match self.input.read_exact(&mut b) {
+            Ok(()) => Ok(Some(u64::from_le_bytes(b))),
+            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => Ok(None),
+            Err(e) => Err(e),
         }
     }
 }
@@ -264,7 +358,66 @@ pub fn check_set(mut shards: Vec<ShardState>) -> Result<Vec<ShardState>, MergeEr
             ));
         }
     }
+    // Pushed down, a shard's share is a range of the SQL's buckets; streamed, of the engine's
+    // key hashes: the shards of one table must all split the same way, by the same buckets.
+    for i in 0..base.report.tables.len() {
+        let splits: BTreeSet<(bool, u64)> = shards
+            .iter()
+            .map(|s| &s.report.tables[i])
+            .filter(|t| !t.verdict.is_error())
+            .map(|t| match &t.pushdown {
+                Some(p) if p.strategy != "streamed" => (true, p.buckets),
+                _ => (false, 0),
+            })
+            .collect();
+        if splits.len() > 1 {
+            return Err(refuse(
+                format!(
+                    "the shards of {} did not split it the same way: some pushed down, others streamed, or pushed down with different numbers of buckets",
+                    base.report.tables[i].source_table
+                ),
+                "run every shard with the same --buckets N (the default follows the table's row estimate, which can change between shards)",
+            ));
+        }
+    }
     Ok(shards)
+}
+
+/// The shards' pushdown sections added up: the strategies each used (in order, once each), the
+/// buckets, and the sums of what was probed, found differing and fetched.
+fn merge_pushdown(parts: &[(&TableDiff, &TableState)]) -> Option<PushdownInfo> {
+    let infos: Vec<&PushdownInfo> = parts
+        .iter()
+        .filter_map(|(t, _)| t.pushdown.as_ref())
+        .collect();
+    let first = (*infos.first()?).clone();
+    let mut strategies: Vec<&str> = Vec::new();
+    for p in &infos {
+        if !strategies.contains(&p.strategy.as_str()) {
+            strategies.push(&p.strategy);
+        }
+    }
+    let mut out = PushdownInfo {
+        strategy: strategies.join("+"),
+        differing_buckets: 0,
+        probed_buckets: 0,
+        probe_differing: 0,
+        hashes_fetched: [0, 0],
+        rows_fetched: [0, 0],
+        seconds: [0.0, 0.0],
+        ..first
+    };
+    for p in infos {
+        out.differing_buckets += p.differing_buckets;
+        out.probed_buckets += p.probed_buckets;
+        out.probe_differing += p.probe_differing;
+        for side in 0..2 {
+            out.hashes_fetched[side] += p.hashes_fetched[side];
+            out.rows_fetched[side] += p.rows_fetched[side];
+            out.seconds[side] += p.seconds[side];
+        }
+    }
+    Some(out)
 }
 
 /// Adds up the shards of one table pair (in shard order).
@@ -326,11 +479,27 @@ fn merge_table(parts: &[(&TableDiff, &TableState)], samples: usize) -> TableDiff
             let h = u128::from_str_radix(&st.side_hashes[side], 16).unwrap_or(0);
             out.side_hashes[side] = out.side_hashes[side].wrapping_add(h);
         }
-        let room = samples.saturating_sub(out.samples.len());
-        out.samples.extend(t.samples.iter().take(room).cloned());
         out.spilled |= t.spilled;
         out.seconds += st.seconds;
     }
+    // The first rows of all the shards' rows in key-hash order (ties by shard, then place):
+    // each shard's samples are its own first rows.
+    let mut firsts: Vec<(u64, usize, usize, &super::DiffRow)> = Vec::new();
+    for (s, (t, st)) in parts.iter().enumerate() {
+        for (j, r) in t.samples.iter().enumerate() {
+            let kh = st.sample_key_hashes.get(j).copied().unwrap_or(r.key_hash);
+            firsts.push((kh, s, j, r));
+        }
+    }
+    firsts.sort_by_key(|(kh, s, j, _)| (*kh, *s, *j));
+    out.samples = firsts
+        .into_iter()
+        .take(samples)
+        .map(|(kh, _, _, r)| super::DiffRow {
+            key_hash: kh,
+            ..r.clone()
+        })
+        .collect();
     let paired = out.counts.matched + out.counts.matched_by_rule + out.counts.mismatched;
     out.columns = first
         .columns
@@ -360,6 +529,7 @@ fn merge_table(parts: &[(&TableDiff, &TableState)], samples: usize) -> TableDiff
         Verdict::Match
     };
     out.accumulators = Some(Box::new(accs));
+    out.pushdown = merge_pushdown(parts);
     out
 }
 

@@ -243,12 +243,12 @@ pub fn diff_table(
         let outs: Vec<Result<PartOut, DiffError>> = mine
             .into_par_iter()
             .map(|(_, recs)| {
-                let (matched, items) = settle(recs, &pairing);
+                let (matched, items, key_hashes) = settle(recs, &pairing);
                 let mut out = PartOut {
                     matched,
                     ..PartOut::default()
                 };
-                classify_items(items, plan, &mut out);
+                classify_items(items, key_hashes, plan, &mut out);
                 Ok(out)
             })
             .collect();

@@ -22,14 +22,16 @@ pub(super) struct PartOut {
     pub(super) classes: Vec<BTreeMap<String, u64>>,
 }
 
-/// Multiset matching of one partition's leftover rows.
-pub(super) fn settle(mut recs: Vec<Record>, pairing: &Pairing) -> (u64, Vec<Item>) {
+/// Multiset matching of one partition's leftover rows: the rows matched, and the items left,
+/// each with its key hash (the order `reckon merge` interleaves shards by).
+pub(super) fn settle(mut recs: Vec<Record>, pairing: &Pairing) -> (u64, Vec<Item>, Vec<u64>) {
     let key_len = pairing.key_len;
     recs.sort_unstable_by(|a, b| {
         (a.key_hash, a.row_hash, a.side, &a.row).cmp(&(b.key_hash, b.row_hash, b.side, &b.row))
     });
     let mut matched = 0;
     let mut items = Vec::new();
+    let mut key_hashes = Vec::new();
     let mut i = 0;
     while i < recs.len() {
         let kh = recs[i].key_hash;
@@ -93,9 +95,10 @@ pub(super) fn settle(mut recs: Vec<Record>, pairing: &Pairing) -> (u64, Vec<Item
                 }
             }
         }
+        key_hashes.resize(items.len(), kh);
         i = j;
     }
-    (matched, items)
+    (matched, items, key_hashes)
 }
 
 pub(super) fn show(v: &[u8], sensitive: bool) -> Option<String> {
@@ -130,9 +133,11 @@ pub(super) fn row_of(
     plan: &TablePlan,
     status: RowStatus,
     cells: Vec<CellDiff>,
+    key_hash: u64,
 ) -> DiffRow {
     let (key, key_text) = key_of(row, plan);
     DiffRow {
+        key_hash,
         key,
         key_text,
         status,
@@ -140,21 +145,26 @@ pub(super) fn row_of(
     }
 }
 
-pub(super) fn classify_items(items: Vec<Item>, plan: &TablePlan, out: &mut PartOut) {
+pub(super) fn classify_items(
+    items: Vec<Item>,
+    key_hashes: Vec<u64>,
+    plan: &TablePlan,
+    out: &mut PartOut,
+) {
     let ncols = plan.columns.len();
     out.rules = vec![BTreeMap::new(); ncols];
     out.classes = vec![BTreeMap::new(); ncols];
-    for item in items {
+    for (item, kh) in items.into_iter().zip(key_hashes) {
         match item {
             Item::Missing(r) => {
                 out.missing += 1;
                 out.rows
-                    .push(row_of(&r, plan, RowStatus::Missing, Vec::new()));
+                    .push(row_of(&r, plan, RowStatus::Missing, Vec::new(), kh));
             }
             Item::Extra(r) => {
                 out.extra += 1;
                 out.rows
-                    .push(row_of(&r, plan, RowStatus::Extra, Vec::new()));
+                    .push(row_of(&r, plan, RowStatus::Extra, Vec::new(), kh));
             }
             Item::Changed(a, b) => {
                 let (ca, cb) = (cells(&a), cells(&b));
@@ -190,7 +200,8 @@ pub(super) fn classify_items(items: Vec<Item>, plan: &TablePlan, out: &mut PartO
                 }
                 if any_mismatch {
                     out.mismatched += 1;
-                    out.rows.push(row_of(&a, plan, RowStatus::Changed, diffs));
+                    out.rows
+                        .push(row_of(&a, plan, RowStatus::Changed, diffs, kh));
                 } else if diffs.is_empty() {
                     out.matched += 1;
                 } else {
@@ -241,13 +252,13 @@ mod tests {
     #[test]
     fn duplicates_are_a_multiset_never_paired_many_to_many() {
         // (1,'a'),(1,'a') vs (1,'a'): one missing duplicate.
-        let (m, items) = settle(
+        let (m, items, _) = settle(
             vec![rec(0, 1, b'a'), rec(0, 1, b'a'), rec(1, 1, b'a')],
             &by_key(),
         );
         assert_eq!((m, kinds(&items)), (1, vec!["missing"]));
         // (1,'A'),(1,'B') vs (1,'B'),(1,'A'): a multiset match.
-        let (m, items) = settle(
+        let (m, items, _) = settle(
             vec![
                 rec(0, 1, b'A'),
                 rec(0, 1, b'B'),
@@ -258,7 +269,7 @@ mod tests {
         );
         assert_eq!((m, items.len()), (2, 0));
         // (1,'A'),(1,'B') vs (1,'C'),(1,'D'): never paired.
-        let (_, items) = settle(
+        let (_, items, _) = settle(
             vec![
                 rec(0, 1, b'A'),
                 rec(0, 1, b'B'),
@@ -269,7 +280,7 @@ mod tests {
         );
         assert_eq!(kinds(&items), vec!["missing", "missing", "extra", "extra"]);
         // One row each side under a key: changed.
-        let (_, items) = settle(vec![rec(0, 2, b'x'), rec(1, 2, b'y')], &by_key());
+        let (_, items, _) = settle(vec![rec(0, 2, b'x'), rec(1, 2, b'y')], &by_key());
         assert_eq!(kinds(&items), vec!["changed"]);
     }
 
@@ -279,7 +290,7 @@ mod tests {
         let mut b = rec(1, 2, b'y');
         a.key_hash = 7;
         b.key_hash = 7;
-        let (_, items) = settle(vec![a, b], &by_key());
+        let (_, items, _) = settle(vec![a, b], &by_key());
         assert_eq!(kinds(&items), vec!["missing", "extra"]);
     }
 }

@@ -214,6 +214,21 @@ pub fn diff_pushdown(
     let nbuckets = opts
         .buckets
         .unwrap_or((estimate / BUCKET_ROWS).clamp(16, 1 << 20));
+    // Under `--shard I/N`, this run's share of the buckets: every query reads only its rows.
+    let (lo, hi) = match opts.shard {
+        Some(sh) => (
+            ((u128::from(sh.index - 1) * u128::from(nbuckets)) / u128::from(sh.count)) as u64,
+            ((u128::from(sh.index) * u128::from(nbuckets)) / u128::from(sh.count)) as u64,
+        ),
+        None => (0, nbuckets),
+    };
+    let share: [String; 2] = [0, 1].map(|side| match opts.shard {
+        Some(_) => {
+            let b = sql[side].bucket(nbuckets);
+            format!("({b}) >= {lo} AND ({b}) < {hi}")
+        }
+        None => "1 = 1".to_string(),
+    });
     let mut info = PushdownInfo {
         hashing: if sql[0].native {
             "postgres native".into()
@@ -227,10 +242,15 @@ pub fn diff_pushdown(
     //    of the rest: the full summaries are skipped (only counts are taken), and the hashes of
     //    every row are read.
     let mut dense = false;
-    if nbuckets >= 64 {
-        let m = nbuckets / 32;
+    if hi - lo >= 64 {
+        let m = (hi - lo) / 32;
         let (probe, secs) = both(dbs, |side, db| {
-            let cond = format!("{} < {m}", sql[side].bucket(nbuckets));
+            let b = sql[side].bucket(nbuckets);
+            let cond = if lo == 0 {
+                format!("{b} < {m}")
+            } else {
+                format!("({b}) >= {lo} AND ({b}) < {}", lo + m)
+            };
             Ok(parse_summary(
                 db,
                 db.rows(&sql[side].summary(nbuckets, &cond, false))?,
@@ -249,10 +269,10 @@ pub fn diff_pushdown(
     let (sides, secs) = both(dbs, |side, db| {
         let naggs = sql[side].aggs.iter().flatten().count();
         if dense {
-            let counts = parse_counts(db, db.rows(&sql[side].counts())?, ncols, naggs)?;
+            let counts = parse_counts(db, db.rows(&sql[side].counts(&share[side]))?, ncols, naggs)?;
             Ok((counts, Summary::default()))
         } else {
-            let rows = db.rows(&sql[side].summary(nbuckets, "1 = 1", true))?;
+            let rows = db.rows(&sql[side].summary(nbuckets, &share[side], true))?;
             let (summary, counts) = parse_summary(db, rows, ncols, naggs)?;
             Ok((counts, summary))
         }
@@ -273,7 +293,7 @@ pub fn diff_pushdown(
         if listed {
             in_list(&sql[side].bucket(nbuckets), dirty.iter())
         } else {
-            "1 = 1".to_string()
+            share[side].clone()
         }
     };
     let mut matched_elsewhere = clean_rows;
@@ -294,7 +314,13 @@ pub fn diff_pushdown(
                 info.seconds[1] += secs[1];
                 info.hashes_fetched = [a.len() as u64, b.len() as u64];
                 let (keys, matched) = differing_keys(&a, &b);
-                if keys.len() > MAX_KEYS {
+                if keys.len() > MAX_KEYS && opts.shard.is_some() {
+                    // A shard never streams for a reason of its own: streamed shards split the
+                    // rows by another hash. It reads its share of the rows in full instead.
+                    info.strategy = "buckets".into();
+                    matched_elsewhere = 0;
+                    [share[0].clone(), share[1].clone()]
+                } else if keys.len() > MAX_KEYS {
                     return streamed(
                         source,
                         target,
@@ -304,22 +330,27 @@ pub fn diff_pushdown(
                         ),
                         Vec::new(),
                     );
-                }
-                info.strategy = "rows".into();
-                // Unlisted, the hashes covered every row: the equal ones are the matched.
-                matched_elsewhere = if listed {
-                    clean_rows + matched
                 } else {
-                    matched
-                };
-                [0, 1].map(|side| match &sql[side].int_key {
-                    Some(q) if by_value => in_list(q, keys.iter().map(|k| k.1)),
-                    _ => in_list(&sql[side].key_hash, keys.iter().map(|k| k.0)),
-                })
+                    info.strategy = "rows".into();
+                    // Unlisted, the hashes covered every row: the equal ones are the matched.
+                    matched_elsewhere = if listed {
+                        clean_rows + matched
+                    } else {
+                        matched
+                    };
+                    [0, 1].map(|side| match &sql[side].int_key {
+                        Some(q) if by_value => in_list(q, keys.iter().map(|k| k.1)),
+                        _ => in_list(&sql[side].key_hash, keys.iter().map(|k| k.0)),
+                    })
+                }
             }
-            // A row the database could not hash: its buckets are read whole.
-            Err(_) if listed => {
+            // A row the database could not hash: its buckets are read whole (a shard's, its
+            // whole share).
+            Err(_) if listed || opts.shard.is_some() => {
                 info.strategy = "buckets".into();
+                if !listed {
+                    matched_elsewhere = 0;
+                }
                 [bucket_cond(0), bucket_cond(1)]
             }
             Err(e) => {
@@ -337,16 +368,23 @@ pub fn diff_pushdown(
     let mut sub = plan.clone();
     let none = info.strategy == "summaries";
     sub.source.query = Some(format!(
-        "{} WHERE {}",
+        "{} WHERE ({}) AND ({})",
         ps.select(&plan.source, !none)?,
-        conds[0]
+        conds[0],
+        share[0]
     ));
     sub.target.query = Some(format!(
-        "{} WHERE {}",
+        "{} WHERE ({}) AND ({})",
         pt.select(&plan.target, !none)?,
-        conds[1]
+        conds[1],
+        share[1]
     ));
-    let mut t = diff_table(source, target, &sub, opts, sink, progress)?;
+    // The rows read are the shard's already: the engine keeps them all.
+    let whole = DiffOptions {
+        shard: None,
+        ..opts.clone()
+    };
+    let mut t = diff_table(source, target, &sub, &whole, sink, progress)?;
     info.rows_fetched = [t.counts.source_rows, t.counts.target_rows];
     // Keys that occur twice where no summary shows them.
     if plan.key_len > 0 {
@@ -369,7 +407,7 @@ pub fn diff_pushdown(
                 if declared[side] {
                     return Ok(0);
                 }
-                let rows = db.rows(&sql[side].duplicates())?;
+                let rows = db.rows(&sql[side].duplicates(&share[side]))?;
                 rows.first()
                     .and_then(|r| r.first().cloned().flatten())
                     .and_then(|v| v.trim().parse::<u64>().ok())
@@ -389,6 +427,7 @@ pub fn diff_pushdown(
     t.counts.target_rows = total[1];
     t.counts.matched += matched_elsewhere;
     let counted = [c0, c1];
+    let mut accs: [Vec<AggregateAcc>; 2] = [Vec::new(), Vec::new()];
     for (i, c) in t.columns.iter_mut().enumerate() {
         c.compared += matched_elsewhere;
         c.matched += matched_elsewhere;
@@ -411,11 +450,14 @@ pub fn diff_pushdown(
                     );
                 }
             }
-            acc.finish(plan.columns[i].sensitive)
+            acc
         });
-        c.source_aggregate = a0;
-        c.target_aggregate = a1;
+        c.source_aggregate = a0.finish(plan.columns[i].sensitive);
+        c.target_aggregate = a1.finish(plan.columns[i].sensitive);
+        accs[0].push(a0);
+        accs[1].push(a1);
     }
+    t.accumulators = Some(Box::new(accs));
     t.side_hashes = [0, 0];
     t.seconds = started.elapsed().as_secs_f64();
     t.pushdown = Some(info);

@@ -242,8 +242,9 @@ impl SideSql {
         )
     }
 
-    /// Rows, and the non-NULL values of each compared column, when no summary is taken.
-    pub(super) fn counts(&self) -> String {
+    /// Rows meeting `cond`, and the non-NULL values of each compared column among them, when
+    /// no summary is taken.
+    pub(super) fn counts(&self, cond: &str) -> String {
         let mut counts: Vec<String> = std::iter::once("*")
             .chain(self.cols.iter().map(String::as_str))
             .enumerate()
@@ -261,7 +262,11 @@ impl SideSql {
         }
         self.tpl.fill(
             "counts",
-            &[("counts", &counts.join(", ")), ("table", &self.table)],
+            &[
+                ("counts", &counts.join(", ")),
+                ("table", &self.table),
+                ("where", cond),
+            ],
         )
     }
 
@@ -283,10 +288,15 @@ impl SideSql {
         )
     }
 
-    pub(super) fn duplicates(&self) -> String {
+    /// How many keys occur more than once among the rows meeting `cond`.
+    pub(super) fn duplicates(&self, cond: &str) -> String {
         self.tpl.fill(
             "duplicates",
-            &[("key_hash", &self.key_hash), ("table", &self.table)],
+            &[
+                ("key_hash", &self.key_hash),
+                ("table", &self.table),
+                ("where", cond),
+            ],
         )
     }
 }

@@ -346,6 +346,7 @@ impl RowsReader {
                     key_text: key.value(r).to_string(),
                     status: status.value(r).parse().map_err(|e: String| bad(&e))?,
                     cells,
+                    key_hash: 0,
                 },
             ));
         }
