@@ -35,6 +35,7 @@ thread, then src.csv beside polars, then the PostgreSQL copy beside a connectorx
 """
 import argparse
 import json
+import shutil
 import os
 import statistics
 import subprocess
@@ -188,7 +189,7 @@ def scale(a, py):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("task", choices=["diff", "profile", "scale", "pg", "pushdown"])
+    ap.add_argument("task", choices=["diff", "profile", "scale", "pg", "pushdown", "shards"])
     ap.add_argument("--dsn", default="postgresql://postgres@127.0.0.1:5432/test")
     ap.add_argument("--reckon", required=True)
     ap.add_argument("--data", default=os.path.expanduser("~/.cache/reckon-bench/data/n5000000"))
@@ -220,6 +221,8 @@ def main():
             print("reladiff: not installed in this venv (pip install reladiff psycopg2-binary)")
     elif a.task == "pushdown":
         groups = pushdown_groups(a, py)
+    elif a.task == "shards":
+        groups = shard_groups(a, py, src, tgt, fmt)
     elif a.task == "diff":
         r = measure("reckon diff", [a.reckon, "diff", src, tgt, "--key", "id", "--threads",
                                     str(a.threads), "--json"], a.runs, ok=(0, 1))
@@ -235,7 +238,7 @@ def main():
                   f"extra {m['only_in_target']}")
     else:
         groups = profile_groups(a, py, src, fmt)
-    if a.task not in ("profile", "pushdown"):
+    if a.task not in ("profile", "pushdown", "shards"):
         groups = [("", rows)]
     data = "n50000000, 1 run" if a.task == "scale" else f"{os.path.basename(a.data)}, median of {a.runs}"
     print(f"{a.task}, {data}, {a.threads} threads")
@@ -247,6 +250,54 @@ def main():
         for r in rows:
             print(f"{r['tool']:32} {r['seconds']:8.2f} {r['rss']:9.0f} "
                   f"{base / r['seconds']:11.2f}  {r['out'].strip()[:80]}")
+
+
+def shard_groups(a, py, src, tgt, fmt, n=4):
+    """`reckon diff --shard I/N` + `reckon merge` beside the whole run, streamed (the Parquet
+    pair, DuckDB's diff beside it) and pushed down (the PostgreSQL pair, 1 % changed): one
+    shard's time (what each of N machines spends), the N shards in turn plus the merge on this
+    one machine, and the merge alone."""
+    import tempfile
+    tmp = tempfile.mkdtemp(prefix="reckon-shards-")
+
+    def counts(d):
+        t = json.load(open(os.path.join(d, "diff.json")))["tables"][0]
+        c = t["counts"]
+        return f"changed {c['mismatched']} missing {c['missing']} extra {c['extra']}"
+
+    def group(name, args, peers):
+        base = [a.reckon, "diff", *args, "--key", "id", "--threads", str(a.threads)]
+        whole = os.path.join(tmp, f"{name}-whole")
+        rows = [measure("reckon diff (whole)", base + ["--out", whole], a.runs, ok=(0, 1))]
+        rows[0]["out"] = counts(whole)
+        dirs, secs, peak = [], [], 0.0
+        for i in range(1, n + 1):
+            d = os.path.join(tmp, f"{name}-{i}")
+            s, m, code, _ = run(base + ["--shard", f"{i}/{n}", "--out", d])
+            if code not in (0, 1):
+                sys.exit(f"shard {i}/{n} failed with exit code {code}")
+            dirs.append(d)
+            secs.append(s)
+            peak = max(peak, m)
+        merged = os.path.join(tmp, f"{name}-merged")
+        ms, mm, code, _ = run([a.reckon, "merge", *dirs, "--out", merged])
+        if code not in (0, 1):
+            sys.exit(f"merge failed with exit code {code}")
+        same = all(open(os.path.join(whole, f), "rb").read() == open(os.path.join(merged, f), "rb").read()
+                   for f in ("diff_rows.parquet", "diff_summary.parquet"))
+        rows.append({"tool": f"reckon diff --shard 1/{n}", "seconds": secs[0], "rss": peak,
+                     "out": f"slowest shard {max(secs):.2f} s"})
+        rows.append({"tool": f"{n} shards in turn + merge", "seconds": sum(secs) + ms, "rss": max(peak, mm),
+                     "out": counts(merged) + ("; rows identical to whole" if same else "; ROWS DIFFER")})
+        rows.append({"tool": "reckon merge alone", "seconds": ms, "rss": mm, "out": f"{n} directories"})
+        return rows + peers
+
+    groups = [("Parquet 5M, streamed", group("parquet", [src, tgt], [
+        measure("DuckDB hash-join diff", [py, "-c", DUCKDB_DIFF.format(**fmt)], a.runs)]))]
+    groups.append(("PostgreSQL 5M, 1 % changed, --pushdown", group(
+        "pg", [a.dsn, a.dsn, "--table", "bench_src:bench_tgt", "--pushdown"], [])))
+    shutil.rmtree(tmp, ignore_errors=True)
+    return groups
 
 
 def pushdown_groups(a, py):

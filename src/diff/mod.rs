@@ -12,6 +12,7 @@
 pub mod aggregate;
 pub mod classify;
 pub mod engine;
+pub mod floatsum;
 pub mod mapping;
 pub mod model;
 pub mod pairing;

@@ -256,7 +256,7 @@ fn tables() -> Vec<(&'static str, Vec<Row>)> {
 static LOADED: std::sync::Mutex<Option<bool>> = std::sync::Mutex::new(None);
 
 /// Loads the tables into PostgreSQL (schema reckon_pd) and MariaDB (database reckon_pd) once.
-fn load() -> Option<(String, String)> {
+pub(crate) fn load() -> Option<(String, String)> {
     let mut done = LOADED.lock().unwrap_or_else(|e| e.into_inner());
     if done.is_none() {
         let ts = tables();
@@ -373,7 +373,7 @@ fn near_pairs(db: Db, schema: &str) -> String {
 /// pushdown does not compute: of floats, timestamps, times and bytes (`price`, `at`, `lt`, `tm`,
 /// `bin`, `f`), and of dates on MariaDB (`day`, left out when a side is MariaDB). Every other
 /// aggregate must be the streamed one.
-fn comparable(t: &Value, mariadb: bool) -> Value {
+pub(crate) fn comparable(t: &Value, mariadb: bool) -> Value {
     let mut t = t.clone();
     t.as_object_mut().unwrap().remove("pushdown");
     let mut uncomputed = vec!["price", "at", "lt", "tm", "bin", "f"];
@@ -655,181 +655,4 @@ fn pushdown_streams_a_file_side_and_says_so() {
         reason.contains("source") && reason.contains("not a PostgreSQL"),
         "{p:#}"
     );
-}
-
-/// Runs `reckon ARGS`; asserts it compared (exit 0 or 1).
-fn run_ok(args: &[String]) -> i32 {
-    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
-    let r = reckon(&refs);
-    assert!(r.code == 0 || r.code == 1, "{args:?}: {}", r.stderr);
-    r.code
-}
-
-fn read_json(p: &std::path::Path) -> Value {
-    serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap()
-}
-
-#[test]
-fn pushed_down_shards_merge_into_the_pushed_down_report() {
-    let Some((pg, my)) = load() else { return };
-    let dir = tempdir();
-    let d = |name: &str| dir.path().join(name);
-    let s = |p: std::path::PathBuf| p.to_str().unwrap().to_string();
-    for (target, schema) in [(&pg, "reckon_pd."), (&my, "")] {
-        // The last: a key that is not declared (qty repeats), its duplicates counted in SQL.
-        for (table, n, key) in [
-            ("one", 3u64, "id"),
-            ("many", 3, "id"),
-            ("many", 7, "id"),
-            ("many", 3, "qty"),
-        ] {
-            let name = format!(
-                "{}-{table}-{n}-{key}",
-                if schema.is_empty() { "my" } else { "pg" }
-            );
-            let base: Vec<String> = [
-                "--key",
-                key,
-                pg.as_str(),
-                target.as_str(),
-                "--table",
-                &format!("reckon_pd.src:{schema}{table}"),
-                "--pushdown",
-                "--aggregates",
-                "--buckets",
-                "256",
-                "--samples",
-                "6",
-            ]
-            .iter()
-            .map(|x| x.to_string())
-            .collect();
-            let with = |extra: &[String]| -> Vec<String> {
-                let mut v = vec!["diff".to_string()];
-                v.extend(base.iter().cloned());
-                v.extend(extra.iter().cloned());
-                v
-            };
-            let whole = d(&format!("{name}-whole"));
-            let code = run_ok(&with(&["--out".into(), s(whole.clone())]));
-            let mut merge = vec!["merge".to_string()];
-            let mut fetched = 0;
-            for i in 1..=n {
-                let out = d(&format!("{name}-{i}"));
-                run_ok(&with(&[
-                    "--shard".into(),
-                    format!("{i}/{n}"),
-                    "--out".into(),
-                    s(out.clone()),
-                ]));
-                let p = &read_json(&out.join("diff.json"))["tables"][0]["pushdown"];
-                assert_ne!(p["strategy"], "streamed", "{name} shard {i}: {p:#}");
-                assert_eq!(p["buckets"], 256);
-                fetched += p["rows_fetched"][0].as_u64().unwrap();
-                merge.push(s(out));
-            }
-            let merged = d(&format!("{name}-merged"));
-            merge.extend(["--out".into(), s(merged.clone())]);
-            assert_eq!(
-                run_ok(&merge),
-                code,
-                "{name}: the merge exits as the whole run"
-            );
-            // Rows, samples, counts, classes and aggregates: the whole pushed-down run's.
-            for f in ["diff_rows.parquet", "diff_summary.parquet"] {
-                assert!(
-                    std::fs::read(whole.join(f)).unwrap() == std::fs::read(merged.join(f)).unwrap(),
-                    "{name}: merged {f} differs"
-                );
-            }
-            let (mut a, mut b) = (
-                read_json(&whole.join("diff.json")),
-                read_json(&merged.join("diff.json")),
-            );
-            let (pa, pb) = (
-                a["tables"][0]["pushdown"].take(),
-                b["tables"][0]["pushdown"].take(),
-            );
-            if pa["strategy"] == "streamed" {
-                // The whole run streamed for a reason of its own (here: a NULL key has no hash
-                // in SQL); a shard reads its share of the buckets instead, whose float and
-                // temporal extremes SQL does not compute. All else is the same.
-                assert_eq!(
-                    comparable(&a["tables"][0], schema.is_empty()),
-                    comparable(&b["tables"][0], schema.is_empty()),
-                    "{name}: merged diff.json differs from the whole run's"
-                );
-                a["tables"][0] = Value::Null;
-                b["tables"][0] = Value::Null;
-            }
-            assert_eq!(
-                a, b,
-                "{name}: merged diff.json differs beyond its pushdown section"
-            );
-            // Each shard read only differing rows of its own buckets: together, as many as the
-            // whole run (summaries and buckets) or the differing keys (rows).
-            assert_eq!(pb["rows_fetched"][0], fetched, "{pb:#}");
-            assert_eq!(pb["buckets"], 256);
-            let c = &read_json(&whole.join("diff.json"))["tables"][0]["counts"];
-            if key == "qty" {
-                assert!(c["duplicate_keys_source"].as_u64().unwrap() > 100, "{c:#}");
-            } else if table == "many" {
-                assert_eq!(pb["strategy"], "rows", "{pb:#}");
-                assert_eq!(pb["rows_fetched"], pa["rows_fetched"], "{pa:#} {pb:#}");
-                // A shard whose probe found few differing buckets reads the hashes of those
-                // buckets only: never more hashes than the whole run.
-                for side in 0..2 {
-                    let n = |p: &Value| p["hashes_fetched"][side].as_u64().unwrap();
-                    assert!(n(&pb) <= n(&pa) && n(&pb) > 0, "{pa:#} {pb:#}");
-                }
-            } else if !schema.is_empty() {
-                // One differing bucket: read by its one shard, the others only summarised.
-                // (Facing MariaDB, PostgreSQL's -0 makes more rows differ.)
-                assert_eq!(pb["differing_buckets"], 1, "{pb:#}");
-                assert!(
-                    pb["strategy"].as_str().unwrap().contains("summaries"),
-                    "{pb:#}"
-                );
-                assert_eq!(pb["rows_fetched"], pa["rows_fetched"], "{pa:#} {pb:#}");
-            }
-            assert!(
-                c["mismatched"].as_u64().unwrap() > 0,
-                "{name}: nothing planted"
-            );
-        }
-    }
-    // Shards that split the table differently are refused: streamed against pushed down, or
-    // pushed down with other buckets.
-    let split = |name: &str, i: u64, extra: &[&str]| -> String {
-        let out = d(name);
-        let mut args: Vec<String> = ["diff", &pg, &pg, "--table", "reckon_pd.src:reckon_pd.many"]
-            .iter()
-            .map(|x| x.to_string())
-            .collect();
-        args.extend(extra.iter().map(|x| x.to_string()));
-        args.extend([
-            "--shard".into(),
-            format!("{i}/2"),
-            "--out".into(),
-            s(out.clone()),
-        ]);
-        run_ok(&args);
-        s(out)
-    };
-    let p1 = split("x1", 1, &["--pushdown", "--buckets", "256"]);
-    let p2 = split("x2", 2, &["--pushdown", "--buckets", "256"]);
-    let s2 = split("y2", 2, &[]);
-    let b2 = split("z2", 2, &["--pushdown", "--buckets", "128"]);
-    for other in [&s2, &b2] {
-        let r = reckon(&["merge", &p1, other, "--out", &s(d("refused"))]);
-        assert_eq!(r.code, 2, "{}", r.stdout);
-        assert!(
-            r.stderr.contains("did not split it the same way"),
-            "{}",
-            r.stderr
-        );
-        assert!(!d("refused").exists());
-    }
-    let r = reckon(&["merge", &p1, &p2]);
-    assert_eq!(r.code, 1, "{}", r.stderr);
 }
