@@ -36,7 +36,7 @@ pub(super) fn materialise(
     type Groups = Vec<(u32, Vec<Tuple>)>;
     let (again, groups): (Groups, Groups) = by_chunk.into_iter().partition(|(tag, _)| {
         let side = usize::from(tag & SIDE_BIT != 0);
-        matches!(kept[side][(tag & !SIDE_BIT) as usize].data, Kept::Reread(_))
+        matches!(kept[side][(tag & !SIDE_BIT) as usize].data, Kept::Reread)
     });
     let reads = [sides[0].reads.clone(), sides[1].reads.clone()];
     let encoded: Vec<Result<Vec<Record>, DiffError>> = groups
@@ -50,7 +50,7 @@ pub(super) fn materialise(
                     Some(sp) => sp.read(side, *at)?,
                     None => return Err(DiffError::Spill("a spilled chunk has no file".into())),
                 },
-                Kept::Reread(_) => unreachable!("partitioned out above"),
+                Kept::Reread => unreachable!("partitioned out above"),
             };
             records(side, &batch, &k.defects, &reads[side], &ts)
         })
@@ -66,8 +66,7 @@ pub(super) fn materialise(
         for k in list {
             offsets[side].push(at);
             at += match &k.data {
-                Kept::Mem(b) => b.num_rows() as u64,
-                Kept::Reread(n) => *n as u64,
+                Kept::Mem(_) | Kept::Reread => k.read_rows as u64,
                 // A side that spills to disk is never read again.
                 Kept::Disk(_) => 0,
             };
@@ -75,8 +74,14 @@ pub(super) fn materialise(
     }
     for (tag, ts) in again {
         let side = usize::from(tag & SIDE_BIT != 0);
-        let base = offsets[side][(tag & !SIDE_BIT) as usize];
-        wanted[side].extend(ts.into_iter().map(|t| (base + u64::from(t.row), t)));
+        let chunk = (tag & !SIDE_BIT) as usize;
+        let base = offsets[side][chunk];
+        // A shard kept only its rows: a tuple's row is its place among them.
+        let positions = kept[side][chunk].positions.as_deref();
+        wanted[side].extend(ts.into_iter().map(|t| {
+            let at = positions.map_or(t.row, |p| p[t.row as usize]);
+            (base + u64::from(at), t)
+        }));
     }
     // Both sides are read again at once, each on its own thread.
     let [w0, w1] = wanted;

@@ -209,8 +209,7 @@ pub fn diff_table(
     counts.duplicate_keys_target = dups[1];
     // Pass 3: only the rows that did not cancel are encoded, from their kept chunks.
     let needs = |side: usize| {
-        kept[side].iter().any(|k| matches!(k.data, Kept::Reread(_)))
-            && tuples_left_on(&leftover, side)
+        kept[side].iter().any(|k| matches!(k.data, Kept::Reread)) && tuples_left_on(&leftover, side)
     };
     let reread: [Reread<'_>; 2] = [
         needs(0).then(|| {

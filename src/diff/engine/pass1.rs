@@ -168,10 +168,29 @@ impl Pass1 {
         for (acc, a) in self.aggs[side].iter_mut().zip(aggs) {
             acc.merge(a);
         }
-        // Rows outside the shard keep their place in the chunk (rows are read again by
-        // position) but are neither counted nor compared.
+        // Under a shard, only its rows are counted, compared and kept; each kept row remembers
+        // its position in the chunk as read (rows are read again by position).
         let n = kh.len();
         let mine = |i: usize| in_shard.as_ref().is_none_or(|m| m[i]);
+        let (batch, defects, positions) = match &in_shard {
+            None => (batch, defects, None),
+            Some(mask) => {
+                let filter = arrow::array::BooleanArray::from(mask.clone());
+                let kept = arrow::compute::filter_record_batch(&batch, &filter)
+                    .map_err(|e| DiffError::Spill(e.to_string()))?;
+                let positions: Vec<u32> = (0..n).filter(|&i| mask[i]).map(|i| i as u32).collect();
+                let mut at = vec![u32::MAX; n];
+                for (j, &p) in positions.iter().enumerate() {
+                    at[p as usize] = j as u32;
+                }
+                let defects = defects
+                    .into_iter()
+                    .filter(|(_, r, _)| mask[*r])
+                    .map(|(c, r, b)| (c, at[r] as usize, b))
+                    .collect();
+                (kept, defects, Some(positions))
+            }
+        };
         self.read[side] += (0..n).filter(|&i| mine(i)).count() as u64;
         let chunk_no = u32::try_from(self.kept[side].len())
             .ok()
@@ -180,6 +199,7 @@ impl Pass1 {
         let tag = chunk_no | if side == 1 { SIDE_BIT } else { 0 };
         let tuples = &mut self.tuples[side];
         tuples.reserve(n);
+        let mut row = 0u32;
         for (i, (k, r)) in kh.into_iter().zip(rh).enumerate() {
             if !mine(i) {
                 continue;
@@ -189,19 +209,24 @@ impl Pass1 {
                 row_hash: r,
                 key_hash: k,
                 chunk: tag,
-                row: i as u32,
+                row,
             });
+            row += 1;
         }
         if self.keep[side] {
             self.kept_bytes += batch.get_array_memory_size();
             self.kept[side].push(KeptChunk {
                 data: Kept::Mem(batch),
                 defects,
+                read_rows: n,
+                positions,
             });
         } else {
             self.kept[side].push(KeptChunk {
-                data: Kept::Reread(n),
+                data: Kept::Reread,
                 defects: Vec::new(),
+                read_rows: n,
+                positions,
             });
         }
         // Past the memory limit the kept chunks leave memory (the tuples stay): dropped, to be
@@ -215,8 +240,8 @@ impl Pass1 {
                 if self.rereadable[s] {
                     self.keep[s] = false;
                     for k in list.iter_mut() {
-                        if let Kept::Mem(b) = &k.data {
-                            k.data = Kept::Reread(b.num_rows());
+                        if let Kept::Mem(_) = &k.data {
+                            k.data = Kept::Reread;
                             k.defects = Vec::new();
                         }
                     }

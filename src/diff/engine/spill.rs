@@ -8,8 +8,8 @@ use super::*;
 pub(super) enum Kept {
     Mem(RecordBatch),
     Disk(usize),
-    /// Nothing kept: the side reads the same chunks again (files, SQLite); its row count.
-    Reread(usize),
+    /// Nothing kept: the side reads the same chunks again (files, SQLite).
+    Reread,
 }
 
 /// One chunk as kept: its columns (prepared, in plan order) and its invalid-UTF-8 values as
@@ -17,6 +17,11 @@ pub(super) enum Kept {
 pub(super) struct KeptChunk {
     pub(super) data: Kept,
     pub(super) defects: Vec<(usize, usize, Vec<u8>)>,
+    /// Rows the chunk had when read (its rows' positions in a second read start after those of
+    /// the chunks before it).
+    pub(super) read_rows: usize,
+    /// Under `--shard`, only the shard's rows are kept: their positions in the chunk as read.
+    pub(super) positions: Option<Vec<u32>>,
 }
 
 /// The spill files of kept chunks, one per side.
