@@ -376,6 +376,9 @@ pub struct TableDiff {
     /// row hashes): equal when every row matched exactly. Kept by `reckon migrate`'s ledger.
     #[serde(skip)]
     pub side_hashes: [u128; 2],
+    /// Bytes of values read from each side (the Arrow buffers of the chunks read).
+    #[serde(skip)]
+    pub bytes_read: [u64; 2],
     /// How the work was split under `--pushdown` (absent when streamed without it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pushdown: Option<super::pushdown::PushdownInfo>,
@@ -407,6 +410,7 @@ impl TableDiff {
             spilled: false,
             seconds: 0.0,
             side_hashes: [0, 0],
+            bytes_read: [0, 0],
             pushdown: None,
             accumulators: None,
         }

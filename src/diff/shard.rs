@@ -404,6 +404,7 @@ fn merge_pushdown(parts: &[(&TableDiff, &TableState)]) -> Option<PushdownInfo> {
         probe_differing: 0,
         hashes_fetched: [0, 0],
         rows_fetched: [0, 0],
+        bytes_fetched: [0, 0],
         seconds: [0.0, 0.0],
         ..first
     };
@@ -414,6 +415,7 @@ fn merge_pushdown(parts: &[(&TableDiff, &TableState)]) -> Option<PushdownInfo> {
         for side in 0..2 {
             out.hashes_fetched[side] += p.hashes_fetched[side];
             out.rows_fetched[side] += p.rows_fetched[side];
+            out.bytes_fetched[side] += p.bytes_fetched[side];
             out.seconds[side] += p.seconds[side];
         }
     }

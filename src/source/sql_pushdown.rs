@@ -15,11 +15,21 @@ impl SqlSource {
     /// reads, hash aggregation over sorting, and one core per query when the other side shares
     /// the server.
     fn pg_client(&self) -> Result<postgres::Client, SourceError> {
-        let mut cfg = self.conn_str.parse::<postgres::Config>().map_err(|e| {
+        // TLS as the bulk reads speak it (connectorx's reading of sslmode, sslrootcert, sslcert
+        // and sslkey), so that a server that requires TLS is reached the same way.
+        let url = Url::parse(&self.conn_str).map_err(|e| {
             SourceError::connect(&self.display, clean_driver_message(&e.to_string()))
         })?;
+        let (mut cfg, tls) =
+            connectorx::sources::postgres::rewrite_tls_args(&url).map_err(|e| {
+                SourceError::connect(&self.display, clean_driver_message(&with_causes(&e)))
+            })?;
         cfg.connect_timeout(std::time::Duration::from_secs(10));
-        let mut client = cfg.connect(postgres::NoTls).map_err(|e| {
+        let connected = match tls {
+            Some(tls) => cfg.connect(tls),
+            None => cfg.connect(postgres::NoTls),
+        };
+        let mut client = connected.map_err(|e| {
             SourceError::connect(&self.display, clean_driver_message(&with_causes(&e)))
         })?;
         let mut session = self.session_queries();

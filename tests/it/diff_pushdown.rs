@@ -462,6 +462,13 @@ fn strategies(source: &str, target: &str, schema: &str, extra: &[&str]) {
     );
     assert_eq!(p["differing_buckets"], 0);
     assert_eq!(p["rows_fetched"], serde_json::json!([0, 0]));
+    // Only the summaries crossed (with --aggregates, a few hundred bytes a bucket), not the
+    // rows (some 180 bytes each).
+    let n = |v: &Value| v.as_u64().unwrap();
+    for side in 0..2 {
+        let bytes = n(&p["bytes_fetched"][side]);
+        assert!(bytes > 0 && bytes < 10 * ROWS as u64, "{p:#}");
+    }
     let p = agree(source, target, &q("one"), extra);
     assert_eq!(p["strategy"], "buckets", "{p:#}");
     assert_eq!(p["differing_buckets"], 1, "{p:#}");
@@ -470,6 +477,12 @@ fn strategies(source: &str, target: &str, schema: &str, extra: &[&str]) {
     let p = agree(source, target, &q("many"), extra);
     assert_eq!(p["strategy"], "rows", "{p:#}");
     assert_eq!(p["hashes_fetched"][0], ROWS as u64, "{p:#}");
+    // Each hash tuple is three 64-bit integers, and the rows read in full come on top.
+    for side in 0..2 {
+        let bytes = n(&p["bytes_fetched"][side]);
+        let floor = 24 * n(&p["hashes_fetched"][side]) + 8 * n(&p["rows_fetched"][side]);
+        assert!(bytes > floor, "{p:#}");
+    }
     // Full rows only for the keys that differ: about a third of the table, not all of it.
     let fetched = p["rows_fetched"][0].as_u64().unwrap();
     assert!(fetched > 0 && fetched < ROWS as u64 / 2, "{p:#}");
@@ -543,6 +556,13 @@ fn a_probe_that_finds_differences_everywhere_skips_the_summaries() {
         // No full summary was taken: every row's hashes were read instead.
         assert_eq!(p["differing_buckets"], 0, "{p:#}");
         assert_eq!(p["hashes_fetched"][0], ROWS as u64, "{p:#}");
+        // Each hash tuple is three 64-bit integers, and the rows read in full come on top.
+        let n = |v: &Value| v.as_u64().unwrap();
+        for side in 0..2 {
+            let bytes = n(&p["bytes_fetched"][side]);
+            let floor = 24 * n(&p["hashes_fetched"][side]) + 8 * n(&p["rows_fetched"][side]);
+            assert!(bytes > floor, "{p:#}");
+        }
     }
     // One change: the probe sees none (or one), the summaries find its bucket.
     let p = agree_with(
@@ -603,7 +623,16 @@ fn reports_say_how_the_work_was_split() {
     );
     let json: Value =
         serde_json::from_slice(&std::fs::read(out.join("diff.json")).unwrap()).unwrap();
-    assert_eq!(json["tables"][0]["pushdown"]["strategy"], "buckets");
+    let p = &json["tables"][0]["pushdown"];
+    assert_eq!(p["strategy"], "buckets");
+    // The bytes received, in every report.
+    let bytes = [0, 1].map(|side| p["bytes_fetched"][side].as_u64().unwrap());
+    assert!(bytes[0] > 0 && bytes[1] > 0, "{p:#}");
+    assert!(
+        html.contains(&format!("bytes received {} / {}", bytes[0], bytes[1])),
+        "the page gives the bytes received"
+    );
+    assert!(r.stdout.contains(" received; "), "{}", r.stdout);
     // Without --aggregates: counts and NULLs, no sums, minima or maxima.
     let qty = &json["tables"][0]["columns"][1];
     assert_eq!(qty["source"], "qty");
@@ -655,4 +684,37 @@ fn pushdown_streams_a_file_side_and_says_so() {
         reason.contains("source") && reason.contains("not a PostgreSQL"),
         "{p:#}"
     );
+}
+
+#[test]
+fn pushdown_reaches_a_server_over_tls_as_streaming_does() {
+    let Some((pg, _)) = load() else { return };
+    // sslmode=require: the pushdown connections must speak TLS, as the bulk reads do (the local
+    // server has TLS on; a connection without it would be refused by sslmode=require).
+    let mut u = url::Url::parse(&pg).unwrap();
+    u.query_pairs_mut().append_pair("sslmode", "require");
+    let tls = u.to_string();
+    // A server without TLS cannot be asked for it: skipped, unless services are required.
+    let r = reckon(&[
+        "diff",
+        &tls,
+        &tls,
+        "--table",
+        "reckon_pd.src:reckon_pd.one",
+        "--json",
+    ]);
+    let reached = if r.code == 1 {
+        Ok(())
+    } else {
+        Err(format!(
+            "streaming over TLS failed: {}{}",
+            r.stdout, r.stderr
+        ))
+    };
+    if require("PostgreSQL with TLS on", reached).is_none() {
+        return;
+    }
+    let p = agree(&tls, &tls, "reckon_pd.src:reckon_pd.one", &[]);
+    assert_eq!(p["strategy"], "buckets", "{p:#}");
+    assert_eq!(p["hashing"], "postgres native", "{p:#}");
 }

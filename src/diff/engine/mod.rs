@@ -178,6 +178,7 @@ pub fn diff_table(
         read,
         side_hashes,
         over_limit,
+        bytes_read,
         ..
     } = pass1(source, target, plan, opts, &mut sides, &pairing, progress)?;
     let mut counts = RowCounts {
@@ -319,6 +320,7 @@ pub fn diff_table(
         spilled: over_limit,
         seconds: started.elapsed().as_secs_f64(),
         side_hashes,
+        bytes_read,
         pushdown: None,
         accumulators: Some(Box::new(aggs)),
     })

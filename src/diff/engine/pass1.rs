@@ -122,6 +122,8 @@ pub(super) struct Pass1 {
     pub(super) aggs: [Vec<AggregateAcc>; 2],
     pub(super) read: [u64; 2],
     pub(super) side_hashes: [u128; 2],
+    /// Bytes of the values read (the Arrow buffers of each chunk as prepared).
+    pub(super) bytes_read: [u64; 2],
     /// `--memory-limit` was reached: chunks or tuples left memory.
     pub(super) over_limit: bool,
     kept_bytes: usize,
@@ -144,6 +146,7 @@ impl Pass1 {
             ],
             read: [0, 0],
             side_hashes: [0, 0],
+            bytes_read: [0, 0],
             over_limit: false,
             kept_bytes: 0,
             keep: [true, true],
@@ -168,6 +171,11 @@ impl Pass1 {
         for (acc, a) in self.aggs[side].iter_mut().zip(aggs) {
             acc.merge(a);
         }
+        self.bytes_read[side] += batch
+            .columns()
+            .iter()
+            .map(|a| a.to_data().get_slice_memory_size().unwrap_or(0) as u64)
+            .sum::<u64>();
         // Under a shard, only its rows are counted, compared and kept; each kept row remembers
         // its position in the chunk as read (rows are read again by position).
         let n = kh.len();

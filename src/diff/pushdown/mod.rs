@@ -96,6 +96,10 @@ pub struct PushdownInfo {
     pub hashes_fetched: [u64; 2],
     /// Rows read in full from each side.
     pub rows_fetched: [u64; 2],
+    /// Bytes of values received from each side: the text of summaries, counts and hashes as
+    /// the database sends it, and the Arrow buffers of the rows read in full.
+    #[serde(default)]
+    pub bytes_fetched: [u64; 2],
     /// Seconds spent waiting on each database for summaries and hashes (terminal and run.json
     /// only: result files stay byte-identical across runs).
     #[serde(skip)]
@@ -109,6 +113,62 @@ pub struct FallbackColumn {
     pub column: String,
     /// Why it has no canonical SQL.
     pub why: String,
+}
+
+/// A database whose query results are counted in bytes (what crossed from it to reckon).
+struct Counted<'a> {
+    db: &'a dyn Pushdown,
+    bytes: std::sync::atomic::AtomicU64,
+}
+
+impl<'a> Counted<'a> {
+    fn new(db: &'a dyn Pushdown) -> Counted<'a> {
+        Counted {
+            db,
+            bytes: std::sync::atomic::AtomicU64::new(0),
+        }
+    }
+
+    fn add(&self, n: usize) {
+        self.bytes
+            .fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    fn bytes(&self) -> u64 {
+        self.bytes.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
+impl Pushdown for Counted<'_> {
+    fn dialect(&self) -> crate::source::Dialect {
+        self.db.dialect()
+    }
+    fn server(&self) -> String {
+        self.db.server()
+    }
+    fn share_cores(&mut self) {}
+    fn base_type(&self, table: &crate::source::TableName, column: &str) -> Option<String> {
+        self.db.base_type(table, column)
+    }
+    fn qualified(&self, table: &crate::source::TableName) -> String {
+        self.db.qualified(table)
+    }
+    fn rows(&self, sql: &str) -> Result<Vec<Vec<Option<String>>>, crate::source::SourceError> {
+        let rows = self.db.rows(sql)?;
+        self.add(rows.iter().flatten().flatten().map(String::len).sum());
+        Ok(rows)
+    }
+    fn triples(&self, sql: &str) -> Result<Vec<Option<[i64; 3]>>, crate::source::SourceError> {
+        let rows = self.db.triples(sql)?;
+        self.add(rows.len() * 24);
+        Ok(rows)
+    }
+    fn select(&self, table: &TableMeta, rows: bool) -> Result<String, crate::source::SourceError> {
+        self.db.select(table, rows)
+    }
+    fn estimate(&self, table: &TableMeta) -> Result<u64, crate::source::SourceError> {
+        self.db.estimate(table)
+    }
 }
 
 /// Runs one query on each side at once; returns both results and each side's seconds.
@@ -204,7 +264,8 @@ pub fn diff_pushdown(
             Vec::new(),
         );
     }
-    let dbs: [&dyn Pushdown; 2] = [ps.as_ref(), pt.as_ref()];
+    let metered = [Counted::new(ps.as_ref()), Counted::new(pt.as_ref())];
+    let dbs: [&dyn Pushdown; 2] = [&metered[0], &metered[1]];
     let sql = match side_sql(plan, dbs, opts.aggregates) {
         Ok(s) => s,
         Err((reason, cols)) => return streamed(source, target, sink, reason, cols),
@@ -460,6 +521,7 @@ pub fn diff_pushdown(
     t.accumulators = Some(Box::new(accs));
     t.side_hashes = [0, 0];
     t.seconds = started.elapsed().as_secs_f64();
+    info.bytes_fetched = [0, 1].map(|side| metered[side].bytes() + t.bytes_read[side]);
     t.pushdown = Some(info);
     Ok(t)
 }

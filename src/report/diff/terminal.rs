@@ -54,7 +54,7 @@ fn pushdown_line(p: &crate::diff::pushdown::PushdownInfo, out: &mut String) {
     };
     let _ = writeln!(
         out,
-        "  pushdown: {} ({}); {} buckets{probe}, {} differed; hashes fetched {}/{}, rows fetched {}/{}; {:.1} s / {:.1} s in the databases",
+        "  pushdown: {} ({}); {} buckets{probe}, {} differed; hashes fetched {}/{}, rows fetched {}/{}, {} / {} received; {:.1} s / {:.1} s in the databases",
         p.strategy,
         p.hashing,
         p.buckets,
@@ -63,9 +63,21 @@ fn pushdown_line(p: &crate::diff::pushdown::PushdownInfo, out: &mut String) {
         p.hashes_fetched[1],
         p.rows_fetched[0],
         p.rows_fetched[1],
+        human_bytes(p.bytes_fetched[0]),
+        human_bytes(p.bytes_fetched[1]),
         p.seconds[0],
         p.seconds[1]
     );
+}
+
+/// Bytes as `812 B`, `3.4 MB`, `1.2 GB` (decimal units).
+fn human_bytes(n: u64) -> String {
+    match n {
+        0..=999 => format!("{n} B"),
+        1_000..=999_999 => format!("{:.1} kB", n as f64 / 1e3),
+        1_000_000..=999_999_999 => format!("{:.1} MB", n as f64 / 1e6),
+        _ => format!("{:.1} GB", n as f64 / 1e9),
+    }
 }
 
 fn table_section(t: &TableDiff, out: &mut String) {
