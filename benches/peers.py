@@ -421,7 +421,11 @@ def profile_groups(a, py, src, fmt):
         groups.append(("PostgreSQL", [
             reckon("reckon profile (PostgreSQL)", a.dsn, a.threads, "--table", "bench_src"),
             measure("floor: connectorx read", [py, "-c", CONNECTORX_FLOOR.format(dsn=a.dsn)],
-                    a.runs)]))
+                    a.runs),
+            reckon("reckon profile --pushdown", a.dsn, a.threads, "--table", "bench_src",
+                   "--pushdown"),
+            reckon("reckon profile --pushdown --sample-rows 100000", a.dsn, a.threads, "--table",
+                   "bench_src", "--pushdown", "--sample-rows", "100000")]))
     return groups
 
 

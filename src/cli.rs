@@ -306,6 +306,16 @@ pub struct ProfileArgs {
     /// Sample keys kept per finding.
     #[arg(long, default_value_t = 5)]
     pub sample_keys: usize,
+    /// Let the database compute what SQL computes exactly over the whole table (rows, NULLs,
+    /// exact distinct counts of integers, PostgreSQL dates and text, integer and date minima and
+    /// maxima, empty texts); reckon streams the rest. PostgreSQL and MySQL/MariaDB tables only.
+    #[arg(long)]
+    pub pushdown: bool,
+    /// With --pushdown: read only about N rows of a larger table for what reckon computes itself
+    /// (shapes, top values, encodings, date formats, lengths, quantiles); the report says so, and
+    /// a sampled table gets no duplicate-row count, key candidates or relationship checks.
+    #[arg(long, requires = "pushdown", value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub sample_rows: Option<u64>,
     /// Worker threads (default: one per core).
     #[arg(long)]
     pub threads: Option<usize>,

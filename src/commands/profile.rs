@@ -64,6 +64,8 @@ pub fn run(args: &ProfileArgs) -> Result<i32> {
     }
     let opts = ProfileOptions {
         exact_distinct_limit: args.exact_distinct_limit,
+        pushdown: args.pushdown,
+        sample_rows: args.sample_rows,
         top_k: args.top_k,
         sample_keys: args.sample_keys,
         sensitive: args
@@ -81,6 +83,12 @@ pub fn run(args: &ProfileArgs) -> Result<i32> {
         {
             eprintln!("warning: --sensitive column '{s}' is in none of the profiled tables");
         }
+    }
+    if args.pushdown && (src.pushdown().is_none() || args.query.is_some()) {
+        eprintln!(
+            "note: --pushdown: {} is streamed whole (only tables of PostgreSQL and MySQL/MariaDB are pushed down)",
+            if args.query.is_some() { "a query" } else { "this source" }
+        );
     }
     let bar = progress_bar();
     let on_progress = |p: Progress<'_>| match p {

@@ -15,6 +15,7 @@ pub mod frequency;
 pub mod model;
 pub mod numeric;
 pub mod pattern;
+pub mod pushdown;
 pub mod radix;
 pub mod relation;
 pub mod summary;
@@ -49,6 +50,10 @@ pub struct ProfileOptions {
     pub duplicate_row_limit: usize,
     /// Evaluate two-column candidate keys up to this many rows.
     pub composite_key_row_limit: usize,
+    /// `--pushdown`: compute in SQL what SQL computes exactly (database tables only).
+    pub pushdown: bool,
+    /// `--sample-rows N` (with `--pushdown`): stream about this many rows of a larger table.
+    pub sample_rows: Option<u64>,
 }
 
 impl Default for ProfileOptions {
@@ -61,6 +66,8 @@ impl Default for ProfileOptions {
             sensitive: Vec::new(),
             duplicate_row_limit: 50_000_000,
             composite_key_row_limit: 1_000_000,
+            pushdown: false,
+            sample_rows: None,
         }
     }
 }
@@ -112,6 +119,38 @@ pub struct ScannedTable {
     pub cols: Vec<ColumnAcc>,
     /// Sensitive flags per column.
     pub sensitive: Vec<bool>,
+}
+
+/// Profiles one database table under `--pushdown`: its exact statistics in SQL, the rest
+/// streamed from the whole table or from a sample.
+fn profile_pushed_down(
+    source: &mut dyn Source,
+    db: &dyn crate::source::Pushdown,
+    meta: &TableMeta,
+    opts: &ProfileOptions,
+    progress: &dyn Fn(Progress<'_>),
+) -> Result<ScannedTable, SourceError> {
+    let started = Instant::now();
+    let sql = pushdown::table_sql(db, meta)?;
+    let rows = pushdown::rows_of(&sql);
+    let (read, sample) = match opts.sample_rows {
+        Some(want) if want < rows => {
+            let (cond, method) = pushdown::sample_condition(db.dialect(), want, rows);
+            let mut m = meta.clone();
+            m.query = Some(format!("{} WHERE {cond}", db.select(meta, true)?));
+            (m, Some(method))
+        }
+        _ => (meta.clone(), None),
+    };
+    let mut s = profile_table(source, &read, opts, progress)?;
+    s.meta = meta.clone();
+    let sample = sample.map(|method| pushdown::Sample {
+        rows: s.profile.rows,
+        method,
+    });
+    pushdown::overlay(&mut s.profile, &sql, sample);
+    s.profile.seconds = started.elapsed().as_secs_f64();
+    Ok(s)
 }
 
 /// Profiles one table.
@@ -290,6 +329,7 @@ pub fn profile_table(
         composite_keys_evaluated: composite_evaluated,
         columns,
         seconds: started.elapsed().as_secs_f64(),
+        pushdown: None,
     };
     Ok(ScannedTable {
         meta: meta.clone(),
@@ -309,7 +349,16 @@ pub fn profile_tables(
     let mut scanned = Vec::with_capacity(tables.len());
     let mut unread = Vec::new();
     for t in tables {
-        match profile_table(source, t, opts, progress) {
+        let db = opts
+            .pushdown
+            .then(|| source.pushdown())
+            .flatten()
+            .filter(|_| t.query.is_none());
+        let result = match db {
+            None => profile_table(source, t, opts, progress),
+            Some(db) => profile_pushed_down(source, db.as_ref(), t, opts, progress),
+        };
+        match result {
             Ok(s) => scanned.push(s),
             // A view with no data to read is reported; the other tables are still profiled.
             Err(e @ SourceError::Unpopulated { .. }) => unread.push((t.name.clone(), e)),
@@ -346,7 +395,30 @@ pub fn report_of(
             sensitive: &s.sensitive,
         })
         .collect();
-    let relationships = relation::relationships(&sets, opts.sample_keys);
+    let mut relationships = relation::relationships(&sets, opts.sample_keys);
+    // A sample cannot show that a value has no parent, nor that every value has one: a
+    // declared key of a sampled table is not checked, and none is inferred.
+    let sampled: Vec<&crate::source::TableName> = scanned
+        .iter()
+        .filter(|s| {
+            s.profile
+                .pushdown
+                .as_ref()
+                .is_some_and(|p| p.sample.is_some())
+        })
+        .map(|s| &s.meta.name)
+        .collect();
+    let touches =
+        |r: &Relationship| sampled.contains(&&r.child_table) || sampled.contains(&&r.parent_table);
+    relationships.retain(|r| r.declared || !touches(r));
+    for r in relationships.iter_mut().filter(|r| touches(r)) {
+        r.checked = false;
+        r.matched_distinct = 0;
+        r.orphan_distinct = 0;
+        r.orphan_rows = None;
+        r.orphan_samples.clear();
+        r.note = Some("not checked: a side was profiled from a sample (--sample-rows)".into());
+    }
     let tables: Vec<TableProfile> = scanned.iter().map(|s| s.profile.clone()).collect();
     let findings = finding::findings(&tables, &relationships);
     ProfileReport {

@@ -207,4 +207,7 @@ pub struct TableProfile {
     pub columns: Vec<ColumnProfile>,
     /// Seconds spent reading and profiling.
     pub seconds: f64,
+    /// Under `--pushdown`: which statistics SQL computed, and the sample reckon read, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pushdown: Option<super::pushdown::ProfilePushdown>,
 }

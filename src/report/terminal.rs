@@ -106,6 +106,20 @@ pub fn render(report: &ProfileReport) -> String {
                 keys.join(", ")
             }
         ));
+        if let Some(p) = &tp.pushdown {
+            let covered = p.exact_in_sql.iter().filter(|e| e.stats.len() > 2).count();
+            out.push_str(&format!(
+                "  pushdown: rows and NULLs of every column, and more of {covered} of {} columns, computed in SQL over the whole table{}\n",
+                p.exact_in_sql.len(),
+                match &p.sample {
+                    Some(s) => format!(
+                        "; everything else from a sample of {} rows ({})",
+                        s.rows, s.method
+                    ),
+                    None => String::new(),
+                }
+            ));
+        }
         let mut t = Table::new();
         t.load_preset(UTF8_FULL_CONDENSED)
             .set_content_arrangement(ContentArrangement::Dynamic)

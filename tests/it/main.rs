@@ -17,6 +17,7 @@ mod migrate_servers;
 mod profile_bad_input;
 mod profile_files;
 mod profile_html;
+mod profile_pushdown;
 mod profile_servers;
 mod profile_sqlite;
 mod value_layer;

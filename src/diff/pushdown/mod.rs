@@ -53,7 +53,7 @@ use super::DiffError;
 use crate::source::{Dialect, Pushdown, Source, SourceError, TableMeta};
 use crate::value::canonical::TextAs;
 
-mod sql;
+pub(crate) mod sql;
 mod summary;
 
 use sql::*;

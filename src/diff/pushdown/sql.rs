@@ -4,9 +4,11 @@
 
 use super::*;
 
-/// One dialect's pushdown SQL, from `queries/<dialect>/pushdown.sql`.
-pub(super) struct Templates {
+/// One dialect's SQL templates, from a file of `queries/<dialect>/` (`pushdown.sql`, and
+/// `profile.sql` for `reckon profile --pushdown`).
+pub(crate) struct Templates {
     dialect: Dialect,
+    file: &'static str,
     parts: BTreeMap<&'static str, String>,
 }
 
@@ -16,7 +18,12 @@ impl Templates {
             Dialect::Postgres => include_str!("../../../queries/postgres/pushdown.sql"),
             Dialect::Mysql => include_str!("../../../queries/mysql/pushdown.sql"),
         };
-        // Sections start at `-- name: NAME`; other comment lines are left out.
+        Templates::parse(dialect, "pushdown.sql", text)
+    }
+
+    /// The sections of `text` (`file` of the dialect's directory): each starts at
+    /// `-- name: NAME`; other comment lines are left out.
+    pub(crate) fn parse(dialect: Dialect, file: &'static str, text: &'static str) -> Templates {
         let mut parts: BTreeMap<&'static str, String> = BTreeMap::new();
         let mut name: Option<&'static str> = None;
         for line in text.lines() {
@@ -33,20 +40,24 @@ impl Templates {
         for p in parts.values_mut() {
             *p = p.trim_matches('\n').to_string();
         }
-        Templates { dialect, parts }
+        Templates {
+            dialect,
+            file,
+            parts,
+        }
     }
 
-    pub(super) fn get(&self, name: &str) -> &str {
+    pub(crate) fn get(&self, name: &str) -> &str {
         self.parts.get(name).map(String::as_str).unwrap_or_else(|| {
             panic!(
-                "queries/{:?}/pushdown.sql has no section '{name}'",
-                self.dialect
+                "queries/{:?}/{} has no section '{name}'",
+                self.dialect, self.file
             )
         })
     }
 
     /// A template with its `{name}` placeholders filled.
-    pub(super) fn fill(&self, name: &str, with: &[(&str, &str)]) -> String {
+    pub(crate) fn fill(&self, name: &str, with: &[(&str, &str)]) -> String {
         let mut s = self.get(name).to_string();
         for (k, v) in with {
             s = s.replace(&format!("{{{k}}}"), v);
@@ -54,7 +65,7 @@ impl Templates {
         s
     }
 
-    pub(super) fn quote(&self, ident: &str) -> String {
+    pub(crate) fn quote(&self, ident: &str) -> String {
         crate::source::quote_ident(ident, self.dialect == Dialect::Mysql)
     }
 

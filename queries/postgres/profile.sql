@@ -1,0 +1,28 @@
+-- `reckon profile --pushdown`, PostgreSQL: what SQL computes exactly, per column family. {c} is a
+-- column, quoted. Every value comes back as text; a NULL where there is none.
+--
+-- Text compares under the C collation: byte equality, whatever the column's collation (a
+-- nondeterministic ICU collation would merge 'a' and 'A').
+
+-- name: table
+SELECT count(*)::text{cols} FROM {table}
+-- name: nulls
+(count(*) - count({c}))::text
+-- name: distinct.int
+count(DISTINCT {c})::text
+-- name: min.int
+min({c})::text
+-- name: max.int
+max({c})::text
+-- name: distinct.date
+count(DISTINCT {c})::text
+-- name: min.date
+to_char(min({c}), 'YYYY-MM-DD')
+-- name: max.date
+to_char(max({c}), 'YYYY-MM-DD')
+-- name: distinct.text
+count(DISTINCT {c} COLLATE "C")::text
+-- name: empty.text
+count(*) FILTER (WHERE char_length({c}) = 0)::text
+-- name: sample
+(hashtext(ctid::text) & 2147483647) < {limit}

@@ -1,0 +1,319 @@
+//! `reckon profile --pushdown`: what SQL computes exactly over the whole table, in the database
+//! (`queries/<dialect>/profile.sql`), laid over the profile reckon streams, from the whole table
+//! or, with `--sample-rows N`, from a sample of about N rows. The report says which statistic
+//! came from where.
+//!
+//! In SQL, per column: NULLs (every column); the exact distinct count of integers, PostgreSQL
+//! dates and text (by bytes, whatever the collation); minimum and maximum of integers and
+//! PostgreSQL dates; empty texts. Everything else (shapes, top values, encodings, date
+//! formats, lengths, quantiles, text extremes, which depend on reckon's reading) is streamed.
+//! A table that is sampled has no duplicate-row count, no key candidates and no relationship
+//! checks: a sample cannot show that a value is unique or missing.
+
+use serde::Serialize;
+
+use crate::diff::pushdown::sql::Templates;
+use crate::source::{Dialect, Pushdown, SourceError, TableMeta};
+
+use super::model::TableProfile;
+
+/// How a table was profiled under `--pushdown`.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ProfilePushdown {
+    /// The rows reckon read itself, when they were a sample (else every row was read).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sample: Option<Sample>,
+    /// Per column, the statistics computed in SQL over the whole table.
+    pub exact_in_sql: Vec<ExactStats>,
+}
+
+/// The sample reckon read.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Sample {
+    /// Rows read.
+    pub rows: u64,
+    /// How they were picked.
+    pub method: String,
+}
+
+/// The statistics of one column that SQL computed.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ExactStats {
+    /// The column.
+    pub column: String,
+    /// `rows`, `nulls`, `distinct`, `min`, `max`, `empty`.
+    pub stats: Vec<String>,
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Family {
+    Int,
+    Date,
+    Text,
+    Other,
+}
+
+fn family(dialect: Dialect, base: &str, declared: &str) -> Family {
+    let declared = declared.to_ascii_lowercase();
+    match (dialect, base) {
+        (Dialect::Postgres, "int2" | "int4" | "int8") => Family::Int,
+        (Dialect::Postgres, "date") => Family::Date,
+        (Dialect::Postgres, "text" | "varchar") => Family::Text,
+        // tinyint(1) may be read as a boolean; an unsigned bigint may pass i64.
+        (Dialect::Mysql, "tinyint") if declared.starts_with("tinyint(1)") => Family::Other,
+        (Dialect::Mysql, "bigint") if declared.contains("unsigned") => Family::Other,
+        (Dialect::Mysql, "tinyint" | "smallint" | "mediumint" | "int" | "bigint") => Family::Int,
+        (Dialect::Mysql, "varchar" | "text" | "tinytext" | "mediumtext" | "longtext") => {
+            Family::Text
+        }
+        _ => Family::Other,
+    }
+}
+
+/// What SQL said of one column.
+#[derive(Debug, Clone, Default, PartialEq)]
+struct ColumnSql {
+    nulls: u64,
+    distinct: Option<u64>,
+    min: Option<String>,
+    max: Option<String>,
+    empty: Option<u64>,
+}
+
+/// What SQL said of one table.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TableSql {
+    rows: u64,
+    columns: Vec<ColumnSql>,
+}
+
+fn tpl(dialect: Dialect) -> Templates {
+    match dialect {
+        Dialect::Postgres => Templates::parse(
+            dialect,
+            "profile.sql",
+            include_str!("../../queries/postgres/profile.sql"),
+        ),
+        Dialect::Mysql => Templates::parse(
+            dialect,
+            "profile.sql",
+            include_str!("../../queries/mysql/profile.sql"),
+        ),
+    }
+}
+
+/// Computes the table's statistics in one query.
+pub fn table_sql(db: &dyn Pushdown, meta: &TableMeta) -> Result<TableSql, SourceError> {
+    let dialect = db.dialect();
+    let t = tpl(dialect);
+    let mut cols = String::new();
+    let mut layout: Vec<(Family, usize)> = Vec::new();
+    let mut at = 1;
+    for c in &meta.columns {
+        let base = db.base_type(&meta.name, &c.name).unwrap_or_default();
+        let fam = family(dialect, &base, &c.declared_type);
+        let q = t.quote(&c.name);
+        let mut parts = vec![t.fill("nulls", &[("c", &q)])];
+        match fam {
+            Family::Int => {
+                for s in ["distinct.int", "min.int", "max.int"] {
+                    parts.push(t.fill(s, &[("c", &q)]));
+                }
+            }
+            Family::Date => {
+                for s in ["distinct.date", "min.date", "max.date"] {
+                    parts.push(t.fill(s, &[("c", &q)]));
+                }
+            }
+            Family::Text => {
+                for s in ["distinct.text", "empty.text"] {
+                    parts.push(t.fill(s, &[("c", &q)]));
+                }
+            }
+            Family::Other => {}
+        }
+        for p in &parts {
+            cols.push_str(", ");
+            cols.push_str(p);
+        }
+        layout.push((fam, at));
+        at += parts.len();
+    }
+    let sql = t.fill(
+        "table",
+        &[("cols", &cols), ("table", &db.qualified(&meta.name))],
+    );
+    let rows = db.rows(&sql)?;
+    let bad = |what: &str| {
+        SourceError::query(
+            &meta.name.to_string(),
+            format!("the profile's SQL returned no {what}"),
+        )
+    };
+    let row = rows.first().ok_or_else(|| bad("row"))?;
+    let num = |i: usize| -> Result<u64, SourceError> {
+        row.get(i)
+            .cloned()
+            .flatten()
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .ok_or_else(|| bad("count"))
+    };
+    let text = |i: usize| row.get(i).cloned().flatten();
+    let mut columns = Vec::new();
+    for (fam, i) in layout {
+        let mut c = ColumnSql {
+            nulls: num(i)?,
+            ..ColumnSql::default()
+        };
+        match fam {
+            Family::Int | Family::Date => {
+                c.distinct = Some(num(i + 1)?);
+                c.min = text(i + 2);
+                c.max = text(i + 3);
+            }
+            Family::Text => {
+                c.distinct = Some(num(i + 1)?);
+                c.empty = Some(num(i + 2)?);
+            }
+            Family::Other => {}
+        }
+        columns.push(c);
+    }
+    Ok(TableSql {
+        rows: num(0)?,
+        columns,
+    })
+}
+
+/// The table's rows, as SQL counted them.
+pub fn rows_of(sql: &TableSql) -> u64 {
+    sql.rows
+}
+
+/// The condition that picks about `want` of `rows` rows, the same ones on every run of an
+/// unchanged table, and how it picks them.
+pub fn sample_condition(dialect: Dialect, want: u64, rows: u64) -> (String, String) {
+    let t = tpl(dialect);
+    let fraction = want as f64 / rows.max(1) as f64;
+    match dialect {
+        Dialect::Postgres => {
+            let limit = ((fraction * 2_147_483_648.0) as u64).min(2_147_483_648);
+            (
+                t.fill("sample", &[("limit", &limit.to_string())]),
+                format!("rows whose physical place hashes below {fraction:.6} of the range"),
+            )
+        }
+        Dialect::Mysql => (
+            t.fill("sample", &[("fraction", &format!("{fraction:.9}"))]),
+            format!("RAND(1) below {fraction:.6}, in scan order"),
+        ),
+    }
+}
+
+/// A YYYY-MM-DD date as the profile shows it (other texts, such as BC dates, are left to the
+/// streamed value).
+fn plain_date(s: &str) -> bool {
+    s.len() == 10 && chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").is_ok()
+}
+
+/// Lays SQL's statistics over a streamed profile; `sampled` when the stream was a sample.
+pub fn overlay(p: &mut TableProfile, sql: &TableSql, sample: Option<Sample>) {
+    let sampled = sample.is_some();
+    let mut exact = Vec::new();
+    p.rows = sql.rows;
+    for (col, s) in p.columns.iter_mut().zip(&sql.columns) {
+        let mut stats = vec!["rows".to_string(), "nulls".to_string()];
+        col.rows = sql.rows;
+        col.nulls = s.nulls;
+        if let Some(d) = s.distinct {
+            col.distinct = d;
+            col.distinct_exact = true;
+            col.distinct_std_error = 0.0;
+            col.unique = s.nulls == 0 && d == sql.rows && sql.rows > 0;
+            stats.push("distinct".into());
+        } else if sampled {
+            // A sample's distinct count says nothing of the table's.
+            col.distinct_exact = false;
+            col.unique = false;
+        }
+        let int = s.min.as_deref().is_some_and(|v| v.parse::<i128>().is_ok());
+        let date =
+            s.min.as_deref().is_some_and(plain_date) && s.max.as_deref().is_some_and(plain_date);
+        if !col.sensitive && (int || date) {
+            col.min = s.min.clone();
+            col.max = s.max.clone();
+            stats.push("min".into());
+            stats.push("max".into());
+        }
+        if let Some(e) = s.empty {
+            col.empty = e;
+            stats.push("empty".into());
+        }
+        exact.push(ExactStats {
+            column: col.name.clone(),
+            stats,
+        });
+    }
+    if sampled {
+        p.duplicate_rows = None;
+        p.duplicate_samples.clear();
+        p.primary_key_duplicates = None;
+        p.candidate_keys.clear();
+        p.composite_keys_evaluated = false;
+    }
+    // Key candidates are single columns unique and without NULLs, else pairs: a column SQL
+    // found so is one, whatever was streamed (a distinct count past --exact-distinct-limit, or
+    // a sample, cannot show it), beside those the stream found.
+    let singles: Vec<Vec<String>> = p
+        .columns
+        .iter()
+        .filter(|col| {
+            let in_sql = exact
+                .iter()
+                .any(|e| e.column == col.name && e.stats.iter().any(|s| s == "distinct"));
+            let streamed = p
+                .candidate_keys
+                .iter()
+                .any(|k| k == std::slice::from_ref(&col.name));
+            (in_sql && col.unique) || streamed
+        })
+        .map(|col| vec![col.name.clone()])
+        .collect();
+    if !singles.is_empty() {
+        p.candidate_keys = singles;
+        p.composite_keys_evaluated = false;
+    }
+    p.pushdown = Some(ProfilePushdown {
+        sample,
+        exact_in_sql: exact,
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn families_leave_out_what_sql_cannot_count_as_reckon_reads_it() {
+        use Dialect::*;
+        assert!(family(Postgres, "int8", "bigint") == Family::Int);
+        assert!(family(Postgres, "varchar", "character varying(40)") == Family::Text);
+        assert!(family(Postgres, "bpchar", "character(3)") == Family::Other);
+        assert!(family(Postgres, "float8", "double precision") == Family::Other);
+        assert!(family(Mysql, "tinyint", "tinyint(1)") == Family::Other);
+        assert!(family(Mysql, "tinyint", "tinyint(4)") == Family::Int);
+        assert!(family(Mysql, "bigint", "bigint(20) unsigned") == Family::Other);
+        assert!(family(Mysql, "date", "date") == Family::Other);
+        assert!(family(Mysql, "char", "char(3)") == Family::Other);
+    }
+
+    #[test]
+    fn samples_ask_for_the_fraction_wanted() {
+        let (pg, _) = sample_condition(Dialect::Postgres, 1000, 4000);
+        assert!(pg.ends_with("< 536870912"), "{pg}");
+        let (all, _) = sample_condition(Dialect::Postgres, 5000, 4000);
+        assert!(all.ends_with("< 2147483648"), "{all}");
+        let (my, _) = sample_condition(Dialect::Mysql, 1, 3);
+        assert!(my.contains("< 0.333333333"), "{my}");
+    }
+}

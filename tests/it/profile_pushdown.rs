@@ -1,0 +1,312 @@
+//! `reckon profile --pushdown` against real PostgreSQL and MariaDB (the random tables of
+//! `diff_pushdown`): what SQL computes equals what the stream computes, exactly, for every
+//! column family it covers; past `--exact-distinct-limit` it stays exact; with `--sample-rows`
+//! the exact statistics are still the whole table's, and the report says what came from the
+//! sample.
+
+use serde_json::Value;
+
+use crate::common::*;
+use crate::diff_pushdown::load;
+
+fn profile(args: &[&str]) -> Value {
+    let mut all = vec!["profile"];
+    all.extend_from_slice(args);
+    all.push("--json");
+    let r = reckon(&all);
+    assert_eq!(r.code, 0, "{all:?}: {}", r.stderr);
+    serde_json::from_str(&r.stdout).unwrap()
+}
+
+/// The report without what differs between runs (seconds), the options and the pushdown
+/// section.
+fn comparable(mut r: Value) -> Value {
+    let o = r["options"].as_object_mut().unwrap();
+    o.remove("pushdown");
+    o.remove("sample_rows");
+    for t in r["tables"].as_array_mut().unwrap() {
+        let t = t.as_object_mut().unwrap();
+        t.remove("seconds");
+        t.remove("pushdown");
+    }
+    r
+}
+
+fn column<'a>(r: &'a Value, name: &str) -> &'a Value {
+    r["tables"][0]["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == name)
+        .unwrap()
+}
+
+fn exact_stats(r: &Value, name: &str) -> Vec<String> {
+    r["tables"][0]["pushdown"]["exact_in_sql"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["column"] == name)
+        .unwrap()["stats"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn sql_statistics_equal_the_streamed_ones() {
+    let Some((pg, my)) = load() else { return };
+    for (url, table) in [
+        (&pg, "reckon_pd.src"),
+        (&pg, "reckon_pd.many"),
+        (&my, "src"),
+        (&my, "many"),
+    ] {
+        let streamed = profile(&[url, "--table", table]);
+        let pushed = profile(&[url, "--table", table, "--pushdown"]);
+        assert!(streamed["tables"][0].get("pushdown").is_none());
+        assert_eq!(
+            comparable(streamed.clone()),
+            comparable(pushed.clone()),
+            "{url} {table}: pushed down and streamed differ"
+        );
+        // What SQL computed, per family (agreement alone would pass if nothing was).
+        let all = ["rows", "nulls", "distinct", "min", "max"];
+        assert_eq!(exact_stats(&pushed, "id"), all);
+        assert_eq!(exact_stats(&pushed, "qty"), all);
+        assert_eq!(
+            exact_stats(&pushed, "name"),
+            ["rows", "nulls", "distinct", "empty"]
+        );
+        assert_eq!(exact_stats(&pushed, "price"), ["rows", "nulls"]);
+        let day = if url.starts_with("postgres") {
+            &all[..]
+        } else {
+            &all[..2]
+        };
+        assert_eq!(exact_stats(&pushed, "day"), day, "{url}");
+        // The planted texts include '' and ' ' (equal under PAD SPACE) and 'a', 'A'.
+        assert!(column(&pushed, "name")["empty"].as_u64().unwrap() > 0);
+    }
+}
+
+#[test]
+fn distinct_counts_stay_exact_past_the_limit_and_keys_are_found() {
+    let Some((pg, my)) = load() else { return };
+    for (url, table) in [(&pg, "reckon_pd.src"), (&my, "src")] {
+        let whole = profile(&[url, "--table", table]);
+        let limited = profile(&[url, "--table", table, "--exact-distinct-limit", "10"]);
+        let pushed = profile(&[
+            url,
+            "--table",
+            table,
+            "--exact-distinct-limit",
+            "10",
+            "--pushdown",
+        ]);
+        for c in ["id", "qty", "name"] {
+            assert_eq!(column(&limited, c)["distinct_exact"], false, "{c}");
+            assert_eq!(column(&pushed, c)["distinct_exact"], true, "{c}");
+            assert_eq!(
+                column(&pushed, c)["distinct"],
+                column(&whole, c)["distinct"],
+                "{c}"
+            );
+        }
+        assert_eq!(column(&pushed, "id")["unique"], true);
+        assert_eq!(
+            pushed["tables"][0]["candidate_keys"],
+            serde_json::json!([["id"]])
+        );
+        assert_eq!(
+            limited["tables"][0]["candidate_keys"],
+            serde_json::json!([])
+        );
+    }
+}
+
+#[test]
+fn a_sample_keeps_the_whole_tables_exact_statistics_and_says_so() {
+    let Some((pg, my)) = load() else { return };
+    for (url, table) in [(&pg, "reckon_pd.src"), (&my, "src")] {
+        let whole = profile(&[url, "--table", table]);
+        let sampled = profile(&[url, "--table", table, "--pushdown", "--sample-rows", "300"]);
+        let t = &sampled["tables"][0];
+        let s = &t["pushdown"]["sample"];
+        let read = s["rows"].as_u64().unwrap();
+        assert!((150..=500).contains(&read), "{url}: {s:#}");
+        assert!(s["method"].as_str().unwrap().len() > 10, "{s:#}");
+        assert_eq!(t["rows"], whole["tables"][0]["rows"]);
+        for c in t["columns"].as_array().unwrap() {
+            let name = c["name"].as_str().unwrap();
+            let w = column(&whole, name);
+            assert_eq!(c["rows"], w["rows"], "{name}");
+            for stat in exact_stats(&sampled, name) {
+                let field = if stat == "rows" { "rows" } else { &stat };
+                assert_eq!(
+                    c[field], w[field],
+                    "{url} {name}: {stat} is the whole table's"
+                );
+            }
+            // What was not computed in SQL is the sample's (and never claimed exact).
+            if !exact_stats(&sampled, name).contains(&"distinct".to_string()) {
+                assert_eq!(c["distinct_exact"], false, "{name}");
+            }
+        }
+        // A sample cannot show duplicates or uniqueness; SQL can show a key.
+        assert!(t["duplicate_rows"].is_null(), "{t:#}");
+        assert!(t["primary_key_duplicates"].is_null());
+        assert_eq!(t["candidate_keys"], serde_json::json!([["id"]]));
+        // The same sample on every run.
+        let again = profile(&[url, "--table", table, "--pushdown", "--sample-rows", "300"]);
+        assert_eq!(comparable(again), comparable(sampled));
+    }
+}
+
+#[test]
+fn sensitive_extremes_stay_hidden_under_pushdown() {
+    let Some((pg, _)) = load() else { return };
+    let streamed = profile(&[&pg, "--table", "reckon_pd.src", "--sensitive", "id"]);
+    let pushed = profile(&[
+        &pg,
+        "--table",
+        "reckon_pd.src",
+        "--sensitive",
+        "id",
+        "--pushdown",
+    ]);
+    let (s, p) = (column(&streamed, "id"), column(&pushed, "id"));
+    assert_eq!(p["min"], s["min"]);
+    assert_eq!(p["max"], s["max"]);
+    assert!(!exact_stats(&pushed, "id").contains(&"min".to_string()));
+    // The raw extremes (-700 and 3797; their shapes are -999 and 9999) appear nowhere in the
+    // column's profile.
+    for raw in ["\"-700\"", "\"3797\""] {
+        assert!(!p.to_string().contains(raw), "{raw} shown");
+    }
+    assert!(s.to_string().contains("\"9999\""), "{s:#}");
+}
+
+#[test]
+fn relationships_of_a_sampled_table_are_not_claimed_checked() {
+    let setup = "DROP SCHEMA IF EXISTS reckon_pp CASCADE; CREATE SCHEMA reckon_pp;
+        CREATE TABLE reckon_pp.parent (id int PRIMARY KEY);
+        CREATE TABLE reckon_pp.child (id int PRIMARY KEY, parent_id int REFERENCES reckon_pp.parent (id));
+        INSERT INTO reckon_pp.parent SELECT g FROM generate_series(1, 400) g;
+        INSERT INTO reckon_pp.child SELECT g, 1 + g % 400 FROM generate_series(1, 400) g;";
+    if require("PostgreSQL", postgres_exec(setup)).is_none() {
+        return;
+    }
+    let pg = pg_url();
+    let rel = |extra: &[&str]| {
+        let mut args = vec![
+            pg.as_str(),
+            "--table",
+            "reckon_pp.parent",
+            "--table",
+            "reckon_pp.child",
+        ];
+        args.extend_from_slice(extra);
+        let r = profile(&args);
+        r["relationships"].as_array().unwrap().clone()
+    };
+    let declared = |rels: &[Value]| -> Value {
+        let d: Vec<&Value> = rels.iter().filter(|r| r["declared"] == true).collect();
+        assert_eq!(d.len(), 1, "{rels:#?}");
+        d[0].clone()
+    };
+    let all = rel(&["--pushdown"]);
+    let whole = declared(&all);
+    assert_eq!(whole["checked"], true, "{whole:#}");
+    assert_eq!(whole["orphan_distinct"], 0);
+    assert!(
+        all.iter().any(|r| r["declared"] == false),
+        "child.id → parent.id is inferred"
+    );
+    // Sampled, some parents are not read: the check would find orphans that are not there.
+    let some = rel(&["--pushdown", "--sample-rows", "100"]);
+    assert!(
+        some.iter().all(|r| r["declared"] == true),
+        "inferred from a sample: {some:#?}"
+    );
+    let sampled = declared(&some);
+    assert_eq!(sampled["checked"], false, "{sampled:#}");
+    assert_eq!(sampled["orphan_distinct"], 0, "{sampled:#}");
+    assert!(
+        sampled["note"].as_str().unwrap().contains("sample"),
+        "{sampled:#}"
+    );
+}
+
+#[test]
+fn the_terminal_and_the_page_say_what_came_from_a_sample() {
+    let Some((pg, _)) = load() else { return };
+    let dir = tempdir();
+    let out = dir.path().join("p");
+    let r = reckon(&[
+        "profile",
+        &pg,
+        "--table",
+        "reckon_pd.src",
+        "--pushdown",
+        "--sample-rows",
+        "300",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout
+            .contains("computed in SQL over the whole table; everything else from a sample of"),
+        "{}",
+        r.stdout
+    );
+    let html = std::fs::read_to_string(out.join("profile.html")).unwrap();
+    assert!(
+        html.contains("id (rows, nulls, distinct, min, max)"),
+        "the page lists SQL's statistics"
+    );
+    assert!(
+        html.contains("Everything else comes from a sample of"),
+        "the page says sample"
+    );
+    // Without a sample, no sample is claimed.
+    let r = reckon(&["profile", &pg, "--table", "reckon_pd.src", "--pushdown"]);
+    assert!(
+        r.stdout.contains("computed in SQL over the whole table\n"),
+        "{}",
+        r.stdout
+    );
+    assert!(!r.stdout.contains("sample of"), "{}", r.stdout);
+}
+
+#[test]
+fn a_file_is_streamed_whole_and_the_user_is_told() {
+    let r = reckon(&[
+        "profile",
+        "fixtures/diff/migrated.parquet",
+        "--pushdown",
+        "--json",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stderr.contains("streamed whole"), "{}", r.stderr);
+    let j: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert!(j["tables"][0].get("pushdown").is_none());
+    let r = reckon(&[
+        "profile",
+        "fixtures/diff/migrated.parquet",
+        "--sample-rows",
+        "5",
+    ]);
+    assert_eq!(r.code, 2, "--sample-rows without --pushdown: {}", r.stdout);
+    let r = reckon(&[
+        "profile",
+        "fixtures/diff/migrated.parquet",
+        "--pushdown",
+        "--sample-rows",
+        "0",
+    ]);
+    assert_eq!(r.code, 2, "--sample-rows 0: {}", r.stdout);
+}
