@@ -131,24 +131,59 @@ fn profile_pushed_down(
     progress: &dyn Fn(Progress<'_>),
 ) -> Result<ScannedTable, SourceError> {
     let started = Instant::now();
-    let sql = pushdown::table_sql(db, meta)?;
-    let rows = pushdown::rows_of(&sql);
-    let (read, sample) = match opts.sample_rows {
-        Some(want) if want < rows => {
-            let (cond, method) = pushdown::sample_condition(db.dialect(), want, rows);
+    let countable = pushdown::countable(db, meta);
+    let sampling = match opts.sample_rows {
+        Some(want) => {
+            let every = vec![true; meta.columns.len()];
+            let sql = pushdown::table_sql(db, meta, pushdown::Ask::All, &every)?;
+            let rows = pushdown::rows_of(&sql);
+            (want < rows).then_some((want, rows, sql))
+        }
+        None => None,
+    };
+    let mut s = match &sampling {
+        Some((want, rows, _)) => {
+            let (cond, _) = pushdown::sample_condition(db.dialect(), *want, *rows);
             let mut m = meta.clone();
             m.query = Some(format!("{} WHERE {cond}", db.select(meta, true)?));
-            (m, Some(method))
+            let mut s = profile_table(source, &m, opts, progress)?;
+            s.meta = meta.clone();
+            s
         }
-        _ => (meta.clone(), None),
+        None => profile_table(source, meta, opts, progress)?,
     };
-    let mut s = profile_table(source, &read, opts, progress)?;
-    s.meta = meta.clone();
-    let sample = sample.map(|method| pushdown::Sample {
-        rows: s.profile.rows,
-        method,
-    });
-    pushdown::overlay(&mut s.profile, &sql, sample);
+    match sampling {
+        Some((want, rows, sql)) => {
+            let (_, method) = pushdown::sample_condition(db.dialect(), want, rows);
+            let sample = pushdown::Sample {
+                rows: s.profile.rows,
+                method,
+            };
+            pushdown::overlay(&mut s.profile, &sql, Some(sample));
+        }
+        None => {
+            // Every row was read: SQL is asked only for the distinct counts the stream could
+            // not keep exact (past --exact-distinct-limit), when it can count them.
+            let inexact: Vec<bool> = s
+                .profile
+                .columns
+                .iter()
+                .zip(&countable)
+                .map(|(c, &ok)| ok && !c.distinct_exact)
+                .collect();
+            let sql = if inexact.iter().any(|&b| b) {
+                Some(pushdown::table_sql(
+                    db,
+                    meta,
+                    pushdown::Ask::Distinct,
+                    &inexact,
+                )?)
+            } else {
+                None
+            };
+            pushdown::overlay_whole(&mut s.profile, sql.as_ref());
+        }
+    }
     s.profile.seconds = started.elapsed().as_secs_f64();
     Ok(s)
 }

@@ -3,12 +3,15 @@
 //! or, with `--sample-rows N`, from a sample of about N rows. The report says which statistic
 //! came from where.
 //!
-//! In SQL, per column: NULLs (every column); the exact distinct count of integers, PostgreSQL
-//! dates and text (by bytes, whatever the collation); minimum and maximum of integers and
-//! PostgreSQL dates; empty texts. Everything else (shapes, top values, encodings, date
-//! formats, lengths, quantiles, text extremes, which depend on reckon's reading) is streamed.
-//! A table that is sampled has no duplicate-row count, no key candidates and no relationship
-//! checks: a sample cannot show that a value is unique or missing.
+//! What SQL can compute exactly, per column: rows and NULLs (every column); the exact distinct
+//! count of integers, PostgreSQL dates and text (by bytes, whatever the collation); minimum and
+//! maximum of integers and PostgreSQL dates; empty texts. With a sample, SQL computes all of it.
+//! Streaming every row, reckon computes it too, exactly, except distinct counts past
+//! `--exact-distinct-limit`: SQL is then asked only for those (a `COUNT(DISTINCT)` costs a sort
+//! of the column). Everything else (shapes, top values, encodings, date formats, lengths,
+//! quantiles, text extremes, which depend on reckon's reading) is streamed. A table that is
+//! sampled has no duplicate-row count, no key candidates but SQL's and no relationship checks:
+//! a sample cannot show that a value is unique or missing.
 
 use serde::Serialize;
 
@@ -70,13 +73,14 @@ fn family(dialect: Dialect, base: &str, declared: &str) -> Family {
     }
 }
 
-/// What SQL said of one column.
+/// What SQL said of one column (`None`: not asked).
 #[derive(Debug, Clone, Default, PartialEq)]
 struct ColumnSql {
-    nulls: u64,
+    nulls: Option<u64>,
     distinct: Option<u64>,
     min: Option<String>,
     max: Option<String>,
+    extremes: bool,
     empty: Option<u64>,
 }
 
@@ -85,6 +89,16 @@ struct ColumnSql {
 pub struct TableSql {
     rows: u64,
     columns: Vec<ColumnSql>,
+}
+
+/// What to ask SQL for.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Ask {
+    /// Everything SQL computes exactly (the stream is a sample).
+    All,
+    /// Only the distinct counts of these columns (the stream read every row, and counted the
+    /// other columns' distinct values exactly).
+    Distinct,
 }
 
 fn tpl(dialect: Dialect) -> Templates {
@@ -102,42 +116,55 @@ fn tpl(dialect: Dialect) -> Templates {
     }
 }
 
-/// Computes the table's statistics in one query.
-pub fn table_sql(db: &dyn Pushdown, meta: &TableMeta) -> Result<TableSql, SourceError> {
+/// The columns whose distinct values SQL counts exactly (by their family).
+pub fn countable(db: &dyn Pushdown, meta: &TableMeta) -> Vec<bool> {
+    meta.columns
+        .iter()
+        .map(|c| {
+            let base = db.base_type(&meta.name, &c.name).unwrap_or_default();
+            family(db.dialect(), &base, &c.declared_type) != Family::Other
+        })
+        .collect()
+}
+
+/// Computes the table's statistics in one query: `ask` says what, `columns` for which (all
+/// columns under [`Ask::All`]).
+pub fn table_sql(
+    db: &dyn Pushdown,
+    meta: &TableMeta,
+    ask: Ask,
+    columns: &[bool],
+) -> Result<TableSql, SourceError> {
     let dialect = db.dialect();
     let t = tpl(dialect);
     let mut cols = String::new();
-    let mut layout: Vec<(Family, usize)> = Vec::new();
-    let mut at = 1;
-    for c in &meta.columns {
+    // Per column: its family and which fields were asked, in order.
+    let mut layout: Vec<Vec<&'static str>> = Vec::new();
+    for (c, &wanted) in meta.columns.iter().zip(columns) {
         let base = db.base_type(&meta.name, &c.name).unwrap_or_default();
         let fam = family(dialect, &base, &c.declared_type);
         let q = t.quote(&c.name);
-        let mut parts = vec![t.fill("nulls", &[("c", &q)])];
-        match fam {
-            Family::Int => {
-                for s in ["distinct.int", "min.int", "max.int"] {
-                    parts.push(t.fill(s, &[("c", &q)]));
-                }
+        let mut fields: Vec<&'static str> = Vec::new();
+        match (ask, fam) {
+            (_, Family::Other) | (Ask::Distinct, _) if !wanted => {}
+            (Ask::All, Family::Other) => fields.push("nulls"),
+            (Ask::All, Family::Int) => {
+                fields.extend(["nulls", "distinct.int", "min.int", "max.int"])
             }
-            Family::Date => {
-                for s in ["distinct.date", "min.date", "max.date"] {
-                    parts.push(t.fill(s, &[("c", &q)]));
-                }
+            (Ask::All, Family::Date) => {
+                fields.extend(["nulls", "distinct.date", "min.date", "max.date"])
             }
-            Family::Text => {
-                for s in ["distinct.text", "empty.text"] {
-                    parts.push(t.fill(s, &[("c", &q)]));
-                }
-            }
-            Family::Other => {}
+            (Ask::All, Family::Text) => fields.extend(["nulls", "distinct.text", "empty.text"]),
+            (Ask::Distinct, Family::Int) => fields.push("distinct.int"),
+            (Ask::Distinct, Family::Date) => fields.push("distinct.date"),
+            (Ask::Distinct, Family::Text) => fields.push("distinct.text"),
+            (Ask::Distinct, Family::Other) => {}
         }
-        for p in &parts {
+        for f in &fields {
             cols.push_str(", ");
-            cols.push_str(p);
+            cols.push_str(&t.fill(f, &[("c", &q)]));
         }
-        layout.push((fam, at));
-        at += parts.len();
+        layout.push(fields);
     }
     let sql = t.fill(
         "table",
@@ -158,30 +185,28 @@ pub fn table_sql(db: &dyn Pushdown, meta: &TableMeta) -> Result<TableSql, Source
             .and_then(|v| v.trim().parse::<u64>().ok())
             .ok_or_else(|| bad("count"))
     };
-    let text = |i: usize| row.get(i).cloned().flatten();
-    let mut columns = Vec::new();
-    for (fam, i) in layout {
-        let mut c = ColumnSql {
-            nulls: num(i)?,
-            ..ColumnSql::default()
-        };
-        match fam {
-            Family::Int | Family::Date => {
-                c.distinct = Some(num(i + 1)?);
-                c.min = text(i + 2);
-                c.max = text(i + 3);
+    let mut at = 1;
+    let mut out = Vec::new();
+    for fields in layout {
+        let mut c = ColumnSql::default();
+        for f in fields {
+            match f.split('.').next().unwrap_or(f) {
+                "nulls" => c.nulls = Some(num(at)?),
+                "distinct" => c.distinct = Some(num(at)?),
+                "min" => {
+                    c.min = row.get(at).cloned().flatten();
+                    c.extremes = true;
+                }
+                "max" => c.max = row.get(at).cloned().flatten(),
+                _ => c.empty = Some(num(at)?),
             }
-            Family::Text => {
-                c.distinct = Some(num(i + 1)?);
-                c.empty = Some(num(i + 2)?);
-            }
-            Family::Other => {}
+            at += 1;
         }
-        columns.push(c);
+        out.push(c);
     }
     Ok(TableSql {
         rows: num(0)?,
-        columns,
+        columns: out,
     })
 }
 
@@ -216,20 +241,40 @@ fn plain_date(s: &str) -> bool {
     s.len() == 10 && chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").is_ok()
 }
 
-/// Lays SQL's statistics over a streamed profile; `sampled` when the stream was a sample.
+/// Lays SQL's distinct counts over the profile of every row (`None`: SQL had nothing to add).
+pub fn overlay_whole(p: &mut TableProfile, sql: Option<&TableSql>) {
+    match sql {
+        Some(sql) => overlay(p, sql, None),
+        None => {
+            p.pushdown = Some(ProfilePushdown {
+                sample: None,
+                exact_in_sql: Vec::new(),
+            })
+        }
+    }
+}
+
+/// Lays SQL's statistics over a streamed profile; `sample` when the stream was a sample. Only
+/// what SQL was asked for is laid over, and listed.
 pub fn overlay(p: &mut TableProfile, sql: &TableSql, sample: Option<Sample>) {
     let sampled = sample.is_some();
     let mut exact = Vec::new();
     p.rows = sql.rows;
     for (col, s) in p.columns.iter_mut().zip(&sql.columns) {
-        let mut stats = vec!["rows".to_string(), "nulls".to_string()];
-        col.rows = sql.rows;
-        col.nulls = s.nulls;
+        let mut stats: Vec<String> = Vec::new();
+        if sampled {
+            col.rows = sql.rows;
+            stats.push("rows".into());
+        }
+        if let Some(n) = s.nulls {
+            col.nulls = n;
+            stats.push("nulls".into());
+        }
         if let Some(d) = s.distinct {
             col.distinct = d;
             col.distinct_exact = true;
             col.distinct_std_error = 0.0;
-            col.unique = s.nulls == 0 && d == sql.rows && sql.rows > 0;
+            col.unique = col.nulls == 0 && d == sql.rows && sql.rows > 0;
             stats.push("distinct".into());
         } else if sampled {
             // A sample's distinct count says nothing of the table's.
@@ -239,7 +284,7 @@ pub fn overlay(p: &mut TableProfile, sql: &TableSql, sample: Option<Sample>) {
         let int = s.min.as_deref().is_some_and(|v| v.parse::<i128>().is_ok());
         let date =
             s.min.as_deref().is_some_and(plain_date) && s.max.as_deref().is_some_and(plain_date);
-        if !col.sensitive && (int || date) {
+        if s.extremes && !col.sensitive && (int || date) {
             col.min = s.min.clone();
             col.max = s.max.clone();
             stats.push("min".into());
@@ -249,10 +294,12 @@ pub fn overlay(p: &mut TableProfile, sql: &TableSql, sample: Option<Sample>) {
             col.empty = e;
             stats.push("empty".into());
         }
-        exact.push(ExactStats {
-            column: col.name.clone(),
-            stats,
-        });
+        if !stats.is_empty() {
+            exact.push(ExactStats {
+                column: col.name.clone(),
+                stats,
+            });
+        }
     }
     if sampled {
         p.duplicate_rows = None;

@@ -107,18 +107,24 @@ pub fn render(report: &ProfileReport) -> String {
             }
         ));
         if let Some(p) = &tp.pushdown {
-            let covered = p.exact_in_sql.iter().filter(|e| e.stats.len() > 2).count();
-            out.push_str(&format!(
-                "  pushdown: rows and NULLs of every column, and more of {covered} of {} columns, computed in SQL over the whole table{}\n",
-                p.exact_in_sql.len(),
-                match &p.sample {
-                    Some(s) => format!(
-                        "; everything else from a sample of {} rows ({})",
-                        s.rows, s.method
-                    ),
-                    None => String::new(),
+            let stats: usize = p.exact_in_sql.iter().map(|e| e.stats.len()).sum();
+            let cols: Vec<&str> = p.exact_in_sql.iter().map(|e| e.column.as_str()).collect();
+            let line = match (&p.sample, cols.is_empty()) {
+                (Some(s), _) => format!(
+                    "{stats} statistics of {} columns computed in SQL over the whole table; everything else from a sample of {} rows ({})",
+                    cols.len(),
+                    s.rows,
+                    s.method
+                ),
+                (None, false) => format!(
+                    "every row streamed; exact distinct counts of {} computed in SQL (past --exact-distinct-limit)",
+                    cols.join(", ")
+                ),
+                (None, true) => {
+                    "every row streamed and every count exact: nothing asked of SQL".to_string()
                 }
-            ));
+            };
+            out.push_str(&format!("  pushdown: {line}\n"));
         }
         let mut t = Table::new();
         t.load_preset(UTF8_FULL_CONDENSED)

@@ -41,18 +41,22 @@ fn column<'a>(r: &'a Value, name: &str) -> &'a Value {
         .unwrap()
 }
 
+/// The statistics SQL computed for a column (none when it was not asked).
 fn exact_stats(r: &Value, name: &str) -> Vec<String> {
     r["tables"][0]["pushdown"]["exact_in_sql"]
         .as_array()
         .unwrap()
         .iter()
         .find(|e| e["column"] == name)
-        .unwrap()["stats"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s.as_str().unwrap().to_string())
-        .collect()
+        .map(|e| {
+            e["stats"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|s| s.as_str().unwrap().to_string())
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 #[test]
@@ -72,23 +76,9 @@ fn sql_statistics_equal_the_streamed_ones() {
             comparable(pushed.clone()),
             "{url} {table}: pushed down and streamed differ"
         );
-        // What SQL computed, per family (agreement alone would pass if nothing was).
-        let all = ["rows", "nulls", "distinct", "min", "max"];
-        assert_eq!(exact_stats(&pushed, "id"), all);
-        assert_eq!(exact_stats(&pushed, "qty"), all);
-        assert_eq!(
-            exact_stats(&pushed, "name"),
-            ["rows", "nulls", "distinct", "empty"]
-        );
-        assert_eq!(exact_stats(&pushed, "price"), ["rows", "nulls"]);
-        let day = if url.starts_with("postgres") {
-            &all[..]
-        } else {
-            &all[..2]
-        };
-        assert_eq!(exact_stats(&pushed, "day"), day, "{url}");
-        // The planted texts include '' and ' ' (equal under PAD SPACE) and 'a', 'A'.
-        assert!(column(&pushed, "name")["empty"].as_u64().unwrap() > 0);
+        // Every row read, every distinct count exact: nothing to ask of SQL.
+        let exact = &pushed["tables"][0]["pushdown"]["exact_in_sql"];
+        assert_eq!(exact, &serde_json::json!([]), "{url} {table}");
     }
 }
 
@@ -109,12 +99,19 @@ fn distinct_counts_stay_exact_past_the_limit_and_keys_are_found() {
         for c in ["id", "qty", "name"] {
             assert_eq!(column(&limited, c)["distinct_exact"], false, "{c}");
             assert_eq!(column(&pushed, c)["distinct_exact"], true, "{c}");
-            assert_eq!(
-                column(&pushed, c)["distinct"],
-                column(&whole, c)["distinct"],
-                "{c}"
-            );
+            let (p, w) = (column(&pushed, c), column(&whole, c));
+            assert_eq!(p["distinct"], w["distinct"], "{c}");
+            // Only what the stream could not keep exact was asked of SQL.
+            assert_eq!(exact_stats(&pushed, c), ["distinct"], "{c}");
         }
+        // A float past the limit cannot be counted in SQL as reckon reads it: an estimate.
+        assert_eq!(column(&pushed, "price")["distinct_exact"], false);
+        let asked = pushed["tables"][0]["pushdown"]["exact_in_sql"]
+            .as_array()
+            .unwrap();
+        assert!(asked.iter().all(|e| e["column"] != "price"), "{asked:?}");
+        // The rest of the profile is the streamed one.
+        assert_eq!(column(&pushed, "price"), column(&limited, "price"));
         assert_eq!(column(&pushed, "id")["unique"], true);
         assert_eq!(
             pushed["tables"][0]["candidate_keys"],
@@ -139,6 +136,23 @@ fn a_sample_keeps_the_whole_tables_exact_statistics_and_says_so() {
         assert!((150..=500).contains(&read), "{url}: {s:#}");
         assert!(s["method"].as_str().unwrap().len() > 10, "{s:#}");
         assert_eq!(t["rows"], whole["tables"][0]["rows"]);
+        // What SQL computed, per family (agreement alone would pass if nothing was).
+        let all = ["rows", "nulls", "distinct", "min", "max"];
+        assert_eq!(exact_stats(&sampled, "id"), all);
+        assert_eq!(exact_stats(&sampled, "qty"), all);
+        assert_eq!(
+            exact_stats(&sampled, "name"),
+            ["rows", "nulls", "distinct", "empty"]
+        );
+        assert_eq!(exact_stats(&sampled, "price"), ["rows", "nulls"]);
+        let day = if url.starts_with("postgres") {
+            &all[..]
+        } else {
+            &all[..2]
+        };
+        assert_eq!(exact_stats(&sampled, "day"), day, "{url}");
+        // The texts include '' and ' ' (equal under PAD SPACE), and 'a' and 'A'.
+        assert!(column(&sampled, "name")["empty"].as_u64().unwrap() > 0);
         for c in t["columns"].as_array().unwrap() {
             let name = c["name"].as_str().unwrap();
             let w = column(&whole, name);
@@ -168,7 +182,8 @@ fn a_sample_keeps_the_whole_tables_exact_statistics_and_says_so() {
 #[test]
 fn sensitive_extremes_stay_hidden_under_pushdown() {
     let Some((pg, _)) = load() else { return };
-    let streamed = profile(&[&pg, "--table", "reckon_pd.src", "--sensitive", "id"]);
+    // Sampled, SQL computes the extremes of every integer column: never shown for a sensitive
+    // one, whose extremes stay the stream's shapes.
     let pushed = profile(&[
         &pg,
         "--table",
@@ -176,17 +191,26 @@ fn sensitive_extremes_stay_hidden_under_pushdown() {
         "--sensitive",
         "id",
         "--pushdown",
+        "--sample-rows",
+        "300",
     ]);
-    let (s, p) = (column(&streamed, "id"), column(&pushed, "id"));
-    assert_eq!(p["min"], s["min"]);
-    assert_eq!(p["max"], s["max"]);
-    assert!(!exact_stats(&pushed, "id").contains(&"min".to_string()));
-    // The raw extremes (-700 and 3797; their shapes are -999 and 9999) appear nowhere in the
-    // column's profile.
+    let p = column(&pushed, "id");
+    assert_eq!(exact_stats(&pushed, "id"), ["rows", "nulls", "distinct"]);
+    assert_eq!(
+        exact_stats(&pushed, "qty"),
+        ["rows", "nulls", "distinct", "min", "max"]
+    );
+    for v in [&p["min"], &p["max"]] {
+        let v = v.as_str().unwrap();
+        assert!(
+            v.chars().all(|c| c == '9' || c == '-'),
+            "{v} is not a shape"
+        );
+    }
+    // The raw extremes (-700 and 3797) appear nowhere in the column's profile.
     for raw in ["\"-700\"", "\"3797\""] {
         assert!(!p.to_string().contains(raw), "{raw} shown");
     }
-    assert!(s.to_string().contains("\"9999\""), "{s:#}");
 }
 
 #[test]
@@ -263,6 +287,11 @@ fn the_terminal_and_the_page_say_what_came_from_a_sample() {
         "{}",
         r.stdout
     );
+    assert!(
+        r.stdout.contains("33 statistics of 11 columns"),
+        "{}",
+        r.stdout
+    );
     let html = std::fs::read_to_string(out.join("profile.html")).unwrap();
     assert!(
         html.contains("id (rows, nulls, distinct, min, max)"),
@@ -272,14 +301,26 @@ fn the_terminal_and_the_page_say_what_came_from_a_sample() {
         html.contains("Everything else comes from a sample of"),
         "the page says sample"
     );
-    // Without a sample, no sample is claimed.
+    // Without a sample, no sample is claimed; SQL is asked only for what the stream could not
+    // count exactly.
     let r = reckon(&["profile", &pg, "--table", "reckon_pd.src", "--pushdown"]);
+    assert!(r.stdout.contains("nothing asked of SQL"), "{}", r.stdout);
+    assert!(!r.stdout.contains("sample of"), "{}", r.stdout);
+    let r = reckon(&[
+        "profile",
+        &pg,
+        "--table",
+        "reckon_pd.src",
+        "--pushdown",
+        "--exact-distinct-limit",
+        "10",
+    ]);
     assert!(
-        r.stdout.contains("computed in SQL over the whole table\n"),
+        r.stdout
+            .contains("exact distinct counts of id, qty, name, day computed in SQL"),
         "{}",
         r.stdout
     );
-    assert!(!r.stdout.contains("sample of"), "{}", r.stdout);
 }
 
 #[test]
