@@ -132,36 +132,46 @@ fn profile_pushed_down(
 ) -> Result<ScannedTable, SourceError> {
     let started = Instant::now();
     let countable = pushdown::countable(db, meta);
-    let sampling = match opts.sample_rows {
-        Some(want) => {
-            let every = vec![true; meta.columns.len()];
-            let sql = pushdown::table_sql(db, meta, pushdown::Ask::All, &every)?;
-            let rows = pushdown::rows_of(&sql);
-            (want < rows).then_some((want, rows, sql))
-        }
-        None => None,
+    // Sampled by the catalog's row estimate, so that SQL and the sample run at once: SQL on its
+    // own connections, the sample through the source.
+    let estimate = match opts.sample_rows {
+        Some(_) => db.estimate(meta)?,
+        None => 0,
     };
-    let mut s = match &sampling {
-        Some((want, rows, _)) => {
-            let (cond, _) = pushdown::sample_condition(db.dialect(), *want, *rows);
+    let sampling = opts.sample_rows.filter(|&want| want < estimate);
+    let (mut s, sql) = match sampling {
+        Some(want) => {
+            let (cond, _) = pushdown::sample_condition(db.dialect(), want, estimate);
             let mut m = meta.clone();
             m.query = Some(format!("{} WHERE {cond}", db.select(meta, true)?));
-            let mut s = profile_table(source, &m, opts, progress)?;
+            let every = vec![true; meta.columns.len()];
+            let (sql, streamed) = std::thread::scope(|scope| {
+                let h = scope.spawn(|| pushdown::table_sql(db, meta, pushdown::Ask::All, &every));
+                let streamed = profile_table(source, &m, opts, progress);
+                let sql = h.join().unwrap_or_else(|_| {
+                    Err(SourceError::query(
+                        &meta.name.to_string(),
+                        "the SQL thread failed",
+                    ))
+                });
+                (sql, streamed)
+            });
+            let mut s = streamed?;
             s.meta = meta.clone();
-            s
+            (s, Some(sql?))
         }
-        None => profile_table(source, meta, opts, progress)?,
+        None => (profile_table(source, meta, opts, progress)?, None),
     };
-    match sampling {
-        Some((want, rows, sql)) => {
-            let (_, method) = pushdown::sample_condition(db.dialect(), want, rows);
+    match (sampling, sql) {
+        (Some(want), Some(sql)) => {
+            let (_, method) = pushdown::sample_condition(db.dialect(), want, estimate);
             let sample = pushdown::Sample {
                 rows: s.profile.rows,
                 method,
             };
             pushdown::overlay(&mut s.profile, &sql, Some(sample));
         }
-        None => {
+        _ => {
             // Every row was read: SQL is asked only for the distinct counts the stream could
             // not keep exact (past --exact-distinct-limit), when it can count them.
             let inexact: Vec<bool> = s
