@@ -307,8 +307,9 @@ pub struct ProfileArgs {
     #[arg(long, default_value_t = 5)]
     pub sample_keys: usize,
     /// Let the database compute what SQL computes exactly over the whole table (rows, NULLs,
-    /// exact distinct counts of integers, PostgreSQL dates and text, integer and date minima and
-    /// maxima, empty texts); reckon streams the rest. PostgreSQL and MySQL/MariaDB tables only.
+    /// exact distinct counts of integers and text, and on PostgreSQL of most types; integer and
+    /// date minima and maxima; empty texts); reckon streams the rest. PostgreSQL and
+    /// MySQL/MariaDB tables only.
     #[arg(long)]
     pub pushdown: bool,
     /// With --pushdown: read only about N rows of a larger table for what reckon computes itself

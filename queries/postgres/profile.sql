@@ -26,3 +26,9 @@ count(DISTINCT {c} COLLATE "C")::text
 count(*) FILTER (WHERE char_length({c}) = 0)::text
 -- name: sample
 (hashtext(ctid::text) & 2147483647) < {limit}
+-- name: distinct.numeric
+count(DISTINCT {c}::text)::text
+-- name: distinct.float8
+count(DISTINCT float8send({c}))::text
+-- name: distinct.value
+count(DISTINCT {c})::text

@@ -4,8 +4,9 @@
 //! came from where.
 //!
 //! What SQL can compute exactly, per column: rows and NULLs (every column); the exact distinct
-//! count of integers, PostgreSQL dates and text (by bytes, whatever the collation); minimum and
-//! maximum of integers and PostgreSQL dates; empty texts. With a sample, SQL computes all of it.
+//! count of integers and text (by bytes, whatever the collation), and on PostgreSQL of dates,
+//! decimals (as their text), floats (by their bits), instants, times, booleans and bytes;
+//! minimum and maximum of integers and PostgreSQL dates; empty texts. With a sample, SQL computes all of it.
 //! Streaming every row, reckon computes it too, exactly, except distinct counts past
 //! `--exact-distinct-limit`: SQL is then asked only for those (a `COUNT(DISTINCT)` costs a sort
 //! of the column). Everything else (shapes, top values, encodings, date formats, lengths,
@@ -53,6 +54,9 @@ enum Family {
     Int,
     Date,
     Text,
+    /// Only the distinct count, by the named template (`distinct.NAME`): values SQL counts as
+    /// reckon does, but whose extremes it would not show as reckon does.
+    Distinct(&'static str),
     Other,
 }
 
@@ -62,6 +66,13 @@ fn family(dialect: Dialect, base: &str, declared: &str) -> Family {
         (Dialect::Postgres, "int2" | "int4" | "int8") => Family::Int,
         (Dialect::Postgres, "date") => Family::Date,
         (Dialect::Postgres, "text" | "varchar") => Family::Text,
+        // Decimals are read as their text (1.0 and 1.00 apart); floats by their bits (-0 and 0
+        // apart); instants, times, booleans and bytes by value.
+        (Dialect::Postgres, "numeric") => Family::Distinct("distinct.numeric"),
+        (Dialect::Postgres, "float8") => Family::Distinct("distinct.float8"),
+        (Dialect::Postgres, "timestamp" | "timestamptz" | "time" | "bool" | "bytea") => {
+            Family::Distinct("distinct.value")
+        }
         // tinyint(1) may be read as a boolean; an unsigned bigint may pass i64.
         (Dialect::Mysql, "tinyint") if declared.starts_with("tinyint(1)") => Family::Other,
         (Dialect::Mysql, "bigint") if declared.contains("unsigned") => Family::Other,
@@ -208,6 +219,8 @@ fn table_sql_one(
                 fields.extend(["nulls", "distinct.date", "min.date", "max.date"])
             }
             (Ask::All, Family::Text) => fields.extend(["nulls", "distinct.text", "empty.text"]),
+            (Ask::All, Family::Distinct(d)) => fields.extend(["nulls", d]),
+            (Ask::Distinct, Family::Distinct(d)) => fields.push(d),
             (Ask::Distinct, Family::Int) => fields.push("distinct.int"),
             (Ask::Distinct, Family::Date) => fields.push("distinct.date"),
             (Ask::Distinct, Family::Text) => fields.push("distinct.text"),
@@ -399,7 +412,14 @@ mod tests {
         assert!(family(Postgres, "int8", "bigint") == Family::Int);
         assert!(family(Postgres, "varchar", "character varying(40)") == Family::Text);
         assert!(family(Postgres, "bpchar", "character(3)") == Family::Other);
-        assert!(family(Postgres, "float8", "double precision") == Family::Other);
+        assert!(
+            family(Postgres, "float8", "double precision") == Family::Distinct("distinct.float8")
+        );
+        assert!(
+            family(Postgres, "numeric", "numeric(14,3)") == Family::Distinct("distinct.numeric")
+        );
+        assert!(family(Postgres, "float4", "real") == Family::Other);
+        assert!(family(Postgres, "json", "json") == Family::Other);
         assert!(family(Mysql, "tinyint", "tinyint(1)") == Family::Other);
         assert!(family(Mysql, "tinyint", "tinyint(4)") == Family::Int);
         assert!(family(Mysql, "bigint", "bigint(20) unsigned") == Family::Other);
