@@ -245,7 +245,8 @@ pub fn run(args: &DiffArgs) -> Result<i32> {
                 file_digest(&path).with_context(|| format!("cannot read {}", path.display()))
             };
             let digests = [digest("diff_rows.parquet")?, digest(KEYS_FILE)?];
-            write_state(&ShardState::of(&report, s, args.samples, digests), dir)?;
+            let run = (args.samples, args.aggregates);
+            write_state(&ShardState::of(&report, s, run, digests), dir)?;
         }
         out::parquet::write_summary(&report, &dir.join("diff_summary.parquet"))?;
         out::html::write(&report, &dir.join("diff.html"))?;

@@ -75,6 +75,9 @@ pub struct ShardState {
     pub shard: Shard,
     /// `--samples` of the run (the merged samples are the first this many rows).
     pub samples: usize,
+    /// `--aggregates` of the run (pushed down, sums and extremes only with it).
+    #[serde(default)]
+    pub aggregates: bool,
     /// The shard's report (as `diff.json`).
     pub report: DiffReport,
     /// Per table pair, in report order.
@@ -107,7 +110,7 @@ impl ShardState {
     pub fn of(
         report: &DiffReport,
         shard: Shard,
-        samples: usize,
+        (samples, aggregates): (usize, bool),
         digests: [String; 2],
     ) -> ShardState {
         let [rows_digest, keys_digest] = digests;
@@ -135,6 +138,7 @@ impl ShardState {
             reckon_version: env!("CARGO_PKG_VERSION").into(),
             shard,
             samples,
+            aggregates,
             report: DiffReport {
                 shard: Some(shard),
                 ..report.clone()
@@ -340,6 +344,7 @@ pub fn check_set(mut shards: Vec<ShardState>) -> Result<Vec<ShardState>, MergeEr
         let same = a.source == b.source
             && a.target == b.target
             && s.samples == base.samples
+            && s.aggregates == base.aggregates
             && a.tables.len() == b.tables.len()
             && s.tables.len() == b.tables.len()
             && a.unpaired.len() == b.unpaired.len()
@@ -351,7 +356,7 @@ pub fn check_set(mut shards: Vec<ShardState>) -> Result<Vec<ShardState>, MergeEr
         if !same {
             return Err(refuse(
                 format!(
-                    "shard {} is not of the same run as shard {}: its sources, tables, columns, rules or --samples differ",
+                    "shard {} is not of the same run as shard {}: its sources, tables, columns, rules, --samples or --aggregates differ",
                     s.shard, base.shard
                 ),
                 "run every shard with the same arguments except --shard and --out",

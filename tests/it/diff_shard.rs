@@ -473,6 +473,11 @@ fn pushed_down_shards_merge_into_the_pushed_down_report() {
         );
         assert!(!d("refused").exists());
     }
+    // A shard with --aggregates beside one without: its sums would cover half the table.
+    let a2 = split("w2", 2, &["--pushdown", "--buckets", "256", "--aggregates"]);
+    let r = reckon(&["merge", &p1, &a2, "--out", &s(d("refused"))]);
+    assert_eq!(r.code, 2, "{}", r.stdout);
+    assert!(r.stderr.contains("--aggregates"), "{}", r.stderr);
     let r = reckon(&["merge", &p1, &p2]);
     assert_eq!(r.code, 1, "{}", r.stderr);
 }
