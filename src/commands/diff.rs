@@ -183,7 +183,10 @@ pub fn run(args: &DiffArgs) -> Result<i32> {
     };
     let bar = progress_bar();
     let mut tables = Vec::new();
+    // Rows each pair wrote, for `reckon merge` (a pair that fails may have written some).
+    let mut rows_written: Vec<u64> = Vec::new();
     for p in &plans {
+        let before = key_file.as_ref().map_or(0, KeyFile::rows);
         bar.set_message(format!("{} → {}", p.source.name, p.target.name));
         let estimate =
             src.estimate_rows(&p.source).unwrap_or(0) + tgt.estimate_rows(&p.target).unwrap_or(0);
@@ -226,6 +229,7 @@ pub fn run(args: &DiffArgs) -> Result<i32> {
                 tables.push(TableDiff::errored(p, e.class(), reason));
             }
         }
+        rows_written.push(key_file.as_ref().map_or(0, KeyFile::rows) - before);
     }
     bar.finish_and_clear();
     if let Some(w) = rows_writer {
@@ -246,7 +250,8 @@ pub fn run(args: &DiffArgs) -> Result<i32> {
             };
             let digests = [digest("diff_rows.parquet")?, digest(KEYS_FILE)?];
             let run = (args.samples, args.aggregates);
-            write_state(&ShardState::of(&report, s, run, digests), dir)?;
+            let state = ShardState::of(&report, s, run, digests, &rows_written);
+            write_state(&state, dir)?;
         }
         out::parquet::write_summary(&report, &dir.join("diff_summary.parquet"))?;
         out::html::write(&report, &dir.join("diff.html"))?;

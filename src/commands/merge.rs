@@ -139,10 +139,25 @@ fn merge_rows(
             target_table: merged.target_table.clone(),
             key_columns: Vec::new(),
         };
-        let mut left: Vec<u64> = states
-            .iter()
-            .map(|s| listed_rows(&s.report.tables[i]))
-            .collect();
+        // The rows each shard wrote for this pair: those its counts list, or, for a pair that
+        // failed after writing some, those (left out here, since the pair has no counts).
+        let mut left: Vec<u64> = Vec::with_capacity(states.len());
+        for (state, (_, dir)) in states.iter().zip(dirs) {
+            let t = &state.report.tables[i];
+            let written = state.tables.get(i).map_or(0, |s| s.rows_written);
+            if !t.verdict.is_error() && written != listed_rows(t) {
+                return Err(damaged(
+                    dir,
+                    format!(
+                        "{} wrote {written} rows, its counts list {}",
+                        t.source_table,
+                        listed_rows(t)
+                    ),
+                )
+                .into());
+            }
+            left.push(written);
+        }
         // The next row of each shard with its key hash.
         let mut next = |s: usize, left: &mut Vec<u64>| -> Result<Option<(u64, DiffRow)>> {
             if left[s] == 0 {

@@ -102,6 +102,10 @@ pub struct TableState {
     /// shards' rows in key-hash order).
     #[serde(default)]
     pub sample_key_hashes: Vec<u64>,
+    /// Rows this pair wrote to `diff_rows.parquet` (a pair that failed after writing some has
+    /// rows its counts do not show).
+    #[serde(default)]
+    pub rows_written: u64,
 }
 
 impl ShardState {
@@ -112,12 +116,14 @@ impl ShardState {
         shard: Shard,
         (samples, aggregates): (usize, bool),
         digests: [String; 2],
+        rows_written: &[u64],
     ) -> ShardState {
         let [rows_digest, keys_digest] = digests;
         let tables = report
             .tables
             .iter()
-            .map(|t| TableState {
+            .zip(rows_written.iter().copied().chain(std::iter::repeat(0)))
+            .map(|(t, rows_written)| TableState {
                 aggregates: match &t.accumulators {
                     Some(a) => [
                         a[0].iter().map(AggregateAcc::state).collect(),
@@ -131,6 +137,7 @@ impl ShardState {
                 ],
                 seconds: t.seconds,
                 sample_key_hashes: t.samples.iter().map(|r| r.key_hash).collect(),
+                rows_written,
             })
             .collect();
         ShardState {
@@ -176,6 +183,7 @@ impl super::RowSink for KeyedRows<'_> {
 pub struct KeyFile {
     path: std::path::PathBuf,
     out: std::io::BufWriter<std::fs::File>,
+    rows: u64,
 }
 
 impl KeyFile {
@@ -185,11 +193,18 @@ impl KeyFile {
         Ok(KeyFile {
             path: path.to_path_buf(),
             out: std::io::BufWriter::new(f),
+            rows: 0,
         })
+    }
+
+    /// Rows written so far.
+    pub fn rows(&self) -> u64 {
+        self.rows
     }
 
     fn push(&mut self, key_hash: u64) -> Result<(), super::DiffError> {
         use std::io::Write;
+        self.rows += 1;
         self.out
             .write_all(&key_hash.to_le_bytes())
             .map_err(|e| out_err(&self.path, e))
@@ -560,8 +575,8 @@ pub fn merge(shards: &[ShardState]) -> DiffReport {
     )
 }
 
-/// Rows each shard wrote to `diff_rows.parquet` for each table pair, in report order: the
-/// pair's rows listed (changed with a mismatch, missing, extra; `match*` rows are only counted).
+/// Rows a compared pair lists in `diff_rows.parquet`: changed with a mismatch, missing, extra
+/// (`match*` rows are only counted).
 pub fn listed_rows(t: &TableDiff) -> u64 {
     t.counts.mismatched + t.counts.missing + t.counts.extra
 }
