@@ -141,7 +141,8 @@ fn profile_pushed_down(
     let sampling = opts.sample_rows.filter(|&want| want < estimate);
     let (mut s, sql) = match sampling {
         Some(want) => {
-            let (cond, _) = pushdown::sample_condition(db.dialect(), want, estimate);
+            let (cond, _) =
+                pushdown::sample_condition(db.dialect(), want, estimate, &meta.name.name);
             let mut m = meta.clone();
             m.query = Some(format!("{} WHERE {cond}", db.select(meta, true)?));
             let every = vec![true; meta.columns.len()];
@@ -164,7 +165,8 @@ fn profile_pushed_down(
     };
     match (sampling, sql) {
         (Some(want), Some(sql)) => {
-            let (_, method) = pushdown::sample_condition(db.dialect(), want, estimate);
+            let (_, method) =
+                pushdown::sample_condition(db.dialect(), want, estimate, &meta.name.name);
             let sample = pushdown::Sample {
                 rows: s.profile.rows,
                 method,

@@ -281,17 +281,20 @@ pub fn rows_of(sql: &TableSql) -> u64 {
     sql.rows
 }
 
-/// The condition that picks about `want` of `rows` rows, the same ones on every run of an
-/// unchanged table, and how it picks them.
-pub fn sample_condition(dialect: Dialect, want: u64, rows: u64) -> (String, String) {
+/// The condition that picks about `want` of `rows` rows of the table named `rel` (unqualified),
+/// the same ones on every run of an unchanged table, and how it picks them.
+pub fn sample_condition(dialect: Dialect, want: u64, rows: u64, rel: &str) -> (String, String) {
     let t = tpl(dialect);
     let fraction = want as f64 / rows.max(1) as f64;
     match dialect {
         Dialect::Postgres => {
             let limit = ((fraction * 2_147_483_648.0) as u64).min(2_147_483_648);
             (
-                t.fill("sample", &[("limit", &limit.to_string())]),
-                format!("rows whose physical place hashes below {fraction:.6} of the range"),
+                t.fill(
+                    "sample",
+                    &[("limit", &limit.to_string()), ("rel", &t.quote(rel))],
+                ),
+                format!("rows whose text hashes below {fraction:.6} of the range"),
             )
         }
         Dialect::Mysql => (
@@ -429,11 +432,12 @@ mod tests {
 
     #[test]
     fn samples_ask_for_the_fraction_wanted() {
-        let (pg, _) = sample_condition(Dialect::Postgres, 1000, 4000);
+        let (pg, _) = sample_condition(Dialect::Postgres, 1000, 4000, "t");
         assert!(pg.ends_with("< 536870912"), "{pg}");
-        let (all, _) = sample_condition(Dialect::Postgres, 5000, 4000);
+        assert!(pg.contains("ROW(\"t\".*)"), "{pg}");
+        let (all, _) = sample_condition(Dialect::Postgres, 5000, 4000, "t");
         assert!(all.ends_with("< 2147483648"), "{all}");
-        let (my, _) = sample_condition(Dialect::Mysql, 1, 3);
+        let (my, _) = sample_condition(Dialect::Mysql, 1, 3, "t");
         assert!(my.contains("< 0.333333333"), "{my}");
     }
 }

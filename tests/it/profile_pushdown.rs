@@ -224,7 +224,8 @@ fn relationships_of_a_sampled_table_are_not_claimed_checked() {
         CREATE TABLE reckon_pp.parent (id int PRIMARY KEY);
         CREATE TABLE reckon_pp.child (id int PRIMARY KEY, parent_id int REFERENCES reckon_pp.parent (id));
         INSERT INTO reckon_pp.parent SELECT g FROM generate_series(1, 400) g;
-        INSERT INTO reckon_pp.child SELECT g, 1 + g % 400 FROM generate_series(1, 400) g;";
+        INSERT INTO reckon_pp.child SELECT g, 1 + g % 400 FROM generate_series(1, 400) g;
+        CREATE VIEW reckon_pp.v_child AS SELECT id, parent_id FROM reckon_pp.child;";
     if require("PostgreSQL", postgres_exec(setup)).is_none() {
         return;
     }
@@ -267,6 +268,20 @@ fn relationships_of_a_sampled_table_are_not_claimed_checked() {
         sampled["note"].as_str().unwrap().contains("sample"),
         "{sampled:#}"
     );
+    // A view has no physical row place: it is sampled by its rows' text like a table.
+    let v = profile(&[
+        &pg,
+        "--table",
+        "reckon_pp.v_child",
+        "--pushdown",
+        "--sample-rows",
+        "100",
+    ]);
+    let t = &v["tables"][0];
+    let read = t["pushdown"]["sample"]["rows"].as_u64().unwrap();
+    assert!((40..=200).contains(&read), "{t:#}");
+    assert_eq!(t["rows"], 400);
+    assert_eq!(column(&v, "id")["distinct"], 400);
 }
 
 #[test]
