@@ -17,9 +17,10 @@ max({c})::text
 -- name: distinct.date
 count(DISTINCT {c})::text
 -- name: min.date
-to_char(min({c}), 'YYYY-MM-DD')
+-- ISO text (the session's DateStyle): a BC date ends in ' BC' and is left to the stream.
+min({c})::text
 -- name: max.date
-to_char(max({c}), 'YYYY-MM-DD')
+max({c})::text
 -- name: distinct.text
 count(DISTINCT {c} COLLATE "C")::text
 -- name: empty.text

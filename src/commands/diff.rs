@@ -291,11 +291,25 @@ pub fn run(args: &DiffArgs) -> Result<i32> {
 }
 
 /// Writes `shard.json`, what `reckon merge` reads.
+/// Passwords are scrubbed from the report's texts only: scrubbing the whole file would also
+/// rewrite numbers, hex and digests that happen to hold a password's characters (the exact state
+/// is written with passwords scrubbed already, `AggregateAcc::state_shown`).
 fn write_state(state: &ShardState, dir: &std::path::Path) -> Result<()> {
+    fn scrub_texts(v: &mut serde_json::Value) {
+        match v {
+            serde_json::Value::String(s) => *s = reckon::error::scrub(s),
+            serde_json::Value::Array(a) => a.iter_mut().for_each(scrub_texts),
+            serde_json::Value::Object(o) => o.values_mut().for_each(scrub_texts),
+            _ => {}
+        }
+    }
     let path = dir.join("shard.json");
-    let text = serde_json::to_string(state).context("cannot write shard.json")?;
-    std::fs::write(&path, reckon::error::scrub(&text))
-        .with_context(|| format!("cannot write {}", path.display()))
+    let mut value = serde_json::to_value(state).context("cannot write shard.json")?;
+    if let Some(report) = value.get_mut("report") {
+        scrub_texts(report);
+    }
+    let text = serde_json::to_string(&value).context("cannot write shard.json")?;
+    std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))
 }
 
 /// One timing per table pair.

@@ -64,6 +64,8 @@ pub struct AccState {
     sum: String,
     min: Option<String>,
     max: Option<String>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    unknown_extremes: bool,
 }
 
 fn to_hex(b: &[u8]) -> String {
@@ -88,6 +90,9 @@ pub struct AggregateAcc {
     sum: Sum,
     min: Option<Vec<u8>>,
     max: Option<Vec<u8>>,
+    /// The extremes cannot be known (a database gave extremes that do not decide them): none
+    /// is shown, whatever else is merged in.
+    unknown_extremes: bool,
 }
 
 /// Orders canonical values of one tag (different tags order by tag).
@@ -140,7 +145,7 @@ fn add_exact(sum: &mut Sum, units: i128, scale: u32) {
 impl AggregateAcc {
     /// Keeps a canonical value if it is a new minimum or maximum.
     fn consider(&mut self, v: Vec<u8>) {
-        if split(&v).0 == tag::NULL {
+        if split(&v).0 == tag::NULL || self.unknown_extremes {
             return;
         }
         if self
@@ -163,6 +168,16 @@ impl AggregateAcc {
         let mut rows = vec![Vec::new()];
         encode_column_with(&value, read.text_as, read.int_as_bool, &[], &mut rows);
         self.consider(rows.remove(0));
+    }
+
+    /// Weighs every value of a chunk as it encodes (columns whose values encode under more
+    /// than one tag, where the extremes of the raw values are not those of the encoded ones).
+    fn consider_each(&mut self, array: &ArrayRef, read: &Read) {
+        let mut rows = vec![Vec::new(); array.len()];
+        encode_column_with(array, read.text_as, read.int_as_bool, &[], &mut rows);
+        for r in rows {
+            self.consider(r);
+        }
     }
 
     fn add_floats(&mut self, f: &FloatSum) {
@@ -231,6 +246,10 @@ impl AggregateAcc {
                     for v in [lo, hi].into_iter().chain(present).flatten() {
                         self.extreme(std::sync::Arc::new(Int64Array::from(vec![v])), read);
                     }
+                } else if matches!(read.text_as, TextAs::Float(_)) {
+                    // Facing a float, an integer the float holds is that float, others stay
+                    // numbers: every value is weighed as it encodes.
+                    self.consider_each(&arr, read);
                 } else if let (Some(lo), Some(hi)) =
                     (arrow::compute::min(a), arrow::compute::max(a))
                 {
@@ -268,7 +287,11 @@ impl AggregateAcc {
                 let (lo, hi) = finite.fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), v| {
                     (l.min(v), h.max(v))
                 });
-                if lo <= hi {
+                if read.text_as == TextAs::Decimal {
+                    // Facing a decimal, finite floats are numbers and the infinities floats:
+                    // every value is weighed as it encodes.
+                    self.consider_each(&arr, read);
+                } else if lo <= hi {
                     self.extreme(std::sync::Arc::new(Float64Array::from(vec![lo])), read);
                     self.extreme(std::sync::Arc::new(Float64Array::from(vec![hi])), read);
                 }
@@ -317,11 +340,7 @@ impl AggregateAcc {
                         // Read as dates, instants, times or UUIDs, texts order by what they
                         // read as (and those that do not read stay text): their byte order is
                         // not that order, so every value is encoded and weighed.
-                        let mut rows = vec![Vec::new(); arr.len()];
-                        encode_column_with(&arr, read.text_as, read.int_as_bool, &[], &mut rows);
-                        for r in rows {
-                            self.consider(r);
-                        }
+                        self.consider_each(&arr, read);
                     }
                     TextAs::Text => {
                         for v in [arrow::compute::min_string(a), arrow::compute::max_string(a)]
@@ -383,6 +402,15 @@ impl AggregateAcc {
             },
             _ => {}
         }
+        // Integers facing a boolean (0 and 1 are booleans, others numbers): a database's numeric
+        // extremes decide the canonical ones only when both are booleans.
+        if kind == "int" && read.int_as_bool {
+            let bit = |v: Option<&str>| v.is_some_and(|v| matches!(v.trim(), "0" | "1"));
+            if (min.is_some() || max.is_some()) && !(bit(min) && bit(max)) {
+                self.forget_extremes();
+                return;
+            }
+        }
         for v in [min, max].into_iter().flatten() {
             let array: Option<ArrayRef> = match kind {
                 "int" => v
@@ -413,6 +441,32 @@ impl AggregateAcc {
 
     /// The accumulator as written down (see [`AccState`]).
     pub fn state(&self) -> AccState {
+        self.state_shown(false)
+    }
+
+    /// As [`AggregateAcc::state`], for a column shown or not: a sensitive column's extremes are
+    /// written as a placeholder (never shown, only whether there is one matters), and a text
+    /// extreme holding a password is written with it scrubbed, as every output is.
+    pub fn state_shown(&self, sensitive: bool) -> AccState {
+        let written = |v: &Vec<u8>| -> String {
+            let (t, payload) = split(v);
+            let mut out = Vec::new();
+            if sensitive {
+                crate::value::canonical::push(&mut out, tag::TEXT, &[]);
+                return to_hex(&out);
+            }
+            match std::str::from_utf8(payload) {
+                Ok(text) if t == tag::TEXT && crate::error::scrub(text) != text => {
+                    crate::value::canonical::push(
+                        &mut out,
+                        tag::TEXT,
+                        crate::error::scrub(text).as_bytes(),
+                    );
+                    to_hex(&out)
+                }
+                _ => to_hex(v),
+            }
+        };
         let sum = match &self.sum {
             Sum::None => "none".to_string(),
             Sum::Exact(u, sc) => format!("exact:{u}:{sc}"),
@@ -430,8 +484,9 @@ impl AggregateAcc {
             count: self.count,
             nulls: self.nulls,
             sum,
-            min: self.min.as_deref().map(to_hex),
-            max: self.max.as_deref().map(to_hex),
+            min: self.min.as_ref().map(written),
+            max: self.max.as_ref().map(written),
+            unknown_extremes: self.unknown_extremes,
         }
     }
 
@@ -464,6 +519,7 @@ impl AggregateAcc {
             sum,
             min: value(&st.min)?,
             max: value(&st.max)?,
+            unknown_extremes: st.unknown_extremes,
         })
     }
 
@@ -477,9 +533,18 @@ impl AggregateAcc {
             Sum::Float(f) => self.add_floats(&f),
             Sum::Overflow => self.sum = Sum::Overflow,
         }
+        if other.unknown_extremes {
+            self.forget_extremes();
+        }
         for v in [other.min, other.max].into_iter().flatten() {
             self.consider(v);
         }
+    }
+
+    fn forget_extremes(&mut self) {
+        self.unknown_extremes = true;
+        self.min = None;
+        self.max = None;
     }
 
     /// The aggregates as shown; min/max/sum hidden for sensitive columns.
@@ -632,7 +697,30 @@ mod tests {
             int_as_bool: true,
             ..read(TextAs::Text)
         };
+        let floats = |v: &[f64]| Arc::new(Float64Array::from(v.to_vec())) as ArrayRef;
         let cases: Vec<(Read, Vec<ArrayRef>)> = vec![
+            (
+                // Integers facing a float: those it holds are floats, the others numbers.
+                read(TextAs::Float(crate::value::text::FloatWidth::F64)),
+                [
+                    // Its numeric extremes are both numbers; one of its extremes is a float.
+                    Some((1 << 53) + 1),
+                    Some(5),
+                    Some(-(1 << 53) - 1),
+                    Some(3),
+                ]
+                .iter()
+                .map(|v| ints(&[*v]))
+                .collect(),
+            ),
+            (
+                // Floats facing a decimal: finite ones are numbers, the infinities floats.
+                read(TextAs::Decimal),
+                [f64::NEG_INFINITY, 1.5, -2.5, f64::INFINITY, 0.1]
+                    .iter()
+                    .map(|v| floats(&[*v]))
+                    .collect(),
+            ),
             (
                 as_bool,
                 [Some(2), Some(1), None, Some(0), Some(-4), Some(9)]
@@ -691,5 +779,38 @@ mod tests {
             );
             assert_ne!(each.min, each.max);
         }
+    }
+
+    #[test]
+    fn sql_extremes_of_integers_facing_a_boolean_are_used_only_when_they_decide() {
+        let r = Read {
+            int_as_bool: true,
+            ..read(TextAs::Text)
+        };
+        // Buckets of 0/1 only: booleans.
+        let mut bits = AggregateAcc::default();
+        bits.add_sql("int", Some("1"), Some("0"), Some("1"), &r);
+        bits.add_sql("int", Some("2"), Some("1"), Some("1"), &r);
+        let shown = bits.finish(false);
+        assert_eq!(
+            (shown.min.as_deref(), shown.max.as_deref()),
+            (Some("false"), Some("true"))
+        );
+        assert_eq!(shown.sum.as_deref(), Some("3"));
+        // A bucket holding 0, 1 and 2 has SQL extremes 0 and 2: whether true is there is not
+        // known, so no extremes are shown, whatever comes after; the sum still is.
+        let mut bucket = AggregateAcc::default();
+        bucket.add_sql("int", Some("3"), Some("0"), Some("2"), &r);
+        let mut mixed = bucket.clone();
+        mixed.merge(bits.clone());
+        let shown = mixed.finish(false);
+        assert_eq!((shown.min, shown.max), (None, None));
+        assert_eq!(shown.sum.as_deref(), Some("6"));
+        let mut other_way = bits;
+        other_way.merge(bucket);
+        assert_eq!(other_way.finish(false), mixed.finish(false));
+        // And it survives being written down for a merge.
+        let back = AggregateAcc::from_state(&mixed.state()).unwrap();
+        assert_eq!(back, mixed);
     }
 }

@@ -125,10 +125,15 @@ impl ShardState {
             .zip(rows_written.iter().copied().chain(std::iter::repeat(0)))
             .map(|(t, rows_written)| TableState {
                 aggregates: match &t.accumulators {
-                    Some(a) => [
-                        a[0].iter().map(AggregateAcc::state).collect(),
-                        a[1].iter().map(AggregateAcc::state).collect(),
-                    ],
+                    Some(a) => [0, 1].map(|side| {
+                        a[side]
+                            .iter()
+                            .enumerate()
+                            .map(|(c, acc)| {
+                                acc.state_shown(t.columns.get(c).is_none_or(|c| c.sensitive))
+                            })
+                            .collect()
+                    }),
                     None => [Vec::new(), Vec::new()],
                 },
                 side_hashes: [
@@ -354,6 +359,37 @@ pub fn check_set(mut shards: Vec<ShardState>) -> Result<Vec<ShardState>, MergeEr
         ));
     }
     let base = &shards[0];
+    let damaged = |s: &ShardState| MergeError {
+        message: format!(
+            "the shard.json of shard {} is damaged: its tables do not match its report",
+            s.shard
+        ),
+        hint: "run that shard again".into(),
+    };
+    for s in &shards {
+        let n = s.report.tables.len();
+        let parts_ok = s.tables.len() == n
+            && s.report.tables.iter().zip(&s.tables).all(|(t, st)| {
+                let cols = if t.verdict.is_error() {
+                    0
+                } else {
+                    t.columns.len()
+                };
+                st.aggregates.iter().all(|a| a.len() == cols)
+                    && st
+                        .aggregates
+                        .iter()
+                        .flatten()
+                        .all(|a| AggregateAcc::from_state(a).is_some())
+                    && st
+                        .side_hashes
+                        .iter()
+                        .all(|h| u128::from_str_radix(h, 16).is_ok())
+            });
+        if !parts_ok {
+            return Err(damaged(s));
+        }
+    }
     for s in &shards[1..] {
         let (a, b) = (&base.report, &s.report);
         let same = a.source == b.source

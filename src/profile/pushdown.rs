@@ -77,9 +77,9 @@ fn family(dialect: Dialect, base: &str, declared: &str) -> Family {
         (Dialect::Mysql, "tinyint") if declared.starts_with("tinyint(1)") => Family::Other,
         (Dialect::Mysql, "bigint") if declared.contains("unsigned") => Family::Other,
         (Dialect::Mysql, "tinyint" | "smallint" | "mediumint" | "int" | "bigint") => Family::Int,
-        (Dialect::Mysql, "varchar" | "text" | "tinytext" | "mediumtext" | "longtext") => {
-            Family::Text
-        }
+        // TEXT types are compared on their first max_sort_length bytes when sorted: varchar
+        // only.
+        (Dialect::Mysql, "varchar") => Family::Text,
         _ => Family::Other,
     }
 }

@@ -121,7 +121,7 @@ pub fn render(report: &ProfileReport) -> String {
                     cols.join(", ")
                 ),
                 (None, true) => {
-                    "every row streamed and every count exact: nothing asked of SQL".to_string()
+                    "every row streamed; no distinct count SQL can give was past --exact-distinct-limit: nothing asked of SQL".to_string()
                 }
             };
             out.push_str(&format!("  pushdown: {line}\n"));

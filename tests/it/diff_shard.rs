@@ -481,3 +481,56 @@ fn pushed_down_shards_merge_into_the_pushed_down_report() {
     let r = reckon(&["merge", &p1, &p2]);
     assert_eq!(r.code, 1, "{}", r.stderr);
 }
+
+#[test]
+fn shard_state_keeps_sensitive_values_out_and_damage_is_refused() {
+    let dir = tempdir();
+    let (a, b) = random_pair(dir.path(), 7);
+    let plain = vec![s(&a), s(&b), "--key".into(), "id".into()];
+    let whole = dir.path().join("plain");
+    diff_to(&plain, &[], &whole);
+    let name = &json(&whole.join("diff.json"))["tables"][0]["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["source"] == "name")
+        .unwrap()["source_aggregate"]
+        .clone();
+    let extremes: Vec<String> = ["min", "max"]
+        .iter()
+        .map(|k| name[k].as_str().unwrap().to_string())
+        .filter(|v| v.len() >= 2)
+        .collect();
+    assert!(!extremes.is_empty(), "{name:#}");
+    // Sensitive: merged as the whole run, and the extremes' bytes are in no shard's state.
+    let sensitive = vec![
+        s(&a),
+        s(&b),
+        "--key".into(),
+        "id".into(),
+        "--sensitive".into(),
+        "name".into(),
+    ];
+    sharded_equals_whole(dir.path(), "sens", &sensitive, 3);
+    for i in 1..=3 {
+        let state =
+            std::fs::read_to_string(dir.path().join(format!("sens-3-{i}/shard.json"))).unwrap();
+        for v in &extremes {
+            let hex: String = v.bytes().map(|x| format!("{x:02x}")).collect();
+            assert!(!state.contains(&hex), "shard {i} holds {v} as {hex}");
+            assert!(!state.contains(v.as_str()), "shard {i} holds {v}");
+        }
+    }
+    // A state that does not read back is refused, never merged as zero.
+    let damaged = dir.path().join("sens-3-2/shard.json");
+    let text = std::fs::read_to_string(&damaged).unwrap();
+    let mut v: Value = serde_json::from_str(&text).unwrap();
+    v["tables"][0]["aggregates"][0][1]["sum"] = "exact:not-a-number:0".into();
+    std::fs::write(&damaged, v.to_string()).unwrap();
+    let dirs: Vec<String> = (1..=3)
+        .map(|i| s(&dir.path().join(format!("sens-3-{i}"))))
+        .collect();
+    let r = reckon(&["merge", &dirs[0], &dirs[1], &dirs[2]]);
+    assert_eq!(r.code, 2, "{}", r.stdout);
+    assert!(r.stderr.contains("damaged"), "{}", r.stderr);
+}

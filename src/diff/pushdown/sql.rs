@@ -152,6 +152,8 @@ pub(super) fn mysql_float_bits(tpl: &Templates, q: &str) -> String {
 /// which may hold zero dates).
 pub(super) fn agg_kind(dialect: Dialect, tpl: &str, base: &str) -> Option<&'static str> {
     match (dialect, tpl) {
+        // An integer facing a boolean holds booleans (0, 1) and numbers: its SQL extremes are
+        // used only when both are 0 or 1 (`AggregateAcc::add_sql`).
         (_, "int" | "int_bool") => Some("int"),
         (_, "numeric") => Some("dec"),
         (Dialect::Postgres, "bool") => Some("bool"),
