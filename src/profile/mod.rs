@@ -119,6 +119,9 @@ pub struct ScannedTable {
     pub cols: Vec<ColumnAcc>,
     /// Sensitive flags per column.
     pub sensitive: Vec<bool>,
+    /// Under `--sample-rows`, the profile of the sample alone: findings are worked out from it,
+    /// so that their counts and shares are the sample's throughout.
+    pub sample_profile: Option<TableProfile>,
 }
 
 /// Profiles one database table under `--pushdown`: its exact statistics in SQL, the rest
@@ -171,6 +174,7 @@ fn profile_pushed_down(
                 rows: s.profile.rows,
                 method,
             };
+            s.sample_profile = Some(s.profile.clone());
             pushdown::overlay(&mut s.profile, &sql, Some(sample));
         }
         _ => {
@@ -383,6 +387,7 @@ pub fn profile_table(
         profile,
         cols,
         sensitive,
+        sample_profile: None,
     })
 }
 
@@ -467,7 +472,25 @@ pub fn report_of(
         r.note = Some("not checked: a side was profiled from a sample (--sample-rows)".into());
     }
     let tables: Vec<TableProfile> = scanned.iter().map(|s| s.profile.clone()).collect();
-    let findings = finding::findings(&tables, &relationships);
+    // A sampled table's findings are the sample's (counts and shares of its rows), and say so.
+    let for_findings: Vec<TableProfile> = scanned
+        .iter()
+        .map(|s| {
+            s.sample_profile
+                .clone()
+                .unwrap_or_else(|| s.profile.clone())
+        })
+        .collect();
+    let mut findings = finding::findings(&for_findings, &relationships);
+    for f in &mut findings {
+        if let Some(p) = scanned
+            .iter()
+            .find(|s| s.meta.name == f.table)
+            .and_then(|s| s.sample_profile.as_ref())
+        {
+            f.message = format!("{} (in a sample of {} rows)", f.message, p.rows);
+        }
+    }
     ProfileReport {
         format_version: 1,
         reckon_version: env!("CARGO_PKG_VERSION").to_string(),

@@ -174,6 +174,21 @@ fn a_sample_keeps_the_whole_tables_exact_statistics_and_says_so() {
                 assert_eq!(c["distinct_exact"], false, "{name}");
             }
         }
+        // Findings are the sample's, counts and shares alike, and say so.
+        let findings = sampled["findings"].as_array().unwrap();
+        assert!(!findings.is_empty());
+        for f in findings {
+            let m = f["message"].as_str().unwrap();
+            assert!(m.ends_with(&format!("(in a sample of {read} rows)")), "{m}");
+            assert!(f["count"].as_u64().unwrap() <= read, "{f:#}");
+            // NULLs in a fifth of the rows, not the table's (which SQL gave the column).
+            if f["code"] == "sparse-nulls" {
+                let c = f["column"].as_str().unwrap();
+                let table_nulls = column(&whole, c)["nulls"].as_u64().unwrap();
+                assert!(f["count"].as_u64().unwrap() < table_nulls, "{f:#}");
+            }
+        }
+        assert!(findings.iter().any(|f| f["code"] == "sparse-nulls"));
         // A sample cannot show duplicates or uniqueness; SQL can show a key.
         assert!(t["duplicate_rows"].is_null(), "{t:#}");
         assert!(t["primary_key_duplicates"].is_null());
