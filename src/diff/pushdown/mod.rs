@@ -445,9 +445,9 @@ pub fn diff_pushdown(
         shard: None,
         ..opts.clone()
     };
-    let mut t = diff_table(source, target, &sub, &whole, sink, progress)?;
-    info.rows_fetched = [t.counts.source_rows, t.counts.target_rows];
-    // Keys that occur twice where no summary shows them.
+    // Keys that occur twice where no summary shows them, counted before any row is written (a
+    // pair that fails writes none).
+    let mut dup_counts: [Option<u64>; 2] = [None, None];
     if plan.key_len > 0 {
         let key: [Vec<String>; 2] = [
             plan.columns[..plan.key_len]
@@ -476,13 +476,20 @@ pub fn diff_pushdown(
             })?;
             info.seconds[0] += secs[0];
             info.seconds[1] += secs[1];
-            if !declared[0] {
-                t.counts.duplicate_keys_source = dups[0];
-            }
-            if !declared[1] {
-                t.counts.duplicate_keys_target = dups[1];
+            for side in 0..2 {
+                if !declared[side] {
+                    dup_counts[side] = Some(dups[side]);
+                }
             }
         }
+    }
+    let mut t = diff_table(source, target, &sub, &whole, sink, progress)?;
+    info.rows_fetched = [t.counts.source_rows, t.counts.target_rows];
+    if let Some(d) = dup_counts[0] {
+        t.counts.duplicate_keys_source = d;
+    }
+    if let Some(d) = dup_counts[1] {
+        t.counts.duplicate_keys_target = d;
     }
     t.counts.source_rows = total[0];
     t.counts.target_rows = total[1];
