@@ -33,6 +33,8 @@
 //! | encoding | list<struct<value: utf8, count: uint64>> | encoding findings by kind |
 //! | inconsistent_groups | uint64 | groups of values differing by case/space/accents |
 //! | findings | uint32 | findings about this column |
+//! | exact_in_sql | utf8 (null) | `--pushdown`: the statistics SQL computed over the whole table (`rows,nulls,distinct…`); null without pushdown |
+//! | sampled_rows | uint64 (null) | `--pushdown --sample-rows`: the rows reckon read; everything not in exact_in_sql is theirs |
 //!
 //! Rows are in table then column order; the file is byte-identical for identical inputs.
 
@@ -131,10 +133,25 @@ fn bins_of(rows: &[&[HistBin]]) -> ArrayRef {
 /// Writes `profile.parquet`.
 pub fn write(report: &ProfileReport, path: &Path) -> Result<(), ReportError> {
     let mut cols: Vec<(&str, &ColumnProfile)> = Vec::new();
+    // Per column: what SQL computed, and the sample's rows, under --pushdown.
+    let mut pushed: Vec<(Option<String>, Option<u64>)> = Vec::new();
     let tables: Vec<String> = report.tables.iter().map(|t| t.table.to_string()).collect();
     for (ti, t) in report.tables.iter().enumerate() {
         for c in &t.columns {
             cols.push((tables[ti].as_str(), c));
+            pushed.push(match &t.pushdown {
+                None => (None, None),
+                Some(p) => (
+                    Some(
+                        p.exact_in_sql
+                            .iter()
+                            .find(|e| e.column == c.name)
+                            .map(|e| e.stats.join(","))
+                            .unwrap_or_default(),
+                    ),
+                    p.sample.as_ref().map(|s| s.rows),
+                ),
+            });
         }
     }
     let n = cols.len();
@@ -296,6 +313,18 @@ pub fn write(report: &ProfileReport, path: &Path) -> Result<(), ReportError> {
             u64s(&|c| Some(c.inconsistent.len() as u64)),
         ),
         ("findings", Arc::new(UInt32Array::from(findings_per_col))),
+        (
+            "exact_in_sql",
+            Arc::new(StringArray::from(
+                pushed.iter().map(|p| p.0.clone()).collect::<Vec<_>>(),
+            )),
+        ),
+        (
+            "sampled_rows",
+            Arc::new(UInt64Array::from(
+                pushed.iter().map(|p| p.1).collect::<Vec<_>>(),
+            )),
+        ),
     ];
     let batch = RecordBatch::try_from_iter(columns).map_err(|e| ReportError::write(path, e))?;
     super::table_file::write_batch(path, &batch)

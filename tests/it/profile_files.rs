@@ -87,6 +87,11 @@ fn out_dir_gets_parquet_json_and_html() {
             schema.field_with_name("top_values").unwrap().data_type(),
             arrow::datatypes::DataType::List(_)
         ));
+        // Without --pushdown, no statistic is claimed from SQL and nothing was sampled.
+        for c in ["exact_in_sql", "sampled_rows"] {
+            let col = b.column_by_name(c).unwrap();
+            assert_eq!(col.null_count(), col.len(), "{c}");
+        }
         // customers.id (1..40, the first row): twenty bins of two, from 1 to 40.
         let hist = b
             .column_by_name("histogram")

@@ -327,6 +327,37 @@ fn the_terminal_and_the_page_say_what_came_from_a_sample() {
         "{}",
         r.stdout
     );
+    // profile.parquet carries the marks too, per column.
+    let file = std::fs::File::open(out.join("profile.parquet")).unwrap();
+    let batch = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
+        .unwrap()
+        .build()
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap();
+    use arrow::array::{Array, AsArray};
+    let names = batch
+        .column_by_name("column_name")
+        .unwrap()
+        .as_string::<i32>();
+    let exact = batch
+        .column_by_name("exact_in_sql")
+        .unwrap()
+        .as_string::<i32>();
+    let sampled = batch
+        .column_by_name("sampled_rows")
+        .unwrap()
+        .as_primitive::<arrow::datatypes::UInt64Type>();
+    let id = (0..names.len()).find(|&i| names.value(i) == "id").unwrap();
+    assert_eq!(exact.value(id), "rows,nulls,distinct,min,max");
+    let json: Value =
+        serde_json::from_slice(&std::fs::read(out.join("profile.json")).unwrap()).unwrap();
+    let read = json["tables"][0]["pushdown"]["sample"]["rows"]
+        .as_u64()
+        .unwrap();
+    assert!(!sampled.is_null(id));
+    assert_eq!(sampled.value(id), read);
     let html = std::fs::read_to_string(out.join("profile.html")).unwrap();
     assert!(
         html.contains("id (rows, nulls, distinct, min, max)"),
