@@ -534,3 +534,54 @@ fn shard_state_keeps_sensitive_values_out_and_damage_is_refused() {
     assert_eq!(r.code, 2, "{}", r.stdout);
     assert!(r.stderr.contains("damaged"), "{}", r.stderr);
 }
+
+#[test]
+fn a_pushed_down_shard_with_too_many_differing_keys_reads_its_share_instead_of_streaming() {
+    // 260,000 keys differ, past the 250,000 a pushed-down diff reads by key: the whole run
+    // streams (split by the engine's hash), but a shard reads its share of the buckets in full
+    // (streaming would split it by the other hash) and gives the same rows.
+    let setup = "DROP SCHEMA IF EXISTS reckon_mk CASCADE; CREATE SCHEMA reckon_mk;
+        CREATE TABLE reckon_mk.a (id int PRIMARY KEY, v int);
+        CREATE TABLE reckon_mk.b (id int PRIMARY KEY, v int);
+        INSERT INTO reckon_mk.a SELECT g, 1 FROM generate_series(1, 260000) g;
+        INSERT INTO reckon_mk.b SELECT g, 2 FROM generate_series(1, 260000) g;
+        ANALYZE reckon_mk.a; ANALYZE reckon_mk.b;";
+    if require("PostgreSQL", postgres_exec(setup)).is_none() {
+        return;
+    }
+    let pg = pg_url();
+    let dir = tempdir();
+    let args: Vec<String> = [&pg, &pg, "--table", "reckon_mk.a:reckon_mk.b", "--pushdown"]
+        .iter()
+        .map(|x| x.to_string())
+        .collect();
+    let whole = dir.path().join("whole");
+    assert_eq!(diff_to(&args, &[], &whole), 1);
+    let w = json(&whole.join("diff.json"));
+    assert_eq!(
+        w["tables"][0]["pushdown"]["strategy"], "streamed",
+        "{:#}",
+        w["tables"][0]["pushdown"]
+    );
+    assert_eq!(w["tables"][0]["counts"]["mismatched"], 260_000);
+    let shard = dir.path().join("s1");
+    diff_to(&args, &["--shard".into(), "1/1".into()], &shard);
+    let p = &json(&shard.join("diff.json"))["tables"][0]["pushdown"];
+    assert_eq!(p["strategy"], "buckets", "{p:#}");
+    assert_eq!(
+        p["rows_fetched"],
+        serde_json::json!([260_000, 260_000]),
+        "{p:#}"
+    );
+    let merged = dir.path().join("m");
+    let r = reckon(&["merge", &s(&shard), "--out", &s(&merged)]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    for f in ["diff_rows.parquet", "diff_summary.parquet"] {
+        assert!(
+            std::fs::read(whole.join(f)).unwrap() == std::fs::read(merged.join(f)).unwrap(),
+            "{f} differs"
+        );
+    }
+    let m = json(&merged.join("diff.json"));
+    assert_eq!(m["tables"][0]["counts"], w["tables"][0]["counts"]);
+}
