@@ -242,7 +242,7 @@ pub fn run(args: &DiffArgs) -> Result<i32> {
     report.shard = shard;
     if let Some(o) = out_dir {
         let dir = o.path();
-        out::write_json(&report, &dir.join("diff.json"))?;
+        out::write_files(&report, dir)?;
         if let Some(s) = shard {
             let digest = |name: &str| {
                 let path = dir.join(name);
@@ -253,8 +253,6 @@ pub fn run(args: &DiffArgs) -> Result<i32> {
             let state = ShardState::of(&report, s, run, digests, &rows_written);
             write_state(&state, dir)?;
         }
-        out::parquet::write_summary(&report, &dir.join("diff_summary.parquet"))?;
-        out::html::write(&report, &dir.join("diff.html"))?;
         super::write_run(
             dir,
             &clock,

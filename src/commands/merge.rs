@@ -62,9 +62,7 @@ pub fn run(args: &MergeArgs) -> Result<i32> {
     if let Some(o) = out_dir {
         let dir = o.path();
         merge_rows(&states, &dirs, &report, &dir.join("diff_rows.parquet"))?;
-        out::write_json(&report, &dir.join("diff.json"))?;
-        out::parquet::write_summary(&report, &dir.join("diff_summary.parquet"))?;
-        out::html::write(&report, &dir.join("diff.html"))?;
+        out::write_files(&report, dir)?;
         super::write_run(
             dir,
             &clock,

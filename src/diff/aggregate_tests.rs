@@ -6,13 +6,7 @@ use std::sync::Arc;
 use super::*;
 
 fn read(t: TextAs) -> Read {
-    Read {
-        text_as: t,
-        int_as_bool: false,
-        as_instant: false,
-        char_pad: false,
-        float32: false,
-    }
+    Read::plain(t)
 }
 
 #[test]

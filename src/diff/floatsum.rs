@@ -158,13 +158,7 @@ mod tests {
     use crate::value::canonical::TextAs;
 
     fn read(t: TextAs) -> Read {
-        Read {
-            text_as: t,
-            int_as_bool: false,
-            as_instant: false,
-            char_pad: false,
-            float32: false,
-        }
+        Read::plain(t)
     }
 
     fn fsum(vs: &[f64]) -> f64 {

@@ -53,6 +53,19 @@ pub struct Read {
     pub char_pad: bool,
 }
 
+impl Read {
+    /// Values read as `text_as` with no other adjustment.
+    pub fn plain(text_as: TextAs) -> Read {
+        Read {
+            text_as,
+            int_as_bool: false,
+            as_instant: false,
+            float32: false,
+            char_pad: false,
+        }
+    }
+}
+
 /// One compared column pair.
 #[derive(Debug, Clone)]
 pub struct ColumnPlan {

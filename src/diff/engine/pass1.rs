@@ -199,7 +199,9 @@ impl Pass1 {
                 (kept, defects, Some(positions))
             }
         };
-        self.read[side] += (0..n).filter(|&i| mine(i)).count() as u64;
+        self.read[side] += in_shard
+            .as_ref()
+            .map_or(n, |m| m.iter().filter(|&&b| b).count()) as u64;
         let chunk_no = u32::try_from(self.kept[side].len())
             .ok()
             .filter(|c| c & SIDE_BIT == 0)

@@ -23,6 +23,14 @@ pub fn to_json(report: &DiffReport) -> Result<String, DiffError> {
         })
 }
 
+/// Writes `diff.json`, `diff_summary.parquet` and `diff.html` into `dir` (`diff_rows.parquet`
+/// is streamed apart, through the row sink).
+pub fn write_files(report: &DiffReport, dir: &Path) -> Result<(), DiffError> {
+    write_json(report, &dir.join("diff.json"))?;
+    parquet::write_summary(report, &dir.join("diff_summary.parquet"))?;
+    html::write(report, &dir.join("diff.html"))
+}
+
 /// Writes `diff.json`.
 pub fn write_json(report: &DiffReport, path: &Path) -> Result<(), DiffError> {
     std::fs::write(path, to_json(report)? + "\n").map_err(|e| DiffError::Output {
