@@ -84,7 +84,10 @@ pub fn run(args: &ProfileArgs) -> Result<i32> {
             eprintln!("warning: --sensitive column '{s}' is in none of the profiled tables");
         }
     }
-    if args.pushdown && (src.pushdown().is_none() || args.query.is_some()) {
+    let server = src
+        .pushdown()
+        .is_some_and(|db| db.dialect() != reckon::source::Dialect::Sqlite);
+    if args.pushdown && (!server || args.query.is_some()) {
         eprintln!(
             "note: --pushdown: {} is streamed whole (only tables of PostgreSQL and MySQL/MariaDB are pushed down)",
             if args.query.is_some() { "a query" } else { "this source" }

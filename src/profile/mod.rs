@@ -405,6 +405,8 @@ pub fn profile_tables(
             .pushdown
             .then(|| source.pushdown())
             .flatten()
+            // SQLite runs in this process: its SQL would read every row as the stream does.
+            .filter(|db| db.dialect() != crate::source::Dialect::Sqlite)
             .filter(|_| t.query.is_none());
         let result = match db {
             None => profile_table(source, t, opts, progress),

@@ -124,6 +124,7 @@ fn tpl(dialect: Dialect) -> Templates {
             "profile.sql",
             include_str!("../../queries/mysql/profile.sql"),
         ),
+        Dialect::Sqlite => unreachable!("SQLite tables are profiled streaming (profile_tables)"),
     }
 }
 
@@ -297,6 +298,7 @@ pub fn sample_condition(dialect: Dialect, want: u64, rows: u64, rel: &str) -> (S
                 format!("rows whose text hashes below {fraction:.6} of the range"),
             )
         }
+        Dialect::Sqlite => unreachable!("SQLite tables are profiled streaming (profile_tables)"),
         Dialect::Mysql => (
             t.fill("sample", &[("fraction", &format!("{fraction:.9}"))]),
             format!("RAND(1) below {fraction:.6}, in scan order"),

@@ -17,6 +17,7 @@ mod sql;
 mod sql_pushdown;
 mod sql_select;
 mod sqlite;
+mod sqlite_pushdown;
 
 use std::fmt;
 

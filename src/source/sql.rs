@@ -38,6 +38,8 @@ pub enum Dialect {
     Postgres,
     /// MySQL or MariaDB.
     Mysql,
+    /// SQLite (in this process; never a [`SqlSource`]).
+    Sqlite,
 }
 
 /// A PostgreSQL or MySQL/MariaDB database.
@@ -156,6 +158,7 @@ impl SqlSource {
                     let o = mysql::OptsBuilder::from_opts(o).tcp_connect_timeout(Some(timeout));
                     mysql::Conn::new(o).map(drop).map_err(|e| e.to_string())
                 }),
+            Dialect::Sqlite => unreachable!("an SQL source is PostgreSQL or MySQL/MariaDB"),
         };
         match result {
             Ok(()) => Ok(()),
@@ -177,6 +180,7 @@ impl SqlSource {
         let text = match self.dialect {
             Dialect::Postgres => include_str!("../../queries/postgres/session.sql"),
             Dialect::Mysql => include_str!("../../queries/mysql/session.sql"),
+            Dialect::Sqlite => "",
         };
         text.split(';')
             .map(str::trim)
@@ -288,6 +292,7 @@ impl Source for SqlSource {
                 include_str!("../../queries/mysql/columns.sql"),
                 include_str!("../../queries/mysql/keys.sql"),
             ),
+            Dialect::Sqlite => unreachable!("an SQL source is PostgreSQL or MySQL/MariaDB"),
         };
         let mut tables: Vec<TableMeta> = Vec::new();
         for r in self.fetch_rows(cols_sql)? {
@@ -379,6 +384,9 @@ impl Source for SqlSource {
                             }),
                         }
                     }
+                }
+                Dialect::Sqlite => {
+                    unreachable!("an SQL source is PostgreSQL or MySQL/MariaDB")
                 }
             }
         }

@@ -159,6 +159,7 @@ impl super::Pushdown for SqlSource {
                     .unwrap_or_else(|| "DATABASE()".into()),
                 lit(&name.name)
             ),
+            Dialect::Sqlite => unreachable!("an SQL source is PostgreSQL or MySQL/MariaDB"),
         };
         let first = |rows: Vec<Vec<Option<String>>>| {
             rows.first()

@@ -116,6 +116,7 @@ impl SqlSource {
                     | "binary"
                     | "varbinary"
             ),
+            Dialect::Sqlite => false,
         };
         if native {
             q

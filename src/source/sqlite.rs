@@ -16,9 +16,10 @@
 //! Consumers that show or write values rather than compare them bring a union to one plain type
 //! with [`crate::value::kind::plain_batch`].
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::sync_channel;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use arrow::array::{
     ArrayBuilder, ArrayRef, BinaryBuilder, Float64Builder, Int64Builder, RecordBatch,
@@ -38,14 +39,59 @@ use super::{
 pub struct SqliteSource {
     path: PathBuf,
     conn: Connection,
+    /// The storage classes counted per table (column, classes), shared with `--pushdown`.
+    classes: ClassesByTable,
 }
 
-fn open_conn(path: &Path) -> Result<Connection, SourceError> {
-    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-    Connection::open_with_flags(path, flags).map_err(|e| SourceError::BadFile {
+/// Per table, each column's storage classes (as counted when the table was described).
+pub(super) type ClassesByTable = Arc<Mutex<HashMap<String, Vec<(String, StorageClasses)>>>>;
+
+/// Opens the database read-only, with reckon's SQL functions (`--pushdown` queries and the
+/// reads of the rows they select call them).
+pub(super) fn open_conn(path: &Path) -> Result<Connection, SourceError> {
+    let bad = |e: rusqlite::Error| SourceError::BadFile {
         path: path.display().to_string(),
         reason: e.to_string(),
+    };
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = Connection::open_with_flags(path, flags).map_err(bad)?;
+    super::sqlite_pushdown::register(&conn).map_err(bad)?;
+    Ok(conn)
+}
+
+/// Counts the storage class of every value of `cols` in `from` (one aggregate query).
+pub(super) fn storage_classes(
+    conn: &Connection,
+    from: &str,
+    cols: &[String],
+    display: &str,
+) -> Result<Vec<StorageClasses>, SourceError> {
+    if cols.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut parts = Vec::new();
+    for c in cols {
+        let q = quote_ident(c, false);
+        for t in ["integer", "real", "text", "blob", "null"] {
+            parts.push(format!("coalesce(sum(typeof({q}) = '{t}'), 0)"));
+        }
+    }
+    let sql = format!("SELECT {} FROM {from}", parts.join(", "));
+    conn.query_row(&sql, [], |r| {
+        let mut out = Vec::with_capacity(cols.len());
+        for i in 0..cols.len() {
+            let g = |k: usize| r.get::<_, i64>(i * 5 + k).map(|v| v as u64);
+            out.push(StorageClasses {
+                integer: g(0)?,
+                real: g(1)?,
+                text: g(2)?,
+                blob: g(3)?,
+                null: g(4)?,
+            });
+        }
+        Ok(out)
     })
+    .map_err(|e| SourceError::query(display, e))
 }
 
 impl SqliteSource {
@@ -68,6 +114,7 @@ impl SqliteSource {
         Ok(SqliteSource {
             path: path.to_path_buf(),
             conn,
+            classes: Arc::default(),
         })
     }
 
@@ -80,33 +127,7 @@ impl SqliteSource {
         from: &str,
         cols: &[String],
     ) -> Result<Vec<StorageClasses>, SourceError> {
-        if cols.is_empty() {
-            return Ok(Vec::new());
-        }
-        let mut parts = Vec::new();
-        for c in cols {
-            let q = quote_ident(c, false);
-            for t in ["integer", "real", "text", "blob", "null"] {
-                parts.push(format!("coalesce(sum(typeof({q}) = '{t}'), 0)"));
-            }
-        }
-        let sql = format!("SELECT {} FROM {from}", parts.join(", "));
-        self.conn
-            .query_row(&sql, [], |r| {
-                let mut out = Vec::with_capacity(cols.len());
-                for i in 0..cols.len() {
-                    let g = |k: usize| r.get::<_, i64>(i * 5 + k).map(|v| v as u64);
-                    out.push(StorageClasses {
-                        integer: g(0)?,
-                        real: g(1)?,
-                        text: g(2)?,
-                        blob: g(3)?,
-                        null: g(4)?,
-                    });
-                }
-                Ok(out)
-            })
-            .map_err(|e| self.err(e))
+        storage_classes(&self.conn, from, cols, &self.display())
     }
 
     fn table_meta(&self, name: &str) -> Result<TableMeta, SourceError> {
@@ -177,6 +198,13 @@ impl SqliteSource {
         }
         let names: Vec<String> = columns.iter().map(|c| c.name.clone()).collect();
         let classes = self.storage_classes(&quote_ident(name, false), &names)?;
+        self.classes
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(
+                name.to_string(),
+                names.into_iter().zip(classes.clone()).collect(),
+            );
         for (c, sc) in columns.iter_mut().zip(classes) {
             c.storage_classes = Some(sc);
         }
@@ -225,6 +253,18 @@ fn arrow_type_for(sc: &StorageClasses) -> DataType {
         (false, false, false, true) => DataType::Binary,
         (false, false, _, false) => DataType::Utf8,
         _ => mixed_type(),
+    }
+}
+
+/// The storage class every value of a column shares, as `--pushdown` names its base type
+/// (`text` also for a column of NULLs only, which the read takes as text), or `mixed`.
+pub(super) fn class_name(sc: &StorageClasses) -> &'static str {
+    match arrow_type_for(sc) {
+        DataType::Int64 => "integer",
+        DataType::Float64 => "real",
+        DataType::Binary => "blob",
+        DataType::Utf8 => "text",
+        _ => "mixed",
     }
 }
 
@@ -391,6 +431,14 @@ fn format_real(f: f64) -> String {
 }
 
 impl Source for SqliteSource {
+    fn pushdown(&self) -> Option<Box<dyn super::Pushdown>> {
+        Some(Box::new(super::sqlite_pushdown::SqlitePushdown {
+            path: self.path.clone(),
+            display: self.display(),
+            classes: self.classes.clone(),
+        }))
+    }
+
     fn rereadable(&self) -> bool {
         true
     }

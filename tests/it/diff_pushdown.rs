@@ -14,23 +14,23 @@ use crate::diff_files::diff_json;
 const ROWS: usize = 1500;
 
 #[derive(Clone, Debug)]
-struct Row {
-    id: i64,
-    qty: Option<i32>,
+pub(crate) struct Row {
+    pub(crate) id: i64,
+    pub(crate) qty: Option<i32>,
     /// Thousandths (numeric(14,3)).
-    amount: Option<i64>,
-    price: Option<f64>,
-    name: Option<String>,
-    flag: Option<bool>,
+    pub(crate) amount: Option<i64>,
+    pub(crate) price: Option<f64>,
+    pub(crate) name: Option<String>,
+    pub(crate) flag: Option<bool>,
     /// Days since 1970-01-01.
-    day: Option<i32>,
+    pub(crate) day: Option<i32>,
     /// µs since the epoch, UTC (1971–2037: MariaDB's TIMESTAMP).
-    at: Option<i64>,
+    pub(crate) at: Option<i64>,
     /// µs since 1970-01-01 00:00, local (1900–2100).
-    lt: Option<i64>,
+    pub(crate) lt: Option<i64>,
     /// µs since midnight.
-    tm: Option<i64>,
-    blob: Option<Vec<u8>>,
+    pub(crate) tm: Option<i64>,
+    pub(crate) blob: Option<Vec<u8>>,
 }
 
 const TEXTS: [&str; 14] = [
@@ -144,7 +144,7 @@ fn text_lit(db: Db, s: &str) -> String {
     }
 }
 
-fn micros(us: i64) -> String {
+pub(crate) fn micros(us: i64) -> String {
     DateTime::from_timestamp_micros(us)
         .unwrap()
         .naive_utc()
@@ -222,7 +222,7 @@ fn create(db: Db, table: &str, rows: &[Row]) -> String {
 
 /// The source table, and targets: identical, one row changed, and many changes of every kind
 /// (with rows missing and extra).
-fn tables() -> Vec<(&'static str, Vec<Row>)> {
+pub(crate) fn tables() -> Vec<(&'static str, Vec<Row>)> {
     let mut rng = Rng(0x5eed_0f9d);
     let src: Vec<Row> = (0..ROWS as i64)
         .map(|i| random_row(&mut rng, i * 3 - 700))
@@ -396,7 +396,7 @@ pub(crate) fn comparable(t: &Value, mariadb: bool) -> Value {
 /// Under the `rows` strategy, the rows read in full are exactly the differing ones: equal values
 /// gave equal hashes on both engines (a hash that merely differed would not be wrong, only slow,
 /// and agreement alone would not see it).
-fn reads_only_differences(source: &str, target: &str, table: &str, extra: &[&str]) {
+pub(crate) fn reads_only_differences(source: &str, target: &str, table: &str, extra: &[&str]) {
     let mut args = vec![source, target, "--table", table, "--pushdown"];
     args.extend_from_slice(extra);
     let (_, r) = diff_json(&args);
@@ -418,12 +418,18 @@ fn reads_only_differences(source: &str, target: &str, table: &str, extra: &[&str
 }
 
 /// Diffs a pair streamed and pushed down; both must say the same. Returns the pushdown section.
-fn agree(source: &str, target: &str, table: &str, extra: &[&str]) -> Value {
+pub(crate) fn agree(source: &str, target: &str, table: &str, extra: &[&str]) -> Value {
     agree_with(source, target, table, extra, &[])
 }
 
 /// As [`agree`], with options for the pushed-down run only.
-fn agree_with(source: &str, target: &str, table: &str, extra: &[&str], pushed: &[&str]) -> Value {
+pub(crate) fn agree_with(
+    source: &str,
+    target: &str,
+    table: &str,
+    extra: &[&str],
+    pushed: &[&str],
+) -> Value {
     let mut args = vec![source, target, "--table", table, "--samples", "100000"];
     args.extend_from_slice(extra);
     let (code_s, streamed) = diff_json(&args);
@@ -446,7 +452,7 @@ fn agree_with(source: &str, target: &str, table: &str, extra: &[&str], pushed: &
     p["pushdown"].clone()
 }
 
-fn strategies(source: &str, target: &str, schema: &str, extra: &[&str]) {
+pub(crate) fn strategies(source: &str, target: &str, schema: &str, extra: &[&str]) {
     let q = |t: &str| format!("{schema}src:{t}");
     let p = agree(source, target, &q("same"), extra);
     assert_eq!(p["strategy"], "summaries", "{p:#}");
@@ -676,14 +682,14 @@ fn pushdown_agrees_with_streaming_postgres_to_mariadb() {
 
 #[test]
 fn pushdown_streams_a_file_side_and_says_so() {
-    let db = "sqlite://fixtures/diff/legacy.db";
-    let p = agree(db, db, "customers", &[]);
+    let (db, file) = (
+        "sqlite://fixtures/diff/legacy.db",
+        "fixtures/diff/migrated.parquet",
+    );
+    let p = agree(db, file, "customers:migrated", &["--key", "id"]);
     assert_eq!(p["strategy"], "streamed");
     let reason = p["reason"].as_str().unwrap();
-    assert!(
-        reason.contains("source") && reason.contains("not a PostgreSQL"),
-        "{p:#}"
-    );
+    assert!(reason.contains("the target is not a database"), "{p:#}");
 }
 
 #[test]

@@ -10,6 +10,7 @@ mod common;
 mod diff_files;
 mod diff_property;
 mod diff_pushdown;
+mod diff_pushdown_sqlite;
 mod diff_servers;
 mod diff_shard;
 mod engine_property;

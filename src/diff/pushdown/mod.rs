@@ -1,7 +1,9 @@
 //! `reckon diff --pushdown`: the databases hash their own rows, and only what differs moves.
 //!
-//! Each side computes, in its own SQL (`queries/<dialect>/pushdown.sql`), a **row text** of the
-//! compared columns in plan order: per column a tagged field (`n` number, `f` float bits, `t`
+//! Each side (PostgreSQL, MySQL/MariaDB or SQLite, whose connections carry reckon's SHA-256 and
+//! exact sum as registered functions: `src/source/sqlite_pushdown.rs`) computes, in its own
+//! SQL (`queries/<dialect>/pushdown.sql`), a **row text** of the compared columns in plan
+//! order: per column a tagged field (`n` number, `f` float bits, `t`
 //! length-prefixed text, `b` bytes hex, `d` days, `i` instant µs, `l` local date-time µs, `h` time
 //! µs, `o` boolean, `Z` NULL…), a grammar that parses one way only. The row hash is the first 8
 //! bytes of its SHA-256; the bucket is the first 4 bytes of the SHA-256 of the key's text, modulo
@@ -250,7 +252,7 @@ pub fn diff_pushdown(
                 source,
                 target,
                 sink,
-                format!("the {side} is not a PostgreSQL or MySQL/MariaDB database"),
+                format!("the {side} is not a database (PostgreSQL, MySQL/MariaDB or SQLite)"),
                 Vec::new(),
             );
         }

@@ -17,6 +17,7 @@ impl Templates {
         let text = match dialect {
             Dialect::Postgres => include_str!("../../../queries/postgres/pushdown.sql"),
             Dialect::Mysql => include_str!("../../../queries/mysql/pushdown.sql"),
+            Dialect::Sqlite => include_str!("../../../queries/sqlite/pushdown.sql"),
         };
         Templates::parse(dialect, "pushdown.sql", text)
     }
@@ -73,7 +74,7 @@ impl Templates {
     pub(super) fn concat(&self, fields: &[String]) -> String {
         let joined = fields.join(self.get("join"));
         match self.dialect {
-            Dialect::Postgres => format!("({joined})"),
+            Dialect::Postgres | Dialect::Sqlite => format!("({joined})"),
             Dialect::Mysql => format!("CONCAT({joined})"),
         }
     }
@@ -132,6 +133,24 @@ pub(super) fn field_kind(
             "time" => ("time", "h"),
             _ => return Err(format!("MySQL {base} has no canonical SQL here yet")),
         },
+        // The storage class all the column's values share (`src/source/sqlite_pushdown.rs`).
+        Dialect::Sqlite => match base {
+            "integer" if read.int_as_bool => ("int_bool", "o"),
+            "integer" => ("int", "n"),
+            "real" if float_read => ("float", "f"),
+            "text" if text_read => ("text", "t"),
+            "blob" => ("bytes", "b"),
+            "mixed" => return Err(
+                "its SQLite values are of several storage classes, which the diff reads one by one"
+                    .into(),
+            ),
+            _ => {
+                return Err(format!(
+                    "SQLite {} values have no canonical SQL here yet",
+                    if base.is_empty() { "these" } else { base }
+                ))
+            }
+        },
     };
     Ok(r)
 }
@@ -149,7 +168,7 @@ pub(super) fn mysql_float_bits(tpl: &Templates, q: &str) -> String {
 /// How a column's sum, min and max are computed in SQL, from its field template and base
 /// type; `None` where they are not (floats, whose exact sum SQL cannot give; temporal values
 /// other than PostgreSQL dates; bytes; CHAR, whose padding the streamed read keeps; MySQL dates,
-/// which may hold zero dates).
+/// which may hold zero dates). SQLite: integers and text (its dates are text, read as text).
 pub(super) fn agg_kind(dialect: Dialect, tpl: &str, base: &str) -> Option<&'static str> {
     match (dialect, tpl) {
         // An integer facing a boolean holds booleans (0, 1) and numbers: its SQL extremes are
@@ -159,6 +178,7 @@ pub(super) fn agg_kind(dialect: Dialect, tpl: &str, base: &str) -> Option<&'stat
         (Dialect::Postgres, "bool") => Some("bool"),
         (Dialect::Postgres, "text") if matches!(base, "text" | "varchar") => Some("text"),
         (Dialect::Mysql, "text") if base != "char" => Some("text"),
+        (Dialect::Sqlite, "text") => Some("text"),
         (Dialect::Postgres, "date") => Some("date"),
         _ => None,
     }
@@ -524,25 +544,31 @@ mod tests {
 
     #[test]
     fn templates_have_every_section() {
-        for d in [Dialect::Postgres, Dialect::Mysql] {
+        for d in [Dialect::Postgres, Dialect::Mysql, Dialect::Sqlite] {
             let t = Templates::of(d);
-            for name in [
+            let mut names = vec![
                 "join",
                 "null",
                 "int",
-                "numeric",
+                "int_bool",
+                "float",
                 "text",
                 "bytes",
-                "date",
-                "instant",
-                "local",
-                "time",
                 "hash",
                 "bucket",
                 "summary",
+                "count",
+                "counts",
                 "tuples",
                 "duplicates",
-            ] {
+                "agg.int",
+                "agg.text",
+            ];
+            // SQLite has no decimal, temporal or boolean storage.
+            if d != Dialect::Sqlite {
+                names.extend(["numeric", "date", "instant", "local", "time", "agg.dec"]);
+            }
+            for name in names {
                 assert!(!t.get(name).trim().is_empty(), "{d:?} {name}");
             }
             // The separator keeps its spaces; a section never swallows the next header.
