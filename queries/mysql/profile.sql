@@ -20,3 +20,18 @@ CAST(COUNT(DISTINCT CAST({c} AS BINARY)) AS CHAR)
 CAST(SUM(CASE WHEN CHAR_LENGTH({c}) = 0 THEN 1 ELSE 0 END) AS CHAR)
 -- name: sample
 RAND(1) < {fraction}
+-- Declared foreign keys of a sampled table, checked over both whole tables: distinct child
+-- values, those with no parent, and the child rows holding them; then the most frequent orphans
+-- (ties in byte order of their text, as the streamed check orders them). {child_value} and
+-- {parent_value} are the columns as compared: integers as numbers, text by its bytes (the
+-- collation would merge 'a' and 'A').
+-- name: fk.value.int
+{c}
+-- name: fk.value.text
+CAST({c} AS BINARY)
+-- name: fk.pairs
+(SELECT {child_value} AS v FROM {child} WHERE {child_col} IS NOT NULL) c LEFT JOIN (SELECT DISTINCT {parent_value} AS v FROM {parent} WHERE {parent_col} IS NOT NULL) p ON c.v = p.v
+-- name: fk.check
+SELECT CAST(COUNT(DISTINCT c.v) AS CHAR), CAST(COUNT(DISTINCT CASE WHEN p.v IS NULL THEN c.v END) AS CHAR), CAST(COALESCE(SUM(p.v IS NULL), 0) AS CHAR) FROM {pairs}
+-- name: fk.orphans
+SELECT CAST(c.v AS CHAR), CAST(COUNT(*) AS CHAR) FROM {pairs} WHERE p.v IS NULL GROUP BY c.v ORDER BY COUNT(*) DESC, CAST(CAST(c.v AS CHAR) AS BINARY) LIMIT {n}

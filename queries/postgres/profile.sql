@@ -35,3 +35,17 @@ count(DISTINCT {c}::text)::text
 count(DISTINCT float8send({c}))::text
 -- name: distinct.value
 count(DISTINCT {c})::text
+-- Declared foreign keys of a sampled table, checked over both whole tables: distinct child
+-- values, those with no parent, and the child rows holding them; then the most frequent orphans
+-- (ties in byte order of their text, as the streamed check orders them). {child_value} and
+-- {parent_value} are the columns as compared: integers as numbers, text by its bytes.
+-- name: fk.value.int
+{c}
+-- name: fk.value.text
+{c} COLLATE "C"
+-- name: fk.pairs
+(SELECT {child_value} AS v FROM {child} WHERE {child_col} IS NOT NULL) c LEFT JOIN (SELECT DISTINCT {parent_value} AS v FROM {parent} WHERE {parent_col} IS NOT NULL) p ON c.v = p.v
+-- name: fk.check
+SELECT count(DISTINCT c.v)::text, (count(DISTINCT c.v) FILTER (WHERE p.v IS NULL))::text, (count(*) FILTER (WHERE p.v IS NULL))::text FROM {pairs}
+-- name: fk.orphans
+SELECT c.v::text, count(*)::text FROM {pairs} WHERE p.v IS NULL GROUP BY c.v ORDER BY count(*) DESC, c.v::text COLLATE "C" LIMIT {n}

@@ -419,7 +419,26 @@ pub fn profile_tables(
             Err(e) => return Err(e),
         }
     }
-    let mut report = report_of(source.display(), scanned, opts);
+    // Declared foreign keys that touch a sampled table are checked in SQL, over both whole
+    // tables, in the database that holds them.
+    let db = opts
+        .pushdown
+        .then(|| source.pushdown())
+        .flatten()
+        .filter(|db| db.dialect() != crate::source::Dialect::Sqlite);
+    let in_sql = |r: &mut Relationship, masked: bool| -> Result<bool, SourceError> {
+        let Some(db) = db.as_deref() else {
+            return Ok(false);
+        };
+        let meta = |name: &crate::source::TableName| tables.iter().find(|t| &t.name == name);
+        match (meta(&r.child_table), meta(&r.parent_table)) {
+            (Some(c), Some(p)) => {
+                pushdown::check_relationship(db, c, p, r, opts.sample_keys, masked)
+            }
+            _ => Ok(false),
+        }
+    };
+    let mut report = report_of(source.display(), scanned, opts, &in_sql)?;
     for (table, e) in unread {
         report.findings.push(finding::Finding {
             severity: finding::Severity::Medium,
@@ -436,11 +455,14 @@ pub fn profile_tables(
 }
 
 /// Assembles the report of scanned tables.
+/// `in_sql` checks a declared relationship that touches a sampled table over the whole tables,
+/// when the database can (`Ok(false)`: it cannot; the relationship stays unchecked).
 pub fn report_of(
     source: String,
     scanned: Vec<ScannedTable>,
     opts: &ProfileOptions,
-) -> ProfileReport {
+    in_sql: &dyn Fn(&mut Relationship, bool) -> Result<bool, SourceError>,
+) -> Result<ProfileReport, SourceError> {
     let sets: Vec<relation::TableSets<'_>> = scanned
         .iter()
         .map(|s| relation::TableSets {
@@ -466,12 +488,26 @@ pub fn report_of(
         |r: &Relationship| sampled.contains(&&r.child_table) || sampled.contains(&&r.parent_table);
     relationships.retain(|r| r.declared || !touches(r));
     for r in relationships.iter_mut().filter(|r| touches(r)) {
-        r.checked = false;
-        r.matched_distinct = 0;
-        r.orphan_distinct = 0;
-        r.orphan_rows = None;
-        r.orphan_samples.clear();
-        r.note = Some("not checked: a side was profiled from a sample (--sample-rows)".into());
+        let masked = scanned
+            .iter()
+            .find(|s| s.meta.name == r.child_table)
+            .and_then(|s| {
+                let i = s
+                    .meta
+                    .columns
+                    .iter()
+                    .position(|c| c.name == r.child_column)?;
+                s.sensitive.get(i).copied()
+            })
+            .unwrap_or(true);
+        if !in_sql(r, masked)? {
+            r.checked = false;
+            r.matched_distinct = 0;
+            r.orphan_distinct = 0;
+            r.orphan_rows = None;
+            r.orphan_samples.clear();
+            r.note = Some("not checked: a side was profiled from a sample (--sample-rows)".into());
+        }
     }
     let tables: Vec<TableProfile> = scanned.iter().map(|s| s.profile.clone()).collect();
     // A sampled table's findings are the sample's (counts and shares of its rows), and say so.
@@ -485,6 +521,10 @@ pub fn report_of(
         .collect();
     let mut findings = finding::findings(&for_findings, &relationships);
     for f in &mut findings {
+        // Relationships of sampled tables are checked over the whole tables, or not at all.
+        if matches!(f.code.as_str(), "orphans" | "relationship-unchecked") {
+            continue;
+        }
         if let Some(p) = scanned
             .iter()
             .find(|s| s.meta.name == f.table)
@@ -493,7 +533,7 @@ pub fn report_of(
             f.message = format!("{} (in a sample of {} rows)", f.message, p.rows);
         }
     }
-    ProfileReport {
+    Ok(ProfileReport {
         format_version: 1,
         reckon_version: env!("CARGO_PKG_VERSION").to_string(),
         source,
@@ -501,5 +541,5 @@ pub fn report_of(
         tables,
         relationships,
         findings,
-    }
+    })
 }

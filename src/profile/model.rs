@@ -168,7 +168,7 @@ pub struct Relationship {
     pub declared: bool,
     /// Whether it could be checked; else why not.
     pub checked: bool,
-    /// Why it could not be checked.
+    /// Why it could not be checked, or that it was checked in SQL (a side was sampled).
     pub note: Option<String>,
     /// Distinct non-null child values.
     pub child_distinct: u64,

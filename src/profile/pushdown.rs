@@ -11,15 +11,16 @@
 //! `--exact-distinct-limit`: SQL is then asked only for those (a `COUNT(DISTINCT)` costs a sort
 //! of the column). Everything else (shapes, top values, encodings, date formats, lengths,
 //! quantiles, text extremes, which depend on reckon's reading) is streamed. A table that is
-//! sampled has no duplicate-row count, no key candidates but SQL's and no relationship checks:
-//! a sample cannot show that a value is unique or missing.
+//! sampled has no duplicate-row count, no key candidates but SQL's and no inferred relationship:
+//! a sample cannot show that a value is unique or missing. Its declared foreign keys are checked
+//! in SQL over both whole tables instead ([`check_relationship`]).
 
 use serde::Serialize;
 
 use crate::diff::pushdown::sql::Templates;
 use crate::source::{Dialect, Pushdown, SourceError, TableMeta};
 
-use super::model::TableProfile;
+use super::model::{Relationship, TableProfile};
 
 /// How a table was profiled under `--pushdown`.
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -406,6 +407,96 @@ pub fn overlay(p: &mut TableProfile, sql: &TableSql, sample: Option<Sample>) {
         exact_in_sql: exact,
     });
 }
+
+/// Checks a declared foreign key in SQL over both whole tables, as the streamed check would on
+/// every row (a side of it was profiled from a sample, which cannot show that a value has no
+/// parent). Only an integer column facing an integer one, or text facing text, is checked: SQL
+/// compares those as reckon does (numbers by value, text by its bytes). Returns whether it was
+/// checked; `masked` shows orphan values by their shape (a sensitive child column).
+pub fn check_relationship(
+    db: &dyn Pushdown,
+    child: &TableMeta,
+    parent: &TableMeta,
+    r: &mut Relationship,
+    samples: usize,
+    masked: bool,
+) -> Result<bool, SourceError> {
+    let dialect = db.dialect();
+    let fam = |meta: &TableMeta, col: &str| {
+        let declared = meta
+            .columns
+            .iter()
+            .find(|c| c.name == col)
+            .map(|c| c.declared_type.clone())
+            .unwrap_or_default();
+        family(
+            dialect,
+            &db.base_type(&meta.name, col).unwrap_or_default(),
+            &declared,
+        )
+    };
+    let value = match (fam(child, &r.child_column), fam(parent, &r.parent_column)) {
+        (Family::Int, Family::Int) => "fk.value.int",
+        (Family::Text, Family::Text) => "fk.value.text",
+        _ => return Ok(false),
+    };
+    let t = tpl(dialect);
+    let (cq, pq) = (t.quote(&r.child_column), t.quote(&r.parent_column));
+    let pairs = t.fill(
+        "fk.pairs",
+        &[
+            ("child_value", &t.fill(value, &[("c", &cq)])),
+            ("parent_value", &t.fill(value, &[("c", &pq)])),
+            ("child", &db.qualified(&child.name)),
+            ("parent", &db.qualified(&parent.name)),
+            ("child_col", &cq),
+            ("parent_col", &pq),
+        ],
+    );
+    let bad = || {
+        SourceError::query(
+            &child.name.to_string(),
+            "the foreign-key check's SQL returned no counts",
+        )
+    };
+    let rows = db.rows(&t.fill("fk.check", &[("pairs", &pairs)]))?;
+    let counts: Vec<u64> = rows
+        .first()
+        .ok_or_else(bad)?
+        .iter()
+        .map(|v| v.as_deref().and_then(|v| v.trim().parse::<u64>().ok()))
+        .collect::<Option<Vec<u64>>>()
+        .filter(|c| c.len() == 3)
+        .ok_or_else(bad)?;
+    let orphans = if counts[1] > 0 && samples > 0 {
+        db.rows(&t.fill(
+            "fk.orphans",
+            &[("pairs", &pairs), ("n", &samples.to_string())],
+        ))?
+    } else {
+        Vec::new()
+    };
+    r.checked = true;
+    r.child_distinct = counts[0];
+    r.orphan_distinct = counts[1];
+    r.matched_distinct = counts[0] - counts[1].min(counts[0]);
+    r.orphan_rows = Some(counts[2]);
+    r.orphan_samples = orphans
+        .into_iter()
+        .filter_map(|row| {
+            let v = row.first()?.clone()?;
+            let n: u64 = row.get(1)?.as_deref()?.trim().parse().ok()?;
+            let v = if masked { super::pattern::shape(&v) } else { v };
+            Some(format!("{v} ({n} row{})", if n == 1 { "" } else { "s" }))
+        })
+        .collect();
+    r.note = Some(IN_SQL.into());
+    Ok(true)
+}
+
+/// The note of a relationship checked in SQL.
+pub const IN_SQL: &str =
+    "checked in SQL over both whole tables (a side was profiled from a sample)";
 
 #[cfg(test)]
 mod tests {

@@ -172,7 +172,7 @@ pub fn render(report: &ProfileReport) -> String {
         .filter(|r| r.checked)
         .map(|r| {
             format!(
-                "  {} {}.{} → {}.{}: {} orphan value(s){}",
+                "  {} {}.{} → {}.{}: {} orphan value(s){}{}",
                 if r.declared { "declared" } else { "inferred" },
                 r.child_table,
                 r.child_column,
@@ -181,7 +181,12 @@ pub fn render(report: &ProfileReport) -> String {
                 r.orphan_distinct,
                 r.orphan_rows
                     .map(|n| format!(" in {n} row(s)"))
-                    .unwrap_or_default()
+                    .unwrap_or_default(),
+                if r.note.as_deref() == Some(crate::profile::pushdown::IN_SQL) {
+                    " (checked in SQL over the whole tables)"
+                } else {
+                    ""
+                }
             )
         })
         .collect();

@@ -233,56 +233,134 @@ fn sensitive_extremes_stay_hidden_under_pushdown() {
     }
 }
 
+/// The declared relationships of a profile.
+fn declared(r: &Value) -> Vec<Value> {
+    r["relationships"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["declared"] == true)
+        .cloned()
+        .collect()
+}
+
+/// What a relationship check found (not how it was made).
+fn found(r: &Value) -> Value {
+    serde_json::json!([
+        r["child_column"],
+        r["checked"],
+        r["child_distinct"],
+        r["matched_distinct"],
+        r["orphan_distinct"],
+        r["orphan_rows"],
+        r["orphan_samples"],
+    ])
+}
+
 #[test]
-fn relationships_of_a_sampled_table_are_not_claimed_checked() {
+fn declared_keys_of_a_sampled_table_are_checked_in_sql_as_streaming_checks_them() {
+    // Orphans planted under constraints the databases do not check (NOT VALID, checks off):
+    // numbers 9001 (3 rows) and 9002; texts 'B' and 'b ' where the parent has 'b', which
+    // MariaDB's case- and pad-insensitive collation would call the same.
     let setup = "DROP SCHEMA IF EXISTS reckon_pp CASCADE; CREATE SCHEMA reckon_pp;
-        CREATE TABLE reckon_pp.parent (id int PRIMARY KEY);
-        CREATE TABLE reckon_pp.child (id int PRIMARY KEY, parent_id int REFERENCES reckon_pp.parent (id));
-        INSERT INTO reckon_pp.parent SELECT g FROM generate_series(1, 400) g;
-        INSERT INTO reckon_pp.child SELECT g, 1 + g % 400 FROM generate_series(1, 400) g;
+        CREATE TABLE reckon_pp.parent (id int PRIMARY KEY, code text UNIQUE);
+        CREATE TABLE reckon_pp.child (id int PRIMARY KEY, parent_id int, pcode text);
+        INSERT INTO reckon_pp.parent SELECT g, chr(97 + g % 26) || (g / 26)::text FROM generate_series(1, 400) g;
+        UPDATE reckon_pp.parent SET code = 'b' WHERE id = 1;
+        INSERT INTO reckon_pp.child SELECT g, 1 + g % 400, 'b' FROM generate_series(1, 400) g;
+        UPDATE reckon_pp.child SET parent_id = 9001 WHERE id IN (5, 6, 7);
+        UPDATE reckon_pp.child SET parent_id = 9002, pcode = 'B' WHERE id = 8;
+        UPDATE reckon_pp.child SET pcode = 'b ' WHERE id IN (9, 10);
+        ALTER TABLE reckon_pp.child ADD FOREIGN KEY (parent_id) REFERENCES reckon_pp.parent (id) NOT VALID;
+        ALTER TABLE reckon_pp.child ADD FOREIGN KEY (pcode) REFERENCES reckon_pp.parent (code) NOT VALID;
         CREATE VIEW reckon_pp.v_child AS SELECT id, parent_id FROM reckon_pp.child;";
-    if require("PostgreSQL", postgres_exec(setup)).is_none() {
+    let my_setup = "CREATE DATABASE IF NOT EXISTS reckon_pp; USE reckon_pp;
+        DROP TABLE IF EXISTS child; DROP TABLE IF EXISTS parent;
+        CREATE TABLE parent (id int PRIMARY KEY, code varchar(20) COLLATE utf8mb4_general_ci UNIQUE);
+        CREATE TABLE child (id int PRIMARY KEY, parent_id int, pcode varchar(20) COLLATE utf8mb4_general_ci,
+          FOREIGN KEY (parent_id) REFERENCES parent (id), FOREIGN KEY (pcode) REFERENCES parent (code));
+        SET FOREIGN_KEY_CHECKS = 0;
+        INSERT INTO parent SELECT seq, CONCAT(CHAR(97 + seq % 26), seq DIV 26) FROM seq_1_to_400;
+        UPDATE parent SET code = 'b' WHERE id = 1;
+        INSERT INTO child SELECT seq, 1 + seq % 400, 'b' FROM seq_1_to_400;
+        UPDATE child SET parent_id = 9001 WHERE id IN (5, 6, 7);
+        UPDATE child SET parent_id = 9002, pcode = 'B' WHERE id = 8;
+        UPDATE child SET pcode = 'b ' WHERE id IN (9, 10);
+        SET FOREIGN_KEY_CHECKS = 1;";
+    if require("PostgreSQL", postgres_exec(setup)).is_none()
+        || require("MariaDB", mariadb_exec(my_setup)).is_none()
+    {
         return;
     }
     let pg = pg_url();
-    let rel = |extra: &[&str]| {
-        let mut args = vec![
-            pg.as_str(),
-            "--table",
-            "reckon_pp.parent",
-            "--table",
-            "reckon_pp.child",
-        ];
-        args.extend_from_slice(extra);
-        let r = profile(&args);
-        r["relationships"].as_array().unwrap().clone()
-    };
-    let declared = |rels: &[Value]| -> Value {
-        let d: Vec<&Value> = rels.iter().filter(|r| r["declared"] == true).collect();
-        assert_eq!(d.len(), 1, "{rels:#?}");
-        d[0].clone()
-    };
-    let all = rel(&["--pushdown"]);
-    let whole = declared(&all);
-    assert_eq!(whole["checked"], true, "{whole:#}");
-    assert_eq!(whole["orphan_distinct"], 0);
-    assert!(
-        all.iter().any(|r| r["declared"] == false),
-        "child.id → parent.id is inferred"
-    );
-    // Sampled, some parents are not read: the check would find orphans that are not there.
-    let some = rel(&["--pushdown", "--sample-rows", "100"]);
-    assert!(
-        some.iter().all(|r| r["declared"] == true),
-        "inferred from a sample: {some:#?}"
-    );
-    let sampled = declared(&some);
-    assert_eq!(sampled["checked"], false, "{sampled:#}");
-    assert_eq!(sampled["orphan_distinct"], 0, "{sampled:#}");
-    assert!(
-        sampled["note"].as_str().unwrap().contains("sample"),
-        "{sampled:#}"
-    );
+    let mut my = url::Url::parse(&mysql_url()).unwrap();
+    my.set_path("/reckon_pp");
+    let my = my.to_string();
+    for (db, schema) in [(&pg, "reckon_pp."), (&my, "")] {
+        let run = |extra: &[&str]| {
+            let (p, c) = (format!("{schema}parent"), format!("{schema}child"));
+            let mut args = vec![db.as_str(), "--table", &p, "--table", &c];
+            args.extend_from_slice(extra);
+            profile(&args)
+        };
+        // Streamed whole: reckon checks every row itself.
+        let whole = run(&[]);
+        let streamed = declared(&whole);
+        assert_eq!(streamed.len(), 2, "{streamed:#?}");
+        for r in &streamed {
+            assert_eq!(r["checked"], true, "{r:#}");
+        }
+        let ids = streamed
+            .iter()
+            .find(|r| r["child_column"] == "parent_id")
+            .unwrap();
+        assert_eq!(ids["orphan_distinct"], 2, "{ids:#}");
+        assert_eq!(ids["orphan_rows"], 4, "{ids:#}");
+        assert_eq!(
+            ids["orphan_samples"],
+            serde_json::json!(["9001 (3 rows)", "9002 (1 row)"])
+        );
+        let codes = streamed
+            .iter()
+            .find(|r| r["child_column"] == "pcode")
+            .unwrap();
+        assert_eq!(
+            codes["orphan_rows"], 3,
+            "'B' and 'b ' are not 'b': {codes:#}"
+        );
+        // Sampled: a sample cannot show that a value has no parent, so SQL checks both whole
+        // tables, and finds what the stream finds.
+        let some = run(&["--pushdown", "--sample-rows", "100"]);
+        let sampled = declared(&some);
+        assert_eq!(
+            sampled.iter().map(found).collect::<Vec<_>>(),
+            streamed.iter().map(found).collect::<Vec<_>>(),
+            "{db}: the SQL check differs from the streamed one"
+        );
+        for r in &sampled {
+            assert!(r["note"].as_str().unwrap().contains("SQL"), "{r:#}");
+        }
+        assert!(
+            some["relationships"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|r| r["declared"] == true),
+            "nothing is inferred from a sample: {some:#}"
+        );
+        // The orphans finding counts the whole table's rows, and is not marked as a sample's.
+        let f: Vec<&Value> = some["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["code"] == "orphans")
+            .collect();
+        assert_eq!(f.len(), 2, "{f:#?}");
+        for f in f {
+            assert!(!f["message"].as_str().unwrap().contains("sample"), "{f:#}");
+        }
+    }
+    let pg = pg_url();
     // A view has no physical row place: it is sampled by its rows' text like a table.
     let v = profile(&[
         &pg,
