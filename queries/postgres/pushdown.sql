@@ -82,6 +82,11 @@ COALESCE({x}, -{seed})
 hashtextextended(({x})::text, {seed})
 -- name: native.bucket
 ((({k}) >> 32) & 4294967295) % {n}
+-- A key of one integer column: its bucket needs no key hash of its own (the bucket only splits
+-- the rows, so hashint8extended's folding of 64 bits into 32 is harmless here; the key hash,
+-- which must tell keys apart, keeps the text). A NULL key has a bucket too.
+-- name: native.bucket_int
+((COALESCE(hashint8extended({c}::int8, 1), 0) >> 32) & 4294967295) % {n}
 -- name: native.int
 hashtextextended({c}::text, {seed})
 -- name: native.int4
@@ -100,9 +105,11 @@ hashint4extended({c}::int4, {seed})
 hashtextextended(encode({c}, 'hex'), {seed})
 -- name: native.date
 CASE WHEN isfinite({c}) THEN hashint4extended({c} - DATE '2000-01-01', {seed}) ELSE hashtextextended({c}::text, {seed}) END
+-- Temporal values by their binary form (the 64-bit µs, infinities included), not their text:
+-- the same value, several times cheaper than formatting it.
 -- name: native.instant
-hashtextextended({c}::text, {seed})
+hashtextextended(encode(timestamptz_send({c}), 'hex'), {seed})
 -- name: native.local
-hashtextextended({c}::text, {seed})
+hashtextextended(encode(timestamp_send({c}), 'hex'), {seed})
 -- name: native.time
-hashtextextended({c}::text, {seed})
+hashtextextended(encode(time_send({c}), 'hex'), {seed})

@@ -432,7 +432,12 @@ pub(super) fn side_sql(
                 };
                 let row = tpl.fill("native.mix", &[("x", &hashes.join(" # ")), ("seed", "0")]);
                 let key = tpl.fill("native.mix", &[("x", &key_part.join(" # ")), ("seed", "1")]);
-                let bucket = tpl.fill("native.bucket", &[("k", &key)]);
+                // One integer key column: the bucket hashes it directly (no key text).
+                let bucket = if plan.key_len == 1 && matches!(families[0], "int" | "int4") {
+                    tpl.fill("native.bucket_int", &[("c", &cols[side][0])])
+                } else {
+                    tpl.fill("native.bucket", &[("k", &key)])
+                };
                 (row, key, bucket)
             }
             None => {
