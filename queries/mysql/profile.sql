@@ -18,6 +18,19 @@ CAST(MAX({c}) AS CHAR)
 CAST(COUNT(DISTINCT CAST({c} AS BINARY)) AS CHAR)
 -- name: empty.text
 CAST(SUM(CASE WHEN CHAR_LENGTH({c}) = 0 THEN 1 ELSE 0 END) AS CHAR)
+-- Lengths in characters (code points), as the profile counts them; the mean is the sum over the
+-- non-NULL values.
+-- name: lenmin.text
+CAST(MIN(CHAR_LENGTH({c})) AS CHAR)
+-- name: lenmax.text
+CAST(MAX(CHAR_LENGTH({c})) AS CHAR)
+-- name: lensum.text
+CAST(SUM(CHAR_LENGTH({c})) AS CHAR)
+-- Decimals (one scale per column: by value is by text), doubles (MariaDB stores no -0 and no
+-- NaN: by value is by bits), dates, date-times, times and short binary strings (by bytes; not
+-- BLOBs, which DISTINCT compares on their first max_sort_length bytes only).
+-- name: distinct.value
+CAST(COUNT(DISTINCT {c}) AS CHAR)
 -- name: sample
 RAND(1) < {fraction}
 -- Declared foreign keys of a sampled table, checked over both whole tables: distinct child

@@ -25,6 +25,14 @@ max({c})::text
 count(DISTINCT {c} COLLATE "C")::text
 -- name: empty.text
 count(*) FILTER (WHERE char_length({c}) = 0)::text
+-- Lengths in characters (code points), as the profile counts them; the mean is the sum over the
+-- non-NULL values.
+-- name: lenmin.text
+min(char_length({c}))::text
+-- name: lenmax.text
+max(char_length({c}))::text
+-- name: lensum.text
+sum(char_length({c}))::text
 -- name: sample
 -- A hash of the row's text ({rel} is the table's own name): the same rows on every run of an
 -- unchanged table, views included, and after a dump and restore.

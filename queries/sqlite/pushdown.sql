@@ -33,7 +33,9 @@ reckon_hash({t})
 -- name: bucket
 reckon_bucket({t}) % {n}
 -- name: summary
-SELECT b, count(*) AS n, count(h) AS m, reckon_sum(h) AS s{counts} FROM (SELECT {bucket} AS b, {hash} AS h{cols} FROM {table} WHERE {where}) r GROUP BY b
+-- (The LIMIT keeps SQLite from flattening the subquery, which would call reckon_hash once per
+-- aggregate that reads h.)
+SELECT b, count(*) AS n, count(h) AS m, reckon_sum(h) AS s{counts} FROM (SELECT {bucket} AS b, {hash} AS h{cols} FROM {table} WHERE {where} LIMIT -1) r GROUP BY b
 -- name: count
 count({c}) AS c{i}
 -- Column aggregates as a streamed diff computes them: integers' exact sum (SQLite's own sum()

@@ -4,13 +4,15 @@
 //! came from where.
 //!
 //! What SQL can compute exactly, per column: rows and NULLs (every column); the exact distinct
-//! count of integers and text (by bytes, whatever the collation), and on PostgreSQL of dates,
-//! decimals (as their text), floats (by their bits), instants, times, booleans and bytes;
-//! minimum and maximum of integers and PostgreSQL dates; empty texts. With a sample, SQL computes all of it.
+//! count of integers, text (by bytes, whatever the collation), dates, decimals (as their text),
+//! floats (by their bits; MariaDB stores no -0 or NaN), instants, local date-times, times and
+//! short byte strings, and on PostgreSQL also of booleans and `bytea`; minimum and maximum of
+//! integers and PostgreSQL dates; empty texts and text lengths (shortest, longest, mean, in
+//! characters). With a sample, SQL computes all of it.
 //! Streaming every row, reckon computes it too, exactly, except distinct counts past
 //! `--exact-distinct-limit`: SQL is then asked only for those (a `COUNT(DISTINCT)` costs a sort
-//! of the column). Everything else (shapes, top values, encodings, date formats, lengths,
-//! quantiles, text extremes, which depend on reckon's reading) is streamed. A table that is
+//! of the column). Everything else (shapes, top values, encodings, date formats, quantiles, text
+//! extremes, which depend on reckon's reading) is streamed. A table that is
 //! sampled has no duplicate-row count, no key candidates but SQL's and no inferred relationship:
 //! a sample cannot show that a value is unique or missing. Its declared foreign keys are checked
 //! in SQL over both whole tables instead ([`check_relationship`]).
@@ -46,7 +48,7 @@ pub struct Sample {
 pub struct ExactStats {
     /// The column.
     pub column: String,
-    /// `rows`, `nulls`, `distinct`, `min`, `max`, `empty`.
+    /// `rows`, `nulls`, `distinct`, `min`, `max`, `empty`, `len_min`, `len_max`, `len_mean`.
     pub stats: Vec<String>,
 }
 
@@ -81,6 +83,11 @@ fn family(dialect: Dialect, base: &str, declared: &str) -> Family {
         // TEXT types are compared on their first max_sort_length bytes when sorted: varchar
         // only.
         (Dialect::Mysql, "varchar") => Family::Text,
+        (
+            Dialect::Mysql,
+            "decimal" | "numeric" | "double" | "date" | "datetime" | "timestamp" | "time"
+            | "binary" | "varbinary",
+        ) => Family::Distinct("distinct.value"),
         _ => Family::Other,
     }
 }
@@ -94,6 +101,8 @@ struct ColumnSql {
     max: Option<String>,
     extremes: bool,
     empty: Option<u64>,
+    /// Shortest and longest text, and the sum of the lengths (characters).
+    lengths: Option<[Option<u64>; 3]>,
 }
 
 /// What SQL said of one table.
@@ -220,7 +229,14 @@ fn table_sql_one(
             (Ask::All, Family::Date) => {
                 fields.extend(["nulls", "distinct.date", "min.date", "max.date"])
             }
-            (Ask::All, Family::Text) => fields.extend(["nulls", "distinct.text", "empty.text"]),
+            (Ask::All, Family::Text) => fields.extend([
+                "nulls",
+                "distinct.text",
+                "empty.text",
+                "lenmin.text",
+                "lenmax.text",
+                "lensum.text",
+            ]),
             (Ask::All, Family::Distinct(d)) => fields.extend(["nulls", d]),
             (Ask::Distinct, Family::Distinct(d)) => fields.push(d),
             (Ask::Distinct, Family::Int) => fields.push("distinct.int"),
@@ -266,6 +282,21 @@ fn table_sql_one(
                     c.extremes = true;
                 }
                 "max" => c.max = row.get(at).cloned().flatten(),
+                // NULL when every value is NULL.
+                f @ ("lenmin" | "lenmax" | "lensum") => {
+                    let v = row
+                        .get(at)
+                        .cloned()
+                        .flatten()
+                        .map(|v| v.trim().parse::<u64>().map_err(|_| bad("length")))
+                        .transpose()?;
+                    let l = c.lengths.get_or_insert([None; 3]);
+                    l[match f {
+                        "lenmin" => 0,
+                        "lenmax" => 1,
+                        _ => 2,
+                    }] = v;
+                }
                 _ => c.empty = Some(num(at)?),
             }
             at += 1;
@@ -365,6 +396,15 @@ pub fn overlay(p: &mut TableProfile, sql: &TableSql, sample: Option<Sample>) {
         if let Some(e) = s.empty {
             col.empty = e;
             stats.push("empty".into());
+        }
+        if let Some([min, max, sum]) = s.lengths {
+            let non_null = col.rows.saturating_sub(col.nulls);
+            col.len_min = min;
+            col.len_max = max;
+            col.len_mean = sum
+                .filter(|_| non_null > 0)
+                .map(|sum| sum as f64 / non_null as f64);
+            stats.extend(["len_min".into(), "len_max".into(), "len_mean".into()]);
         }
         if !stats.is_empty() {
             exact.push(ExactStats {
@@ -519,7 +559,12 @@ mod tests {
         assert!(family(Mysql, "tinyint", "tinyint(1)") == Family::Other);
         assert!(family(Mysql, "tinyint", "tinyint(4)") == Family::Int);
         assert!(family(Mysql, "bigint", "bigint(20) unsigned") == Family::Other);
-        assert!(family(Mysql, "date", "date") == Family::Other);
+        // MariaDB dates: counted, but their extremes may be zero dates, which reckon reads as
+        // text; BLOBs compare on their first max_sort_length bytes only.
+        assert!(family(Mysql, "date", "date") == Family::Distinct("distinct.value"));
+        assert!(family(Mysql, "blob", "blob") == Family::Other);
+        assert!(family(Mysql, "text", "text") == Family::Other);
+        assert!(family(Mysql, "double", "double") == Family::Distinct("distinct.value"));
         assert!(family(Mysql, "char", "char(3)") == Family::Other);
     }
 
