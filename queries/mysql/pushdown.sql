@@ -66,6 +66,9 @@ CAST(SUM({c}) AS CHAR), CAST(MIN({c}) AS CHAR), CAST(MAX({c}) AS CHAR)
 CAST(NULL AS CHAR), CONVERT(MIN(CAST(CONVERT({c} USING utf8mb4) AS BINARY)) USING utf8mb4), CONVERT(MAX(CAST(CONVERT({c} USING utf8mb4) AS BINARY)) USING utf8mb4)
 -- name: counts
 SELECT {counts} FROM {table} WHERE {where}
+-- The smallest and largest key, when it is one integer column (through its index).
+-- name: key_range
+SELECT CAST(MIN({c}) AS CHAR), CAST(MAX({c}) AS CHAR) FROM {table}
 -- name: tuples
 SELECT {key_hash} AS k, {hash} AS h, {value} AS v FROM {table} WHERE {where}
 -- name: duplicates

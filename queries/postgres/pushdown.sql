@@ -65,8 +65,11 @@ NULL::text, min({c} COLLATE "C")::text, max({c} COLLATE "C")::text
 NULL::text, min({c})::text, max({c})::text
 -- name: counts
 SELECT {counts} FROM {table} WHERE {where}
+-- The smallest and largest key, when it is one integer column (through its index).
+-- name: key_range
+SELECT min({c})::text, max({c})::text FROM {table}
 -- name: tuples
-SELECT {key_hash} AS k, {hash} AS h, ({value})::bigint AS v FROM {table} WHERE {where}
+SELECT ({key_hash})::bigint AS k, {hash} AS h, ({value})::bigint AS v FROM {table} WHERE {where}
 -- name: duplicates
 SELECT count(*)::bigint AS n FROM (SELECT {key_hash} AS k FROM {table} WHERE {where} GROUP BY 1 HAVING count(*) > 1) d
 

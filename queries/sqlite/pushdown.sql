@@ -46,6 +46,9 @@ reckon_sum({c}), CAST(min({c}) AS TEXT), CAST(max({c}) AS TEXT)
 NULL, min({c} COLLATE BINARY), max({c} COLLATE BINARY)
 -- name: counts
 SELECT {counts} FROM {table} WHERE {where}
+-- The smallest and largest key, when it is one integer column (through its index).
+-- name: key_range
+SELECT CAST(min({c}) AS TEXT), CAST(max({c}) AS TEXT) FROM {table}
 -- name: tuples
 SELECT {key_hash} AS k, {hash} AS h, {value} AS v FROM {table} WHERE {where}
 -- name: duplicates

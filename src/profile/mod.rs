@@ -147,7 +147,7 @@ fn profile_pushed_down(
             let (cond, _) =
                 pushdown::sample_condition(db.dialect(), want, estimate, &meta.name.name);
             let mut m = meta.clone();
-            m.query = Some(format!("{} WHERE {cond}", db.select(meta, true)?));
+            m.query = Some(format!("{} WHERE {cond}", db.select(meta, Some(&cond))?));
             let every = vec![true; meta.columns.len()];
             let (sql, streamed) = std::thread::scope(|scope| {
                 let h = scope.spawn(|| pushdown::table_sql(db, meta, pushdown::Ask::All, &every));

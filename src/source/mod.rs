@@ -262,10 +262,10 @@ pub trait Pushdown: Send + Sync {
     /// Runs a query of three integer columns (`bigint` on PostgreSQL), for instance (key hash,
     /// row hash, key); `None` for a row holding a NULL.
     fn triples(&self, sql: &str) -> Result<Vec<Option<[i64; 3]>>, SourceError>;
-    /// The SELECT that [`Source::read`] runs for a whole table (a condition may follow it);
-    /// `rows` false when it will read no row (temporal columns are then not scanned for values
-    /// that must be read as text).
-    fn select(&self, table: &TableMeta, rows: bool) -> Result<String, SourceError>;
+    /// The SELECT that [`Source::read`] runs for a whole table, to be followed by `WHERE rows`
+    /// (`None`: it will read no row). Temporal columns are scanned, among those rows only, for
+    /// values that must be read as text.
+    fn select(&self, table: &TableMeta, rows: Option<&str>) -> Result<String, SourceError>;
     /// The table's rows: the catalog's estimate, else a count.
     fn estimate(&self, table: &TableMeta) -> Result<u64, SourceError>;
 }

@@ -430,7 +430,7 @@ impl Source for SqlSource {
         }
         let base = match &table.query {
             Some(q) => q.clone(),
-            None => self.base_select(table, true)?,
+            None => self.base_select(table, Some("1 = 1"))?,
         };
         let queries: Vec<CXQuery<String>> = self
             .partitions(table, &base)
@@ -456,12 +456,17 @@ impl Source for SqlSource {
 impl SqlSource {
     /// The SELECT that reads a whole table (before it is split into ranges): each column through
     /// [`SqlSource::select_expr`], temporal columns holding values no date type carries as text
-    /// (found by a scan, skipped when no row will be read: `rows` false).
-    pub(super) fn base_select(&self, table: &TableMeta, rows: bool) -> Result<String, SourceError> {
-        let zero = if rows {
-            self.zero_date_columns(table)?
-        } else {
-            Vec::new()
+    /// (found by a scan of the rows that will be read, `WHERE rows`; none when no row will be:
+    /// `None`). A column read as text still compares as its type, so reading some rows of it
+    /// typed and others as text changes no result.
+    pub(super) fn base_select(
+        &self,
+        table: &TableMeta,
+        rows: Option<&str>,
+    ) -> Result<String, SourceError> {
+        let zero = match rows {
+            Some(cond) => self.zero_date_columns(table, cond)?,
+            None => Vec::new(),
         };
         let mysql = self.dialect == Dialect::Mysql;
         let cols: Vec<String> = table

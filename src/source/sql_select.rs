@@ -12,9 +12,14 @@ impl SqlSource {
     /// without NO_ZERO_IN_DATE); PostgreSQL dates in or past the year ±262,142, which the driver
     /// cannot decode or cannot tell from `infinity` (it reads `±infinity` as chrono's extreme
     /// values, which the profile names and the diff keeps apart from every real date).
-    /// One aggregate scan of the table, only when it has temporal columns. The other values of
+    /// One aggregate scan of the rows to be read (`WHERE rows`), only when the table has
+    /// temporal columns. The other values of
     /// such a column still compare as dates: a typed column read as text is read back as its type.
-    pub(super) fn zero_date_columns(&self, table: &TableMeta) -> Result<Vec<String>, SourceError> {
+    pub(super) fn zero_date_columns(
+        &self,
+        table: &TableMeta,
+        rows: &str,
+    ) -> Result<Vec<String>, SourceError> {
         let mysql = self.dialect == Dialect::Mysql;
         let temporal: Vec<&ColumnMeta> = table
             .columns
@@ -46,7 +51,7 @@ impl SqlSource {
             })
             .collect();
         let sql = format!(
-            "SELECT {} FROM {}",
+            "SELECT {} FROM {} WHERE {rows}",
             sums.join(", "),
             self.qualified(&table.name)
         );

@@ -195,7 +195,7 @@ impl super::Pushdown for SqlitePushdown {
         Ok(out)
     }
 
-    fn select(&self, table: &TableMeta, _rows: bool) -> Result<String, SourceError> {
+    fn select(&self, table: &TableMeta, _rows: Option<&str>) -> Result<String, SourceError> {
         let cols: Vec<String> = table
             .columns
             .iter()

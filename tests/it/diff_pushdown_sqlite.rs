@@ -91,7 +91,12 @@ pub(crate) fn sqlite() -> String {
              CREATE TABLE mixed_a (id INTEGER PRIMARY KEY, v);
              CREATE TABLE mixed_b (id INTEGER PRIMARY KEY, v);
              INSERT INTO mixed_a VALUES (1, 1), (2, 1.5), (3, 'x'), (4, X'00');
-             INSERT INTO mixed_b VALUES (1, '1'), (2, 1.5), (3, 'x'), (4, X'00');",
+             INSERT INTO mixed_b VALUES (1, '1'), (2, 1.5), (3, 'x'), (4, X'00');
+             CREATE TABLE bunched_a (id INTEGER PRIMARY KEY, v INTEGER);
+             CREATE TABLE bunched_b (id INTEGER PRIMARY KEY, v INTEGER);
+             WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 600)
+               INSERT INTO bunched_a SELECT i, i FROM n UNION ALL SELECT 1000000000 + i, i FROM n;
+             INSERT INTO bunched_b SELECT id, v + id % 2 FROM bunched_a;",
         )
         .unwrap();
         tx.commit().unwrap();
@@ -192,4 +197,18 @@ fn sqlite_text_is_hashed_by_its_bytes_and_mixed_classes_stream() {
     let (code, r) = diff_json(&[&db, &db, "--table", "mixed_a:mixed_b", "--pushdown"]);
     assert_eq!(code, 1);
     assert_eq!(r["tables"][0]["counts"]["mismatched"], 1, "{r:#}");
+}
+
+#[test]
+fn a_probe_of_keys_bunched_away_from_its_ranges_takes_buckets_instead() {
+    let db = sqlite();
+    // Keys 1–600 and 10^9 + 1–600: the probe's four key ranges (in the middle of the span) hold
+    // no row, so it probes 1/32 of the buckets instead, and still finds half the rows changed
+    // everywhere: no full summary, every row's hashes.
+    let p = agree_with(&db, &db, "bunched_a:bunched_b", &[], &["--buckets", "256"]);
+    assert_eq!(p["probed_buckets"], 8, "{p:#}");
+    assert!(p["probe_differing"].as_u64().unwrap() > 4, "{p:#}");
+    assert_eq!(p["strategy"], "rows", "{p:#}");
+    assert_eq!(p["differing_buckets"], 0, "{p:#}");
+    assert_eq!(p["hashes_fetched"][0], 1200, "{p:#}");
 }

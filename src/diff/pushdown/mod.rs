@@ -11,8 +11,9 @@
 //! family, PostgreSQL's own extended hash functions replace the row text (several times
 //! cheaper; see the notes in `queries/postgres/pushdown.sql` on which of them hash all their
 //! input). A summary per bucket (rows, rows hashed, exact sum of the row hashes) comes back from
-//! each side, first for a probe of 1/32 of the buckets, and only buckets whose summaries differ
-//! go further:
+//! each side, first for a probe (about 1/32 of the rows, grouped as buckets: four narrow ranges
+//! of a key of one integer column, read through its index, else 1/32 of the buckets), and only
+//! buckets whose summaries differ go further:
 //! - every bucket equal (**summaries**): nothing is read;
 //! - few rows in differing buckets (**buckets**): those buckets' rows are read in full;
 //! - many (**rows**): each side streams (key hash, row hash, key) of those buckets only (of
@@ -90,9 +91,11 @@ pub struct PushdownInfo {
     /// Buckets whose summaries differed (not counted when the probe found most differing, and
     /// the full summaries were skipped).
     pub differing_buckets: u64,
-    /// Buckets summarised first, as a probe (1/32 of them; 0 for small tables).
+    /// Groups of rows summarised first, as a probe (about 1/32 of the rows in 1/32 as many
+    /// groups as buckets: of four narrow key ranges for a key of one integer column, else of 1/32
+    /// of the buckets; 0 for small tables).
     pub probed_buckets: u64,
-    /// Probed buckets whose summaries differed.
+    /// Probe groups whose summaries differed.
     pub probe_differing: u64,
     /// (key hash, row hash) pairs streamed from each side (strategy `rows`).
     pub hashes_fetched: [u64; 2],
@@ -165,7 +168,11 @@ impl Pushdown for Counted<'_> {
         self.add(rows.len() * 24);
         Ok(rows)
     }
-    fn select(&self, table: &TableMeta, rows: bool) -> Result<String, crate::source::SourceError> {
+    fn select(
+        &self,
+        table: &TableMeta,
+        rows: Option<&str>,
+    ) -> Result<String, crate::source::SourceError> {
         self.db.select(table, rows)
     }
     fn estimate(&self, table: &TableMeta) -> Result<u64, crate::source::SourceError> {
@@ -202,6 +209,54 @@ fn in_list<T: ToString>(what: &str, items: impl Iterator<Item = T>) -> String {
     } else {
         format!("{what} IN ({})", list.join(", "))
     }
+}
+
+/// Four key ranges of 1/128 of the key span both sides hold each, centred at 1/8, 3/8, 5/8 and
+/// 7/8 of it, as a condition per side (through the index of a key of one integer column); `None`
+/// when that span is too narrow to split or a side is empty.
+fn key_windows(
+    dbs: [&dyn Pushdown; 2],
+    sql: &[SideSql; 2],
+) -> Result<Option<[String; 2]>, DiffError> {
+    let (ranges, _) = both(dbs, |side, db| {
+        let Some(k) = &sql[side].int_key else {
+            return Ok(None);
+        };
+        let q = sql[side]
+            .tpl
+            .fill("key_range", &[("c", k), ("table", &sql[side].table)]);
+        let rows = db.rows(&q)?;
+        let num = |i: usize| -> Option<i128> {
+            rows.first()?
+                .get(i)?
+                .as_deref()?
+                .trim()
+                .parse::<i128>()
+                .ok()
+        };
+        Ok(num(0).zip(num(1)))
+    })?;
+    let [Some((a0, b0)), Some((a1, b1))] = ranges else {
+        return Ok(None);
+    };
+    // The span both sides hold (rows added past one side's end would leave the ranges empty).
+    let (lo, hi) = (a0.max(a1), b0.min(b1));
+    let span = hi - lo + 1;
+    let width = span / 128;
+    if width <= 0 {
+        return Ok(None);
+    }
+    let conds = [0, 1].map(|side| {
+        let k = sql[side].int_key.as_deref().unwrap_or_default();
+        (0..4)
+            .map(|j| {
+                let from = lo + span * (2 * j + 1) / 8 - width / 2;
+                format!("({k} >= {from} AND {k} < {})", from + width)
+            })
+            .collect::<Vec<_>>()
+            .join(" OR ")
+    });
+    Ok(Some(conds))
 }
 
 /// Whether a side's declared primary key is exactly the key (then no key occurs twice there).
@@ -301,27 +356,46 @@ pub fn diff_pushdown(
         buckets: nbuckets,
         ..PushdownInfo::default()
     };
-    // 1. A probe: the summaries of 1/32 of the buckets. When most of those differ, so will most
-    //    of the rest: the full summaries are skipped (only counts are taken), and the hashes of
-    //    every row are read.
+    // 1. A probe: the summaries of about 1/32 of the rows, in m groups of about a bucket's rows
+    //    each. When most of those differ, so will most buckets: the full summaries are skipped
+    //    (only counts are taken), and the hashes of every row are read. A key of one integer
+    //    column gives the rows of four narrow key ranges, read through its index; any other key,
+    //    the rows of 1/32 of the buckets, which costs a scan.
     let mut dense = false;
     if hi - lo >= 64 {
         let m = (hi - lo) / 32;
-        let (probe, secs) = both(dbs, |side, db| {
-            let b = sql[side].bucket(nbuckets);
-            let cond = if lo == 0 {
-                format!("{b} < {m}")
-            } else {
-                format!("({b}) >= {lo} AND ({b}) < {}", lo + m)
-            };
-            Ok(parse_summary(
-                db,
-                db.rows(&sql[side].summary(nbuckets, &cond, false))?,
-                0,
-                0,
-            )?
-            .0)
-        })?;
+        let probe_by = |windows: Option<&[String; 2]>| {
+            both(dbs, |side, db| {
+                let b = sql[side].bucket(nbuckets);
+                let (n, cond) = match windows {
+                    Some(w) => (m, format!("({}) AND ({})", w[side], share[side])),
+                    None if lo == 0 => (nbuckets, format!("{b} < {m}")),
+                    None => (nbuckets, format!("({b}) >= {lo} AND ({b}) < {}", lo + m)),
+                };
+                Ok(parse_summary(db, db.rows(&sql[side].summary(n, &cond, false))?, 0, 0)?.0)
+            })
+        };
+        let windows = match (&sql[0].int_key, &sql[1].int_key) {
+            (Some(_), Some(_)) => key_windows(dbs, &sql)?,
+            _ => None,
+        };
+        let mut probed = match &windows {
+            Some(w) => Some(probe_by(Some(w))?),
+            None => None,
+        };
+        // Keys bunched away from the ranges leave the probe (nearly) empty: it then takes 1/32
+        // of the buckets after all.
+        let rows_in = |p: &Summary| p.buckets.values().map(|b| b.rows).sum::<u64>();
+        let want = estimate * (hi - lo) / nbuckets.max(1) / 32;
+        if let Some(([a, b], _)) = &probed {
+            if rows_in(a).max(rows_in(b)) * 4 < want {
+                probed = None;
+            }
+        }
+        let (probe, secs) = match probed {
+            Some(p) => p,
+            None => probe_by(None)?,
+        };
         info.seconds = secs;
         let (d, _, _) = compare(&probe[0], &probe[1]);
         info.probed_buckets = m;
@@ -430,17 +504,17 @@ pub fn diff_pushdown(
     // 4. The rows read in full, through the streaming engine.
     let mut sub = plan.clone();
     let none = info.strategy == "summaries";
+    let rows: [String; 2] = [0, 1].map(|side| format!("({}) AND ({})", conds[side], share[side]));
+    let read = |side: usize| (!none).then_some(rows[side].as_str());
     sub.source.query = Some(format!(
-        "{} WHERE ({}) AND ({})",
-        ps.select(&plan.source, !none)?,
-        conds[0],
-        share[0]
+        "{} WHERE {}",
+        ps.select(&plan.source, read(0))?,
+        rows[0]
     ));
     sub.target.query = Some(format!(
-        "{} WHERE ({}) AND ({})",
-        pt.select(&plan.target, !none)?,
-        conds[1],
-        share[1]
+        "{} WHERE {}",
+        pt.select(&plan.target, read(1))?,
+        rows[1]
     ));
     // The rows read are the shard's already: the engine keeps them all.
     let whole = DiffOptions {

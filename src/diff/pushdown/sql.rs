@@ -303,16 +303,18 @@ impl SideSql {
         )
     }
 
-    /// (key hash, row hash, key value or 0) of the rows meeting `cond`.
+    /// (key hash, row hash, key value or 0) of the rows meeting `cond`. Read by value (a key of
+    /// one integer column on both sides), the key itself stands for its hash: exact, and not
+    /// computed.
     pub(super) fn tuples(&self, cond: &str, by_value: bool) -> String {
-        let value = match (&self.int_key, by_value) {
-            (Some(q), true) => q.clone(),
-            _ => "0".into(),
+        let (key, value) = match (&self.int_key, by_value) {
+            (Some(q), true) => (q.clone(), q.clone()),
+            _ => (self.key_hash.clone(), "0".into()),
         };
         self.tpl.fill(
             "tuples",
             &[
-                ("key_hash", &self.key_hash),
+                ("key_hash", &key),
                 ("hash", &self.row_hash),
                 ("value", &value),
                 ("table", &self.table),
