@@ -12,7 +12,8 @@ use std::sync::OnceLock;
 use serde_json::Value;
 
 use crate::diff_files::diff_json;
-use crate::diff_pushdown::{agree, agree_with, load, micros, reads_only_differences, strategies};
+use crate::diff_pushdown::{agree, agree_with, reads_only_differences, strategies};
+use crate::pushdown_tables::{load, micros};
 
 static FILE: OnceLock<String> = OnceLock::new();
 
@@ -39,7 +40,7 @@ pub(crate) fn sqlite() -> String {
         let _ = std::fs::remove_file(&path);
         let mut c = rusqlite::Connection::open(&path).unwrap();
         let tx = c.transaction().unwrap();
-        for (name, rows) in crate::diff_pushdown::tables() {
+        for (name, rows) in crate::pushdown_tables::tables() {
             tx.execute_batch(&format!(
                 "CREATE TABLE {name} (id INTEGER PRIMARY KEY, qty INTEGER, amount TEXT, price REAL, name TEXT COLLATE NOCASE, flag INTEGER, day TEXT, at TEXT, lt TEXT, tm TEXT, bin BLOB)"
             ))

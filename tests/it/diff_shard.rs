@@ -10,7 +10,8 @@ use serde_json::Value;
 
 use crate::common::*;
 use crate::diff_property::{mutate, random_table, shuffled, write, COLUMNS};
-use crate::diff_pushdown::{comparable, load};
+use crate::diff_pushdown::comparable;
+use crate::pushdown_tables::load;
 
 const LEGACY: &str = "sqlite://fixtures/diff/legacy.db";
 const PARQUET: &str = "fixtures/diff/migrated.parquet";

@@ -21,4 +21,5 @@ mod profile_html;
 mod profile_pushdown;
 mod profile_servers;
 mod profile_sqlite;
+mod pushdown_tables;
 mod value_layer;

@@ -7,7 +7,7 @@
 use serde_json::Value;
 
 use crate::common::*;
-use crate::diff_pushdown::load;
+use crate::pushdown_tables::load;
 
 fn profile(args: &[&str]) -> Value {
     let mut all = vec!["profile"];
