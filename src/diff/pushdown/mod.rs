@@ -386,7 +386,7 @@ pub fn diff_pushdown(
         // Keys bunched away from the ranges leave the probe (nearly) empty: it then takes 1/32
         // of the buckets after all.
         let rows_in = |p: &Summary| p.buckets.values().map(|b| b.rows).sum::<u64>();
-        let want = estimate * (hi - lo) / nbuckets.max(1) / 32;
+        let want = estimate.saturating_mul(hi - lo) / nbuckets.max(1) / 32;
         if let Some(([a, b], _)) = &probed {
             if rows_in(a).max(rows_in(b)) * 4 < want {
                 probed = None;
