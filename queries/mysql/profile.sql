@@ -31,6 +31,11 @@ CAST(SUM(CHAR_LENGTH({c})) AS CHAR)
 -- BLOBs, which DISTINCT compares on their first max_sort_length bytes only).
 -- name: distinct.value
 CAST(COUNT(DISTINCT {c}) AS CHAR)
+-- Doubles' extremes (MariaDB stores no NaN), as text that reads back to the same double.
+-- name: min.float
+CAST(MIN({c}) AS CHAR)
+-- name: max.float
+CAST(MAX({c}) AS CHAR)
 -- name: sample
 RAND(1) < {fraction}
 -- Declared foreign keys of a sampled table, checked over both whole tables: distinct child

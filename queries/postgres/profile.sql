@@ -33,6 +33,12 @@ min(char_length({c}))::text
 max(char_length({c}))::text
 -- name: lensum.text
 sum(char_length({c}))::text
+-- Doubles' extremes without NaN (which the profile counts apart), as text that reads back to the
+-- same double (extra_float_digits = 3).
+-- name: min.float
+(min({c}) FILTER (WHERE {c} <> 'NaN'))::text
+-- name: max.float
+(max({c}) FILTER (WHERE {c} <> 'NaN'))::text
 -- name: sample
 -- A hash of the row's text ({rel} is the table's own name): the same rows on every run of an
 -- unchanged table, views included, and after a dump and restore.

@@ -7,8 +7,8 @@
 //! count of integers, text (by bytes, whatever the collation), dates, decimals (as their text),
 //! floats (by their bits; MariaDB stores no -0 or NaN), instants, local date-times, times and
 //! short byte strings, and on PostgreSQL also of booleans and `bytea`; minimum and maximum of
-//! integers and PostgreSQL dates; empty texts and text lengths (shortest, longest, mean, in
-//! characters). With a sample, SQL computes all of it.
+//! integers, doubles (NaN left out, as the profile leaves it out) and PostgreSQL dates; empty
+//! texts and text lengths (shortest, longest, mean, in characters). With a sample, SQL computes all of it.
 //! Streaming every row, reckon computes it too, exactly, except distinct counts past
 //! `--exact-distinct-limit`: SQL is then asked only for those (a `COUNT(DISTINCT)` costs a sort
 //! of the column). Everything else (shapes, top values, encodings, date formats, quantiles, text
@@ -57,6 +57,9 @@ enum Family {
     Int,
     Date,
     Text,
+    /// Doubles: the distinct count by the named template, and extremes (NaN left out, as the
+    /// profile leaves it out), shown as reckon shows a float.
+    Float(&'static str),
     /// Only the distinct count, by the named template (`distinct.NAME`): values SQL counts as
     /// reckon does, but whose extremes it would not show as reckon does.
     Distinct(&'static str),
@@ -72,7 +75,7 @@ fn family(dialect: Dialect, base: &str, declared: &str) -> Family {
         // Decimals are read as their text (1.0 and 1.00 apart); floats by their bits (-0 and 0
         // apart); instants, times, booleans and bytes by value.
         (Dialect::Postgres, "numeric") => Family::Distinct("distinct.numeric"),
-        (Dialect::Postgres, "float8") => Family::Distinct("distinct.float8"),
+        (Dialect::Postgres, "float8") => Family::Float("distinct.float8"),
         (Dialect::Postgres, "timestamp" | "timestamptz" | "time" | "bool" | "bytea") => {
             Family::Distinct("distinct.value")
         }
@@ -85,9 +88,10 @@ fn family(dialect: Dialect, base: &str, declared: &str) -> Family {
         (Dialect::Mysql, "varchar") => Family::Text,
         (
             Dialect::Mysql,
-            "decimal" | "numeric" | "double" | "date" | "datetime" | "timestamp" | "time"
-            | "binary" | "varbinary",
+            "decimal" | "numeric" | "date" | "datetime" | "timestamp" | "time" | "binary"
+            | "varbinary",
         ) => Family::Distinct("distinct.value"),
+        (Dialect::Mysql, "double") => Family::Float("distinct.value"),
         _ => Family::Other,
     }
 }
@@ -100,6 +104,8 @@ struct ColumnSql {
     min: Option<String>,
     max: Option<String>,
     extremes: bool,
+    /// The extremes are doubles' (SQL's text, read back and shown as reckon shows a float).
+    float: bool,
     empty: Option<u64>,
     /// Shortest and longest text, and the sum of the lengths (characters).
     lengths: Option<[Option<u64>; 3]>,
@@ -238,7 +244,8 @@ fn table_sql_one(
                 "lensum.text",
             ]),
             (Ask::All, Family::Distinct(d)) => fields.extend(["nulls", d]),
-            (Ask::Distinct, Family::Distinct(d)) => fields.push(d),
+            (Ask::All, Family::Float(d)) => fields.extend(["nulls", d, "min.float", "max.float"]),
+            (Ask::Distinct, Family::Distinct(d) | Family::Float(d)) => fields.push(d),
             (Ask::Distinct, Family::Int) => fields.push("distinct.int"),
             (Ask::Distinct, Family::Date) => fields.push("distinct.date"),
             (Ask::Distinct, Family::Text) => fields.push("distinct.text"),
@@ -280,6 +287,7 @@ fn table_sql_one(
                 "min" => {
                     c.min = row.get(at).cloned().flatten();
                     c.extremes = true;
+                    c.float = f == "min.float";
                 }
                 "max" => c.max = row.get(at).cloned().flatten(),
                 // NULL when every value is NULL.
@@ -387,7 +395,20 @@ pub fn overlay(p: &mut TableProfile, sql: &TableSql, sample: Option<Sample>) {
         let int = s.min.as_deref().is_some_and(|v| v.parse::<i128>().is_ok());
         let date =
             s.min.as_deref().is_some_and(plain_date) && s.max.as_deref().is_some_and(plain_date);
-        if s.extremes && !col.sensitive && (int || date) {
+        // A double's text (shortest round trip, `Infinity`) read back: the same f64, shown as
+        // the profile shows it.
+        let float = |v: &Option<String>| v.as_deref().and_then(|v| v.trim().parse::<f64>().ok());
+        let floats = (s.float)
+            .then(|| float(&s.min).zip(float(&s.max)))
+            .flatten();
+        if s.extremes && !col.sensitive && s.float {
+            if let Some((a, b)) = floats {
+                col.min = Some(format!("{a:?}"));
+                col.max = Some(format!("{b:?}"));
+                stats.push("min".into());
+                stats.push("max".into());
+            }
+        } else if s.extremes && !col.sensitive && (int || date) {
             col.min = s.min.clone();
             col.max = s.max.clone();
             stats.push("min".into());
@@ -548,9 +569,7 @@ mod tests {
         assert!(family(Postgres, "int8", "bigint") == Family::Int);
         assert!(family(Postgres, "varchar", "character varying(40)") == Family::Text);
         assert!(family(Postgres, "bpchar", "character(3)") == Family::Other);
-        assert!(
-            family(Postgres, "float8", "double precision") == Family::Distinct("distinct.float8")
-        );
+        assert!(family(Postgres, "float8", "double precision") == Family::Float("distinct.float8"));
         assert!(
             family(Postgres, "numeric", "numeric(14,3)") == Family::Distinct("distinct.numeric")
         );
@@ -564,7 +583,7 @@ mod tests {
         assert!(family(Mysql, "date", "date") == Family::Distinct("distinct.value"));
         assert!(family(Mysql, "blob", "blob") == Family::Other);
         assert!(family(Mysql, "text", "text") == Family::Other);
-        assert!(family(Mysql, "double", "double") == Family::Distinct("distinct.value"));
+        assert!(family(Mysql, "double", "double") == Family::Float("distinct.value"));
         assert!(family(Mysql, "char", "char(3)") == Family::Other);
     }
 
