@@ -91,16 +91,21 @@ impl super::Pushdown for SqlSource {
     fn triples(&self, sql: &str) -> Result<Vec<Option<[i64; 3]>>, SourceError> {
         let mut out = Vec::new();
         if self.dialect == Dialect::Postgres {
-            // COPY's binary format: a third of the time of the same rows as a query's result
-            // messages (5M rows: 3.9 s against 6.1 s).
+            // Packed by PostgreSQL into one bytea of 24 bytes a row per group of rows, through
+            // COPY's binary format: a message per row costs the client more than the server's
+            // packing (5M rows: 6.1 s as query rows, 3.9 s as COPY rows). Rows holding a NULL are
+            // counted apart (a NULL would vanish from the packing).
             let err = |e: postgres::Error| {
                 SourceError::query(&self.display, clean_driver_message(&with_causes(&e)))
             };
+            let packed = format!(
+                "COPY (SELECT string_agg(int8send(k) || int8send(h) || int8send(v), ''::bytea), \
+                 count(*) FILTER (WHERE k IS NULL OR h IS NULL OR v IS NULL) \
+                 FROM ({sql} OFFSET 0) q GROUP BY k & 1023) TO STDOUT (FORMAT binary)"
+            );
             let mut client = self.pg_client()?;
-            let reader = client
-                .copy_out(&format!("COPY ({sql}) TO STDOUT (FORMAT binary)"))
-                .map_err(err)?;
-            read_binary_triples(std::io::BufReader::with_capacity(1 << 16, reader), &mut out)
+            let reader = client.copy_out(&packed).map_err(err)?;
+            read_packed_triples(std::io::BufReader::with_capacity(1 << 16, reader), &mut out)
                 .map_err(|e| SourceError::query(&self.display, e))?;
             return Ok(out);
         }
@@ -172,10 +177,11 @@ impl super::Pushdown for SqlSource {
     }
 }
 
-/// Reads rows of three integer columns in PostgreSQL's binary COPY format (signature, flags,
-/// header extension; per row a field count, then per field its length, -1 for NULL, and its
-/// big-endian bytes; a field count of -1 ends it). `None` for a row holding a NULL.
-fn read_binary_triples(
+/// Reads the packed triples in PostgreSQL's binary COPY format (signature, flags, header
+/// extension; per row a field count, then per field its length, -1 for NULL, and its bytes; a
+/// field count of -1 ends it): per row, a bytea of 24 bytes a triple (three big-endian `int8`)
+/// or NULL, and the `int8` count of rows that held a NULL (each a `None`).
+fn read_packed_triples(
     mut r: impl std::io::Read,
     out: &mut Vec<Option<[i64; 3]>>,
 ) -> Result<(), String> {
@@ -189,35 +195,42 @@ fn read_binary_triples(
     let ext = u32::from_be_bytes([head[15], head[16], head[17], head[18]]) as usize;
     let mut skip = vec![0u8; ext];
     exact(&mut skip)?;
+    let field = |exact: &mut dyn FnMut(&mut [u8]) -> Result<(), String>| {
+        let mut len = [0u8; 4];
+        exact(&mut len)?;
+        match i32::from_be_bytes(len) {
+            -1 => Ok(None),
+            n if n >= 0 => {
+                let mut b = vec![0u8; n as usize];
+                exact(&mut b)?;
+                Ok(Some(b))
+            }
+            _ => Err(bad("a negative length")),
+        }
+    };
     loop {
         let mut n = [0u8; 2];
         exact(&mut n)?;
         match i16::from_be_bytes(n) {
             -1 => return Ok(()),
-            3 => {}
+            2 => {}
             _ => return Err(bad("other columns")),
         }
-        let mut row = [0i64; 3];
-        let mut whole = true;
-        for v in &mut row {
-            let mut len = [0u8; 4];
-            exact(&mut len)?;
-            match i32::from_be_bytes(len) {
-                -1 => whole = false,
-                8 => {
-                    let mut b = [0u8; 8];
-                    exact(&mut b)?;
-                    *v = i64::from_be_bytes(b);
-                }
-                4 => {
-                    let mut b = [0u8; 4];
-                    exact(&mut b)?;
-                    *v = i64::from(i32::from_be_bytes(b));
-                }
-                _ => return Err(bad("a value that is not an integer")),
+        if let Some(b) = field(&mut exact)? {
+            if b.len() % 24 != 0 {
+                return Err(bad("a packing that is not of triples"));
+            }
+            for t in b.chunks_exact(24) {
+                let at =
+                    |i: usize| i64::from_be_bytes(t[i * 8..i * 8 + 8].try_into().expect("8 bytes"));
+                out.push(Some([at(0), at(1), at(2)]));
             }
         }
-        out.push(whole.then_some(row));
+        let nulls = field(&mut exact)?.ok_or_else(|| bad("no count"))?;
+        let nulls: [u8; 8] = nulls
+            .try_into()
+            .map_err(|_| bad("a count that is not an int8"))?;
+        out.extend((0..i64::from_be_bytes(nulls).max(0)).map(|_| None));
     }
 }
 
@@ -226,34 +239,39 @@ mod tests {
     use super::*;
 
     #[test]
-    fn binary_copy_rows_of_three_integers_are_read_nulls_included() {
+    fn packed_triples_are_read_and_rows_with_a_null_counted() {
         let mut b: Vec<u8> = b"PGCOPY\n\xff\r\n\0".to_vec();
         b.extend(0u32.to_be_bytes());
         b.extend(2u32.to_be_bytes());
         b.extend([9u8, 9]);
-        // (-1, i64::MAX, 7 as int4), then (5, NULL, 6).
-        b.extend(3i16.to_be_bytes());
+        // A group of two triples and no NULL row.
+        b.extend(2i16.to_be_bytes());
+        b.extend(48i32.to_be_bytes());
+        for v in [-1i64, i64::MAX, 7, 5, i64::MIN, 6] {
+            b.extend(v.to_be_bytes());
+        }
         b.extend(8i32.to_be_bytes());
-        b.extend((-1i64).to_be_bytes());
-        b.extend(8i32.to_be_bytes());
-        b.extend(i64::MAX.to_be_bytes());
-        b.extend(4i32.to_be_bytes());
-        b.extend(7i32.to_be_bytes());
-        b.extend(3i16.to_be_bytes());
-        b.extend(8i32.to_be_bytes());
-        b.extend(5i64.to_be_bytes());
+        b.extend(0i64.to_be_bytes());
+        // A group of rows that all held a NULL: no packing, a count of 2.
+        b.extend(2i16.to_be_bytes());
         b.extend((-1i32).to_be_bytes());
         b.extend(8i32.to_be_bytes());
-        b.extend(6i64.to_be_bytes());
+        b.extend(2i64.to_be_bytes());
         b.extend((-1i16).to_be_bytes());
         let mut out = Vec::new();
-        read_binary_triples(&b[..], &mut out).unwrap();
-        assert_eq!(out, vec![Some([-1, i64::MAX, 7]), None]);
-        // Cut short, or another width: an error, never a row made up.
-        let mut out = Vec::new();
-        assert!(read_binary_triples(&b[..b.len() - 2], &mut out).is_err());
-        let mut text = b.clone();
-        text[21] = 2;
-        assert!(read_binary_triples(&text[..], &mut Vec::new()).is_err());
+        read_packed_triples(&b[..], &mut out).unwrap();
+        assert_eq!(
+            out,
+            vec![Some([-1, i64::MAX, 7]), Some([5, i64::MIN, 6]), None, None]
+        );
+        // Cut short, a packing not of whole triples, other columns: an error, never a row made
+        // up or lost.
+        assert!(read_packed_triples(&b[..b.len() - 2], &mut Vec::new()).is_err());
+        let mut odd = b.clone();
+        odd[26] = 47;
+        assert!(read_packed_triples(&odd[..], &mut Vec::new()).is_err());
+        let mut three = b.clone();
+        three[22] = 3;
+        assert!(read_packed_triples(&three[..], &mut Vec::new()).is_err());
     }
 }

@@ -226,6 +226,28 @@ fn a_probe_that_finds_differences_everywhere_skips_the_summaries() {
 }
 
 #[test]
+fn rows_whose_key_is_null_are_never_left_out_of_the_hashes() {
+    let Some((pg, my)) = load() else { return };
+    // qty is NULL in some rows, and differences are everywhere: the hashes of every row are
+    // read, and a NULL key has none, so the pair streams. Dropping those rows from the hashes
+    // instead would hide their differences.
+    for (s, t, table) in [
+        (&pg, &pg, "reckon_pd.src:reckon_pd.many"),
+        (&pg, &my, "reckon_pd.src:many"),
+    ] {
+        let p = agree_with(s, t, table, &["--key", "qty"], &["--buckets", "256"]);
+        assert_eq!(p["strategy"], "streamed", "{p:#}");
+        assert!(
+            p["reason"]
+                .as_str()
+                .unwrap()
+                .contains("could not be hashed"),
+            "{p:#}"
+        );
+    }
+}
+
+#[test]
 fn a_key_that_is_not_declared_counts_its_duplicates_in_sql() {
     let Some((pg, my)) = load() else { return };
     // qty repeats (and is sometimes NULL): duplicated keys on both sides, counted in SQL as the
