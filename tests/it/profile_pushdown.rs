@@ -479,29 +479,23 @@ fn the_terminal_and_the_page_say_what_came_from_a_sample() {
 
 #[test]
 fn a_file_is_streamed_whole_and_the_user_is_told() {
-    let r = reckon(&[
-        "profile",
+    // A file, and SQLite, which runs in this process (its diff SQL is pushed down; its profile
+    // SQL would read every row as the stream does): streamed, and said so.
+    for source in [
         "fixtures/diff/migrated.parquet",
-        "--pushdown",
-        "--json",
-    ]);
-    assert_eq!(r.code, 0, "{}", r.stderr);
-    assert!(r.stderr.contains("streamed whole"), "{}", r.stderr);
-    let j: Value = serde_json::from_str(&r.stdout).unwrap();
-    assert!(j["tables"][0].get("pushdown").is_none());
-    // SQLite runs in this process (its diff SQL is pushed down, its profile SQL would read
-    // every row as the stream does): streamed, and said so.
-    let r = reckon(&[
-        "profile",
         "sqlite://fixtures/diff/legacy.db",
-        "--pushdown",
-        "--json",
-    ]);
-    assert_eq!(r.code, 0, "{}", r.stderr);
-    assert!(r.stderr.contains("streamed whole"), "{}", r.stderr);
-    let j: Value = serde_json::from_str(&r.stdout).unwrap();
-    assert!(j["tables"][0].get("pushdown").is_none(), "{j:#}");
-    assert!(j["tables"][0]["rows"].as_u64().unwrap() > 0, "{j:#}");
+    ] {
+        let r = reckon(&["profile", source, "--pushdown", "--json"]);
+        assert_eq!(r.code, 0, "{source}: {}", r.stderr);
+        assert!(
+            r.stderr.contains("streamed whole"),
+            "{source}: {}",
+            r.stderr
+        );
+        let j: Value = serde_json::from_str(&r.stdout).unwrap();
+        assert!(j["tables"][0].get("pushdown").is_none(), "{j:#}");
+        assert!(j["tables"][0]["rows"].as_u64().unwrap() > 0, "{j:#}");
+    }
     let r = reckon(&[
         "profile",
         "fixtures/diff/migrated.parquet",

@@ -56,9 +56,12 @@ use super::DiffError;
 use crate::source::{Dialect, Pushdown, Source, SourceError, TableMeta};
 use crate::value::canonical::TextAs;
 
+mod metered;
+mod probe;
 pub(crate) mod sql;
 mod summary;
 
+use metered::Counted;
 use sql::*;
 use summary::*;
 
@@ -120,68 +123,8 @@ pub struct FallbackColumn {
     pub why: String,
 }
 
-/// A database whose query results are counted in bytes (what crossed from it to reckon).
-struct Counted<'a> {
-    db: &'a dyn Pushdown,
-    bytes: std::sync::atomic::AtomicU64,
-}
-
-impl<'a> Counted<'a> {
-    fn new(db: &'a dyn Pushdown) -> Counted<'a> {
-        Counted {
-            db,
-            bytes: std::sync::atomic::AtomicU64::new(0),
-        }
-    }
-
-    fn add(&self, n: usize) {
-        self.bytes
-            .fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
-    }
-
-    fn bytes(&self) -> u64 {
-        self.bytes.load(std::sync::atomic::Ordering::Relaxed)
-    }
-}
-
-impl Pushdown for Counted<'_> {
-    fn dialect(&self) -> crate::source::Dialect {
-        self.db.dialect()
-    }
-    fn server(&self) -> String {
-        self.db.server()
-    }
-    fn share_cores(&mut self) {}
-    fn base_type(&self, table: &crate::source::TableName, column: &str) -> Option<String> {
-        self.db.base_type(table, column)
-    }
-    fn qualified(&self, table: &crate::source::TableName) -> String {
-        self.db.qualified(table)
-    }
-    fn rows(&self, sql: &str) -> Result<Vec<Vec<Option<String>>>, crate::source::SourceError> {
-        let rows = self.db.rows(sql)?;
-        self.add(rows.iter().flatten().flatten().map(String::len).sum());
-        Ok(rows)
-    }
-    fn triples(&self, sql: &str) -> Result<Vec<Option<[i64; 3]>>, crate::source::SourceError> {
-        let rows = self.db.triples(sql)?;
-        self.add(rows.len() * 24);
-        Ok(rows)
-    }
-    fn select(
-        &self,
-        table: &TableMeta,
-        rows: Option<&str>,
-    ) -> Result<String, crate::source::SourceError> {
-        self.db.select(table, rows)
-    }
-    fn estimate(&self, table: &TableMeta) -> Result<u64, crate::source::SourceError> {
-        self.db.estimate(table)
-    }
-}
-
 /// Runs one query on each side at once; returns both results and each side's seconds.
-fn both<T: Send>(
+pub(super) fn both<T: Send>(
     dbs: [&dyn Pushdown; 2],
     f: impl Fn(usize, &dyn Pushdown) -> Result<T, DiffError> + Sync,
 ) -> Result<([T; 2], [f64; 2]), DiffError> {
@@ -209,54 +152,6 @@ fn in_list<T: ToString>(what: &str, items: impl Iterator<Item = T>) -> String {
     } else {
         format!("{what} IN ({})", list.join(", "))
     }
-}
-
-/// Four key ranges of 1/128 of the key span both sides hold each, centred at 1/8, 3/8, 5/8 and
-/// 7/8 of it, as a condition per side (through the index of a key of one integer column); `None`
-/// when that span is too narrow to split or a side is empty.
-fn key_windows(
-    dbs: [&dyn Pushdown; 2],
-    sql: &[SideSql; 2],
-) -> Result<Option<[String; 2]>, DiffError> {
-    let (ranges, _) = both(dbs, |side, db| {
-        let Some(k) = &sql[side].int_key else {
-            return Ok(None);
-        };
-        let q = sql[side]
-            .tpl
-            .fill("key_range", &[("c", k), ("table", &sql[side].table)]);
-        let rows = db.rows(&q)?;
-        let num = |i: usize| -> Option<i128> {
-            rows.first()?
-                .get(i)?
-                .as_deref()?
-                .trim()
-                .parse::<i128>()
-                .ok()
-        };
-        Ok(num(0).zip(num(1)))
-    })?;
-    let [Some((a0, b0)), Some((a1, b1))] = ranges else {
-        return Ok(None);
-    };
-    // The span both sides hold (rows added past one side's end would leave the ranges empty).
-    let (lo, hi) = (a0.max(a1), b0.min(b1));
-    let span = hi - lo + 1;
-    let width = span / 128;
-    if width <= 0 {
-        return Ok(None);
-    }
-    let conds = [0, 1].map(|side| {
-        let k = sql[side].int_key.as_deref().unwrap_or_default();
-        (0..4)
-            .map(|j| {
-                let from = lo + span * (2 * j + 1) / 8 - width / 2;
-                format!("({k} >= {from} AND {k} < {})", from + width)
-            })
-            .collect::<Vec<_>>()
-            .join(" OR ")
-    });
-    Ok(Some(conds))
 }
 
 /// Whether a side's declared primary key is exactly the key (then no key occurs twice there).
@@ -356,51 +251,15 @@ pub fn diff_pushdown(
         buckets: nbuckets,
         ..PushdownInfo::default()
     };
-    // 1. A probe: the summaries of about 1/32 of the rows, in m groups of about a bucket's rows
-    //    each. When most of those differ, so will most buckets: the full summaries are skipped
-    //    (only counts are taken), and the hashes of every row are read. A key of one integer
-    //    column gives the rows of four narrow key ranges, read through its index; any other key,
-    //    the rows of 1/32 of the buckets, which costs a scan.
+    // 1. A probe (see [`probe::probe`]): when most of its groups differ, so will most buckets,
+    //    the full summaries are skipped (only counts are taken), and the hashes of every row
+    //    are read.
     let mut dense = false;
-    if hi - lo >= 64 {
-        let m = (hi - lo) / 32;
-        let probe_by = |windows: Option<&[String; 2]>| {
-            both(dbs, |side, db| {
-                let b = sql[side].bucket(nbuckets);
-                let (n, cond) = match windows {
-                    Some(w) => (m, format!("({}) AND ({})", w[side], share[side])),
-                    None if lo == 0 => (nbuckets, format!("{b} < {m}")),
-                    None => (nbuckets, format!("({b}) >= {lo} AND ({b}) < {}", lo + m)),
-                };
-                Ok(parse_summary(db, db.rows(&sql[side].summary(n, &cond, false))?, 0, 0)?.0)
-            })
-        };
-        let windows = match (&sql[0].int_key, &sql[1].int_key) {
-            (Some(_), Some(_)) => key_windows(dbs, &sql)?,
-            _ => None,
-        };
-        let mut probed = match &windows {
-            Some(w) => Some(probe_by(Some(w))?),
-            None => None,
-        };
-        // Keys bunched away from the ranges leave the probe (nearly) empty: it then takes 1/32
-        // of the buckets after all.
-        let rows_in = |p: &Summary| p.buckets.values().map(|b| b.rows).sum::<u64>();
-        let want = estimate.saturating_mul(hi - lo) / nbuckets.max(1) / 32;
-        if let Some(([a, b], _)) = &probed {
-            if rows_in(a).max(rows_in(b)) * 4 < want {
-                probed = None;
-            }
-        }
-        let (probe, secs) = match probed {
-            Some(p) => p,
-            None => probe_by(None)?,
-        };
-        info.seconds = secs;
-        let (d, _, _) = compare(&probe[0], &probe[1]);
-        info.probed_buckets = m;
-        info.probe_differing = d.len() as u64;
-        dense = d.len() as u64 * 2 > m;
+    if let Some(p) = probe::probe(dbs, &sql, &share, nbuckets, (lo, hi), estimate)? {
+        info.seconds = p.seconds;
+        info.probed_buckets = p.groups;
+        info.probe_differing = p.differing;
+        dense = p.differing * 2 > p.groups;
     }
     // 2. Counts, and the summaries (none when dense).
     let (sides, secs) = both(dbs, |side, db| {
