@@ -259,8 +259,9 @@ pub trait Pushdown: Send + Sync {
     /// Runs a query; every value as text. PostgreSQL runs it as a plain query, so that it may
     /// use parallel workers (a `COPY`, which bulk reads use, never does).
     fn rows(&self, sql: &str) -> Result<Vec<Vec<Option<String>>>, SourceError>;
-    /// Runs a query of three integer columns (`bigint` on PostgreSQL), for instance (key hash,
-    /// row hash, key); `None` for a row holding a NULL.
+    /// Runs a query of three integer columns named `k`, `h` and `v` (`bigint` on PostgreSQL,
+    /// which packs them per group of rows), for instance (key hash, row hash, key); `None` for a
+    /// row holding a NULL. The rows come in no particular order.
     fn triples(&self, sql: &str) -> Result<Vec<Option<[i64; 3]>>, SourceError>;
     /// The SELECT that [`Source::read`] runs for a whole table, to be followed by `WHERE rows`
     /// (`None`: it will read no row). Temporal columns are scanned, among those rows only, for
