@@ -36,6 +36,38 @@ CAST(COUNT(DISTINCT {c}) AS CHAR)
 CAST(MIN({c}) AS CHAR)
 -- name: max.float
 CAST(MAX({c}) AS CHAR)
+-- TEXT types and BLOBs by their SHA-256 (DISTINCT would compare their first max_sort_length
+-- bytes only).
+-- name: distinct.blobtext
+CAST(COUNT(DISTINCT SHA2({c}, 256)) AS CHAR)
+-- name: distinct.blob
+CAST(COUNT(DISTINCT SHA2({c}, 256)) AS CHAR)
+-- Text's extremes in code-point order (UTF-8 byte order), as reckon orders text: not the
+-- collation's order, which ignores case, accents or trailing spaces.
+-- name: min.text
+CONVERT(MIN(CAST(CONVERT({c} USING utf8mb4) AS BINARY)) USING utf8mb4)
+-- name: max.text
+CONVERT(MAX(CAST(CONVERT({c} USING utf8mb4) AS BINARY)) USING utf8mb4)
+-- Decimals (one scale per column): the extremes' text, the exact sum and the sample deviation
+-- (the double at full precision: STDDEV_SAMP's own text keeps four decimals).
+-- name: min.decimal
+CAST(MIN({c}) AS CHAR)
+-- name: max.decimal
+CAST(MAX({c}) AS CHAR)
+-- name: sum.num
+CAST(SUM({c}) AS CHAR)
+-- name: std.num
+CAST(CAST(STDDEV_SAMP({c}) AS DOUBLE) AS CHAR)
+-- Date-times as microseconds since 1970-01-01 (TIMESTAMPs in UTC: the session's time zone);
+-- a zero date has none, and leaves the extremes to the stream.
+-- name: min.micros.tz
+CAST(TIMESTAMPDIFF(MICROSECOND, '1970-01-01 00:00:00', MIN({c})) AS CHAR)
+-- name: max.micros.tz
+CAST(TIMESTAMPDIFF(MICROSECOND, '1970-01-01 00:00:00', MAX({c})) AS CHAR)
+-- name: min.micros.local
+CAST(TIMESTAMPDIFF(MICROSECOND, '1970-01-01 00:00:00', MIN({c})) AS CHAR)
+-- name: max.micros.local
+CAST(TIMESTAMPDIFF(MICROSECOND, '1970-01-01 00:00:00', MAX({c})) AS CHAR)
 -- name: sample
 RAND(1) < {fraction}
 -- Declared foreign keys of a sampled table, checked over both whole tables: distinct child
@@ -53,3 +85,14 @@ CAST({c} AS BINARY)
 SELECT CAST(COUNT(DISTINCT c.v) AS CHAR), CAST(COUNT(DISTINCT CASE WHEN p.v IS NULL THEN c.v END) AS CHAR), CAST(COALESCE(SUM(p.v IS NULL), 0) AS CHAR) FROM {pairs}
 -- name: fk.orphans
 SELECT CAST(c.v AS CHAR), CAST(COUNT(*) AS CHAR) FROM {pairs} WHERE p.v IS NULL GROUP BY c.v ORDER BY COUNT(*) DESC, CAST(CAST(c.v AS CHAR) AS BINARY) LIMIT {n}
+-- The declared primary key of a sampled table: rows, rows holding a NULL in it, and distinct
+-- keys among the others (COUNT(DISTINCT a, b) leaves out rows with a NULL), each column
+-- compared as reckon compares it (text by its bytes).
+-- name: key.value.plain
+{c}
+-- name: key.value.text
+CAST({c} AS BINARY)
+-- name: key.value.decimal
+{c}
+-- name: key.check
+SELECT CAST(COUNT(*) AS CHAR), CAST(COALESCE(SUM({any_null}), 0) AS CHAR), CAST(COUNT(DISTINCT {values}) AS CHAR) FROM {table}

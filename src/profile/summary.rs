@@ -34,7 +34,7 @@ fn share(n: u64, of: u64) -> f64 {
 }
 
 /// Shows an integer-like value (ints, unscaled decimals, days, timestamps) in its kind.
-fn show_i(kind: &Kind, v: i128) -> String {
+pub(crate) fn show_i(kind: &Kind, v: i128) -> String {
     match kind {
         Kind::Decimal { scale, .. } => decimal_string(v, *scale),
         Kind::Date => date_string(v as i64),
@@ -55,7 +55,7 @@ pub fn fold(v: &str) -> String {
 
 /// Rounds to 12 significant digits: floating-point sums depend on the order values were added
 /// in (chunking, partitions); the digits beyond that are noise, and would make reports differ.
-fn round_sig(x: f64) -> f64 {
+pub(crate) fn round_sig(x: f64) -> f64 {
     if x == 0.0 || !x.is_finite() {
         return x;
     }

@@ -125,6 +125,12 @@ pub fn render(report: &ProfileReport) -> String {
                 }
             };
             out.push_str(&format!("  pushdown: {line}\n"));
+            if !p.table_in_sql.is_empty() {
+                out.push_str(&format!(
+                    "  pushdown: declared primary key checked in SQL over the whole table ({})\n",
+                    p.table_in_sql.join(", ")
+                ));
+            }
         }
         let mut t = Table::new();
         t.load_preset(UTF8_FULL_CONDENSED)

@@ -72,6 +72,48 @@ impl Kind {
         }
     }
 
+    /// The kind a [`Kind::name`] names (`None`: not a name it gives).
+    pub fn from_name(name: &str) -> Option<Kind> {
+        let unit = |u: &str| match u {
+            "s" => Some(TimeUnit::Second),
+            "ms" => Some(TimeUnit::Millisecond),
+            "us" => Some(TimeUnit::Microsecond),
+            "ns" => Some(TimeUnit::Nanosecond),
+            _ => None,
+        };
+        let inner = |prefix: &str| {
+            name.strip_prefix(prefix)
+                .and_then(|r| r.strip_suffix(if prefix.ends_with('(') { ")" } else { "]" }))
+        };
+        Some(match name {
+            "int" => Kind::Int,
+            "float" => Kind::Float,
+            "bool" => Kind::Bool,
+            "text" => Kind::Text,
+            "bytes" => Kind::Bytes,
+            "date" => Kind::Date,
+            _ => {
+                if let Some(ps) = inner("decimal(") {
+                    let (p, s) = ps.split_once(',')?;
+                    Kind::Decimal {
+                        precision: p.parse().ok()?,
+                        scale: s.parse().ok()?,
+                    }
+                } else if let Some(r) = inner("timestamp[") {
+                    let (u, tz) = match r.split_once(", ") {
+                        Some((u, tz)) => (u, Some(Arc::from(tz))),
+                        None => (r, None),
+                    };
+                    Kind::Timestamp { unit: unit(u)?, tz }
+                } else {
+                    Kind::Time {
+                        unit: unit(inner("time[")?)?,
+                    }
+                }
+            }
+        })
+    }
+
     /// Whether mean, deviation and quantiles make sense.
     pub fn is_numeric_or_temporal(&self) -> bool {
         !matches!(self, Kind::Bool | Kind::Text | Kind::Bytes)
@@ -525,6 +567,39 @@ pub fn is_plain_decimal(s: &str) -> bool {
 mod tests {
     use super::*;
     use std::cmp::Ordering;
+
+    #[test]
+    fn kinds_are_read_back_from_their_names() {
+        let kinds = [
+            Kind::Int,
+            Kind::Float,
+            Kind::Bool,
+            Kind::Text,
+            Kind::Bytes,
+            Kind::Date,
+            Kind::Decimal {
+                precision: 14,
+                scale: -3,
+            },
+            Kind::Timestamp {
+                unit: TimeUnit::Microsecond,
+                tz: Some(Arc::from("UTC")),
+            },
+            Kind::Timestamp {
+                unit: TimeUnit::Millisecond,
+                tz: None,
+            },
+            Kind::Time {
+                unit: TimeUnit::Nanosecond,
+            },
+        ];
+        for k in kinds {
+            assert_eq!(Kind::from_name(&k.name()), Some(k.clone()), "{}", k.name());
+        }
+        for bad in ["decimal(14)", "timestamp[h]", "time[us", "varchar", ""] {
+            assert_eq!(Kind::from_name(bad), None, "{bad}");
+        }
+    }
 
     #[test]
     fn decimal_strings_are_exact() {

@@ -19,6 +19,7 @@ mod profile_bad_input;
 mod profile_files;
 mod profile_html;
 mod profile_pushdown;
+mod profile_pushdown_keys;
 mod profile_servers;
 mod profile_sqlite;
 mod pushdown_tables;

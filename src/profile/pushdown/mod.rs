@@ -3,26 +3,38 @@
 //! or, with `--sample-rows N`, from a sample of about N rows. The report says which statistic
 //! came from where.
 //!
-//! What SQL can compute exactly, per column: rows and NULLs (every column); the exact distinct
-//! count of integers, text (by bytes, whatever the collation), dates, decimals (as their text),
-//! floats (by their bits; MariaDB stores no -0 or NaN), instants, local date-times, times and
-//! short byte strings, and on PostgreSQL also of booleans and `bytea`; minimum and maximum of
-//! integers, doubles (NaN left out, as the profile leaves it out) and PostgreSQL dates; empty
-//! texts and text lengths (shortest, longest, mean, in characters). With a sample, SQL computes all of it.
-//! Streaming every row, reckon computes it too, exactly, except distinct counts past
-//! `--exact-distinct-limit`: SQL is then asked only for those (a `COUNT(DISTINCT)` costs a sort
-//! of the column). Everything else (shapes, top values, encodings, date formats, quantiles, text
-//! extremes, which depend on reckon's reading) is streamed. A table that is
-//! sampled has no duplicate-row count, no key candidates but SQL's and no inferred relationship:
-//! a sample cannot show that a value is unique or missing. Its declared foreign keys are checked
-//! in SQL over both whole tables instead ([`check_relationship`]).
+//! What SQL can compute exactly, per column ([`Family`]):
+//! - rows and NULLs, of every column;
+//! - the exact distinct count of integers, text (by bytes, whatever the collation; MariaDB's
+//!   TEXT and BLOB types by their SHA-256), dates, decimals (as their text), floats (by their
+//!   bits; MariaDB stores no -0 or NaN), instants, local date-times, times and short byte
+//!   strings, and on PostgreSQL also of booleans and `bytea`;
+//! - minimum and maximum of integers, decimals of a declared scale, doubles and PostgreSQL reals
+//!   (NaN left out, as the profile leaves it out), PostgreSQL dates, instants and local
+//!   date-times (as epoch microseconds; infinities left out), and text (in code-point order,
+//!   as reckon orders it);
+//! - mean and standard deviation of integers and decimals (the mean from the exact sum);
+//! - empty texts and text lengths (shortest, longest, mean, in characters);
+//! - for a sampled table, its declared primary key's NULLs and repeats ([`keys`]) and its
+//!   declared foreign keys, over both whole tables.
+//!
+//! With a sample, SQL computes all of it. Streaming every row, reckon computes it too, exactly,
+//! except distinct counts past `--exact-distinct-limit`: SQL is then asked only for those (a
+//! `COUNT(DISTINCT)` costs a sort of the column). Everything else (shapes, top values,
+//! encodings, date formats, quantiles, which depend on reckon's reading) is streamed. A table
+//! that is sampled has no duplicate-row count, no key candidates but SQL's and no inferred
+//! relationship: a sample cannot show that a value is unique or missing.
 
 use serde::Serialize;
 
 use crate::diff::pushdown::sql::Templates;
 use crate::source::{Dialect, Pushdown, SourceError, TableMeta};
 
-use super::model::{Relationship, TableProfile};
+mod keys;
+mod overlay;
+
+pub use keys::{check_relationship, IN_SQL};
+pub use overlay::{overlay, overlay_whole};
 
 /// How a table was profiled under `--pushdown`.
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -32,6 +44,10 @@ pub struct ProfilePushdown {
     pub sample: Option<Sample>,
     /// Per column, the statistics computed in SQL over the whole table.
     pub exact_in_sql: Vec<ExactStats>,
+    /// The table's statistics computed in SQL over the whole table (`primary_key_duplicates`,
+    /// `primary_key_nulls`), beside its rows.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub table_in_sql: Vec<String>,
 }
 
 /// The sample reckon read.
@@ -48,15 +64,29 @@ pub struct Sample {
 pub struct ExactStats {
     /// The column.
     pub column: String,
-    /// `rows`, `nulls`, `distinct`, `min`, `max`, `empty`, `len_min`, `len_max`, `len_mean`.
+    /// `rows`, `nulls`, `distinct`, `min`, `max`, `mean`, `std`, `empty`, `len_min`,
+    /// `len_max`, `len_mean`.
     pub stats: Vec<String>,
 }
 
-#[derive(Clone, Copy, PartialEq)]
+#[derive(Clone, Copy, PartialEq, Debug)]
 enum Family {
+    /// Integers: distinct, extremes, mean and deviation (from the exact sum).
     Int,
+    /// Dates: distinct and extremes (ISO text).
     Date,
-    Text,
+    /// Text, by its bytes: distinct, empties, lengths, and extremes in code-point order. A
+    /// `blob` (MariaDB's TEXT types, which `DISTINCT` compares on their first `max_sort_length`
+    /// bytes) is counted by its SHA-256 and has no extremes.
+    Text {
+        blob: bool,
+    },
+    /// Decimals of a declared scale: distinct (by the named template), extremes (their text,
+    /// one scale), mean and deviation.
+    Decimal(&'static str),
+    /// Instants and local date-times: distinct by value, extremes as epoch microseconds (by
+    /// the named template: `micros.tz` or `micros.local`).
+    Temporal(&'static str),
     /// Doubles: the distinct count by the named template, and extremes (NaN left out, as the
     /// profile leaves it out), shown as reckon shows a float.
     Float(&'static str),
@@ -66,34 +96,85 @@ enum Family {
     Other,
 }
 
+/// The declared scale of `numeric(p,s)` / `decimal(p,s)` (`None`: none declared).
+fn declared_scale(declared: &str) -> Option<i8> {
+    let inner = declared.split_once('(')?.1.split_once(')')?.0;
+    inner.split_once(',')?.1.trim().parse().ok()
+}
+
 fn family(dialect: Dialect, base: &str, declared: &str) -> Family {
     let declared = declared.to_ascii_lowercase();
     match (dialect, base) {
         (Dialect::Postgres, "int2" | "int4" | "int8") => Family::Int,
         (Dialect::Postgres, "date") => Family::Date,
-        (Dialect::Postgres, "text" | "varchar") => Family::Text,
-        // Decimals are read as their text (1.0 and 1.00 apart); floats by their bits (-0 and 0
-        // apart); instants, times, booleans and bytes by value.
-        (Dialect::Postgres, "numeric") => Family::Distinct("distinct.numeric"),
-        (Dialect::Postgres, "float8") => Family::Float("distinct.float8"),
-        (Dialect::Postgres, "timestamp" | "timestamptz" | "time" | "bool" | "bytea") => {
-            Family::Distinct("distinct.value")
+        (Dialect::Postgres, "text" | "varchar") => Family::Text { blob: false },
+        // Decimals are read as their text (1.0 and 1.00 apart): one declared scale gives one
+        // text per value, so extremes and sums are the text's.
+        (Dialect::Postgres, "numeric") if declared_scale(&declared).is_some() => {
+            Family::Decimal("distinct.numeric")
         }
+        (Dialect::Postgres, "numeric") => Family::Distinct("distinct.numeric"),
+        // Floats by their bits (-0 and 0 apart); reals widened to doubles, as reckon reads them.
+        (Dialect::Postgres, "float8") => Family::Float("distinct.float8"),
+        (Dialect::Postgres, "float4") => Family::Float("distinct.float4"),
+        (Dialect::Postgres, "timestamptz") => Family::Temporal("micros.tz"),
+        (Dialect::Postgres, "timestamp") => Family::Temporal("micros.local"),
+        // Times are read as text; booleans and bytes by value.
+        (Dialect::Postgres, "time" | "bool" | "bytea") => Family::Distinct("distinct.value"),
         // tinyint(1) may be read as a boolean; an unsigned bigint may pass i64.
         (Dialect::Mysql, "tinyint") if declared.starts_with("tinyint(1)") => Family::Other,
         (Dialect::Mysql, "bigint") if declared.contains("unsigned") => Family::Other,
         (Dialect::Mysql, "tinyint" | "smallint" | "mediumint" | "int" | "bigint") => Family::Int,
-        // TEXT types are compared on their first max_sort_length bytes when sorted: varchar
-        // only.
-        (Dialect::Mysql, "varchar") => Family::Text,
-        (
-            Dialect::Mysql,
-            "decimal" | "numeric" | "date" | "datetime" | "timestamp" | "time" | "binary"
-            | "varbinary",
-        ) => Family::Distinct("distinct.value"),
+        (Dialect::Mysql, "varchar") => Family::Text { blob: false },
+        (Dialect::Mysql, "tinytext" | "text" | "mediumtext" | "longtext") => {
+            Family::Text { blob: true }
+        }
+        (Dialect::Mysql, "tinyblob" | "blob" | "mediumblob" | "longblob") => {
+            Family::Distinct("distinct.blob")
+        }
+        (Dialect::Mysql, "decimal" | "numeric") => Family::Decimal("distinct.value"),
+        // Date-times: a zero date has no epoch time, and leaves the extremes to the stream.
+        (Dialect::Mysql, "datetime") => Family::Temporal("micros.local"),
+        (Dialect::Mysql, "timestamp") => Family::Temporal("micros.tz"),
+        // Dates' extremes may be zero dates, which reckon reads as text.
+        (Dialect::Mysql, "date" | "time" | "binary" | "varbinary") => {
+            Family::Distinct("distinct.value")
+        }
         (Dialect::Mysql, "double") => Family::Float("distinct.value"),
         _ => Family::Other,
     }
+}
+
+/// The family of a column of the table.
+fn column_family(db: &dyn Pushdown, meta: &TableMeta, col: &str) -> Family {
+    let declared = meta
+        .columns
+        .iter()
+        .find(|c| c.name == col)
+        .map(|c| c.declared_type.as_str())
+        .unwrap_or_default();
+    family(
+        db.dialect(),
+        &db.base_type(&meta.name, col).unwrap_or_default(),
+        declared,
+    )
+}
+
+/// How SQL gave a column's extremes.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+enum Extremes {
+    #[default]
+    None,
+    /// Integers and ISO dates, shown as SQL gives them.
+    Plain,
+    /// Doubles' text, read back and shown as reckon shows a float.
+    Float,
+    /// Decimal text of the column's one scale.
+    Decimal,
+    /// Epoch microseconds, shown in the column's kind.
+    Micros,
+    /// Text, in code-point order.
+    Text,
 }
 
 /// What SQL said of one column (`None`: not asked).
@@ -103,12 +184,15 @@ struct ColumnSql {
     distinct: Option<u64>,
     min: Option<String>,
     max: Option<String>,
-    extremes: bool,
-    /// The extremes are doubles' (SQL's text, read back and shown as reckon shows a float).
-    float: bool,
+    extremes: Extremes,
     empty: Option<u64>,
     /// Shortest and longest text, and the sum of the lengths (characters).
     lengths: Option<[Option<u64>; 3]>,
+    /// The exact sum of the values (decimal text), and their sample standard deviation.
+    sum: Option<String>,
+    std: Option<String>,
+    /// Whether the sum and deviation were asked (they are NULL when every value is).
+    moments: bool,
 }
 
 /// What SQL said of one table.
@@ -116,6 +200,9 @@ struct ColumnSql {
 pub struct TableSql {
     rows: u64,
     columns: Vec<ColumnSql>,
+    /// The declared primary key's rows holding a NULL and rows repeating an earlier row's key,
+    /// when SQL checked it (a sampled table).
+    primary_key: Option<keys::KeyCounts>,
 }
 
 /// What to ask SQL for.
@@ -133,12 +220,12 @@ fn tpl(dialect: Dialect) -> Templates {
         Dialect::Postgres => Templates::parse(
             dialect,
             "profile.sql",
-            include_str!("../../queries/postgres/profile.sql"),
+            include_str!("../../../queries/postgres/profile.sql"),
         ),
         Dialect::Mysql => Templates::parse(
             dialect,
             "profile.sql",
-            include_str!("../../queries/mysql/profile.sql"),
+            include_str!("../../../queries/mysql/profile.sql"),
         ),
         Dialect::Sqlite => unreachable!("SQLite tables are profiled streaming (profile_tables)"),
     }
@@ -177,23 +264,23 @@ pub fn table_sql(
             mask
         })
         .collect();
-    let results: Vec<Result<TableSql, SourceError>> = std::thread::scope(|scope| {
+    // A sampled table's declared key is checked at once, on a connection of its own.
+    let check_key = ask == Ask::All && !meta.primary_key.is_empty();
+    let (results, key) = std::thread::scope(|scope| {
+        let failed = || SourceError::query(&meta.name.to_string(), "a query thread failed");
+        let key = check_key.then(|| scope.spawn(|| keys::check_primary_key(db, meta)));
         let handles: Vec<_> = groups
             .iter()
             .map(|mask| scope.spawn(move || table_sql_one(db, meta, ask, mask)))
             .collect();
-        handles
+        let results: Vec<Result<TableSql, SourceError>> = handles
             .into_iter()
-            .map(|h| {
-                h.join().unwrap_or_else(|_| {
-                    Err(SourceError::query(
-                        &meta.name.to_string(),
-                        "a query thread failed",
-                    ))
-                })
-            })
-            .collect()
+            .map(|h| h.join().unwrap_or_else(|_| Err(failed())))
+            .collect();
+        let key = key.map(|h| h.join().unwrap_or_else(|_| Err(failed())));
+        (results, key)
     });
+    let primary_key = key.transpose()?.flatten();
     let results = results.into_iter().collect::<Result<Vec<_>, _>>()?;
     let rows = results.first().map_or(0, |r| r.rows);
     let columns = (0..columns.len())
@@ -206,7 +293,11 @@ pub fn table_sql(
                 .unwrap_or_default()
         })
         .collect();
-    Ok(TableSql { rows, columns })
+    Ok(TableSql {
+        rows,
+        columns,
+        primary_key,
+    })
 }
 
 /// One query for the columns of `columns`.
@@ -229,26 +320,66 @@ fn table_sql_one(
         match (ask, fam) {
             _ if !wanted => {}
             (Ask::All, Family::Other) => fields.push("nulls"),
-            (Ask::All, Family::Int) => {
-                fields.extend(["nulls", "distinct.int", "min.int", "max.int"])
-            }
+            (Ask::All, Family::Int) => fields.extend([
+                "nulls",
+                "distinct.int",
+                "min.int",
+                "max.int",
+                "sum.num",
+                "std.num",
+            ]),
             (Ask::All, Family::Date) => {
                 fields.extend(["nulls", "distinct.date", "min.date", "max.date"])
             }
-            (Ask::All, Family::Text) => fields.extend([
+            (Ask::All, Family::Text { blob }) => {
+                fields.extend([
+                    "nulls",
+                    if blob {
+                        "distinct.blobtext"
+                    } else {
+                        "distinct.text"
+                    },
+                    "empty.text",
+                    "lenmin.text",
+                    "lenmax.text",
+                    "lensum.text",
+                ]);
+                if !blob {
+                    fields.extend(["min.text", "max.text"]);
+                }
+            }
+            (Ask::All, Family::Decimal(d)) => fields.extend([
                 "nulls",
-                "distinct.text",
-                "empty.text",
-                "lenmin.text",
-                "lenmax.text",
-                "lensum.text",
+                d,
+                "min.decimal",
+                "max.decimal",
+                "sum.num",
+                "std.num",
+            ]),
+            (Ask::All, Family::Temporal(m)) => fields.extend([
+                "nulls",
+                "distinct.value",
+                if m == "micros.tz" {
+                    "min.micros.tz"
+                } else {
+                    "min.micros.local"
+                },
+                if m == "micros.tz" {
+                    "max.micros.tz"
+                } else {
+                    "max.micros.local"
+                },
             ]),
             (Ask::All, Family::Distinct(d)) => fields.extend(["nulls", d]),
             (Ask::All, Family::Float(d)) => fields.extend(["nulls", d, "min.float", "max.float"]),
-            (Ask::Distinct, Family::Distinct(d) | Family::Float(d)) => fields.push(d),
+            (Ask::Distinct, Family::Distinct(d) | Family::Float(d) | Family::Decimal(d)) => {
+                fields.push(d)
+            }
             (Ask::Distinct, Family::Int) => fields.push("distinct.int"),
             (Ask::Distinct, Family::Date) => fields.push("distinct.date"),
-            (Ask::Distinct, Family::Text) => fields.push("distinct.text"),
+            (Ask::Distinct, Family::Text { blob: false }) => fields.push("distinct.text"),
+            (Ask::Distinct, Family::Text { blob: true }) => fields.push("distinct.blobtext"),
+            (Ask::Distinct, Family::Temporal(_)) => fields.push("distinct.value"),
             (Ask::Distinct, Family::Other) => {}
         }
         for f in &fields {
@@ -286,10 +417,20 @@ fn table_sql_one(
                 "distinct" => c.distinct = Some(num(at)?),
                 "min" => {
                     c.min = row.get(at).cloned().flatten();
-                    c.extremes = true;
-                    c.float = f == "min.float";
+                    c.extremes = match f {
+                        "min.float" => Extremes::Float,
+                        "min.decimal" => Extremes::Decimal,
+                        "min.text" => Extremes::Text,
+                        _ if f.starts_with("min.micros") => Extremes::Micros,
+                        _ => Extremes::Plain,
+                    };
                 }
                 "max" => c.max = row.get(at).cloned().flatten(),
+                "sum" => {
+                    c.sum = row.get(at).cloned().flatten();
+                    c.moments = true;
+                }
+                "std" => c.std = row.get(at).cloned().flatten(),
                 // NULL when every value is NULL.
                 f @ ("lenmin" | "lenmax" | "lensum") => {
                     let v = row
@@ -314,6 +455,7 @@ fn table_sql_one(
     Ok(TableSql {
         rows: num(0)?,
         columns: out,
+        primary_key: None,
     })
 }
 
@@ -346,219 +488,6 @@ pub fn sample_condition(dialect: Dialect, want: u64, rows: u64, rel: &str) -> (S
     }
 }
 
-/// A YYYY-MM-DD date as the profile shows it (other texts, such as BC dates, are left to the
-/// streamed value).
-fn plain_date(s: &str) -> bool {
-    s.len() == 10 && chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").is_ok()
-}
-
-/// Lays SQL's distinct counts over the profile of every row (`None`: SQL had nothing to add).
-pub fn overlay_whole(p: &mut TableProfile, sql: Option<&TableSql>) {
-    match sql {
-        Some(sql) => overlay(p, sql, None),
-        None => {
-            p.pushdown = Some(ProfilePushdown {
-                sample: None,
-                exact_in_sql: Vec::new(),
-            })
-        }
-    }
-}
-
-/// Lays SQL's statistics over a streamed profile; `sample` when the stream was a sample. Only
-/// what SQL was asked for is laid over, and listed.
-pub fn overlay(p: &mut TableProfile, sql: &TableSql, sample: Option<Sample>) {
-    let sampled = sample.is_some();
-    let mut exact = Vec::new();
-    p.rows = sql.rows;
-    for (col, s) in p.columns.iter_mut().zip(&sql.columns) {
-        let mut stats: Vec<String> = Vec::new();
-        if sampled {
-            col.rows = sql.rows;
-            stats.push("rows".into());
-        }
-        if let Some(n) = s.nulls {
-            col.nulls = n;
-            stats.push("nulls".into());
-        }
-        if let Some(d) = s.distinct {
-            col.distinct = d;
-            col.distinct_exact = true;
-            col.distinct_std_error = 0.0;
-            col.unique = col.nulls == 0 && d == sql.rows && sql.rows > 0;
-            stats.push("distinct".into());
-        } else if sampled {
-            // A sample's distinct count says nothing of the table's.
-            col.distinct_exact = false;
-            col.unique = false;
-        }
-        let int = s.min.as_deref().is_some_and(|v| v.parse::<i128>().is_ok());
-        let date =
-            s.min.as_deref().is_some_and(plain_date) && s.max.as_deref().is_some_and(plain_date);
-        // A double's text (shortest round trip, `Infinity`) read back: the same f64, shown as
-        // the profile shows it.
-        let float = |v: &Option<String>| v.as_deref().and_then(|v| v.trim().parse::<f64>().ok());
-        let floats = (s.float)
-            .then(|| float(&s.min).zip(float(&s.max)))
-            .flatten();
-        if s.extremes && !col.sensitive && s.float {
-            if let Some((a, b)) = floats {
-                col.min = Some(format!("{a:?}"));
-                col.max = Some(format!("{b:?}"));
-                stats.push("min".into());
-                stats.push("max".into());
-            }
-        } else if s.extremes && !col.sensitive && (int || date) {
-            col.min = s.min.clone();
-            col.max = s.max.clone();
-            stats.push("min".into());
-            stats.push("max".into());
-        }
-        if let Some(e) = s.empty {
-            col.empty = e;
-            stats.push("empty".into());
-        }
-        if let Some([min, max, sum]) = s.lengths {
-            let non_null = col.rows.saturating_sub(col.nulls);
-            col.len_min = min;
-            col.len_max = max;
-            col.len_mean = sum
-                .filter(|_| non_null > 0)
-                .map(|sum| sum as f64 / non_null as f64);
-            stats.extend(["len_min".into(), "len_max".into(), "len_mean".into()]);
-        }
-        if !stats.is_empty() {
-            exact.push(ExactStats {
-                column: col.name.clone(),
-                stats,
-            });
-        }
-    }
-    if sampled {
-        p.duplicate_rows = None;
-        p.duplicate_samples.clear();
-        p.primary_key_duplicates = None;
-        p.candidate_keys.clear();
-        p.composite_keys_evaluated = false;
-    }
-    // Key candidates are single columns unique and without NULLs, else pairs: a column SQL
-    // found so is one, whatever was streamed (a distinct count past --exact-distinct-limit, or
-    // a sample, cannot show it), beside those the stream found.
-    let singles: Vec<Vec<String>> = p
-        .columns
-        .iter()
-        .filter(|col| {
-            let in_sql = exact
-                .iter()
-                .any(|e| e.column == col.name && e.stats.iter().any(|s| s == "distinct"));
-            let streamed = p
-                .candidate_keys
-                .iter()
-                .any(|k| k == std::slice::from_ref(&col.name));
-            (in_sql && col.unique) || streamed
-        })
-        .map(|col| vec![col.name.clone()])
-        .collect();
-    if !singles.is_empty() {
-        p.candidate_keys = singles;
-        p.composite_keys_evaluated = false;
-    }
-    p.pushdown = Some(ProfilePushdown {
-        sample,
-        exact_in_sql: exact,
-    });
-}
-
-/// Checks a declared foreign key in SQL over both whole tables, as the streamed check would on
-/// every row (a side of it was profiled from a sample, which cannot show that a value has no
-/// parent). Only an integer column facing an integer one, or text facing text, is checked: SQL
-/// compares those as reckon does (numbers by value, text by its bytes). Returns whether it was
-/// checked; `masked` shows orphan values by their shape (a sensitive child column).
-pub fn check_relationship(
-    db: &dyn Pushdown,
-    child: &TableMeta,
-    parent: &TableMeta,
-    r: &mut Relationship,
-    samples: usize,
-    masked: bool,
-) -> Result<bool, SourceError> {
-    let dialect = db.dialect();
-    let fam = |meta: &TableMeta, col: &str| {
-        let declared = meta
-            .columns
-            .iter()
-            .find(|c| c.name == col)
-            .map(|c| c.declared_type.clone())
-            .unwrap_or_default();
-        family(
-            dialect,
-            &db.base_type(&meta.name, col).unwrap_or_default(),
-            &declared,
-        )
-    };
-    let value = match (fam(child, &r.child_column), fam(parent, &r.parent_column)) {
-        (Family::Int, Family::Int) => "fk.value.int",
-        (Family::Text, Family::Text) => "fk.value.text",
-        _ => return Ok(false),
-    };
-    let t = tpl(dialect);
-    let (cq, pq) = (t.quote(&r.child_column), t.quote(&r.parent_column));
-    let pairs = t.fill(
-        "fk.pairs",
-        &[
-            ("child_value", &t.fill(value, &[("c", &cq)])),
-            ("parent_value", &t.fill(value, &[("c", &pq)])),
-            ("child", &db.qualified(&child.name)),
-            ("parent", &db.qualified(&parent.name)),
-            ("child_col", &cq),
-            ("parent_col", &pq),
-        ],
-    );
-    let bad = || {
-        SourceError::query(
-            &child.name.to_string(),
-            "the foreign-key check's SQL returned no counts",
-        )
-    };
-    let rows = db.rows(&t.fill("fk.check", &[("pairs", &pairs)]))?;
-    let counts: Vec<u64> = rows
-        .first()
-        .ok_or_else(bad)?
-        .iter()
-        .map(|v| v.as_deref().and_then(|v| v.trim().parse::<u64>().ok()))
-        .collect::<Option<Vec<u64>>>()
-        .filter(|c| c.len() == 3)
-        .ok_or_else(bad)?;
-    let orphans = if counts[1] > 0 && samples > 0 {
-        db.rows(&t.fill(
-            "fk.orphans",
-            &[("pairs", &pairs), ("n", &samples.to_string())],
-        ))?
-    } else {
-        Vec::new()
-    };
-    r.checked = true;
-    r.child_distinct = counts[0];
-    r.orphan_distinct = counts[1];
-    r.matched_distinct = counts[0] - counts[1].min(counts[0]);
-    r.orphan_rows = Some(counts[2]);
-    r.orphan_samples = orphans
-        .into_iter()
-        .filter_map(|row| {
-            let v = row.first()?.clone()?;
-            let n: u64 = row.get(1)?.as_deref()?.trim().parse().ok()?;
-            let v = if masked { super::pattern::shape(&v) } else { v };
-            Some(format!("{v} ({n} row{})", if n == 1 { "" } else { "s" }))
-        })
-        .collect();
-    r.note = Some(IN_SQL.into());
-    Ok(true)
-}
-
-/// The note of a relationship checked in SQL.
-pub const IN_SQL: &str =
-    "checked in SQL over both whole tables (a side was profiled from a sample)";
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -567,13 +496,26 @@ mod tests {
     fn families_leave_out_what_sql_cannot_count_as_reckon_reads_it() {
         use Dialect::*;
         assert!(family(Postgres, "int8", "bigint") == Family::Int);
-        assert!(family(Postgres, "varchar", "character varying(40)") == Family::Text);
+        assert!(
+            family(Postgres, "varchar", "character varying(40)") == Family::Text { blob: false }
+        );
         assert!(family(Postgres, "bpchar", "character(3)") == Family::Other);
         assert!(family(Postgres, "float8", "double precision") == Family::Float("distinct.float8"));
         assert!(
-            family(Postgres, "numeric", "numeric(14,3)") == Family::Distinct("distinct.numeric")
+            family(Postgres, "numeric", "numeric(14,3)") == Family::Decimal("distinct.numeric")
         );
-        assert!(family(Postgres, "float4", "real") == Family::Other);
+        // Without a declared scale, 1.0 and 1.00 are two texts of one number: counted by text,
+        // never ranged.
+        assert!(family(Postgres, "numeric", "numeric") == Family::Distinct("distinct.numeric"));
+        assert!(
+            family(Postgres, "timestamptz", "timestamp with time zone")
+                == Family::Temporal("micros.tz")
+        );
+        assert!(
+            family(Postgres, "timestamp", "timestamp without time zone")
+                == Family::Temporal("micros.local")
+        );
+        assert!(family(Postgres, "float4", "real") == Family::Float("distinct.float4"));
         assert!(family(Postgres, "json", "json") == Family::Other);
         assert!(family(Mysql, "tinyint", "tinyint(1)") == Family::Other);
         assert!(family(Mysql, "tinyint", "tinyint(4)") == Family::Int);
@@ -581,8 +523,11 @@ mod tests {
         // MariaDB dates: counted, but their extremes may be zero dates, which reckon reads as
         // text; BLOBs compare on their first max_sort_length bytes only.
         assert!(family(Mysql, "date", "date") == Family::Distinct("distinct.value"));
-        assert!(family(Mysql, "blob", "blob") == Family::Other);
-        assert!(family(Mysql, "text", "text") == Family::Other);
+        assert!(family(Mysql, "blob", "blob") == Family::Distinct("distinct.blob"));
+        assert!(family(Mysql, "text", "text") == Family::Text { blob: true });
+        assert!(family(Mysql, "varchar", "varchar(20)") == Family::Text { blob: false });
+        assert!(family(Mysql, "decimal", "decimal(14,3)") == Family::Decimal("distinct.value"));
+        assert!(family(Mysql, "datetime", "datetime(6)") == Family::Temporal("micros.local"));
         assert!(family(Mysql, "double", "double") == Family::Float("distinct.value"));
         assert!(family(Mysql, "char", "char(3)") == Family::Other);
     }
