@@ -289,11 +289,12 @@ pub fn restore(
     let mut target = open_target(plan)?;
     let written: Vec<String> = plan.units.iter().map(|u| u.spec.target.clone()).collect();
     target.lock(&written, wait)?;
-    let tables: Vec<(String, Vec<RecordBatch>)> = data
-        .into_iter()
-        .filter(|(name, _, existed)| *existed || target.table_exists(name))
-        .map(|(name, b, _)| (name, b))
-        .collect();
+    let mut tables: Vec<(String, Vec<RecordBatch>)> = Vec::new();
+    for (name, b, existed) in data {
+        if existed || target.table_exists(&name)? {
+            tables.push((name, b));
+        }
+    }
     target.replace_all(&tables)?;
     // Read back what landed.
     let spec = SourceSpec::parse(&plan.target)?;

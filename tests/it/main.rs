@@ -14,6 +14,7 @@ mod diff_pushdown_sqlite;
 mod diff_servers;
 mod diff_shard;
 mod engine_property;
+mod migrate_keys;
 mod migrate_servers;
 mod profile_bad_input;
 mod profile_files;

@@ -25,9 +25,9 @@ struct Env {
     db: Db,
 }
 
-type Rows = Vec<Vec<Option<String>>>;
+pub(crate) type Rows = Vec<Vec<Option<String>>>;
 
-fn pg_exec(sql: &str) -> Result<Rows, String> {
+pub(crate) fn pg_exec(sql: &str) -> Result<Rows, String> {
     let mut c = pg_url()
         .parse::<postgres::Config>()
         .map_err(|e| e.to_string())?
@@ -43,7 +43,7 @@ fn pg_exec(sql: &str) -> Result<Rows, String> {
     Ok(out)
 }
 
-fn my_exec(url: &str, sql: &str) -> Result<Rows, String> {
+pub(crate) fn my_exec(url: &str, sql: &str) -> Result<Rows, String> {
     use mysql::prelude::Queryable;
     let o = mysql::Opts::from_url(url).map_err(|e| e.to_string())?;
     let mut c = mysql::Conn::new(
@@ -600,6 +600,30 @@ fn a_unit_whose_rows_do_not_land_as_written_fails_verification() {
         env.one("SELECT status FROM S.reckon_ledger WHERE unit = 'products' AND batch = -1"),
         "verification_failed"
     );
+    assert!(r.stdout.contains("run the unit again"), "{}", r.stdout);
+    // Run again with the cause still there: written again, and it fails again (never skipped
+    // as if its batches were done).
+    let r = env.migrate(&["--unit", "products"]);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("40 changed"), "{}", r.stdout);
+    // The cause fixed, the next run rewrites every row and verifies.
+    env.query("DROP TRIGGER shout ON S.products");
+    let r = env.migrate(&["--unit", "products"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert_eq!(
+        env.one("SELECT status FROM S.reckon_ledger WHERE unit = 'products' AND batch = -1 ORDER BY run DESC LIMIT 1"),
+        "completed"
+    );
+    assert_eq!(
+        env.one("SELECT count(*) FROM S.products WHERE title <> upper(title)"),
+        env.one("SELECT count(*) FROM S.products"),
+        "every title rewritten as the source has it"
+    );
+    // And a run after that has nothing to do.
+    let r = env.migrate(&["--unit", "products", "--json"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(v[0]["written"].as_u64(), Some(0), "{}", r.stdout);
 }
 
 #[test]
@@ -782,4 +806,79 @@ fn bad_plans_are_refused_with_file_line_and_hint() {
             r.stderr
         );
     }
+}
+
+#[test]
+fn a_ledger_the_target_will_not_show_is_an_error_never_an_empty_ledger() {
+    let Some(env) = Env::new(Db::Pg, "noread_pg") else {
+        return;
+    };
+    assert_eq!(env.migrate(&["--unit", "customers"]).code, 0);
+    // A role that may write every table but not read the ledger: the ledger is there, and
+    // reckon must not take it for missing (it would run everything again and, with an id map
+    // it cannot read, report 'no row with key …', as it did after a lost connection).
+    let schema = &env.schema;
+    env.query(&format!(
+        "DO $$ BEGIN IF EXISTS (SELECT FROM pg_roles WHERE rolname = 'reckon_noread') THEN
+           DROP OWNED BY reckon_noread; DROP ROLE reckon_noread; END IF; END $$;
+         CREATE ROLE reckon_noread LOGIN;
+         GRANT USAGE, CREATE ON SCHEMA {schema} TO reckon_noread;
+         GRANT ALL ON ALL TABLES IN SCHEMA {schema} TO reckon_noread;
+         GRANT ALL ON ALL SEQUENCES IN SCHEMA {schema} TO reckon_noread;
+         REVOKE SELECT ON S.reckon_ledger FROM reckon_noread;"
+    ));
+    let before = env.one("SELECT count(*) FROM S.reckon_ledger");
+    let fingerprint = env.fingerprint();
+    let mut url = url::Url::parse(&env.target).unwrap();
+    url.set_username("reckon_noread").unwrap();
+    let plan = env.plan.to_str().unwrap();
+    let r = reckon(&["migrate", plan, "--target", url.as_str()]);
+    env.query("DROP OWNED BY reckon_noread; DROP ROLE reckon_noread");
+    assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
+    assert!(r.stderr.contains("permission denied"), "{}", r.stderr);
+    assert!(!r.stderr.contains("no row with key"), "{}", r.stderr);
+    assert_eq!(env.one("SELECT count(*) FROM S.reckon_ledger"), before);
+    assert_eq!(env.fingerprint(), fingerprint, "nothing written");
+}
+
+#[test]
+fn restore_sets_serial_and_identity_sequences_after_the_restored_rows() {
+    let Some(env) = Env::new(Db::Pg, "seq_pg") else {
+        return;
+    };
+    // An identity column GENERATED ALWAYS beside the serial one: COPY writes both, and draws
+    // from neither sequence.
+    env.query("ALTER TABLE S.products ADD COLUMN n int GENERATED ALWAYS AS IDENTITY");
+    assert_eq!(env.migrate(&[]).code, 0);
+    let bk = env.plan.with_file_name("bk");
+    let r = env.migrate(&["backup", "--dir", bk.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let before = env.fingerprint();
+    let next_id =
+        |env: &Env| env.one("SELECT nextval(pg_get_serial_sequence('S.customers', 'id'))");
+    // Sequences moved on after the backup (ids drawn, then rows gone), and one set back.
+    env.query("SELECT setval(pg_get_serial_sequence('S.customers', 'id'), 5000)");
+    env.query("SELECT setval(pg_get_serial_sequence('S.products', 'n'), 3)");
+    env.query("DELETE FROM S.orders");
+    let r = env.migrate(&["restore", "--from", bk.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert_eq!(env.fingerprint(), before);
+    // The next ids follow the restored rows, as at the backup.
+    assert_eq!(next_id(&env), "301");
+    assert_eq!(
+        env.one("INSERT INTO S.products (sku, title, price) VALUES ('NEW-1', 't', 1) RETURNING n"),
+        "41"
+    );
+    // An empty table's sequence starts over.
+    env.query("DELETE FROM S.products WHERE sku = 'NEW-1'");
+    env.query("DELETE FROM S.orders; DELETE FROM S.customers");
+    let empty = env.plan.with_file_name("empty");
+    assert_eq!(
+        env.migrate(&["backup", "--dir", empty.to_str().unwrap()])
+            .code,
+        0
+    );
+    let r = env.migrate(&["restore", "--from", empty.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert_eq!(next_id(&env), "1");
 }

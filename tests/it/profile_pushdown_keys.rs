@@ -155,7 +155,8 @@ fn declared_keys_of_a_sampled_table_are_checked_in_sql_as_streaming_checks_them(
 fn sql_compares_by_bytes_whatever_the_collation_and_counts_inherited_key_repeats() {
     // PostgreSQL: an ICU collation orders 'a' before 'B' (bytes put 'B' first); rows of a child
     // table are read with its parent's, whose key does not cover them: (5,'k5') and (6,'k6')
-    // repeat, (7,'K7') does not ('k7' differs by a byte).
+    // repeat, (7,'K7') does not ('k7' differs by a byte), and (NULL,'k9') holds a NULL. In
+    // `q`, a key of one column: 1 repeats once, 2 twice, and one row has none.
     let setup = "DROP SCHEMA IF EXISTS reckon_px CASCADE; CREATE SCHEMA reckon_px;
         CREATE TABLE reckon_px.p (id int, code text COLLATE \"und-x-icu\", amount numeric(10,2),
           at timestamptz, lt timestamp, PRIMARY KEY (id, code));
@@ -167,7 +168,14 @@ fn sql_compares_by_bytes_whatever_the_collation_and_counts_inherited_key_repeats
         UPDATE reckon_px.p SET code = 'z ' WHERE id = 4;
         CREATE TABLE reckon_px.c () INHERITS (reckon_px.p);
         INSERT INTO reckon_px.c SELECT id, code, amount, at, lt FROM reckon_px.p WHERE id IN (5, 6);
-        INSERT INTO reckon_px.c VALUES (7, 'K7', -999.99, NULL, NULL);";
+        INSERT INTO reckon_px.c VALUES (7, 'K7', -999.99, NULL, NULL);
+        ALTER TABLE reckon_px.c ALTER COLUMN id DROP NOT NULL;
+        INSERT INTO reckon_px.c VALUES (NULL, 'k9', 1, NULL, NULL);
+        CREATE TABLE reckon_px.q (id int PRIMARY KEY, v text);
+        INSERT INTO reckon_px.q SELECT g, 'v' FROM generate_series(1, 400) g;
+        CREATE TABLE reckon_px.qc () INHERITS (reckon_px.q);
+        ALTER TABLE reckon_px.qc ALTER COLUMN id DROP NOT NULL;
+        INSERT INTO reckon_px.qc VALUES (1, 'a'), (2, 'b'), (2, 'c'), (NULL, 'd');";
     // MariaDB: a case-insensitive collation on VARCHAR and TEXT ('a' = 'A', 'a' before 'B').
     let my_setup = "CREATE DATABASE IF NOT EXISTS reckon_px; USE reckon_px; DROP TABLE IF EXISTS p;
         CREATE TABLE p (id int, code varchar(20) COLLATE utf8mb4_general_ci, amount decimal(10,2),
@@ -187,6 +195,21 @@ fn sql_compares_by_bytes_whatever_the_collation_and_counts_inherited_key_repeats
     let mut my = url::Url::parse(&mysql_url()).unwrap();
     my.set_path("/reckon_px");
     let my = my.to_string();
+    for sample in [false, true] {
+        let mut args = vec![pg.as_str(), "--table", "reckon_px.q"];
+        if sample {
+            args.extend(["--pushdown", "--sample-rows", "60"]);
+        }
+        let t = &profile(&args)["tables"][0];
+        assert_eq!(t["primary_key_duplicates"], 3, "sampled: {sample}: {t:#}");
+        assert_eq!(t["primary_key_nulls"], 1, "sampled: {sample}");
+        // Sampled, the counts are SQL's (read off the key column's own counts).
+        assert_eq!(
+            t["pushdown"]["table_in_sql"].as_array().map(Vec::len),
+            sample.then_some(2),
+            "{t:#}"
+        );
+    }
     for (db, table) in [(&pg, "reckon_px.p"), (&my, "p")] {
         let whole = profile(&[db, "--table", table]);
         let sampled = profile(&[db, "--table", table, "--pushdown", "--sample-rows", "60"]);
@@ -195,10 +218,15 @@ fn sql_compares_by_bytes_whatever_the_collation_and_counts_inherited_key_repeats
             s["pushdown"]["sample"]["rows"].as_u64().unwrap() < 200,
             "{s:#}"
         );
-        let repeats = if db.starts_with("postgres") { 2 } else { 0 };
-        assert_eq!(w["primary_key_duplicates"], repeats, "{db}");
-        assert_eq!(s["primary_key_duplicates"], repeats, "{db}: {s:#}");
-        assert_eq!(s["primary_key_nulls"], 0, "{db}");
+        let (repeats, nulls) = if db.starts_with("postgres") {
+            (2, 1)
+        } else {
+            (0, 0)
+        };
+        for t in [w, s] {
+            assert_eq!(t["primary_key_duplicates"], repeats, "{db}: {t:#}");
+            assert_eq!(t["primary_key_nulls"], nulls, "{db}");
+        }
         assert_eq!(
             s["pushdown"]["table_in_sql"],
             serde_json::json!(["primary_key_duplicates", "primary_key_nulls"])

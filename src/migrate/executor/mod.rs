@@ -23,10 +23,10 @@ use arrow::compute::{
 use arrow::datatypes::{DataType, Field, Schema};
 use xxhash_rust::xxh3::Xxh3;
 
-use super::ledger::{append_log, now, redact, LedgerRow, UNIT_ROW};
+use super::ledger::{append_log, now, redact, LedgerRow, UNIT_ROW, VERIFICATION_FAILED};
 use super::plan::{Plan, Unit};
 use super::target::{quote_table, IdWrite, Kind, Target, WriteSpec};
-use super::transform::{key_texts, show_key, IdMaps, Transformer, KEY_SEP};
+use super::transform::{key_of_parts, key_texts, show_key, show_row_key, IdMaps, Transformer};
 use super::MigrateError;
 use crate::diff::plan::{plan as diff_plan, Engine, PlanRequest};
 use crate::diff::{diff_table, DiffOptions, NullSink};
@@ -334,7 +334,7 @@ impl<'a> Executor<'a> {
                     }
                 }
             };
-            if o.status == "failed" || o.status == "verification_failed" {
+            if o.status == "failed" || o.status == VERIFICATION_FAILED {
                 failed = true;
             }
             progress.done();
@@ -376,17 +376,23 @@ impl<'a> Executor<'a> {
         let run = match kind {
             "item" => all_runs + 1,
             _ => {
-                // The latest run of this kind that did not complete is resumed.
-                let open = self
+                // The latest run of this kind is resumed unless it ended: completed (a full run
+                // then has nothing left to do), or failed verification (every batch was written,
+                // yet the target differs: a new run writes and verifies them all again, once
+                // the cause is fixed).
+                let latest = self
                     .ledger
                     .iter()
                     .filter(|r| r.unit == unit.spec.name && r.kind == kind)
                     .map(|r| r.run)
-                    .max()
-                    .filter(|&run| !rows.iter().any(|r| r.run == run && r.status == "completed"));
-                match (kind, open, completed) {
-                    (_, Some(run), _) => run,
-                    ("full", None, Some(c)) => c.run,
+                    .max();
+                let ended = |run: i64, status: &str| {
+                    rows.iter().any(|r| r.run == run && r.status == status)
+                };
+                match (kind, latest, completed) {
+                    (_, Some(run), _) if ended(run, VERIFICATION_FAILED) => all_runs + 1,
+                    (_, Some(run), _) if !ended(run, "completed") => run,
+                    ("full", _, Some(c)) => c.run,
                     _ => all_runs + 1,
                 }
             }

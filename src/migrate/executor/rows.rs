@@ -100,13 +100,13 @@ impl Executor<'_> {
             }
         }
         if let Some((_, item)) = &self.opts.item {
-            let want: String = item
-                .split(',')
-                .map(str::trim)
-                .collect::<Vec<_>>()
-                .join(&KEY_SEP.to_string());
+            let want = key_of_parts(&item.split(',').map(str::trim).collect::<Vec<_>>());
             let keys = key_texts(&all, &key_idx)?;
-            let mask = BooleanArray::from(keys.iter().map(|k| *k == want).collect::<Vec<_>>());
+            let mask = BooleanArray::from(
+                keys.iter()
+                    .map(|k| k.as_deref() == Some(want.as_str()))
+                    .collect::<Vec<_>>(),
+            );
             all = filter_record_batch(&all, &mask)
                 .map_err(|e| MigrateError::Internal(e.to_string()))?;
             if all.num_rows() == 0 {
@@ -132,6 +132,18 @@ impl Executor<'_> {
                 take_record_batch(&all, &idx).map_err(|e| MigrateError::Internal(e.to_string()))?;
         }
         let keys = key_texts(&all, &key_idx)?;
+        // A NULL in a key part (never the text 'NULL', a value like any other).
+        if let Some(r) = keys.iter().position(Option::is_none) {
+            return Err(MigrateError::Unit {
+                unit: name,
+                reason: format!(
+                    "a key is NULL ({})",
+                    show_row_key(&all, &key_idx, &unit.spec.key, r)
+                ),
+                hint: "key columns must not be NULL: filter those rows in a source query or choose another key".into(),
+            });
+        }
+        let keys: Vec<String> = keys.into_iter().flatten().collect();
         for w in keys.windows(2) {
             if w[0] == w[1] {
                 return Err(MigrateError::Unit {
@@ -140,13 +152,6 @@ impl Executor<'_> {
                     hint: "a unit's key must identify one row: fix the key columns, or deduplicate in a source query".into(),
                 });
             }
-        }
-        if let Some(k) = keys.iter().find(|k| k.split(KEY_SEP).any(|p| p == "NULL")) {
-            return Err(MigrateError::Unit {
-                unit: name,
-                reason: format!("a key is NULL ({})", show_key(&unit.spec.key, k)),
-                hint: "key columns must not be NULL: filter those rows in a source query or choose another key".into(),
-            });
         }
         Ok(SourceRows {
             meta,

@@ -205,18 +205,14 @@ impl Executor<'_> {
         let ok = missing == 0 && changed == 0 && (extra == 0 || !extra_counts);
         outcome.verify = Some((missing, changed, extra));
         outcome.written = written;
-        let status = if ok {
-            "completed"
-        } else {
-            "verification_failed"
-        };
+        let status = if ok { "completed" } else { VERIFICATION_FAILED };
         let mut row = self.unit_row(unit, run, kind, status, started, (rows_read, written));
         row.source_hash = Some(hex128(hashes[0]));
         row.target_hash = Some(hex128(hashes[1]));
         row.watermark = if kind == "item" { None } else { new_watermark };
         if !ok {
             let msg = format!(
-                "verification: {missing} row(s) missing in the target, {changed} changed{}, {extra} not written by the unit{}",
+                "verification: {missing} row(s) missing in the target, {changed} changed{}, {extra} not written by the unit{}; once the cause is fixed, run the unit again: its next run writes and verifies every row again",
                 detail,
                 if extra > 0 && extra_counts { " (set allow_extra = true if the target holds other rows)" } else { "" }
             );

@@ -29,14 +29,14 @@ impl Target {
     }
 
     /// Whether the ledger table exists.
-    pub fn ledger_exists(&mut self) -> bool {
+    pub fn ledger_exists(&mut self) -> Result<bool, MigrateError> {
         let ledger = self.ledger.clone();
         self.exists_quoted(&ledger)
     }
 
     /// The ledger rows of a plan (empty when there is no ledger yet).
     pub fn read_ledger(&mut self, plan: &str) -> Result<Vec<LedgerRow>, MigrateError> {
-        if !self.ledger_exists() {
+        if !self.ledger_exists()? {
             return Ok(Vec::new());
         }
         let sql = format!(
@@ -63,7 +63,7 @@ impl Target {
         plan: &str,
         unit: &str,
     ) -> Result<HashMap<String, i64>, MigrateError> {
-        if !self.ledger_exists() {
+        if !self.ledger_exists()? {
             return Ok(HashMap::new());
         }
         let sql = format!(
@@ -94,7 +94,7 @@ impl Target {
 
     /// Deletes a unit's ledger rows (its id map stays, so a rerun maps to the same rows).
     pub fn forget(&mut self, plan: &str, unit: &str) -> Result<u64, MigrateError> {
-        if !self.ledger_exists() {
+        if !self.ledger_exists()? {
             return Ok(0);
         }
         let sql = format!(

@@ -206,9 +206,51 @@ impl Target {
         }
     }
 
-    fn exists_quoted(&mut self, quoted: &str) -> bool {
+    /// Whether a table exists: `false` only when the database says so (no such table, or no
+    /// such schema or database). Any other failure, a lost connection or a refused permission,
+    /// is an error: read as a missing table, it would give an empty ledger or id map.
+    fn exists_quoted(&mut self, quoted: &str) -> Result<bool, MigrateError> {
         let sql = format!("SELECT COUNT(*) FROM {quoted} WHERE 1 = 0");
-        self.query_text(&sql, &[]).is_ok()
+        let display = self.display.clone();
+        match &mut self.conn {
+            Conn::Pg(c) => match c.simple_query(&sql) {
+                Ok(_) => Ok(true),
+                Err(e) => {
+                    use postgres::error::SqlState;
+                    match e.code() {
+                        Some(c)
+                            if *c == SqlState::UNDEFINED_TABLE
+                                || *c == SqlState::INVALID_SCHEMA_NAME =>
+                        {
+                            Ok(false)
+                        }
+                        _ => Err(pg_err(&display, e)),
+                    }
+                }
+            },
+            Conn::My(c) => {
+                use mysql::prelude::Queryable;
+                match c.query_drop(&sql) {
+                    Ok(()) => Ok(true),
+                    // ER_NO_SUCH_TABLE, ER_BAD_DB_ERROR.
+                    Err(mysql::Error::MySqlError(e)) if e.code == 1146 || e.code == 1049 => {
+                        Ok(false)
+                    }
+                    Err(e) => Err(werr(&display, e)),
+                }
+            }
+            Conn::Lite(c) => match c.prepare(&sql) {
+                Ok(_) => Ok(true),
+                Err(e) => {
+                    let m = e.to_string();
+                    if m.contains("no such table") || m.contains("unknown database") {
+                        Ok(false)
+                    } else {
+                        Err(werr(&display, e))
+                    }
+                }
+            },
+        }
     }
 
     /// Runs a statement outside any transaction.
@@ -316,7 +358,7 @@ impl Target {
     }
 
     /// Whether a table exists in the target.
-    pub fn table_exists(&mut self, table: &str) -> bool {
+    pub fn table_exists(&mut self, table: &str) -> Result<bool, MigrateError> {
         let quoted = quote_table(table, self.kind());
         self.exists_quoted(&quoted)
     }

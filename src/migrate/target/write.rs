@@ -340,6 +340,34 @@ impl Target {
                         wr.finish().map_err(|e| pg_err(&display, e))?;
                     }
                 }
+                // The sequences of serial and identity columns continue after the restored rows
+                // (COPY draws none; without this, the next insert collides with a restored id
+                // or skips the ids the backup had not drawn yet).
+                for (t, _) in tables {
+                    let table = quote_table(t, kind);
+                    let owned = tx
+                        .query(
+                            "SELECT a.attname::text, pg_get_serial_sequence($1::text, a.attname::text) FROM pg_attribute a \
+                             WHERE a.attrelid = $1::text::regclass AND a.attnum > 0 AND NOT a.attisdropped \
+                             AND pg_get_serial_sequence($1::text, a.attname::text) IS NOT NULL",
+                            &[&table],
+                        )
+                        .map_err(|e| pg_err(&display, e))?;
+                    for row in owned {
+                        let (col, seq): (String, String) = (row.get(0), row.get(1));
+                        let col = q(&col, kind);
+                        tx.execute(
+                            &format!(
+                                "SELECT setval($1::text::regclass, COALESCE(CASE WHEN p.seqincrement > 0 \
+                                 THEN (SELECT max({col}) FROM {table}) ELSE (SELECT min({col}) FROM {table}) END::bigint, \
+                                 p.seqstart), EXISTS (SELECT 1 FROM {table} WHERE {col} IS NOT NULL)) \
+                                 FROM pg_sequence p WHERE p.seqrelid = $1::text::regclass"
+                            ),
+                            &[&seq],
+                        )
+                        .map_err(|e| pg_err(&display, e))?;
+                    }
+                }
                 tx.commit().map_err(|e| pg_err(&display, e))?;
             }
             Conn::My(c) => {

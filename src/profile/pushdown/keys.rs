@@ -16,6 +16,19 @@ pub struct KeyCounts {
     pub duplicates: u64,
 }
 
+/// Whether SQL compares a key column of this family as reckon compares it (and so counts its
+/// distinct values as the key check would).
+pub fn counts_as_key(f: Family) -> bool {
+    matches!(
+        f,
+        Family::Int
+            | Family::Date
+            | Family::Temporal(_)
+            | Family::Text { blob: false }
+            | Family::Decimal(_)
+    )
+}
+
 /// Checks the table's declared primary key as the streamed profile checks it: rows holding a
 /// NULL in it, and rows repeating another's key, each column compared as reckon compares it
 /// (integers, dates and date-times by value, text by its bytes, decimals by their text).

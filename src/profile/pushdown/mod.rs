@@ -265,7 +265,16 @@ pub fn table_sql(
         })
         .collect();
     // A sampled table's declared key is checked at once, on a connection of its own.
-    let check_key = ask == Ask::All && !meta.primary_key.is_empty();
+    // A key of one column that SQL counts is read off that column's counts (no second sort).
+    let single = match meta.primary_key.as_slice() {
+        [k] => meta
+            .columns
+            .iter()
+            .position(|c| &c.name == k)
+            .filter(|&i| columns[i] && keys::counts_as_key(column_family(db, meta, k))),
+        _ => None,
+    };
+    let check_key = ask == Ask::All && !meta.primary_key.is_empty() && single.is_none();
     let (results, key) = std::thread::scope(|scope| {
         let failed = || SourceError::query(&meta.name.to_string(), "a query thread failed");
         let key = check_key.then(|| scope.spawn(|| keys::check_primary_key(db, meta)));
@@ -283,15 +292,26 @@ pub fn table_sql(
     let primary_key = key.transpose()?.flatten();
     let results = results.into_iter().collect::<Result<Vec<_>, _>>()?;
     let rows = results.first().map_or(0, |r| r.rows);
+    let of = |i: usize| {
+        groups
+            .iter()
+            .zip(&results)
+            .find(|(mask, _)| mask[i])
+            .map(|(_, r)| (r.rows, r.columns[i].clone()))
+    };
+    let primary_key = match (ask, single) {
+        (Ask::All, Some(i)) => of(i).and_then(|(rows, c)| {
+            // Rows, NULLs and distinct values of one query: one snapshot.
+            let (nulls, distinct) = (c.nulls?, c.distinct?);
+            Some(keys::KeyCounts {
+                nulls,
+                duplicates: rows.saturating_sub(nulls).saturating_sub(distinct),
+            })
+        }),
+        _ => primary_key,
+    };
     let columns = (0..columns.len())
-        .map(|i| {
-            groups
-                .iter()
-                .zip(&results)
-                .find(|(mask, _)| mask[i])
-                .map(|(_, r)| r.columns[i].clone())
-                .unwrap_or_default()
-        })
+        .map(|i| of(i).map(|(_, c)| c).unwrap_or_default())
         .collect();
     Ok(TableSql {
         rows,
