@@ -112,6 +112,10 @@ pub struct MigrateArgs {
     /// Only rows changed since the last completed run (the unit's updated_at watermark).
     #[arg(long, conflicts_with = "item")]
     pub delta: bool,
+    /// Copy again the rows a `reckon diff --out DIR` found missing from the target or changed
+    /// in it, through the unit that reads each table, and verify them again.
+    #[arg(long, value_name = "DIFF_DIR", conflicts_with_all = ["item", "delta", "unit"])]
+    pub keys_from: Option<PathBuf>,
     /// Stop at the first unit that fails (default: independent units go on).
     #[arg(long)]
     pub fail_fast: bool,

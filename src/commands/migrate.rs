@@ -153,9 +153,25 @@ fn run_plan(args: &MigrateArgs) -> Result<i32> {
         ),
         None => None,
     };
+    let repair = args
+        .keys_from
+        .as_deref()
+        .map(|dir| reckon::migrate::keys_from::read(dir, &plan))
+        .transpose()?;
+    if let Some(r) = &repair {
+        let keys: usize = r.units.values().map(|k| k.len()).sum();
+        eprintln!(
+            "repairing {keys} key(s) the diff found missing or changed, in {} unit(s)",
+            r.units.len()
+        );
+        for (unit, n) in &r.extra {
+            eprintln!("note: unit '{unit}': {n} row(s) the target holds under keys the source does not were left in place (delete them, or let the target keep them)");
+        }
+    }
     let opts = RunOptions {
         dry_run: args.dry_run,
         unit: args.unit.clone(),
+        keys: repair.as_ref().map(|r| r.units.clone()),
         item,
         delta: args.delta,
         fail_fast: args.fail_fast,
@@ -179,10 +195,10 @@ fn run_plan(args: &MigrateArgs) -> Result<i32> {
         .map(super::OutDir::prepare)
         .transpose()?;
     let mut exec = Executor::new(&plan, opts)?;
-    let selected = if args.unit.is_some() || args.item.is_some() {
-        1
-    } else {
-        plan.units.len()
+    let selected = match (&repair, args.unit.is_some() || args.item.is_some()) {
+        (Some(r), _) => r.units.len(),
+        (None, true) => 1,
+        (None, false) => plan.units.len(),
     };
     let mut bars = Bars::new(selected);
     let outcomes = exec.run(&mut bars)?;

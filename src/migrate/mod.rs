@@ -6,10 +6,12 @@
 //! - [`target`]: writing to PostgreSQL, MySQL/MariaDB and SQLite; the lock; the ledger table.
 //! - [`ledger`]: ledger rows and the JSONL log.
 //! - [`executor`]: run, resume, delta, item, dry run, verification.
+//! - [`keys_from`]: the keys a diff found missing or changed, for `--keys-from`.
 //! - [`backup`]: snapshot the target tables to Parquet, verified; restore them, verified.
 
 pub mod backup;
 pub mod executor;
+pub mod keys_from;
 pub mod ledger;
 pub mod plan;
 pub mod target;

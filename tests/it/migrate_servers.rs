@@ -11,18 +11,18 @@ use sha2::{Digest, Sha256};
 use super::common::{mysql_url, pg_url, reckon, require, Run};
 
 #[derive(Clone, Copy, PartialEq, Debug)]
-enum Db {
+pub(crate) enum Db {
     Pg,
     My,
 }
 
-struct Env {
+pub(crate) struct Env {
     _dir: tempfile::TempDir,
-    plan: PathBuf,
-    source: PathBuf,
-    target: String,
-    schema: String,
-    db: Db,
+    pub(crate) plan: PathBuf,
+    pub(crate) source: PathBuf,
+    pub(crate) target: String,
+    pub(crate) schema: String,
+    pub(crate) db: Db,
 }
 
 pub(crate) type Rows = Vec<Vec<Option<String>>>;
@@ -70,7 +70,7 @@ pub(crate) fn my_exec(url: &str, sql: &str) -> Result<Rows, String> {
 }
 
 impl Env {
-    fn new(db: Db, name: &str) -> Option<Env> {
+    pub(crate) fn new(db: Db, name: &str) -> Option<Env> {
         let schema = format!("reckon_mig_{name}");
         let dir = tempfile::tempdir().unwrap();
         let fx = super::common::root().join("fixtures/migrate");
@@ -113,7 +113,7 @@ impl Env {
         })
     }
 
-    fn migrate(&self, args: &[&str]) -> Run {
+    pub(crate) fn migrate(&self, args: &[&str]) -> Run {
         let plan = self.plan.to_str().unwrap();
         let mut all: Vec<&str> = vec!["migrate"];
         let action = args
@@ -130,7 +130,7 @@ impl Env {
         reckon(&all)
     }
 
-    fn query(&self, sql: &str) -> Rows {
+    pub(crate) fn query(&self, sql: &str) -> Rows {
         let sql = sql.replace("S.", &format!("{}.", self.schema));
         match self.db {
             Db::Pg => pg_exec(&sql).unwrap(),
@@ -138,7 +138,7 @@ impl Env {
         }
     }
 
-    fn one(&self, sql: &str) -> String {
+    pub(crate) fn one(&self, sql: &str) -> String {
         self.query(sql)[0][0].clone().unwrap_or_default()
     }
 
@@ -681,6 +681,15 @@ fn item_and_delta_runs_touch_only_their_rows() {
     assert_eq!(env.one("SELECT legacy_id FROM S.customers"), "1003");
     assert_eq!(env.migrate(&[]).code, 0);
     env.assert_migrated();
+    // An --item run answers for its row: only that row is read back (the other 299 customers,
+    // or 39 products, are not its extras), by a generated id and by a text key.
+    for item in ["customers:1003", "products:SKU-002"] {
+        let r = env.migrate(&["--item", item, "--json"]);
+        assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+        let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+        assert_eq!(v[0]["rows"], 1, "{item}");
+        assert_eq!(v[0]["verify"], serde_json::json!([0, 0, 0]), "{item}");
+    }
     // Change two customers in the source, one with a new timestamp; --delta carries it.
     let c = rusqlite::Connection::open(&env.source).unwrap();
     c.execute("UPDATE customers SET email = 'changed@example.net', modified = '2027-01-01 00:00:00' WHERE cust_id = 1006", []).unwrap();
@@ -692,6 +701,7 @@ fn item_and_delta_runs_touch_only_their_rows() {
     // The watermark row (the latest modified before) plus the changed one.
     assert!(v[0]["rows"].as_u64().unwrap() <= 3, "{}", r.stdout);
     assert_eq!(v[0]["written"].as_u64(), Some(1));
+    assert_eq!(v[0]["verify"], serde_json::json!([0, 0, 0]), "{}", r.stdout);
     assert_eq!(
         env.one("SELECT email FROM S.customers WHERE legacy_id = 1006"),
         "changed@example.net"

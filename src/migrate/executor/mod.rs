@@ -10,7 +10,7 @@
 //! A unit's rows are read whole and sorted by key before batching, so batches are the same on
 //! every run whatever order the source returns rows in; this holds the unit in memory.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -74,6 +74,9 @@ pub struct RunOptions {
     pub unit: Option<String>,
     /// One record: (unit, key text; composite parts joined with ',').
     pub item: Option<(String, String)>,
+    /// Records to copy again, per unit (canonical keys; `--keys-from`): an `item`-kind run of
+    /// the units named, over those keys only.
+    pub keys: Option<BTreeMap<String, HashSet<String>>>,
     /// Only rows changed since the last completed run's watermark.
     pub delta: bool,
     /// Stop at the first failed unit.
@@ -284,7 +287,15 @@ impl<'a> Executor<'a> {
                 })?;
                 vec![found]
             }
-            _ => self.plan.units.iter().collect(),
+            _ => match &self.opts.keys {
+                Some(keys) => self
+                    .plan
+                    .units
+                    .iter()
+                    .filter(|u| keys.contains_key(&u.spec.name))
+                    .collect(),
+                None => self.plan.units.iter().collect(),
+            },
         };
         let mut out = Vec::new();
         let mut failed = false;
@@ -344,7 +355,7 @@ impl<'a> Executor<'a> {
     }
 
     fn kind(&self) -> &'static str {
-        if self.opts.item.is_some() {
+        if self.opts.item.is_some() || self.opts.keys.is_some() {
             "item"
         } else if self.opts.delta {
             "delta"

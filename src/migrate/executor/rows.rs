@@ -117,6 +117,39 @@ impl Executor<'_> {
                 });
             }
         }
+        if let Some(wanted) = self.opts.keys.as_ref().and_then(|k| k.get(&name)) {
+            let keys = key_texts(&all, &key_idx)?;
+            let mask = BooleanArray::from(
+                keys.iter()
+                    .map(|k| k.as_ref().is_some_and(|k| wanted.contains(k)))
+                    .collect::<Vec<_>>(),
+            );
+            all = filter_record_batch(&all, &mask)
+                .map_err(|e| MigrateError::Internal(e.to_string()))?;
+            // Every key the diff named is in the source (a key found twice is refused below).
+            let found: HashSet<&String> = keys
+                .iter()
+                .flatten()
+                .filter(|k| wanted.contains(*k))
+                .collect();
+            if found.len() < wanted.len() {
+                let mut gone: Vec<String> = wanted
+                    .iter()
+                    .filter(|k| !found.contains(k))
+                    .map(|k| show_key(&unit.spec.key, k))
+                    .collect();
+                gone.sort();
+                return Err(MigrateError::Unit {
+                    unit: name,
+                    reason: format!(
+                        "{} key(s) the diff found have no source row (first: {})",
+                        gone.len(),
+                        gone[0]
+                    ),
+                    hint: "the source changed since the diff, or the diff read another source: run `reckon diff` again and repair from its new report".into(),
+                });
+            }
+        }
         // 3. Sort by key; keys must be unique.
         if all.num_rows() > 1 {
             let cols: Vec<SortColumn> = key_idx

@@ -44,12 +44,15 @@ impl Source for MemSource {
 }
 
 impl Executor<'_> {
-    /// Diffs the unit's rows (key: `key`, target names) against the target table.
+    /// Diffs the unit's rows (key: `key`, target names) against the target table: the rows of
+    /// the same keys only when `only_rows` (and the keys allow it, see [`rows_with_keys`]),
+    /// else the whole table.
     pub(super) fn verify(
         &mut self,
         unit: &Unit,
         rows: &RecordBatch,
         key: &[String],
+        only_rows: bool,
     ) -> Result<(u64, u64, u64, [u128; 2], String), MigrateError> {
         let mut tmeta = self.target_meta(&unit.spec.target)?;
         let names: Vec<String> = rows
@@ -79,6 +82,17 @@ impl Executor<'_> {
             foreign_keys: Vec::new(),
             query: None,
         };
+        if only_rows {
+            let reader = self.target_reader.as_ref().expect("opened by target_meta");
+            if let Some(pd) = reader.pushdown() {
+                if let Some(cond) = rows_with_keys(pd.dialect(), rows, key) {
+                    let select = pd
+                        .select(&tmeta, Some(&cond))
+                        .map_err(MigrateError::Source)?;
+                    tmeta.query = Some(format!("{select} WHERE {cond}"));
+                }
+            }
+        }
         let tengine = match self.target.kind() {
             Kind::Postgres => Engine::Postgres,
             Kind::Mysql => Engine::Mysql,
@@ -100,6 +114,7 @@ impl Executor<'_> {
             batch: rows.clone(),
         };
         let reader = self.target_reader.as_mut().expect("opened by target_meta");
+
         let d = diff_table(
             &mut mem,
             reader.as_mut(),
@@ -199,8 +214,10 @@ impl Executor<'_> {
             }
             None => out.clone(),
         };
+        // A full run answers for the whole table; an --item or --delta run for its own rows,
+        // which alone are read back.
         let (missing, changed, extra, hashes, detail) =
-            self.verify(unit, &verify_rows, conflict)?;
+            self.verify(unit, &verify_rows, conflict, kind != "full")?;
         let extra_counts = kind == "full" && !unit.spec.allow_extra;
         let ok = missing == 0 && changed == 0 && (extra == 0 || !extra_counts);
         outcome.verify = Some((missing, changed, extra));
@@ -225,4 +242,70 @@ impl Executor<'_> {
         outcome.seconds = started.elapsed().as_secs_f64();
         Ok(outcome)
     }
+}
+
+/// Keys listed in one condition, at most: more rows are verified against the whole table.
+const MAX_LISTED_KEYS: usize = 20_000;
+
+/// The SQL condition that picks the target rows of the same keys as `rows` (`None`: too many
+/// rows, or a key column that is neither integers nor text, whose literal the target might read
+/// otherwise than the value it holds). Integers are written as numbers, text as quoted
+/// literals (a case-insensitive collation may pick more rows: extra rows only count on full
+/// runs, never read here).
+pub(super) fn rows_with_keys(
+    dialect: crate::source::Dialect,
+    rows: &RecordBatch,
+    key: &[String],
+) -> Option<String> {
+    use crate::source::Dialect;
+    use arrow::array::AsArray;
+    use arrow::datatypes::Int64Type;
+    if rows.num_rows() == 0 || rows.num_rows() > MAX_LISTED_KEYS {
+        return None;
+    }
+    let ident = |n: &str| match dialect {
+        Dialect::Mysql => format!("`{}`", n.replace('`', "``")),
+        _ => format!("\"{}\"", n.replace('"', "\"\"")),
+    };
+    let text = |v: &str| match dialect {
+        Dialect::Mysql => format!("'{}'", v.replace('\\', "\\\\").replace('\'', "''")),
+        _ => format!("'{}'", v.replace('\'', "''")),
+    };
+    let mut cols: Vec<(String, &ArrayRef)> = Vec::new();
+    for k in key {
+        let i = rows
+            .schema()
+            .fields()
+            .iter()
+            .position(|f| f.name().eq_ignore_ascii_case(k))?;
+        let a = rows.column(i);
+        if !matches!(a.data_type(), DataType::Int64 | DataType::Utf8) {
+            return None;
+        }
+        cols.push((ident(rows.schema().field(i).name()), a));
+    }
+    let literal = |a: &ArrayRef, r: usize| -> Option<String> {
+        if a.is_null(r) {
+            return None;
+        }
+        Some(match a.data_type() {
+            DataType::Int64 => a.as_primitive::<Int64Type>().value(r).to_string(),
+            _ => text(a.as_string::<i32>().value(r)),
+        })
+    };
+    if let [(c, a)] = cols.as_slice() {
+        let values: Vec<String> = (0..rows.num_rows())
+            .map(|r| literal(a, r))
+            .collect::<Option<_>>()?;
+        return Some(format!("{c} IN ({})", values.join(", ")));
+    }
+    let mut parts = Vec::with_capacity(rows.num_rows());
+    for r in 0..rows.num_rows() {
+        let one: Vec<String> = cols
+            .iter()
+            .map(|(c, a)| literal(a, r).map(|v| format!("{c} = {v}")))
+            .collect::<Option<_>>()?;
+        parts.push(format!("({})", one.join(" AND ")));
+    }
+    Some(format!("({})", parts.join(" OR ")))
 }
