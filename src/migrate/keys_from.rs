@@ -9,8 +9,8 @@ use std::path::Path;
 use arrow::array::{Array, AsArray};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
+use super::key::key_of_parts;
 use super::plan::Plan;
-use super::transform::key_of_parts;
 use super::MigrateError;
 use crate::source::TableName;
 

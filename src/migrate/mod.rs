@@ -3,6 +3,7 @@
 //!
 //! - [`plan`]: the TOML plan, its units, column transforms and checksums.
 //! - [`transform`]: source rows → the rows a unit writes.
+//! - [`key`]: a unit's keys in their canonical text form.
 //! - [`target`]: writing to PostgreSQL, MySQL/MariaDB and SQLite; the lock; the ledger table.
 //! - [`ledger`]: ledger rows and the JSONL log.
 //! - [`executor`]: run, resume, delta, item, dry run, verification.
@@ -11,6 +12,7 @@
 
 pub mod backup;
 pub mod executor;
+pub mod key;
 pub mod keys_from;
 pub mod ledger;
 pub mod plan;

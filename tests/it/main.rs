@@ -15,6 +15,7 @@ mod diff_servers;
 mod diff_shard;
 mod engine_property;
 mod migrate_keys;
+mod migrate_recovery;
 mod migrate_repair;
 mod migrate_servers;
 mod profile_bad_input;

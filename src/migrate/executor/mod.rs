@@ -23,10 +23,11 @@ use arrow::compute::{
 use arrow::datatypes::{DataType, Field, Schema};
 use xxhash_rust::xxh3::Xxh3;
 
+use super::key::{key_of_parts, key_texts, show_key, show_row_key};
 use super::ledger::{append_log, now, redact, LedgerRow, UNIT_ROW, VERIFICATION_FAILED};
 use super::plan::{Plan, Unit};
 use super::target::{quote_table, IdWrite, Kind, Target, WriteSpec};
-use super::transform::{key_of_parts, key_texts, show_key, show_row_key, IdMaps, Transformer};
+use super::transform::{IdMaps, Transformer};
 use super::MigrateError;
 use crate::diff::plan::{plan as diff_plan, Engine, PlanRequest};
 use crate::diff::{diff_table, DiffOptions, NullSink};

@@ -1,0 +1,116 @@
+//! `reckon migrate` recovering a target: a verified backup and its restore (sequences set after
+//! the restored rows), and a ledger the target will not show taken for an error, never for no
+//! ledger.
+
+use super::common::reckon;
+use super::migrate_servers::{both, Db, Env};
+
+#[test]
+fn backup_is_verified_and_restore_brings_the_target_back() {
+    both(|db| {
+        let Some(env) = Env::new(db, &format!("backup_{db:?}").to_lowercase()) else {
+            return;
+        };
+        assert_eq!(env.migrate(&[]).code, 0);
+        let before = env.fingerprint();
+        let bk = env.plan.with_file_name("bk");
+        let r = env.migrate(&["backup", "--dir", bk.to_str().unwrap()]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        assert!(r.stdout.contains("verified"));
+        env.query("DELETE FROM S.orders WHERE order_no < 50100");
+        env.query("UPDATE S.customers SET email = 'x' WHERE legacy_id = 1003");
+        let r = env.migrate(&["restore", "--from", bk.to_str().unwrap()]);
+        assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+        assert_eq!(env.fingerprint(), before);
+        // A tampered backup is refused before anything is touched.
+        let f = bk.join(format!("{}.orders.parquet", env.schema));
+        let mut bytes = std::fs::read(&f).unwrap();
+        let n = bytes.len() / 2;
+        bytes[n] ^= 0xff;
+        std::fs::write(&f, bytes).unwrap();
+        env.query("DELETE FROM S.orders WHERE order_no < 50010");
+        let r = env.migrate(&["restore", "--from", bk.to_str().unwrap()]);
+        assert_eq!(r.code, 2);
+        assert!(
+            r.stderr.contains("SHA-256") && r.stderr.contains("changed"),
+            "{}",
+            r.stderr
+        );
+        assert_eq!(env.one("SELECT count(*) FROM S.orders"), "1191");
+    });
+}
+
+#[test]
+fn restore_sets_serial_and_identity_sequences_after_the_restored_rows() {
+    let Some(env) = Env::new(Db::Pg, "seq_pg") else {
+        return;
+    };
+    // An identity column GENERATED ALWAYS beside the serial one: COPY writes both, and draws
+    // from neither sequence.
+    env.query("ALTER TABLE S.products ADD COLUMN n int GENERATED ALWAYS AS IDENTITY");
+    assert_eq!(env.migrate(&[]).code, 0);
+    let bk = env.plan.with_file_name("bk");
+    let r = env.migrate(&["backup", "--dir", bk.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let before = env.fingerprint();
+    let next_id =
+        |env: &Env| env.one("SELECT nextval(pg_get_serial_sequence('S.customers', 'id'))");
+    // Sequences moved on after the backup (ids drawn, then rows gone), and one set back.
+    env.query("SELECT setval(pg_get_serial_sequence('S.customers', 'id'), 5000)");
+    env.query("SELECT setval(pg_get_serial_sequence('S.products', 'n'), 3)");
+    env.query("DELETE FROM S.orders");
+    let r = env.migrate(&["restore", "--from", bk.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert_eq!(env.fingerprint(), before);
+    // The next ids follow the restored rows, as at the backup.
+    assert_eq!(next_id(&env), "301");
+    assert_eq!(
+        env.one("INSERT INTO S.products (sku, title, price) VALUES ('NEW-1', 't', 1) RETURNING n"),
+        "41"
+    );
+    // An empty table's sequence starts over.
+    env.query("DELETE FROM S.products WHERE sku = 'NEW-1'");
+    env.query("DELETE FROM S.orders; DELETE FROM S.customers");
+    let empty = env.plan.with_file_name("empty");
+    assert_eq!(
+        env.migrate(&["backup", "--dir", empty.to_str().unwrap()])
+            .code,
+        0
+    );
+    let r = env.migrate(&["restore", "--from", empty.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert_eq!(next_id(&env), "1");
+}
+
+#[test]
+fn a_ledger_the_target_will_not_show_is_an_error_never_an_empty_ledger() {
+    let Some(env) = Env::new(Db::Pg, "noread_pg") else {
+        return;
+    };
+    assert_eq!(env.migrate(&["--unit", "customers"]).code, 0);
+    // A role that may write every table but not read the ledger: the ledger is there, and
+    // reckon must not take it for missing (it would run everything again and, with an id map
+    // it cannot read, report 'no row with key …', as it did after a lost connection).
+    let schema = &env.schema;
+    env.query(&format!(
+        "DO $$ BEGIN IF EXISTS (SELECT FROM pg_roles WHERE rolname = 'reckon_noread') THEN
+           DROP OWNED BY reckon_noread; DROP ROLE reckon_noread; END IF; END $$;
+         CREATE ROLE reckon_noread LOGIN;
+         GRANT USAGE, CREATE ON SCHEMA {schema} TO reckon_noread;
+         GRANT ALL ON ALL TABLES IN SCHEMA {schema} TO reckon_noread;
+         GRANT ALL ON ALL SEQUENCES IN SCHEMA {schema} TO reckon_noread;
+         REVOKE SELECT ON S.reckon_ledger FROM reckon_noread;"
+    ));
+    let before = env.one("SELECT count(*) FROM S.reckon_ledger");
+    let fingerprint = env.fingerprint();
+    let mut url = url::Url::parse(&env.target).unwrap();
+    url.set_username("reckon_noread").unwrap();
+    let plan = env.plan.to_str().unwrap();
+    let r = reckon(&["migrate", plan, "--target", url.as_str()]);
+    env.query("DROP OWNED BY reckon_noread; DROP ROLE reckon_noread");
+    assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
+    assert!(r.stderr.contains("permission denied"), "{}", r.stderr);
+    assert!(!r.stderr.contains("no row with key"), "{}", r.stderr);
+    assert_eq!(env.one("SELECT count(*) FROM S.reckon_ledger"), before);
+    assert_eq!(env.fingerprint(), fingerprint, "nothing written");
+}
