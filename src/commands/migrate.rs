@@ -164,14 +164,21 @@ fn run_plan(args: &MigrateArgs) -> Result<i32> {
             "repairing {keys} key(s) the diff found missing or changed, in {} unit(s)",
             r.units.len()
         );
-        for (unit, n) in &r.extra {
-            eprintln!("note: unit '{unit}': {n} row(s) the target holds under keys the source does not were left in place (delete them, or let the target keep them)");
+        for (unit, keys) in &r.extra {
+            let deletes = plan
+                .units
+                .iter()
+                .any(|u| &u.spec.name == unit && u.spec.delete_missing);
+            if !deletes {
+                eprintln!("note: unit '{unit}': {} row(s) the target holds under keys the source does not were left in place (set delete_missing = true on the unit to delete them)", keys.len());
+            }
         }
     }
     let opts = RunOptions {
         dry_run: args.dry_run,
         unit: args.unit.clone(),
         keys: repair.as_ref().map(|r| r.units.clone()),
+        delete: repair.as_ref().map(|r| r.extra.clone()),
         item,
         delta: args.delta,
         fail_fast: args.fail_fast,

@@ -19,8 +19,9 @@ use crate::source::TableName;
 pub struct KeysFrom {
     /// Per unit: the canonical keys to copy again (missing or changed in the target).
     pub units: BTreeMap<String, HashSet<String>>,
-    /// Per unit: rows the target holds under keys the source does not (left in place).
-    pub extra: BTreeMap<String, u64>,
+    /// Per unit: the key values (diff key order) of rows the target holds under keys the
+    /// source does not.
+    pub extra: BTreeMap<String, Vec<Vec<String>>>,
 }
 
 fn bad(dir: &Path, reason: impl std::fmt::Display) -> MigrateError {
@@ -114,10 +115,6 @@ pub fn read(dir: &Path, plan: &Plan) -> Result<KeysFrom, MigrateError> {
                 *unowned.entry(table.to_string()).or_default() += 1;
                 continue;
             };
-            if status.value(r) == "extra" {
-                *out.extra.entry(unit.clone()).or_default() += 1;
-                continue;
-            }
             let parts = values.value(r);
             let parts = parts.as_string::<i32>();
             if parts.len() != key.len() || parts.null_count() > 0 {
@@ -127,6 +124,15 @@ pub fn read(dir: &Path, plan: &Plan) -> Result<KeysFrom, MigrateError> {
                 ));
             }
             let texts: Vec<&str> = (0..parts.len()).map(|i| parts.value(i)).collect();
+            // The unit runs (with no rows to copy, maybe) to delete what it should.
+            out.units.entry(unit.clone()).or_default();
+            if status.value(r) == "extra" {
+                out.extra
+                    .entry(unit.clone())
+                    .or_default()
+                    .push(texts.iter().map(|t| t.to_string()).collect());
+                continue;
+            }
             out.units
                 .entry(unit.clone())
                 .or_default()

@@ -81,6 +81,11 @@ pub struct UnitSpec {
     /// Rows in the target that the unit did not write do not fail verification.
     #[serde(default)]
     pub allow_extra: bool,
+    /// `reckon migrate --keys-from`: delete the target rows a diff found under keys the source
+    /// does not hold (else they are counted and left in place). Not part of the unit's checksum
+    /// (it says what a repair may delete, not what the unit writes).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub delete_missing: bool,
     /// Target column → how it is computed. Absent: every source column, same name.
     pub columns: Option<BTreeMap<String, ColumnEntry>>,
 }
@@ -393,6 +398,8 @@ impl Plan {
             let mut for_sum = spec.clone();
             for_sum.batch_size = None;
             for_sum.transaction = None;
+            // Nor does delete_missing (what a repair may delete).
+            for_sum.delete_missing = false;
             let mut sum_input = serde_json::to_vec(&for_sum).unwrap_or_default();
             if let Some(q) = &query {
                 sum_input.extend_from_slice(q.as_bytes());

@@ -73,14 +73,30 @@ fn a_target_broken_after_migration_is_repaired_from_the_diff() {
             env.one("SELECT count(*) FROM S.reckon_ledger"),
             written_before
         );
+        assert_eq!(v[0]["deleted"], 0);
         // Nothing left but the extra row, which was left in place.
-        let (r, counts, _) = diff("after");
+        let (_, counts, after) = diff("after");
         assert_eq!(counts["missing"], 0, "{db:?}: {counts:#}");
         assert_eq!(counts["mismatched"], 0, "{db:?}: {counts:#}");
         assert_eq!(counts["extra"], 1, "{db:?}: {counts:#}");
-        env.query("DELETE FROM S.products WHERE sku = 'ZZ-1'");
-        let (r2, _, _) = diff("last");
-        assert_eq!(r2.code, 0, "{db:?}: {}{}", r2.stdout, r.stdout);
+        // The unit may delete what the source does not hold (not a change of what it writes:
+        // the applied unit is not refused as edited).
+        let plan = std::fs::read_to_string(&env.plan)
+            .unwrap()
+            .replace("key = [\"sku\"]", "key = [\"sku\"]\ndelete_missing = true");
+        std::fs::write(&env.plan, plan).unwrap();
+        let r = env.migrate(&["--keys-from", after.to_str().unwrap(), "--json"]);
+        assert_eq!(r.code, 0, "{db:?}: {}{}", r.stdout, r.stderr);
+        let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+        assert_eq!(v[0]["deleted"], 1, "{}", r.stdout);
+        assert_eq!(v[0]["rows"], 0, "{}", r.stdout);
+        assert_eq!(
+            env.one("SELECT count(*) FROM S.products WHERE sku = 'ZZ-1'"),
+            "0"
+        );
+        assert_eq!(env.one("SELECT count(*) FROM S.products"), "40");
+        let (r, counts, _) = diff("last");
+        assert_eq!(r.code, 0, "{db:?}: {}{} {counts:#}", r.stdout, r.stderr);
         // A directory that holds no diff is refused; so is a diff keyed otherwise than the unit.
         let r = env.migrate(&["--keys-from", dir.join("nowhere").to_str().unwrap()]);
         assert_eq!(r.code, 2, "{}", r.stderr);

@@ -37,6 +37,7 @@ use crate::source::{
 };
 use crate::value::canonical::{hash_rows, TextAs};
 
+mod delete;
 mod dry_run;
 mod rows;
 mod verify;
@@ -78,6 +79,9 @@ pub struct RunOptions {
     /// Records to copy again, per unit (canonical keys; `--keys-from`): an `item`-kind run of
     /// the units named, over those keys only.
     pub keys: Option<BTreeMap<String, HashSet<String>>>,
+    /// Target rows to delete, per unit, by their key values in key order (`--keys-from`, units
+    /// with `delete_missing = true`).
+    pub delete: Option<BTreeMap<String, Vec<Vec<String>>>>,
     /// Only rows changed since the last completed run's watermark.
     pub delta: bool,
     /// Stop at the first failed unit.
@@ -111,6 +115,8 @@ pub struct UnitOutcome {
     pub batches: u64,
     /// Verification: rows only in the unit's rows / rows differing / rows only in the target.
     pub verify: Option<(u64, u64, u64)>,
+    /// Target rows deleted (`--keys-from`, `delete_missing = true`).
+    pub deleted: u64,
     /// The error, in full (terminal only; the ledger keeps a redacted copy).
     pub error: Option<String>,
     /// Dry run: the source read and the target statement.
@@ -548,6 +554,7 @@ impl<'a> Executor<'a> {
             return self.dry_run(&u, &meta, &o, outcome);
         }
         let (known, written) = self.write_batches(&u, &o, &mut outcome, progress)?;
+        self.delete_missing(&u, &o, &mut outcome)?;
         self.verify_unit(&u, &o, (&known, written), new_watermark, outcome, progress)
     }
 }

@@ -35,6 +35,42 @@ pub struct Applied {
 }
 
 impl Target {
+    /// Deletes the rows of `table` whose key columns `cols` hold one of `keys` (values as text,
+    /// in column order), inside the open transaction; returns the rows deleted. Text compares as
+    /// bytes where the dialect allows it (MariaDB: `BINARY`, ignoring case and pad rules).
+    pub fn delete_rows(
+        &mut self,
+        table: &str,
+        cols: &[String],
+        keys: &[Vec<String>],
+    ) -> Result<u64, MigrateError> {
+        let kind = self.kind();
+        let table = quote_table(table, kind);
+        let lit = |v: &str| match kind {
+            Kind::Mysql => format!("BINARY '{}'", v.replace('\\', "\\\\").replace('\'', "''")),
+            _ => format!("'{}'", v.replace('\'', "''")),
+        };
+        let mut deleted = 0;
+        for chunk in keys.chunks(500) {
+            let cond: Vec<String> = chunk
+                .iter()
+                .map(|k| {
+                    let parts: Vec<String> = cols
+                        .iter()
+                        .zip(k)
+                        .map(|(c, v)| format!("{} = {}", q(c, kind), lit(v)))
+                        .collect();
+                    format!("({})", parts.join(" AND "))
+                })
+                .collect();
+            deleted += self.exec(
+                &format!("DELETE FROM {table} WHERE {}", cond.join(" OR ")),
+                &[],
+            )?;
+        }
+        Ok(deleted)
+    }
+
     /// Allocates `n` ids from the generated column's sequence (PostgreSQL).
     pub(super) fn pg_next_ids(
         tx: &mut postgres::Client,
