@@ -213,6 +213,15 @@ fn run_plan(args: &MigrateArgs) -> Result<i32> {
         b.finish_and_clear();
     }
     bars.overall.finish_and_clear();
+    for o in &outcomes {
+        if o.gone > o.deleted {
+            eprintln!(
+                "note: unit '{}': {} target row(s) have keys the source no longer holds; left in place (set delete_missing = true on the unit to delete them)",
+                o.unit,
+                o.gone - o.deleted
+            );
+        }
+    }
     let bad = outcomes
         .iter()
         .any(|o| o.status == "failed" || o.status == "verification_failed");

@@ -389,6 +389,9 @@ impl Plan {
                     columns.push((target_col, c));
                 }
             }
+            if spec.delete_missing && spec.allow_extra {
+                return Err(uerr(line, "delete_missing and allow_extra: the target holds rows the unit did not write, which delete_missing would delete; choose one".to_string()));
+            }
             if let Some(g) = &spec.generated_id {
                 if columns.iter().any(|(t, _)| t == g) {
                     return Err(uerr(line, format!("generated_id '{g}' is also in columns: the target generates it, so reckon does not write it")));

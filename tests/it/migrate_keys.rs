@@ -130,3 +130,69 @@ fn keys_holding_the_text_null_the_separator_or_the_escape_migrate_and_verify() {
         );
     }
 }
+
+#[test]
+fn a_delta_run_deletes_rows_whose_text_key_left_the_source_when_told() {
+    let pg_setup = "DROP SCHEMA IF EXISTS reckon_mg CASCADE; CREATE SCHEMA reckon_mg;
+        CREATE TABLE reckon_mg.items (k text PRIMARY KEY, v integer, ts text);";
+    let my_setup = "DROP DATABASE IF EXISTS reckon_mg; CREATE DATABASE reckon_mg CHARACTER SET utf8mb4;
+        CREATE TABLE reckon_mg.items (k varchar(10) COLLATE utf8mb4_bin PRIMARY KEY, v integer, ts varchar(30));";
+    let Some(_) = require("PostgreSQL", pg_exec(pg_setup)) else {
+        return;
+    };
+    let Some(_) = require("MariaDB", my_exec(&mysql_url(), my_setup)) else {
+        return;
+    };
+    let mut my = url::Url::parse(&mysql_url()).unwrap();
+    my.set_path("/reckon_mg");
+    for target in [pg_url(), my.to_string()] {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("items.db");
+        let c = rusqlite::Connection::open(&db).unwrap();
+        c.execute_batch(
+            "CREATE TABLE items (k text PRIMARY KEY, v integer, ts text);
+             INSERT INTO items VALUES ('a', 1, '2024-01-01'), ('B', 2, '2024-01-01'),
+               ('b ', 3, '2024-01-01'), ('it''s', 4, '2024-01-01');",
+        )
+        .unwrap();
+        let plan = |delete: bool| {
+            let text = format!(
+                "name = \"gone\"\nsource = \"sqlite://{}\"\ntarget = \"{target}\"\nledger = \"reckon_mg.reckon_ledger\"\nidmap = \"reckon_mg.reckon_idmap\"\n\n[[unit]]\nname = \"items\"\ntable = \"items\"\ntarget = \"reckon_mg.items\"\nkey = [\"k\"]\nupdated_at = \"ts\"\ndelete_missing = {delete}\n",
+                db.display()
+            );
+            let p = dir.path().join("plan.toml");
+            std::fs::write(&p, text).unwrap();
+            p
+        };
+        let p = plan(false);
+        let p = p.to_str().unwrap();
+        let r = reckon(&["migrate", p]);
+        assert_eq!(r.code, 0, "{target}: {}{}", r.stdout, r.stderr);
+        // 'B' and the quoted key leave the source; 'b ' and 'a' stay.
+        c.execute("DELETE FROM items WHERE k IN ('B', 'it''s')", [])
+            .unwrap();
+        let r = reckon(&["migrate", p, "--delta", "--json"]);
+        assert_eq!(r.code, 0, "{target}: {}{}", r.stdout, r.stderr);
+        let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+        assert_eq!(v[0]["gone"], 2, "{target}: {}", r.stdout);
+        assert_eq!(v[0]["deleted"], 0);
+        let p = plan(true);
+        let r = reckon(&["migrate", p.to_str().unwrap(), "--delta", "--json"]);
+        assert_eq!(r.code, 0, "{target}: {}{}", r.stdout, r.stderr);
+        let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+        assert_eq!(v[0]["deleted"], 2, "{target}: {}", r.stdout);
+        let query = |sql: &str| match target.starts_with("postgres") {
+            true => pg_exec(sql).unwrap(),
+            false => my_exec(&mysql_url(), sql).unwrap(),
+        };
+        let left: Vec<Option<String>> = query("SELECT k FROM reckon_mg.items ORDER BY v")
+            .into_iter()
+            .map(|r| r[0].clone())
+            .collect();
+        assert_eq!(
+            left,
+            [Some("a".to_string()), Some("b ".to_string())],
+            "{target}"
+        );
+    }
+}

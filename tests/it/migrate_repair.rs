@@ -145,3 +145,63 @@ fn a_target_broken_after_migration_is_repaired_from_the_diff() {
         );
     }
 }
+
+#[test]
+fn a_delta_run_finds_keys_gone_from_the_source_and_deletes_them_when_told() {
+    let Some(env) = Env::new(Db::Pg, "gone_pg") else {
+        return;
+    };
+    assert_eq!(env.migrate(&[]).code, 0);
+    let source = |sql: &str| {
+        let c = rusqlite::Connection::open(&env.source).unwrap();
+        c.execute(sql, []).unwrap();
+    };
+    // Two customers without orders leave the source.
+    source("DELETE FROM customers WHERE cust_id IN (1033, 1279)");
+    let delta = || {
+        let r = env.migrate(&["--delta", "--unit", "customers", "--json"]);
+        let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap_or_default();
+        (r, v)
+    };
+    let (r, v) = delta();
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert_eq!(v[0]["gone"], 2, "{}", r.stdout);
+    assert_eq!(v[0]["deleted"], 0);
+    assert!(
+        r.stderr
+            .contains("2 target row(s) have keys the source no longer holds"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(env.one("SELECT count(*) FROM S.customers"), "300");
+    // Told to delete them: they go, by their new ids, with a ledger row.
+    let plan = std::fs::read_to_string(&env.plan).unwrap().replacen(
+        "key = [\"cust_id\"]",
+        "key = [\"cust_id\"]\ndelete_missing = true",
+        1,
+    );
+    std::fs::write(&env.plan, plan).unwrap();
+    let (r, v) = delta();
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert_eq!(
+        (v[0]["gone"].clone(), v[0]["deleted"].clone()),
+        (2.into(), 2.into()),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(env.one("SELECT count(*) FROM S.customers"), "298");
+    assert_eq!(
+        env.one("SELECT count(*) FROM S.customers WHERE legacy_id IN (1033, 1279)"),
+        "0"
+    );
+    assert_eq!(
+        env.one("SELECT rows_written FROM S.reckon_ledger WHERE unit = 'customers' AND first_key LIKE 'delete %'"),
+        "2"
+    );
+    // A customer with orders leaves the source: deleting it would break the orders' foreign
+    // key, so the delete rolls back and the unit fails; nothing is deleted.
+    source("DELETE FROM customers WHERE cust_id = (SELECT min(cust_ref) FROM orders)");
+    let (r, _) = delta();
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    assert_eq!(env.one("SELECT count(*) FROM S.customers"), "298");
+}

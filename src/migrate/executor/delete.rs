@@ -1,45 +1,62 @@
-//! `--keys-from` on a unit with `delete_missing = true`: the target rows a diff found under keys
-//! the source does not hold are deleted, in one transaction with their ledger row (the batch
-//! after the unit's last), after the unit's rows are written and before they are verified.
+//! Target rows whose key the source does not hold: on a delta run, the keys gone from the source
+//! since the target was written; under `--keys-from`, the keys a diff found extra. They are
+//! counted, and deleted when the unit says `delete_missing = true`: in one transaction with their
+//! ledger row (the batch after the unit's last), after the unit's rows are written and before
+//! they are verified.
 
+use super::rows::{key_class, SourceKeys};
 use super::*;
+use crate::migrate::key::key_parts;
+
+/// The target's key columns, and the key values (text, in their order) of the rows to delete.
+type Doomed = (Vec<String>, Vec<Vec<String>>);
 
 impl Executor<'_> {
-    /// Deletes the unit's rows named by `--keys-from` (none unless the unit says
-    /// `delete_missing = true`). A delete that would remove more rows than keys were named is
-    /// rolled back: a key compares as bytes, but a target collation or a table without a unique
-    /// key could match more.
+    /// Finds and (with `delete_missing = true`) deletes the unit's target rows the source does
+    /// not hold. A delete that would remove more rows than keys were named is rolled back: a
+    /// key compares as bytes, but a target collation or a table without a unique key could
+    /// match more.
     pub(super) fn delete_missing(
         &mut self,
         u: &UnitRun<'_>,
         o: &Outgoing,
+        source_keys: Option<&SourceKeys>,
         outcome: &mut UnitOutcome,
     ) -> Result<(), MigrateError> {
         let (unit, name, kind, run) = (u.unit, u.name.clone(), u.kind, u.run);
-        let Some(keys) = self.opts.delete.as_ref().and_then(|d| d.get(&name)) else {
-            return Ok(());
+        let (cols, keys) = match source_keys {
+            Some(src) => match self.gone_keys(u, o, src)? {
+                Some(found) => found,
+                None => return Ok(()),
+            },
+            None => {
+                let Some(keys) = self.opts.delete.as_ref().and_then(|d| d.get(&name)) else {
+                    return Ok(());
+                };
+                if !unit.spec.delete_missing || keys.is_empty() {
+                    return Ok(());
+                }
+                if unit.spec.generated_id.is_some() {
+                    return Err(MigrateError::Unit {
+                        unit: name,
+                        reason: "delete_missing: the target rows of a generated-id unit are found by their new ids, which the diff does not name".into(),
+                        hint: "delete those rows by hand (the diff lists them as extra), or set delete_missing = false".into(),
+                    });
+                }
+                (target_key(unit, &o.out)?, keys.clone())
+            }
         };
+        if source_keys.is_some() {
+            outcome.gone = keys.len() as u64;
+        }
         if !unit.spec.delete_missing || keys.is_empty() {
             return Ok(());
         }
-        if unit.spec.generated_id.is_some() {
-            return Err(MigrateError::Unit {
-                unit: name,
-                reason: "delete_missing: the target rows of a generated-id unit are found by their new ids, which the diff does not name".into(),
-                hint: "delete those rows by hand (the diff lists them as extra), or set delete_missing = false".into(),
-            });
-        }
-        let cols = target_key(unit, &o.out)?;
-        let keys = keys.clone();
         let started = Instant::now();
         let mut row = self.unit_row(unit, run, kind, "applied", started, (0, 0));
         row.batch = o.out.num_rows().div_ceil(unit.batch_size) as i64;
-        row.first_key = keys
-            .first()
-            .map(|k| show_key(&unit.spec.key, &key_of_parts(k)));
-        row.last_key = keys
-            .last()
-            .map(|k| show_key(&unit.spec.key, &key_of_parts(k)));
+        row.first_key = keys.first().map(|k| format!("delete {}", k.join(", ")));
+        row.last_key = keys.last().map(|k| format!("delete {}", k.join(", ")));
         self.target.begin()?;
         let deleted = match self.target.delete_rows(&unit.spec.target, &cols, &keys) {
             Ok(n) if n as usize <= keys.len() => n,
@@ -48,7 +65,7 @@ impl Executor<'_> {
                 return Err(MigrateError::Unit {
                     unit: name,
                     reason: format!(
-                        "delete_missing: {n} target rows match the {} key(s) the diff found extra; nothing was deleted",
+                        "delete_missing: {n} target rows match the {} key(s) the source does not hold; nothing was deleted",
                         keys.len()
                     ),
                     hint: "the target's key is not unique or its collation merges keys: delete those rows by hand".into(),
@@ -72,5 +89,94 @@ impl Executor<'_> {
         self.ledger.push(row);
         outcome.deleted = deleted;
         Ok(())
+    }
+
+    /// The target's key columns and the key values (text, column order) of its rows whose key
+    /// the source no longer holds (`None`: keys that do not compare as text between the two, or
+    /// key columns the unit transforms). A generated-id unit's keys are its id map's (source
+    /// keys, exactly), deleted by their new ids.
+    fn gone_keys(
+        &mut self,
+        u: &UnitRun<'_>,
+        o: &Outgoing,
+        src: &SourceKeys,
+    ) -> Result<Option<Doomed>, MigrateError> {
+        let unit = u.unit;
+        let refuse = |seen: usize, gone: usize| {
+            // Every key gone while the source has rows: the two sides' keys do not compare
+            // (nothing is deleted on such evidence).
+            (seen > 0 && gone == seen && !src.keys.is_empty()).then(|| MigrateError::Unit {
+                unit: u.name.clone(),
+                reason: format!("none of the target's {seen} keys is in the source: the keys do not compare, so no row is taken for gone"),
+                hint: "check the unit's key columns on both sides".into(),
+            })
+        };
+        if let Some(g) = &unit.spec.generated_id {
+            let map = self.target.read_idmap(&self.plan.name, &u.name)?;
+            let mut gone: Vec<(String, i64)> = map
+                .iter()
+                .filter(|(k, _)| !src.keys.contains(*k))
+                .map(|(k, id)| (k.clone(), *id))
+                .collect();
+            gone.sort();
+            if let Some(e) = refuse(map.len(), gone.len()) {
+                return Err(e);
+            }
+            let ids = gone.into_iter().map(|(_, id)| vec![id.to_string()]);
+            return Ok(Some((vec![g.clone()], ids.collect())));
+        }
+        // Key columns copied as they are (a trim or a map would make every key look gone).
+        let plain = unit.spec.key.iter().all(|k| {
+            unit.columns.is_empty()
+                || unit.columns.iter().any(|(_, c)| {
+                    *c == crate::migrate::plan::ColumnSpec {
+                        from: Some(k.clone()),
+                        ..Default::default()
+                    }
+                })
+        });
+        if !plain || src.classes.iter().any(Option::is_none) {
+            return Ok(None);
+        }
+        let cols = target_key(unit, &o.out)?;
+        let mut tmeta = self.target_meta(&unit.spec.target)?;
+        tmeta.columns = cols
+            .iter()
+            .filter_map(|k| {
+                tmeta
+                    .columns
+                    .iter()
+                    .find(|c| c.name.eq_ignore_ascii_case(k))
+                    .cloned()
+            })
+            .collect();
+        if tmeta.columns.len() != cols.len() {
+            return Ok(None);
+        }
+        let reader = self.target_reader.as_mut().expect("opened by target_meta");
+        let (mut seen, mut gone) = (0usize, Vec::new());
+        let idx: Vec<usize> = (0..cols.len()).collect();
+        for chunk in reader.read(&tmeta)? {
+            let b = crate::value::kind::plain_batch(&chunk?.batch);
+            let classes: Vec<Option<char>> = b
+                .columns()
+                .iter()
+                .map(|a| key_class(a.data_type()))
+                .collect();
+            if classes != src.classes {
+                return Ok(None);
+            }
+            for k in key_texts(&b, &idx)?.into_iter().flatten() {
+                seen += 1;
+                if !src.keys.contains(&k) {
+                    gone.push(key_parts(&k, cols.len()));
+                }
+            }
+        }
+        gone.sort();
+        if let Some(e) = refuse(seen, gone.len()) {
+            return Err(e);
+        }
+        Ok(Some((cols, gone)))
     }
 }

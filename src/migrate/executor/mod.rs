@@ -115,8 +115,12 @@ pub struct UnitOutcome {
     pub batches: u64,
     /// Verification: rows only in the unit's rows / rows differing / rows only in the target.
     pub verify: Option<(u64, u64, u64)>,
-    /// Target rows deleted (`--keys-from`, `delete_missing = true`).
+    /// Target rows deleted (`delete_missing = true`: `--keys-from` extras, or on a delta run
+    /// the keys gone from the source).
     pub deleted: u64,
+    /// Delta runs: target rows whose key the source no longer holds (deleted when the unit
+    /// says `delete_missing = true`, else left and counted here).
+    pub gone: u64,
     /// The error, in full (terminal only; the ledger keeps a redacted copy).
     pub error: Option<String>,
     /// Dry run: the source read and the target statement.
@@ -520,6 +524,7 @@ impl<'a> Executor<'a> {
             all,
             keys,
             new_watermark,
+            source_keys,
         } = self.source_rows(&u, watermark)?;
         // 4. Transform.
         for (_, spec) in &unit.columns {
@@ -554,7 +559,7 @@ impl<'a> Executor<'a> {
             return self.dry_run(&u, &meta, &o, outcome);
         }
         let (known, written) = self.write_batches(&u, &o, &mut outcome, progress)?;
-        self.delete_missing(&u, &o, &mut outcome)?;
+        self.delete_missing(&u, &o, source_keys.as_ref(), &mut outcome)?;
         self.verify_unit(&u, &o, (&known, written), new_watermark, outcome, progress)
     }
 }

@@ -13,6 +13,33 @@ pub(super) struct SourceRows {
     pub(super) keys: Vec<String>,
     /// The watermark once these rows are written.
     pub(super) new_watermark: Option<String>,
+    /// On a delta run, the key of every source row (before the watermark filter): keys the
+    /// target holds beyond these are gone from the source.
+    pub(super) source_keys: Option<SourceKeys>,
+}
+
+/// Every key of the source, and what its columns hold (keys compare as text only between
+/// columns of one [`key_class`]).
+pub(super) struct SourceKeys {
+    pub(super) classes: Vec<Option<char>>,
+    pub(super) keys: HashSet<String>,
+}
+
+/// `i` for integers, `t` for text: the key columns whose text is the value itself, the same
+/// whatever the engine (`None`: any other type).
+pub(super) fn key_class(t: &DataType) -> Option<char> {
+    match t {
+        DataType::Int8
+        | DataType::Int16
+        | DataType::Int32
+        | DataType::Int64
+        | DataType::UInt8
+        | DataType::UInt16
+        | DataType::UInt32
+        | DataType::UInt64 => Some('i'),
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => Some('t'),
+        _ => None,
+    }
 }
 
 impl Executor<'_> {
@@ -70,6 +97,16 @@ impl Executor<'_> {
             })
             .collect::<Result<_, _>>()?;
         // 2. Delta / item filters.
+        let source_keys = match kind {
+            "delta" => Some(SourceKeys {
+                classes: key_idx
+                    .iter()
+                    .map(|&i| key_class(all.column(i).data_type()))
+                    .collect(),
+                keys: key_texts(&all, &key_idx)?.into_iter().flatten().collect(),
+            }),
+            _ => None,
+        };
         let mut new_watermark = watermark.clone();
         if let Some(col) = &unit.spec.updated_at {
             let i = schema
@@ -191,6 +228,7 @@ impl Executor<'_> {
             all,
             keys,
             new_watermark,
+            source_keys,
         })
     }
 }
