@@ -189,7 +189,8 @@ def scale(a, py):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("task", choices=["diff", "profile", "scale", "pg", "pushdown", "shards"])
+    ap.add_argument("task", choices=["diff", "profile", "scale", "pg", "pushdown", "shards",
+                                     "migrate"])
     ap.add_argument("--dsn", default="postgresql://postgres@127.0.0.1:5432/test")
     ap.add_argument("--reckon", required=True)
     ap.add_argument("--data", default=os.path.expanduser("~/.cache/reckon-bench/data/n5000000"))
@@ -223,6 +224,8 @@ def main():
         groups = pushdown_groups(a, py)
     elif a.task == "shards":
         groups = shard_groups(a, py, src, tgt, fmt)
+    elif a.task == "migrate":
+        groups = migrate_groups(a)
     elif a.task == "diff":
         r = measure("reckon diff", [a.reckon, "diff", src, tgt, "--key", "id", "--threads",
                                     str(a.threads), "--json"], a.runs, ok=(0, 1))
@@ -238,7 +241,7 @@ def main():
                   f"extra {m['only_in_target']}")
     else:
         groups = profile_groups(a, py, src, fmt)
-    if a.task not in ("profile", "pushdown", "shards"):
+    if a.task not in ("profile", "pushdown", "shards", "migrate"):
         groups = [("", rows)]
     data = "n50000000, 1 run" if a.task == "scale" else f"{os.path.basename(a.data)}, median of {a.runs}"
     print(f"{a.task}, {data}, {a.threads} threads")
@@ -250,6 +253,59 @@ def main():
         for r in rows:
             print(f"{r['tool']:32} {r['seconds']:8.2f} {r['rss']:9.0f} "
                   f"{base / r['seconds']:11.2f}  {r['out'].strip()[:80]}")
+
+
+def migrate_groups(a):
+    """PostgreSQL → PostgreSQL, the 5M-row bench_src into an empty copy in another database
+    (`reckon_bench`): `reckon migrate` (one unit, key id, verification included) beside a binary
+    COPY pipe of the same table (`COPY … TO STDOUT (FORMAT binary) | COPY … FROM STDIN (FORMAT
+    binary)`), each from an empty target, alternating, `--runs` times."""
+    import tempfile
+    base = a.dsn.rsplit("/", 1)[0]
+    tdsn = base + "/reckon_bench"
+    have = subprocess.run(["psql", a.dsn, "-Atc",
+                           "SELECT 1 FROM pg_database WHERE datname = 'reckon_bench'"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    if not have:
+        subprocess.run(["psql", a.dsn, "-qc", "CREATE DATABASE reckon_bench"], check=True)
+    ddl = subprocess.run(["pg_dump", "--schema-only", "--no-owner", "-t", "bench_src", a.dsn],
+                         capture_output=True, text=True, check=True).stdout
+    ddl = "\n".join(l for l in ddl.splitlines()
+                    if not l.startswith("SELECT pg_catalog.set_config") and "OWNER TO" not in l)
+    work = tempfile.mkdtemp(prefix="reckon-bench-migrate-")
+    plan = os.path.join(work, "plan.toml")
+    with open(plan, "w") as f:
+        f.write(f'name = "bench"\nsource = "{a.dsn}"\ntarget = "{tdsn}"\n'
+                'ledger = "bench_mig_ledger"\nidmap = "bench_mig_idmap"\nbatch_size = 50000\n\n'
+                '[[unit]]\nname = "bench"\ntable = "bench_src"\ntarget = "bench_mig"\n'
+                'key = ["id"]\n')
+
+    def reset():
+        sql = ("DROP TABLE IF EXISTS bench_src, bench_mig, bench_pipe, bench_mig_ledger, "
+               "bench_mig_idmap;\n" + ddl + "\nALTER TABLE bench_src RENAME TO bench_mig;\n"
+               + ddl.replace("bench_src", "bench_pipe"))
+        subprocess.run(["psql", tdsn, "-q", "-v", "ON_ERROR_STOP=1"], input=sql, text=True,
+                       check=True, capture_output=True)
+    pipe = ["bash", "-c",
+            f"psql '{a.dsn}' -q -c 'COPY bench_src TO STDOUT (FORMAT binary)' | "
+            f"psql '{tdsn}' -q -c 'COPY bench_pipe FROM STDIN (FORMAT binary)'"]
+    mig, cp = [], []
+    for _ in range(a.runs):
+        reset()
+        r = run([a.reckon, "migrate", plan, "--json", "--log", os.path.join(work, "log.jsonl")])
+        if r[2] != 0:
+            sys.exit(f"reckon migrate failed with exit code {r[2]}: {r[3][:400]}")
+        mig.append(r)
+        cp.append(run(pipe))
+    n = subprocess.run(["psql", tdsn, "-Atc", "SELECT count(*) FROM bench_pipe"],
+                       capture_output=True, text=True).stdout.strip()
+    out = json.loads(mig[-1][3])[0]
+    rows = [{"tool": "reckon migrate (verified)", "seconds": statistics.median(m[0] for m in mig),
+             "rss": max(m[1] for m in mig),
+             "out": f"{out['status']} rows {out['rows']} written {out['written']} verify {out['verify']}"},
+            {"tool": "floor: binary COPY pipe", "seconds": statistics.median(c[0] for c in cp),
+             "rss": max(c[1] for c in cp), "out": f"{n} rows, nothing checked"}]
+    return [("PostgreSQL → PostgreSQL (another database), 5M rows", rows)]
 
 
 def shard_groups(a, py, src, tgt, fmt, n=4):

@@ -1,0 +1,20 @@
+//! `cargo bench --bench migrate`: `reckon migrate` of the PostgreSQL copy of the standard 5M-row
+//! table (`bench_src`, loaded by `benches/gen_data.py`; one unit, key `id`, verification
+//! included) into an empty table, beside a binary `COPY … TO STDOUT | COPY … FROM STDIN` pipe of
+//! the same table, each its own process, in one run (`benches/peers.py migrate`). Target
+//! (issue 15): ≤ 1.5× the pipe, peak RSS ≤ 1 GiB.
+
+// Only `peers` is used here.
+#[allow(dead_code)]
+mod common;
+
+fn main() {
+    let dir = std::env::var("RECKON_BENCH_DATA")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|_| {
+            std::path::PathBuf::from(std::env::var("HOME").unwrap_or_default())
+                .join(".cache/reckon-bench/data/n5000000")
+        });
+    println!("reckon migrate benchmark — PostgreSQL bench_src → an empty copy");
+    common::peers("migrate", &dir);
+}
