@@ -114,3 +114,39 @@ fn a_ledger_the_target_will_not_show_is_an_error_never_an_empty_ledger() {
     assert_eq!(env.one("SELECT count(*) FROM S.reckon_ledger"), before);
     assert_eq!(env.fingerprint(), fingerprint, "nothing written");
 }
+
+#[test]
+fn a_run_resumed_with_another_batch_size_keeps_batch_rows_that_add_up() {
+    let Some(env) = Env::new(Db::Pg, "batches_pg") else {
+        return;
+    };
+    let original = std::fs::read_to_string(&env.plan).unwrap();
+    let set_batches = |size: usize| {
+        let text = original.replacen(
+            "key = [\"sku\"]",
+            &format!("key = [\"sku\"]\nbatch_size = {size}\ntransaction = \"batch\""),
+            1,
+        );
+        std::fs::write(&env.plan, text).unwrap();
+    };
+    // The target refuses one product: the batches before it commit, one transaction each.
+    env.query("ALTER TABLE S.products ADD CONSTRAINT no30 CHECK (sku <> 'SKU-030')");
+    set_batches(5);
+    let r = env.migrate(&["--unit", "products"]);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    let batches = |env: &Env| {
+        env.one("SELECT count(*) || ' ' || sum(rows_read) FROM S.reckon_ledger WHERE unit = 'products' AND batch >= 0")
+    };
+    assert_eq!(batches(&env), "5 25");
+    // Resumed with batches of 20 once the cause is gone: two batches, and no row of the five
+    // smaller ones left beside them.
+    env.query("ALTER TABLE S.products DROP CONSTRAINT no30");
+    set_batches(20);
+    let r = env.migrate(&["--unit", "products"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert_eq!(batches(&env), "2 40");
+    assert_eq!(
+        env.one("SELECT rows_read FROM S.reckon_ledger WHERE unit = 'products' AND batch = -1"),
+        "40"
+    );
+}

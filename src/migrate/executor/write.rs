@@ -112,6 +112,26 @@ impl Executor<'_> {
             outcome.batches_applied += 1;
             progress.rows(len as u64);
         }
+        // Batch rows an earlier attempt of this run wrote past this attempt's last batch (a
+        // smaller batch_size then) go, with this attempt's writes when they share a
+        // transaction: the unit's batch rows then add up to its unit row.
+        let stale = self
+            .ledger
+            .iter()
+            .any(|r| r.unit == name && r.run == run && r.batch >= nbatches as i64);
+        if stale {
+            let cleared =
+                self.target
+                    .forget_batches_from(&self.plan.name, &name, run, nbatches as i64);
+            if let Err(e) = cleared {
+                if !per_batch {
+                    self.target.rollback();
+                }
+                return Err(e);
+            }
+            self.ledger
+                .retain(|r| !(r.unit == name && r.run == run && r.batch >= nbatches as i64));
+        }
         if !per_batch {
             self.target.commit()?;
             for row in uncommitted {

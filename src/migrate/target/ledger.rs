@@ -92,6 +92,34 @@ impl Target {
         self.exec(&sql, &ledger_values(row)).map(drop)
     }
 
+    /// Deletes the batch rows of a unit's run from batch `from` on: rows an earlier attempt of
+    /// the run wrote with another batch size, which this attempt's batches do not replace.
+    pub fn forget_batches_from(
+        &mut self,
+        plan: &str,
+        unit: &str,
+        run: i64,
+        from: i64,
+    ) -> Result<u64, MigrateError> {
+        let sql = format!(
+            "DELETE FROM {} WHERE plan = {} AND unit = {} AND run = {} AND batch >= {}",
+            self.ledger,
+            self.placeholder(1),
+            self.placeholder(2),
+            self.placeholder(3),
+            self.placeholder(4)
+        );
+        self.exec(
+            &sql,
+            &[
+                Val::T(Some(plan.into())),
+                Val::T(Some(unit.into())),
+                Val::I(run),
+                Val::I(from),
+            ],
+        )
+    }
+
     /// Deletes a unit's ledger rows (its id map stays, so a rerun maps to the same rows).
     pub fn forget(&mut self, plan: &str, unit: &str) -> Result<u64, MigrateError> {
         if !self.ledger_exists()? {
