@@ -29,8 +29,17 @@ impl Executor<'_> {
         // One transaction for the unit (default), or one per batch (`transaction = "batch"`).
         let per_batch = unit.spec.transaction.as_deref() == Some("batch");
         let mut uncommitted: Vec<LedgerRow> = Vec::new();
+        // In one transaction, a table empty at its start takes the rows straight in.
+        let mut direct = false;
         if !per_batch {
             self.target.begin()?;
+            direct = match self.target.is_empty(&table) {
+                Ok(empty) => empty,
+                Err(e) => {
+                    self.target.rollback();
+                    return Err(e);
+                }
+            };
         }
         for b in 0..nbatches as usize {
             let off = b * batch_size;
@@ -79,6 +88,7 @@ impl Executor<'_> {
                 table: &table,
                 conflict,
                 generated: generated.as_deref(),
+                direct,
             };
             if per_batch {
                 self.target.begin()?;

@@ -11,6 +11,10 @@ pub struct WriteSpec<'a> {
     pub conflict: &'a [String],
     /// The column the target generates, if any.
     pub generated: Option<&'a str>,
+    /// The table held no row when the unit's transaction began (PostgreSQL): rows are copied
+    /// straight in, with no staging table and no upsert (a key that is there after all stops
+    /// the copy, which rolls the unit back).
+    pub direct: bool,
 }
 
 /// The id-map side of a generated-id batch.
@@ -35,6 +39,24 @@ pub struct Applied {
 }
 
 impl Target {
+    /// Whether `table` holds no row (PostgreSQL, inside the open transaction; `false` for the
+    /// other targets, which always upsert).
+    pub fn is_empty(&mut self, table: &str) -> Result<bool, MigrateError> {
+        if self.kind() != Kind::Postgres {
+            return Ok(false);
+        }
+        let sql = format!(
+            "SELECT count(*) FROM (SELECT 1 FROM {} LIMIT 1) t",
+            quote_table(table, Kind::Postgres)
+        );
+        Ok(self
+            .query_text(&sql, &[])?
+            .first()
+            .and_then(|r| r.first().cloned().flatten())
+            .as_deref()
+            == Some("0"))
+    }
+
     /// Deletes the rows of `table` whose key columns `cols` hold one of `keys` (values as text,
     /// in column order), inside the open transaction; returns the rows deleted. Text compares as
     /// bytes where the dialect allows it (MariaDB: `BINARY`, ignoring case and pad rules).
@@ -159,12 +181,17 @@ impl Target {
                     None => false,
                 };
                 let cols = col_list(&batch, kind);
-                tx.batch_execute(&format!(
-                    "DROP TABLE IF EXISTS pg_temp.reckon_stage; CREATE TEMP TABLE reckon_stage ON COMMIT DROP AS SELECT {cols} FROM {table} WITH NO DATA"
-                ))
-                .map_err(|e| pg_err(&display, e))?;
+                let into = if w.direct {
+                    table.clone()
+                } else {
+                    tx.batch_execute(&format!(
+                        "DROP TABLE IF EXISTS pg_temp.reckon_stage; CREATE TEMP TABLE reckon_stage ON COMMIT DROP AS SELECT {cols} FROM {table} WITH NO DATA"
+                    ))
+                    .map_err(|e| pg_err(&display, e))?;
+                    "reckon_stage".to_string()
+                };
                 let mut wr = tx
-                    .copy_in(&format!("COPY reckon_stage ({cols}) FROM STDIN"))
+                    .copy_in(&format!("COPY {into} ({cols}) FROM STDIN"))
                     .map_err(|e| pg_err(&display, e))?;
                 let mut buf = Vec::with_capacity(1 << 20);
                 let enc = Encoders::new(&batch)?;
@@ -176,10 +203,14 @@ impl Target {
                     }
                 }
                 wr.write_all(&buf).map_err(|e| werr(&display, e))?;
-                wr.finish().map_err(|e| pg_err(&display, e))?;
-                let upsert =
-                    upsert_sql(kind, &table, &batch, w.conflict, overriding, "reckon_stage");
-                applied.written = tx.execute(&upsert, &[]).map_err(|e| pg_err(&display, e))?;
+                let copied = wr.finish().map_err(|e| pg_err(&display, e))?;
+                applied.written = if w.direct {
+                    copied
+                } else {
+                    let upsert =
+                        upsert_sql(kind, &table, &batch, w.conflict, overriding, "reckon_stage");
+                    tx.execute(&upsert, &[]).map_err(|e| pg_err(&display, e))?
+                };
                 if !new_ids.is_empty() {
                     let ids = ids.as_ref().expect("generated units pass ids");
                     let (ks, vs): (Vec<String>, Vec<i64>) = new_ids.iter().cloned().unzip();
