@@ -198,6 +198,14 @@ fn a_delta_run_finds_keys_gone_from_the_source_and_deletes_them_when_told() {
         env.one("SELECT rows_written FROM S.reckon_ledger WHERE unit = 'customers' AND first_key LIKE 'delete %'"),
         "2"
     );
+    // Their id-map rows went with them: the next delta run finds nothing gone.
+    let (r, v) = delta();
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert_eq!(v[0]["gone"], 0, "{}", r.stdout);
+    assert_eq!(
+        env.one("SELECT count(*) FROM S.reckon_idmap WHERE unit = 'customers'"),
+        "298"
+    );
     // A customer with orders leaves the source: deleting it would break the orders' foreign
     // key, so the delete rolls back and the unit fails; nothing is deleted.
     source("DELETE FROM customers WHERE cust_id = (SELECT min(cust_ref) FROM orders)");

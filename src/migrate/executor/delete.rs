@@ -8,8 +8,9 @@ use super::rows::{key_class, SourceKeys};
 use super::*;
 use crate::migrate::key::key_parts;
 
-/// The target's key columns, and the key values (text, in their order) of the rows to delete.
-type Doomed = (Vec<String>, Vec<Vec<String>>);
+/// The target's key columns, the key values (text, in their order) of the rows to delete, and
+/// for a generated-id unit the source keys whose id-map rows go with them.
+type Doomed = (Vec<String>, Vec<Vec<String>>, Vec<String>);
 
 impl Executor<'_> {
     /// Finds and (with `delete_missing = true`) deletes the unit's target rows the source does
@@ -24,7 +25,7 @@ impl Executor<'_> {
         outcome: &mut UnitOutcome,
     ) -> Result<(), MigrateError> {
         let (unit, name, kind, run) = (u.unit, u.name.clone(), u.kind, u.run);
-        let (cols, keys) = match source_keys {
+        let (cols, keys, old_keys) = match source_keys {
             Some(src) => match self.gone_keys(u, o, src)? {
                 Some(found) => found,
                 None => return Ok(()),
@@ -43,7 +44,7 @@ impl Executor<'_> {
                         hint: "delete those rows by hand (the diff lists them as extra), or set delete_missing = false".into(),
                     });
                 }
-                (target_key(unit, &o.out)?, keys.clone())
+                (target_key(unit, &o.out)?, keys.clone(), Vec::new())
             }
         };
         if source_keys.is_some() {
@@ -58,7 +59,15 @@ impl Executor<'_> {
         row.first_key = keys.first().map(|k| format!("delete {}", k.join(", ")));
         row.last_key = keys.last().map(|k| format!("delete {}", k.join(", ")));
         self.target.begin()?;
-        let deleted = match self.target.delete_rows(&unit.spec.target, &cols, &keys) {
+        // A deleted row's id-map row goes too (else every later delta run would count it).
+        let deleted = match self
+            .target
+            .delete_rows(&unit.spec.target, &cols, &keys)
+            .and_then(|n| {
+                self.target
+                    .forget_ids(&self.plan.name, &name, &old_keys)
+                    .map(|_| n)
+            }) {
             Ok(n) if n as usize <= keys.len() => n,
             Ok(n) => {
                 self.target.rollback();
@@ -87,6 +96,11 @@ impl Executor<'_> {
         self.ledger
             .retain(|r| !(r.unit == row.unit && r.run == row.run && r.batch == row.batch));
         self.ledger.push(row);
+        if let Some(m) = self.idmaps.get_mut(&name) {
+            for k in &old_keys {
+                m.remove(k);
+            }
+        }
         outcome.deleted = deleted;
         Ok(())
     }
@@ -122,8 +136,11 @@ impl Executor<'_> {
             if let Some(e) = refuse(map.len(), gone.len()) {
                 return Err(e);
             }
-            let ids = gone.into_iter().map(|(_, id)| vec![id.to_string()]);
-            return Ok(Some((vec![g.clone()], ids.collect())));
+            let (old, ids): (Vec<String>, Vec<Vec<String>>) = gone
+                .into_iter()
+                .map(|(k, id)| (k, vec![id.to_string()]))
+                .unzip();
+            return Ok(Some((vec![g.clone()], ids, old)));
         }
         // Key columns copied as they are (a trim or a map would make every key look gone).
         let plain = unit.spec.key.iter().all(|k| {
@@ -177,6 +194,6 @@ impl Executor<'_> {
         if let Some(e) = refuse(seen, gone.len()) {
             return Err(e);
         }
-        Ok(Some((cols, gone)))
+        Ok(Some((cols, gone, Vec::new())))
     }
 }

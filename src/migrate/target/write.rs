@@ -39,6 +39,30 @@ pub struct Applied {
 }
 
 impl Target {
+    /// Deletes the id-map rows of these source keys of a unit, inside the open transaction.
+    pub fn forget_ids(
+        &mut self,
+        plan: &str,
+        unit: &str,
+        old_keys: &[String],
+    ) -> Result<u64, MigrateError> {
+        let mut n = 0;
+        for chunk in old_keys.chunks(500) {
+            let marks: Vec<String> = (0..chunk.len()).map(|i| self.placeholder(i + 3)).collect();
+            let sql = format!(
+                "DELETE FROM {} WHERE plan = {} AND unit = {} AND old_key IN ({})",
+                self.idmap,
+                self.placeholder(1),
+                self.placeholder(2),
+                marks.join(", ")
+            );
+            let mut params = vec![Val::T(Some(plan.into())), Val::T(Some(unit.into()))];
+            params.extend(chunk.iter().map(|k| Val::T(Some(k.clone()))));
+            n += self.exec(&sql, &params)?;
+        }
+        Ok(n)
+    }
+
     /// Whether `table` holds no row (PostgreSQL, inside the open transaction; `false` for the
     /// other targets, which always upsert).
     pub fn is_empty(&mut self, table: &str) -> Result<bool, MigrateError> {
