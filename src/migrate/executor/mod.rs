@@ -540,6 +540,8 @@ impl<'a> Executor<'a> {
             idmaps: &self.idmaps,
         };
         let out = t.apply(&all, &keys)?;
+        // The source rows are not needed past the transform (the unit may be large).
+        drop(all);
         let rows_read = out.num_rows() as u64;
         // 5. Where the rows go.
         let generated = unit.spec.generated_id.clone();
