@@ -126,9 +126,31 @@ impl Encoders {
 
     /// One row in COPY text format.
     pub(super) fn copy_row(&self, r: usize, out: &mut Vec<u8>) {
+        use arrow::datatypes::{Date32Type, TimestampMicrosecondType};
         for c in 0..self.cols.len() {
             if c > 0 {
                 out.push(b'\t');
+            }
+            // Dates and timestamps as PostgreSQL reads them, whatever the year: 'BC' after
+            // them for year 0 and before (1 BC is year 0), no sign past 9999.
+            match &self.cols[c] {
+                Enc::Date(a) if a.is_valid(r) => {
+                    let d = a.as_primitive::<Date32Type>().value(r);
+                    match DateTime::from_timestamp(d as i64 * 86_400, 0) {
+                        Some(t) => pg_datetime(out, t.naive_utc(), false, false),
+                        None => out.extend_from_slice(b"out of range"),
+                    }
+                    continue;
+                }
+                Enc::Ts(a, tz) if a.is_valid(r) => {
+                    let us = a.as_primitive::<TimestampMicrosecondType>().value(r);
+                    match DateTime::from_timestamp_micros(us) {
+                        Some(t) => pg_datetime(out, t.naive_utc(), true, *tz),
+                        None => out.extend_from_slice(b"out of range"),
+                    }
+                    continue;
+                }
+                _ => {}
             }
             match self.cell(c, r) {
                 Cell::Null => out.extend_from_slice(b"\\N"),
@@ -215,6 +237,31 @@ pub(super) fn copy_escape(s: &str, out: &mut Vec<u8>) {
     }
 }
 
+/// A date (`time`: with its time of day, to the microsecond; `utc`: marked UTC) in PostgreSQL's
+/// input form: `0044-03-15 BC`, `10000-01-01`, `2024-05-06 07:08:09.000010+00:00`.
+fn pg_datetime(out: &mut Vec<u8>, t: chrono::NaiveDateTime, time: bool, utc: bool) {
+    use chrono::{Datelike, Timelike};
+    let y = t.year();
+    let (year, bc) = if y <= 0 { (1 - y, true) } else { (y, false) };
+    let _ = write!(out, "{year:04}-{:02}-{:02}", t.month(), t.day());
+    if time {
+        let _ = write!(
+            out,
+            " {:02}:{:02}:{:02}.{:06}",
+            t.hour(),
+            t.minute(),
+            t.second(),
+            t.nanosecond() / 1000
+        );
+        if utc {
+            out.extend_from_slice(b"+00:00");
+        }
+    }
+    if bc {
+        out.extend_from_slice(b" BC");
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -264,5 +311,34 @@ mod tests {
             "{s}"
         );
         assert!(s.contains("IS DISTINCT FROM"), "{s}");
+    }
+
+    fn text(t: chrono::NaiveDateTime, time: bool, utc: bool) -> String {
+        let mut out = Vec::new();
+        pg_datetime(&mut out, t, time, utc);
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn dates_of_any_year_are_written_as_postgresql_reads_them() {
+        let at = |y, m, d| {
+            chrono::NaiveDate::from_ymd_opt(y, m, d)
+                .unwrap()
+                .and_hms_micro_opt(7, 8, 9, 10)
+                .unwrap()
+        };
+        assert_eq!(text(at(2024, 5, 6), false, false), "2024-05-06");
+        assert_eq!(
+            text(at(2024, 5, 6), true, true),
+            "2024-05-06 07:08:09.000010+00:00"
+        );
+        // Year 0 is 1 BC; year -43 is 44 BC.
+        assert_eq!(text(at(0, 1, 1), false, false), "0001-01-01 BC");
+        assert_eq!(
+            text(at(-43, 3, 15), true, false),
+            "0044-03-15 07:08:09.000010 BC"
+        );
+        assert_eq!(text(at(10000, 1, 1), false, false), "10000-01-01");
+        assert_eq!(text(at(33, 1, 2), false, false), "0033-01-02");
     }
 }
