@@ -305,7 +305,61 @@ def migrate_groups(a):
              "out": f"{out['status']} rows {out['rows']} written {out['written']} verify {out['verify']}"},
             {"tool": "floor: binary COPY pipe", "seconds": statistics.median(c[0] for c in cp),
              "rss": max(c[1] for c in cp), "out": f"{n} rows, nothing checked"}]
-    return [("PostgreSQL → PostgreSQL (another database), 5M rows", rows)]
+    groups = [("PostgreSQL → PostgreSQL (another database), 5M rows", rows)]
+    my = migrate_mariadb(a, work)
+    if my:
+        groups.append(my)
+    return groups
+
+
+MARIADB_TABLE = """(id BIGINT PRIMARY KEY, customer_id INT, amount DECIMAL(18,4), price DOUBLE,
+  created_at TIMESTAMP(6) NULL, birth_date DATE, status VARCHAR(32), name VARCHAR(64),
+  email VARCHAR(64), is_active BOOLEAN, qty INT, note VARCHAR(64))"""
+
+
+def migrate_mariadb(a, work, n=1_000_000):
+    """PostgreSQL → MariaDB, the first 1M ids of bench_src: `reckon migrate` (verified) beside
+    `COPY … TO STDOUT | LOAD DATA LOCAL INFILE` of the same rows (text format: tabs, \\N for
+    NULL; instants as UTC date-times, booleans as 0/1), each into an empty table."""
+    my = ["mariadb", "-h", "127.0.0.1", "-u", "root"]
+    if subprocess.run(my + ["-e", "SELECT 1"], capture_output=True).returncode != 0:
+        print("MariaDB: not reachable, group skipped")
+        return None
+    plan = os.path.join(work, "plan_my.toml")
+    with open(plan, "w") as f:
+        f.write(f'name = "bench_my"\nsource = "{a.dsn}"\n'
+                'target = "mysql://root@127.0.0.1:3306/reckon_bench"\n'
+                'ledger = "bench_mig_ledger"\nidmap = "bench_mig_idmap"\nbatch_size = 50000\n\n'
+                '[[unit]]\nname = "bench"\n'
+                f'query = "SELECT * FROM bench_src WHERE id <= {n}"\n'
+                'target = "bench_mig"\nkey = ["id"]\n')
+    reset = ("CREATE DATABASE IF NOT EXISTS reckon_bench; USE reckon_bench; "
+             "DROP TABLE IF EXISTS bench_mig, bench_floor, bench_mig_ledger, bench_mig_idmap; "
+             f"CREATE TABLE bench_mig {MARIADB_TABLE}; CREATE TABLE bench_floor {MARIADB_TABLE};")
+    select = ("SELECT id, customer_id, amount, price, "
+              "to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US'), birth_date, "
+              f"status, name, email, is_active::int, qty, note FROM bench_src WHERE id <= {n}")
+    load = ["bash", "-c",
+            f"psql '{a.dsn}' -q -c \"COPY ({select}) TO STDOUT\" | "
+            "mariadb -h 127.0.0.1 -u root --local-infile=1 reckon_bench -e "
+            "\"LOAD DATA LOCAL INFILE '/dev/stdin' INTO TABLE bench_floor\""]
+    mig, ld = [], []
+    for _ in range(a.runs):
+        subprocess.run(my + ["-e", reset], check=True)
+        r = run([a.reckon, "migrate", plan, "--json", "--log", os.path.join(work, "log_my.jsonl")])
+        if r[2] != 0:
+            sys.exit(f"reckon migrate (MariaDB) failed with exit code {r[2]}: {r[3][:400]}")
+        mig.append(r)
+        ld.append(run(load))
+    count = subprocess.run(my + ["-N", "-e", "SELECT count(*) FROM reckon_bench.bench_floor"],
+                           capture_output=True, text=True).stdout.strip()
+    out = json.loads(mig[-1][3])[0]
+    rows = [{"tool": "reckon migrate (verified)", "seconds": statistics.median(m[0] for m in mig),
+             "rss": max(m[1] for m in mig),
+             "out": f"{out['status']} rows {out['rows']} written {out['written']} verify {out['verify']}"},
+            {"tool": "floor: COPY | LOAD DATA", "seconds": statistics.median(x[0] for x in ld),
+             "rss": max(x[1] for x in ld), "out": f"{count} rows, nothing checked"}]
+    return (f"PostgreSQL → MariaDB, first {n:,} ids", rows)
 
 
 def shard_groups(a, py, src, tgt, fmt, n=4):
