@@ -255,6 +255,10 @@ pub struct DiffArgs {
     /// of longer summaries.
     #[arg(long, requires = "pushdown", value_parser = clap::value_parser!(u64).range(1..=1_048_576))]
     pub buckets: Option<u64>,
+    /// Compare again only the keys an earlier `reckon diff --out DIR` found differing (database
+    /// tables keyed by integers or text); the counts are those keys', never the table's.
+    #[arg(long, value_name = "DIR", conflicts_with = "shard")]
+    pub recheck: Option<PathBuf>,
     /// With --pushdown: also compute the sums, minima and maxima of integer, decimal, text,
     /// boolean and date columns in SQL (otherwise only counts and NULLs are; these cost about
     /// as much again as the hashing).

@@ -181,11 +181,31 @@ pub fn run(args: &DiffArgs) -> Result<i32> {
         (Some(o), Some(_)) => Some(KeyFile::create(&o.path().join(KEYS_FILE))?),
         _ => None,
     };
+    // --recheck: each pair reads only the keys the earlier report found differing.
+    let recheck = args
+        .recheck
+        .as_deref()
+        .map(reckon::diff::recheck::read)
+        .transpose()?;
+    let plans = match (&recheck, args.recheck.as_deref()) {
+        (Some(r), Some(dir)) => plans
+            .iter()
+            .map(|p| {
+                let keys = r
+                    .keys
+                    .get(&p.source.name.to_string())
+                    .map_or(&[][..], Vec::as_slice);
+                reckon::diff::recheck::restrict(src.as_ref(), tgt.as_ref(), p, keys, dir)
+                    .map(|q| (q, Some(keys.len() as u64)))
+            })
+            .collect::<Result<Vec<_>, DiffError>>()?,
+        _ => plans.into_iter().map(|p| (p, None)).collect(),
+    };
     let bar = progress_bar();
     let mut tables = Vec::new();
     // Rows each pair wrote, for `reckon merge` (a pair that fails may have written some).
     let mut rows_written: Vec<u64> = Vec::new();
-    for p in &plans {
+    for (p, rechecked) in &plans {
         let before = key_file.as_ref().map_or(0, KeyFile::rows);
         bar.set_message(format!("{} → {}", p.source.name, p.target.name));
         let estimate =
@@ -213,7 +233,10 @@ pub fn run(args: &DiffArgs) -> Result<i32> {
             diff_table(src.as_mut(), tgt.as_mut(), p, &opts, sink, &on_progress)
         };
         match result {
-            Ok(t) => tables.push(t),
+            Ok(mut t) => {
+                t.recheck = *rechecked;
+                tables.push(t)
+            }
             Err(e @ (DiffError::Output { .. } | DiffError::Spill(_))) => return Err(e.into()),
             Err(e) => {
                 let reason = reckon::error::scrub(&e.to_string());

@@ -18,6 +18,7 @@ pub mod model;
 pub mod pairing;
 pub mod plan;
 pub mod pushdown;
+pub mod recheck;
 pub mod rules;
 pub mod schema;
 pub mod shard;
@@ -111,6 +112,9 @@ pub enum DiffError {
         /// The table.
         table: String,
     },
+    /// `--recheck` cannot pick the rows of an earlier report again.
+    #[error("{0}")]
+    Recheck(String),
     /// Writing a result file failed.
     #[error("cannot write {path}: {reason}")]
     Output {
@@ -160,6 +164,9 @@ impl Hinted for DiffError {
                 Some("check free space in the spill directory (--spill-dir), or raise --memory-limit".into())
             }
             DiffError::Output { .. } => Some("check that the --out directory is writable".into()),
+            DiffError::Recheck(_) => Some(
+                "give --recheck the --out directory of an earlier diff of the same tables, on databases keyed by integers or text; or run the whole diff again".into(),
+            ),
         }
     }
 }

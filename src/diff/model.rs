@@ -382,6 +382,10 @@ pub struct TableDiff {
     /// How the work was split under `--pushdown` (absent when streamed without it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pushdown: Option<super::pushdown::PushdownInfo>,
+    /// `--recheck`: only the rows of this many keys (those an earlier report found differing)
+    /// were read and compared; the counts are theirs, never the table's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recheck: Option<u64>,
     /// Each side's column aggregates before they are shown (kept for `reckon merge`, which
     /// adds the shards' up); `None` when the pair was not compared.
     #[serde(skip)]
@@ -408,6 +412,7 @@ impl TableDiff {
             columns: Vec::new(),
             samples: Vec::new(),
             spilled: false,
+            recheck: None,
             seconds: 0.0,
             side_hashes: [0, 0],
             bytes_read: [0, 0],

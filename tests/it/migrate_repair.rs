@@ -213,3 +213,110 @@ fn a_delta_run_finds_keys_gone_from_the_source_and_deletes_them_when_told() {
     assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
     assert_eq!(env.one("SELECT count(*) FROM S.customers"), "298");
 }
+
+#[test]
+fn a_recheck_compares_only_the_keys_that_differed_and_says_so() {
+    let Some(env) = Env::new(Db::Pg, "recheck_pg") else {
+        return;
+    };
+    assert_eq!(env.migrate(&["--unit", "products"]).code, 0);
+    env.query("UPDATE S.products SET title = upper(title) WHERE sku IN ('SKU-004', 'SKU-005')");
+    env.query("DELETE FROM S.products WHERE sku = 'SKU-006'");
+    let source = format!("sqlite://{}", env.source.display());
+    let table = format!("products:{}.products", env.schema);
+    let dir = env.plan.with_file_name("diff");
+    let diff = |extra: &[&str]| {
+        let mut args = vec![
+            "diff",
+            &source,
+            &env.target,
+            "--table",
+            &table,
+            "--key",
+            "sku",
+        ];
+        args.extend_from_slice(extra);
+        let r = reckon(&args);
+        (r.code, r.stdout.clone(), r.stderr.clone())
+    };
+    let first = dir.join("first");
+    let (code, _, err) = diff(&["--out", first.to_str().unwrap()]);
+    assert_eq!(code, 1, "{err}");
+    // No earlier report, or a file that cannot be read by key: refused, naming why.
+    let (code, _, err) = diff(&["--recheck", dir.join("nowhere").to_str().unwrap()]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("diff_rows.parquet"), "{err}");
+    let fixture = super::common::root().join("fixtures/diff/migrated.parquet");
+    let r = reckon(&[
+        "diff",
+        fixture.to_str().unwrap(),
+        fixture.to_str().unwrap(),
+        "--key",
+        "id",
+        "--recheck",
+        first.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("is not a database"), "{}", r.stderr);
+    // The lag settles for one of the three: the recheck reads those three keys only.
+    env.query("UPDATE S.products SET title = 'Product 4' WHERE sku = 'SKU-004'");
+    let title4 = {
+        let c = rusqlite::Connection::open(&env.source).unwrap();
+        c.query_row(
+            "SELECT title FROM products WHERE sku = 'SKU-004'",
+            [],
+            |r| r.get::<_, String>(0),
+        )
+        .unwrap()
+    };
+    env.query(&format!(
+        "UPDATE S.products SET title = '{}' WHERE sku = 'SKU-004'",
+        title4.replace('\'', "''")
+    ));
+    let again = dir.join("again");
+    let (code, out, err) = diff(&[
+        "--recheck",
+        first.to_str().unwrap(),
+        "--out",
+        again.to_str().unwrap(),
+        "--json",
+    ]);
+    assert_eq!(code, 1, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let t = &v["tables"][0];
+    assert_eq!(t["recheck"], 3, "{t:#}");
+    let c = &t["counts"];
+    assert_eq!(c["source_rows"], 3, "{c:#}");
+    assert_eq!(c["matched"], 1, "{c:#}");
+    assert_eq!(c["mismatched"], 1, "{c:#}");
+    assert_eq!(c["missing"], 1, "{c:#}");
+    // Nothing left once all three settle; the terminal says what was compared.
+    env.query("UPDATE S.products SET title = initcap(lower(title)) WHERE sku = 'SKU-005'");
+    let c = rusqlite::Connection::open(&env.source).unwrap();
+    let (t5, p6): (String, String) = (
+        c.query_row(
+            "SELECT title FROM products WHERE sku = 'SKU-005'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap(),
+        c.query_row(
+            "SELECT title || '|' || price FROM products WHERE sku = 'SKU-006'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap(),
+    );
+    env.query(&format!(
+        "UPDATE S.products SET title = '{}' WHERE sku = 'SKU-005'",
+        t5.replace('\'', "''")
+    ));
+    let (t6, price6) = p6.split_once('|').unwrap();
+    env.query(&format!(
+        "INSERT INTO S.products (sku, title, price) VALUES ('SKU-006', '{}', {price6})",
+        t6.replace('\'', "''")
+    ));
+    let (code, out, err) = diff(&["--recheck", first.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("recheck: only the 3 key(s)"), "{out}");
+}

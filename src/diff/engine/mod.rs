@@ -318,6 +318,7 @@ pub fn diff_table(
         columns,
         samples,
         spilled: over_limit,
+        recheck: None,
         seconds: started.elapsed().as_secs_f64(),
         side_hashes,
         bytes_read,

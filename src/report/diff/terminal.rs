@@ -107,6 +107,12 @@ fn table_section(t: &TableDiff, out: &mut String) {
     if let Some(p) = &t.pushdown {
         pushdown_line(p, out);
     }
+    if let Some(n) = t.recheck {
+        let _ = writeln!(
+            out,
+            "  recheck: only the {n} key(s) the earlier report found differing were read and compared; these counts are theirs, not the table's"
+        );
+    }
     let c = &t.counts;
     let mut counts = new_table(&[
         "source rows",
