@@ -196,3 +196,52 @@ fn a_delta_run_deletes_rows_whose_text_key_left_the_source_when_told() {
         );
     }
 }
+
+#[test]
+fn integer_keys_past_2_pow_53_are_deleted_one_by_one_on_mariadb() {
+    // 2^53 and 2^53 + 1 are one double: a key compared through doubles anywhere (the
+    // server's string-to-number rules, or reckon's text) would delete both.
+    let setup = "DROP DATABASE IF EXISTS reckon_mb; CREATE DATABASE reckon_mb;
+        CREATE TABLE reckon_mb.big (k bigint PRIMARY KEY, v integer, ts varchar(30));";
+    let Some(_) = require("MariaDB", my_exec(&mysql_url(), setup)) else {
+        return;
+    };
+    let mut target = url::Url::parse(&mysql_url()).unwrap();
+    target.set_path("/reckon_mb");
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("big.db");
+    let c = rusqlite::Connection::open(&db).unwrap();
+    c.execute_batch(
+        "CREATE TABLE big (k integer PRIMARY KEY, v integer, ts text);
+         INSERT INTO big VALUES (9007199254740992, 1, '2024-01-01'), (9007199254740993, 2, '2024-01-01'),
+           (1, 3, '2024-01-01');",
+    )
+    .unwrap();
+    let plan = dir.path().join("plan.toml");
+    std::fs::write(
+        &plan,
+        format!(
+            "name = \"big\"\nsource = \"sqlite://{}\"\ntarget = \"{target}\"\nledger = \"reckon_mb.reckon_ledger\"\nidmap = \"reckon_mb.reckon_idmap\"\n\n[[unit]]\nname = \"big\"\ntable = \"big\"\ntarget = \"reckon_mb.big\"\nkey = [\"k\"]\nupdated_at = \"ts\"\ndelete_missing = true\n",
+            db.display()
+        ),
+    )
+    .unwrap();
+    let p = plan.to_str().unwrap();
+    let r = reckon(&["migrate", p]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    c.execute("DELETE FROM big WHERE k = 9007199254740993", [])
+        .unwrap();
+    let r = reckon(&["migrate", p, "--delta", "--json"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(v[0]["deleted"], 1, "{}", r.stdout);
+    let left: Vec<Option<String>> = my_exec(&mysql_url(), "SELECT k FROM reckon_mb.big ORDER BY k")
+        .unwrap()
+        .into_iter()
+        .map(|r| r[0].clone())
+        .collect();
+    assert_eq!(
+        left,
+        [Some("1".to_string()), Some("9007199254740992".to_string())]
+    );
+}

@@ -58,11 +58,23 @@ impl Executor<'_> {
         row.batch = o.out.num_rows().div_ceil(unit.batch_size) as i64;
         row.first_key = keys.first().map(|k| format!("delete {}", k.join(", ")));
         row.last_key = keys.last().map(|k| format!("delete {}", k.join(", ")));
+        // Integer key columns compare with numbers (by the target's declared types).
+        let tmeta = self.target_meta(&unit.spec.target)?;
+        let ints: Vec<bool> = cols
+            .iter()
+            .map(|c| {
+                tmeta
+                    .columns
+                    .iter()
+                    .find(|m| m.name.eq_ignore_ascii_case(c))
+                    .is_some_and(|m| integer_type(&m.declared_type))
+            })
+            .collect();
         self.target.begin()?;
         // A deleted row's id-map row goes too (else every later delta run would count it).
         let deleted = match self
             .target
-            .delete_rows(&unit.spec.target, &cols, &keys)
+            .delete_rows(&unit.spec.target, &cols, &ints, &keys)
             .and_then(|n| {
                 self.target
                     .forget_ids(&self.plan.name, &name, &old_keys)
@@ -195,5 +207,59 @@ impl Executor<'_> {
             return Err(e);
         }
         Ok(Some((cols, gone, Vec::new())))
+    }
+}
+
+/// Whether a declared column type is an integer type, on any target (`bigint(20) unsigned`,
+/// `INTEGER`, `int8`, `serial`).
+fn integer_type(declared: &str) -> bool {
+    let d = declared.trim().to_ascii_lowercase();
+    let first = d
+        .split(|c: char| c == '(' || c.is_whitespace())
+        .next()
+        .unwrap_or_default();
+    matches!(
+        first,
+        "int"
+            | "integer"
+            | "bigint"
+            | "smallint"
+            | "tinyint"
+            | "mediumint"
+            | "int2"
+            | "int4"
+            | "int8"
+            | "serial"
+            | "bigserial"
+            | "smallserial"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::integer_type;
+
+    #[test]
+    fn integer_types_are_told_from_others_that_contain_int() {
+        for t in [
+            "int",
+            "INTEGER",
+            "bigint(20) unsigned",
+            "int8",
+            "smallint",
+            "serial",
+        ] {
+            assert!(integer_type(t), "{t}");
+        }
+        for t in [
+            "point",
+            "interval",
+            "text",
+            "numeric(10,0)",
+            "varchar(10)",
+            "",
+        ] {
+            assert!(!integer_type(t), "{t}");
+        }
     }
 }

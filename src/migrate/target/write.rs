@@ -82,19 +82,39 @@ impl Target {
     }
 
     /// Deletes the rows of `table` whose key columns `cols` hold one of `keys` (values as text,
-    /// in column order), inside the open transaction; returns the rows deleted. Text compares as
-    /// bytes where the dialect allows it (MariaDB: `BINARY`, ignoring case and pad rules).
+    /// in column order), inside the open transaction; returns the rows deleted. Integer columns
+    /// (`ints`) compare with a number, never with a string that the server's conversion rules
+    /// might compare as a double (MySQL documents that; MariaDB 10.11 compares exactly); text
+    /// as bytes where the dialect allows it (MariaDB: `BINARY`, ignoring case and pad rules).
     pub fn delete_rows(
         &mut self,
         table: &str,
         cols: &[String],
+        ints: &[bool],
         keys: &[Vec<String>],
     ) -> Result<u64, MigrateError> {
         let kind = self.kind();
+        let display = self.display.clone();
         let table = quote_table(table, kind);
-        let lit = |v: &str| match kind {
-            Kind::Mysql => format!("BINARY '{}'", v.replace('\\', "\\\\").replace('\'', "''")),
-            _ => format!("'{}'", v.replace('\'', "''")),
+        let lit = |int: bool, v: &str| -> Result<String, MigrateError> {
+            if int {
+                return v
+                    .trim()
+                    .parse::<i128>()
+                    .map(|n| n.to_string())
+                    .map_err(|_| {
+                        werr(
+                            &display,
+                            format!("key value {v:?} of an integer column is not an integer"),
+                        )
+                    });
+            }
+            Ok(match kind {
+                Kind::Mysql => {
+                    format!("BINARY '{}'", v.replace('\\', "\\\\").replace('\'', "''"))
+                }
+                _ => format!("'{}'", v.replace('\'', "''")),
+            })
         };
         let mut deleted = 0;
         for chunk in keys.chunks(500) {
@@ -103,12 +123,13 @@ impl Target {
                 .map(|k| {
                     let parts: Vec<String> = cols
                         .iter()
+                        .zip(ints)
                         .zip(k)
-                        .map(|(c, v)| format!("{} = {}", q(c, kind), lit(v)))
-                        .collect();
-                    format!("({})", parts.join(" AND "))
+                        .map(|((c, &int), v)| Ok(format!("{} = {}", q(c, kind), lit(int, v)?)))
+                        .collect::<Result<_, MigrateError>>()?;
+                    Ok(format!("({})", parts.join(" AND ")))
                 })
-                .collect();
+                .collect::<Result<_, MigrateError>>()?;
             deleted += self.exec(
                 &format!("DELETE FROM {table} WHERE {}", cond.join(" OR ")),
                 &[],
