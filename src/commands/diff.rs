@@ -191,12 +191,9 @@ pub fn run(args: &DiffArgs) -> Result<i32> {
         (Some(r), Some(dir)) => plans
             .iter()
             .map(|p| {
-                let keys = r
-                    .keys
-                    .get(&p.source.name.to_string())
-                    .map_or(&[][..], Vec::as_slice);
-                reckon::diff::recheck::restrict(src.as_ref(), tgt.as_ref(), p, keys, dir)
-                    .map(|q| (q, Some(keys.len() as u64)))
+                let n = r.keys.get(&p.source.name.to_string()).map_or(0, Vec::len);
+                reckon::diff::recheck::restrict(src.as_ref(), tgt.as_ref(), p, r, dir)
+                    .map(|q| (q, Some(n as u64)))
             })
             .collect::<Result<Vec<_>, DiffError>>()?,
         _ => plans.into_iter().map(|p| (p, None)).collect(),

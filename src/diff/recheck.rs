@@ -19,6 +19,8 @@ use crate::source::{Dialect, Source, TableMeta};
 pub struct Recheck {
     /// Source table → keys.
     pub keys: BTreeMap<String, Vec<Vec<String>>>,
+    /// Source table → the key columns of the earlier report (source names), in order.
+    pub key_columns: BTreeMap<String, Vec<String>>,
 }
 
 fn bad(dir: &Path, reason: impl std::fmt::Display) -> DiffError {
@@ -38,6 +40,32 @@ pub fn read(dir: &Path) -> Result<Recheck, DiffError> {
         .and_then(|b| b.build())
         .map_err(|e| bad(dir, format!("diff_rows.parquet: {e}")))?;
     let mut out = Recheck::default();
+    let report: serde_json::Value = std::fs::read(dir.join("diff.json"))
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .ok_or_else(|| {
+            bad(
+                dir,
+                "cannot read diff.json: give the --out directory of an earlier `reckon diff`",
+            )
+        })?;
+    for t in report["tables"].as_array().into_iter().flatten() {
+        let table = t["source_table"].as_str().unwrap_or_default().to_string();
+        let masked =
+            t["columns"].as_array().into_iter().flatten().any(|c| {
+                c["key"].as_bool() == Some(true) && c["sensitive"].as_bool() == Some(true)
+            });
+        if masked {
+            return Err(bad(dir, format!("the diff of {table} masked its key (--sensitive): its keys are shapes, not values")));
+        }
+        let key = t["key"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|k| k.as_str().map(str::to_string))
+            .collect();
+        out.key_columns.insert(table, key);
+    }
     for batch in reader {
         let batch = batch.map_err(|e| bad(dir, format!("diff_rows.parquet: {e}")))?;
         let col = |name: &str| {
@@ -47,10 +75,19 @@ pub fn read(dir: &Path) -> Result<Recheck, DiffError> {
                 .ok_or_else(|| bad(dir, format!("diff_rows.parquet has no column {name}")))
         };
         let (tables, values) = (col("source_table")?, col("key_values")?);
-        let (tables, values) = (tables.as_string::<i32>(), values.as_list::<i32>());
+        let wrong = || {
+            bad(
+                dir,
+                "diff_rows.parquet: a column is not of the type reckon writes",
+            )
+        };
+        let (tables, values) = (
+            tables.as_string_opt::<i32>().ok_or_else(wrong)?,
+            values.as_list_opt::<i32>().ok_or_else(wrong)?,
+        );
         for r in 0..batch.num_rows() {
             let parts = values.value(r);
-            let parts = parts.as_string::<i32>();
+            let parts = parts.as_string_opt::<i32>().ok_or_else(wrong)?;
             if parts.null_count() > 0 {
                 return Err(bad(dir, "a key of diff_rows.parquet holds a NULL: such a row cannot be picked by its key"));
             }
@@ -90,11 +127,37 @@ pub fn restrict(
     src: &dyn Source,
     tgt: &dyn Source,
     plan: &TablePlan,
-    keys: &[Vec<String>],
+    recheck: &Recheck,
     dir: &Path,
 ) -> Result<TablePlan, DiffError> {
+    let name = plan.source.name.to_string();
+    let keys = recheck.keys.get(&name).map_or(&[][..], Vec::as_slice);
     let mut p = plan.clone();
     let key_len = plan.key_len;
+    let now: Vec<&str> = plan.columns[..key_len.min(plan.columns.len())]
+        .iter()
+        .map(|c| c.source.as_str())
+        .collect();
+    match recheck.key_columns.get(&name) {
+        Some(before)
+            if before.len() == now.len()
+                && before
+                    .iter()
+                    .zip(&now)
+                    .all(|(a, b)| a.eq_ignore_ascii_case(b)) => {}
+        Some(before) => {
+            return Err(bad(
+                dir,
+                format!(
+                    "the earlier diff keyed {name} by ({}), this one by ({}): give the same --key",
+                    before.join(", "),
+                    now.join(", ")
+                ),
+            ))
+        }
+        // Not in the earlier report: nothing to compare again.
+        None => {}
+    }
     if key_len == 0 {
         return Err(bad(
             dir,
@@ -160,6 +223,10 @@ pub fn restrict(
                 (_, Dialect::Mysql) => {
                     format!("BINARY '{}'", v.replace('\\', "\\\\").replace('\'', "''"))
                 }
+                // E'' reads the same whatever standard_conforming_strings says.
+                (_, Dialect::Postgres) => {
+                    format!("E'{}'", v.replace('\\', "\\\\").replace('\'', "''"))
+                }
                 _ => format!("'{}'", v.replace('\'', "''")),
             })
         };
@@ -179,7 +246,16 @@ pub fn restrict(
                 .iter()
                 .zip(&classes)
                 .zip(k)
-                .map(|((n, &c), v)| Ok(format!("{} = {}", ident(n), literal(c, v)?)))
+                .map(|((n, &c), v)| {
+                    // MySQL text by its UTF-8 bytes, whatever the column's character set.
+                    let column = match (c, dialect) {
+                        ('t', Dialect::Mysql) => {
+                            format!("BINARY CONVERT({} USING utf8mb4)", ident(n))
+                        }
+                        _ => ident(n),
+                    };
+                    Ok(format!("{column} = {}", literal(c, v)?))
+                })
                 .collect::<Result<_, DiffError>>()?;
             any.push(format!("({})", parts.join(" AND ")));
         }

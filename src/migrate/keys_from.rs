@@ -56,13 +56,46 @@ pub fn read(dir: &Path, plan: &Plan) -> Result<KeysFrom, MigrateError> {
             .flatten()
             .filter_map(|k| k.as_str().map(str::to_string))
             .collect();
-        let name = TableName::parse(&table).name;
-        let unit = plan.units.iter().find(|u| {
-            u.spec
-                .table
-                .as_deref()
-                .is_some_and(|ut| TableName::parse(ut).name.eq_ignore_ascii_case(&name))
-        });
+        // The unit that reads this table and writes the diff's target: by name, and by schema
+        // where both say one (two units may read orders of two schemas).
+        let same = |a: &str, b: &str| {
+            let (a, b) = (TableName::parse(a), TableName::parse(b));
+            a.name.eq_ignore_ascii_case(&b.name)
+                && match (&a.schema, &b.schema) {
+                    (Some(x), Some(y)) => x.eq_ignore_ascii_case(y),
+                    _ => true,
+                }
+        };
+        let target = t["target_table"].as_str().unwrap_or_default();
+        let units: Vec<_> = plan
+            .units
+            .iter()
+            .filter(|u| {
+                u.spec.table.as_deref().is_some_and(|ut| same(ut, &table))
+                    && same(&u.spec.target, target)
+            })
+            .collect();
+        if units.len() > 1 {
+            return Err(bad(
+                dir,
+                format!(
+                    "{table} → {target} is read and written by {} units of the plan: name the tables with their schemas",
+                    units.len()
+                ),
+            ));
+        }
+        let unit = units.first().copied();
+        // Keys shown as shapes (--sensitive) are not the keys.
+        let masked =
+            t["columns"].as_array().into_iter().flatten().any(|c| {
+                c["key"].as_bool() == Some(true) && c["sensitive"].as_bool() == Some(true)
+            });
+        if unit.is_some() && masked {
+            return Err(bad(
+                dir,
+                format!("the diff of {table} masked its key (--sensitive): its keys are shapes, not values; run the diff without masking the key"),
+            ));
+        }
         if let Some(u) = unit {
             let same = u.spec.key.len() == key.len()
                 && u.spec
@@ -106,9 +139,24 @@ pub fn read(dir: &Path, plan: &Plan) -> Result<KeysFrom, MigrateError> {
                 .column_by_name(name)
                 .ok_or_else(|| bad(dir, format!("diff_rows.parquet has no column {name}")))
         };
-        let tables = col("source_table")?.as_string::<i32>().clone();
-        let status = col("status")?.as_string::<i32>().clone();
-        let values = col("key_values")?.as_list::<i32>().clone();
+        let wrong = |name: &str| {
+            bad(
+                dir,
+                format!("diff_rows.parquet: column {name} is not of the type reckon writes"),
+            )
+        };
+        let tables = col("source_table")?
+            .as_string_opt::<i32>()
+            .ok_or_else(|| wrong("source_table"))?
+            .clone();
+        let status = col("status")?
+            .as_string_opt::<i32>()
+            .ok_or_else(|| wrong("status"))?
+            .clone();
+        let values = col("key_values")?
+            .as_list_opt::<i32>()
+            .ok_or_else(|| wrong("key_values"))?
+            .clone();
         for r in 0..batch.num_rows() {
             let table = tables.value(r);
             let Some((unit, key)) = owner.get(table) else {
@@ -116,7 +164,9 @@ pub fn read(dir: &Path, plan: &Plan) -> Result<KeysFrom, MigrateError> {
                 continue;
             };
             let parts = values.value(r);
-            let parts = parts.as_string::<i32>();
+            let parts = parts
+                .as_string_opt::<i32>()
+                .ok_or_else(|| wrong("key_values"))?;
             if parts.len() != key.len() || parts.null_count() > 0 {
                 return Err(bad(
                     dir,

@@ -14,6 +14,10 @@ use serde::Serialize;
 /// The `batch` of a unit's own row.
 pub const UNIT_ROW: i64 = -1;
 
+/// The batch number of a run's deletions (`delete_missing`): rows deleted, by key, before the
+/// unit's batches are written.
+pub const DELETE_ROW: i64 = -2;
+
 /// The status of a unit whose rows were all written but did not verify: its next run writes and
 /// verifies them all again (not resumed batch by batch).
 pub const VERIFICATION_FAILED: &str = "verification_failed";

@@ -1,8 +1,8 @@
 //! Target rows whose key the source does not hold: on a delta run, the keys gone from the source
 //! since the target was written; under `--keys-from`, the keys a diff found extra. They are
 //! counted, and deleted when the unit says `delete_missing = true`: in one transaction with their
-//! ledger row (the batch after the unit's last), after the unit's rows are written and before
-//! they are verified.
+//! ledger row (batch [`DELETE_ROW`](crate::migrate::ledger::DELETE_ROW)), before the unit's rows
+//! are written (a row written under a key the target takes for a deleted one is written afresh).
 
 use super::rows::{key_class, SourceKeys};
 use super::*;
@@ -25,15 +25,30 @@ impl Executor<'_> {
         outcome: &mut UnitOutcome,
     ) -> Result<(), MigrateError> {
         let (unit, name, kind, run) = (u.unit, u.name.clone(), u.kind, u.run);
+        let from_diff = self.opts.keys.is_some();
         let (cols, keys, old_keys) = match source_keys {
-            Some(src) => match self.gone_keys(u, o, src)? {
+            Some(src) if !from_diff => match self.gone_keys(u, o, src)? {
                 Some(found) => found,
                 None => return Ok(()),
             },
-            None => {
+            _ => {
                 let Some(keys) = self.opts.delete.as_ref().and_then(|d| d.get(&name)) else {
                     return Ok(());
                 };
+                // Only keys copied as they are compare with the source's; an extra the source
+                // holds again (inserted since the diff) stays.
+                if !plain_key(unit) {
+                    return Err(MigrateError::Unit {
+                        unit: name,
+                        reason: "delete_missing: the unit transforms its key columns, so the diff's extra keys cannot be told from the source's".into(),
+                        hint: "delete those rows by hand (the diff lists them as extra), or set delete_missing = false".into(),
+                    });
+                }
+                let keys: Vec<Vec<String>> = keys
+                    .iter()
+                    .filter(|k| !source_keys.is_some_and(|s| s.keys.contains(&key_of_parts(k))))
+                    .cloned()
+                    .collect();
                 if !unit.spec.delete_missing || keys.is_empty() {
                     return Ok(());
                 }
@@ -44,10 +59,10 @@ impl Executor<'_> {
                         hint: "delete those rows by hand (the diff lists them as extra), or set delete_missing = false".into(),
                     });
                 }
-                (target_key(unit, &o.out)?, keys.clone(), Vec::new())
+                (target_key(unit, &o.out)?, keys, Vec::new())
             }
         };
-        if source_keys.is_some() {
+        if !from_diff && source_keys.is_some() {
             outcome.gone = keys.len() as u64;
         }
         if !unit.spec.delete_missing || keys.is_empty() {
@@ -55,7 +70,7 @@ impl Executor<'_> {
         }
         let started = Instant::now();
         let mut row = self.unit_row(unit, run, kind, "applied", started, (0, 0));
-        row.batch = o.out.num_rows().div_ceil(unit.batch_size) as i64;
+        row.batch = crate::migrate::ledger::DELETE_ROW;
         row.first_key = keys.first().map(|k| format!("delete {}", k.join(", ")));
         row.last_key = keys.last().map(|k| format!("delete {}", k.join(", ")));
         // Integer key columns compare with numbers (by the target's declared types).
@@ -129,12 +144,12 @@ impl Executor<'_> {
     ) -> Result<Option<Doomed>, MigrateError> {
         let unit = u.unit;
         let refuse = |seen: usize, gone: usize| {
-            // Every key gone while the source has rows: the two sides' keys do not compare
-            // (nothing is deleted on such evidence).
-            (seen > 0 && gone == seen && !src.keys.is_empty()).then(|| MigrateError::Unit {
+            // Every key gone: the source is empty or its keys do not compare with the target's
+            // (a wrong source, an emptied staging table); nothing is deleted on such evidence.
+            (seen > 0 && gone == seen).then(|| MigrateError::Unit {
                 unit: u.name.clone(),
-                reason: format!("none of the target's {seen} keys is in the source: the keys do not compare, so no row is taken for gone"),
-                hint: "check the unit's key columns on both sides".into(),
+                reason: format!("none of the target's {seen} keys is in the source ({} rows): nothing is taken for gone on such evidence", src.keys.len()),
+                hint: "check the plan's source and the unit's key columns; to empty the target, do it by hand".into(),
             })
         };
         if let Some(g) = &unit.spec.generated_id {
@@ -155,16 +170,7 @@ impl Executor<'_> {
             return Ok(Some((vec![g.clone()], ids, old)));
         }
         // Key columns copied as they are (a trim or a map would make every key look gone).
-        let plain = unit.spec.key.iter().all(|k| {
-            unit.columns.is_empty()
-                || unit.columns.iter().any(|(_, c)| {
-                    *c == crate::migrate::plan::ColumnSpec {
-                        from: Some(k.clone()),
-                        ..Default::default()
-                    }
-                })
-        });
-        if !plain || src.classes.iter().any(Option::is_none) {
+        if !plain_key(unit) || src.classes.iter().any(Option::is_none) {
             return Ok(None);
         }
         let cols = target_key(unit, &o.out)?;
@@ -208,6 +214,20 @@ impl Executor<'_> {
         }
         Ok(Some((cols, gone, Vec::new())))
     }
+}
+
+/// Whether the unit copies its key columns as they are (no transform), so that the target's key
+/// values are the source's.
+fn plain_key(unit: &Unit) -> bool {
+    unit.spec.key.iter().all(|k| {
+        unit.columns.is_empty()
+            || unit.columns.iter().any(|(_, c)| {
+                *c == crate::migrate::plan::ColumnSpec {
+                    from: Some(k.clone()),
+                    ..Default::default()
+                }
+            })
+    })
 }
 
 /// Whether a declared column type is an integer type, on any target (`bigint(20) unsigned`,

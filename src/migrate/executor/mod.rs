@@ -560,8 +560,10 @@ impl<'a> Executor<'a> {
         if self.opts.dry_run {
             return self.dry_run(&u, &meta, &o, outcome);
         }
-        let (known, written) = self.write_batches(&u, &o, &mut outcome, progress)?;
+        // Deletions first: a row the unit then writes under a key its target compares as equal
+        // (a case-insensitive collation, a trimmed key) is written afresh, never deleted after.
         self.delete_missing(&u, &o, source_keys.as_ref(), &mut outcome)?;
+        let (known, written) = self.write_batches(&u, &o, &mut outcome, progress)?;
         self.verify_unit(&u, &o, (&known, written), new_watermark, outcome, progress)
     }
 }

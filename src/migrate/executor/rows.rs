@@ -97,8 +97,10 @@ impl Executor<'_> {
             })
             .collect::<Result<_, _>>()?;
         // 2. Delta / item filters.
+        // Every source key: a delta run's keys gone from the source, and --keys-from's extras
+        // that the source holds again, are told from it.
         let source_keys = match kind {
-            "delta" => Some(SourceKeys {
+            _ if kind == "delta" || self.opts.keys.is_some() => Some(SourceKeys {
                 classes: key_idx
                     .iter()
                     .map(|&i| key_class(all.column(i).data_type()))

@@ -269,6 +269,8 @@ pub(super) fn rows_with_keys(
     };
     let text = |v: &str| match dialect {
         Dialect::Mysql => format!("'{}'", v.replace('\\', "\\\\").replace('\'', "''")),
+        // E'' reads the same whatever standard_conforming_strings says.
+        Dialect::Postgres => format!("E'{}'", v.replace('\\', "\\\\").replace('\'', "''")),
         _ => format!("'{}'", v.replace('\'', "''")),
     };
     let mut cols: Vec<(String, &ArrayRef)> = Vec::new();

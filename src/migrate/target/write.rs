@@ -113,7 +113,11 @@ impl Target {
                 Kind::Mysql => {
                     format!("BINARY '{}'", v.replace('\\', "\\\\").replace('\'', "''"))
                 }
-                _ => format!("'{}'", v.replace('\'', "''")),
+                // E'' reads the same whatever standard_conforming_strings says.
+                Kind::Postgres => {
+                    format!("E'{}'", v.replace('\\', "\\\\").replace('\'', "''"))
+                }
+                Kind::Sqlite => format!("'{}'", v.replace('\'', "''")),
             })
         };
         let mut deleted = 0;
@@ -125,7 +129,16 @@ impl Target {
                         .iter()
                         .zip(ints)
                         .zip(k)
-                        .map(|((c, &int), v)| Ok(format!("{} = {}", q(c, kind), lit(int, v)?)))
+                        .map(|((c, &int), v)| {
+                            // MySQL text by its UTF-8 bytes, whatever the column's character set.
+                            let column = match (int, kind) {
+                                (false, Kind::Mysql) => {
+                                    format!("BINARY CONVERT({} USING utf8mb4)", q(c, kind))
+                                }
+                                _ => q(c, kind),
+                            };
+                            Ok(format!("{column} = {}", lit(int, v)?))
+                        })
                         .collect::<Result<_, MigrateError>>()?;
                     Ok(format!("({})", parts.join(" AND ")))
                 })
