@@ -194,6 +194,20 @@ fn a_delta_run_deletes_rows_whose_text_key_left_the_source_when_told() {
             [Some("a".to_string()), Some("b ".to_string())],
             "{target}"
         );
+        // A source that reads empty (a wrong database, an emptied staging table) is no evidence
+        // that every row is gone: refused, nothing deleted.
+        c.execute("DELETE FROM items", []).unwrap();
+        let r = reckon(&["migrate", p.to_str().unwrap(), "--delta"]);
+        assert_eq!(r.code, 1, "{target}: {}{}", r.stdout, r.stderr);
+        assert!(
+            r.stdout.contains("none of the target's 2 keys"),
+            "{target}: {}",
+            r.stdout
+        );
+        assert_eq!(
+            query("SELECT count(*) FROM reckon_mg.items")[0][0].as_deref(),
+            Some("2")
+        );
     }
 }
 

@@ -118,6 +118,23 @@ fn a_target_broken_after_migration_is_repaired_from_the_diff() {
         assert_eq!(env.one("SELECT count(*) FROM S.products"), "40");
         let (r, counts, _) = diff("last");
         assert_eq!(r.code, 0, "{db:?}: {}{} {counts:#}", r.stdout, r.stderr);
+        // An extra the source holds again (inserted since the diff) is kept.
+        let c = rusqlite::Connection::open(&env.source).unwrap();
+        c.execute(
+            "INSERT INTO products (sku, title, price) VALUES ('ZZ-1', 'extra', 1)",
+            [],
+        )
+        .unwrap();
+        drop(c);
+        env.query("INSERT INTO S.products (sku, title, price) VALUES ('ZZ-1', 'extra', 1)");
+        let r = env.migrate(&["--keys-from", after.to_str().unwrap(), "--json"]);
+        assert_eq!(r.code, 0, "{db:?}: {}{}", r.stdout, r.stderr);
+        let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+        assert_eq!(v[0]["deleted"], 0, "{}", r.stdout);
+        assert_eq!(
+            env.one("SELECT count(*) FROM S.products WHERE sku = 'ZZ-1'"),
+            "1"
+        );
         // A directory that holds no diff is refused; so is a diff keyed otherwise than the unit.
         let r = env.migrate(&["--keys-from", dir.join("nowhere").to_str().unwrap()]);
         assert_eq!(r.code, 2, "{}", r.stderr);
