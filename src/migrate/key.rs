@@ -71,10 +71,15 @@ pub fn key_texts(
         .map(|&i| ArrayFormatter::try_new(batch.column(i).as_ref(), &opts))
         .collect::<Result<_, _>>()
         .map_err(|e| MigrateError::Internal(e.to_string()))?;
+    // Logical nulls: a dictionary's NULL values and a column of nulls are NULL too.
+    let nulls: Vec<Option<arrow::buffer::NullBuffer>> = key_idx
+        .iter()
+        .map(|&i| batch.column(i).logical_nulls())
+        .collect();
     let mut parts: Vec<String> = Vec::with_capacity(key_idx.len());
     Ok((0..batch.num_rows())
         .map(|r| {
-            if key_idx.iter().any(|&i| batch.column(i).is_null(r)) {
+            if nulls.iter().flatten().any(|n| n.is_null(r)) {
                 return None;
             }
             parts.clear();
@@ -169,6 +174,22 @@ mod tests {
         assert_eq!(keys[1], None);
         assert_eq!(keys[2], None);
         assert_eq!(key_texts(&batch, &[0]).unwrap()[0].as_deref(), Some("NULL"));
+        // A dictionary whose value is NULL, and a column of nulls: NULL keys, never ''.
+        let dict: arrow::array::DictionaryArray<arrow::datatypes::Int32Type> =
+            arrow::array::DictionaryArray::new(
+                arrow::array::Int32Array::from(vec![0, 1]),
+                Arc::new(StringArray::from(vec![Some("k"), None])),
+            );
+        let odd = RecordBatch::try_from_iter([
+            ("d", Arc::new(dict) as ArrayRef),
+            ("n", Arc::new(arrow::array::NullArray::new(2)) as ArrayRef),
+        ])
+        .unwrap();
+        assert_eq!(
+            key_texts(&odd, &[0]).unwrap(),
+            [Some("k".to_string()), None]
+        );
+        assert_eq!(key_texts(&odd, &[1]).unwrap(), [None, None]);
         let names = ["a".to_string(), "b".to_string()];
         assert_eq!(show_row_key(&batch, &[0, 1], &names, 2), "a=x, b=NULL");
     }
