@@ -5,17 +5,12 @@
 //! first 1M ids into MariaDB beside `COPY … TO STDOUT | LOAD DATA LOCAL INFILE`. Target
 //! (issue 15): ≤ 1.5× the pipe, peak RSS ≤ 1 GiB.
 
-// Only `peers` is used here.
+// Only `data_dir` and `peers` are used here.
 #[allow(dead_code)]
 mod common;
 
 fn main() {
-    let dir = std::env::var("RECKON_BENCH_DATA")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|_| {
-            std::path::PathBuf::from(std::env::var("HOME").unwrap_or_default())
-                .join(".cache/reckon-bench/data/n5000000")
-        });
+    let dir = common::data_dir();
     println!("reckon migrate benchmark — PostgreSQL bench_src → an empty copy");
     common::peers("migrate", &dir);
 }

@@ -4,17 +4,12 @@
 //! streaming and a binary `\copy` of one table, each its own process, in one run
 //! (`benches/peers.py pushdown`).
 
-// Only `peers` is used here.
+// Only `data_dir` and `peers` are used here.
 #[allow(dead_code)]
 mod common;
 
 fn main() {
-    let dir = std::env::var("RECKON_BENCH_DATA")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|_| {
-            std::path::PathBuf::from(std::env::var("HOME").unwrap_or_default())
-                .join(".cache/reckon-bench/data/n5000000")
-        });
+    let dir = common::data_dir();
     println!("reckon diff --pushdown benchmark — PostgreSQL bench_src, bench_tgt");
     common::peers("pushdown", &dir);
 }

@@ -4,17 +4,12 @@
 //! (`benches/peers.py shards`): one shard's time, the four shards in turn plus the merge, and
 //! the merge alone; the merged rows are checked against the whole run's.
 
-// Only `peers` is used here.
+// Only `data_dir` and `peers` are used here.
 #[allow(dead_code)]
 mod common;
 
 fn main() {
-    let dir = std::env::var("RECKON_BENCH_DATA")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|_| {
-            std::path::PathBuf::from(std::env::var("HOME").unwrap_or_default())
-                .join(".cache/reckon-bench/data/n5000000")
-        });
+    let dir = common::data_dir();
     println!("reckon diff --shard benchmark — Parquet and PostgreSQL 5M pairs");
     common::peers("shards", &dir);
 }

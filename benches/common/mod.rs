@@ -11,6 +11,17 @@ pub fn peak_rss_mib() -> f64 {
         .map_or(f64::NAN, |kb| kb / 1024.0)
 }
 
+/// The benchmark data: `RECKON_BENCH_DATA`, else the 5M-row set `benches/gen_data.py` writes.
+#[allow(dead_code)]
+pub fn data_dir() -> std::path::PathBuf {
+    std::env::var("RECKON_BENCH_DATA")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|_| {
+            std::path::PathBuf::from(std::env::var("HOME").unwrap_or_default())
+                .join(".cache/reckon-bench/data/n5000000")
+        })
+}
+
 /// Runs `benches/peers.py TASK` (reckon beside DuckDB and polars, each its own process) on the
 /// data in `dir`, when the venv it documents exists.
 pub fn peers(task: &str, dir: &std::path::Path) {

@@ -33,7 +33,7 @@ impl Executor<'_> {
         let mut direct = false;
         if !per_batch {
             self.target.begin()?;
-            direct = match self.target.is_empty(&table) {
+            direct = match self.target.takes_direct_copy(&table) {
                 Ok(empty) => empty,
                 Err(e) => {
                     self.target.rollback();

@@ -63,22 +63,25 @@ impl Target {
         Ok(n)
     }
 
-    /// Whether `table` holds no row (PostgreSQL, inside the open transaction; `false` for the
-    /// other targets, which always upsert).
-    pub fn is_empty(&mut self, table: &str) -> Result<bool, MigrateError> {
+    /// Whether rows may be copied straight into `table`: a plain PostgreSQL table (not a view,
+    /// no rules, which `COPY` would bypass) holding no row, inside the open transaction;
+    /// `false` for the other targets, which always upsert.
+    pub fn takes_direct_copy(&mut self, table: &str) -> Result<bool, MigrateError> {
         if self.kind() != Kind::Postgres {
             return Ok(false);
         }
+        let quoted = quote_table(table, Kind::Postgres);
         let sql = format!(
-            "SELECT count(*) FROM (SELECT 1 FROM {} LIMIT 1) t",
-            quote_table(table, Kind::Postgres)
+            "SELECT (c.relkind = 'r' AND NOT c.relhasrules AND NOT EXISTS (SELECT 1 FROM {quoted}))::text \
+             FROM pg_class c WHERE c.oid = '{}'::regclass",
+            quoted.replace('\'', "''")
         );
         Ok(self
             .query_text(&sql, &[])?
             .first()
             .and_then(|r| r.first().cloned().flatten())
             .as_deref()
-            == Some("0"))
+            == Some("true"))
     }
 
     /// Deletes the rows of `table` whose key columns `cols` hold one of `keys` (values as text,

@@ -7,6 +7,16 @@ use super::{column_family, tpl, Family};
 use crate::profile::model::Relationship;
 use crate::source::{Pushdown, SourceError, TableMeta};
 
+/// The three counts of a check's one row (`None`: not three counts).
+fn three_counts(rows: Vec<Vec<Option<String>>>) -> Option<[u64; 3]> {
+    let row = rows.into_iter().next()?;
+    let counts: Vec<u64> = row
+        .iter()
+        .map(|v| v.as_deref().and_then(|v| v.trim().parse::<u64>().ok()))
+        .collect::<Option<_>>()?;
+    counts.try_into().ok()
+}
+
 /// What SQL found of a declared primary key.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct KeyCounts {
@@ -65,14 +75,8 @@ pub fn check_primary_key(
             "the primary-key check's SQL returned no counts",
         )
     };
-    let rows = db.rows(&sql)?;
-    let counts: Vec<u64> = rows
-        .first()
-        .ok_or_else(bad)?
-        .iter()
-        .map(|v| v.as_deref().and_then(|v| v.trim().parse::<u64>().ok()))
-        .collect::<Option<Vec<u64>>>()
-        .filter(|c| c.len() == 3 && c[1] + c[2] <= c[0])
+    let counts = three_counts(db.rows(&sql)?)
+        .filter(|c| c[1] + c[2] <= c[0])
         .ok_or_else(bad)?;
     Ok(Some(KeyCounts {
         nulls: counts[1],
@@ -119,15 +123,8 @@ pub fn check_relationship(
             "the foreign-key check's SQL returned no counts",
         )
     };
-    let rows = db.rows(&t.fill("fk.check", &[("pairs", &pairs)]))?;
-    let counts: Vec<u64> = rows
-        .first()
-        .ok_or_else(bad)?
-        .iter()
-        .map(|v| v.as_deref().and_then(|v| v.trim().parse::<u64>().ok()))
-        .collect::<Option<Vec<u64>>>()
-        .filter(|c| c.len() == 3)
-        .ok_or_else(bad)?;
+    let counts =
+        three_counts(db.rows(&t.fill("fk.check", &[("pairs", &pairs)]))?).ok_or_else(bad)?;
     let orphans = if counts[1] > 0 && samples > 0 {
         db.rows(&t.fill(
             "fk.orphans",
