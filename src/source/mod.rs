@@ -14,6 +14,7 @@ mod parquet;
 pub mod parts;
 mod spec;
 mod sql;
+mod sql_ordered;
 mod sql_pushdown;
 mod sql_select;
 mod sqlite;
@@ -285,6 +286,16 @@ pub trait Source: Send {
     fn describe_query(&mut self, sql: &str) -> Result<TableMeta, SourceError>;
     /// Streams the rows of a table (or a query described by [`Source::describe_query`]).
     fn read(&mut self, table: &TableMeta) -> Result<ChunkStream, SourceError>;
+    /// The rows of a table in ascending order of its key columns `key`, streamed in bounded
+    /// memory, when the source can read them so (a database table keyed by one integer
+    /// column); `None` otherwise. Rows whose key is NULL are left out.
+    fn read_in_key_order(
+        &mut self,
+        _table: &TableMeta,
+        _key: &[String],
+    ) -> Result<Option<ChunkStream>, SourceError> {
+        Ok(None)
+    }
     /// A row-count estimate, cheap, for progress bars.
     fn estimate_rows(&mut self, _table: &TableMeta) -> Option<u64> {
         None

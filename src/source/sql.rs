@@ -421,6 +421,19 @@ impl Source for SqlSource {
         })
     }
 
+    fn read_in_key_order(
+        &mut self,
+        table: &TableMeta,
+        key: &[String],
+    ) -> Result<Option<ChunkStream>, SourceError> {
+        match key {
+            [one] if !self.unpopulated.contains(&table.name) => {
+                self.read_by_integer_key(table, one)
+            }
+            _ => Ok(None),
+        }
+    }
+
     fn read(&mut self, table: &TableMeta) -> Result<ChunkStream, SourceError> {
         if table.query.is_none() && self.unpopulated.contains(&table.name) {
             return Err(SourceError::Unpopulated {

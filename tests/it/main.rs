@@ -18,6 +18,7 @@ mod migrate_keys;
 mod migrate_recovery;
 mod migrate_repair;
 mod migrate_servers;
+mod migrate_stream;
 mod migrate_values;
 mod profile_bad_input;
 mod profile_files;

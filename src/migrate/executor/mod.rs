@@ -7,8 +7,10 @@
 //! which is harmless because writes are upserts by key. A batch is all or nothing, so after a
 //! kill -9 nothing is half-written: the batch being written was rolled back by the server.
 //!
-//! A unit's rows are read whole and sorted by key before batching, so batches are the same on
-//! every run whatever order the source returns rows in; this holds the unit in memory.
+//! A unit's rows are in key order before batching, so batches are the same on every run
+//! whatever order the source returns rows in: a full run of a unit whose source reads in key
+//! order streams (`stream.rs`, bounded memory); any other unit is read whole and sorted
+//! (`rows.rs`), which holds it in memory.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;
@@ -40,6 +42,7 @@ use crate::value::canonical::{hash_rows, TextAs};
 mod delete;
 mod dry_run;
 mod rows;
+mod stream;
 mod verify;
 mod write;
 
@@ -518,6 +521,10 @@ impl<'a> Executor<'a> {
             run,
             started,
         };
+        // A full run of a unit its source reads in key order streams.
+        if let Some(done) = self.run_streamed(&u, watermark.clone(), outcome.clone(), progress)? {
+            return Ok(done);
+        }
         // 1–3. The source rows: read, filtered, sorted by key, keys checked.
         let SourceRows {
             meta,
@@ -527,14 +534,7 @@ impl<'a> Executor<'a> {
             source_keys,
         } = self.source_rows(&u, watermark)?;
         // 4. Transform.
-        for (_, spec) in &unit.columns {
-            if let Some(l) = &spec.lookup {
-                if !self.idmaps.contains_key(l) {
-                    let m = self.target.read_idmap(&self.plan.name, l)?;
-                    self.idmaps.insert(l.clone(), m);
-                }
-            }
-        }
+        self.load_lookups(unit)?;
         let t = Transformer {
             unit,
             idmaps: &self.idmaps,
@@ -565,6 +565,21 @@ impl<'a> Executor<'a> {
         self.delete_missing(&u, &o, source_keys.as_ref(), &mut outcome)?;
         let (known, written) = self.write_batches(&u, &o, &mut outcome, progress)?;
         self.verify_unit(&u, &o, (&known, written), new_watermark, outcome, progress)
+    }
+}
+
+impl Executor<'_> {
+    /// Reads the id maps the unit's lookups use.
+    fn load_lookups(&mut self, unit: &Unit) -> Result<(), MigrateError> {
+        for (_, spec) in &unit.columns {
+            if let Some(l) = &spec.lookup {
+                if !self.idmaps.contains_key(l) {
+                    let m = self.target.read_idmap(&self.plan.name, l)?;
+                    self.idmaps.insert(l.clone(), m);
+                }
+            }
+        }
+        Ok(())
     }
 }
 

@@ -248,7 +248,7 @@ fn at_or_after(a: &ArrayRef, watermark: &str) -> Result<BooleanArray, String> {
 }
 
 /// The largest value, in the column's own order, as text (the watermark).
-fn max_text(a: &ArrayRef) -> Option<String> {
+pub(super) fn max_text(a: &ArrayRef) -> Option<String> {
     let opts = arrow::compute::SortOptions {
         descending: true,
         nulls_first: false,

@@ -1,7 +1,113 @@
-//! A unit's verification: its rows, in memory, diffed against the target table with the diff
-//! engine.
+//! A unit's verification: its rows, in memory or spilled to a file as they were written,
+//! diffed against the target table with the diff engine.
 
 use super::*;
+
+/// The rows a unit wrote, as verification reads them.
+pub(super) enum VerifyRows<'r> {
+    /// In memory.
+    Mem(&'r RecordBatch),
+    /// A streamed unit's rows, spilled to an Arrow IPC file as they were written.
+    Spilled(&'r Spill),
+}
+
+impl VerifyRows<'_> {
+    fn schema(&self) -> arrow::datatypes::SchemaRef {
+        match self {
+            VerifyRows::Mem(b) => b.schema(),
+            VerifyRows::Spilled(s) => s.schema.clone(),
+        }
+    }
+}
+
+/// A streamed unit's written rows, in an Arrow IPC file that is removed with it.
+pub(super) struct Spill {
+    file: tempfile::NamedTempFile,
+    writer: Option<arrow::ipc::writer::FileWriter<std::io::BufWriter<std::fs::File>>>,
+    schema: arrow::datatypes::SchemaRef,
+}
+
+impl Spill {
+    /// An empty spill of rows of `schema`, in the system's temporary directory.
+    pub(super) fn new(schema: arrow::datatypes::SchemaRef) -> Result<Spill, MigrateError> {
+        let io = |e: std::io::Error| {
+            MigrateError::Internal(format!(
+                "cannot spill the unit's rows for verification: {e}"
+            ))
+        };
+        let file = tempfile::Builder::new()
+            .prefix("reckon-unit")
+            .suffix(".arrow")
+            .tempfile()
+            .map_err(io)?;
+        let out = std::io::BufWriter::new(file.reopen().map_err(io)?);
+        let writer = arrow::ipc::writer::FileWriter::try_new(out, &schema)
+            .map_err(|e| MigrateError::Internal(e.to_string()))?;
+        Ok(Spill {
+            file,
+            writer: Some(writer),
+            schema,
+        })
+    }
+
+    /// Appends rows.
+    pub(super) fn push(&mut self, rows: &RecordBatch) -> Result<(), MigrateError> {
+        let w = self
+            .writer
+            .as_mut()
+            .ok_or_else(|| MigrateError::Internal("spill already finished".into()))?;
+        w.write(rows)
+            .map_err(|e| MigrateError::Internal(format!("cannot spill the unit's rows: {e}")))
+    }
+
+    /// Closes the file for reading.
+    pub(super) fn finish(&mut self) -> Result<(), MigrateError> {
+        if let Some(mut w) = self.writer.take() {
+            w.finish().map_err(|e| {
+                MigrateError::Internal(format!("cannot spill the unit's rows: {e}"))
+            })?;
+        }
+        Ok(())
+    }
+}
+
+/// A spilled unit's rows, as a [`Source`] for the diff engine.
+struct SpillSource {
+    meta: TableMeta,
+    path: PathBuf,
+}
+
+impl Source for SpillSource {
+    /// The same rows in the same chunks at every read.
+    fn rereadable(&self) -> bool {
+        true
+    }
+    fn display(&self) -> String {
+        format!("unit rows ({})", self.meta.name)
+    }
+    fn tables(&mut self) -> Result<Vec<TableMeta>, SourceError> {
+        Ok(vec![self.meta.clone()])
+    }
+    fn describe_query(&mut self, _sql: &str) -> Result<TableMeta, SourceError> {
+        Err(SourceError::query(
+            &self.display(),
+            "no queries on spilled rows",
+        ))
+    }
+    fn read(&mut self, _table: &TableMeta) -> Result<ChunkStream, SourceError> {
+        let shown = self.display();
+        let f = std::fs::File::open(&self.path).map_err(|e| SourceError::query(&shown, e))?;
+        let r = arrow::ipc::reader::FileReader::try_new(std::io::BufReader::new(f), None)
+            .map_err(|e| SourceError::query(&shown, e))?;
+        Ok(Box::new(r.map(move |b| {
+            b.map(|batch| Chunk {
+                batch,
+                defects: Vec::new(),
+            })
+            .map_err(|e| SourceError::query(&shown, e))
+        })))
+    }
+}
 
 /// An in-memory table, as a [`Source`] for the diff engine.
 pub(super) struct MemSource {
@@ -50,7 +156,7 @@ impl Executor<'_> {
     pub(super) fn verify(
         &mut self,
         unit: &Unit,
-        rows: &RecordBatch,
+        rows: VerifyRows<'_>,
         key: &[String],
         only_rows: bool,
     ) -> Result<(u64, u64, u64, [u128; 2], String), MigrateError> {
@@ -82,7 +188,7 @@ impl Executor<'_> {
             foreign_keys: Vec::new(),
             query: None,
         };
-        if only_rows {
+        if let (true, VerifyRows::Mem(rows)) = (only_rows, &rows) {
             let reader = self.target_reader.as_ref().expect("opened by target_meta");
             if let Some(pd) = reader.pushdown() {
                 if let Some(cond) = rows_with_keys(pd.dialect(), rows, key) {
@@ -109,14 +215,20 @@ impl Executor<'_> {
                 hint: "the unit's columns and key must exist in the target table".into(),
             }
         })?;
-        let mut mem = MemSource {
-            meta: mem_meta,
-            batch: rows.clone(),
+        let mut mem: Box<dyn Source> = match rows {
+            VerifyRows::Mem(batch) => Box::new(MemSource {
+                meta: mem_meta,
+                batch: batch.clone(),
+            }),
+            VerifyRows::Spilled(s) => Box::new(SpillSource {
+                meta: mem_meta,
+                path: s.file.path().to_path_buf(),
+            }),
         };
         let reader = self.target_reader.as_mut().expect("opened by target_meta");
 
         let d = diff_table(
-            &mut mem,
+            mem.as_mut(),
             reader.as_mut(),
             &p,
             &DiffOptions::default(),
@@ -181,22 +293,18 @@ pub(super) fn target_key(unit: &Unit, out: &RecordBatch) -> Result<Vec<String>, 
 }
 
 impl Executor<'_> {
-    /// Verifies a written unit against the target and records it `completed` or
-    /// `verification_failed`.
+    /// Verifies a unit read whole: its rows (with the ids the target generated, for
+    /// generated-id units) against the target.
     pub(super) fn verify_unit(
         &mut self,
         u: &UnitRun<'_>,
         o: &Outgoing,
         (known, written): (&HashMap<String, i64>, u64),
         new_watermark: Option<String>,
-        mut outcome: UnitOutcome,
+        outcome: UnitOutcome,
         progress: &mut dyn Progress,
     ) -> Result<UnitOutcome, MigrateError> {
-        let (unit, name, kind, run, started) = (u.unit, u.name.clone(), u.kind, u.run, u.started);
         let (out, keys, conflict, generated) = (&o.out, &o.keys, &o.conflict, &o.generated);
-        let rows_read = out.num_rows() as u64;
-        // 6. Verify: the unit's rows against what the target holds.
-        progress.phase(&name, "verifying");
         let verify_rows = match &generated {
             Some(g) => {
                 let ids: Vec<Option<i64>> = keys.iter().map(|k| known.get(k).copied()).collect();
@@ -214,10 +322,33 @@ impl Executor<'_> {
             }
             None => out.clone(),
         };
+        let done = Written {
+            rows: VerifyRows::Mem(&verify_rows),
+            conflict,
+            rows_read: out.num_rows() as u64,
+            written,
+        };
+        self.verify_written(u, done, new_watermark, outcome, progress)
+    }
+
+    /// Verifies what a unit wrote against the target and records it `completed` or
+    /// `verification_failed`.
+    pub(super) fn verify_written(
+        &mut self,
+        u: &UnitRun<'_>,
+        done: Written<'_>,
+        new_watermark: Option<String>,
+        mut outcome: UnitOutcome,
+        progress: &mut dyn Progress,
+    ) -> Result<UnitOutcome, MigrateError> {
+        let (unit, name, kind, run, started) = (u.unit, u.name.clone(), u.kind, u.run, u.started);
+        let (rows_read, written) = (done.rows_read, done.written);
+        // 6. Verify: the unit's rows against what the target holds.
+        progress.phase(&name, "verifying");
         // A full run answers for the whole table; an --item or --delta run for its own rows,
         // which alone are read back.
         let (missing, changed, extra, hashes, detail) =
-            self.verify(unit, &verify_rows, conflict, kind != "full")?;
+            self.verify(unit, done.rows, done.conflict, kind != "full")?;
         let extra_counts = kind == "full" && !unit.spec.allow_extra;
         let ok = missing == 0 && changed == 0 && (extra == 0 || !extra_counts);
         outcome.verify = Some((missing, changed, extra));
@@ -242,6 +373,18 @@ impl Executor<'_> {
         outcome.seconds = started.elapsed().as_secs_f64();
         Ok(outcome)
     }
+}
+
+/// What a unit wrote, for its verification.
+pub(super) struct Written<'r> {
+    /// The rows, as the target should hold them.
+    pub(super) rows: VerifyRows<'r>,
+    /// The target key columns.
+    pub(super) conflict: &'r [String],
+    /// Rows read from the source.
+    pub(super) rows_read: u64,
+    /// Rows the target reported as written.
+    pub(super) written: u64,
 }
 
 /// Keys listed in one condition, at most: more rows are verified against the whole table.

@@ -1,0 +1,339 @@
+//! A full run of a unit whose source reads in key order ([`Source::read_in_key_order`]: a
+//! database table keyed by one integer column), streamed in bounded memory: chunks are checked
+//! (keys never NULL, strictly ascending, so never repeated), transformed and written batch by
+//! batch as they arrive, while the source's next page is fetched. Batch `b` holds the same rows
+//! as when the unit is read whole and sorted, so a run started either way resumes either way.
+//! The rows written are spilled to an Arrow IPC file in the temporary directory, and the unit is
+//! verified from it: exactly the rows the run wrote, against the whole target table.
+//!
+//! Other units (other keys, queries, generated ids, `--delta`, `--item`, `--keys-from`, dry runs)
+//! are read whole ([`super::rows`]).
+
+use arrow::compute::{concat, sort_to_indices, take, SortOptions};
+
+use super::write::Batches;
+use super::*;
+
+/// What a streamed unit carries from chunk to chunk.
+struct Flow {
+    /// Transformed rows not yet written, and their keys.
+    pending: Vec<RecordBatch>,
+    pending_keys: Vec<String>,
+    pending_rows: usize,
+    /// The last key seen.
+    last: Option<i128>,
+    /// The target key columns, known from the first chunk.
+    conflict: Option<Vec<String>>,
+    /// The rows written, for verification.
+    spill: Option<Spill>,
+    /// The largest `updated_at` so far (one value).
+    newest: Option<ArrayRef>,
+    /// Rows read.
+    rows: u64,
+}
+
+impl Executor<'_> {
+    /// Runs a full unit streamed, when its source reads in key order; `Ok(None)` when it does
+    /// not (the caller reads the unit whole).
+    pub(super) fn run_streamed(
+        &mut self,
+        u: &UnitRun<'_>,
+        watermark: Option<String>,
+        mut outcome: UnitOutcome,
+        progress: &mut dyn Progress,
+    ) -> Result<Option<UnitOutcome>, MigrateError> {
+        let unit = u.unit;
+        if u.kind != "full"
+            || self.opts.dry_run
+            || self.opts.item.is_some()
+            || self.opts.keys.is_some()
+            || unit.query.is_some()
+            || unit.spec.generated_id.is_some()
+            || std::env::var_os("RECKON_MIGRATE_WHOLE").is_some()
+        {
+            return Ok(None);
+        }
+        let meta = self.source_meta(unit)?;
+        let Some(stream) = self.source.read_in_key_order(&meta, &unit.spec.key)? else {
+            return Ok(None);
+        };
+        self.refuse_null_keys(u, &meta)?;
+        self.load_lookups(unit)?;
+        progress.unit(&u.name, self.source.estimate_rows(&meta).unwrap_or(0));
+        let mut w = self.begin_batches(u, false)?;
+        let mut flow = Flow {
+            pending: Vec::new(),
+            pending_keys: Vec::new(),
+            pending_rows: 0,
+            last: None,
+            conflict: None,
+            spill: None,
+            newest: None,
+            rows: 0,
+        };
+        let r = self.stream_batches(u, &meta, stream, &mut w, &mut flow, &mut outcome, progress);
+        if r.is_err() && !w.per_batch {
+            self.target.rollback();
+        }
+        r?;
+        let batches = w.next as u64;
+        let (_, written) = self.end_batches(u, w, false)?;
+        outcome.rows = flow.rows;
+        outcome.batches = batches;
+        let conflict = flow.conflict.unwrap_or_default();
+        let mut spill = flow.spill.ok_or_else(|| {
+            MigrateError::Internal("a streamed unit ended without its rows' schema".into())
+        })?;
+        spill.finish()?;
+        let mut new_watermark = watermark;
+        if let Some(m) = flow.newest.as_ref().and_then(max_text) {
+            if new_watermark.as_deref().is_none_or(|w| m.as_str() > w) {
+                new_watermark = Some(m);
+            }
+        }
+        let done = Written {
+            rows: VerifyRows::Spilled(&spill),
+            conflict: &conflict,
+            rows_read: flow.rows,
+            written,
+        };
+        self.verify_written(u, done, new_watermark, outcome, progress)
+            .map(Some)
+    }
+
+    /// Refuses a unit whose key column holds a NULL (the ordered read leaves such rows out).
+    fn refuse_null_keys(&mut self, u: &UnitRun<'_>, meta: &TableMeta) -> Result<(), MigrateError> {
+        let Some(pd) = self.source.pushdown() else {
+            return Ok(());
+        };
+        let mysql = pd.dialect() == crate::source::Dialect::Mysql;
+        let key = &u.unit.spec.key[0];
+        let sql = format!(
+            "SELECT 1 FROM {} WHERE {} IS NULL LIMIT 1",
+            pd.qualified(&meta.name),
+            crate::source::quote_ident(key, mysql)
+        );
+        if !pd.rows(&sql)?.is_empty() {
+            return Err(MigrateError::Unit {
+                unit: u.name.clone(),
+                reason: format!("a key is NULL ({key}=NULL)"),
+                hint: "key columns must not be NULL: filter those rows in a source query or choose another key".into(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Reads, checks, transforms and writes the chunks, batch by batch.
+    #[allow(clippy::too_many_arguments)]
+    fn stream_batches(
+        &mut self,
+        u: &UnitRun<'_>,
+        meta: &TableMeta,
+        stream: ChunkStream,
+        w: &mut Batches,
+        flow: &mut Flow,
+        outcome: &mut UnitOutcome,
+        progress: &mut dyn Progress,
+    ) -> Result<(), MigrateError> {
+        let (unit, name) = (u.unit, u.name.clone());
+        let batch_size = unit.batch_size;
+        let mut seen_any = false;
+        for chunk in stream {
+            let chunk = chunk?;
+            if let Some(ReadDefect::InvalidUtf8 { column, .. }) = chunk.defects.first() {
+                let col = chunk.batch.schema().field(*column).name().clone();
+                return Err(MigrateError::Unit {
+                    unit: name,
+                    reason: format!("value(s) of source column '{col}' are not valid UTF-8; writing them would store a lossy decoding"),
+                    hint: "convert them in a source query (query = \"SELECT …\") or fix them in the source; `reckon profile` lists them".into(),
+                });
+            }
+            if chunk.batch.num_rows() == 0 {
+                continue;
+            }
+            seen_any = true;
+            let batch = crate::value::kind::plain_batch(&chunk.batch);
+            let keys = self.checked_keys(u, &batch, flow)?;
+            if let Some(col) = &unit.spec.updated_at {
+                let i = batch
+                    .schema()
+                    .index_of(col)
+                    .map_err(|_| MigrateError::UnknownColumn {
+                        unit: name.clone(),
+                        column: col.clone(),
+                        field: "updated_at".into(),
+                        available: batch
+                            .schema()
+                            .fields()
+                            .iter()
+                            .map(|f| f.name().clone())
+                            .collect(),
+                    })?;
+                flow.newest = newest(flow.newest.take(), batch.column(i))?;
+            }
+            flow.rows += batch.num_rows() as u64;
+            let out = Transformer {
+                unit,
+                idmaps: &self.idmaps,
+            }
+            .apply(&batch, &keys)?;
+            drop(batch);
+            self.take_rows(unit, out, keys, flow)?;
+            while flow.pending_rows >= batch_size {
+                self.flush(u, w, flow, batch_size, outcome, progress)?;
+            }
+        }
+        if !seen_any {
+            // No row: the transform of an empty batch still gives the target's columns.
+            let schema = Arc::new(Schema::new(
+                meta.columns
+                    .iter()
+                    .map(|c| Field::new(&c.name, DataType::Utf8, true))
+                    .collect::<Vec<_>>(),
+            ));
+            let out = Transformer {
+                unit,
+                idmaps: &self.idmaps,
+            }
+            .apply(&RecordBatch::new_empty(schema), &[])?;
+            self.take_rows(unit, out, Vec::new(), flow)?;
+        }
+        if flow.pending_rows > 0 {
+            let n = flow.pending_rows;
+            self.flush(u, w, flow, n, outcome, progress)?;
+        }
+        Ok(())
+    }
+
+    /// A chunk's keys as text, checked: never NULL, each greater than the one before.
+    fn checked_keys(
+        &self,
+        u: &UnitRun<'_>,
+        batch: &RecordBatch,
+        flow: &mut Flow,
+    ) -> Result<Vec<String>, MigrateError> {
+        let key = &u.unit.spec.key;
+        let ki = batch
+            .schema()
+            .index_of(&key[0])
+            .map_err(|_| MigrateError::UnknownColumn {
+                unit: u.name.clone(),
+                column: key[0].clone(),
+                field: "key".into(),
+                available: batch
+                    .schema()
+                    .fields()
+                    .iter()
+                    .map(|f| f.name().clone())
+                    .collect(),
+            })?;
+        let texts = key_texts(batch, &[ki])?;
+        let mut keys = Vec::with_capacity(texts.len());
+        for (r, k) in texts.into_iter().enumerate() {
+            let Some(k) = k else {
+                return Err(MigrateError::Unit {
+                    unit: u.name.clone(),
+                    reason: format!("a key is NULL ({})", show_row_key(batch, &[ki], key, r)),
+                    hint: "key columns must not be NULL: filter those rows in a source query or choose another key".into(),
+                });
+            };
+            let v: i128 = k.parse().map_err(|_| {
+                MigrateError::Internal(format!("integer key {k:?} does not read as an integer"))
+            })?;
+            match flow.last {
+                Some(l) if l == v => {
+                    return Err(MigrateError::Unit {
+                        unit: u.name.clone(),
+                        reason: format!("key {} occurs more than once in the source", show_key(key, &k)),
+                        hint: "a unit's key must identify one row: fix the key columns, or deduplicate in a source query".into(),
+                    })
+                }
+                Some(l) if l > v => {
+                    return Err(MigrateError::Internal(format!(
+                        "the source returned key {v} after {l} in a read in key order"
+                    )))
+                }
+                _ => {}
+            }
+            flow.last = Some(v);
+            keys.push(k);
+        }
+        Ok(keys)
+    }
+
+    /// Takes a chunk's transformed rows into the pending batch (and, from the first, the
+    /// target key and the spill file).
+    fn take_rows(
+        &mut self,
+        unit: &Unit,
+        out: RecordBatch,
+        keys: Vec<String>,
+        flow: &mut Flow,
+    ) -> Result<(), MigrateError> {
+        if flow.conflict.is_none() {
+            flow.conflict = Some(target_key(unit, &out)?);
+        }
+        if flow.spill.is_none() {
+            flow.spill = Some(Spill::new(out.schema())?);
+        }
+        flow.pending_rows += out.num_rows();
+        flow.pending.push(out);
+        flow.pending_keys.extend(keys);
+        Ok(())
+    }
+
+    /// Writes the first `n` pending rows as one batch, and spills them.
+    fn flush(
+        &mut self,
+        u: &UnitRun<'_>,
+        w: &mut Batches,
+        flow: &mut Flow,
+        n: usize,
+        outcome: &mut UnitOutcome,
+        progress: &mut dyn Progress,
+    ) -> Result<(), MigrateError> {
+        let schema = flow.pending[0].schema();
+        let all = if flow.pending.len() == 1 {
+            flow.pending.pop().expect("one batch")
+        } else {
+            let a = concat_batches(&schema, &flow.pending)
+                .map_err(|e| MigrateError::Internal(e.to_string()))?;
+            flow.pending.clear();
+            a
+        };
+        let batch = all.slice(0, n);
+        let keys: Vec<String> = flow.pending_keys.drain(..n).collect();
+        let conflict = flow.conflict.clone().unwrap_or_default();
+        self.write_batch(u, w, (&conflict, None), &batch, &keys, outcome)?;
+        flow.spill
+            .as_mut()
+            .expect("made with the first rows")
+            .push(&batch)?;
+        progress.rows(n as u64);
+        if all.num_rows() > n {
+            flow.pending.push(all.slice(n, all.num_rows() - n));
+        }
+        flow.pending_rows -= n;
+        Ok(())
+    }
+}
+
+/// The larger of the running maximum and a column's largest value (in the column's own order).
+fn newest(prev: Option<ArrayRef>, col: &ArrayRef) -> Result<Option<ArrayRef>, MigrateError> {
+    let internal = |e: arrow::error::ArrowError| MigrateError::Internal(e.to_string());
+    let both = match &prev {
+        Some(p) => concat(&[p.as_ref(), col.as_ref()]).map_err(internal)?,
+        None => col.clone(),
+    };
+    let opts = SortOptions {
+        descending: true,
+        nulls_first: false,
+    };
+    let idx = sort_to_indices(&both, Some(opts), Some(1)).map_err(internal)?;
+    let top = take(both.as_ref(), &idx, None).map_err(internal)?;
+    Ok(if top.is_empty() || top.is_null(0) {
+        prev
+    } else {
+        Some(top)
+    })
+}

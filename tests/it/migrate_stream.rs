@@ -1,0 +1,226 @@
+//! `reckon migrate` streaming a unit that its source reads in key order (a PostgreSQL or MariaDB
+//! table keyed by one integer column): pages (`RECKON_PAGE_ROWS`) and batches that do not line
+//! up, keys checked across page boundaries, and batches that are the same as when the unit is
+//! read whole (`RECKON_MIGRATE_WHOLE`), so that a run started one way resumes the other.
+
+use std::process::Command;
+
+use super::common::{mariadb_exec, mysql_url, pg_url, require, Run};
+use super::migrate_servers::pg_exec;
+
+const ROWS: i64 = 2503;
+
+fn reckon_env(env: &[(&str, &str)], args: &[&str]) -> Run {
+    let out = Command::new(env!("CARGO_BIN_EXE_reckon"))
+        .args(args)
+        .envs(env.iter().copied())
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("run reckon");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// A source database `reckon_ms_src` on the PostgreSQL or MariaDB server: its URL.
+fn source_db(pg: bool) -> Option<String> {
+    if pg {
+        let have = require(
+            "PostgreSQL",
+            pg_exec("SELECT 1 FROM pg_database WHERE datname = 'reckon_ms_src'"),
+        )?;
+        if have.is_empty() {
+            // Both tests may create it at once: the second finds it made.
+            if let Err(e) = pg_exec("CREATE DATABASE reckon_ms_src") {
+                let again = pg_exec("SELECT 1 FROM pg_database WHERE datname = 'reckon_ms_src'");
+                assert!(again.is_ok_and(|r| !r.is_empty()), "{e}");
+            }
+        }
+        let mut u = url::Url::parse(&pg_url()).unwrap();
+        u.set_path("/reckon_ms_src");
+        Some(u.to_string())
+    } else {
+        require(
+            "MariaDB",
+            mariadb_exec("CREATE DATABASE IF NOT EXISTS reckon_ms_src"),
+        )?;
+        let mut u = url::Url::parse(&mysql_url()).unwrap();
+        u.set_path("/reckon_ms_src");
+        Some(u.to_string())
+    }
+}
+
+fn source_exec(pg: bool, url: &str, sql: &str) {
+    if pg {
+        let mut c = postgres::Client::connect(url, postgres::NoTls).unwrap();
+        c.batch_execute(sql).unwrap();
+    } else {
+        super::migrate_servers::my_exec(url, sql).unwrap();
+    }
+}
+
+fn plan(dir: &std::path::Path, name: &str, src: &str, table: &str, target: &str) -> String {
+    let p = dir.join(format!("{name}.toml"));
+    std::fs::write(
+        &p,
+        format!(
+            "name = \"{name}\"\nsource = \"{src}\"\ntarget = \"{}\"\nledger = \"reckon_ms.reckon_ledger\"\nidmap = \"reckon_ms.reckon_idmap\"\nbatch_size = 300\n\n[[unit]]\nname = \"u\"\ntable = \"{table}\"\ntarget = \"reckon_ms.{target}\"\nkey = [\"id\"]\ntransaction = \"batch\"\n",
+            pg_url()
+        ),
+    )
+    .unwrap();
+    p.to_str().unwrap().to_string()
+}
+
+fn one(sql: &str) -> String {
+    pg_exec(sql).unwrap()[0][0].clone().unwrap_or_default()
+}
+
+fn json(r: &Run) -> serde_json::Value {
+    let v: serde_json::Value =
+        serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("{e}: {}{}", r.stdout, r.stderr));
+    v[0].clone()
+}
+
+/// The rows of the source table as `id:v:n`, in key order (`g` = 1 ..= ROWS).
+fn expected() -> String {
+    (1..=ROWS)
+        .map(|g| format!("{}:v{g}:{:.2}", g * 7 - 9000, g as f64 / 3.0))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+#[test]
+fn a_streamed_unit_and_a_unit_read_whole_write_the_same_batches() {
+    for pg in [true, false] {
+        let Some(src) = source_db(pg) else {
+            continue;
+        };
+        // Ids from -8993 up by 7: pages of 1,000 rows and batches of 300 do not line up.
+        let fill = if pg {
+            format!("DROP TABLE IF EXISTS s; CREATE TABLE s (id bigint PRIMARY KEY, v text, n numeric(12,2));
+                     INSERT INTO s SELECT g * 7 - 9000, 'v' || g, round(g / 3.0, 2) FROM generate_series(1, {ROWS}) g")
+        } else {
+            format!("DROP TABLE IF EXISTS s;\nCREATE TABLE s (id bigint PRIMARY KEY, v text, n decimal(12,2));\nINSERT INTO s SELECT CAST(seq AS SIGNED) * 7 - 9000, CONCAT('v', seq), ROUND(seq / 3.0, 2) FROM seq_1_to_{ROWS}")
+        };
+        source_exec(pg, &src, &fill);
+        // Row 1,301 (g = 1301, id 107) is in batch 4 (rows 1,200 … 1,499): the CHECK stops it.
+        pg_exec(
+            "DROP SCHEMA IF EXISTS reckon_ms CASCADE; CREATE SCHEMA reckon_ms;
+             CREATE TABLE reckon_ms.a (id bigint PRIMARY KEY, v text, n numeric(12,2), CONSTRAINT lim CHECK (id < 107));
+             CREATE TABLE reckon_ms.b (id bigint PRIMARY KEY, v text, n numeric(12,2), CONSTRAINT lim CHECK (id < 107))",
+        )
+        .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let pages = ("RECKON_PAGE_ROWS", "1000");
+        let whole = ("RECKON_MIGRATE_WHOLE", "1");
+        // a: read whole first, streamed after; b: the other way round.
+        for (target, first, then) in [
+            ("a", vec![pages, whole], vec![pages]),
+            ("b", vec![pages], vec![pages, whole]),
+        ] {
+            let p = plan(dir.path(), &format!("ms_{target}"), &src, "s", target);
+            let r = reckon_env(&first, &["migrate", &p, "--json"]);
+            assert_ne!(r.code, 0, "{pg} {target}: {}", r.stdout);
+            // Batches 0–3 committed, each with its ledger row; batch 4 left nothing.
+            assert_eq!(
+                one(&format!("SELECT count(*) FROM reckon_ms.{target}")),
+                "1200",
+                "{pg} {target}"
+            );
+            assert_eq!(
+                one(&format!("SELECT count(*) FROM reckon_ms.reckon_ledger WHERE plan = 'ms_{target}' AND batch >= 0 AND status = 'applied'")),
+                "4",
+                "{pg} {target}"
+            );
+            pg_exec(&format!(
+                "ALTER TABLE reckon_ms.{target} DROP CONSTRAINT lim"
+            ))
+            .unwrap();
+            let r = reckon_env(&then, &["migrate", &p, "--json"]);
+            assert_eq!(r.code, 0, "{pg} {target}: {}{}", r.stdout, r.stderr);
+            let o = json(&r);
+            assert_eq!(o["status"], "completed", "{o}");
+            assert_eq!(o["rows"], ROWS, "{o}");
+            assert_eq!(o["batches"], 9, "{o}");
+            assert_eq!(
+                o["batches_skipped"], 4,
+                "{pg} {target}: the batches differ: {o}"
+            );
+            assert_eq!(o["batches_applied"], 5, "{o}");
+            assert_eq!(o["verify"], serde_json::json!([0, 0, 0]), "{o}");
+            let got = one(&format!(
+                "SELECT string_agg(id || ':' || v || ':' || n, ',' ORDER BY id) FROM reckon_ms.{target}"
+            ));
+            assert!(got == expected(), "{pg} {target}: the rows differ");
+        }
+        // A streamed run from scratch, with pages of 97 rows.
+        pg_exec("DELETE FROM reckon_ms.a; DELETE FROM reckon_ms.reckon_ledger").unwrap();
+        let p = plan(dir.path(), "ms_a", &src, "s", "a");
+        let r = reckon_env(&[("RECKON_PAGE_ROWS", "97")], &["migrate", &p, "--json"]);
+        assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+        assert_eq!(json(&r)["verify"], serde_json::json!([0, 0, 0]));
+        assert!(
+            one("SELECT string_agg(id || ':' || v || ':' || n, ',' ORDER BY id) FROM reckon_ms.a")
+                == expected()
+        );
+    }
+}
+
+#[test]
+fn a_streamed_unit_refuses_a_key_repeated_across_a_page_boundary_and_a_null_key() {
+    for pg in [true, false] {
+        let Some(src) = source_db(pg) else {
+            continue;
+        };
+        let setup = "DROP TABLE IF EXISTS d;\nCREATE TABLE d (id int, v text);\nINSERT INTO d VALUES (1, 'a'), (2, 'b'), (3, 'c'), (4, 'd'), (4, 'e'), (5, 'f'), (6, 'g'), (7, 'h'), (8, 'i')";
+        source_exec(pg, &src, setup);
+        pg_exec(
+            "DROP SCHEMA IF EXISTS reckon_ms2 CASCADE; CREATE SCHEMA reckon_ms2;
+             CREATE TABLE reckon_ms2.d (id int, v text)",
+        )
+        .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("d.toml");
+        std::fs::write(
+            &p,
+            format!(
+                "name = \"d\"\nsource = \"{src}\"\ntarget = \"{}\"\nledger = \"reckon_ms2.reckon_ledger\"\nidmap = \"reckon_ms2.reckon_idmap\"\n\n[[unit]]\nname = \"d\"\ntable = \"d\"\ntarget = \"reckon_ms2.d\"\nkey = [\"id\"]\n",
+                pg_url()
+            ),
+        )
+        .unwrap();
+        let p = p.to_str().unwrap();
+        let count = || one("SELECT count(*) FROM reckon_ms2.d");
+        // Pages of 4: the two rows of key 4 end the first page and start the second.
+        for page in ["4", "3", "1000"] {
+            let r = reckon_env(&[("RECKON_PAGE_ROWS", page)], &["migrate", p]);
+            let said = format!("{}{}", r.stdout, r.stderr);
+            assert_ne!(r.code, 0, "{pg} page {page}: {said}");
+            assert!(
+                said.contains("id=4 occurs more than once"),
+                "{pg} page {page}: {said}"
+            );
+            assert_eq!(count(), "0");
+        }
+        source_exec(pg, &src, "DELETE FROM d WHERE v = 'e'");
+        source_exec(pg, &src, "INSERT INTO d VALUES (NULL, 'n')");
+        let r = reckon_env(&[("RECKON_PAGE_ROWS", "4")], &["migrate", p]);
+        let said = format!("{}{}", r.stdout, r.stderr);
+        assert_ne!(r.code, 0, "{pg}: {said}");
+        assert!(said.contains("a key is NULL (id=NULL)"), "{pg}: {said}");
+        assert_eq!(count(), "0");
+        // Without it, 8 rows (two full pages) migrate and verify.
+        source_exec(pg, &src, "DELETE FROM d WHERE id IS NULL");
+        let r = reckon_env(&[("RECKON_PAGE_ROWS", "4")], &["migrate", p, "--json"]);
+        assert_eq!(r.code, 0, "{pg}: {}{}", r.stdout, r.stderr);
+        assert_eq!(json(&r)["verify"], serde_json::json!([0, 0, 0]));
+        assert_eq!(
+            one("SELECT string_agg(id || v, ',' ORDER BY id) FROM reckon_ms2.d"),
+            "1a,2b,3c,4d,5f,6g,7h,8i"
+        );
+        pg_exec("DROP SCHEMA reckon_ms2 CASCADE; CREATE SCHEMA reckon_ms2; CREATE TABLE reckon_ms2.d (id int, v text)").unwrap();
+    }
+}
