@@ -13,6 +13,9 @@ use reckon::error::{scrub, Hinted, EXIT_ERROR};
 use reckon::migrate::MigrateError;
 use reckon::source::SourceError;
 
+/// The exit code when stdout was closed before reckon was done writing to it (128 + SIGPIPE).
+const EXIT_CLOSED_PIPE: i32 = 141;
+
 fn main() {
     // Panics (ours or a driver's) are reported once, scrubbed, as an error with exit code 2.
     std::panic::set_hook(Box::new(|_| {}));
@@ -54,6 +57,12 @@ fn main() {
                 .cloned()
                 .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
                 .unwrap_or_else(|| "unknown panic".into());
+            // stdout closed early (`reckon diff … | head`): stop quietly, as a program killed
+            // by SIGPIPE does (exit 141; SIGPIPE itself stays ignored, so that a database
+            // connection closed under a write is an error, never a silent death).
+            if msg.starts_with("failed printing to stdout") {
+                std::process::exit(EXIT_CLOSED_PIPE);
+            }
             eprintln!("error: internal error: {}", scrub(&msg));
             eprintln!("hint: this is a bug in reckon; please report it with the command you ran");
             EXIT_ERROR

@@ -62,3 +62,103 @@ fn dates_before_christ_and_past_9999_migrate_to_postgresql_as_they_were() {
     assert_eq!(got, want);
     assert_eq!(got[0][0].as_deref(), Some("0044-03-15 BC"));
 }
+
+/// Source and target are PostgreSQL: every column of `table` as the server shows it, by id.
+fn as_text(
+    c: &mut postgres::Client,
+    target: bool,
+    table: &str,
+    cols: &[&str],
+) -> Vec<Vec<Option<String>>> {
+    let list: Vec<String> = cols.iter().map(|c| format!("{c}::text")).collect();
+    let sql = format!("SELECT {} FROM {table} ORDER BY id", list.join(", "));
+    if target {
+        return pg_exec(&sql).unwrap();
+    }
+    c.query(&sql, &[])
+        .unwrap()
+        .into_iter()
+        .map(|r| (0..cols.len()).map(|i| r.get(i)).collect())
+        .collect()
+}
+
+#[test]
+fn every_type_lands_in_postgresql_as_it_was_in_binary_copy_and_in_text() {
+    let Some(have) = require(
+        "PostgreSQL",
+        pg_exec("SELECT 1 FROM pg_database WHERE datname = 'reckon_mb_src'"),
+    ) else {
+        return;
+    };
+    if have.is_empty() {
+        pg_exec("CREATE DATABASE reckon_mb_src").unwrap();
+    }
+    let mut src = url::Url::parse(&pg_url()).unwrap();
+    src.set_path("/reckon_mb_src");
+    let mut c = postgres::Client::connect(src.as_str(), postgres::NoTls).unwrap();
+    // `b` has a binary form for every column; `t` adds jsonb and a NaN numeric, which go as text.
+    let cols = "id int PRIMARY KEY, i2 smallint, i4 int, i8 bigint, n numeric, n2 numeric(10,3), \
+                f8 float8, f4 real, t text, vc varchar(10), ch char(5), bo bool, by bytea, d date, \
+                ts timestamp, tz timestamptz";
+    let rows = r"(1, -32768, -2147483648, -9223372036854775808, '0', '-0.000', 'NaN', 'NaN', E'tab\there', 'ünï', 'ab', true, '\x00ff', '0044-03-15 BC', '0044-03-15 12:00:00.000001 BC', '1969-12-31 23:59:59.999999+00'),
+        (2, 32767, 2147483647, 9223372036854775807, '-12345678901234567890.123456789', '1234567.125', '-0', '0.1', E'line\nbreak\\back', '', NULL, false, '\x', '2000-01-01', '2000-01-01 00:00:00', '2000-01-01 00:00:00+00'),
+        (3, 0, 0, 0, '0.00001', '0.0005', '1e308', '3.4e38', 'NULL', 'ten chars!', 'abcde', NULL, NULL, '1999-12-31', '1999-12-31 23:59:59.999999', '2262-04-11 23:47:16.854775+00'),
+        (4, NULL, NULL, NULL, '100000000', '-0.001', '5e-324', '-1e-45', NULL, NULL, 'x', true, '\xdeadbeef', '9999-12-31', '1900-02-28 12:34:56.5', '1901-12-13 20:45:52+00'),
+        (5, 1, 2, 3, '0.1000', NULL, 'Infinity', '-Infinity', 'x', 'y', 'z', false, '\x01', NULL, NULL, NULL)";
+    c.batch_execute(&format!(
+        "DROP TABLE IF EXISTS b, t; CREATE TABLE b ({cols}); INSERT INTO b VALUES {rows};
+         UPDATE b SET f8 = 1.5, f4 = 2.5 WHERE id = 1;
+         CREATE TABLE t ({cols}, j jsonb); INSERT INTO t SELECT *, '{{\"a\": [1, 2.50]}}' FROM b;
+         UPDATE t SET n = 'NaN' WHERE id = 2"
+    ))
+    .unwrap();
+    pg_exec(&format!(
+        "DROP SCHEMA IF EXISTS reckon_mb CASCADE; CREATE SCHEMA reckon_mb;
+         CREATE TABLE reckon_mb.b ({cols}); CREATE TABLE reckon_mb.t ({cols}, j jsonb)"
+    ))
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let plan = dir.path().join("plan.toml");
+    std::fs::write(
+        &plan,
+        format!(
+            "name = \"types\"\nsource = \"{src}\"\ntarget = \"{}\"\nledger = \"reckon_mb.reckon_ledger\"\nidmap = \"reckon_mb.reckon_idmap\"\nbatch_size = 2\n\n[[unit]]\nname = \"b\"\ntable = \"b\"\ntarget = \"reckon_mb.b\"\nkey = [\"id\"]\n\n[[unit]]\nname = \"t\"\ntable = \"t\"\ntarget = \"reckon_mb.t\"\nkey = [\"id\"]\n",
+            pg_url()
+        ),
+    )
+    .unwrap();
+    let r = reckon(&["migrate", plan.to_str().unwrap(), "--json"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    for u in 0..2 {
+        assert_eq!(v[u]["verify"], serde_json::json!([0, 0, 0]), "{}", r.stdout);
+    }
+    let names = [
+        "id", "i2", "i4", "i8", "n", "n2", "f8", "f4", "t", "vc", "ch", "bo", "by", "d", "ts", "tz",
+    ];
+    assert_eq!(
+        as_text(&mut c, true, "reckon_mb.b", &names),
+        as_text(&mut c, false, "b", &names)
+    );
+    let mut with_json = names.to_vec();
+    with_json.push("j");
+    assert_eq!(
+        as_text(&mut c, true, "reckon_mb.t", &with_json),
+        as_text(&mut c, false, "t", &with_json)
+    );
+    // A value the target column cannot hold is the server's error in binary form too: the
+    // server applies the column's length.
+    pg_exec(
+        "DELETE FROM reckon_mb.b; DELETE FROM reckon_mb.reckon_ledger;
+         ALTER TABLE reckon_mb.b ALTER COLUMN vc TYPE varchar(3)",
+    )
+    .unwrap();
+    let r = reckon(&["migrate", plan.to_str().unwrap()]);
+    assert_ne!(r.code, 0, "{}", r.stdout);
+    assert!(
+        format!("{}{}", r.stdout, r.stderr).contains("too long"),
+        "{}{}",
+        r.stdout,
+        r.stderr
+    );
+}

@@ -3,8 +3,11 @@
 //! (keys never NULL, strictly ascending, so never repeated), transformed and written batch by
 //! batch as they arrive, while the source's next page is fetched. Batch `b` holds the same rows
 //! as when the unit is read whole and sorted, so a run started either way resumes either way.
-//! The rows written are spilled to an Arrow IPC file in the temporary directory, and the unit is
-//! verified from it: exactly the rows the run wrote, against the whole target table.
+//! A plain copy (no column mapping) is verified as `reckon diff --pushdown` compares the source
+//! table with the target table: in the databases when both can (only differing buckets move),
+//! else streamed. A unit that maps columns spills the rows it writes to an Arrow IPC file in
+//! the temporary directory, and is verified from it: exactly the rows the run wrote, against
+//! the whole target table.
 //!
 //! Other units (other keys, queries, generated ids, `--delta`, `--item`, `--keys-from`, dry runs)
 //! are read whole ([`super::rows`]).
@@ -24,7 +27,9 @@ struct Flow {
     last: Option<i128>,
     /// The target key columns, known from the first chunk.
     conflict: Option<Vec<String>>,
-    /// The rows written, for verification.
+    /// A plain copy (no column mapping): verified against the source table, nothing spilled.
+    plain: bool,
+    /// The rows written, for verification (not a plain copy).
     spill: Option<Spill>,
     /// The largest `updated_at` so far (one value).
     newest: Option<ArrayRef>,
@@ -60,6 +65,7 @@ impl Executor<'_> {
         self.refuse_null_keys(u, &meta)?;
         self.load_lookups(unit)?;
         progress.unit(&u.name, self.source.estimate_rows(&meta).unwrap_or(0));
+        let plain = unit.columns.is_empty();
         let mut w = self.begin_batches(u, false)?;
         let mut flow = Flow {
             pending: Vec::new(),
@@ -67,6 +73,7 @@ impl Executor<'_> {
             pending_rows: 0,
             last: None,
             conflict: None,
+            plain: unit.columns.is_empty(),
             spill: None,
             newest: None,
             rows: 0,
@@ -80,17 +87,26 @@ impl Executor<'_> {
         let (_, written) = self.end_batches(u, w, false)?;
         outcome.rows = flow.rows;
         outcome.batches = batches;
-        let conflict = flow.conflict.unwrap_or_default();
-        let mut spill = flow.spill.ok_or_else(|| {
-            MigrateError::Internal("a streamed unit ended without its rows' schema".into())
-        })?;
-        spill.finish()?;
+        let conflict = flow.conflict.clone().unwrap_or_default();
         let mut new_watermark = watermark;
         if let Some(m) = flow.newest.as_ref().and_then(max_text) {
             if new_watermark.as_deref().is_none_or(|w| m.as_str() > w) {
                 new_watermark = Some(m);
             }
         }
+        // A plain copy (no column mapping: the rows written are the source table's) is verified
+        // as `reckon diff --pushdown` compares: the source table against the target table, in
+        // the databases where both allow it, else streamed.
+        if plain {
+            progress.phase(&u.name, "verifying");
+            let v = self.verify_against_source(unit, &meta, &conflict)?;
+            let rows = (flow.rows, written);
+            return self.conclude(u, v, rows, new_watermark, outcome).map(Some);
+        }
+        let mut spill = flow.spill.ok_or_else(|| {
+            MigrateError::Internal("a streamed unit ended without its rows' schema".into())
+        })?;
+        spill.finish()?;
         let done = Written {
             rows: VerifyRows::Spilled(&spill),
             conflict: &conflict,
@@ -99,6 +115,63 @@ impl Executor<'_> {
         };
         self.verify_written(u, done, new_watermark, outcome, progress)
             .map(Some)
+    }
+
+    /// The source table diffed against the target table on key `key`, as `reckon diff
+    /// --pushdown` does (streamed when either side cannot take the work).
+    fn verify_against_source(
+        &mut self,
+        unit: &Unit,
+        meta: &TableMeta,
+        key: &[String],
+    ) -> Result<Verified, MigrateError> {
+        let engine = |d: crate::source::Dialect| match d {
+            crate::source::Dialect::Postgres => Engine::Postgres,
+            crate::source::Dialect::Mysql => Engine::Mysql,
+            crate::source::Dialect::Sqlite => Engine::Sqlite,
+        };
+        let cannot = |e: String| MigrateError::Unit {
+            unit: unit.spec.name.clone(),
+            reason: format!("verification could not run: {e}"),
+            hint: "check that the target table is readable and holds the unit's columns and key"
+                .into(),
+        };
+        let mut tmeta = self.target_meta(&unit.spec.target)?;
+        let sengine = self
+            .source
+            .pushdown()
+            .map_or(Engine::Csv, |p| engine(p.dialect()));
+        let tengine = match self.target.kind() {
+            Kind::Postgres => Engine::Postgres,
+            Kind::Mysql => Engine::Mysql,
+            Kind::Sqlite => Engine::Sqlite,
+        };
+        tmeta.columns.retain(|c| {
+            meta.columns
+                .iter()
+                .any(|s| s.name.eq_ignore_ascii_case(&c.name))
+        });
+        let req = PlanRequest {
+            key: Some(key.to_vec()),
+            ..PlanRequest::default()
+        };
+        let p =
+            diff_plan(meta, sengine, &tmeta, tengine, &req).map_err(|e| cannot(e.to_string()))?;
+        let reader = self.target_reader.as_mut().expect("opened by target_meta");
+        let d = crate::diff::diff_pushdown(
+            self.source.as_mut(),
+            reader.as_mut(),
+            &p,
+            &DiffOptions::default(),
+            &mut NullSink,
+            &|_, _| {},
+        )
+        .map_err(|e| cannot(e.to_string()))?;
+        Ok(Verified {
+            counts: (d.counts.missing, d.counts.mismatched, d.counts.extra),
+            hashes: None,
+            detail: changed_columns(&d),
+        })
     }
 
     /// Refuses a unit whose key column holds a NULL (the ordered read leaves such rows out).
@@ -273,7 +346,7 @@ impl Executor<'_> {
         if flow.conflict.is_none() {
             flow.conflict = Some(target_key(unit, &out)?);
         }
-        if flow.spill.is_none() {
+        if flow.spill.is_none() && !flow.plain {
             flow.spill = Some(Spill::new(out.schema())?);
         }
         flow.pending_rows += out.num_rows();
@@ -305,10 +378,9 @@ impl Executor<'_> {
         let keys: Vec<String> = flow.pending_keys.drain(..n).collect();
         let conflict = flow.conflict.clone().unwrap_or_default();
         self.write_batch(u, w, (&conflict, None), &batch, &keys, outcome)?;
-        flow.spill
-            .as_mut()
-            .expect("made with the first rows")
-            .push(&batch)?;
+        if let Some(spill) = flow.spill.as_mut() {
+            spill.push(&batch)?;
+        }
         progress.rows(n as u64);
         if all.num_rows() > n {
             flow.pending.push(all.slice(n, all.num_rows() - n));

@@ -240,22 +240,7 @@ impl Executor<'_> {
             reason: format!("verification could not run: {e}"),
             hint: "check that the target table is readable".into(),
         })?;
-        let mut detail = String::new();
-        if !d.classes.is_empty() {
-            let cols: Vec<String> = d
-                .columns
-                .iter()
-                .filter(|c| !c.mismatched.is_empty())
-                .map(|c| {
-                    format!(
-                        "{} ({})",
-                        c.target,
-                        c.mismatched.keys().cloned().collect::<Vec<_>>().join(", ")
-                    )
-                })
-                .collect();
-            detail = format!(" in columns {}", cols.join("; "));
-        }
+        let detail = changed_columns(&d);
         Ok((
             d.counts.missing,
             d.counts.mismatched,
@@ -338,30 +323,49 @@ impl Executor<'_> {
         u: &UnitRun<'_>,
         done: Written<'_>,
         new_watermark: Option<String>,
-        mut outcome: UnitOutcome,
+        outcome: UnitOutcome,
         progress: &mut dyn Progress,
     ) -> Result<UnitOutcome, MigrateError> {
-        let (unit, name, kind, run, started) = (u.unit, u.name.clone(), u.kind, u.run, u.started);
-        let (rows_read, written) = (done.rows_read, done.written);
+        let (unit, name, kind) = (u.unit, u.name.clone(), u.kind);
         // 6. Verify: the unit's rows against what the target holds.
         progress.phase(&name, "verifying");
         // A full run answers for the whole table; an --item or --delta run for its own rows,
         // which alone are read back.
         let (missing, changed, extra, hashes, detail) =
             self.verify(unit, done.rows, done.conflict, kind != "full")?;
+        let v = Verified {
+            counts: (missing, changed, extra),
+            hashes: Some(hashes),
+            detail,
+        };
+        self.conclude(u, v, (done.rows_read, done.written), new_watermark, outcome)
+    }
+
+    /// Records a verified unit `completed`, or `verification_failed` when rows are missing or
+    /// changed (or extra, on a full run without `allow_extra`).
+    pub(super) fn conclude(
+        &mut self,
+        u: &UnitRun<'_>,
+        v: Verified,
+        (rows_read, written): (u64, u64),
+        new_watermark: Option<String>,
+        mut outcome: UnitOutcome,
+    ) -> Result<UnitOutcome, MigrateError> {
+        let (unit, kind, run, started) = (u.unit, u.kind, u.run, u.started);
+        let (missing, changed, extra) = v.counts;
         let extra_counts = kind == "full" && !unit.spec.allow_extra;
         let ok = missing == 0 && changed == 0 && (extra == 0 || !extra_counts);
         outcome.verify = Some((missing, changed, extra));
         outcome.written = written;
         let status = if ok { "completed" } else { VERIFICATION_FAILED };
         let mut row = self.unit_row(unit, run, kind, status, started, (rows_read, written));
-        row.source_hash = Some(hex128(hashes[0]));
-        row.target_hash = Some(hex128(hashes[1]));
+        row.source_hash = v.hashes.map(|h| hex128(h[0]));
+        row.target_hash = v.hashes.map(|h| hex128(h[1]));
         row.watermark = if kind == "item" { None } else { new_watermark };
         if !ok {
             let msg = format!(
                 "verification: {missing} row(s) missing in the target, {changed} changed{}, {extra} not written by the unit{}; once the cause is fixed, run the unit again: its next run writes and verifies every row again",
-                detail,
+                v.detail,
                 if extra > 0 && extra_counts { " (set allow_extra = true if the target holds other rows)" } else { "" }
             );
             row.error_class = Some("verification".into());
@@ -373,6 +377,36 @@ impl Executor<'_> {
         outcome.seconds = started.elapsed().as_secs_f64();
         Ok(outcome)
     }
+}
+
+/// A verification's result.
+pub(super) struct Verified {
+    /// Rows missing in the target, changed, and extra.
+    pub(super) counts: (u64, u64, u64),
+    /// The order-free hashes of both sides' rows (`None` when the databases compared them).
+    pub(super) hashes: Option<[u128; 2]>,
+    /// The changed columns, as the message shows them.
+    pub(super) detail: String,
+}
+
+/// The columns whose values differ, and how, as a verification message shows them.
+pub(super) fn changed_columns(d: &crate::diff::TableDiff) -> String {
+    if d.classes.is_empty() {
+        return String::new();
+    }
+    let cols: Vec<String> = d
+        .columns
+        .iter()
+        .filter(|c| !c.mismatched.is_empty())
+        .map(|c| {
+            format!(
+                "{} ({})",
+                c.target,
+                c.mismatched.keys().cloned().collect::<Vec<_>>().join(", ")
+            )
+        })
+        .collect();
+    format!(" in columns {}", cols.join("; "))
 }
 
 /// What a unit wrote, for its verification.

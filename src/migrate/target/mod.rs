@@ -26,6 +26,7 @@ use super::ledger::LedgerRow;
 use super::MigrateError;
 use crate::source::{quote_ident, SourceSpec, TableName};
 
+mod binary;
 mod cells;
 mod ledger;
 mod lock;

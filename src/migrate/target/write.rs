@@ -251,17 +251,38 @@ impl Target {
                     .map_err(|e| pg_err(&display, e))?;
                     "reckon_stage".to_string()
                 };
+                // Binary when every column has an exact binary form for its type, else text.
+                let types = pg_column_types(tx, &table, &batch, &display)?;
+                let bin = binary::plan(&batch, &types);
+                let format = if bin.is_some() {
+                    " (FORMAT binary)"
+                } else {
+                    ""
+                };
                 let mut wr = tx
-                    .copy_in(&format!("COPY {into} ({cols}) FROM STDIN"))
+                    .copy_in(&format!("COPY {into} ({cols}) FROM STDIN{format}"))
                     .map_err(|e| pg_err(&display, e))?;
                 let mut buf = Vec::with_capacity(1 << 20);
-                let enc = Encoders::new(&batch)?;
+                let enc = match bin {
+                    Some(_) => None,
+                    None => Some(Encoders::new(&batch)?),
+                };
+                if bin.is_some() {
+                    binary::Binary::header(&mut buf);
+                }
                 for r in 0..batch.num_rows() {
-                    enc.copy_row(r, &mut buf);
+                    match (&bin, &enc) {
+                        (Some(b), _) => b.row(r, &mut buf),
+                        (None, Some(e)) => e.copy_row(r, &mut buf),
+                        (None, None) => unreachable!("one encoder or the other"),
+                    }
                     if buf.len() > (1 << 20) {
                         wr.write_all(&buf).map_err(|e| werr(&display, e))?;
                         buf.clear();
                     }
+                }
+                if bin.is_some() {
+                    binary::Binary::trailer(&mut buf);
                 }
                 wr.write_all(&buf).map_err(|e| werr(&display, e))?;
                 let copied = wr.finish().map_err(|e| pg_err(&display, e))?;
@@ -553,4 +574,35 @@ impl Target {
         }
         Ok(())
     }
+}
+
+/// The base type (`typname`) of each of the batch's columns in `table` (quoted), in the batch's
+/// order; `None` for a column that is not there or whose type is not a base type (a domain,
+/// an enum, a composite, an array).
+fn pg_column_types(
+    tx: &mut postgres::Client,
+    table: &str,
+    batch: &RecordBatch,
+    display: &str,
+) -> Result<Vec<Option<String>>, MigrateError> {
+    let rows = tx
+        .query(
+            "SELECT a.attname::text, t.typname::text, t.typtype::text FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid \
+             WHERE a.attrelid = $1::text::regclass AND a.attnum > 0 AND NOT a.attisdropped",
+            &[&table],
+        )
+        .map_err(|e| pg_err(display, e))?;
+    let types: HashMap<String, (String, String)> = rows
+        .iter()
+        .map(|r| (r.get(0), (r.get(1), r.get(2))))
+        .collect();
+    Ok(batch
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| match types.get(f.name()) {
+            Some((name, kind)) if kind == "b" => Some(name.clone()),
+            _ => None,
+        })
+        .collect())
 }
