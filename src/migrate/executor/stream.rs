@@ -1,7 +1,8 @@
 //! A full run of a unit whose source reads in key order ([`Source::read_in_key_order`]: a
 //! database table keyed by one integer column), streamed in bounded memory: chunks are checked
-//! (keys never NULL, strictly ascending, so never repeated), transformed and written batch by
-//! batch as they arrive, while the source's next page is fetched. Batch `b` holds the same rows
+//! (keys never NULL, strictly ascending, so never repeated), transformed, cut into batches and
+//! hashed on a thread of their own, while this thread writes the batch before and the source's
+//! next page is fetched: three stages at once, each holding a batch or two. Batch `b` holds the same rows
 //! as when the unit is read whole and sorted, so a run started either way resumes either way.
 //! A plain copy (no column mapping) is verified as `reckon diff --pushdown` compares the source
 //! table with the target table: in the databases when both can (only differing buckets move),
@@ -12,29 +13,47 @@
 //! Other units (other keys, queries, generated ids, `--delta`, `--item`, `--keys-from`, dry runs)
 //! are read whole ([`super::rows`]).
 
+use std::sync::mpsc::sync_channel;
+
 use arrow::compute::{concat, sort_to_indices, take, SortOptions};
 
-use super::write::Batches;
+use super::write::{batch_hashes, Batches};
 use super::*;
 
-/// What a streamed unit carries from chunk to chunk.
-struct Flow {
-    /// Transformed rows not yet written, and their keys.
+/// Prepared batches waiting for the writer, at most.
+const READY: usize = 2;
+
+/// One batch, ready to be written.
+struct Ready {
+    batch: RecordBatch,
+    keys: Vec<String>,
+    hashes: (String, String),
+}
+
+/// What the preparing stage found, once the source is read.
+#[derive(Default)]
+struct Prepared {
+    /// Rows read.
+    rows: u64,
+    /// The target key columns (from the first chunk's transform).
+    conflict: Vec<String>,
+    /// The largest `updated_at` (one value).
+    newest: Option<ArrayRef>,
+    /// The transformed rows' schema.
+    schema: Option<arrow::datatypes::SchemaRef>,
+}
+
+/// The preparing stage: checks keys, transforms, cuts batches of `batch_size` rows.
+struct Prep<'p> {
+    unit: &'p Unit,
+    idmaps: &'p IdMaps,
+    /// Transformed rows not yet cut into a batch, and their keys.
     pending: Vec<RecordBatch>,
     pending_keys: Vec<String>,
     pending_rows: usize,
     /// The last key seen.
     last: Option<i128>,
-    /// The target key columns, known from the first chunk.
-    conflict: Option<Vec<String>>,
-    /// A plain copy (no column mapping): verified against the source table, nothing spilled.
-    plain: bool,
-    /// The rows written, for verification (not a plain copy).
-    spill: Option<Spill>,
-    /// The largest `updated_at` so far (one value).
-    newest: Option<ArrayRef>,
-    /// Rows read.
-    rows: u64,
+    found: Prepared,
 }
 
 impl Executor<'_> {
@@ -65,52 +84,53 @@ impl Executor<'_> {
         self.refuse_null_keys(u, &meta)?;
         self.load_lookups(unit)?;
         progress.unit(&u.name, self.source.estimate_rows(&meta).unwrap_or(0));
+        // A plain copy (no column mapping) is verified against the source table; a unit that
+        // maps columns, against the rows it wrote, spilled as they go.
         let plain = unit.columns.is_empty();
+        let mut spill = None;
         let mut w = self.begin_batches(u, false)?;
-        let mut flow = Flow {
-            pending: Vec::new(),
-            pending_keys: Vec::new(),
-            pending_rows: 0,
-            last: None,
-            conflict: None,
-            plain: unit.columns.is_empty(),
-            spill: None,
-            newest: None,
-            rows: 0,
-        };
-        let r = self.stream_batches(u, &meta, stream, &mut w, &mut flow, &mut outcome, progress);
+        let r = self.stream_batches(
+            u,
+            &meta,
+            stream,
+            &mut w,
+            &mut spill,
+            plain,
+            &mut outcome,
+            progress,
+        );
         if r.is_err() && !w.per_batch {
             self.target.rollback();
         }
-        r?;
+        let found = r?;
         let batches = w.next as u64;
         let (_, written) = self.end_batches(u, w, false)?;
-        outcome.rows = flow.rows;
+        outcome.rows = found.rows;
         outcome.batches = batches;
-        let conflict = flow.conflict.clone().unwrap_or_default();
         let mut new_watermark = watermark;
-        if let Some(m) = flow.newest.as_ref().and_then(max_text) {
+        if let Some(m) = found.newest.as_ref().and_then(max_text) {
             if new_watermark.as_deref().is_none_or(|w| m.as_str() > w) {
                 new_watermark = Some(m);
             }
         }
-        // A plain copy (no column mapping: the rows written are the source table's) is verified
-        // as `reckon diff --pushdown` compares: the source table against the target table, in
-        // the databases where both allow it, else streamed.
+        let conflict = found.conflict;
         if plain {
             progress.phase(&u.name, "verifying");
             let v = self.verify_against_source(unit, &meta, &conflict)?;
-            let rows = (flow.rows, written);
+            let rows = (found.rows, written);
             return self.conclude(u, v, rows, new_watermark, outcome).map(Some);
         }
-        let mut spill = flow.spill.ok_or_else(|| {
-            MigrateError::Internal("a streamed unit ended without its rows' schema".into())
-        })?;
+        let mut spill: Spill = match spill {
+            Some(s) => s,
+            None => Spill::new(found.schema.ok_or_else(|| {
+                MigrateError::Internal("a streamed unit ended without its rows' schema".into())
+            })?)?,
+        };
         spill.finish()?;
         let done = Written {
             rows: VerifyRows::Spilled(&spill),
             conflict: &conflict,
-            rows_read: flow.rows,
+            rows_read: found.rows,
             written,
         };
         self.verify_written(u, done, new_watermark, outcome, progress)
@@ -196,7 +216,8 @@ impl Executor<'_> {
         Ok(())
     }
 
-    /// Reads, checks, transforms and writes the chunks, batch by batch.
+    /// Reads the chunks on a preparing thread (keys checked, transformed, cut into batches,
+    /// hashed) and writes each batch as it comes (spilling it unless the unit is a plain copy).
     #[allow(clippy::too_many_arguments)]
     fn stream_batches(
         &mut self,
@@ -204,19 +225,97 @@ impl Executor<'_> {
         meta: &TableMeta,
         stream: ChunkStream,
         w: &mut Batches,
-        flow: &mut Flow,
+        spill: &mut Option<Spill>,
+        plain: bool,
         outcome: &mut UnitOutcome,
         progress: &mut dyn Progress,
+    ) -> Result<Prepared, MigrateError> {
+        let unit = u.unit;
+        // The id maps go to the preparing thread for the unit's run, and come back.
+        let idmaps = std::mem::take(&mut self.idmaps);
+        let result = std::thread::scope(|scope| {
+            let (tx, rx) = sync_channel::<Result<Ready, MigrateError>>(READY);
+            let idmaps = &idmaps;
+            let preparing = scope.spawn(move || {
+                let mut prep = Prep {
+                    unit,
+                    idmaps,
+                    pending: Vec::new(),
+                    pending_keys: Vec::new(),
+                    pending_rows: 0,
+                    last: None,
+                    found: Prepared::default(),
+                };
+                let sent = prep.run(stream, meta, &tx);
+                if let Err(e) = sent {
+                    let _ = tx.send(Err(e));
+                }
+                prep.found
+            });
+            let mut failed = None;
+            for ready in rx.iter() {
+                let step = ready.and_then(|r| {
+                    let dest = (prep_conflict(unit, &r.batch)?, None);
+                    self.write_batch(
+                        u,
+                        w,
+                        (&dest.0, dest.1),
+                        &r.batch,
+                        &r.keys,
+                        r.hashes,
+                        outcome,
+                    )?;
+                    if !plain {
+                        if spill.is_none() {
+                            *spill = Some(Spill::new(r.batch.schema())?);
+                        }
+                        spill.as_mut().expect("just made").push(&r.batch)?;
+                    }
+                    progress.rows(r.batch.num_rows() as u64);
+                    Ok(())
+                });
+                if let Err(e) = step {
+                    failed = Some(e);
+                    break;
+                }
+            }
+            // The preparing thread stops at its next batch once nobody takes them.
+            drop(rx);
+            let found = preparing
+                .join()
+                .map_err(|_| MigrateError::Internal("the preparing thread panicked".into()))?;
+            match failed {
+                Some(e) => Err(e),
+                None => Ok(found),
+            }
+        });
+        self.idmaps = idmaps;
+        result
+    }
+}
+
+/// The target key columns of a batch of the unit's transformed rows.
+fn prep_conflict(unit: &Unit, batch: &RecordBatch) -> Result<Vec<String>, MigrateError> {
+    target_key(unit, batch)
+}
+
+impl Prep<'_> {
+    /// Prepares every chunk of `stream` and sends each batch as it is cut; the last batch may
+    /// be short. A batch the writer no longer takes ends the work quietly.
+    fn run(
+        &mut self,
+        stream: ChunkStream,
+        meta: &TableMeta,
+        tx: &std::sync::mpsc::SyncSender<Result<Ready, MigrateError>>,
     ) -> Result<(), MigrateError> {
-        let (unit, name) = (u.unit, u.name.clone());
-        let batch_size = unit.batch_size;
+        let batch_size = self.unit.batch_size;
         let mut seen_any = false;
         for chunk in stream {
             let chunk = chunk?;
             if let Some(ReadDefect::InvalidUtf8 { column, .. }) = chunk.defects.first() {
                 let col = chunk.batch.schema().field(*column).name().clone();
                 return Err(MigrateError::Unit {
-                    unit: name,
+                    unit: self.unit.spec.name.clone(),
                     reason: format!("value(s) of source column '{col}' are not valid UTF-8; writing them would store a lossy decoding"),
                     hint: "convert them in a source query (query = \"SELECT …\") or fix them in the source; `reckon profile` lists them".into(),
                 });
@@ -226,34 +325,11 @@ impl Executor<'_> {
             }
             seen_any = true;
             let batch = crate::value::kind::plain_batch(&chunk.batch);
-            let keys = self.checked_keys(u, &batch, flow)?;
-            if let Some(col) = &unit.spec.updated_at {
-                let i = batch
-                    .schema()
-                    .index_of(col)
-                    .map_err(|_| MigrateError::UnknownColumn {
-                        unit: name.clone(),
-                        column: col.clone(),
-                        field: "updated_at".into(),
-                        available: batch
-                            .schema()
-                            .fields()
-                            .iter()
-                            .map(|f| f.name().clone())
-                            .collect(),
-                    })?;
-                flow.newest = newest(flow.newest.take(), batch.column(i))?;
-            }
-            flow.rows += batch.num_rows() as u64;
-            let out = Transformer {
-                unit,
-                idmaps: &self.idmaps,
-            }
-            .apply(&batch, &keys)?;
-            drop(batch);
-            self.take_rows(unit, out, keys, flow)?;
-            while flow.pending_rows >= batch_size {
-                self.flush(u, w, flow, batch_size, outcome, progress)?;
+            self.take(&batch)?;
+            while self.pending_rows >= batch_size {
+                if tx.send(Ok(self.cut(batch_size)?)).is_err() {
+                    return Ok(());
+                }
             }
         }
         if !seen_any {
@@ -265,32 +341,91 @@ impl Executor<'_> {
                     .collect::<Vec<_>>(),
             ));
             let out = Transformer {
-                unit,
-                idmaps: &self.idmaps,
+                unit: self.unit,
+                idmaps: self.idmaps,
             }
             .apply(&RecordBatch::new_empty(schema), &[])?;
-            self.take_rows(unit, out, Vec::new(), flow)?;
+            self.found.conflict = target_key(self.unit, &out)?;
+            self.found.schema = Some(out.schema());
         }
-        if flow.pending_rows > 0 {
-            let n = flow.pending_rows;
-            self.flush(u, w, flow, n, outcome, progress)?;
+        if self.pending_rows > 0 {
+            let n = self.pending_rows;
+            let _ = tx.send(Ok(self.cut(n)?));
         }
         Ok(())
     }
 
+    /// Checks a chunk's keys, notes its newest `updated_at`, transforms it and keeps it.
+    fn take(&mut self, batch: &RecordBatch) -> Result<(), MigrateError> {
+        let unit = self.unit;
+        let keys = self.checked_keys(batch)?;
+        if let Some(col) = &unit.spec.updated_at {
+            let i = batch
+                .schema()
+                .index_of(col)
+                .map_err(|_| MigrateError::UnknownColumn {
+                    unit: unit.spec.name.clone(),
+                    column: col.clone(),
+                    field: "updated_at".into(),
+                    available: batch
+                        .schema()
+                        .fields()
+                        .iter()
+                        .map(|f| f.name().clone())
+                        .collect(),
+                })?;
+            self.found.newest = newest(self.found.newest.take(), batch.column(i))?;
+        }
+        self.found.rows += batch.num_rows() as u64;
+        let out = Transformer {
+            unit,
+            idmaps: self.idmaps,
+        }
+        .apply(batch, &keys)?;
+        if self.found.schema.is_none() {
+            self.found.conflict = target_key(unit, &out)?;
+            self.found.schema = Some(out.schema());
+        }
+        self.pending_rows += out.num_rows();
+        self.pending.push(out);
+        self.pending_keys.extend(keys);
+        Ok(())
+    }
+
+    /// The first `n` pending rows as one batch, hashed.
+    fn cut(&mut self, n: usize) -> Result<Ready, MigrateError> {
+        let schema = self.pending[0].schema();
+        let all = if self.pending.len() == 1 {
+            self.pending.pop().expect("one batch")
+        } else {
+            let a = concat_batches(&schema, &self.pending)
+                .map_err(|e| MigrateError::Internal(e.to_string()))?;
+            self.pending.clear();
+            a
+        };
+        let batch = all.slice(0, n);
+        let keys: Vec<String> = self.pending_keys.drain(..n).collect();
+        if all.num_rows() > n {
+            self.pending.push(all.slice(n, all.num_rows() - n));
+        }
+        self.pending_rows -= n;
+        let hashes = batch_hashes(&batch, &keys);
+        Ok(Ready {
+            batch,
+            keys,
+            hashes,
+        })
+    }
+
     /// A chunk's keys as text, checked: never NULL, each greater than the one before.
-    fn checked_keys(
-        &self,
-        u: &UnitRun<'_>,
-        batch: &RecordBatch,
-        flow: &mut Flow,
-    ) -> Result<Vec<String>, MigrateError> {
-        let key = &u.unit.spec.key;
+    fn checked_keys(&mut self, batch: &RecordBatch) -> Result<Vec<String>, MigrateError> {
+        let key = &self.unit.spec.key;
+        let name = &self.unit.spec.name;
         let ki = batch
             .schema()
             .index_of(&key[0])
             .map_err(|_| MigrateError::UnknownColumn {
-                unit: u.name.clone(),
+                unit: name.clone(),
                 column: key[0].clone(),
                 field: "key".into(),
                 available: batch
@@ -305,7 +440,7 @@ impl Executor<'_> {
         for (r, k) in texts.into_iter().enumerate() {
             let Some(k) = k else {
                 return Err(MigrateError::Unit {
-                    unit: u.name.clone(),
+                    unit: name.clone(),
                     reason: format!("a key is NULL ({})", show_row_key(batch, &[ki], key, r)),
                     hint: "key columns must not be NULL: filter those rows in a source query or choose another key".into(),
                 });
@@ -313,10 +448,10 @@ impl Executor<'_> {
             let v: i128 = k.parse().map_err(|_| {
                 MigrateError::Internal(format!("integer key {k:?} does not read as an integer"))
             })?;
-            match flow.last {
+            match self.last {
                 Some(l) if l == v => {
                     return Err(MigrateError::Unit {
-                        unit: u.name.clone(),
+                        unit: name.clone(),
                         reason: format!("key {} occurs more than once in the source", show_key(key, &k)),
                         hint: "a unit's key must identify one row: fix the key columns, or deduplicate in a source query".into(),
                     })
@@ -328,65 +463,10 @@ impl Executor<'_> {
                 }
                 _ => {}
             }
-            flow.last = Some(v);
+            self.last = Some(v);
             keys.push(k);
         }
         Ok(keys)
-    }
-
-    /// Takes a chunk's transformed rows into the pending batch (and, from the first, the
-    /// target key and the spill file).
-    fn take_rows(
-        &mut self,
-        unit: &Unit,
-        out: RecordBatch,
-        keys: Vec<String>,
-        flow: &mut Flow,
-    ) -> Result<(), MigrateError> {
-        if flow.conflict.is_none() {
-            flow.conflict = Some(target_key(unit, &out)?);
-        }
-        if flow.spill.is_none() && !flow.plain {
-            flow.spill = Some(Spill::new(out.schema())?);
-        }
-        flow.pending_rows += out.num_rows();
-        flow.pending.push(out);
-        flow.pending_keys.extend(keys);
-        Ok(())
-    }
-
-    /// Writes the first `n` pending rows as one batch, and spills them.
-    fn flush(
-        &mut self,
-        u: &UnitRun<'_>,
-        w: &mut Batches,
-        flow: &mut Flow,
-        n: usize,
-        outcome: &mut UnitOutcome,
-        progress: &mut dyn Progress,
-    ) -> Result<(), MigrateError> {
-        let schema = flow.pending[0].schema();
-        let all = if flow.pending.len() == 1 {
-            flow.pending.pop().expect("one batch")
-        } else {
-            let a = concat_batches(&schema, &flow.pending)
-                .map_err(|e| MigrateError::Internal(e.to_string()))?;
-            flow.pending.clear();
-            a
-        };
-        let batch = all.slice(0, n);
-        let keys: Vec<String> = flow.pending_keys.drain(..n).collect();
-        let conflict = flow.conflict.clone().unwrap_or_default();
-        self.write_batch(u, w, (&conflict, None), &batch, &keys, outcome)?;
-        if let Some(spill) = flow.spill.as_mut() {
-            spill.push(&batch)?;
-        }
-        progress.rows(n as u64);
-        if all.num_rows() > n {
-            flow.pending.push(all.slice(n, all.num_rows() - n));
-        }
-        flow.pending_rows -= n;
-        Ok(())
     }
 }
 

@@ -26,6 +26,91 @@ pub(super) struct Batches {
     pub(super) next: usize,
 }
 
+/// A batch's key hash (its keys in order) and row hash (its rows in order, each value by its
+/// type's own bytes: NULL marked, a null slot's contents never read), as its ledger row keeps
+/// them: a batch whose ledger row holds both is not written again. A batch is the same rows
+/// of the same types on every run over the same source, however it was read.
+pub(super) fn batch_hashes(slice: &RecordBatch, bkeys: &[String]) -> (String, String) {
+    let mut kh = Xxh3::new();
+    for k in bkeys {
+        kh.update(k.as_bytes());
+        kh.update(&[0x1e]);
+    }
+    let mut rh = Xxh3::new();
+    for (i, col) in slice.columns().iter().enumerate() {
+        rh.update(format!("{i}:{}\x1e", col.data_type()).as_bytes());
+        column_bytes(col, &mut rh);
+    }
+    (hex128(kh.digest128()), hex128(rh.digest128()))
+}
+
+/// Every value of a column into the hash, in order.
+fn column_bytes(col: &ArrayRef, h: &mut Xxh3) {
+    use arrow::array::AsArray;
+    let null = |h: &mut Xxh3| h.update(&[0xff]);
+    match col.data_type() {
+        DataType::Utf8 => {
+            let a = col.as_string::<i32>();
+            for r in 0..a.len() {
+                if a.is_null(r) {
+                    null(h);
+                } else {
+                    let v = a.value(r).as_bytes();
+                    h.update(&(v.len() as u64).to_le_bytes());
+                    h.update(v);
+                }
+            }
+        }
+        DataType::Binary => {
+            let a = col.as_binary::<i32>();
+            for r in 0..a.len() {
+                if a.is_null(r) {
+                    null(h);
+                } else {
+                    let v = a.value(r);
+                    h.update(&(v.len() as u64).to_le_bytes());
+                    h.update(v);
+                }
+            }
+        }
+        DataType::Boolean => {
+            let a = col.as_boolean();
+            for r in 0..a.len() {
+                match a.is_null(r) {
+                    true => null(h),
+                    false => h.update(&[a.value(r) as u8]),
+                }
+            }
+        }
+        t if t.is_primitive() => {
+            let data = col.to_data();
+            let width = t.primitive_width().expect("a primitive type has a width");
+            let values = &data.buffers()[0].as_slice()[data.offset() * width..];
+            for r in 0..col.len() {
+                if col.is_null(r) {
+                    null(h);
+                } else {
+                    h.update(&[0]);
+                    h.update(&values[r * width..(r + 1) * width]);
+                }
+            }
+        }
+        // Any other type: each value's text (`NULL` marked apart from any text).
+        _ => {
+            let text = arrow::compute::cast(col, &DataType::Utf8);
+            match text {
+                Ok(t) => column_bytes(&t, h),
+                Err(_) => {
+                    let cols = vec![(col.clone(), TextAs::Text)];
+                    for v in hash_rows(&cols) {
+                        h.update(&v.to_le_bytes());
+                    }
+                }
+            }
+        }
+    }
+}
+
 impl Executor<'_> {
     /// Writes the rows; returns the id map of the unit (old key → new id, generated-id units) and
     /// the rows the target reports as written.
@@ -44,7 +129,9 @@ impl Executor<'_> {
             let len = batch_size.min(out.num_rows() - off);
             let slice = out.slice(off, len);
             let dest = (o.conflict.as_slice(), o.generated.as_deref());
-            let r = self.write_batch(u, &mut w, dest, &slice, &keys[off..off + len], outcome);
+            let bkeys = &keys[off..off + len];
+            let hashes = batch_hashes(&slice, bkeys);
+            let r = self.write_batch(u, &mut w, dest, &slice, bkeys, hashes, outcome);
             if r.is_err() && !w.per_batch {
                 self.target.rollback();
             }
@@ -91,6 +178,7 @@ impl Executor<'_> {
 
     /// Writes the next batch (`slice`, whose source keys are `bkeys`), or skips it when the
     /// ledger holds it already. On an error in a per-unit transaction, the caller rolls back.
+    #[allow(clippy::too_many_arguments)]
     pub(super) fn write_batch(
         &mut self,
         u: &UnitRun<'_>,
@@ -98,24 +186,14 @@ impl Executor<'_> {
         (conflict, generated): (&[String], Option<&str>),
         slice: &RecordBatch,
         bkeys: &[String],
+        hashes: (String, String),
         outcome: &mut UnitOutcome,
     ) -> Result<(), MigrateError> {
         let (unit, name, kind, run) = (u.unit, u.name.as_str(), u.kind, u.run);
         let b = w.next;
         w.next += 1;
         let len = slice.num_rows();
-        let mut kh = Xxh3::new();
-        for k in bkeys {
-            kh.update(k.as_bytes());
-            kh.update(&[0x1e]);
-        }
-        let key_hash = hex128(kh.digest128());
-        let cols: Vec<(ArrayRef, TextAs)> = slice
-            .columns()
-            .iter()
-            .map(|a| (a.clone(), TextAs::Text))
-            .collect();
-        let rows_hash = hex128(hash_rows(&cols).into_iter().fold(0u128, u128::wrapping_add));
+        let (key_hash, rows_hash) = hashes;
         let done = self.ledger.iter().any(|r| {
             r.unit == name
                 && r.run == run
