@@ -259,7 +259,8 @@ def migrate_groups(a):
     """PostgreSQL → PostgreSQL, the 5M-row bench_src into an empty copy in another database
     (`reckon_bench`): `reckon migrate` (one unit, key id, verification included) beside a binary
     COPY pipe of the same table (`COPY … TO STDOUT (FORMAT binary) | COPY … FROM STDIN (FORMAT
-    binary)`), each from an empty target, alternating, `--runs` times."""
+    binary)`), each from an empty target, alternating, `--runs` times; then the same rows from
+    src.parquet into the same empty table, beside that pipe."""
     import tempfile
     base = a.dsn.rsplit("/", 1)[0]
     tdsn = base + "/reckon_bench"
@@ -306,6 +307,27 @@ def migrate_groups(a):
             {"tool": "floor: binary COPY pipe", "seconds": statistics.median(c[0] for c in cp),
              "rss": max(c[1] for c in cp), "out": f"{n} rows, nothing checked"}]
     groups = [("PostgreSQL → PostgreSQL (another database), 5M rows", rows)]
+    # Parquet → PostgreSQL: the same rows from src.parquet (sorted by id: read in file order,
+    # streamed), beside the same pipe.
+    pq_plan = os.path.join(work, "plan_pq.toml")
+    with open(pq_plan, "w") as f:
+        f.write(f'name = "bench_pq"\nsource = "{os.path.join(a.data, "src.parquet")}"\n'
+                f'target = "{tdsn}"\nledger = "bench_mig_ledger"\nidmap = "bench_mig_idmap"\n'
+                'batch_size = 50000\n\n[[unit]]\nname = "bench"\ntable = "src"\n'
+                'target = "bench_mig"\nkey = ["id"]\n')
+    pq = []
+    for _ in range(a.runs):
+        reset()
+        r = run([a.reckon, "migrate", pq_plan, "--json", "--log", os.path.join(work, "log_pq.jsonl")])
+        if r[2] != 0:
+            sys.exit(f"reckon migrate (Parquet) failed with exit code {r[2]}: {r[3][:400]}")
+        pq.append(r)
+    out = json.loads(pq[-1][3])[0]
+    groups.append(("Parquet (src.parquet) → PostgreSQL, 5M rows", [
+        {"tool": "reckon migrate (verified)", "seconds": statistics.median(m[0] for m in pq),
+         "rss": max(m[1] for m in pq),
+         "out": f"{out['status']} rows {out['rows']} written {out['written']} verify {out['verify']}"},
+        rows[1]]))
     my = migrate_mariadb(a, work)
     if my:
         groups.append(my)

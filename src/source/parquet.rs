@@ -8,10 +8,12 @@ use std::fs::File;
 use std::path::PathBuf;
 use std::sync::mpsc::sync_channel;
 
+use arrow::array::{Array, AsArray};
 use parquet::arrow::arrow_reader::{
     ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReader,
     ParquetRecordBatchReaderBuilder, RowSelection, RowSelector,
 };
+use parquet::arrow::ProjectionMask;
 
 use super::{
     Chunk, ChunkStream, ColumnMeta, Part, Source, SourceError, TableMeta, TableName, CHUNK_ROWS,
@@ -236,6 +238,54 @@ impl Source for ParquetSource {
             .build()
             .map_err(|e| bad_file(&path, e))?;
         Ok(stream_batches(reader, path))
+    }
+
+    /// A file whose one integer key column holds no NULL and ascends strictly (checked by
+    /// reading that column alone) is read in file order; any other, `None`.
+    fn read_in_key_order(
+        &mut self,
+        table: &TableMeta,
+        key: &[String],
+    ) -> Result<Option<ChunkStream>, SourceError> {
+        let [key] = key else {
+            return Ok(None);
+        };
+        let path = file_for(&self.paths, table, self.display())?;
+        let builder = Self::builder(&path)?;
+        let Some(i) = builder
+            .schema()
+            .fields()
+            .iter()
+            .position(|f| f.name() == key && f.data_type().is_integer())
+        else {
+            return Ok(None);
+        };
+        let mask = ProjectionMask::roots(builder.parquet_schema(), [i]);
+        let reader = builder
+            .with_projection(mask)
+            .with_batch_size(CHUNK_ROWS)
+            .build()
+            .map_err(|e| bad_file(&path, e))?;
+        let mut last: Option<i128> = None;
+        for chunk in chunks(reader, path.clone()) {
+            let chunk = chunk?;
+            let col = arrow::compute::cast(
+                chunk.batch.column(0),
+                &arrow::datatypes::DataType::Decimal128(38, 0),
+            )
+            .map_err(|e| bad_file(&path, e))?;
+            let col = col.as_primitive::<arrow::datatypes::Decimal128Type>();
+            if col.null_count() > 0 {
+                return Ok(None);
+            }
+            for v in col.values().iter() {
+                if last.is_some_and(|l| l >= *v) {
+                    return Ok(None);
+                }
+                last = Some(*v);
+            }
+        }
+        self.read(table).map(Some)
     }
 
     fn estimate_rows(&mut self, table: &TableMeta) -> Option<u64> {

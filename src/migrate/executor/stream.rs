@@ -182,7 +182,7 @@ impl Executor<'_> {
             self.source.as_mut(),
             reader.as_mut(),
             &p,
-            &DiffOptions::default(),
+            &verify_options(),
             &mut NullSink,
             &|_, _| {},
         )

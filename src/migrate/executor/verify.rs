@@ -109,6 +109,18 @@ impl Source for SpillSource {
     }
 }
 
+/// Rows a verification holds in memory before it spills them (a quarter of `reckon diff`'s
+/// default: a migration's peak stays under 1 GiB with its batches and readers).
+const VERIFY_MEMORY: u64 = 256 << 20;
+
+/// The diff options of a unit's verification.
+pub(super) fn verify_options() -> DiffOptions {
+    DiffOptions {
+        memory_limit: VERIFY_MEMORY,
+        ..DiffOptions::default()
+    }
+}
+
 /// An in-memory table, as a [`Source`] for the diff engine.
 pub(super) struct MemSource {
     pub(super) meta: TableMeta,
@@ -231,7 +243,7 @@ impl Executor<'_> {
             mem.as_mut(),
             reader.as_mut(),
             &p,
-            &DiffOptions::default(),
+            &verify_options(),
             &mut NullSink,
             &|_, _| {},
         )

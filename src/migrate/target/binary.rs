@@ -7,8 +7,8 @@
 //! - floats into `float8`, and 32-bit floats into `float4`;
 //! - booleans into `bool`; bytes into `bytea`;
 //! - text into `text`/`varchar`/`bpchar` (the server still applies the length and padding of
-//!   the column's type), and decimal text (`-12.30`, digits only) into `numeric`, whose scale
-//!   the server applies as it does to text;
+//!   the column's type), and decimals and decimal text (`-12.30`, digits only) into `numeric`,
+//!   whose scale the server applies as it does to text;
 //! - dates into `date` and timestamps into `timestamp` (no zone) or `timestamptz` (with one).
 //!
 //! Any other pair (a domain, an enum, uuid, json, text into a date column, a decimal in
@@ -116,6 +116,14 @@ fn column(a: &ArrayRef, t: &str) -> Option<Col> {
                 }
                 _ => return None,
             }
+        }
+        DataType::Decimal128(..) | DataType::Decimal256(..) if t == "numeric" => {
+            let s = to(&DataType::Utf8)?;
+            let all = s.as_string::<i32>();
+            if !all.iter().flatten().all(|v| decimal_parts(v).is_some()) {
+                return None;
+            }
+            Col::DecimalText(s)
         }
         DataType::Date32 | DataType::Date64 if t == "date" => {
             let d = to(&DataType::Date32)?;
@@ -247,7 +255,7 @@ fn decimal_parts(v: &str) -> Option<(bool, &str, &str)> {
     let ok = !int.is_empty()
         && digits(int)
         && digits(frac)
-        && (frac.len() > 0 || !rest.contains('.'))
+        && (!frac.is_empty() || !rest.contains('.'))
         && frac.len() <= i16::MAX as usize
         && int.len() <= 4 * (i16::MAX as usize);
     ok.then_some((neg, int, frac))
@@ -396,14 +404,14 @@ mod tests {
         let b = plan(&batch, &types).expect("every pair has a binary form");
         let mut out = Vec::new();
         b.row(1, &mut out);
-        // 15 fields; the first is NULL (-1), the date 0001-01-01 is 730,119 days before 2000.
-        assert_eq!(&out[..6], &[0, 15, 0xff, 0xff, 0xff, 0xff]);
+        // 16 fields; the first is NULL (-1).
+        assert_eq!(&out[..6], &[0, 16, 0xff, 0xff, 0xff, 0xff]);
         // One type that is not a base type, or unknown, sends the batch as text.
         let mut t2 = types.clone();
         t2[3] = None;
         assert!(plan(&batch, &t2).is_none());
         let mut t3 = types;
-        t3[12] = Some("timestamptz".into());
+        t3[13] = Some("timestamptz".into());
         assert!(plan(&batch, &t3).is_none());
     }
 
