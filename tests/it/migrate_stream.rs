@@ -305,7 +305,10 @@ fn parquet_sorted_or_not_migrates_and_verification_sees_what_the_target_changed(
     // rows either way.
     for (table, rows) in [("sorted", &ids), ("unsorted", &reversed)] {
         let file = parquet_file(d, &format!("{table}_src"), rows);
-        let r = reckon_env(&[], &["migrate", &parquet_plan(d, &file, table, false), "--json"]);
+        let r = reckon_env(
+            &[],
+            &["migrate", &parquet_plan(d, &file, table, false), "--json"],
+        );
         assert_eq!(r.code, 0, "{table}: {}{}", r.stdout, r.stderr);
         let o = json(&r);
         assert_eq!(o["verify"], serde_json::json!([0, 0, 0]), "{o}");
@@ -316,22 +319,36 @@ fn parquet_sorted_or_not_migrates_and_verification_sees_what_the_target_changed(
     let r = reckon_env(&[], &["migrate", &parquet_plan(d, &file, "dup", false)]);
     let said = format!("{}{}", r.stdout, r.stderr);
     assert_ne!(r.code, 0, "{said}");
-    assert!(said.contains(&format!("id={} occurs more than once", ids[1500])), "{said}");
+    assert!(
+        said.contains(&format!("id={} occurs more than once", ids[1500])),
+        "{said}"
+    );
     assert_eq!(one("SELECT count(*) FROM reckon_ms3.dup"), "0");
     // A unit that renames a column is verified from the rows it wrote; a plain copy, against
     // the source: both see the value a trigger changed on its way in.
     let file = parquet_file(d, "src", &ids);
     for (table, mapped, col) in [("mapped", true, "w"), ("plain", false, "v")] {
-        let r = reckon_env(&[], &["migrate", &parquet_plan(d, &file, table, mapped), "--json"]);
+        let r = reckon_env(
+            &[],
+            &["migrate", &parquet_plan(d, &file, table, mapped), "--json"],
+        );
         assert_eq!(r.code, 0, "{table}: {}{}", r.stdout, r.stderr);
         assert_eq!(json(&r)["verify"], serde_json::json!([0, 0, 0]));
         assert!(got(table, col) == want, "{table}");
         let bad = format!("{table}_bad");
-        let r = reckon_env(&[], &["migrate", &parquet_plan(d, &file, &bad, mapped), "--json"]);
+        let r = reckon_env(
+            &[],
+            &["migrate", &parquet_plan(d, &file, &bad, mapped), "--json"],
+        );
         assert_ne!(r.code, 0, "{bad}: {}", r.stdout);
         let o = json(&r);
         assert_eq!(o["status"], "verification_failed", "{o}");
         assert_eq!(o["verify"], serde_json::json!([0, 1, 0]), "{o}");
-        assert_eq!(one(&format!("SELECT {col} FROM reckon_ms3.{bad} WHERE id = 1234")), "spoilt");
+        assert_eq!(
+            one(&format!(
+                "SELECT {col} FROM reckon_ms3.{bad} WHERE id = 1234"
+            )),
+            "spoilt"
+        );
     }
 }

@@ -103,3 +103,39 @@ fn a_glob_with_two_files_of_one_name_is_refused() {
     let glob = format!("{}/*/customers.csv", dir.path().display());
     bad(&[&glob], "would both be table 'customers'");
 }
+
+/// `reckon … | head`: stdout closed before reckon is done with it ends the run quietly (exit 141,
+/// as a program SIGPIPE stops), never as an internal error.
+#[test]
+fn a_closed_stdout_ends_the_run_quietly() {
+    let dir = tempdir();
+    let out = dir.path().join("p");
+    let runs: [&[&str]; 2] = [
+        &[
+            "profile",
+            "sqlite://fixtures/shop/shop.db",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        &[
+            "diff",
+            "sqlite://fixtures/diff/legacy.db",
+            "fixtures/diff/migrated.parquet",
+        ],
+    ];
+    for args in runs {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_reckon"))
+            .args(args)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // The reading end goes before reckon writes a byte.
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(141), "{args:?}: {stderr}");
+        assert!(!stderr.contains("error"), "{args:?}: {stderr}");
+    }
+}
