@@ -17,22 +17,90 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Discovery report: what is in a source, table by table and column by column.
+    #[command(after_help = PROFILE_EXAMPLES)]
     Profile(ProfileArgs),
     /// Sign-off diff: does the target hold the same data as the source, cell by cell?
+    #[command(after_help = DIFF_EXAMPLES)]
     Diff(DiffArgs),
     /// One report from the shards of a diff (`reckon diff --shard I/N --out DIR`), identical to
     /// the unsharded run's.
+    #[command(after_help = MERGE_EXAMPLES)]
     Merge(MergeArgs),
     /// The migration executor: run a plan of units, each verified before it is called done.
+    #[command(after_help = MIGRATE_EXAMPLES)]
     Migrate(MigrateArgs),
     /// Rules a target must obey: not-null, unique, range, allowed, regex, length, date format,
     /// references, row counts, custom SQL, spot checks.
+    #[command(after_help = CHECK_EXAMPLES)]
     Check(CheckArgs),
     /// The sign-off: profile both sides, diff, check, judge the criteria; PASS exits 0.
+    #[command(after_help = SIGNOFF_EXAMPLES)]
     Signoff(SignoffArgs),
     /// What changed between two runs (rehearsal 1 vs 2): profile drift, diff outcomes, rules
     /// that flipped, timings.
+    #[command(after_help = COMPARE_EXAMPLES)]
     Compare(CompareArgs),
+    /// Shell completions on stdout: `reckon completions bash > /etc/bash_completion.d/reckon`.
+    #[command(after_help = COMPLETIONS_EXAMPLES)]
+    Completions(CompletionsArgs),
+    /// Manual pages (roff): reckon(1) on stdout, or one page per command into a directory.
+    #[command(after_help = MAN_EXAMPLES)]
+    Man(ManArgs),
+}
+
+const PROFILE_EXAMPLES: &str = "Examples:
+  reckon profile sqlite://fixtures/shop/shop.db --out reports-out/shop
+  reckon profile postgres://app@db.internal/crm --table public.orders --json > orders.json
+  reckon profile 'exports/*.parquet' --sensitive email,phone --out reports-out/exports";
+
+const DIFF_EXAMPLES: &str = "Examples:
+  reckon diff sqlite://fixtures/diff/legacy.db fixtures/diff/migrated.parquet --out reports-out/diff
+  reckon diff postgres://app@old/crm mysql://app@new/crm --table customers --key id --pushdown
+  reckon diff postgres://app@old/crm postgres://app@new/crm --recheck reports-out/diff";
+
+const MERGE_EXAMPLES: &str = "Examples:
+  reckon diff SRC TGT --key id --shard 1/4 --out shard1   (and 2/4, 3/4, 4/4 elsewhere)
+  reckon merge shard1 shard2 shard3 shard4 --out merged";
+
+const MIGRATE_EXAMPLES: &str = "Examples:
+  reckon migrate fixtures/migrate/plan.toml --dry-run
+  reckon migrate plan.toml --unit customers && reckon migrate status plan.toml
+  reckon migrate plan.toml --keys-from reports-out/diff   (re-copy what a diff found)";
+
+const CHECK_EXAMPLES: &str = "Examples:
+  reckon check postgres://app@new/crm --rules rules.toml --out reports/checks
+  reckon check target.parquet --rules rules.toml --source sqlite://legacy.db --json";
+
+const SIGNOFF_EXAMPLES: &str = "Examples:
+  reckon signoff migration.toml --out signoff/2026-11-21
+  reckon signoff --verify signoff/2026-11-21";
+
+const COMPARE_EXAMPLES: &str = "Examples:
+  reckon compare runs/rehearsal-1 runs/rehearsal-2 --out reports/drift
+  reckon compare runs/pre runs/post --json";
+
+const COMPLETIONS_EXAMPLES: &str = "Examples:
+  reckon completions bash > ~/.local/share/bash-completion/completions/reckon
+  reckon completions zsh > ~/.zfunc/_reckon
+  reckon completions fish > ~/.config/fish/completions/reckon.fish";
+
+const MAN_EXAMPLES: &str = "Examples:
+  reckon man | man -l -
+  reckon man --dir /usr/local/share/man/man1";
+
+/// `reckon completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    pub shell: clap_complete::Shell,
+}
+
+/// `reckon man`.
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write reckon.1 and reckon-COMMAND.1 for every command here instead.
+    #[arg(long)]
+    pub dir: Option<PathBuf>,
 }
 
 /// `reckon check`.
@@ -331,4 +399,48 @@ pub struct ProfileArgs {
     /// Print the full report as JSON on stdout instead of tables.
     #[arg(long)]
     pub json: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    /// Every example in every command's help parses as a reckon command line (flags that exist,
+    /// arguments in place).
+    #[test]
+    fn every_help_example_is_a_command_line_reckon_accepts() {
+        let mut seen = 0;
+        for sub in Cli::command().get_subcommands() {
+            let help = sub
+                .get_after_help()
+                .unwrap_or_else(|| panic!("{} has no examples", sub.get_name()))
+                .to_string();
+            let lines: Vec<&str> = help
+                .lines()
+                .map(str::trim)
+                .filter(|l| l.starts_with("reckon "))
+                .collect();
+            assert!(lines.len() >= 2, "{}: {help}", sub.get_name());
+            for line in lines {
+                // One command: up to a shell operator or a comment in parentheses.
+                let line = line
+                    .split(['>', '|', '('])
+                    .next()
+                    .unwrap()
+                    .split("&&")
+                    .next()
+                    .unwrap();
+                let words: Vec<String> = line
+                    .split_whitespace()
+                    .map(|w| w.trim_matches('\'').to_string())
+                    .collect();
+                if let Err(e) = Cli::try_parse_from(&words) {
+                    panic!("{line}: {e}");
+                }
+                seen += 1;
+            }
+        }
+        assert!(seen >= 20, "{seen}");
+    }
 }

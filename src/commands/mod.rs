@@ -3,6 +3,7 @@
 pub mod check;
 pub mod compare;
 pub mod diff;
+pub mod docs;
 pub mod merge;
 pub mod migrate;
 pub mod profile;

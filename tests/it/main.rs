@@ -6,6 +6,7 @@
 
 mod check_files;
 mod check_servers;
+mod cli_docs;
 mod common;
 mod diff_files;
 mod diff_property;
