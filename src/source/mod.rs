@@ -9,6 +9,7 @@
 //! Reading is chunked: a source hands out [`Chunk`]s of at most [`CHUNK_ROWS`] rows, so memory
 //! does not grow with the table.
 
+mod credentials;
 mod csv;
 mod parquet;
 pub mod parts;

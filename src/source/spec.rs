@@ -42,21 +42,35 @@ impl SourceSpec {
                 }
                 return Ok(SourceSpec::Sqlite(PathBuf::from(path)));
             }
-            let url = parse_db_url(input).map_err(|reason| SourceError::BadSpec {
+            let mut url = parse_db_url(input).map_err(|reason| SourceError::BadSpec {
                 spec: redact_url_text(input),
                 reason,
             })?;
+            // What the URL leaves out comes from where users keep it (PG* variables and the
+            // password file; MYSQL_PWD and ~/.my.cnf).
+            let var = |k: &str| std::env::var(k).ok();
+            let env = super::credentials::process_env(&var);
+            let explicit = split_credentials(&input[scheme.len() + 3..])
+                .is_some_and(|(userinfo, _)| userinfo.contains(':'));
+            match scheme.as_str() {
+                "postgres" | "postgresql" => {
+                    super::credentials::fill_postgres(&mut url, &env, explicit)
+                }
+                "mysql" | "mariadb" => super::credentials::fill_mysql(&mut url, &env, explicit),
+                _ => {}
+            }
             if url.host_str().unwrap_or("").is_empty() {
                 return Err(SourceError::BadSpec {
                     spec: redact_url(&url),
-                    reason: "the URL has no host".into(),
+                    reason: "the URL has no host (nor PGHOST for PostgreSQL)".into(),
                 });
             }
             let db = url.path().trim_start_matches('/');
             if db.is_empty() {
                 return Err(SourceError::BadSpec {
                     spec: redact_url(&url),
-                    reason: "the URL names no database (…/DBNAME)".into(),
+                    reason: "the URL names no database (…/DBNAME; PGDATABASE for PostgreSQL)"
+                        .into(),
                 });
             }
             return match scheme.as_str() {
@@ -284,7 +298,7 @@ fn redact_url_text(text: &str) -> String {
     text.to_string()
 }
 
-fn urlencoding_decode(s: &str) -> Result<String, std::string::FromUtf8Error> {
+pub(super) fn urlencoding_decode(s: &str) -> Result<String, std::string::FromUtf8Error> {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;

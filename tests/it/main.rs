@@ -8,6 +8,7 @@ mod check_files;
 mod check_servers;
 mod cli_docs;
 mod common;
+mod credentials;
 mod diff_files;
 mod diff_property;
 mod diff_pushdown;
