@@ -88,6 +88,18 @@ const MAN_EXAMPLES: &str = "Examples:
   reckon man | man -l -
   reckon man --dir /usr/local/share/man/man1";
 
+/// Results for CI systems (`diff`, `check`, `signoff`, `migrate`).
+#[derive(Debug, Args)]
+pub struct CiArgs {
+    /// Also write the results as JUnit XML (one test case per table pair, rule, criterion or
+    /// unit).
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+    /// Also write a short Markdown summary (appended to $GITHUB_STEP_SUMMARY too, when set).
+    #[arg(long, value_name = "FILE")]
+    pub markdown: Option<PathBuf>,
+}
+
 /// `reckon completions`.
 #[derive(Debug, Args)]
 pub struct CompletionsArgs {
@@ -120,6 +132,8 @@ pub struct CheckArgs {
     /// Print the results as JSON on stdout.
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub ci: CiArgs,
 }
 
 /// `reckon signoff`.
@@ -139,6 +153,8 @@ pub struct SignoffArgs {
     /// Print the sign-off as JSON on stdout.
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub ci: CiArgs,
 }
 
 /// `reckon compare`.
@@ -199,6 +215,8 @@ pub struct MigrateArgs {
     /// Print the outcome as JSON on stdout.
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub ci: CiArgs,
     /// Write migrate.json (the outcomes) and run.json (timings per unit) here.
     #[arg(long)]
     pub out: Option<PathBuf>,
@@ -312,6 +330,8 @@ pub struct DiffArgs {
     /// Print the full report as JSON on stdout instead of tables.
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub ci: CiArgs,
     /// Let the databases do the work: each side hashes its rows in SQL, per bucket of key
     /// hashes, and only the rows of differing buckets or keys are read (PostgreSQL and
     /// MySQL/MariaDB on both sides; other pairs, and columns without canonical SQL, stream, and

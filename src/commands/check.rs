@@ -73,6 +73,17 @@ pub fn run(args: &CheckArgs) -> Result<i32> {
         )?;
         o.commit()?;
     }
+    let cases = report::ci::check_cases(&report);
+    report::ci::write(
+        args.ci.junit.as_deref(),
+        args.ci.markdown.as_deref(),
+        "reckon check",
+        &cases,
+        &report::ci::cases_markdown("reckon check", &report.verdict, &cases),
+    )
+    .map_err(|e| {
+        anyhow::anyhow!("writing the CI report (--junit, --markdown, $GITHUB_STEP_SUMMARY): {e}")
+    })?;
     if args.json {
         println!(
             "{}",

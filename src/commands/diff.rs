@@ -283,6 +283,14 @@ pub fn run(args: &DiffArgs) -> Result<i32> {
         )?;
         o.commit()?;
     }
+    reckon::report::ci::write(
+        args.ci.junit.as_deref(),
+        args.ci.markdown.as_deref(),
+        "reckon diff",
+        &reckon::report::ci::diff_cases(&report),
+        &reckon::report::ci::diff_markdown(&report),
+    )
+    .context("writing the CI report (--junit, --markdown, $GITHUB_STEP_SUMMARY)")?;
     if args.json {
         println!("{}", out::to_json(&report)?);
     } else {

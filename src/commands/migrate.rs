@@ -247,6 +247,22 @@ fn run_plan(args: &MigrateArgs) -> Result<i32> {
         )?;
         o.commit()?;
     }
+    let cases = reckon::report::ci::migrate_cases(&outcomes);
+    let verdict = if bad { "FAILED" } else { "completed" };
+    reckon::report::ci::write(
+        args.ci.junit.as_deref(),
+        args.ci.markdown.as_deref(),
+        "reckon migrate",
+        &cases,
+        &reckon::report::ci::cases_markdown(
+            &format!("reckon migrate {}", plan.name),
+            verdict,
+            &cases,
+        ),
+    )
+    .map_err(|e| {
+        anyhow::anyhow!("writing the CI report (--junit, --markdown, $GITHUB_STEP_SUMMARY): {e}")
+    })?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&outcomes)?);
     } else {

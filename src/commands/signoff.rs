@@ -196,6 +196,15 @@ pub fn run(args: &SignoffArgs) -> Result<i32> {
     };
     super::write_run(&dir, &clock, "signoff", vec![sd, td], code, timings)?;
     let sha = manifest::write(&dir)?;
+    let cases = report::ci::signoff_cases(&signoff);
+    report::ci::write(
+        args.ci.junit.as_deref(),
+        args.ci.markdown.as_deref(),
+        "reckon signoff",
+        &cases,
+        &report::ci::cases_markdown("reckon signoff", &signoff.verdict, &cases),
+    )
+    .context("writing the CI report (--junit, --markdown, $GITHUB_STEP_SUMMARY)")?;
     if args.json {
         println!(
             "{}",

@@ -9,6 +9,7 @@
 //! - [`table_file`]: the flat Parquet writer they share.
 
 pub mod check;
+pub mod ci;
 pub mod compare;
 pub mod diff;
 pub mod html;

@@ -399,10 +399,41 @@ parent_columns = ["id"]
 
 /// Runs a sign-off; returns (exit code, report, evidence directory).
 fn signoff(dir: &Path, spec: &str, out: &str) -> (i32, Value, String) {
+    let junit = dir.join(format!("{out}.junit.xml"));
     let out = dir.join(out).display().to_string();
-    let r = reckon(&["signoff", spec, "--out", &out, "--json"]);
+    let r = reckon(&[
+        "signoff",
+        spec,
+        "--out",
+        &out,
+        "--json",
+        "--junit",
+        junit.to_str().unwrap(),
+    ]);
     assert!(r.code == 0 || r.code == 1, "signoff failed: {}", r.stderr);
-    (r.code, serde_json::from_str(&r.stdout).unwrap(), out)
+    let report: Value = serde_json::from_str(&r.stdout).unwrap();
+    // The JUnit file: one case per criterion, failed exactly where the report says fail.
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    let doc = roxmltree::Document::parse(&xml).unwrap();
+    let cases: Vec<_> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("testcase"))
+        .collect();
+    assert_eq!(cases.len(), statuses(&report).len(), "{xml}");
+    let failed: Vec<String> = cases
+        .iter()
+        .filter(|c| c.children().any(|n| n.has_tag_name("failure")))
+        .map(|c| {
+            c.attribute("name")
+                .unwrap()
+                .split(':')
+                .next()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(failed, failing(&report), "{xml}");
+    (r.code, report, out)
 }
 
 /// A change as (section, scope, metric, A, B).

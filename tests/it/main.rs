@@ -6,6 +6,7 @@
 
 mod check_files;
 mod check_servers;
+mod ci_reports;
 mod cli_docs;
 mod common;
 mod credentials;
