@@ -378,6 +378,14 @@ mod tests {
                 Arc::new(StringArray::from(vec![Some("-1.50"), None])),
                 "numeric",
             ),
+            (
+                Arc::new(
+                    Decimal128Array::from(vec![-15_000, 1])
+                        .with_precision_and_scale(18, 4)
+                        .unwrap(),
+                ),
+                "numeric",
+            ),
             (Arc::new(Date32Array::from(vec![0, -719_528])), "date"),
             (
                 Arc::new(TimestampMicrosecondArray::from(vec![0, 1])),
