@@ -352,3 +352,115 @@ fn parquet_sorted_or_not_migrates_and_verification_sees_what_the_target_changed(
         );
     }
 }
+
+/// A streamed unit killed with SIGKILL at seeded random moments (half the kills with a
+/// transaction per batch), resumed every time: at the end the target holds exactly the source's
+/// rows, the ledger's batch rows add up to the unit, and the source is untouched.
+#[test]
+fn a_streamed_unit_killed_at_random_moments_resumes_to_the_same_rows() {
+    let Some(src) = source_db(true) else {
+        return;
+    };
+    const N: i64 = 30_000;
+    source_exec(
+        true,
+        &src,
+        &format!("DROP TABLE IF EXISTS k; CREATE TABLE k (id bigint PRIMARY KEY, v text, n numeric(12,2));
+                  INSERT INTO k SELECT g * 2 - 7000, md5(g::text), g / 7.0 FROM generate_series(1, {N}) g"),
+    );
+    let source_rows = || {
+        let mut c = postgres::Client::connect(&src, postgres::NoTls).unwrap();
+        let r = c
+            .query_one(
+                "SELECT md5(string_agg(id || ':' || v || ':' || n, ',' ORDER BY id)) FROM k",
+                &[],
+            )
+            .unwrap();
+        r.get::<_, String>(0)
+    };
+    let before = source_rows();
+    pg_exec(
+        "DROP SCHEMA IF EXISTS reckon_ms4 CASCADE; CREATE SCHEMA reckon_ms4;
+         CREATE TABLE reckon_ms4.k (id bigint PRIMARY KEY, v text, n numeric(12,2))",
+    )
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let plan = dir.path().join("k.toml");
+    let write_plan = |per_batch: bool| {
+        std::fs::write(
+            &plan,
+            format!(
+                "name = \"crash\"\nsource = \"{src}\"\ntarget = \"{}\"\nledger = \"reckon_ms4.reckon_ledger\"\nidmap = \"reckon_ms4.reckon_idmap\"\nbatch_size = 1000\n\n[[unit]]\nname = \"k\"\ntable = \"k\"\ntarget = \"reckon_ms4.k\"\nkey = [\"id\"]\n{}",
+                pg_url(),
+                if per_batch { "transaction = \"batch\"\n" } else { "" }
+            ),
+        )
+        .unwrap()
+    };
+    write_plan(false);
+    let p = plan.to_str().unwrap().to_string();
+    let pages = [("RECKON_PAGE_ROWS", "4000")];
+    let t = std::time::Instant::now();
+    let r = reckon_env(&pages, &["migrate", &p]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let span = (t.elapsed().as_millis() as u64).max(300) * 3 / 2;
+    let kills_wanted = 20;
+    let mut seed: u64 = 0x5eed_2026_1207;
+    let mut next = || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let (mut kills, mut rounds) = (0, 0);
+    while kills < kills_wanted {
+        rounds += 1;
+        assert!(rounds < kills_wanted * 20, "no progress ({kills} kills)");
+        if kills == kills_wanted / 2 {
+            write_plan(true);
+        }
+        // Work to interrupt: the unit forgotten and its rows gone, some of the time.
+        let forgot = reckon_env(&[], &["migrate", "forget", &p, "--unit", "k"]);
+        assert_eq!(forgot.code, 0, "{}", forgot.stderr);
+        if next() % 2 == 0 {
+            pg_exec("DELETE FROM reckon_ms4.k").unwrap();
+        }
+        let mut child = Command::new(env!("CARGO_BIN_EXE_reckon"))
+            .args(["migrate", &p, "--wait", "10"])
+            .envs(pages)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(next() % span));
+        match child.try_wait().unwrap() {
+            Some(status) => assert_eq!(status.code(), Some(0), "a resumed run failed"),
+            None => {
+                child.kill().unwrap();
+                child.wait().unwrap();
+                kills += 1;
+                // Resume once at once, half the time; else the next round starts over.
+                if next() % 2 == 0 {
+                    let r = reckon_env(&pages, &["migrate", &p, "--json"]);
+                    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+                    assert_eq!(json(&r)["verify"], serde_json::json!([0, 0, 0]));
+                }
+            }
+        }
+    }
+    let r = reckon_env(&pages, &["migrate", &p, "--json"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let target = one(
+        "SELECT md5(string_agg(id || ':' || v || ':' || n, ',' ORDER BY id)) FROM reckon_ms4.k",
+    );
+    assert_eq!(target, before, "the target differs from the source");
+    assert_eq!(one("SELECT count(*) FROM reckon_ms4.k"), N.to_string());
+    // The last completed run: its batch rows cover the unit once.
+    let run = one("SELECT max(run) FROM reckon_ms4.reckon_ledger WHERE unit = 'k' AND batch = -1 AND status = 'completed'");
+    assert_eq!(
+        one(&format!("SELECT count(*) || '/' || count(DISTINCT batch) || '/' || sum(rows_read) FROM reckon_ms4.reckon_ledger WHERE unit = 'k' AND run = {run} AND batch >= 0")),
+        format!("30/30/{N}")
+    );
+    assert_eq!(source_rows(), before, "the source was written");
+    eprintln!("streamed crash campaign: {kills} kills in {rounds} rounds");
+}
