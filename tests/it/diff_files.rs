@@ -239,8 +239,12 @@ fn diff_html_renders_in_headless_chromium() {
     for expected in [
         "MISMATCH",
         "mismatch(mojibake)",
-        "AndrÃ© Dubois",
-        "Möncheng",
+        // The differing span marked, NFD's combining mark as a code point, NULL apart from
+        // any text.
+        "\"Andr⟦Ã©⟧ Dubois\"",
+        "\"Möncheng⟦ladbach⟧\"",
+        "\"Z⟦u\\u{308}⟧rich\"",
+        "<td class=\"mono\">NULL</td><td class=\"mono\">\"\"</td>",
         "id=13",
     ] {
         assert!(dom.contains(expected), "rendered page lacks {expected}");
@@ -480,4 +484,38 @@ fn every_differing_invalid_utf8_value_is_found_whatever_order_rows_are_left_in()
         assert_eq!(note["mismatched"]["value"], 500, "{extra:?}");
         assert_eq!(note["matched"], 0, "{extra:?}");
     }
+}
+
+/// The terminal shows a changed cell so that its two values never look alike: NULL unquoted
+/// beside quoted text, NFD's combining mark as a code point, the differing span marked.
+#[test]
+fn terminal_samples_show_null_invisible_characters_and_the_differing_span() {
+    let r = reckon(&[
+        "diff",
+        "sqlite://fixtures/diff/legacy.db",
+        "fixtures/diff/migrated.parquet",
+    ]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let line = |key: &str| {
+        r.stdout
+            .lines()
+            .find(|l| l.contains(&format!(" {key} ")))
+            .unwrap_or_else(|| panic!("no row {key}: {}", r.stdout))
+            .to_string()
+    };
+    let note = line("id=5");
+    assert!(
+        note.contains("┆ NULL ") && note.contains("┆ \"\" "),
+        "{note}"
+    );
+    assert!(
+        line("id=7").contains("\"Z⟦u\\u{308}⟧rich\""),
+        "{}",
+        line("id=7")
+    );
+    assert!(
+        line("id=8").contains("\"Möncheng⟦ladbach⟧\""),
+        "{}",
+        line("id=8")
+    );
 }

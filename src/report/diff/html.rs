@@ -20,6 +20,12 @@ pub fn render(report: &DiffReport) -> Result<String, DiffError> {
     let mut env = Environment::new();
     env.add_template("diff.html", include_str!("../../../reports/diff.html"))
         .map_err(err)?;
+    // A changed cell's two values as the terminal shows them (NULL apart from any text,
+    // invisible characters escaped, the differing span marked).
+    env.add_function("shown_pair", |a: Option<String>, b: Option<String>| {
+        let (x, y) = super::shown::shown_pair(a.as_deref(), b.as_deref());
+        vec![x, y]
+    });
     // The longest bar of each table's class chart.
     let tops: Vec<u64> = report
         .tables

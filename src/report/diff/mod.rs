@@ -6,6 +6,7 @@
 
 pub mod html;
 pub mod parquet;
+pub mod shown;
 pub mod terminal;
 
 use std::path::Path;

@@ -211,7 +211,8 @@ fn table_section(t: &TableDiff, out: &mut String) {
                 ]);
             }
             for (i, c) in r.cells.iter().enumerate() {
-                let show = |v: &Option<String>| v.clone().unwrap_or_else(|| "NULL".into());
+                let (source, target) =
+                    super::shown::shown_pair(c.source.as_deref(), c.target.as_deref());
                 s.add_row(vec![
                     if i == 0 { key.clone() } else { String::new() },
                     if i == 0 {
@@ -221,8 +222,8 @@ fn table_section(t: &TableDiff, out: &mut String) {
                     },
                     c.column.clone(),
                     format!("{}({})", c.verdict, c.class),
-                    format!("{:?}", show(&c.source)),
-                    format!("{:?}", show(&c.target)),
+                    source,
+                    target,
                 ]);
             }
         }
