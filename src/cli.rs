@@ -98,6 +98,10 @@ pub struct CiArgs {
     /// Also write a short Markdown summary (appended to $GITHUB_STEP_SUMMARY too, when set).
     #[arg(long, value_name = "FILE")]
     pub markdown: Option<PathBuf>,
+    /// Print only the verdict (no tables, no progress, no heartbeat; errors and warnings still
+    /// go to stderr).
+    #[arg(long, short = 'q', conflicts_with = "json")]
+    pub quiet: bool,
 }
 
 /// `reckon completions`.

@@ -89,6 +89,8 @@ pub fn run(args: &CheckArgs) -> Result<i32> {
             "{}",
             reckon::error::scrub(&serde_json::to_string_pretty(&report)?)
         );
+    } else if args.ci.quiet {
+        println!("verdict: {}", report.verdict);
     } else {
         print!("{}", report::check::render(&report));
         if let Some(dir) = &args.out {

@@ -198,7 +198,8 @@ pub fn run(args: &DiffArgs) -> Result<i32> {
             .collect::<Result<Vec<_>, DiffError>>()?,
         _ => plans.into_iter().map(|p| (p, None)).collect(),
     };
-    let bar = progress_bar();
+    let bar = progress_bar(args.ci.quiet);
+    let heartbeat = super::Heartbeat::new(args.ci.quiet);
     let mut tables = Vec::new();
     // Rows each pair wrote, for `reckon merge` (a pair that fails may have written some).
     let mut rows_written: Vec<u64> = Vec::new();
@@ -208,7 +209,11 @@ pub fn run(args: &DiffArgs) -> Result<i32> {
         let estimate =
             src.estimate_rows(&p.source).unwrap_or(0) + tgt.estimate_rows(&p.target).unwrap_or(0);
         bar.set_length(estimate);
-        let on_progress = |a: u64, b: u64| bar.set_position(a + b);
+        heartbeat.start(&format!("{} → {}", p.source.name, p.target.name));
+        let on_progress = |a: u64, b: u64| {
+            bar.set_position(a + b);
+            heartbeat.rows(a + b);
+        };
         let mut null = NullSink;
         let rows: &mut dyn RowSink = match rows_writer.as_mut() {
             Some(w) => w,
@@ -293,6 +298,8 @@ pub fn run(args: &DiffArgs) -> Result<i32> {
     .context("writing the CI report (--junit, --markdown, $GITHUB_STEP_SUMMARY)")?;
     if args.json {
         println!("{}", out::to_json(&report)?);
+    } else if args.ci.quiet {
+        println!("verdict: {}", report.verdict);
     } else {
         print!("{}", out::terminal::render(&report));
         if let Some(s) = shard {
@@ -363,8 +370,8 @@ pub fn diff_timings(report: &DiffReport) -> Vec<reckon::run::Timing> {
     out
 }
 
-fn progress_bar() -> ProgressBar {
-    if !std::io::stderr().is_terminal() {
+fn progress_bar(quiet: bool) -> ProgressBar {
+    if quiet || !std::io::stderr().is_terminal() {
         return ProgressBar::with_draw_target(None, ProgressDrawTarget::hidden());
     }
     let bar = ProgressBar::new(0);

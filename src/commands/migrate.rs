@@ -33,11 +33,14 @@ struct Bars {
     multi: MultiProgress,
     overall: ProgressBar,
     unit: Option<ProgressBar>,
+    heartbeat: super::Heartbeat,
+    /// Rows of the current unit so far.
+    done: u64,
 }
 
 impl Bars {
-    fn new(units: usize) -> Bars {
-        let multi = if std::io::stderr().is_terminal() {
+    fn new(units: usize, quiet: bool) -> Bars {
+        let multi = if !quiet && std::io::stderr().is_terminal() {
             MultiProgress::new()
         } else {
             MultiProgress::with_draw_target(ProgressDrawTarget::hidden())
@@ -54,6 +57,8 @@ impl Bars {
             multi,
             overall,
             unit: None,
+            heartbeat: super::Heartbeat::new(quiet),
+            done: 0,
         }
     }
 }
@@ -72,11 +77,15 @@ impl Progress for Bars {
         );
         b.set_prefix(unit.to_string());
         self.unit = Some(b);
+        self.heartbeat.start(&format!("unit {unit}"));
+        self.done = 0;
     }
     fn rows(&mut self, rows: u64) {
         if let Some(b) = &self.unit {
             b.inc(rows);
         }
+        self.done += rows;
+        self.heartbeat.rows(self.done);
     }
     fn phase(&mut self, unit: &str, phase: &str) {
         self.overall.set_message(format!("{unit}: {phase}"));
@@ -207,7 +216,7 @@ fn run_plan(args: &MigrateArgs) -> Result<i32> {
         (None, true) => 1,
         (None, false) => plan.units.len(),
     };
-    let mut bars = Bars::new(selected);
+    let mut bars = Bars::new(selected, args.ci.quiet);
     let outcomes = exec.run(&mut bars)?;
     if let Some(b) = bars.unit.take() {
         b.finish_and_clear();
@@ -265,6 +274,8 @@ fn run_plan(args: &MigrateArgs) -> Result<i32> {
     })?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&outcomes)?);
+    } else if args.ci.quiet {
+        println!("verdict: {verdict}");
     } else {
         print_outcomes(&plan, &outcomes, args.dry_run);
     }

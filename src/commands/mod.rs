@@ -172,3 +172,59 @@ pub fn write_run(
     reckon::run::write(&record, dir)
         .with_context(|| format!("cannot write {}", dir.join(reckon::run::RUN_FILE).display()))
 }
+
+/// A line on stderr every 30 s of long work when stderr is not a terminal (CI logs, cron mail),
+/// where no progress bar is drawn: what is being read, rows done, the rate
+/// (`RECKON_HEARTBEAT_SECS` sets another interval; `--quiet` turns it off).
+pub struct Heartbeat {
+    on: bool,
+    every: std::time::Duration,
+    state: std::sync::Mutex<(String, std::time::Instant, std::time::Instant)>,
+}
+
+impl Heartbeat {
+    /// A heartbeat, on when stderr is not a terminal and `quiet` is not asked for.
+    pub fn new(quiet: bool) -> Heartbeat {
+        use std::io::IsTerminal;
+        let secs = std::env::var("RECKON_HEARTBEAT_SECS")
+            .ok()
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(30);
+        let now = std::time::Instant::now();
+        Heartbeat {
+            on: !quiet && !std::io::stderr().is_terminal(),
+            every: std::time::Duration::from_secs(secs),
+            state: std::sync::Mutex::new((String::new(), now, now)),
+        }
+    }
+
+    /// New work (a table, a unit): its rows count from here.
+    pub fn start(&self, what: &str) {
+        if let Ok(mut s) = self.state.lock() {
+            let now = std::time::Instant::now();
+            *s = (what.to_string(), now, s.2);
+        }
+    }
+
+    /// `done` rows of the current work so far: a line when one is due.
+    pub fn rows(&self, done: u64) {
+        if !self.on {
+            return;
+        }
+        let Ok(mut s) = self.state.lock() else {
+            return;
+        };
+        let now = std::time::Instant::now();
+        if now.duration_since(s.2) < self.every {
+            return;
+        }
+        s.2 = now;
+        let secs = now.duration_since(s.1).as_secs_f64().max(1e-3);
+        eprintln!(
+            "[reckon] {}: {done} rows, {:.0} rows/s, {:.0} s",
+            reckon::error::scrub(&s.0),
+            done as f64 / secs,
+            secs
+        );
+    }
+}

@@ -94,13 +94,18 @@ pub fn run(args: &ProfileArgs) -> Result<i32> {
         );
     }
     let bar = progress_bar();
+    let heartbeat = super::Heartbeat::new(false);
     let on_progress = |p: Progress<'_>| match p {
         Progress::Start(name, est) => {
             bar.reset();
             bar.set_length(est.unwrap_or(0));
             bar.set_message(name.to_string());
+            heartbeat.start(name);
         }
-        Progress::Rows(n) => bar.set_position(n),
+        Progress::Rows(n) => {
+            bar.set_position(n);
+            heartbeat.rows(n);
+        }
         Progress::Done => {}
     };
     let report = profile::profile_tables(src.as_mut(), &tables, &opts, &on_progress)?;

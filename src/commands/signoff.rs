@@ -210,6 +210,9 @@ pub fn run(args: &SignoffArgs) -> Result<i32> {
             "{}",
             reckon::error::scrub(&serde_json::to_string_pretty(&signoff)?)
         );
+    } else if args.ci.quiet {
+        println!("verdict: {}", signoff.verdict);
+        return Ok(code);
     } else {
         print!("{}", report::signoff::render(&signoff));
     }

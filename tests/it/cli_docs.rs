@@ -53,3 +53,73 @@ fn man_pages_cover_every_command_with_its_examples() {
         "reckon-diff.1 lacks --pushdown"
     );
 }
+
+fn reckon_env(env: &[(&str, &str)], args: &[&str]) -> super::common::Run {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_reckon"))
+        .args(args)
+        .envs(env.iter().copied())
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("run reckon");
+    super::common::Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+#[test]
+fn quiet_prints_only_the_verdict_and_a_piped_stderr_gets_a_heartbeat() {
+    let diff = [
+        "diff",
+        "sqlite://fixtures/diff/legacy.db",
+        "fixtures/diff/migrated.parquet",
+    ];
+    let beat = [("RECKON_HEARTBEAT_SECS", "0")];
+    let r = reckon_env(&beat, &[&diff[..], &["--quiet"]].concat());
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert_eq!(r.stdout, "verdict: mismatch\n");
+    assert!(!r.stderr.contains("[reckon]"), "{}", r.stderr);
+    // Without --quiet, a stderr that is not a terminal gets heartbeat lines instead of bars:
+    // the work, rows so far, the rate.
+    let r = reckon_env(&beat, &diff);
+    assert_eq!(r.code, 1);
+    assert!(r.stdout.contains("sample differing rows"), "{}", r.stdout);
+    let line = r
+        .stderr
+        .lines()
+        .find(|l| l.starts_with("[reckon] customers → migrated: "))
+        .unwrap_or_else(|| panic!("no heartbeat: {}", r.stderr));
+    assert!(
+        line.contains(" rows, ") && line.contains(" rows/s, "),
+        "{line}"
+    );
+    // At the default interval, a short run prints none.
+    let r = reckon_env(&[], &diff);
+    assert!(!r.stderr.contains("[reckon]"), "{}", r.stderr);
+    let d = tempdir();
+    let rules = d.path().join("rules.toml");
+    std::fs::write(
+        &rules,
+        "[[rule]]\nkind = \"not_null\"\ntable = \"customers\"\ncolumn = \"email\"\n",
+    )
+    .unwrap();
+    let r = reckon_env(
+        &[],
+        &[
+            "check",
+            "sqlite://fixtures/shop/shop.db",
+            "--rules",
+            rules.to_str().unwrap(),
+            "-q",
+        ],
+    );
+    assert_eq!(
+        (r.code, r.stdout.as_str()),
+        (1, "verdict: fail\n"),
+        "{}",
+        r.stderr
+    );
+    let r = reckon_env(&[], &[&diff[..], &["--quiet", "--json"]].concat());
+    assert_eq!(r.code, 2, "{}", r.stdout);
+}
