@@ -464,3 +464,70 @@ fn a_streamed_unit_killed_at_random_moments_resumes_to_the_same_rows() {
     assert_eq!(source_rows(), before, "the source was written");
     eprintln!("streamed crash campaign: {kills} kills in {rounds} rounds");
 }
+
+/// Into an empty MariaDB table, batches go by `LOAD DATA LOCAL INFILE`, which the server reads
+/// as if `IGNORE` were given: a value the column cannot hold is a warning there, and must still
+/// fail the unit (nothing kept), never land cut. Text with tabs, line breaks, backslashes, the
+/// text `NULL` and `\N` land as they were.
+#[test]
+fn mariadb_bulk_load_fails_on_any_warning_and_keeps_every_character() {
+    let (Some(src), Some(_)) = (
+        source_db(true),
+        require(
+            "MariaDB",
+            mariadb_exec("CREATE DATABASE IF NOT EXISTS reckon_ms_tgt"),
+        ),
+    ) else {
+        return;
+    };
+    source_exec(
+        true,
+        &src,
+        "DROP TABLE IF EXISTS w; CREATE TABLE w (id int PRIMARY KEY, t text, f float8, d date, ts timestamptz);
+         INSERT INTO w VALUES (1, E'tab\\there', 0.1, '2024-02-29', '2024-01-01 12:00:00.000001+00'),
+           (2, E'line\\nbreak\\r\\\\back', -0.0, '1000-01-01', '1970-01-01 00:00:01+00'),
+           (3, 'NULL', NULL, NULL, NULL), (4, E'\\\\N', 1e300, '9999-12-31', '2038-01-19 03:14:07.999999+00'),
+           (5, NULL, 5e-324, '2000-01-01', '1999-12-31 23:59:59+00')",
+    );
+    let mut tgt = url::Url::parse(&mysql_url()).unwrap();
+    tgt.set_path("/reckon_ms_tgt");
+    let tgt = tgt.to_string();
+    let my = |sql: &str| super::migrate_servers::my_exec(&tgt, sql).unwrap();
+    my("DROP TABLE IF EXISTS w;\nDROP TABLE IF EXISTS reckon_ledger;\nDROP TABLE IF EXISTS reckon_idmap;\nCREATE TABLE w (id int PRIMARY KEY, t varchar(9), f double, d date, ts timestamp(6) NULL)");
+    let dir = tempfile::tempdir().unwrap();
+    let plan = dir.path().join("w.toml");
+    std::fs::write(
+        &plan,
+        format!("name = \"w\"\nsource = \"{src}\"\ntarget = \"{tgt}\"\n\n[[unit]]\nname = \"w\"\ntable = \"w\"\ntarget = \"w\"\nkey = [\"id\"]\n"),
+    )
+    .unwrap();
+    let p = plan.to_str().unwrap();
+    // 'line\nbreak\r\back' is 16 characters: the server would cut it to 9 with a warning.
+    let r = reckon_env(&[], &["migrate", p]);
+    let said = format!("{}{}", r.stdout, r.stderr);
+    assert_ne!(r.code, 0, "{said}");
+    assert!(
+        said.contains("warning(s)") && said.contains("1265"),
+        "{said}"
+    );
+    assert_eq!(my("SELECT count(*) FROM w")[0][0].as_deref(), Some("0"));
+    my("ALTER TABLE w MODIFY t text");
+    let r = reckon_env(&[], &["migrate", p, "--json"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert_eq!(
+        json(&r)["verify"],
+        serde_json::json!([0, 0, 0]),
+        "{}",
+        r.stdout
+    );
+    let got =
+        my("SELECT id, t, CAST(f AS CHAR), CAST(d AS CHAR), CAST(ts AS CHAR) FROM w ORDER BY id");
+    let s = |v: &str| Some(v.to_string());
+    assert_eq!(got[0][1], s("tab\there"));
+    assert_eq!(got[1][1], s("line\nbreak\r\\back"));
+    assert_eq!(got[2][1], s("NULL"));
+    assert_eq!(got[3][1], s("\\N"));
+    assert_eq!(got[4][1], None);
+    assert_eq!(got[2][2], None);
+    assert_eq!(got[0][4], s("2024-01-01 12:00:00.000001"));
+}

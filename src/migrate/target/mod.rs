@@ -29,6 +29,7 @@ use crate::source::{quote_ident, SourceSpec, TableName};
 mod binary;
 mod cells;
 mod ledger;
+mod load_data;
 mod lock;
 mod params;
 mod statements;

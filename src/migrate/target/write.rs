@@ -64,9 +64,26 @@ impl Target {
     }
 
     /// Whether rows may be copied straight into `table`: a plain PostgreSQL table (not a view,
-    /// no rules, which `COPY` would bypass) holding no row, inside the open transaction;
-    /// `false` for the other targets, which always upsert.
+    /// no rules, which `COPY` would bypass) or a MySQL/MariaDB base table, holding no row,
+    /// inside the open transaction; `false` for SQLite, which always upserts.
     pub fn takes_direct_copy(&mut self, table: &str) -> Result<bool, MigrateError> {
+        if self.kind() == Kind::Mysql {
+            let quoted = quote_table(table, Kind::Mysql);
+            let t = TableName::parse(table);
+            let lit = |v: &str| format!("'{}'", v.replace('\\', "\\\\").replace('\'', "''"));
+            let schema = t.schema.as_deref().map_or("DATABASE()".to_string(), lit);
+            let sql = format!(
+                "SELECT (t.TABLE_TYPE = 'BASE TABLE' AND NOT EXISTS (SELECT 1 FROM {quoted})) \
+                 FROM information_schema.TABLES t WHERE t.TABLE_SCHEMA = {schema} AND t.TABLE_NAME = {}",
+                lit(&t.name)
+            );
+            return Ok(self
+                .query_text(&sql, &[])?
+                .first()
+                .and_then(|r| r.first().cloned().flatten())
+                .as_deref()
+                == Some("1"));
+        }
         if self.kind() != Kind::Postgres {
             return Ok(false);
         }
@@ -369,7 +386,15 @@ impl Target {
                         }
                     }
                     _ => {
-                        applied.written = my_upsert(tx, &table, batch, w.conflict, &display)?;
+                        // Straight into a table empty at the unit's start: the bulk path.
+                        let loaded = match w.direct {
+                            true => load_data::my_load(tx, &table, batch, &display)?,
+                            false => None,
+                        };
+                        applied.written = match loaded {
+                            Some(n) => n,
+                            None => my_upsert(tx, &table, batch, w.conflict, &display)?,
+                        };
                     }
                 }
                 let mut l = ledger.clone();
