@@ -159,16 +159,17 @@ fn integer_at(chunk: &Chunk, key: &str, r: usize) -> Result<String, String> {
         .schema()
         .index_of(key)
         .map_err(|_| format!("the ordered read lost key column '{key}'"))?;
-    let a = b.column(i);
-    let t = cast(a, &DataType::Utf8).map_err(|e| e.to_string())?;
+    // The one value only, as text.
+    let a = b.column(i).slice(r, 1);
+    let t = cast(&a, &DataType::Utf8).map_err(|e| e.to_string())?;
     let s = t
         .as_any()
         .downcast_ref::<StringArray>()
         .ok_or("key text is not a string array")?;
-    if s.is_null(r) {
+    if s.is_null(0) {
         return Err(format!("key column '{key}' read a NULL in an ordered read"));
     }
-    let v = s.value(r);
+    let v = s.value(0);
     let digits = v.strip_prefix('-').unwrap_or(v);
     if digits.is_empty() || !digits.bytes().all(|c| c.is_ascii_digit()) {
         return Err(format!(
