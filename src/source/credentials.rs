@@ -1,5 +1,6 @@
 //! Connection settings as users keep them, filling what a database URL leaves out:
-//! - PostgreSQL, as libpq reads them: `PGHOST`, `PGPORT`, `PGUSER`, `PGDATABASE`, `PGPASSWORD`,
+//! - PostgreSQL, as libpq reads them: a service (`?service=NAME` or `PGSERVICE`, from
+//!   `PGSERVICEFILE` or `~/.pg_service.conf`, then `PGSYSCONFDIR/pg_service.conf`), then `PGHOST`, `PGPORT`, `PGUSER`, `PGDATABASE`, `PGPASSWORD`,
 //!   then the password file (`PGPASSFILE`, else `~/.pgpass`: `host:port:database:user:password`
 //!   lines, `*` matching anything in the first four fields, `\` escaping `:` and `\`, the first
 //!   matching line winning; a file that group or others may read is ignored, with a warning, as
@@ -38,7 +39,128 @@ pub(super) fn process_env(f: &dyn Fn(&str) -> Option<String>) -> Env<'_> {
 
 /// Fills a PostgreSQL URL's missing host, port, user, database and password
 /// (`explicit_password`: the URL says `user:@`, an empty password, which stays).
-pub(super) fn fill_postgres(url: &mut Url, env: &Env<'_>, explicit_password: bool) {
+pub(super) fn fill_postgres(
+    url: &mut Url,
+    env: &Env<'_>,
+    explicit_password: bool,
+) -> Result<(), String> {
+    // A service (`?service=NAME`, else PGSERVICE) comes before the variables, as in libpq.
+    let named = url
+        .query_pairs()
+        .find(|(k, _)| k == "service")
+        .map(|(_, v)| v.to_string());
+    if named.is_some() {
+        let rest: Vec<(String, String)> = url
+            .query_pairs()
+            .filter(|(k, _)| k != "service")
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        url.set_query(None);
+        if !rest.is_empty() {
+            url.query_pairs_mut().extend_pairs(rest);
+        }
+    }
+    if let Some(name) = named.or_else(|| env.get("PGSERVICE")) {
+        let settings = service(env, &name)?;
+        let get = |k: &str| {
+            settings
+                .iter()
+                .find(|(key, _)| key == k)
+                .map(|(_, v)| v.clone())
+        };
+        if url.host_str().unwrap_or("").is_empty() {
+            if let Some(h) = get("host") {
+                let _ = url.set_host(Some(&h));
+            }
+        }
+        if url.port().is_none() {
+            if let Some(p) = get("port").and_then(|p| p.parse::<u16>().ok()) {
+                let _ = url.set_port(Some(p));
+            }
+        }
+        if url.username().is_empty() {
+            if let Some(u) = get("user") {
+                let _ = url.set_username(&u);
+            }
+        }
+        if url.path().trim_start_matches('/').is_empty() {
+            if let Some(d) = get("dbname") {
+                url.set_path(&format!("/{d}"));
+            }
+        }
+        if !explicit_password && url.password().is_none() {
+            if let Some(p) = get("password") {
+                set_password(url, &p);
+            }
+        }
+    }
+    fill_postgres_env(url, env, explicit_password);
+    Ok(())
+}
+
+/// The settings of service `name`: the first of PGSERVICEFILE (else `~/.pg_service.conf`) and
+/// `PGSYSCONFDIR/pg_service.conf` (else `/etc/postgresql-common/pg_service.conf`) that defines it.
+fn service(env: &Env<'_>, name: &str) -> Result<Vec<(String, String)>, String> {
+    let mut files: Vec<PathBuf> = Vec::new();
+    match env.get("PGSERVICEFILE") {
+        Some(f) => files.push(PathBuf::from(f)),
+        None => files.extend(env.home.as_ref().map(|h| h.join(".pg_service.conf"))),
+    }
+    files.push(
+        env.get("PGSYSCONFDIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from("/etc/postgresql-common"))
+            .join("pg_service.conf"),
+    );
+    for f in &files {
+        if let Some(settings) = ini_section(f, name) {
+            for (k, v) in &settings {
+                if k == "password" {
+                    register_secret(v);
+                }
+            }
+            return Ok(settings);
+        }
+    }
+    Err(format!(
+        "service \"{name}\" is defined in none of {}",
+        files
+            .iter()
+            .map(|f| f.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    ))
+}
+
+/// The `key=value` lines of section `[name]` of an INI file (`None`: no such file or section).
+fn ini_section(file: &Path, name: &str) -> Option<Vec<(String, String)>> {
+    let text = std::fs::read_to_string(file).ok()?;
+    let mut found = None;
+    let mut current = false;
+    for line in text.lines() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') || line.starts_with(';') {
+            continue;
+        }
+        if line.starts_with('[') {
+            current = line.trim_matches(['[', ']']).trim() == name;
+            if current && found.is_none() {
+                found = Some(Vec::new());
+            }
+            continue;
+        }
+        if let (true, Some(settings), Some((k, v))) =
+            (current, found.as_mut(), line.split_once('='))
+        {
+            let settings: &mut Vec<(String, String)> = settings;
+            settings.push((k.trim().to_string(), v.trim().to_string()));
+        }
+    }
+    found
+}
+
+/// The PG* variables and the password file, for what is still missing.
+fn fill_postgres_env(url: &mut Url, env: &Env<'_>, explicit_password: bool) {
     if url.host_str().unwrap_or("").is_empty() {
         if let Some(h) = env.get("PGHOST") {
             let _ = url.set_host(Some(&h));
@@ -252,7 +374,7 @@ mod tests {
         let (f, home) = env_of(&vars, None);
         let env = Env { var: &f, home };
         let mut u = Url::parse("postgres:///").unwrap();
-        fill_postgres(&mut u, &env, false);
+        fill_postgres(&mut u, &env, false).unwrap();
         assert_eq!(u.host_str(), Some("db.internal"));
         assert_eq!(u.port(), Some(6543));
         assert_eq!(u.username(), "app");
@@ -260,8 +382,51 @@ mod tests {
         assert_eq!(decoded(u.password().unwrap()), "Pw:9@x/y");
         assert!(!crate::error::scrub("a Pw:9@x/y b").contains("Pw:9@x/y"));
         let mut u = Url::parse("postgres://me:mine@h:1/other").unwrap();
-        fill_postgres(&mut u, &env, false);
+        fill_postgres(&mut u, &env, false).unwrap();
         assert_eq!(u.as_str(), "postgres://me:mine@h:1/other");
+    }
+
+    #[test]
+    fn a_service_comes_before_the_variables_and_after_the_url() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("services");
+        private(
+            &f,
+            "[other]\nhost=nope\n# comment\n[crm]\nhost = db.svc\nport=6000\nuser=svc\ndbname=crm\npassword=Svc:Pw\n",
+        );
+        let path = f.to_str().unwrap().to_string();
+        let vars = [
+            ("PGSERVICEFILE", path.as_str()),
+            ("PGUSER", "envuser"),
+            ("PGPORT", "7000"),
+        ];
+        let (g, home) = env_of(&vars, None);
+        let env = Env { var: &g, home };
+        let mut u = Url::parse("postgres:///?service=crm&sslmode=disable").unwrap();
+        fill_postgres(&mut u, &env, false).unwrap();
+        assert_eq!(u.host_str(), Some("db.svc"));
+        assert_eq!(u.port(), Some(6000));
+        assert_eq!(u.username(), "svc");
+        assert_eq!(u.path(), "/crm");
+        assert_eq!(decoded(u.password().unwrap()), "Svc:Pw");
+        assert_eq!(u.query(), Some("sslmode=disable"));
+        // What the URL says wins over the service.
+        let mut u = Url::parse("postgres://me@h:1/db?service=crm").unwrap();
+        fill_postgres(&mut u, &env, false).unwrap();
+        assert_eq!(
+            (u.host_str(), u.port(), u.username(), u.path()),
+            (Some("h"), Some(1), "me", "/db")
+        );
+        // PGSERVICE names it too; a service defined nowhere is an error naming it.
+        let vars = [("PGSERVICEFILE", path.as_str()), ("PGSERVICE", "gone")];
+        let (g, home) = env_of(&vars, None);
+        let env = Env { var: &g, home };
+        let mut u = Url::parse("postgres:///").unwrap();
+        let e = fill_postgres(&mut u, &env, false).unwrap_err();
+        assert!(
+            e.contains("service \"gone\"") && e.contains("services"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -287,7 +452,7 @@ mod tests {
         let (g, home) = env_of(&vars, None);
         let env = Env { var: &g, home };
         let mut u = Url::parse("postgres://app@db/crm").unwrap();
-        fill_postgres(&mut u, &env, false);
+        fill_postgres(&mut u, &env, false).unwrap();
         assert_eq!(decoded(u.password().unwrap()), "first:one\\");
         #[cfg(unix)]
         {

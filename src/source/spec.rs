@@ -53,9 +53,13 @@ impl SourceSpec {
             let explicit = split_credentials(&input[scheme.len() + 3..])
                 .is_some_and(|(userinfo, _)| userinfo.contains(':'));
             match scheme.as_str() {
-                "postgres" | "postgresql" => {
-                    super::credentials::fill_postgres(&mut url, &env, explicit)
-                }
+                "postgres" | "postgresql" => super::credentials::fill_postgres(
+                    &mut url, &env, explicit,
+                )
+                .map_err(|reason| SourceError::BadSpec {
+                    spec: redact_url(&url),
+                    reason,
+                })?,
                 "mysql" | "mariadb" => super::credentials::fill_mysql(&mut url, &env, explicit),
                 _ => {}
             }

@@ -155,4 +155,31 @@ fn libpq_variables_and_password_file_fill_a_postgres_url() {
     );
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("PGDATABASE"), "{}", r.stderr);
+    // A service file gives all of it; a service it does not define is a clear error.
+    let services = dir.path().join("services");
+    private(
+        &services,
+        &format!("[reckon_it]\nhost={host}\nport={port}\nuser={user}\ndbname={db}\npassword=SvcCanary6\n"),
+    );
+    let file = [("PGSERVICEFILE", services.to_str().unwrap())];
+    let r = reckon_env(
+        &file,
+        &[
+            "profile",
+            "postgres:///?service=reckon_it",
+            "--query",
+            "SELECT 1 AS one",
+            "--json",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout.contains(&format!("{host}:{port}/{db}")),
+        "{}",
+        r.stdout
+    );
+    no_canary(&r, None, "SvcCanary6");
+    let r = reckon_env(&file, &["profile", "postgres:///?service=nowhere"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("service \"nowhere\""), "{}", r.stderr);
 }
