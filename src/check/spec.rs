@@ -227,9 +227,18 @@ impl RuleFile {
         })?;
         let mut file = RuleFile::parse(&text, &path.display().to_string())?;
         let dir = path.parent().unwrap_or(Path::new("."));
-        file.source = file
-            .source
-            .map(|s| crate::migrate::plan::resolve_location(&s, dir));
+        // `${VAR}` in the source (credentials kept out of the file).
+        file.source = match file.source {
+            Some(s) => {
+                let s = crate::config::expand_vars(&s).map_err(|reason| CheckError::Parse {
+                    path: path.display().to_string(),
+                    line: crate::config::line_of(&text, text.find("source").unwrap_or(0)),
+                    reason: format!("source: {reason}"),
+                })?;
+                Some(crate::migrate::plan::resolve_location(&s, dir))
+            }
+            None => None,
+        };
         Ok(file)
     }
 

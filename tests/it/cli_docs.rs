@@ -123,3 +123,61 @@ fn quiet_prints_only_the_verdict_and_a_piped_stderr_gets_a_heartbeat() {
     let r = reckon_env(&[], &[&diff[..], &["--quiet", "--json"]].concat());
     assert_eq!(r.code, 2, "{}", r.stdout);
 }
+
+/// `${VAR}` in a mapping's table names and a rules file's source, as in plans and sign-off specs;
+/// a variable that is not set is named.
+#[test]
+fn mapping_and_rules_files_expand_variables() {
+    let d = tempdir();
+    let mapping = d.path().join("m.toml");
+    std::fs::write(
+        &mapping,
+        "[[table]]\nsource = \"${RECKON_IT_SRC_TABLE}\"\ntarget = \"migrated\"\nkey = [\"id\"]\n",
+    )
+    .unwrap();
+    let args = [
+        "diff",
+        "sqlite://fixtures/diff/legacy.db",
+        "fixtures/diff/migrated.parquet",
+        "--mapping",
+        mapping.to_str().unwrap(),
+        "--json",
+    ];
+    let r = reckon_env(&[("RECKON_IT_SRC_TABLE", "customers")], &args);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(v["tables"][0]["source_table"], "customers", "{}", r.stdout);
+    let r = reckon_env(&[], &args);
+    assert_eq!(r.code, 2, "{}", r.stdout);
+    assert!(
+        r.stderr.contains("RECKON_IT_SRC_TABLE is not set"),
+        "{}",
+        r.stderr
+    );
+    let rules = d.path().join("r.toml");
+    std::fs::write(
+        &rules,
+        "source = \"${RECKON_IT_RULES_SRC}\"\n\n[[rule]]\nkind = \"row_count\"\ntable = \"customers\"\nequals = \"source\"\n",
+    )
+    .unwrap();
+    let check = [
+        "check",
+        "sqlite://fixtures/shop/shop.db",
+        "--rules",
+        rules.to_str().unwrap(),
+        "--json",
+    ];
+    let src = format!(
+        "sqlite://{}/fixtures/shop/shop.db",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let r = reckon_env(&[("RECKON_IT_RULES_SRC", src.as_str())], &check);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let r = reckon_env(&[], &check);
+    assert_eq!(r.code, 2, "{}", r.stdout);
+    assert!(
+        r.stderr.contains("RECKON_IT_RULES_SRC is not set"),
+        "{}",
+        r.stderr
+    );
+}
