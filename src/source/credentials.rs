@@ -68,26 +68,7 @@ pub(super) fn fill_postgres(
                 .find(|(key, _)| key == k)
                 .map(|(_, v)| v.clone())
         };
-        if url.host_str().unwrap_or("").is_empty() {
-            if let Some(h) = get("host") {
-                let _ = url.set_host(Some(&h));
-            }
-        }
-        if url.port().is_none() {
-            if let Some(p) = get("port").and_then(|p| p.parse::<u16>().ok()) {
-                let _ = url.set_port(Some(p));
-            }
-        }
-        if url.username().is_empty() {
-            if let Some(u) = get("user") {
-                let _ = url.set_username(&u);
-            }
-        }
-        if url.path().trim_start_matches('/').is_empty() {
-            if let Some(d) = get("dbname") {
-                url.set_path(&format!("/{d}"));
-            }
-        }
+        fill_parts(url, |part| get(part));
         if !explicit_password && url.password().is_none() {
             if let Some(p) = get("password") {
                 set_password(url, &p);
@@ -96,6 +77,31 @@ pub(super) fn fill_postgres(
     }
     fill_postgres_env(url, env, explicit_password);
     Ok(())
+}
+
+/// Fills the URL's missing host, port, user and database from `get` (asked for `host`, `port`,
+/// `user` and `dbname`).
+fn fill_parts(url: &mut Url, get: impl Fn(&str) -> Option<String>) {
+    if url.host_str().unwrap_or("").is_empty() {
+        if let Some(h) = get("host") {
+            let _ = url.set_host(Some(&h));
+        }
+    }
+    if url.port().is_none() {
+        if let Some(p) = get("port").and_then(|p| p.parse::<u16>().ok()) {
+            let _ = url.set_port(Some(p));
+        }
+    }
+    if url.username().is_empty() {
+        if let Some(u) = get("user") {
+            let _ = url.set_username(&u);
+        }
+    }
+    if url.path().trim_start_matches('/').is_empty() {
+        if let Some(d) = get("dbname") {
+            url.set_path(&format!("/{d}"));
+        }
+    }
 }
 
 /// The settings of service `name`: the first of PGSERVICEFILE (else `~/.pg_service.conf`) and
@@ -161,26 +167,14 @@ fn ini_section(file: &Path, name: &str) -> Option<Vec<(String, String)>> {
 
 /// The PG* variables and the password file, for what is still missing.
 fn fill_postgres_env(url: &mut Url, env: &Env<'_>, explicit_password: bool) {
-    if url.host_str().unwrap_or("").is_empty() {
-        if let Some(h) = env.get("PGHOST") {
-            let _ = url.set_host(Some(&h));
-        }
-    }
-    if url.port().is_none() {
-        if let Some(p) = env.get("PGPORT").and_then(|p| p.parse::<u16>().ok()) {
-            let _ = url.set_port(Some(p));
-        }
-    }
-    if url.username().is_empty() {
-        if let Some(u) = env.get("PGUSER") {
-            let _ = url.set_username(&u);
-        }
-    }
-    if url.path().trim_start_matches('/').is_empty() {
-        if let Some(d) = env.get("PGDATABASE") {
-            url.set_path(&format!("/{d}"));
-        }
-    }
+    fill_parts(url, |part| {
+        env.get(match part {
+            "host" => "PGHOST",
+            "port" => "PGPORT",
+            "user" => "PGUSER",
+            _ => "PGDATABASE",
+        })
+    });
     if explicit_password || url.password().is_some() || has_password_param(url) {
         return;
     }

@@ -1,6 +1,7 @@
 //! A table read in the order of its one integer key, in bounded memory: pages of
-//! [`PAGE_ROWS`] rows (`WHERE key > last ORDER BY key LIMIT n`, through the key's index when it
-//! has one), fetched by a thread of their own a little ahead of the consumer. `reckon migrate`
+//! [`PAGE_ROWS`] rows (`WHERE key >= last ORDER BY key LIMIT n`, each a range read of an index
+//! the key leads; a key no index leads is not read so), fetched by a thread of their own a
+//! little ahead of the consumer. `reckon migrate`
 //! streams a unit so (`src/migrate/executor/stream.rs`): its batches are then the same as when
 //! the unit is read whole and sorted, whatever its size.
 //!
@@ -63,7 +64,7 @@ impl SqlSource {
             .get(&(table.name.clone(), col.name.clone()))
             .cloned()
             .unwrap_or_default();
-        if !is_integer_type(&base) {
+        if !is_integer_type(&base) || !self.leads_an_index(table, &col.name) {
             return Ok(None);
         }
         let select = self.base_select(table, Some("1 = 1"))?;
@@ -139,6 +140,31 @@ impl SqlSource {
             }
         });
         Ok(Some(Box::new(rx.into_iter())))
+    }
+}
+
+impl SqlSource {
+    /// Whether `column` is the first column of an index of the table: each page is then a
+    /// range read of that index. Without one, every page would scan and sort the whole table,
+    /// and the caller reads the table once, whole, instead.
+    fn leads_an_index(&self, table: &TableMeta, column: &str) -> bool {
+        let lit = |v: &str| format!("'{}'", v.replace('\\', "\\\\").replace('\'', "''"));
+        let sql = match self.dialect {
+            Dialect::Postgres => format!(
+                "SELECT 1 FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0] \
+                 WHERE i.indrelid = {}::regclass AND a.attname = {} LIMIT 1",
+                lit(&self.qualified(&table.name)),
+                lit(column)
+            ),
+            _ => format!(
+                "SELECT 1 FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = {} AND TABLE_NAME = {} \
+                 AND COLUMN_NAME = {} AND SEQ_IN_INDEX = 1 LIMIT 1",
+                table.name.schema.as_deref().map_or("DATABASE()".to_string(), lit),
+                lit(&table.name.name),
+                lit(column)
+            ),
+        };
+        self.fetch_rows(&sql).is_ok_and(|rows| !rows.is_empty())
     }
 }
 

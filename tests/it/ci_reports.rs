@@ -1,23 +1,7 @@
 //! `--junit FILE` and `--markdown FILE` (and `$GITHUB_STEP_SUMMARY`): one test case per table
 //! pair, rule or unit, read back with a real XML parser, counts matching the JSON report.
 
-use std::process::Command;
-
-use super::common::{tempdir, Run};
-
-fn reckon_env(env: &[(&str, &str)], args: &[&str]) -> Run {
-    let out = Command::new(env!("CARGO_BIN_EXE_reckon"))
-        .args(args)
-        .envs(env.iter().copied())
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("run reckon");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
+use super::common::{reckon_env, tempdir};
 
 /// (name, failure message or None, error message or None) per test case, after checking the
 /// document's shape and its counts.

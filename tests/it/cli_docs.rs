@@ -1,7 +1,7 @@
 //! `reckon completions` and `reckon man`: generated from the command line, so they name every
 //! command and flag there is.
 
-use super::common::{reckon, tempdir};
+use super::common::{reckon, reckon_env, tempdir};
 
 #[test]
 fn completions_name_every_command_and_flag_for_each_shell() {
@@ -52,20 +52,6 @@ fn man_pages_cover_every_command_with_its_examples() {
         diff.contains("\\-\\-pushdown"),
         "reckon-diff.1 lacks --pushdown"
     );
-}
-
-fn reckon_env(env: &[(&str, &str)], args: &[&str]) -> super::common::Run {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_reckon"))
-        .args(args)
-        .envs(env.iter().copied())
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("run reckon");
-    super::common::Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
 }
 
 #[test]

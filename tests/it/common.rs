@@ -26,6 +26,24 @@ pub fn reckon(args: &[&str]) -> Run {
     }
 }
 
+/// Runs `reckon` with these arguments and these environment variables set (and the password
+/// variables a developer's shell may hold removed, so that no test depends on them).
+pub fn reckon_env(env: &[(&str, &str)], args: &[&str]) -> Run {
+    let out = Command::new(env!("CARGO_BIN_EXE_reckon"))
+        .args(args)
+        .env_remove("PGPASSWORD")
+        .env_remove("MYSQL_PWD")
+        .envs(env.iter().copied())
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("run reckon");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
 /// Runs `reckon profile ARGS --json` and parses the report; panics with stderr on failure.
 pub fn profile_json(args: &[&str]) -> Value {
     let mut all = vec!["profile"];

@@ -1,25 +1,7 @@
 //! Credentials as users keep them: libpq's variables and password file, `MYSQL_PWD` and
 //! `~/.my.cnf` fill what a URL leaves out, and the passwords they hold never show in any output.
 
-use std::process::Command;
-
-use super::common::{mariadb_exec, pg_url, require, tempdir, Run};
-
-fn reckon_env(env: &[(&str, &str)], args: &[&str]) -> Run {
-    let out = Command::new(env!("CARGO_BIN_EXE_reckon"))
-        .args(args)
-        .env_remove("PGPASSWORD")
-        .env_remove("MYSQL_PWD")
-        .envs(env.iter().copied())
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("run reckon");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
+use super::common::{mariadb_exec, pg_url, reckon_env, require, tempdir, Run};
 
 fn no_canary(r: &Run, out: Option<&std::path::Path>, canary: &str) {
     assert!(!r.stdout.contains(canary), "stdout: {}", r.stdout);

@@ -43,6 +43,22 @@ pub(crate) fn pg_exec(sql: &str) -> Result<Rows, String> {
     Ok(out)
 }
 
+/// A database of this name on the PostgreSQL test server, made when missing (tests that make
+/// it at once both succeed): its URL, or `None` when the server is unreachable and services
+/// are not required. A plan's source and target must be different databases.
+pub(crate) fn pg_database(name: &str) -> Option<String> {
+    let exists = format!("SELECT 1 FROM pg_database WHERE datname = '{name}'");
+    let have = super::common::require("PostgreSQL", pg_exec(&exists))?;
+    if have.is_empty() {
+        if let Err(e) = pg_exec(&format!("CREATE DATABASE {name}")) {
+            assert!(pg_exec(&exists).is_ok_and(|r| !r.is_empty()), "{e}");
+        }
+    }
+    let mut u = url::Url::parse(&pg_url()).unwrap();
+    u.set_path(&format!("/{name}"));
+    Some(u.to_string())
+}
+
 pub(crate) fn my_exec(url: &str, sql: &str) -> Result<Rows, String> {
     use mysql::prelude::Queryable;
     let o = mysql::Opts::from_url(url).map_err(|e| e.to_string())?;

@@ -5,51 +5,23 @@
 
 use std::process::Command;
 
-use super::common::{mariadb_exec, mysql_url, pg_url, require, Run};
+use super::common::{mariadb_exec, mysql_url, pg_url, reckon_env, require, Run};
 use super::migrate_servers::pg_exec;
 
 const ROWS: i64 = 2503;
 
-fn reckon_env(env: &[(&str, &str)], args: &[&str]) -> Run {
-    let out = Command::new(env!("CARGO_BIN_EXE_reckon"))
-        .args(args)
-        .envs(env.iter().copied())
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("run reckon");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
-
 /// A source database `reckon_ms_src` on the PostgreSQL or MariaDB server: its URL.
 fn source_db(pg: bool) -> Option<String> {
     if pg {
-        let have = require(
-            "PostgreSQL",
-            pg_exec("SELECT 1 FROM pg_database WHERE datname = 'reckon_ms_src'"),
-        )?;
-        if have.is_empty() {
-            // Both tests may create it at once: the second finds it made.
-            if let Err(e) = pg_exec("CREATE DATABASE reckon_ms_src") {
-                let again = pg_exec("SELECT 1 FROM pg_database WHERE datname = 'reckon_ms_src'");
-                assert!(again.is_ok_and(|r| !r.is_empty()), "{e}");
-            }
-        }
-        let mut u = url::Url::parse(&pg_url()).unwrap();
-        u.set_path("/reckon_ms_src");
-        Some(u.to_string())
-    } else {
-        require(
-            "MariaDB",
-            mariadb_exec("CREATE DATABASE IF NOT EXISTS reckon_ms_src"),
-        )?;
-        let mut u = url::Url::parse(&mysql_url()).unwrap();
-        u.set_path("/reckon_ms_src");
-        Some(u.to_string())
+        return super::migrate_servers::pg_database("reckon_ms_src");
     }
+    require(
+        "MariaDB",
+        mariadb_exec("CREATE DATABASE IF NOT EXISTS reckon_ms_src"),
+    )?;
+    let mut u = url::Url::parse(&mysql_url()).unwrap();
+    u.set_path("/reckon_ms_src");
+    Some(u.to_string())
 }
 
 fn source_exec(pg: bool, url: &str, sql: &str) {
@@ -145,6 +117,7 @@ fn a_streamed_unit_and_a_unit_read_whole_write_the_same_batches() {
             assert_eq!(o["status"], "completed", "{o}");
             assert_eq!(o["rows"], ROWS, "{o}");
             assert_eq!(o["batches"], 9, "{o}");
+            assert_eq!(o["streamed"], then.len() == 1, "{o}");
             assert_eq!(
                 o["batches_skipped"], 4,
                 "{pg} {target}: the batches differ: {o}"
@@ -175,7 +148,7 @@ fn a_streamed_unit_refuses_a_key_repeated_across_a_page_boundary_and_a_null_key(
         let Some(src) = source_db(pg) else {
             continue;
         };
-        let setup = "DROP TABLE IF EXISTS d;\nCREATE TABLE d (id int, v text);\nINSERT INTO d VALUES (1, 'a'), (2, 'b'), (3, 'c'), (4, 'd'), (4, 'e'), (5, 'f'), (6, 'g'), (7, 'h'), (8, 'i')";
+        let setup = "DROP TABLE IF EXISTS d;\nCREATE TABLE d (id int, v text);\nCREATE INDEX d_id ON d (id);\nINSERT INTO d VALUES (1, 'a'), (2, 'b'), (3, 'c'), (4, 'd'), (4, 'e'), (5, 'f'), (6, 'g'), (7, 'h'), (8, 'i')";
         source_exec(pg, &src, setup);
         pg_exec(
             "DROP SCHEMA IF EXISTS reckon_ms2 CASCADE; CREATE SCHEMA reckon_ms2;
@@ -216,12 +189,27 @@ fn a_streamed_unit_refuses_a_key_repeated_across_a_page_boundary_and_a_null_key(
         source_exec(pg, &src, "DELETE FROM d WHERE id IS NULL");
         let r = reckon_env(&[("RECKON_PAGE_ROWS", "4")], &["migrate", p, "--json"]);
         assert_eq!(r.code, 0, "{pg}: {}{}", r.stdout, r.stderr);
+        assert_eq!(json(&r)["streamed"], true);
         assert_eq!(json(&r)["verify"], serde_json::json!([0, 0, 0]));
         assert_eq!(
             one("SELECT string_agg(id || v, ',' ORDER BY id) FROM reckon_ms2.d"),
             "1a,2b,3c,4d,5f,6g,7h,8i"
         );
-        pg_exec("DROP SCHEMA reckon_ms2 CASCADE; CREATE SCHEMA reckon_ms2; CREATE TABLE reckon_ms2.d (id int, v text)").unwrap();
+        // A key no index leads is read whole (paging it would scan the table once a page).
+        source_exec(
+            pg,
+            &src,
+            if pg {
+                "DROP INDEX d_id"
+            } else {
+                "DROP INDEX d_id ON d"
+            },
+        );
+        pg_exec("DELETE FROM reckon_ms2.d; DELETE FROM reckon_ms2.reckon_ledger").unwrap();
+        let r = reckon_env(&[("RECKON_PAGE_ROWS", "4")], &["migrate", p, "--json"]);
+        assert_eq!(r.code, 0, "{pg}: {}{}", r.stdout, r.stderr);
+        assert_eq!(json(&r)["streamed"], false, "{}", r.stdout);
+        assert_eq!(json(&r)["verify"], serde_json::json!([0, 0, 0]));
     }
 }
 
@@ -313,6 +301,7 @@ fn parquet_sorted_or_not_migrates_and_verification_sees_what_the_target_changed(
         let o = json(&r);
         assert_eq!(o["verify"], serde_json::json!([0, 0, 0]), "{o}");
         assert_eq!(o["batches"], 5, "{o}");
+        assert_eq!(o["streamed"], table == "sorted", "{o}");
         assert!(got(table, "v") == want, "{table}");
     }
     let file = parquet_file(d, "dup_src", &dup);

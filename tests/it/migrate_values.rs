@@ -1,24 +1,15 @@
 //! `reckon migrate` values at the edges of their types: dates and timestamps before Christ and
 //! past year 9999 land in PostgreSQL as they were, and verify.
 
-use super::common::{pg_url, reckon, require};
-use super::migrate_servers::pg_exec;
+use super::common::{pg_url, reckon};
+use super::migrate_servers::{pg_database, pg_exec};
 
 #[test]
 fn dates_before_christ_and_past_9999_migrate_to_postgresql_as_they_were() {
-    // The source is another database (a plan's source and target must differ).
-    let Some(have) = require(
-        "PostgreSQL",
-        pg_exec("SELECT 1 FROM pg_database WHERE datname = 'reckon_mv_src'"),
-    ) else {
+    let Some(src) = pg_database("reckon_mv_src") else {
         return;
     };
-    if have.is_empty() {
-        pg_exec("CREATE DATABASE reckon_mv_src").unwrap();
-    }
-    let mut src = url::Url::parse(&pg_url()).unwrap();
-    src.set_path("/reckon_mv_src");
-    let mut c = postgres::Client::connect(src.as_str(), postgres::NoTls).unwrap();
+    let mut c = postgres::Client::connect(&src, postgres::NoTls).unwrap();
     let values =
         "(1, '0044-03-15 BC', '0044-03-15 12:00:00.000001 BC', '0044-03-15 12:00:00.000001+00 BC'),
         (2, '10000-01-01', '10000-01-01 23:59:59.999999', '10000-01-01 00:00:00+00'),
@@ -84,18 +75,10 @@ fn as_text(
 
 #[test]
 fn every_type_lands_in_postgresql_as_it_was_in_binary_copy_and_in_text() {
-    let Some(have) = require(
-        "PostgreSQL",
-        pg_exec("SELECT 1 FROM pg_database WHERE datname = 'reckon_mb_src'"),
-    ) else {
+    let Some(src) = pg_database("reckon_mb_src") else {
         return;
     };
-    if have.is_empty() {
-        pg_exec("CREATE DATABASE reckon_mb_src").unwrap();
-    }
-    let mut src = url::Url::parse(&pg_url()).unwrap();
-    src.set_path("/reckon_mb_src");
-    let mut c = postgres::Client::connect(src.as_str(), postgres::NoTls).unwrap();
+    let mut c = postgres::Client::connect(&src, postgres::NoTls).unwrap();
     // `b` has a binary form for every column; `t` adds jsonb and a NaN numeric, which go as text.
     let cols = "id int PRIMARY KEY, i2 smallint, i4 int, i8 bigint, n numeric, n2 numeric(10,3), \
                 f8 float8, f4 real, t text, vc varchar(10), ch char(5), bo bool, by bytea, d date, \

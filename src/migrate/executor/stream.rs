@@ -81,6 +81,7 @@ impl Executor<'_> {
         let Some(stream) = self.source.read_in_key_order(&meta, &unit.spec.key)? else {
             return Ok(None);
         };
+        outcome.streamed = true;
         self.refuse_null_keys(u, &meta)?;
         self.load_lookups(unit)?;
         progress.unit(&u.name, self.source.estimate_rows(&meta).unwrap_or(0));
@@ -253,13 +254,18 @@ impl Executor<'_> {
                 prep.found
             });
             let mut failed = None;
+            // The target key columns, from the first batch (every batch has its schema).
+            let mut conflict: Option<Vec<String>> = None;
             for ready in rx.iter() {
                 let step = ready.and_then(|r| {
-                    let dest = (prep_conflict(unit, &r.batch)?, None);
+                    let key = match &mut conflict {
+                        Some(k) => k,
+                        empty => empty.insert(target_key(unit, &r.batch)?),
+                    };
                     self.write_batch(
                         u,
                         w,
-                        (&dest.0, dest.1),
+                        (key.as_slice(), None),
                         &r.batch,
                         &r.keys,
                         r.hashes,
@@ -292,11 +298,6 @@ impl Executor<'_> {
         self.idmaps = idmaps;
         result
     }
-}
-
-/// The target key columns of a batch of the unit's transformed rows.
-fn prep_conflict(unit: &Unit, batch: &RecordBatch) -> Result<Vec<String>, MigrateError> {
-    target_key(unit, batch)
 }
 
 impl Prep<'_> {

@@ -71,44 +71,6 @@ impl Spill {
     }
 }
 
-/// A spilled unit's rows, as a [`Source`] for the diff engine.
-struct SpillSource {
-    meta: TableMeta,
-    path: PathBuf,
-}
-
-impl Source for SpillSource {
-    /// The same rows in the same chunks at every read.
-    fn rereadable(&self) -> bool {
-        true
-    }
-    fn display(&self) -> String {
-        format!("unit rows ({})", self.meta.name)
-    }
-    fn tables(&mut self) -> Result<Vec<TableMeta>, SourceError> {
-        Ok(vec![self.meta.clone()])
-    }
-    fn describe_query(&mut self, _sql: &str) -> Result<TableMeta, SourceError> {
-        Err(SourceError::query(
-            &self.display(),
-            "no queries on spilled rows",
-        ))
-    }
-    fn read(&mut self, _table: &TableMeta) -> Result<ChunkStream, SourceError> {
-        let shown = self.display();
-        let f = std::fs::File::open(&self.path).map_err(|e| SourceError::query(&shown, e))?;
-        let r = arrow::ipc::reader::FileReader::try_new(std::io::BufReader::new(f), None)
-            .map_err(|e| SourceError::query(&shown, e))?;
-        Ok(Box::new(r.map(move |b| {
-            b.map(|batch| Chunk {
-                batch,
-                defects: Vec::new(),
-            })
-            .map_err(|e| SourceError::query(&shown, e))
-        })))
-    }
-}
-
 /// Rows a verification holds in memory before it spills them (a quarter of `reckon diff`'s
 /// default: a migration's peak stays under 1 GiB with its batches and readers).
 const VERIFY_MEMORY: u64 = 256 << 20;
@@ -121,15 +83,14 @@ pub(super) fn verify_options() -> DiffOptions {
     }
 }
 
-/// An in-memory table, as a [`Source`] for the diff engine.
-pub(super) struct MemSource {
-    pub(super) meta: TableMeta,
-    pub(super) batch: RecordBatch,
+/// A unit's rows, as a [`Source`] for the diff engine: the same rows in the same chunks at
+/// every read, so the diff reads the rows it must show again instead of keeping every chunk.
+struct UnitRows<'r> {
+    meta: TableMeta,
+    rows: VerifyRows<'r>,
 }
 
-impl Source for MemSource {
-    /// The same rows in the same chunks at every read: the diff reads the rows left again
-    /// instead of keeping every chunk.
+impl Source for UnitRows<'_> {
     fn rereadable(&self) -> bool {
         true
     }
@@ -142,11 +103,27 @@ impl Source for MemSource {
     fn describe_query(&mut self, _sql: &str) -> Result<TableMeta, SourceError> {
         Err(SourceError::query(
             &self.display(),
-            "no queries on in-memory rows",
+            "no queries on a unit's rows",
         ))
     }
     fn read(&mut self, _table: &TableMeta) -> Result<ChunkStream, SourceError> {
-        let b = self.batch.clone();
+        let shown = self.display();
+        let b = match &self.rows {
+            VerifyRows::Mem(b) => (*b).clone(),
+            VerifyRows::Spilled(s) => {
+                let f = std::fs::File::open(s.file.path())
+                    .map_err(|e| SourceError::query(&shown, e))?;
+                let r = arrow::ipc::reader::FileReader::try_new(std::io::BufReader::new(f), None)
+                    .map_err(|e| SourceError::query(&shown, e))?;
+                return Ok(Box::new(r.map(move |b| {
+                    b.map(|batch| Chunk {
+                        batch,
+                        defects: Vec::new(),
+                    })
+                    .map_err(|e| SourceError::query(&shown, e))
+                })));
+            }
+        };
         let n = b.num_rows();
         let chunks: Vec<Result<Chunk, SourceError>> = (0..n.div_ceil(CHUNK_ROWS).max(1))
             .map(|i| {
@@ -227,20 +204,14 @@ impl Executor<'_> {
                 hint: "the unit's columns and key must exist in the target table".into(),
             }
         })?;
-        let mut mem: Box<dyn Source> = match rows {
-            VerifyRows::Mem(batch) => Box::new(MemSource {
-                meta: mem_meta,
-                batch: batch.clone(),
-            }),
-            VerifyRows::Spilled(s) => Box::new(SpillSource {
-                meta: mem_meta,
-                path: s.file.path().to_path_buf(),
-            }),
+        let mut mem = UnitRows {
+            meta: mem_meta,
+            rows,
         };
         let reader = self.target_reader.as_mut().expect("opened by target_meta");
 
         let d = diff_table(
-            mem.as_mut(),
+            &mut mem,
             reader.as_mut(),
             &p,
             &verify_options(),

@@ -28,10 +28,12 @@ use crate::source::{quote_ident, SourceSpec, TableName};
 
 mod binary;
 mod cells;
+mod delete;
 mod ledger;
 mod load_data;
 mod lock;
 mod params;
+mod restore;
 mod statements;
 mod write;
 

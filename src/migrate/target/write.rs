@@ -1,5 +1,6 @@
 //! Writing rows: one batch with its id-map rows and its ledger row in the open transaction
-//! (`apply`), or whole tables replaced in one transaction (`restore`).
+//! (`apply`; binary `COPY` on PostgreSQL, `LOAD DATA` on MySQL/MariaDB into a table empty at the
+//! unit's start, else upserts).
 
 use super::*;
 
@@ -39,30 +40,6 @@ pub struct Applied {
 }
 
 impl Target {
-    /// Deletes the id-map rows of these source keys of a unit, inside the open transaction.
-    pub fn forget_ids(
-        &mut self,
-        plan: &str,
-        unit: &str,
-        old_keys: &[String],
-    ) -> Result<u64, MigrateError> {
-        let mut n = 0;
-        for chunk in old_keys.chunks(500) {
-            let marks: Vec<String> = (0..chunk.len()).map(|i| self.placeholder(i + 3)).collect();
-            let sql = format!(
-                "DELETE FROM {} WHERE plan = {} AND unit = {} AND old_key IN ({})",
-                self.idmap,
-                self.placeholder(1),
-                self.placeholder(2),
-                marks.join(", ")
-            );
-            let mut params = vec![Val::T(Some(plan.into())), Val::T(Some(unit.into()))];
-            params.extend(chunk.iter().map(|k| Val::T(Some(k.clone()))));
-            n += self.exec(&sql, &params)?;
-        }
-        Ok(n)
-    }
-
     /// Whether rows may be copied straight into `table`: a plain PostgreSQL table (not a view,
     /// no rules, which `COPY` would bypass) or a MySQL/MariaDB base table, holding no row,
     /// inside the open transaction; `false` for SQLite, which always upserts.
@@ -99,76 +76,6 @@ impl Target {
             .and_then(|r| r.first().cloned().flatten())
             .as_deref()
             == Some("true"))
-    }
-
-    /// Deletes the rows of `table` whose key columns `cols` hold one of `keys` (values as text,
-    /// in column order), inside the open transaction; returns the rows deleted. Integer columns
-    /// (`ints`) compare with a number, never with a string that the server's conversion rules
-    /// might compare as a double (MySQL documents that; MariaDB 10.11 compares exactly); text
-    /// as bytes where the dialect allows it (MariaDB: `BINARY`, ignoring case and pad rules).
-    pub fn delete_rows(
-        &mut self,
-        table: &str,
-        cols: &[String],
-        ints: &[bool],
-        keys: &[Vec<String>],
-    ) -> Result<u64, MigrateError> {
-        let kind = self.kind();
-        let display = self.display.clone();
-        let table = quote_table(table, kind);
-        let lit = |int: bool, v: &str| -> Result<String, MigrateError> {
-            if int {
-                return v
-                    .trim()
-                    .parse::<i128>()
-                    .map(|n| n.to_string())
-                    .map_err(|_| {
-                        werr(
-                            &display,
-                            format!("key value {v:?} of an integer column is not an integer"),
-                        )
-                    });
-            }
-            Ok(match kind {
-                Kind::Mysql => {
-                    format!("BINARY '{}'", v.replace('\\', "\\\\").replace('\'', "''"))
-                }
-                // E'' reads the same whatever standard_conforming_strings says.
-                Kind::Postgres => {
-                    format!("E'{}'", v.replace('\\', "\\\\").replace('\'', "''"))
-                }
-                Kind::Sqlite => format!("'{}'", v.replace('\'', "''")),
-            })
-        };
-        let mut deleted = 0;
-        for chunk in keys.chunks(500) {
-            let cond: Vec<String> = chunk
-                .iter()
-                .map(|k| {
-                    let parts: Vec<String> = cols
-                        .iter()
-                        .zip(ints)
-                        .zip(k)
-                        .map(|((c, &int), v)| {
-                            // MySQL text by its UTF-8 bytes, whatever the column's character set.
-                            let column = match (int, kind) {
-                                (false, Kind::Mysql) => {
-                                    format!("BINARY CONVERT({} USING utf8mb4)", q(c, kind))
-                                }
-                                _ => q(c, kind),
-                            };
-                            Ok(format!("{column} = {}", lit(int, v)?))
-                        })
-                        .collect::<Result<_, MigrateError>>()?;
-                    Ok(format!("({})", parts.join(" AND ")))
-                })
-                .collect::<Result<_, MigrateError>>()?;
-            deleted += self.exec(
-                &format!("DELETE FROM {table} WHERE {}", cond.join(" OR ")),
-                &[],
-            )?;
-        }
-        Ok(deleted)
     }
 
     /// Allocates `n` ids from the generated column's sequence (PostgreSQL).
@@ -477,127 +384,6 @@ impl Target {
             }
         }
         Ok(applied)
-    }
-
-    /// Replaces the rows of `tables` (in order; deleted in reverse order) in one transaction
-    /// (`restore`).
-    pub fn replace_all(
-        &mut self,
-        tables: &[(String, Vec<RecordBatch>)],
-    ) -> Result<(), MigrateError> {
-        let kind = self.kind();
-        let display = self.display.clone();
-        match &mut self.conn {
-            Conn::Pg(c) => {
-                let mut tx = c.transaction().map_err(|e| pg_err(&display, e))?;
-                tx.batch_execute("SET CONSTRAINTS ALL DEFERRED")
-                    .map_err(|e| pg_err(&display, e))?;
-                for (t, _) in tables.iter().rev() {
-                    tx.batch_execute(&format!("DELETE FROM {}", quote_table(t, kind)))
-                        .map_err(|e| pg_err(&display, e))?;
-                }
-                for (t, batches) in tables {
-                    for b in batches.iter().filter(|b| b.num_rows() > 0) {
-                        let cols = col_list(b, kind);
-                        let mut wr = tx
-                            .copy_in(&format!(
-                                "COPY {} ({cols}) FROM STDIN",
-                                quote_table(t, kind)
-                            ))
-                            .map_err(|e| pg_err(&display, e))?;
-                        let enc = Encoders::new(b)?;
-                        let mut buf = Vec::new();
-                        for r in 0..b.num_rows() {
-                            enc.copy_row(r, &mut buf);
-                        }
-                        wr.write_all(&buf).map_err(|e| werr(&display, e))?;
-                        wr.finish().map_err(|e| pg_err(&display, e))?;
-                    }
-                }
-                // The sequences of serial and identity columns continue after the restored rows
-                // (COPY draws none; without this, the next insert collides with a restored id
-                // or skips the ids the backup had not drawn yet).
-                for (t, _) in tables {
-                    let table = quote_table(t, kind);
-                    let owned = tx
-                        .query(
-                            "SELECT a.attname::text, pg_get_serial_sequence($1::text, a.attname::text) FROM pg_attribute a \
-                             WHERE a.attrelid = $1::text::regclass AND a.attnum > 0 AND NOT a.attisdropped \
-                             AND pg_get_serial_sequence($1::text, a.attname::text) IS NOT NULL",
-                            &[&table],
-                        )
-                        .map_err(|e| pg_err(&display, e))?;
-                    for row in owned {
-                        let (col, seq): (String, String) = (row.get(0), row.get(1));
-                        let col = q(&col, kind);
-                        tx.execute(
-                            &format!(
-                                "SELECT setval($1::text::regclass, COALESCE(CASE WHEN p.seqincrement > 0 \
-                                 THEN (SELECT max({col}) FROM {table}) ELSE (SELECT min({col}) FROM {table}) END::bigint, \
-                                 p.seqstart), EXISTS (SELECT 1 FROM {table} WHERE {col} IS NOT NULL)) \
-                                 FROM pg_sequence p WHERE p.seqrelid = $1::text::regclass"
-                            ),
-                            &[&seq],
-                        )
-                        .map_err(|e| pg_err(&display, e))?;
-                    }
-                }
-                tx.commit().map_err(|e| pg_err(&display, e))?;
-            }
-            Conn::My(c) => {
-                use mysql::prelude::Queryable;
-                c.query_drop("SET FOREIGN_KEY_CHECKS = 0")
-                    .map_err(|e| werr(&display, e))?;
-                let mut tx = c
-                    .start_transaction(mysql::TxOpts::default())
-                    .map_err(|e| werr(&display, e))?;
-                for (t, _) in tables.iter().rev() {
-                    tx.query_drop(format!("DELETE FROM {}", quote_table(t, kind)))
-                        .map_err(|e| werr(&display, e))?;
-                }
-                for (t, batches) in tables {
-                    for b in batches {
-                        let per = rows_per_statement(b.num_columns());
-                        let mut r0 = 0;
-                        while r0 < b.num_rows() {
-                            let n = per.min(b.num_rows() - r0);
-                            let (sql, params) =
-                                my_insert(&quote_table(t, kind), &b.slice(r0, n), None)?;
-                            tx.exec_drop(&sql, params).map_err(|e| werr(&display, e))?;
-                            r0 += n;
-                        }
-                    }
-                }
-                tx.commit().map_err(|e| werr(&display, e))?;
-                c.query_drop("SET FOREIGN_KEY_CHECKS = 1")
-                    .map_err(|e| werr(&display, e))?;
-            }
-            Conn::Lite(c) => {
-                let tx = c.transaction().map_err(|e| werr(&display, e))?;
-                for (t, _) in tables.iter().rev() {
-                    tx.execute(&format!("DELETE FROM {}", quote_table(t, kind)), [])
-                        .map_err(|e| werr(&display, e))?;
-                }
-                for (t, batches) in tables {
-                    for b in batches {
-                        let sql = format!(
-                            "INSERT INTO {} ({}) VALUES ({})",
-                            quote_table(t, kind),
-                            col_list(b, kind),
-                            vec!["?"; b.num_columns()].join(", ")
-                        );
-                        let mut s = tx.prepare_cached(&sql).map_err(|e| werr(&display, e))?;
-                        let enc = Encoders::new(b)?;
-                        for r in 0..b.num_rows() {
-                            s.execute(rusqlite::params_from_iter(enc.lite_row(r)))
-                                .map_err(|e| werr(&display, e))?;
-                        }
-                    }
-                }
-                tx.commit().map_err(|e| werr(&display, e))?;
-            }
-        }
-        Ok(())
     }
 }
 
