@@ -432,13 +432,12 @@ fn a_streamed_unit_killed_at_random_moments_resumes_to_the_same_rows() {
                 if next() % 2 == 0 {
                     let r = reckon_env(&pages, &["migrate", &p, "--json"]);
                     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
-                    assert_eq!(
-                        json(&r)["verify"],
-                        serde_json::json!([0, 0, 0]),
-                        "{}{}",
-                        r.stdout,
-                        r.stderr
-                    );
+                    // The kill may land after the unit completed, while the process exits.
+                    let o = json(&r);
+                    if o["status"] != "already completed" {
+                        assert_eq!(o["status"], "completed", "{o}");
+                        assert_eq!(o["verify"], serde_json::json!([0, 0, 0]), "{o}");
+                    }
                 }
             }
         }
