@@ -224,6 +224,9 @@ impl ColumnAcc {
         macro_rules! ints {
             ($ty:ty, $f:expr) => {{
                 let a = arr.as_primitive::<$ty>();
+                // Averages, quantiles and range are taken over the chunk at once.
+                let (mut xs, mut keys) = (Vec::with_capacity(n), Vec::with_capacity(n));
+                let (mut lo, mut hi) = (i128::MAX, i128::MIN);
                 for i in 0..n {
                     if a.is_null(i) {
                         continue;
@@ -239,9 +242,16 @@ impl ColumnAcc {
                         self.infinite += 1;
                         continue;
                     }
-                    self.moments.add(x);
-                    self.hist.add(key);
-                    minmax_i(self, v as i128);
+                    xs.push(x);
+                    keys.push(key);
+                    lo = lo.min(v as i128);
+                    hi = hi.max(v as i128);
+                }
+                self.moments.add_slice(&xs);
+                self.hist.add_keys(&keys);
+                if !keys.is_empty() {
+                    minmax_i(self, lo);
+                    minmax_i(self, hi);
                 }
                 self.freq
                     .add_chunk(&seen_hashes, |r| a.value(r as usize).to_le_bytes(), lim_f);
@@ -269,6 +279,8 @@ impl ColumnAcc {
             }
             Kind::Float => {
                 let a = arr.as_primitive::<Float64Type>();
+                let (mut xs, mut keys) = (Vec::with_capacity(n), Vec::with_capacity(n));
+                let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
                 for i in 0..n {
                     if a.is_null(i) {
                         continue;
@@ -285,10 +297,18 @@ impl ColumnAcc {
                     if v.is_infinite() {
                         self.infinite += 1;
                     }
-                    self.moments.add(v);
-                    self.hist.add(float_key(v));
-                    self.min_f = Some(self.min_f.map_or(v, |m| m.min(v)));
-                    self.max_f = Some(self.max_f.map_or(v, |m| m.max(v)));
+                    xs.push(v);
+                    keys.push(float_key(v));
+                    lo = lo.min(v);
+                    hi = hi.max(v);
+                }
+                // Infinities are in the range and the quantiles; `add_slice` leaves them out
+                // of the averages.
+                self.moments.add_slice(&xs);
+                self.hist.add_keys(&keys);
+                if !xs.is_empty() {
+                    self.min_f = Some(self.min_f.map_or(lo, |m| m.min(lo)));
+                    self.max_f = Some(self.max_f.map_or(hi, |m| m.max(hi)));
                 }
                 self.freq.add_chunk(
                     &seen_hashes,

@@ -38,6 +38,47 @@ pub struct Frequencies {
     fresh: Vec<(u64, u32)>,
     sorted: Vec<(u64, u32)>,
     buckets: Vec<u32>,
+    /// Room for the values met once in a chunk, and the two bitmaps that find them.
+    singles: Vec<(u64, u32)>,
+    once: Vec<u64>,
+    twice: Vec<u64>,
+}
+
+/// Below this many new values in a chunk, they are all sorted: the bitmaps would cost more.
+const SPLIT_FROM: usize = 4096;
+
+/// Moves out of `fresh` (distinct rows' `(hash, row)`) into `singles` the values that `fresh`
+/// holds once, by two bitmaps on the hash's low bits (16 bits per value, so few values share
+/// a bit): a bit set by one value alone is certainly a value met once. What stays in `fresh`,
+/// in its order, is every value met more than once, and the few met once that share their bit.
+fn split_singles(
+    fresh: &mut Vec<(u64, u32)>,
+    singles: &mut Vec<(u64, u32)>,
+    once: &mut Vec<u64>,
+    twice: &mut Vec<u64>,
+) {
+    singles.clear();
+    let bits = (usize::BITS - fresh.len().leading_zeros() + 4).clamp(12, 26);
+    let mask = (1u64 << bits) - 1;
+    let words = 1usize << (bits - 6);
+    for map in [&mut *once, &mut *twice] {
+        map.clear();
+        map.resize(words, 0);
+    }
+    for &(h, _) in fresh.iter() {
+        let b = h & mask;
+        let (w, bit) = ((b >> 6) as usize, 1u64 << (b & 63));
+        twice[w] |= once[w] & bit;
+        once[w] |= bit;
+    }
+    fresh.retain(|&(h, row)| {
+        let b = h & mask;
+        let repeated = twice[(b >> 6) as usize] & (1u64 << (b & 63)) != 0;
+        if !repeated {
+            singles.push((h, row));
+        }
+        repeated
+    });
 }
 
 /// Sorts `(hash, row)` pairs (distinct rows) as `sort_unstable` would: a counting sort on the
@@ -127,6 +168,13 @@ impl Frequencies {
             self.fresh = fresh;
             return;
         }
+        // Most new values of a near-unique column are met once: they are only counted (they
+        // never outlast the drop, and are inserted only while the counters have room).
+        let mut singles = std::mem::take(&mut self.singles);
+        singles.clear();
+        if fresh.len() >= SPLIT_FROM {
+            split_singles(&mut fresh, &mut singles, &mut self.once, &mut self.twice);
+        }
         // By hash, then row: each value's first row leads its group.
         sort_by_hash(&mut fresh, &mut self.sorted, &mut self.buckets);
         let mut groups: Vec<(u64, u64, u32)> = Vec::new();
@@ -139,7 +187,7 @@ impl Frequencies {
         self.fresh = fresh;
         // A value seen once keeps no bytes (the next drop would most likely take it).
         let bytes = |c: u64, row: u32| (c > 1).then(|| Box::from(value(row).as_ref()));
-        if self.counts.len() + groups.len() < 2 * limit {
+        if self.counts.len() + groups.len() + singles.len() < 2 * limit {
             for (h, c, row) in groups {
                 self.counts.insert(
                     h,
@@ -149,9 +197,22 @@ impl Frequencies {
                     },
                 );
             }
+            for &(h, _) in &singles {
+                self.counts.insert(
+                    h,
+                    Entry {
+                        count: 1,
+                        bytes: None,
+                    },
+                );
+            }
+            self.singles = singles;
             return;
         }
-        let cut = self.drop_counts(groups.iter().map(|g| g.1), limit);
+        let ones = singles.len();
+        self.singles = singles;
+        // Every count is at least 1, so the cut is too: no value met once is kept.
+        let cut = self.drop_counts(groups.iter().map(|g| g.1), ones, limit);
         for (h, c, row) in groups {
             if c > cut {
                 self.counts.insert(
@@ -187,20 +248,33 @@ impl Frequencies {
         let limit = limit.max(1);
         if self.counts.len() >= 2 * limit {
             self.approximate = true;
-            self.drop_counts(std::iter::empty(), limit);
+            self.drop_counts(std::iter::empty(), 0, limit);
         }
     }
 
-    /// The Misra–Gries drop: every count, those held and those about to be added (`incoming`),
-    /// falls by the `limit`-th largest of them all; counts that reach 0 go. Returns that cut,
-    /// which `error_bound` takes on.
-    fn drop_counts(&mut self, incoming: impl Iterator<Item = u64>, limit: usize) -> u64 {
+    /// The Misra–Gries drop: every count, those held and those about to be added (`incoming`,
+    /// and `ones` more counts of 1), falls by the `limit`-th largest of them all; counts that
+    /// reach 0 go. Returns that cut, which `error_bound` takes on.
+    fn drop_counts(
+        &mut self,
+        incoming: impl Iterator<Item = u64>,
+        ones: usize,
+        limit: usize,
+    ) -> u64 {
         let vals = &mut self.scratch;
         vals.clear();
         vals.extend(self.counts.values().map(|e| e.count));
         vals.extend(incoming);
-        let idx = vals.len() - limit;
-        let (_, &mut cut, _) = vals.select_nth_unstable(idx);
+        // Every count is at least 1: the ones decide the cut only when fewer than `limit`
+        // counts exceed 1, and it is then 1.
+        let cut = if vals.len() >= limit
+            && (ones == 0 || vals.iter().filter(|&&c| c > 1).count() >= limit)
+        {
+            let idx = vals.len() - limit;
+            *vals.select_nth_unstable(idx).1
+        } else {
+            1
+        };
         self.error_bound += cut;
         self.counts.retain(|_, e| {
             e.count = e.count.saturating_sub(cut);
@@ -356,5 +430,75 @@ mod tests {
         let mut all = f.exact().unwrap();
         all.sort();
         assert_eq!(all, vec![(&b"a"[..], 2), (&b"b"[..], 1)]);
+    }
+
+    #[test]
+    fn values_met_once_are_told_apart_without_losing_a_repeated_one() {
+        let (mut once, mut twice, mut singles) = (Vec::new(), Vec::new(), Vec::new());
+        for n in [SPLIT_FROM, 20_000, 70_000] {
+            // Every third value repeats (twice or three times); hashes are xxh3 of the value.
+            let mut fresh: Vec<(u64, u32)> = Vec::new();
+            for i in 0..n as u64 {
+                let v = if i % 3 == 0 { i / 6 } else { 1_000_000 + i };
+                fresh.push((xxh3_64(&v.to_le_bytes()), i as u32));
+            }
+            let mut counts = std::collections::HashMap::new();
+            for &(h, _) in &fresh {
+                *counts.entry(h).or_insert(0) += 1;
+            }
+            let all = fresh.clone();
+            split_singles(&mut fresh, &mut singles, &mut once, &mut twice);
+            // Nothing lost or doubled; every repeated value's rows all stay; singles are single.
+            assert_eq!(fresh.len() + singles.len(), all.len());
+            assert!(singles.iter().all(|(h, _)| counts[h] == 1));
+            let kept: usize = fresh.iter().filter(|(h, _)| counts[h] > 1).count();
+            let repeated: usize = counts.values().filter(|&&c| c > 1).sum();
+            assert_eq!(kept, repeated, "{n} values");
+            // Few values met once share a bit with another (16 bits per value: about 1 in 16).
+            let shared = fresh.len() - kept;
+            assert!(shared * 8 < counts.len(), "{shared} of {n} left to sort");
+            // The order of each part is the order of the input.
+            assert!(fresh.windows(2).all(|w| w[0].1 < w[1].1));
+            assert!(singles.windows(2).all(|w| w[0].1 < w[1].1));
+        }
+    }
+
+    #[test]
+    fn counts_of_one_cut_as_if_they_were_listed() {
+        // The cut over held counts, incoming counts and `ones` counts of 1 is the cut over them
+        // all listed, and so are the counts left.
+        for (held, incoming, ones, limit) in [
+            (vec![5u64, 4, 3, 2, 2, 1], vec![7u64, 1, 1], 10usize, 4usize),
+            (vec![9, 9, 9, 9, 9], vec![2, 2], 30, 3),
+            (vec![1, 1], vec![], 40, 10),
+            (vec![3, 3, 3], vec![2, 2, 2, 2], 5, 6),
+            (vec![3, 3, 3], vec![2, 2, 2, 2], 5, 7),
+        ] {
+            let fill = || {
+                let mut f = Frequencies::default();
+                for (i, &c) in held.iter().enumerate() {
+                    f.counts.insert(
+                        i as u64,
+                        Entry {
+                            count: c,
+                            bytes: None,
+                        },
+                    );
+                }
+                f
+            };
+            let (mut short, mut long) = (fill(), fill());
+            let a = short.drop_counts(incoming.iter().copied(), ones, limit);
+            let listed = incoming.iter().copied().chain(std::iter::repeat_n(1, ones));
+            let b = long.drop_counts(listed, 0, limit);
+            assert_eq!(a, b, "{held:?} {incoming:?} {ones} {limit}");
+            let left = |f: &Frequencies| {
+                let mut v: Vec<(u64, u64)> = f.counts.iter().map(|(&h, e)| (h, e.count)).collect();
+                v.sort_unstable();
+                v
+            };
+            assert_eq!(left(&short), left(&long));
+            assert_eq!(short.error_bound, long.error_bound);
+        }
     }
 }

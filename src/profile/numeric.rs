@@ -16,6 +16,9 @@ use super::distinct::FastBuild;
 
 const MAX_BUCKETS: usize = 4096;
 
+/// Chunks whose keys span fewer buckets than this are counted in an array.
+const DENSE: usize = 1 << 14;
+
 /// Running mean and variance.
 #[derive(Clone, Copy, Default, Debug)]
 pub struct Moments {
@@ -35,6 +38,30 @@ impl Moments {
         let d = x - self.mean;
         self.mean += d / self.n as f64;
         self.m2 += d * (x - self.mean);
+    }
+
+    /// Adds a chunk's values: its mean and squared deviations in two passes over the chunk (as
+    /// exact as Welford's, without a division per value), merged in. Values that are not
+    /// finite are left out, as by [`Moments::add`].
+    pub fn add_slice(&mut self, xs: &[f64]) {
+        let n = xs.len();
+        let sum = sum8(xs.iter().copied());
+        // A non-finite value, or a sum past f64's range: value by value, which never overflows.
+        if n == 0 || !sum.is_finite() {
+            xs.iter().for_each(|&x| self.add(x));
+            return;
+        }
+        let mean = sum / n as f64;
+        let m2 = sum8(xs.iter().map(|&x| (x - mean) * (x - mean)));
+        if !m2.is_finite() {
+            xs.iter().for_each(|&x| self.add(x));
+            return;
+        }
+        self.merge(&Moments {
+            n: n as u64,
+            mean,
+            m2,
+        });
     }
 
     /// Merges another set of moments (Chan et al.).
@@ -81,6 +108,28 @@ pub fn key_float(k: i64) -> f64 {
     f64::from_bits(b as u64)
 }
 
+/// A sum in eight lanes (which the compiler can keep in vector registers), each carrying the
+/// rounding error of its additions (Knuth's TwoSum), so that the sum of a million timestamps in
+/// microseconds is still right to the microsecond.
+fn sum8(xs: impl Iterator<Item = f64>) -> f64 {
+    let (mut lanes, mut errs) = ([0f64; 8], [0f64; 8]);
+    for (i, x) in xs.enumerate() {
+        let (s, e) = (&mut lanes[i & 7], &mut errs[i & 7]);
+        let t = *s + x;
+        let b = t - *s;
+        *e += (*s - (t - b)) + (x - b);
+        *s = t;
+    }
+    let (mut s, mut e) = (0f64, errs.iter().sum::<f64>());
+    for x in lanes {
+        let t = s + x;
+        let b = t - s;
+        e += (s - (t - b)) + (x - b);
+        s = t;
+    }
+    s + e
+}
+
 /// A histogram that coarsens itself to stay within 4,096 buckets.
 #[derive(Clone, Default)]
 pub struct Histogram {
@@ -94,6 +143,33 @@ impl Histogram {
     #[inline]
     pub fn add(&mut self, key: i64) {
         self.add_n(key >> self.shift, 1);
+    }
+
+    /// Counts a chunk's keys. Where they fall within a narrow range of buckets, they are
+    /// counted in an array first, then added bucket by bucket: the same counts, and the same
+    /// coarsening, as key by key.
+    pub fn add_keys(&mut self, keys: &[i64]) {
+        let Some((&lo, &hi)) = keys.iter().min().zip(keys.iter().max()) else {
+            return;
+        };
+        let s = self.shift;
+        let (lo, hi) = (lo >> s, hi >> s);
+        let span = i128::from(hi) - i128::from(lo);
+        if span >= DENSE as i128 {
+            keys.iter().for_each(|&k| self.add(k));
+            return;
+        }
+        let mut counts = vec![0u64; span as usize + 1];
+        for &k in keys {
+            counts[((k >> s) - lo) as usize] += 1;
+        }
+        for (i, &c) in counts.iter().enumerate() {
+            if c > 0 {
+                // The shift may have grown while adding: buckets at `s` map down to it.
+                let b = (lo + i as i64) >> (self.shift - s);
+                self.add_n(b, c);
+            }
+        }
     }
 
     fn add_n(&mut self, bucket: i64, n: u64) {
@@ -209,5 +285,67 @@ mod tests {
         a.merge(&b);
         assert!((a.mean().unwrap() - all.mean().unwrap()).abs() < 1e-9);
         assert!((a.std().unwrap() - all.std().unwrap()).abs() < 1e-9);
+    }
+
+    #[test]
+    fn a_chunk_at_once_gives_the_moments_of_value_by_value() {
+        let xs: Vec<f64> = (0..10_000).map(|i| (i as f64).sin() * 1e3 + 5e3).collect();
+        let (mut one, mut chunked) = (Moments::default(), Moments::default());
+        xs.iter().for_each(|&x| one.add(x));
+        for c in xs.chunks(777) {
+            chunked.add_slice(c);
+        }
+        assert_eq!(chunked.n, one.n);
+        assert!((chunked.mean().unwrap() - one.mean().unwrap()).abs() < 1e-9);
+        assert!((chunked.std().unwrap() / one.std().unwrap() - 1.0).abs() < 1e-12);
+        // Large timestamps (µs since 1970): the chunk's mean is exact where a running mean
+        // drifts. The true mean of these is T + 499,999.5.
+        let t = 1_577_793_486_000_000i64;
+        let ts: Vec<f64> = (0..1_000_000).map(|i| (t + i) as f64).collect();
+        let mut m = Moments::default();
+        m.add_slice(&ts);
+        assert_eq!(m.mean(), Some(t as f64 + 499_999.5));
+        // Values whose sum leaves f64's range, and infinities, fall back to value by value.
+        for xs in [
+            vec![1.5e308, 1.5e308, 1.5e308],
+            vec![1.0, f64::INFINITY, 3.0, f64::NEG_INFINITY],
+        ] {
+            let (mut one, mut at_once) = (Moments::default(), Moments::default());
+            xs.iter().for_each(|&x| one.add(x));
+            at_once.add_slice(&xs);
+            assert_eq!(
+                (at_once.n, at_once.mean(), at_once.std()),
+                (one.n, one.mean(), one.std())
+            );
+            assert!(at_once.mean().unwrap().is_finite(), "{xs:?}");
+        }
+    }
+
+    #[test]
+    fn keys_counted_by_chunk_give_the_histogram_of_key_by_key() {
+        // Narrow chunks (counted in an array, coarsening on the way), wide ones (key by key),
+        // negative keys, and one chunk that spans exactly the array's width.
+        let chunks: Vec<Vec<i64>> = vec![
+            (0..10_000).map(|i| i * 3 - 15_000).collect(),
+            (0..50_000).map(|i| (i * 7919) % 16_384).collect(),
+            vec![0, DENSE as i64 - 1],
+            vec![0, DENSE as i64],
+            (0..5_000).map(|i| i * 1_000_003).collect(),
+            vec![i64::MIN, i64::MAX, -1, 0],
+            Vec::new(),
+        ];
+        let (mut one, mut chunked) = (Histogram::default(), Histogram::default());
+        for c in &chunks {
+            c.iter().for_each(|&k| one.add(k));
+            chunked.add_keys(c);
+            assert_eq!((chunked.shift, chunked.n), (one.shift, one.n));
+            assert_eq!(chunked.buckets(), one.buckets());
+        }
+        assert!(!one.exact());
+        // A chunk of few distinct keys while the shift is 0 stays exact.
+        let mut h = Histogram::default();
+        h.add_keys(&[5, 5, 7, 16_000, 5]);
+        assert!(h.exact());
+        assert_eq!(h.buckets(), vec![(5, 3), (7, 1), (16_000, 1)]);
     }
 }
