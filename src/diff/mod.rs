@@ -24,7 +24,7 @@ pub mod schema;
 pub mod shard;
 
 pub use engine::{diff_table, DiffOptions, NullSink, Progress, RowSink, TableDiffHead};
-pub use model::{DiffReport, DiffRow, ErrorClass, RowStatus, TableDiff, Verdict};
+pub use model::{DiffReport, DiffRow, ErrorClass, RowStatus, RowValue, TableDiff, Verdict};
 pub use pushdown::diff_pushdown;
 
 use crate::error::Hinted;

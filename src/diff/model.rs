@@ -321,6 +321,40 @@ pub struct CellDiff {
     pub target: Option<String>,
 }
 
+impl DiffRow {
+    /// The order of two rows' keys as a reader expects it: value by value, NULL first, numbers
+    /// by value (`9` before `10`), other text by its bytes. The reports show samples in it.
+    pub fn cmp_key(&self, other: &DiffRow) -> std::cmp::Ordering {
+        fn one(a: &Option<String>, b: &Option<String>) -> std::cmp::Ordering {
+            let (Some(a), Some(b)) = (a, b) else {
+                return a.is_some().cmp(&b.is_some());
+            };
+            if let (Ok(x), Ok(y)) = (a.parse::<i128>(), b.parse::<i128>()) {
+                return x.cmp(&y);
+            }
+            match (a.parse::<f64>(), b.parse::<f64>()) {
+                (Ok(x), Ok(y)) if x.is_finite() && y.is_finite() && x != y => x.total_cmp(&y),
+                _ => a.cmp(b),
+            }
+        }
+        self.key
+            .iter()
+            .zip(&other.key)
+            .map(|(a, b)| one(a, b))
+            .find(|o| o.is_ne())
+            .unwrap_or_else(|| self.key.len().cmp(&other.key.len()))
+    }
+}
+
+/// One value of a row found on one side only.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct RowValue {
+    /// The column (source name).
+    pub column: String,
+    /// The value as shown (`None` = NULL; a shape when sensitive).
+    pub value: Option<String>,
+}
+
 /// One differing row.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct DiffRow {
@@ -332,6 +366,10 @@ pub struct DiffRow {
     pub status: RowStatus,
     /// The differing cells of a changed row.
     pub cells: Vec<CellDiff>,
+    /// The values of a missing row (the source's) or an extra row (the target's), every
+    /// column but the key's, in column order (source names); a shape for a sensitive column.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub values: Vec<RowValue>,
     /// The engine's key hash (rows come in its order): kept by a shard for `reckon merge`,
     /// written nowhere else.
     #[serde(skip)]
@@ -419,5 +457,57 @@ impl TableDiff {
             pushdown: None,
             accumulators: None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(key: &[Option<&str>]) -> DiffRow {
+        DiffRow {
+            key: key.iter().map(|k| k.map(str::to_string)).collect(),
+            key_text: String::new(),
+            status: RowStatus::Missing,
+            cells: Vec::new(),
+            values: Vec::new(),
+            key_hash: 0,
+        }
+    }
+
+    #[test]
+    fn keys_order_as_a_reader_expects() {
+        let mut rows = vec![
+            row(&[Some("b"), Some("10")]),
+            row(&[Some("b"), Some("9")]),
+            row(&[Some("a"), Some("2.5")]),
+            row(&[Some("a"), Some("-3")]),
+            row(&[None, Some("1")]),
+            row(&[Some("a"), Some("10.25")]),
+            row(&[Some("a"), Some("x")]),
+        ];
+        rows.sort_by(|a, b| a.cmp_key(b));
+        let keys: Vec<Vec<Option<&str>>> = rows
+            .iter()
+            .map(|r| r.key.iter().map(|k| k.as_deref()).collect())
+            .collect();
+        assert_eq!(
+            keys,
+            vec![
+                vec![None, Some("1")],
+                vec![Some("a"), Some("-3")],
+                vec![Some("a"), Some("2.5")],
+                vec![Some("a"), Some("10.25")],
+                vec![Some("a"), Some("x")],
+                vec![Some("b"), Some("9")],
+                vec![Some("b"), Some("10")],
+            ]
+        );
+        // Integers past f64's precision keep their order.
+        let (a, b) = (
+            row(&[Some("9007199254740993")]),
+            row(&[Some("9007199254740992")]),
+        );
+        assert!(a.cmp_key(&b).is_gt());
     }
 }

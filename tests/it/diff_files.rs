@@ -519,3 +519,134 @@ fn terminal_samples_show_null_invisible_characters_and_the_differing_span() {
         line("id=8")
     );
 }
+
+#[test]
+fn rows_on_one_side_only_carry_their_values_in_every_output_and_samples_show_in_key_order() {
+    use arrow::array::{Array, AsArray};
+    let dir = tempdir();
+    let out = dir.path().join("d");
+    let r = reckon(&["diff", LEGACY, PARQUET, "--out", out.to_str().unwrap()]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    // id=14 is only in the source (Amelia Ross, Paris), id=15 only in the target (Henry Lane).
+    let rep: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("diff.json")).unwrap()).unwrap();
+    let samples = rep["tables"][0]["samples"].as_array().unwrap();
+    let by_key = |k: &str| {
+        samples
+            .iter()
+            .find(|s| s["key_text"] == k)
+            .unwrap_or_else(|| panic!("no sample {k}"))
+    };
+    let value = |s: &Value, col: &str| {
+        s["values"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|v| v["column"] == col)
+            .map(|v| v["value"].clone())
+    };
+    let missing = by_key("id=14");
+    assert_eq!(missing["status"], "missing");
+    assert_eq!(value(missing, "name"), Some(Value::from("Amelia Ross")));
+    assert_eq!(value(missing, "city"), Some(Value::from("Paris")));
+    assert_eq!(value(missing, "id"), None, "the key is not repeated");
+    let names: Vec<&str> = missing["values"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["column"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        ["name", "email", "city", "balance", "joined", "active", "note"]
+    );
+    let extra = by_key("id=15");
+    assert_eq!(extra["status"], "extra");
+    assert_eq!(value(extra, "name"), Some(Value::from("Henry Lane")));
+    assert!(
+        samples
+            .iter()
+            .filter(|s| s["status"] == "changed")
+            .all(|s| s.get("values").is_none()),
+        "a changed row lists its cells, not its values"
+    );
+    // diff_rows.parquet, as any Parquet reader sees it.
+    let file = std::fs::File::open(out.join("diff_rows.parquet")).unwrap();
+    let batch = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
+        .unwrap()
+        .build()
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap();
+    let keys = batch.column_by_name("key").unwrap().as_string::<i32>();
+    let values = batch.column_by_name("values").unwrap().as_list::<i32>();
+    let row = (0..batch.num_rows())
+        .find(|&i| keys.value(i) == "id=15")
+        .unwrap();
+    let vs = values.value(row);
+    let vs = vs.as_struct();
+    let (cols, vals) = (
+        vs.column(0).as_string::<i32>(),
+        vs.column(1).as_string::<i32>(),
+    );
+    let at = (0..vs.len()).find(|&i| cols.value(i) == "name").unwrap();
+    assert_eq!(vals.value(at), "Henry Lane");
+    let changed = (0..batch.num_rows())
+        .find(|&i| keys.value(i) == "id=7")
+        .unwrap();
+    assert_eq!(values.value(changed).len(), 0);
+    // The page shows them as the terminal does (quoted text; the quotes escaped in HTML).
+    let html = std::fs::read_to_string(out.join("diff.html")).unwrap();
+    for name in ["Amelia Ross", "Henry Lane"] {
+        assert!(html.contains(&format!("&quot;{name}&quot;")), "{name}");
+    }
+    // The terminal shows samples by key (9 before 10).
+    let ids: Vec<u32> = r
+        .stdout
+        .lines()
+        .filter_map(|l| l.split(" id=").nth(1))
+        .filter_map(|rest| rest.split(' ').next()?.parse().ok())
+        .collect();
+    assert!(ids.len() >= 5, "{}", r.stdout);
+    assert!(
+        ids.windows(2).all(|w| w[0] < w[1]),
+        "not in key order: {ids:?}"
+    );
+    // A missing row's values on the source side, an extra row's on the target side, NULL apart
+    // from the text 'NULL'.
+    let (src, tgt) = (dir.path().join("s.csv"), dir.path().join("t.csv"));
+    std::fs::write(&src, "id,name,note\n1,a,x\n2,b,\n4,NULL,z\n").unwrap();
+    std::fs::write(&tgt, "id,name,note\n1,a,x\n3,c,y\n").unwrap();
+    let r = reckon(&[
+        "diff",
+        src.to_str().unwrap(),
+        tgt.to_str().unwrap(),
+        "--key",
+        "id",
+    ]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let line = |key: &str| {
+        r.stdout
+            .lines()
+            .find(|l| l.contains(&format!(" {key} ")))
+            .unwrap_or_else(|| panic!("no {key}: {}", r.stdout))
+            .trim_matches(|c| c == '│' || c == ' ')
+            .split('┆')
+            .map(|c| c.trim().to_string())
+            .collect::<Vec<_>>()
+    };
+    let two = line("id=2");
+    assert_eq!(two[1], "missing");
+    assert_eq!(
+        (two[4].as_str(), two[5].as_str()),
+        ("name=\"b\", note=NULL", "")
+    );
+    let three = line("id=3");
+    assert_eq!(three[1], "extra");
+    assert_eq!(
+        (three[4].as_str(), three[5].as_str()),
+        ("", "name=\"c\", note=\"y\"")
+    );
+    assert_eq!(line("id=4")[4], "name=\"NULL\", note=\"z\"");
+}

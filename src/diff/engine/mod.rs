@@ -46,7 +46,9 @@ use xxhash_rust::xxh3::{xxh3_128, xxh3_64};
 
 use super::aggregate::AggregateAcc;
 use super::classify::classify;
-use super::model::{CellDiff, ColumnDiff, DiffRow, RowCounts, RowStatus, TableDiff, Verdict};
+use super::model::{
+    CellDiff, ColumnDiff, DiffRow, RowCounts, RowStatus, RowValue, TableDiff, Verdict,
+};
 use super::plan::{ColumnPlan, Read, TablePlan};
 use super::rules::ColumnRules;
 use super::DiffError;

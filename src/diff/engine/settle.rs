@@ -136,12 +136,28 @@ pub(super) fn row_of(
     key_hash: u64,
 ) -> DiffRow {
     let (key, key_text) = key_of(row, plan);
+    // A row on one side only carries its other values (a keyless row is all key).
+    let values = match status {
+        RowStatus::Missing | RowStatus::Extra if plan.key_len > 0 => {
+            crate::value::canonical::cells(row)
+                .iter()
+                .zip(&plan.columns)
+                .skip(plan.key_len)
+                .map(|(c, p)| RowValue {
+                    column: p.source.clone(),
+                    value: show(c, p.sensitive),
+                })
+                .collect()
+        }
+        _ => Vec::new(),
+    };
     DiffRow {
         key_hash,
         key,
         key_text,
         status,
         cells,
+        values,
     }
 }
 

@@ -26,6 +26,10 @@ pub fn render(report: &DiffReport) -> Result<String, DiffError> {
         let (x, y) = super::shown::shown_pair(a.as_deref(), b.as_deref());
         vec![x, y]
     });
+    // A value of a row on one side only, shown the same way.
+    env.add_function("shown", |a: Option<String>| {
+        super::shown::shown(a.as_deref())
+    });
     // The longest bar of each table's class chart.
     let tops: Vec<u64> = report
         .tables
@@ -40,6 +44,11 @@ pub fn render(report: &DiffReport) -> Result<String, DiffError> {
                 .max(1)
         })
         .collect();
+    // Samples in key order.
+    let mut report = report.clone();
+    for t in &mut report.tables {
+        t.samples.sort_by(|a, b| a.cmp_key(b));
+    }
     let html = env
         .get_template("diff.html")
         .map_err(err)?

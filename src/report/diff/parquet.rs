@@ -22,6 +22,7 @@
 //! | status | utf8 | `missing`, `extra` or `changed` |
 //! | differing_columns | list<utf8> | columns that differ (`changed` only) |
 //! | cells | list<struct<column, verdict, class, source_value, target_value: utf8>> | per differing cell; values are shapes for sensitive columns, null for SQL NULL |
+//! | values | list<struct<column, value: utf8>> | a `missing` row's source values or an `extra` row's target values, the key's columns excepted (shapes and nulls as in `cells`); empty for `changed` rows |
 //!
 //! Both files are byte-identical for identical inputs at any thread count.
 
@@ -137,6 +138,13 @@ fn cell_fields() -> Fields {
     ])
 }
 
+fn value_fields() -> Fields {
+    Fields::from(vec![
+        Field::new("column", DataType::Utf8, false),
+        Field::new("value", DataType::Utf8, true),
+    ])
+}
+
 fn rows_schema() -> Arc<Schema> {
     Arc::new(Schema::new(vec![
         Field::new("source_table", DataType::Utf8, false),
@@ -157,6 +165,15 @@ fn rows_schema() -> Arc<Schema> {
             DataType::List(Arc::new(Field::new(
                 "item",
                 DataType::Struct(cell_fields()),
+                false,
+            ))),
+            false,
+        ),
+        Field::new(
+            "values",
+            DataType::List(Arc::new(Field::new(
+                "item",
+                DataType::Struct(value_fields()),
                 false,
             ))),
             false,
@@ -206,6 +223,12 @@ impl RowsWriter {
             DataType::Struct(cell_fields()),
             false,
         )));
+        let vb = StructBuilder::from_fields(value_fields(), BATCH);
+        let mut values = ListBuilder::new(vb).with_field(Arc::new(Field::new(
+            "item",
+            DataType::Struct(value_fields()),
+            false,
+        )));
         for (_, _, r) in &rows {
             for v in &r.key {
                 kv.values().append_option(v.as_deref());
@@ -232,6 +255,19 @@ impl RowsWriter {
             }
             dc.append(true);
             cells.append(true);
+            for v in &r.values {
+                let s = values.values();
+                for (i, x) in [Some(v.column.as_str()), v.value.as_deref()]
+                    .iter()
+                    .enumerate()
+                {
+                    if let Some(b) = s.field_builder::<StringBuilder>(i) {
+                        b.append_option(x.map(scrub));
+                    }
+                }
+                s.append(true);
+            }
+            values.append(true);
         }
         let cols: Vec<ArrayRef> = vec![
             Arc::new(table),
@@ -240,6 +276,7 @@ impl RowsWriter {
             Arc::new(status.finish()),
             Arc::new(dc.finish()),
             Arc::new(cells.finish()),
+            Arc::new(values.finish()),
         ];
         let batch =
             RecordBatch::try_new(rows_schema(), cols).map_err(|e| out_err(&self.path, e))?;
@@ -312,6 +349,9 @@ impl RowsReader {
         };
         let (table, key, status) = (text("source_table")?, text("key")?, text("status")?);
         let (kv, cells) = (list("key_values")?, list("cells")?);
+        // Files written before rows carried their values have no `values`.
+        let row_values = batch.column_by_name("values").map(|_| list("values"));
+        let row_values = row_values.transpose()?;
         let opt = |a: &StringArray, i: usize| (!a.is_null(i)).then(|| a.value(i).to_string());
         let mut out = Vec::with_capacity(batch.num_rows());
         for r in 0..batch.num_rows() {
@@ -339,6 +379,23 @@ impl RowsReader {
                     })
                 })
                 .collect::<Result<Vec<_>, DiffError>>()?;
+            let mut row_vals = Vec::new();
+            if let Some(rv) = row_values {
+                let vs = rv.value(r);
+                let vs = vs.as_struct_opt().ok_or_else(|| bad("values"))?;
+                let field = |i: usize| {
+                    vs.column(i)
+                        .as_string_opt::<i32>()
+                        .ok_or_else(|| bad("values"))
+                };
+                let (col, val) = (field(0)?, field(1)?);
+                row_vals = (0..vs.len())
+                    .map(|i| crate::diff::RowValue {
+                        column: col.value(i).to_string(),
+                        value: opt(val, i),
+                    })
+                    .collect();
+            }
             out.push((
                 table.value(r).to_string(),
                 DiffRow {
@@ -346,6 +403,7 @@ impl RowsReader {
                     key_text: key.value(r).to_string(),
                     status: status.value(r).parse().map_err(|e: String| bad(&e))?,
                     cells,
+                    values: row_vals,
                     key_hash: 0,
                 },
             ));

@@ -6,7 +6,7 @@ use std::fmt::Write;
 use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{Cell, ContentArrangement, Table};
 
-use crate::diff::model::{DiffReport, TableDiff, Verdict};
+use crate::diff::model::{DiffReport, RowStatus, RowValue, TableDiff, Verdict};
 use crate::error::scrub;
 
 fn new_table(header: &[&str]) -> Table {
@@ -198,16 +198,24 @@ fn table_section(t: &TableDiff, out: &mut String) {
     }
     if !t.samples.is_empty() {
         let mut s = new_table(&["key", "status", "column", "verdict", "source", "target"]);
-        for r in t.samples.iter().take(8) {
+        let mut rows: Vec<&crate::diff::DiffRow> = t.samples.iter().collect();
+        rows.sort_by(|a, b| a.cmp_key(b));
+        for r in rows.into_iter().take(8) {
             let key = r.key_text.clone();
             if r.cells.is_empty() {
+                // A row on one side only: its values on that side, on one line.
+                let values = one_line(&r.values);
+                let (source, target) = match r.status {
+                    RowStatus::Extra => (String::new(), values),
+                    _ => (values, String::new()),
+                };
                 s.add_row(vec![
                     key.clone(),
                     r.status.to_string(),
                     String::new(),
                     String::new(),
-                    String::new(),
-                    String::new(),
+                    source,
+                    target,
                 ]);
             }
             for (i, c) in r.cells.iter().enumerate() {
@@ -228,6 +236,20 @@ fn table_section(t: &TableDiff, out: &mut String) {
             }
         }
         let _ = writeln!(out, "sample differing rows:\n{s}");
+    }
+}
+
+/// A row's values as `column=value, …` (each as [`super::shown::shown`]), cut at 120
+/// characters.
+fn one_line(values: &[RowValue]) -> String {
+    let text = values
+        .iter()
+        .map(|v| format!("{}={}", v.column, super::shown::shown(v.value.as_deref())))
+        .collect::<Vec<_>>()
+        .join(", ");
+    match text.char_indices().nth(120) {
+        Some((at, _)) => format!("{}…", &text[..at]),
+        None => text,
     }
 }
 
