@@ -10,6 +10,7 @@
 //! - [`diff`]: the sign-off diff: plan, canonical encoding, streaming row diff, classes, rules.
 //! - [`check`]: rules, the sign-off and its criteria, the evidence manifest.
 //! - [`run`]: `run.json` for every run, and the comparison of two runs.
+//! - [`schemas`]: the JSON Schemas of every JSON file reckon writes (kept in `schemas/`).
 //! - [`value`]: the shared value model: type normalisation, canonical encoding, hashing, display.
 //! - [`config`]: shared config plumbing: safe file reads, `${VAR}`, TOML line numbers.
 //! - [`error`]: exit codes, hints, secret scrubbing.
@@ -24,5 +25,6 @@ pub mod migrate;
 pub mod profile;
 pub mod report;
 pub mod run;
+pub mod schemas;
 pub mod source;
 pub mod value;

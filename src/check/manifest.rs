@@ -16,7 +16,7 @@ use super::CheckError;
 pub const MANIFEST: &str = "manifest.json";
 
 /// One result file.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, schemars::JsonSchema)]
 pub struct ManifestEntry {
     /// Path relative to the directory.
     pub file: String,
@@ -27,7 +27,7 @@ pub struct ManifestEntry {
 }
 
 /// The manifest.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Manifest {
     /// Manifest format version.
     pub format_version: u32,
@@ -38,7 +38,7 @@ pub struct Manifest {
 }
 
 /// What `--verify` found wrong with one file.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, schemars::JsonSchema)]
 pub struct Tamper {
     /// The file.
     pub file: String,

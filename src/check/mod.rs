@@ -107,7 +107,7 @@ impl Hinted for CheckError {
 }
 
 /// One sample of a violation: the row's key and the value at fault (masked when sensitive).
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, schemars::JsonSchema)]
 pub struct Sample {
     /// The key as `id=42` (or `row 17` when the table has no key).
     pub key: String,
@@ -116,7 +116,7 @@ pub struct Sample {
 }
 
 /// The outcome of one rule.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct RuleResult {
     /// The rule's name.
     pub name: String,
@@ -143,7 +143,7 @@ pub struct RuleResult {
 }
 
 /// A whole check run.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct CheckReport {
     /// Result format version.
     pub format_version: u32,

@@ -46,7 +46,7 @@ use crate::migrate::plan::resolve_location;
 pub const FORMAT_VERSION: u32 = 1;
 
 /// The criteria a sign-off is judged by.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Criteria {
     /// Rows missing from the target, at most, per table.
@@ -206,7 +206,7 @@ pub fn baseline_counts(dir: &Path) -> Result<BTreeMap<String, u64>, CheckError> 
 }
 
 /// One criterion judged.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Criterion {
     /// Its id (`missing`, `extra`, `mismatch_classes`, `rules`, `counts_equal_source`,
     /// `baseline`, `compared`).
@@ -220,7 +220,7 @@ pub struct Criterion {
 }
 
 /// One table pair in the sign-off.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct SignoffTable {
     /// Source table.
     pub source_table: String,
@@ -249,7 +249,7 @@ pub struct SignoffTable {
 }
 
 /// The sign-off document.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct SignoffReport {
     /// Result format version.
     pub format_version: u32,

@@ -30,7 +30,9 @@ use crate::value::canonical::{
 use crate::value::kind::{cmp_decimal_str, is_plain_decimal, normalize, Kind};
 
 /// One side's aggregates of one column, as shown.
-#[derive(Debug, Clone, Default, Serialize, serde::Deserialize, PartialEq, Eq)]
+#[derive(
+    Debug, Clone, Default, Serialize, serde::Deserialize, PartialEq, Eq, schemars::JsonSchema,
+)]
 pub struct Aggregate {
     /// Non-NULL values.
     pub count: u64,
@@ -56,7 +58,7 @@ enum Sum {
 /// An [`AggregateAcc`] as written down between runs (`reckon diff --shard` for `reckon merge`):
 /// every part exact, so that the shards' accumulators add up to the whole run's. Floats are kept
 /// by their bits and canonical values in hex, since JSON holds neither exactly.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct AccState {
     count: u64,
     nulls: u64,

@@ -112,6 +112,19 @@ impl std::str::FromStr for Verdict {
     }
 }
 
+impl schemars::JsonSchema for Verdict {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Verdict".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "string",
+            "description": "`match`, `match*` (equal by a declared rule), `mismatch`, or `error(class)` when the pair could not be compared",
+            "pattern": "^(match|match\\*|mismatch|error|error\\([a-z-]+\\))$"
+        })
+    }
+}
+
 impl<'de> Deserialize<'de> for Verdict {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Verdict, D::Error> {
         let text = String::deserialize(d)?;
@@ -164,6 +177,15 @@ impl std::str::FromStr for RowStatus {
     }
 }
 
+impl schemars::JsonSchema for RowStatus {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "RowStatus".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({ "type": "string", "enum": ["missing", "extra", "changed"] })
+    }
+}
+
 impl<'de> Deserialize<'de> for RowStatus {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<RowStatus, D::Error> {
         let text = String::deserialize(d)?;
@@ -172,7 +194,7 @@ impl<'de> Deserialize<'de> for RowStatus {
 }
 
 /// A whole diff run.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct DiffReport {
     /// Result format version.
     pub format_version: u32,
@@ -195,7 +217,7 @@ pub struct DiffReport {
 }
 
 /// A table with no counterpart on the other side.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct UnpairedTable {
     /// The table.
     pub table: String,
@@ -246,7 +268,7 @@ impl DiffReport {
 }
 
 /// Counts of one table pair.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq, schemars::JsonSchema)]
 pub struct RowCounts {
     /// Rows read from the source.
     pub source_rows: u64,
@@ -269,7 +291,7 @@ pub struct RowCounts {
 }
 
 /// One column pair's outcome.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ColumnDiff {
     /// Name in the source.
     pub source: String,
@@ -307,7 +329,7 @@ impl ColumnDiff {
 }
 
 /// One differing cell of a changed row.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, schemars::JsonSchema)]
 pub struct CellDiff {
     /// The column (source name).
     pub column: String,
@@ -347,7 +369,7 @@ impl DiffRow {
 }
 
 /// One value of a row found on one side only.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, schemars::JsonSchema)]
 pub struct RowValue {
     /// The column (source name).
     pub column: String,
@@ -356,7 +378,7 @@ pub struct RowValue {
 }
 
 /// One differing row.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, schemars::JsonSchema)]
 pub struct DiffRow {
     /// Key values as shown, in key order (the whole row for a keyless diff).
     pub key: Vec<Option<String>>,
@@ -377,7 +399,7 @@ pub struct DiffRow {
 }
 
 /// One table pair's outcome.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct TableDiff {
     /// The source table.
     pub source_table: String,

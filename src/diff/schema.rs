@@ -151,7 +151,7 @@ pub fn logical(declared: &str) -> Logical {
 }
 
 /// One schema finding.
-#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq, Eq, schemars::JsonSchema)]
 pub struct SchemaFinding {
     /// The column (source name; target name for target-only columns).
     pub column: String,

@@ -23,7 +23,7 @@ use crate::source::{self, Source, SourceSpec, TableMeta};
 use crate::value::canonical::{hash_rows, TextAs};
 
 /// One table in a backup.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, schemars::JsonSchema)]
 pub struct BackupTable {
     /// The table, as the plan names it.
     pub table: String,
@@ -40,7 +40,7 @@ pub struct BackupTable {
 }
 
 /// `manifest.json`.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, schemars::JsonSchema)]
 pub struct Manifest {
     /// The plan's name.
     pub plan: String,

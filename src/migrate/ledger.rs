@@ -23,7 +23,7 @@ pub const DELETE_ROW: i64 = -2;
 pub const VERIFICATION_FAILED: &str = "verification_failed";
 
 /// One ledger row.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, schemars::JsonSchema)]
 pub struct LedgerRow {
     /// The plan's name.
     pub plan: String,

@@ -53,7 +53,7 @@ struct RawPlan {
 }
 
 /// One unit as written in the plan.
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UnitSpec {
     /// The unit's name (unique in the plan).
@@ -91,7 +91,7 @@ pub struct UnitSpec {
 }
 
 /// How one target column is computed from a source row.
-#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ColumnSpec {
     /// The source column.
@@ -175,7 +175,7 @@ impl<'de> Visitor<'de> for SpecVisitor {
 }
 
 /// A column as written: `"source_col"` or a table of options.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 #[serde(transparent)]
 pub struct ColumnEntry(pub ColumnSpec);
 

@@ -13,7 +13,7 @@ use super::model::{ColumnProfile, Relationship, TableProfile};
 use crate::source::TableName;
 
 /// How much a finding matters.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     /// Will break or corrupt a migration.
@@ -39,7 +39,7 @@ impl Severity {
 }
 
 /// One finding.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Finding {
     /// Severity.
     pub severity: Severity,

@@ -34,7 +34,7 @@ use model::{Relationship, TableProfile};
 use table::{TableAcc, TableOptions};
 
 /// What the user sets for a profile run.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct ProfileOptions {
     /// Distinct values counted exactly up to this many per column, then HyperLogLog.
     pub exact_distinct_limit: usize,
@@ -81,7 +81,7 @@ impl ProfileOptions {
 }
 
 /// What a whole profile run found.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct ProfileReport {
     /// Version of the report format (bump on incompatible change).
     pub format_version: u32,

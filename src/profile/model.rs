@@ -5,7 +5,7 @@ use serde::Serialize;
 use crate::source::{StorageClasses, TableName};
 
 /// A value (or shape, or format) with its count and share of non-null values.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, schemars::JsonSchema)]
 pub struct ValueCount {
     /// The value as shown (masked for sensitive columns).
     pub value: String,
@@ -16,7 +16,7 @@ pub struct ValueCount {
 }
 
 /// One kind of encoding damage found in a column.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, schemars::JsonSchema)]
 pub struct EncodingFinding {
     /// `invalid-utf8`, `mojibake`, `c1-control`, `control-char`, `non-nfc`, `bom`, `replacement-char`.
     pub kind: String,
@@ -27,7 +27,7 @@ pub struct EncodingFinding {
 }
 
 /// Values that differ only by case, surrounding white space or accents.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, schemars::JsonSchema)]
 pub struct InconsistentGroup {
     /// The folded form they share.
     pub folded: String,
@@ -36,7 +36,7 @@ pub struct InconsistentGroup {
 }
 
 /// A quantile of a numeric or temporal column.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, schemars::JsonSchema)]
 pub struct Quantile {
     /// 0.05, 0.25, 0.5, 0.75, 0.95.
     pub q: f64,
@@ -45,7 +45,7 @@ pub struct Quantile {
 }
 
 /// One bin of a column's histogram: values from `lo` to `hi` (both shown in the column's type).
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, schemars::JsonSchema)]
 pub struct HistBin {
     /// Lowest value of the bin.
     pub lo: String,
@@ -56,7 +56,7 @@ pub struct HistBin {
 }
 
 /// Everything the profile says about one column.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct ColumnProfile {
     /// Column name.
     pub name: String,
@@ -154,7 +154,7 @@ pub struct ColumnProfile {
 }
 
 /// A declared or inferred relationship between two columns, checked.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Relationship {
     /// The referencing table.
     pub child_table: TableName,
@@ -183,7 +183,7 @@ pub struct Relationship {
 }
 
 /// What the profile says about one table.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct TableProfile {
     /// The table.
     pub table: TableName,

@@ -27,7 +27,7 @@ use super::{read, Timing};
 pub const FORMAT_VERSION: u32 = 1;
 
 /// One thing that differs between the runs.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, schemars::JsonSchema)]
 pub struct Change {
     /// `profile`, `diff`, `rule` or `signoff`.
     pub section: String,
@@ -42,7 +42,7 @@ pub struct Change {
 }
 
 /// A timing in both runs.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, schemars::JsonSchema)]
 pub struct TimingChange {
     /// The table, rule or unit.
     pub item: String,
@@ -55,7 +55,7 @@ pub struct TimingChange {
 }
 
 /// The comparison.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Comparison {
     /// Format version.
     pub format_version: u32,

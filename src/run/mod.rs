@@ -20,7 +20,7 @@ pub const FORMAT_VERSION: u32 = 1;
 pub const RUN_FILE: &str = "run.json";
 
 /// Time spent on one table, rule or unit.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, schemars::JsonSchema)]
 pub struct Timing {
     /// What was timed: `profile customers`, `diff customers → customers`, `unit orders`…
     pub item: String,
@@ -31,7 +31,7 @@ pub struct Timing {
 }
 
 /// One run of a command.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct RunRecord {
     /// Format version.
     pub format_version: u32,

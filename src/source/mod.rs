@@ -35,7 +35,7 @@ use crate::error::{scrub, Hinted};
 pub const CHUNK_ROWS: usize = 65_536;
 
 /// A table name, optionally schema-qualified.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, schemars::JsonSchema)]
 pub struct TableName {
     /// Schema (PostgreSQL schema, MySQL database); `None` for SQLite and files.
     pub schema: Option<String>,
@@ -145,7 +145,7 @@ pub fn find_table<'a>(
 }
 
 /// Per-value storage classes of an SQLite column (SQLite types values, not columns).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct StorageClasses {
     /// Values stored as INTEGER.
     pub integer: u64,
@@ -170,7 +170,7 @@ impl StorageClasses {
 }
 
 /// What the catalog says about one column.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct ColumnMeta {
     /// Column name as the source spells it.
     pub name: String,
@@ -183,7 +183,7 @@ pub struct ColumnMeta {
 }
 
 /// A declared foreign key.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct ForeignKey {
     /// Referencing columns, in this table.
     pub columns: Vec<String>,
@@ -194,7 +194,7 @@ pub struct ForeignKey {
 }
 
 /// What the catalog says about one table.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct TableMeta {
     /// The table's name.
     pub name: TableName,

@@ -31,4 +31,5 @@ mod profile_pushdown_keys;
 mod profile_servers;
 mod profile_sqlite;
 mod pushdown_tables;
+mod schemas;
 mod value_layer;

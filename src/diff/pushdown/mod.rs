@@ -75,7 +75,7 @@ const MAX_KEYS: usize = 250_000;
 const MAX_LISTED: usize = 10_000;
 
 /// How the work of one table pair was split, as the reports show it.
-#[derive(Debug, Clone, Default, Serialize, serde::Deserialize, PartialEq)]
+#[derive(Debug, Clone, Default, Serialize, serde::Deserialize, PartialEq, schemars::JsonSchema)]
 pub struct PushdownInfo {
     /// `summaries` (every bucket equal), `buckets`, `rows`, or `streamed` (not pushed down).
     pub strategy: String,
@@ -115,7 +115,7 @@ pub struct PushdownInfo {
 }
 
 /// A column compared by streaming, and why.
-#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq, Eq, schemars::JsonSchema)]
 pub struct FallbackColumn {
     /// Source column.
     pub column: String,

@@ -32,7 +32,7 @@ use super::aggregate::AccState;
 use super::model::{DiffReport, FORMAT_VERSION};
 
 /// Share `index` (1-based) of `count` of the key hashes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Shard {
     /// Which share, from 1.
     pub index: u64,
@@ -73,7 +73,7 @@ impl std::fmt::Display for Shard {
 
 /// What `reckon diff --shard --out DIR` writes beside its report (`shard.json`) for
 /// `reckon merge`: the report, and what the report shows only rounded or not at all.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ShardState {
     /// Version of this file.
     pub format_version: u32,
@@ -98,7 +98,7 @@ pub struct ShardState {
 }
 
 /// One table pair's exact state in a shard.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct TableState {
     /// Each side's column aggregates (empty when the pair was not compared).
     pub aggregates: [Vec<AccState>; 2],

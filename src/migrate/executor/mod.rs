@@ -98,7 +98,7 @@ pub struct RunOptions {
 }
 
 /// How one unit went.
-#[derive(Debug, Clone, Default, serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize, schemars::JsonSchema)]
 pub struct UnitOutcome {
     /// The unit.
     pub unit: String,

@@ -18,7 +18,7 @@ fn three_counts(rows: Vec<Vec<Option<String>>>) -> Option<[u64; 3]> {
 }
 
 /// What SQL found of a declared primary key.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct KeyCounts {
     /// Rows with a NULL in a key column.
     pub nulls: u64,

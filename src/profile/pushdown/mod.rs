@@ -37,7 +37,7 @@ pub use keys::{check_relationship, IN_SQL};
 pub use overlay::{overlay, overlay_whole};
 
 /// How a table was profiled under `--pushdown`.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, schemars::JsonSchema)]
 pub struct ProfilePushdown {
     /// The rows reckon read itself, when they were a sample (else every row was read).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -51,7 +51,7 @@ pub struct ProfilePushdown {
 }
 
 /// The sample reckon read.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, schemars::JsonSchema)]
 pub struct Sample {
     /// Rows read.
     pub rows: u64,
@@ -60,7 +60,7 @@ pub struct Sample {
 }
 
 /// The statistics of one column that SQL computed.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, schemars::JsonSchema)]
 pub struct ExactStats {
     /// The column.
     pub column: String,
