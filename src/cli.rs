@@ -40,6 +40,10 @@ pub enum Command {
     /// that flipped, timings.
     #[command(after_help = COMPARE_EXAMPLES)]
     Compare(CompareArgs),
+    /// A mapping file written from both catalogs: table pairs, keys, renamed columns, columns on
+    /// one side only, likely rules, each with its evidence, for `reckon diff --mapping`.
+    #[command(after_help = INIT_EXAMPLES)]
+    Init(InitArgs),
     /// Shell completions on stdout: `reckon completions bash > /etc/bash_completion.d/reckon`.
     #[command(after_help = COMPLETIONS_EXAMPLES)]
     Completions(CompletionsArgs),
@@ -79,6 +83,11 @@ const COMPARE_EXAMPLES: &str = "Examples:
   reckon compare runs/rehearsal-1 runs/rehearsal-2 --out reports/drift
   reckon compare runs/pre runs/post --json";
 
+const INIT_EXAMPLES: &str = "Examples:
+  reckon init sqlite://fixtures/diff/legacy.db fixtures/diff/migrated.parquet --out mapping.toml
+  reckon init postgres://app@old/crm mysql://app@new/crm --out crm-mapping.toml --no-profile
+  reckon init sqlite://fixtures/shop/shop.db sqlite://fixtures/shop/shop.db";
+
 const COMPLETIONS_EXAMPLES: &str = "Examples:
   reckon completions bash > ~/.local/share/bash-completion/completions/reckon
   reckon completions zsh > ~/.zfunc/_reckon
@@ -102,6 +111,21 @@ pub struct CiArgs {
     /// go to stderr).
     #[arg(long, short = 'q', conflicts_with = "json")]
     pub quiet: bool,
+}
+
+/// `reckon init`.
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// The source (URL or path, as for `reckon diff`).
+    pub source: String,
+    /// The target.
+    pub target: String,
+    /// Write the mapping here (never over an existing file) instead of on stdout.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Do not profile source tables without a declared key to find a candidate key.
+    #[arg(long)]
+    pub no_profile: bool,
 }
 
 /// `reckon completions`.

@@ -44,6 +44,7 @@ fn main() {
         cli::Command::Check(args) => commands::check::run(args),
         cli::Command::Signoff(args) => commands::signoff::run(args),
         cli::Command::Compare(args) => commands::compare::run(args),
+        cli::Command::Init(args) => commands::init::run(args),
         cli::Command::Completions(args) => commands::docs::completions(args),
         cli::Command::Man(args) => commands::docs::man(args),
     }));

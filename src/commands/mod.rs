@@ -4,6 +4,7 @@ pub mod check;
 pub mod compare;
 pub mod diff;
 pub mod docs;
+pub mod init;
 pub mod merge;
 pub mod migrate;
 pub mod profile;

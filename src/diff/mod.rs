@@ -13,6 +13,7 @@ pub mod aggregate;
 pub mod classify;
 pub mod engine;
 pub mod floatsum;
+pub mod init;
 pub mod mapping;
 pub mod model;
 pub mod pairing;

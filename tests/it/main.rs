@@ -17,6 +17,7 @@ mod diff_pushdown_sqlite;
 mod diff_servers;
 mod diff_shard;
 mod engine_property;
+mod init;
 mod migrate_keys;
 mod migrate_recovery;
 mod migrate_repair;

@@ -121,7 +121,10 @@ fn every_file_the_commands_write_is_valid_against_its_schema() {
     assert_valid("check.json", &ck.join("check.json"));
     // Two sign-offs of the file fixtures (the second accepts more), and their comparison. A
     // spec's paths are its own directory's: these are absolute.
-    let legacy_abs = format!("sqlite://{}", root().join("fixtures/diff/legacy.db").display());
+    let legacy_abs = format!(
+        "sqlite://{}",
+        root().join("fixtures/diff/legacy.db").display()
+    );
     let migrated_abs = root().join(migrated).display().to_string();
     let spec = |name: &str, missing: u32| {
         let path = out(&format!("{name}.toml"));
