@@ -44,6 +44,11 @@ pub enum Command {
     /// one side only, likely rules, each with its evidence, for `reckon diff --mapping`.
     #[command(after_help = INIT_EXAMPLES)]
     Init(InitArgs),
+    /// The execution runbook of a migration plan (Markdown): pre-checks, backup, the units in
+    /// order with their rows, validation and sign-off, the cutover delta, rollback and repair,
+    /// every step a real reckon command.
+    #[command(after_help = RUNBOOK_EXAMPLES)]
+    Runbook(RunbookArgs),
     /// Shell completions on stdout: `reckon completions bash > /etc/bash_completion.d/reckon`.
     #[command(after_help = COMPLETIONS_EXAMPLES)]
     Completions(CompletionsArgs),
@@ -88,6 +93,11 @@ const INIT_EXAMPLES: &str = "Examples:
   reckon init postgres://app@old/crm mysql://app@new/crm --out crm-mapping.toml --no-profile
   reckon init sqlite://fixtures/shop/shop.db sqlite://fixtures/shop/shop.db";
 
+const RUNBOOK_EXAMPLES: &str = "Examples:
+  reckon runbook fixtures/migrate/plan.toml --out RUNBOOK.md
+  reckon runbook plan.toml --signoff signoff.toml --target postgres://app@new/crm --out RUNBOOK.md
+  reckon runbook plan.toml --no-counts --runs day1/runs --backup day1/backup";
+
 const COMPLETIONS_EXAMPLES: &str = "Examples:
   reckon completions bash > ~/.local/share/bash-completion/completions/reckon
   reckon completions zsh > ~/.zfunc/_reckon
@@ -126,6 +136,31 @@ pub struct InitArgs {
     /// Do not profile source tables without a declared key to find a candidate key.
     #[arg(long)]
     pub no_profile: bool,
+}
+
+/// `reckon runbook`.
+#[derive(Debug, Args)]
+pub struct RunbookArgs {
+    /// The migration plan.
+    pub plan: PathBuf,
+    /// Source and target overrides, as for `reckon migrate` (written into every command).
+    #[command(flatten)]
+    pub conn: PlanConn,
+    /// A sign-off spec: its command and criteria go into the validation step.
+    #[arg(long)]
+    pub signoff: Option<PathBuf>,
+    /// Write the runbook here (never over an existing file) instead of on stdout.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Do not dry-run the plan to count each unit's rows.
+    #[arg(long)]
+    pub no_counts: bool,
+    /// Where the day's commands write their outputs (default runs/PLAN_NAME).
+    #[arg(long)]
+    pub runs: Option<String>,
+    /// The backup directory the runbook uses (default backups/PLAN_NAME-pre-migration).
+    #[arg(long)]
+    pub backup: Option<String>,
 }
 
 /// `reckon completions`.

@@ -45,6 +45,7 @@ fn main() {
         cli::Command::Signoff(args) => commands::signoff::run(args),
         cli::Command::Compare(args) => commands::compare::run(args),
         cli::Command::Init(args) => commands::init::run(args),
+        cli::Command::Runbook(args) => commands::runbook::run(args),
         cli::Command::Completions(args) => commands::docs::completions(args),
         cli::Command::Man(args) => commands::docs::man(args),
     }));

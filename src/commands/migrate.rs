@@ -19,7 +19,7 @@ use reckon::migrate::MigrateError;
 
 use crate::cli::{MigrateAction, MigrateArgs, PlanConn};
 
-fn load(plan: &std::path::Path, conn: &PlanConn) -> Result<Plan, MigrateError> {
+pub(crate) fn load(plan: &std::path::Path, conn: &PlanConn) -> Result<Plan, MigrateError> {
     if let Some(s) = &conn.source {
         reckon::source::SourceSpec::parse(s)?;
     }

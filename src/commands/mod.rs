@@ -8,6 +8,7 @@ pub mod init;
 pub mod merge;
 pub mod migrate;
 pub mod profile;
+pub mod runbook;
 pub mod signoff;
 
 use std::path::{Path, PathBuf};

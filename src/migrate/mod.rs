@@ -16,6 +16,7 @@ pub mod key;
 pub mod keys_from;
 pub mod ledger;
 pub mod plan;
+pub mod runbook;
 pub mod target;
 pub mod transform;
 

@@ -32,5 +32,6 @@ mod profile_pushdown_keys;
 mod profile_servers;
 mod profile_sqlite;
 mod pushdown_tables;
+mod runbook;
 mod schemas;
 mod value_layer;

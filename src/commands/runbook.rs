@@ -1,0 +1,126 @@
+//! `reckon runbook`: the plan's execution runbook, on stdout or into a new file.
+
+use anyhow::Result;
+
+use reckon::migrate::executor::{Executor, NoProgress, RunOptions};
+use reckon::migrate::runbook::{self, Input};
+use reckon::source::SourceSpec;
+
+use crate::cli::RunbookArgs;
+use crate::commands::diff::ArgError;
+
+/// Runs the command; returns the exit code (0).
+pub fn run(args: &RunbookArgs) -> Result<i32> {
+    if let Some(out) = &args.out {
+        // A runbook gets annotated on the day: never written over.
+        if out.exists() {
+            return Err(ArgError {
+                message: format!("{} already exists", out.display()),
+                hint: "choose another --out path, or remove the file first".into(),
+            }
+            .into());
+        }
+    }
+    let plan = super::migrate::load(&args.plan, &args.conn)?;
+    let shown = |url: &str| -> Result<String> { Ok(SourceSpec::parse(url)?.display()) };
+    let mut overrides = String::new();
+    if let Some(s) = &args.conn.source {
+        overrides.push_str(&format!(" --source {}", runbook::sh(&shown(s)?)));
+    }
+    if let Some(t) = &args.conn.target {
+        overrides.push_str(&format!(" --target {}", runbook::sh(&shown(t)?)));
+    }
+    let counts = if args.no_counts {
+        None
+    } else {
+        // A dry run reads and transforms every row and writes nothing.
+        let opts = RunOptions {
+            dry_run: true,
+            ..RunOptions::default()
+        };
+        let outcomes = Executor::new(&plan, opts)?.run(&mut NoProgress)?;
+        Some(
+            plan.units
+                .iter()
+                .map(|u| {
+                    outcomes
+                        .iter()
+                        .find(|o| o.unit == u.spec.name)
+                        .map_or(0, |o| o.rows)
+                })
+                .collect(),
+        )
+    };
+    let signoff = match &args.signoff {
+        Some(spec) => {
+            let text = std::fs::read_to_string(spec).map_err(|e| ArgError {
+                message: format!("cannot read the sign-off spec {}: {e}", spec.display()),
+                hint: "give the spec `reckon signoff` reads".into(),
+            })?;
+            let value: toml::Table = toml::from_str(&text).map_err(|e| ArgError {
+                message: format!("{} is not a sign-off spec: {}", spec.display(), e.message()),
+                hint: "give the spec `reckon signoff` reads".into(),
+            })?;
+            let criteria = value
+                .get("criteria")
+                .and_then(toml::Value::as_table)
+                .map(|t| t.iter().map(|(k, v)| format!("{k} = {v}")).collect())
+                .unwrap_or_default();
+            Some((spec.display().to_string(), criteria))
+        }
+        None => None,
+    };
+    // The source columns each validation diff leaves out: those its unit does not copy.
+    let mut source = reckon::source::open(&SourceSpec::parse(&plan.source)?)?;
+    let tables = source.tables()?;
+    let uncopied = plan
+        .units
+        .iter()
+        .map(|u| {
+            let Some(t) = u.spec.table.as_deref() else {
+                return Vec::new();
+            };
+            let name = reckon::source::TableName::parse(t);
+            let meta = tables.iter().find(|m| m.name == name || m.name.name == t);
+            match meta {
+                Some(m) if !u.columns.is_empty() => m
+                    .columns
+                    .iter()
+                    .filter(|c| !u.columns.iter().any(|(to, _)| to == &c.name))
+                    .map(|c| c.name.clone())
+                    .collect(),
+                _ => Vec::new(),
+            }
+        })
+        .collect();
+    let input = Input {
+        uncopied,
+        plan: &plan,
+        plan_arg: &args.plan.display().to_string(),
+        overrides,
+        source_shown: shown(&plan.source)?,
+        target_shown: shown(&plan.target)?,
+        counts,
+        signoff,
+        runs: args
+            .runs
+            .clone()
+            .unwrap_or_else(|| format!("runs/{}", plan.name)),
+        backup: args
+            .backup
+            .clone()
+            .unwrap_or_else(|| format!("backups/{}-pre-migration", plan.name)),
+    };
+    let text = reckon::error::scrub(&runbook::render(&input));
+    match &args.out {
+        Some(out) => {
+            std::fs::write(out, &text).map_err(|e| ArgError {
+                message: format!("cannot write {}: {e}", out.display()),
+                hint: "check that the directory exists and is writable".into(),
+            })?;
+            eprintln!("wrote {}", out.display());
+        }
+        None => print!("{text}"),
+    }
+    Ok(0)
+}
