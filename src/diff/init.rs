@@ -150,8 +150,8 @@ fn pair_columns(s: &TableMeta, t: &TableMeta) -> (Vec<Paired>, Vec<usize>, Vec<u
         (0..s.columns.len()).collect(),
         (0..t.columns.len()).collect(),
     );
-    for i in 0..s.columns.len() {
-        let name = &s.columns[i].name;
+    for (i, column) in s.columns.iter().enumerate() {
+        let name = &column.name;
         if let Some(p) = t_left
             .iter()
             .position(|&j| t.columns[j].name.eq_ignore_ascii_case(name))
@@ -209,10 +209,10 @@ fn pair_tables(s: &[TableMeta], t: &[TableMeta]) -> (Vec<Paired>, Vec<usize>, Ve
     let mut pairs = Vec::new();
     let (mut s_left, mut t_left): (Vec<usize>, Vec<usize>) =
         ((0..s.len()).collect(), (0..t.len()).collect());
-    for i in 0..s.len() {
+    for (i, table) in s.iter().enumerate() {
         if let Some(p) = t_left
             .iter()
-            .position(|&j| t[j].name.name.eq_ignore_ascii_case(&s[i].name.name))
+            .position(|&j| t[j].name.name.eq_ignore_ascii_case(&table.name.name))
         {
             pairs.push(Paired {
                 source: i,

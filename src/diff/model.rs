@@ -499,7 +499,7 @@ mod tests {
 
     #[test]
     fn keys_order_as_a_reader_expects() {
-        let mut rows = vec![
+        let mut rows = [
             row(&[Some("b"), Some("10")]),
             row(&[Some("b"), Some("9")]),
             row(&[Some("a"), Some("2.5")]),
