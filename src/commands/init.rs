@@ -5,42 +5,23 @@ use anyhow::Result;
 use reckon::source::{self, SourceSpec};
 
 use crate::cli::InitArgs;
-use crate::commands::diff::ArgError;
 
 /// Runs the command; returns the exit code (0).
 pub fn run(args: &InitArgs) -> Result<i32> {
-    if let Some(out) = &args.out {
-        // An edited mapping is work: never written over.
-        if out.exists() {
-            return Err(ArgError {
-                message: format!("{} already exists", out.display()),
-                hint: "choose another --out path, or remove the file first".into(),
-            }
-            .into());
-        }
-    }
+    super::refuse_existing(args.out.as_deref())?;
     let mut src = source::open(&SourceSpec::parse(&args.source)?)?;
     let mut tgt = source::open(&SourceSpec::parse(&args.target)?)?;
     let text = reckon::diff::init::scaffold(src.as_mut(), tgt.as_mut(), !args.no_profile)?;
     let text = reckon::error::scrub(&text);
-    match &args.out {
-        Some(out) => {
-            std::fs::write(out, &text).map_err(|e| ArgError {
-                message: format!("cannot write {}: {e}", out.display()),
-                hint: "check that the directory exists and is writable".into(),
-            })?;
-            eprintln!(
-                "{}",
-                reckon::error::scrub(&format!(
-                    "wrote {}: review it, then run `reckon diff {} {} --mapping {}`",
-                    out.display(),
-                    src.display(),
-                    tgt.display(),
-                    out.display()
-                ))
-            );
-        }
-        None => print!("{text}"),
-    }
+    let note = format!(
+        ": review it, then run `reckon diff {} {} --mapping {}`",
+        src.display(),
+        tgt.display(),
+        args.out
+            .as_deref()
+            .unwrap_or(std::path::Path::new("FILE"))
+            .display()
+    );
+    super::write_or_print(args.out.as_deref(), &text, &note)?;
     Ok(0)
 }

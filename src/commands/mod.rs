@@ -42,6 +42,36 @@ const OUTPUT_FILES: &[&str] = &[
 /// An `--out` directory written whole or not at all: the files go into a hidden staging directory
 /// beside it, which replaces the directory only once everything is written. A run that fails or
 /// is killed leaves the earlier result as it was, never a mix of old and new files.
+/// Refuses an `--out` file that exists: a file users edit (a mapping, a runbook) is never
+/// written over.
+pub fn refuse_existing(out: Option<&Path>) -> Result<(), ArgError> {
+    match out {
+        Some(path) if path.exists() => Err(ArgError {
+            message: format!("{} already exists", path.display()),
+            hint: "choose another --out path, or remove the file first".into(),
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// Writes `text` into `out` and says so on stderr with `note` (scrubbed), or prints it.
+pub fn write_or_print(out: Option<&Path>, text: &str, note: &str) -> Result<(), ArgError> {
+    match out {
+        Some(path) => {
+            std::fs::write(path, text).map_err(|e| ArgError {
+                message: format!("cannot write {}: {e}", path.display()),
+                hint: "check that the directory exists and is writable".into(),
+            })?;
+            eprintln!(
+                "{}",
+                reckon::error::scrub(&format!("wrote {}{note}", path.display()))
+            );
+        }
+        None => print!("{text}"),
+    }
+    Ok(())
+}
+
 pub struct OutDir {
     target: PathBuf,
     staging: PathBuf,

@@ -11,16 +11,7 @@ use crate::commands::diff::ArgError;
 
 /// Runs the command; returns the exit code (0).
 pub fn run(args: &RunbookArgs) -> Result<i32> {
-    if let Some(out) = &args.out {
-        // A runbook gets annotated on the day: never written over.
-        if out.exists() {
-            return Err(ArgError {
-                message: format!("{} already exists", out.display()),
-                hint: "choose another --out path, or remove the file first".into(),
-            }
-            .into());
-        }
-    }
+    super::refuse_existing(args.out.as_deref())?;
     let plan = super::migrate::load(&args.plan, &args.conn)?;
     let shown = |url: &str| -> Result<String> { Ok(SourceSpec::parse(url)?.display()) };
     let mut overrides = String::new();
@@ -112,15 +103,6 @@ pub fn run(args: &RunbookArgs) -> Result<i32> {
             .unwrap_or_else(|| format!("backups/{}-pre-migration", plan.name)),
     };
     let text = reckon::error::scrub(&runbook::render(&input));
-    match &args.out {
-        Some(out) => {
-            std::fs::write(out, &text).map_err(|e| ArgError {
-                message: format!("cannot write {}: {e}", out.display()),
-                hint: "check that the directory exists and is writable".into(),
-            })?;
-            eprintln!("wrote {}", out.display());
-        }
-        None => print!("{text}"),
-    }
+    super::write_or_print(args.out.as_deref(), &text, "")?;
     Ok(0)
 }

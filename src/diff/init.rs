@@ -182,25 +182,39 @@ fn pair_columns(s: &TableMeta, t: &TableMeta) -> (Vec<Paired>, Vec<usize>, Vec<u
             }
         }
     }
+    let scored = scored.into_iter().map(|(score, i, j)| {
+        let evidence = format!(
+            "renamed? names {:.0} % alike, types {} → {}",
+            100.0 * score.min(1.0),
+            s.columns[i].declared_type,
+            t.columns[j].declared_type
+        );
+        (score, i, j, evidence)
+    });
+    take_best(scored.collect(), &mut s_left, &mut t_left, &mut pairs);
+    pairs.sort_by_key(|p| p.source);
+    (pairs, s_left, t_left)
+}
+
+/// Pairs greedily, best score first (ties in declared order), each side's item at most once.
+fn take_best(
+    mut scored: Vec<(f64, usize, usize, String)>,
+    s_left: &mut Vec<usize>,
+    t_left: &mut Vec<usize>,
+    pairs: &mut Vec<Paired>,
+) {
     scored.sort_by(|x, y| y.0.total_cmp(&x.0).then(x.1.cmp(&y.1)).then(x.2.cmp(&y.2)));
-    for (score, i, j) in scored {
+    for (_, i, j, evidence) in scored {
         if s_left.contains(&i) && t_left.contains(&j) {
             s_left.retain(|&x| x != i);
             t_left.retain(|&x| x != j);
             pairs.push(Paired {
                 source: i,
                 target: j,
-                evidence: format!(
-                    "renamed? names {:.0} % alike, types {} → {}",
-                    100.0 * score.min(1.0),
-                    s.columns[i].declared_type,
-                    t.columns[j].declared_type
-                ),
+                evidence,
             });
         }
     }
-    pairs.sort_by_key(|p| p.source);
-    (pairs, s_left, t_left)
 }
 
 /// Tables of both sides: exact names (case aside) first, then by similarity of names and
@@ -248,18 +262,7 @@ fn pair_tables(s: &[TableMeta], t: &[TableMeta]) -> (Vec<Paired>, Vec<usize>, Ve
             }
         }
     }
-    scored.sort_by(|x, y| y.0.total_cmp(&x.0).then(x.1.cmp(&y.1)).then(x.2.cmp(&y.2)));
-    for (_, i, j, evidence) in scored {
-        if s_left.contains(&i) && t_left.contains(&j) {
-            s_left.retain(|&x| x != i);
-            t_left.retain(|&x| x != j);
-            pairs.push(Paired {
-                source: i,
-                target: j,
-                evidence,
-            });
-        }
-    }
+    take_best(scored, &mut s_left, &mut t_left, &mut pairs);
     pairs.sort_by_key(|p| p.source);
     (pairs, s_left, t_left)
 }
