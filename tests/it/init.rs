@@ -8,7 +8,7 @@ use crate::common::*;
 /// A copy of fixtures/shop/shop.db as a migration might leave it: `customers` became `clients`
 /// (first_name → given_name, email → email_address, last_name dropped, created_by added),
 /// `orders` kept its name, `order_items` became `order_lines` (qty → quantity).
-fn renamed_copy(dir: &std::path::Path) -> String {
+pub(crate) fn renamed_copy(dir: &std::path::Path) -> String {
     let path = dir.join("renamed.db");
     let db = rusqlite::Connection::open(&path).unwrap();
     let shop = root().join("fixtures/shop/shop.db");

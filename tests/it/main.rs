@@ -34,4 +34,5 @@ mod profile_sqlite;
 mod pushdown_tables;
 mod runbook;
 mod schemas;
+mod snapshots;
 mod value_layer;
