@@ -118,6 +118,24 @@ pub enum MigrateError {
     Internal(String),
 }
 
+/// The position of `column` in the rows a unit reads, or the error naming the unit, the column,
+/// where the plan named it (`field`) and the columns there are.
+pub(crate) fn column_index(
+    schema: &arrow::datatypes::Schema,
+    unit: &str,
+    column: &str,
+    field: &str,
+) -> Result<usize, MigrateError> {
+    schema
+        .index_of(column)
+        .map_err(|_| MigrateError::UnknownColumn {
+            unit: unit.to_string(),
+            column: column.to_string(),
+            field: field.to_string(),
+            available: schema.fields().iter().map(|f| f.name().clone()).collect(),
+        })
+}
+
 impl Hinted for MigrateError {
     fn hint(&self) -> Option<String> {
         match self {

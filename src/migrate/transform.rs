@@ -148,15 +148,13 @@ impl Transformer<'_> {
     pub fn apply(&self, batch: &RecordBatch, keys: &[String]) -> Result<RecordBatch, MigrateError> {
         let schema = batch.schema();
         let col = |name: &str, target: &str| -> Result<ArrayRef, MigrateError> {
-            schema
-                .index_of(name)
-                .map(|i| batch.column(i).clone())
-                .map_err(|_| MigrateError::UnknownColumn {
-                    unit: self.unit.spec.name.clone(),
-                    column: name.to_string(),
-                    field: format!("columns.{target}"),
-                    available: schema.fields().iter().map(|f| f.name().clone()).collect(),
-                })
+            crate::migrate::column_index(
+                &schema,
+                &self.unit.spec.name,
+                name,
+                &format!("columns.{target}"),
+            )
+            .map(|i| batch.column(i).clone())
         };
         let n = batch.num_rows();
         let mut fields = Vec::new();

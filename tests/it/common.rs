@@ -14,8 +14,14 @@ pub struct Run {
 
 /// Runs `reckon` with these arguments from the crate root.
 pub fn reckon(args: &[&str]) -> Run {
-    let out = Command::new(env!("CARGO_BIN_EXE_reckon"))
-        .args(args)
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_reckon"));
+    cmd.args(args);
+    run(cmd)
+}
+
+/// Runs a prepared `reckon` command from the crate root.
+fn run(mut cmd: Command) -> Run {
+    let out = cmd
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
         .expect("run reckon");
@@ -29,19 +35,12 @@ pub fn reckon(args: &[&str]) -> Run {
 /// Runs `reckon` with these arguments and these environment variables set (and the password
 /// variables a developer's shell may hold removed, so that no test depends on them).
 pub fn reckon_env(env: &[(&str, &str)], args: &[&str]) -> Run {
-    let out = Command::new(env!("CARGO_BIN_EXE_reckon"))
-        .args(args)
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_reckon"));
+    cmd.args(args)
         .env_remove("PGPASSWORD")
         .env_remove("MYSQL_PWD")
-        .envs(env.iter().copied())
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("run reckon");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+        .envs(env.iter().copied());
+    run(cmd)
 }
 
 /// Runs `reckon profile ARGS --json` and parses the report; panics with stderr on failure.
@@ -275,4 +274,16 @@ pub fn files_of(dir: &std::path::Path) -> Vec<(String, Vec<u8>)> {
         .collect();
     v.sort();
     v
+}
+
+/// The first batch of a Parquet file, as any Parquet reader sees it.
+pub fn first_parquet_batch(path: &std::path::Path) -> arrow::array::RecordBatch {
+    let file = std::fs::File::open(path).unwrap();
+    parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
+        .unwrap()
+        .build()
+        .unwrap()
+        .next()
+        .expect("a batch")
+        .unwrap()
 }

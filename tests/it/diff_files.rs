@@ -571,14 +571,7 @@ fn rows_on_one_side_only_carry_their_values_in_every_output_and_samples_show_in_
         "a changed row lists its cells, not its values"
     );
     // diff_rows.parquet, as any Parquet reader sees it.
-    let file = std::fs::File::open(out.join("diff_rows.parquet")).unwrap();
-    let batch = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
-        .unwrap()
-        .build()
-        .unwrap()
-        .next()
-        .unwrap()
-        .unwrap();
+    let batch = first_parquet_batch(&out.join("diff_rows.parquet"));
     let keys = batch.column_by_name("key").unwrap().as_string::<i32>();
     let values = batch.column_by_name("values").unwrap().as_list::<i32>();
     let row = (0..batch.num_rows())

@@ -303,14 +303,7 @@ fn the_terminal_and_the_page_say_what_came_from_a_sample() {
         r.stdout
     );
     // profile.parquet carries the marks too, per column.
-    let file = std::fs::File::open(out.join("profile.parquet")).unwrap();
-    let batch = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
-        .unwrap()
-        .build()
-        .unwrap()
-        .next()
-        .unwrap()
-        .unwrap();
+    let batch = first_parquet_batch(&out.join("profile.parquet"));
     use arrow::array::{Array, AsArray};
     let names = batch
         .column_by_name("column_name")

@@ -87,14 +87,7 @@ impl Executor<'_> {
             .spec
             .key
             .iter()
-            .map(|k| {
-                schema.index_of(k).map_err(|_| MigrateError::UnknownColumn {
-                    unit: name.clone(),
-                    column: k.clone(),
-                    field: "key".into(),
-                    available: schema.fields().iter().map(|f| f.name().clone()).collect(),
-                })
-            })
+            .map(|k| crate::migrate::column_index(&schema, &name, k, "key"))
             .collect::<Result<_, _>>()?;
         // 2. Delta / item filters.
         // Every source key: a delta run's keys gone from the source, and --keys-from's extras
@@ -111,14 +104,7 @@ impl Executor<'_> {
         };
         let mut new_watermark = watermark.clone();
         if let Some(col) = &unit.spec.updated_at {
-            let i = schema
-                .index_of(col)
-                .map_err(|_| MigrateError::UnknownColumn {
-                    unit: name.clone(),
-                    column: col.clone(),
-                    field: "updated_at".into(),
-                    available: schema.fields().iter().map(|f| f.name().clone()).collect(),
-                })?;
+            let i = crate::migrate::column_index(&schema, &name, col, "updated_at")?;
             let a = all.column(i).clone();
             if kind == "delta" {
                 if let Some(w) = &watermark {

@@ -361,20 +361,8 @@ impl Prep<'_> {
         let unit = self.unit;
         let keys = self.checked_keys(batch)?;
         if let Some(col) = &unit.spec.updated_at {
-            let i = batch
-                .schema()
-                .index_of(col)
-                .map_err(|_| MigrateError::UnknownColumn {
-                    unit: unit.spec.name.clone(),
-                    column: col.clone(),
-                    field: "updated_at".into(),
-                    available: batch
-                        .schema()
-                        .fields()
-                        .iter()
-                        .map(|f| f.name().clone())
-                        .collect(),
-                })?;
+            let i =
+                crate::migrate::column_index(&batch.schema(), &unit.spec.name, col, "updated_at")?;
             self.found.newest = newest(self.found.newest.take(), batch.column(i))?;
         }
         self.found.rows += batch.num_rows() as u64;
@@ -422,20 +410,7 @@ impl Prep<'_> {
     fn checked_keys(&mut self, batch: &RecordBatch) -> Result<Vec<String>, MigrateError> {
         let key = &self.unit.spec.key;
         let name = &self.unit.spec.name;
-        let ki = batch
-            .schema()
-            .index_of(&key[0])
-            .map_err(|_| MigrateError::UnknownColumn {
-                unit: name.clone(),
-                column: key[0].clone(),
-                field: "key".into(),
-                available: batch
-                    .schema()
-                    .fields()
-                    .iter()
-                    .map(|f| f.name().clone())
-                    .collect(),
-            })?;
+        let ki = crate::migrate::column_index(&batch.schema(), name, &key[0], "key")?;
         let texts = key_texts(batch, &[ki])?;
         let mut keys = Vec::with_capacity(texts.len());
         for (r, k) in texts.into_iter().enumerate() {
