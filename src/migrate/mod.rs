@@ -198,3 +198,27 @@ fn target_hint(reason: &str) -> String {
         "nothing of a failed batch is kept (it rolls back with its ledger row); fix the cause and run again: finished batches and units are not redone".into()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow::datatypes::{DataType, Field, Schema};
+
+    #[test]
+    fn an_unknown_column_names_the_unit_the_field_and_the_columns_there_are() {
+        let schema = Schema::new(vec![
+            Field::new("id", DataType::Int64, false),
+            Field::new("email", DataType::Utf8, true),
+        ]);
+        assert_eq!(
+            column_index(&schema, "customers", "email", "key").unwrap(),
+            1
+        );
+        let e = column_index(&schema, "customers", "mail", "columns.email").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "unit 'customers': column 'mail' (columns.email) is not in the source rows"
+        );
+        assert_eq!(e.hint().as_deref(), Some("the source rows have: id, email"));
+    }
+}
