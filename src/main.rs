@@ -14,7 +14,7 @@ use reckon::migrate::MigrateError;
 use reckon::source::SourceError;
 
 /// The exit code when stdout was closed before reckon was done writing to it (128 + SIGPIPE).
-const EXIT_CLOSED_PIPE: i32 = 141;
+pub(crate) const EXIT_CLOSED_PIPE: i32 = 141;
 
 fn main() {
     // Panics (ours or a driver's) are reported once, scrubbed, as an error with exit code 2.

@@ -126,14 +126,6 @@ struct RawSpec {
     rule: Vec<Spanned<RawRule>>,
 }
 
-fn expand(text: &str, path: &str, line: usize) -> Result<String, CheckError> {
-    crate::config::expand_vars(text).map_err(|reason| CheckError::Parse {
-        path: path.into(),
-        line,
-        reason,
-    })
-}
-
 impl SignoffSpec {
     /// Reads and parses a spec.
     pub fn load(path: &Path) -> Result<SignoffSpec, CheckError> {
@@ -142,6 +134,12 @@ impl SignoffSpec {
             path: p.clone(),
             reason: e.to_string(),
         })?;
+        let text =
+            crate::config::expand_file(&text, &[]).map_err(|(line, reason)| CheckError::Parse {
+                path: p.clone(),
+                line,
+                reason,
+            })?;
         let raw: RawSpec = toml::from_str(&text).map_err(|e| CheckError::Parse {
             path: p.clone(),
             line: e.span().map_or(1, |s| line_of(&text, s.start)),
@@ -157,12 +155,11 @@ impl SignoffSpec {
         })?;
         let dir = path.parent().unwrap_or(Path::new("."));
         let resolve = |s: &str| resolve_location(s, dir);
-        let line = |key: &str| key_line(&text, key);
         let criteria = raw.criteria.unwrap_or_default();
         let baseline_dir = criteria.baseline.as_ref().map(|b| dir.join(b));
         Ok(SignoffSpec {
-            source: resolve(&expand(&raw.source, &p, line("source"))?),
-            target: resolve(&expand(&raw.target, &p, line("target"))?),
+            source: resolve(&raw.source),
+            target: resolve(&raw.target),
             tables,
             rules: RuleFile {
                 path: p.clone(),

@@ -225,20 +225,18 @@ impl RuleFile {
             path: path.display().to_string(),
             reason: e.to_string(),
         })?;
+        // `${VAR}` in any value (credentials kept out of the file).
+        let text =
+            crate::config::expand_file(&text, &[]).map_err(|(line, reason)| CheckError::Parse {
+                path: path.display().to_string(),
+                line,
+                reason,
+            })?;
         let mut file = RuleFile::parse(&text, &path.display().to_string())?;
         let dir = path.parent().unwrap_or(Path::new("."));
-        // `${VAR}` in the source (credentials kept out of the file).
-        file.source = match file.source {
-            Some(s) => {
-                let s = crate::config::expand_vars(&s).map_err(|reason| CheckError::Parse {
-                    path: path.display().to_string(),
-                    line: crate::config::line_of(&text, text.find("source").unwrap_or(0)),
-                    reason: format!("source: {reason}"),
-                })?;
-                Some(crate::migrate::plan::resolve_location(&s, dir))
-            }
-            None => None,
-        };
+        file.source = file
+            .source
+            .map(|s| crate::migrate::plan::resolve_location(&s, dir));
         Ok(file)
     }
 

@@ -1,6 +1,8 @@
 //! `reckon check`: read the rules, check the target (and compare with the source where a rule
 //! asks), write the results.
 
+use std::path::Path;
+
 use anyhow::Result;
 
 use reckon::check::eval::{require_known_sensitive, run_checks};
@@ -10,7 +12,37 @@ use reckon::report;
 use reckon::run::{RunClock, Timing};
 use reckon::source::{self, SourceSpec};
 
+use super::printer::{json_of, save, write_ci, Printer, Report};
 use crate::cli::CheckArgs;
+
+impl Report for CheckReport {
+    fn verdict(&self) -> String {
+        self.verdict.to_string()
+    }
+    fn render(&self) -> String {
+        report::check::render(self)
+    }
+    fn json(&self) -> Result<String> {
+        json_of(self)
+    }
+    fn files(&self) -> Option<String> {
+        Some("check.json, check.parquet, run.json".into())
+    }
+    fn write(&self, dir: &Path, clock: &RunClock) -> Result<()> {
+        report::table_file::write_json(self, &dir.join("check.json"))?;
+        report::check::write_parquet_file(self, &dir.join("check.parquet"))?;
+        let mut inputs = vec![self.target.clone()];
+        inputs.extend(self.source.clone());
+        super::write_run(
+            dir,
+            clock,
+            "check",
+            inputs,
+            self.exit_code(),
+            check_timings(self),
+        )
+    }
+}
 
 /// One timing per checked table (its rules share one read) and per custom query.
 pub fn check_timings(report: &CheckReport) -> Vec<Timing> {
@@ -57,48 +89,14 @@ pub fn run(args: &CheckArgs) -> Result<i32> {
     };
     let results = run_checks(target.as_mut(), src_ref, &file)?;
     let report = CheckReport::new(target.display(), source_display, results);
-    if let Some(o) = out_dir {
-        let dir = o.path();
-        report::table_file::write_json(&report, &dir.join("check.json"))?;
-        report::check::write_parquet_file(&report, &dir.join("check.parquet"))?;
-        let mut inputs = vec![report.target.clone()];
-        inputs.extend(report.source.clone());
-        super::write_run(
-            dir,
-            &clock,
-            "check",
-            inputs,
-            report.exit_code(),
-            check_timings(&report),
-        )?;
-        o.commit()?;
-    }
+    save(out_dir, &report, &clock, |_| Ok(()))?;
     let cases = report::ci::check_cases(&report);
-    report::ci::write(
-        args.ci.junit.as_deref(),
-        args.ci.markdown.as_deref(),
+    write_ci(
+        &args.ci,
         "reckon check",
         &cases,
         &report::ci::cases_markdown("reckon check", &report.verdict, &cases),
-    )
-    .map_err(|e| {
-        anyhow::anyhow!("writing the CI report (--junit, --markdown, $GITHUB_STEP_SUMMARY): {e}")
-    })?;
-    if args.json {
-        println!(
-            "{}",
-            reckon::error::scrub(&serde_json::to_string_pretty(&report)?)
-        );
-    } else if args.ci.quiet {
-        println!("verdict: {}", report.verdict);
-    } else {
-        print!("{}", report::check::render(&report));
-        if let Some(dir) = &args.out {
-            eprintln!(
-                "wrote {}/check.json, check.parquet, run.json",
-                dir.display()
-            );
-        }
-    }
+    )?;
+    Printer::new(args.json, args.ci.quiet).report(&report, args.out.as_deref())?;
     Ok(report.exit_code())
 }

@@ -1,12 +1,42 @@
 //! `reckon compare`: what changed between two run directories.
 
+use std::path::Path;
+
 use anyhow::Result;
 
 use reckon::report;
-use reckon::run::compare::compare;
+use reckon::run::compare::{compare, Comparison};
+use reckon::run::RunClock;
+
+use super::printer::{json_of, save, Printer, Report};
 
 use crate::cli::CompareArgs;
 use crate::commands::diff::ArgError;
+
+impl Report for Comparison {
+    fn verdict(&self) -> String {
+        if self.exit_code() == 0 {
+            "no change".into()
+        } else {
+            "changed".into()
+        }
+    }
+    fn render(&self) -> String {
+        report::compare::render(self)
+    }
+    fn json(&self) -> Result<String> {
+        json_of(self)
+    }
+    fn files(&self) -> Option<String> {
+        Some("compare.json, compare.parquet, compare.html".into())
+    }
+    fn write(&self, dir: &Path, _clock: &RunClock) -> Result<()> {
+        report::table_file::write_json(self, &dir.join("compare.json"))?;
+        report::compare::write_parquet_file(self, &dir.join("compare.parquet"))?;
+        report::compare::write_html(self, &dir.join("compare.html"))?;
+        Ok(())
+    }
+}
 
 /// Runs the command; returns the exit code (0: no change, 1: changes).
 pub fn run(args: &CompareArgs) -> Result<i32> {
@@ -19,34 +49,16 @@ pub fn run(args: &CompareArgs) -> Result<i32> {
         .as_deref()
         .map(super::OutDir::prepare)
         .transpose()?;
+    let printer = Printer::new(args.json, false);
     let command = |c: &str| c.split(' ').next().unwrap_or_default().to_string();
     if command(&c.a_command) != command(&c.b_command) {
-        eprintln!(
-            "warning: run A is a `{}` run and run B a `{}` run: what only one of them holds shows as appeared or removed",
+        printer.warn(format_args!(
+            "run A is a `{}` run and run B a `{}` run: what only one of them holds shows as appeared or removed",
             command(&c.a_command),
             command(&c.b_command)
-        );
+        ));
     }
-    if let Some(o) = out_dir {
-        let dir = o.path();
-        report::table_file::write_json(&c, &dir.join("compare.json"))?;
-        report::compare::write_parquet_file(&c, &dir.join("compare.parquet"))?;
-        report::compare::write_html(&c, &dir.join("compare.html"))?;
-        o.commit()?;
-    }
-    if args.json {
-        println!(
-            "{}",
-            reckon::error::scrub(&serde_json::to_string_pretty(&c)?)
-        );
-    } else {
-        print!("{}", report::compare::render(&c));
-        if let Some(dir) = &args.out {
-            eprintln!(
-                "wrote {}/compare.json, compare.parquet, compare.html",
-                dir.display()
-            );
-        }
-    }
+    save(out_dir, &c, &RunClock::start(), |_| Ok(()))?;
+    printer.report(&c, args.out.as_deref())?;
     Ok(c.exit_code())
 }

@@ -1,9 +1,8 @@
 //! `reckon diff`: open both sides, pair tables, plan and diff each pair, write the reports.
 
-use std::io::IsTerminal;
+use std::path::Path;
 
 use anyhow::{Context, Result};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use reckon::diff::mapping::Mapping;
 use reckon::diff::pairing::{engine, pair_tables};
@@ -14,9 +13,44 @@ use reckon::diff::{
     diff_pushdown, diff_table, DiffError, DiffOptions, DiffReport, NullSink, RowSink, TableDiff,
 };
 use reckon::report::diff as out;
+use reckon::run::{RunClock, Timing};
 use reckon::source::{self, SourceSpec};
 
+use super::printer::{save, write_ci, Printer, Report};
 use crate::cli::DiffArgs;
+
+impl Report for DiffReport {
+    fn verdict(&self) -> String {
+        self.verdict.to_string()
+    }
+    fn render(&self) -> String {
+        out::terminal::render(self)
+    }
+    fn json(&self) -> Result<String> {
+        Ok(out::to_json(self)?)
+    }
+    fn files(&self) -> Option<String> {
+        Some(format!(
+            "diff_summary.parquet, diff_rows.parquet, diff.json, diff.html, {}run.json",
+            if self.shard.is_some() {
+                "shard.json, shard_keys.bin, "
+            } else {
+                ""
+            }
+        ))
+    }
+    fn write(&self, dir: &Path, clock: &RunClock) -> Result<()> {
+        out::write_files(self, dir)?;
+        super::write_run(
+            dir,
+            clock,
+            "diff",
+            vec![self.source.clone(), self.target.clone()],
+            self.exit_code(),
+            diff_timings(self),
+        )
+    }
+}
 
 /// A command-line value that cannot be understood.
 #[derive(Debug, thiserror::Error)]
@@ -73,7 +107,8 @@ fn parse_size(text: &str) -> Result<u64, ArgError> {
 
 /// Runs the command; returns the exit code.
 pub fn run(args: &DiffArgs) -> Result<i32> {
-    let clock = reckon::run::RunClock::start();
+    let clock = RunClock::start();
+    let printer = Printer::new(args.json, args.ci.quiet);
     if let Some(n) = args.threads {
         rayon::ThreadPoolBuilder::new()
             .num_threads(n.max(1))
@@ -198,8 +233,8 @@ pub fn run(args: &DiffArgs) -> Result<i32> {
             .collect::<Result<Vec<_>, DiffError>>()?,
         _ => plans.into_iter().map(|p| (p, None)).collect(),
     };
-    let bar = progress_bar(args.ci.quiet);
-    let heartbeat = super::Heartbeat::new(args.ci.quiet);
+    let bar = printer.bar(0, "{spinner} {msg} {human_pos} rows read {per_sec}");
+    let heartbeat = printer.heartbeat();
     let mut tables = Vec::new();
     // Rows each pair wrote, for `reckon merge` (a pair that fails may have written some).
     let mut rows_written: Vec<u64> = Vec::new();
@@ -245,12 +280,10 @@ pub fn run(args: &DiffArgs) -> Result<i32> {
                 let hint = reckon::error::Hinted::hint(&e)
                     .map(|h| format!("\nhint: {}", reckon::error::scrub(&h)))
                     .unwrap_or_default();
-                bar.suspend(|| {
-                    eprintln!(
-                        "error: {} → {} could not be compared: {reason}{hint}",
-                        p.source.name, p.target.name
-                    )
-                });
+                printer.error(format_args!(
+                    "error: {} → {} could not be compared: {reason}{hint}",
+                    p.source.name, p.target.name
+                ));
                 tables.push(TableDiff::errored(p, e.class(), reason));
             }
         }
@@ -265,9 +298,7 @@ pub fn run(args: &DiffArgs) -> Result<i32> {
     }
     let mut report = DiffReport::new(sd, td, tables, unpaired);
     report.shard = shard;
-    if let Some(o) = out_dir {
-        let dir = o.path();
-        out::write_files(&report, dir)?;
+    save(out_dir, &report, &clock, |dir| {
         if let Some(s) = shard {
             let digest = |name: &str| {
                 let path = dir.join(name);
@@ -278,47 +309,20 @@ pub fn run(args: &DiffArgs) -> Result<i32> {
             let state = ShardState::of(&report, s, run, digests, &rows_written);
             write_state(&state, dir)?;
         }
-        super::write_run(
-            dir,
-            &clock,
-            "diff",
-            vec![report.source.clone(), report.target.clone()],
-            report.exit_code(),
-            diff_timings(&report),
-        )?;
-        o.commit()?;
-    }
-    reckon::report::ci::write(
-        args.ci.junit.as_deref(),
-        args.ci.markdown.as_deref(),
+        Ok(())
+    })?;
+    write_ci(
+        &args.ci,
         "reckon diff",
         &reckon::report::ci::diff_cases(&report),
         &reckon::report::ci::diff_markdown(&report),
-    )
-    .context("writing the CI report (--junit, --markdown, $GITHUB_STEP_SUMMARY)")?;
-    if args.json {
-        println!("{}", out::to_json(&report)?);
-    } else if args.ci.quiet {
-        println!("verdict: {}", report.verdict);
-    } else {
-        print!("{}", out::terminal::render(&report));
-        if let Some(s) = shard {
-            eprintln!(
-                "shard {s}: only the rows whose key hash falls in share {} of {}; `reckon merge` makes the whole report from all {} shard directories",
-                s.index, s.count, s.count
-            );
-        }
-        if let Some(dir) = &args.out {
-            eprintln!(
-                "wrote {}/diff_summary.parquet, diff_rows.parquet, diff.json, diff.html, {}run.json",
-                dir.display(),
-                if shard.is_some() {
-                    "shard.json, shard_keys.bin, "
-                } else {
-                    ""
-                }
-            );
-        }
+    )?;
+    printer.report(&report, args.out.as_deref())?;
+    if let Some(s) = shard {
+        printer.wrote(format_args!(
+            "shard {s}: only the rows whose key hash falls in share {} of {}; `reckon merge` makes the whole report from all {} shard directories",
+            s.index, s.count, s.count
+        ));
     }
     Ok(report.exit_code())
 }
@@ -346,17 +350,17 @@ fn write_state(state: &ShardState, dir: &std::path::Path) -> Result<()> {
 }
 
 /// One timing per table pair.
-pub fn diff_timings(report: &DiffReport) -> Vec<reckon::run::Timing> {
+pub fn diff_timings(report: &DiffReport) -> Vec<Timing> {
     let mut out = Vec::new();
     for t in &report.tables {
-        out.push(reckon::run::Timing {
+        out.push(Timing {
             item: format!("diff {} → {}", t.source_table, t.target_table),
             seconds: t.seconds,
             rows: Some(t.counts.source_rows + t.counts.target_rows),
         });
         if let Some(p) = t.pushdown.as_ref().filter(|p| p.strategy != "streamed") {
             for (side, secs) in ["source", "target"].iter().zip(p.seconds) {
-                out.push(reckon::run::Timing {
+                out.push(Timing {
                     item: format!(
                         "pushdown {} → {}: {side} database",
                         t.source_table, t.target_table
@@ -368,18 +372,6 @@ pub fn diff_timings(report: &DiffReport) -> Vec<reckon::run::Timing> {
         }
     }
     out
-}
-
-fn progress_bar(quiet: bool) -> ProgressBar {
-    if quiet || !std::io::stderr().is_terminal() {
-        return ProgressBar::with_draw_target(None, ProgressDrawTarget::hidden());
-    }
-    let bar = ProgressBar::new(0);
-    bar.set_style(
-        ProgressStyle::with_template("{spinner} {msg} {human_pos} rows read {per_sec}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
-    );
-    bar
 }
 
 #[cfg(test)]

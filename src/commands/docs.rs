@@ -42,6 +42,9 @@ pub fn man(args: &ManArgs) -> Result<i32> {
         write(name, sub.clone().name(name))?;
     }
     write("reckon", cmd)?;
-    eprintln!("wrote {}/reckon.1 and a page per command", dir.display());
+    super::Printer::new(false, false).wrote(format_args!(
+        "wrote {}/reckon.1 and a page per command",
+        dir.display()
+    ));
     Ok(0)
 }

@@ -22,6 +22,11 @@ pub fn run(args: &InitArgs) -> Result<i32> {
             .unwrap_or(std::path::Path::new("FILE"))
             .display()
     );
-    super::write_or_print(args.out.as_deref(), &text, &note)?;
+    super::write_or_print(
+        &super::Printer::new(false, false),
+        args.out.as_deref(),
+        &text,
+        &note,
+    )?;
     Ok(0)
 }

@@ -11,7 +11,46 @@ use reckon::diff::shard::{
 use reckon::diff::{DiffRow, RowSink, TableDiffHead};
 use reckon::report::diff as out;
 
+use reckon::diff::DiffReport;
+use reckon::run::RunClock;
+
+use super::printer::{save, Printer, Report};
 use crate::cli::MergeArgs;
+
+/// The merged report, written as the `merge` run of its shard directories.
+struct Merged<'a> {
+    report: &'a DiffReport,
+    shards: Vec<String>,
+}
+
+impl Report for Merged<'_> {
+    fn verdict(&self) -> String {
+        self.report.verdict()
+    }
+    fn render(&self) -> String {
+        self.report.render()
+    }
+    fn json(&self) -> Result<String> {
+        self.report.json()
+    }
+    fn files(&self) -> Option<String> {
+        Some(format!(
+            "diff_summary.parquet, diff_rows.parquet, diff.json, diff.html, run.json (merged from {} shards)",
+            self.shards.len()
+        ))
+    }
+    fn write(&self, dir: &Path, clock: &RunClock) -> Result<()> {
+        out::write_files(self.report, dir)?;
+        super::write_run(
+            dir,
+            clock,
+            "merge",
+            self.shards.clone(),
+            self.report.exit_code(),
+            super::diff::diff_timings(self.report),
+        )
+    }
+}
 
 /// Reads one shard directory's `shard.json`.
 fn read_state(dir: &Path) -> Result<ShardState> {
@@ -59,35 +98,19 @@ pub fn run(args: &MergeArgs) -> Result<i32> {
         .as_deref()
         .map(super::OutDir::prepare)
         .transpose()?;
-    if let Some(o) = out_dir {
-        let dir = o.path();
-        merge_rows(&states, &dirs, &report, &dir.join("diff_rows.parquet"))?;
-        out::write_files(&report, dir)?;
-        super::write_run(
-            dir,
-            &clock,
-            "merge",
-            args.shards
-                .iter()
-                .map(|d| d.display().to_string())
-                .collect(),
-            report.exit_code(),
-            super::diff::diff_timings(&report),
-        )?;
-        o.commit()?;
-    }
-    if args.json {
-        println!("{}", out::to_json(&report)?);
-    } else {
-        print!("{}", out::terminal::render(&report));
-        if let Some(dir) = &args.out {
-            eprintln!(
-                "merged {} shards into {}/diff_summary.parquet, diff_rows.parquet, diff.json, diff.html, run.json",
-                states.len(),
-                dir.display()
-            );
-        }
-    }
+    let printer = Printer::new(args.json, false);
+    let merged = Merged {
+        report: &report,
+        shards: args
+            .shards
+            .iter()
+            .map(|d| d.display().to_string())
+            .collect(),
+    };
+    save(out_dir, &merged, &clock, |dir| {
+        merge_rows(&states, &dirs, &report, &dir.join("diff_rows.parquet"))
+    })?;
+    printer.report(&merged, args.out.as_deref())?;
     Ok(report.exit_code())
 }
 

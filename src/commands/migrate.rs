@@ -2,13 +2,13 @@
 //! `forget` actions.
 
 use std::collections::BTreeMap;
-use std::io::IsTerminal;
+use std::path::Path;
 use std::time::Duration;
 
 use anyhow::Result;
 use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{Cell, ContentArrangement, Table};
-use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::ProgressBar;
 
 use reckon::error::{EXIT_CLEAN, EXIT_FINDINGS};
 use reckon::migrate::backup;
@@ -17,6 +17,9 @@ use reckon::migrate::ledger::{LedgerRow, UNIT_ROW};
 use reckon::migrate::plan::Plan;
 use reckon::migrate::MigrateError;
 
+use reckon::run::RunClock;
+
+use super::printer::{json_of, save, write_ci, Mode, Printer, Report};
 use crate::cli::{MigrateAction, MigrateArgs, PlanConn};
 
 pub(crate) fn load(plan: &std::path::Path, conn: &PlanConn) -> Result<Plan, MigrateError> {
@@ -29,55 +32,42 @@ pub(crate) fn load(plan: &std::path::Path, conn: &PlanConn) -> Result<Plan, Migr
     Plan::load(plan, conn.source.as_deref(), conn.target.as_deref())
 }
 
-struct Bars {
-    multi: MultiProgress,
+struct Bars<'a> {
+    printer: &'a Printer,
     overall: ProgressBar,
     unit: Option<ProgressBar>,
-    heartbeat: super::Heartbeat,
     /// Rows of the current unit so far.
     done: u64,
 }
 
-impl Bars {
-    fn new(units: usize, quiet: bool) -> Bars {
-        let multi = if !quiet && std::io::stderr().is_terminal() {
-            MultiProgress::new()
-        } else {
-            MultiProgress::with_draw_target(ProgressDrawTarget::hidden())
-        };
-        let overall = multi.add(ProgressBar::new(units as u64));
-        overall.set_style(
-            ProgressStyle::with_template(
-                "{prefix:>10} [{bar:30}] {pos}/{len} units {elapsed_precise} {msg}",
-            )
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+impl Bars<'_> {
+    fn new(printer: &Printer, units: usize) -> Bars<'_> {
+        let overall = printer.bar(
+            units as u64,
+            "{prefix:>10} [{bar:30}] {pos}/{len} units {elapsed_precise} {msg}",
         );
         overall.set_prefix("plan");
         Bars {
-            multi,
+            printer,
             overall,
             unit: None,
-            heartbeat: super::Heartbeat::new(quiet),
             done: 0,
         }
     }
 }
 
-impl Progress for Bars {
+impl Progress for Bars<'_> {
     fn unit(&mut self, unit: &str, rows: u64) {
         if let Some(b) = self.unit.take() {
             b.finish_and_clear();
         }
-        let b = self.multi.add(ProgressBar::new(rows));
-        b.set_style(
-            ProgressStyle::with_template(
-                "{prefix:>10} [{bar:30}] {human_pos}/{human_len} rows {per_sec} ETA {eta}",
-            )
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        let b = self.printer.bar(
+            rows,
+            "{prefix:>10} [{bar:30}] {human_pos}/{human_len} rows {per_sec} ETA {eta}",
         );
         b.set_prefix(unit.to_string());
         self.unit = Some(b);
-        self.heartbeat.start(&format!("unit {unit}"));
+        self.printer.heartbeat().start(&format!("unit {unit}"));
         self.done = 0;
     }
     fn rows(&mut self, rows: u64) {
@@ -85,7 +75,7 @@ impl Progress for Bars {
             b.inc(rows);
         }
         self.done += rows;
-        self.heartbeat.rows(self.done);
+        self.printer.heartbeat().rows(self.done);
     }
     fn phase(&mut self, unit: &str, phase: &str) {
         self.overall.set_message(format!("{unit}: {phase}"));
@@ -98,17 +88,74 @@ impl Progress for Bars {
     }
 }
 
+/// A run's outcomes, as `reckon migrate` prints them.
+struct Outcomes<'a> {
+    plan: &'a Plan,
+    outcomes: &'a [UnitOutcome],
+    dry_run: bool,
+}
+
+impl Outcomes<'_> {
+    fn failed(&self) -> bool {
+        self.outcomes
+            .iter()
+            .any(|o| o.status == "failed" || o.status == "verification_failed")
+    }
+}
+
+impl Report for Outcomes<'_> {
+    fn verdict(&self) -> String {
+        if self.failed() { "FAILED" } else { "completed" }.into()
+    }
+    fn render(&self) -> String {
+        render_outcomes(self.plan, self.outcomes, self.dry_run)
+    }
+    fn json(&self) -> Result<String> {
+        json_of(self.outcomes)
+    }
+    fn files(&self) -> Option<String> {
+        Some("migrate.json, run.json".into())
+    }
+    fn write(&self, dir: &Path, clock: &RunClock) -> Result<()> {
+        reckon::report::table_file::write_json(&self.outcomes, &dir.join("migrate.json"))?;
+        let timings = self
+            .outcomes
+            .iter()
+            .map(|o| reckon::run::Timing {
+                item: format!("unit {}", o.unit),
+                seconds: o.seconds,
+                rows: Some(o.rows),
+            })
+            .collect();
+        super::write_run(
+            dir,
+            clock,
+            "migrate",
+            vec![self.plan.source.clone(), self.plan.target.clone()],
+            if self.failed() {
+                EXIT_FINDINGS
+            } else {
+                EXIT_CLEAN
+            },
+            timings,
+        )
+    }
+}
+
 /// Runs `reckon migrate`.
 pub fn run(args: &MigrateArgs) -> Result<i32> {
+    let printer = Printer::new(args.json, args.ci.quiet);
     match &args.action {
-        Some(MigrateAction::Status { plan, conn, json }) => status(&load(plan, conn)?, *json),
+        Some(MigrateAction::Status { plan, conn, json }) => {
+            status(&Printer::new(*json, false), &load(plan, conn)?)
+        }
         Some(MigrateAction::Backup { plan, conn, dir }) => {
             let plan = load(plan, conn)?;
             let m = backup::backup(&plan, dir)?;
-            print_backup(
+            printer.out(&render_backup(
                 &m,
                 &format!("backup written and verified: {}", dir.display()),
-            );
+            ));
             Ok(EXIT_CLEAN)
         }
         Some(MigrateAction::Restore {
@@ -119,34 +166,34 @@ pub fn run(args: &MigrateArgs) -> Result<i32> {
         }) => {
             let plan = load(plan, conn)?;
             let m = backup::restore(&plan, from, Duration::from_secs(*wait))?;
-            print_backup(
+            printer.out(&render_backup(
                 &m,
                 &format!(
                     "restored from {} and verified (every table read back)",
                     from.display()
                 ),
-            );
+            ));
             Ok(EXIT_CLEAN)
         }
         Some(MigrateAction::Forget { plan, conn, unit }) => {
             let plan = load(plan, conn)?;
             if plan.unit(unit).is_none() {
-                eprintln!(
+                printer.note(format_args!(
                     "note: unit '{unit}' is not in the plan; its ledger rows are dropped anyway"
-                );
+                ));
             }
             let mut target = open_target(&plan)?;
             let tables: Vec<String> = plan.units.iter().map(|u| u.spec.target.clone()).collect();
             target.lock(&tables, Duration::from_secs(10))?;
             let n = target.forget(&plan.name, unit)?;
-            println!("forgot unit '{unit}': {n} ledger row(s) deleted; its rows and id map stay in the target, and the next run upserts them again");
+            printer.line(format_args!("forgot unit '{unit}': {n} ledger row(s) deleted; its rows and id map stay in the target, and the next run upserts them again"));
             Ok(EXIT_CLEAN)
         }
-        None => run_plan(args),
+        None => run_plan(&printer, args),
     }
 }
 
-fn run_plan(args: &MigrateArgs) -> Result<i32> {
+fn run_plan(printer: &Printer, args: &MigrateArgs) -> Result<i32> {
     let clock = reckon::run::RunClock::start();
     let path = args.plan.as_ref().expect("clap requires the plan");
     let plan = load(path, &args.conn)?;
@@ -169,17 +216,17 @@ fn run_plan(args: &MigrateArgs) -> Result<i32> {
         .transpose()?;
     if let Some(r) = &repair {
         let keys: usize = r.units.values().map(|k| k.len()).sum();
-        eprintln!(
+        printer.note(format_args!(
             "repairing {keys} key(s) the diff found missing or changed, in {} unit(s)",
             r.units.len()
-        );
+        ));
         for (unit, keys) in &r.extra {
             let deletes = plan
                 .units
                 .iter()
                 .any(|u| &u.spec.name == unit && u.spec.delete_missing);
             if !deletes {
-                eprintln!("note: unit '{unit}': {} row(s) the target holds under keys the source does not were left in place (set delete_missing = true on the unit to delete them)", keys.len());
+                printer.note(format_args!("note: unit '{unit}': {} row(s) the target holds under keys the source does not were left in place (set delete_missing = true on the unit to delete them)", keys.len()));
             }
         }
     }
@@ -196,13 +243,13 @@ fn run_plan(args: &MigrateArgs) -> Result<i32> {
     };
     if let Some(dir) = &args.backup {
         if args.dry_run {
-            eprintln!("note: --dry-run writes nothing; no backup taken");
+            printer.note("note: --dry-run writes nothing; no backup taken");
         } else {
             let m = backup::backup(&plan, dir)?;
-            print_backup(
+            printer.out(&render_backup(
                 &m,
                 &format!("backup written and verified: {}", dir.display()),
-            );
+            ));
         }
     }
     let out_dir = args
@@ -216,7 +263,7 @@ fn run_plan(args: &MigrateArgs) -> Result<i32> {
         (None, true) => 1,
         (None, false) => plan.units.len(),
     };
-    let mut bars = Bars::new(selected, args.ci.quiet);
+    let mut bars = Bars::new(printer, selected);
     let outcomes = exec.run(&mut bars)?;
     if let Some(b) = bars.unit.take() {
         b.finish_and_clear();
@@ -224,62 +271,36 @@ fn run_plan(args: &MigrateArgs) -> Result<i32> {
     bars.overall.finish_and_clear();
     for o in &outcomes {
         if o.gone > o.deleted {
-            eprintln!(
+            printer.note(format_args!(
                 "note: unit '{}': {} target row(s) have keys the source no longer holds; left in place (set delete_missing = true on the unit to delete them)",
                 o.unit,
                 o.gone - o.deleted
-            );
+            ));
         }
     }
-    let bad = outcomes
-        .iter()
-        .any(|o| o.status == "failed" || o.status == "verification_failed");
-    let code = if bad { EXIT_FINDINGS } else { EXIT_CLEAN };
-    if let Some(o) = out_dir {
-        let dir = o.path();
-        reckon::report::table_file::write_json(&outcomes, &dir.join("migrate.json"))?;
-        let timings = outcomes
-            .iter()
-            .map(|o| reckon::run::Timing {
-                item: format!("unit {}", o.unit),
-                seconds: o.seconds,
-                rows: Some(o.rows),
-            })
-            .collect();
-        super::write_run(
-            dir,
-            &clock,
-            "migrate",
-            vec![plan.source.clone(), plan.target.clone()],
-            code,
-            timings,
-        )?;
-        o.commit()?;
-    }
+    let report = Outcomes {
+        plan: &plan,
+        outcomes: &outcomes,
+        dry_run: args.dry_run,
+    };
+    save(out_dir, &report, &clock, |_| Ok(()))?;
     let cases = reckon::report::ci::migrate_cases(&outcomes);
-    let verdict = if bad { "FAILED" } else { "completed" };
-    reckon::report::ci::write(
-        args.ci.junit.as_deref(),
-        args.ci.markdown.as_deref(),
+    write_ci(
+        &args.ci,
         "reckon migrate",
         &cases,
         &reckon::report::ci::cases_markdown(
             &format!("reckon migrate {}", plan.name),
-            verdict,
+            &report.verdict(),
             &cases,
         ),
-    )
-    .map_err(|e| {
-        anyhow::anyhow!("writing the CI report (--junit, --markdown, $GITHUB_STEP_SUMMARY): {e}")
-    })?;
-    if args.json {
-        println!("{}", serde_json::to_string_pretty(&outcomes)?);
-    } else if args.ci.quiet {
-        println!("verdict: {verdict}");
+    )?;
+    printer.report(&report, args.out.as_deref())?;
+    Ok(if report.failed() {
+        EXIT_FINDINGS
     } else {
-        print_outcomes(&plan, &outcomes, args.dry_run);
-    }
-    Ok(code)
+        EXIT_CLEAN
+    })
 }
 
 fn table() -> Table {
@@ -289,7 +310,9 @@ fn table() -> Table {
     t
 }
 
-fn print_outcomes(plan: &Plan, outcomes: &[UnitOutcome], dry_run: bool) {
+fn render_outcomes(plan: &Plan, outcomes: &[UnitOutcome], dry_run: bool) -> String {
+    use std::fmt::Write;
+    let mut out = String::new();
     let mut t = table();
     t.set_header(vec![
         "unit", "status", "run", "rows", "written", "batches", "verified", "seconds", "rows/s",
@@ -324,7 +347,8 @@ fn print_outcomes(plan: &Plan, outcomes: &[UnitOutcome], dry_run: bool) {
             Cell::new(rate),
         ]);
     }
-    println!(
+    let _ = writeln!(
+        out,
         "reckon migrate {} — plan '{}' ({} units){}",
         plan.path.display(),
         plan.name,
@@ -335,13 +359,13 @@ fn print_outcomes(plan: &Plan, outcomes: &[UnitOutcome], dry_run: bool) {
             ""
         }
     );
-    println!("{t}");
+    let _ = writeln!(out, "{t}");
     for o in outcomes {
         for s in &o.statements {
-            println!("  {}: {s}", o.unit);
+            let _ = writeln!(out, "  {}: {s}", o.unit);
         }
         if let Some(e) = &o.error {
-            println!("✗ {}: {e}", o.unit);
+            let _ = writeln!(out, "✗ {}: {e}", o.unit);
         }
     }
     let done = outcomes
@@ -349,14 +373,16 @@ fn print_outcomes(plan: &Plan, outcomes: &[UnitOutcome], dry_run: bool) {
         .filter(|o| o.status == "completed" || o.status == "already completed")
         .count();
     if !dry_run {
-        println!(
+        let _ = writeln!(
+            out,
             "{done} of {} unit(s) completed and verified",
             outcomes.len()
         );
     }
+    out
 }
 
-fn print_backup(m: &backup::Manifest, title: &str) {
+fn render_backup(m: &backup::Manifest, title: &str) -> String {
     let mut t = table();
     t.set_header(vec!["table", "rows", "rows hash", "file SHA-256"]);
     for b in &m.tables {
@@ -371,15 +397,14 @@ fn print_backup(m: &backup::Manifest, title: &str) {
             Cell::new(b.sha256.as_deref().map_or("-", |s| &s[..16])),
         ]);
     }
-    println!("{title}");
-    println!("{t}");
+    format!("{title}\n{t}\n")
 }
 
-fn status(plan: &Plan, json: bool) -> Result<i32> {
+fn status(printer: &Printer, plan: &Plan) -> Result<i32> {
     let mut target = open_target(plan)?;
     let rows = target.read_ledger(&plan.name)?;
-    if json {
-        println!("{}", serde_json::to_string_pretty(&rows)?);
+    if printer.mode() == Mode::Json {
+        printer.line(json_of(&rows)?);
         return Ok(EXIT_CLEAN);
     }
     let mut by_unit: BTreeMap<&str, Vec<&LedgerRow>> = BTreeMap::new();
@@ -461,7 +486,9 @@ fn status(plan: &Plan, json: bool) -> Result<i32> {
             Cell::new(last_unit.and_then(|u| u.error.clone()).unwrap_or_default()),
         ]);
     }
-    println!("ledger of plan '{}' in {}", plan.name, target.display);
-    println!("{t}");
+    printer.line(format_args!(
+        "ledger of plan '{}' in {}\n{t}",
+        plan.name, target.display
+    ));
     Ok(EXIT_CLEAN)
 }

@@ -7,6 +7,7 @@ pub mod docs;
 pub mod init;
 pub mod merge;
 pub mod migrate;
+pub mod printer;
 pub mod profile;
 pub mod runbook;
 pub mod signoff;
@@ -17,6 +18,7 @@ use anyhow::{Context, Result};
 use reckon::run::{RunClock, Timing};
 
 use self::diff::ArgError;
+use self::printer::Printer;
 
 /// The files reckon writes into an `--out` directory (any command). A directory holding only
 /// these is an earlier result and is replaced whole; anything else in it is refused.
@@ -54,20 +56,22 @@ pub fn refuse_existing(out: Option<&Path>) -> Result<(), ArgError> {
     }
 }
 
-/// Writes `text` into `out` and says so on stderr with `note` (scrubbed), or prints it.
-pub fn write_or_print(out: Option<&Path>, text: &str, note: &str) -> Result<(), ArgError> {
+/// Writes `text` into `out` and says so on stderr with `note`, or prints it.
+pub fn write_or_print(
+    printer: &Printer,
+    out: Option<&Path>,
+    text: &str,
+    note: &str,
+) -> Result<(), ArgError> {
     match out {
         Some(path) => {
             std::fs::write(path, text).map_err(|e| ArgError {
                 message: format!("cannot write {}: {e}", path.display()),
                 hint: "check that the directory exists and is writable".into(),
             })?;
-            eprintln!(
-                "{}",
-                reckon::error::scrub(&format!("wrote {}{note}", path.display()))
-            );
+            printer.wrote(format_args!("wrote {}{note}", path.display()));
         }
-        None => print!("{text}"),
+        None => printer.out(text),
     }
     Ok(())
 }
@@ -203,60 +207,4 @@ pub fn write_run(
     let record = clock.finish(command, inputs, exit_code, timings);
     reckon::run::write(&record, dir)
         .with_context(|| format!("cannot write {}", dir.join(reckon::run::RUN_FILE).display()))
-}
-
-/// A line on stderr every 30 s of long work when stderr is not a terminal (CI logs, cron mail),
-/// where no progress bar is drawn: what is being read, rows done, the rate
-/// (`RECKON_HEARTBEAT_SECS` sets another interval; `--quiet` turns it off).
-pub struct Heartbeat {
-    on: bool,
-    every: std::time::Duration,
-    state: std::sync::Mutex<(String, std::time::Instant, std::time::Instant)>,
-}
-
-impl Heartbeat {
-    /// A heartbeat, on when stderr is not a terminal and `quiet` is not asked for.
-    pub fn new(quiet: bool) -> Heartbeat {
-        use std::io::IsTerminal;
-        let secs = std::env::var("RECKON_HEARTBEAT_SECS")
-            .ok()
-            .and_then(|v| v.parse::<u64>().ok())
-            .unwrap_or(30);
-        let now = std::time::Instant::now();
-        Heartbeat {
-            on: !quiet && !std::io::stderr().is_terminal(),
-            every: std::time::Duration::from_secs(secs),
-            state: std::sync::Mutex::new((String::new(), now, now)),
-        }
-    }
-
-    /// New work (a table, a unit): its rows count from here.
-    pub fn start(&self, what: &str) {
-        if let Ok(mut s) = self.state.lock() {
-            let now = std::time::Instant::now();
-            *s = (what.to_string(), now, s.2);
-        }
-    }
-
-    /// `done` rows of the current work so far: a line when one is due.
-    pub fn rows(&self, done: u64) {
-        if !self.on {
-            return;
-        }
-        let Ok(mut s) = self.state.lock() else {
-            return;
-        };
-        let now = std::time::Instant::now();
-        if now.duration_since(s.2) < self.every {
-            return;
-        }
-        s.2 = now;
-        let secs = now.duration_since(s.1).as_secs_f64().max(1e-3);
-        eprintln!(
-            "[reckon] {}: {done} rows, {:.0} rows/s, {:.0} s",
-            reckon::error::scrub(&s.0),
-            done as f64 / secs,
-            secs
-        );
-    }
 }

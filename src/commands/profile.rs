@@ -1,19 +1,58 @@
 //! `reckon profile`: open a source, pick tables, profile them, write the reports.
 
-use std::io::IsTerminal;
+use std::path::Path;
 
 use anyhow::{Context, Result};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use reckon::profile::{self, ProfileOptions, Progress};
+use reckon::profile::{self, ProfileOptions, ProfileReport, Progress};
 use reckon::report;
+use reckon::run::{RunClock, Timing};
 use reckon::source::{self, SourceError, SourceSpec, TableMeta, TableName};
 
+use super::printer::{save, Printer, Report};
 use crate::cli::ProfileArgs;
+
+impl Report for ProfileReport {
+    fn verdict(&self) -> String {
+        format!("{} table(s) profiled", self.tables.len())
+    }
+    fn render(&self) -> String {
+        report::terminal::render(self)
+    }
+    fn json(&self) -> Result<String> {
+        Ok(report::json::to_string(self)?)
+    }
+    fn files(&self) -> Option<String> {
+        Some("profile.{parquet,json,html}, run.json".into())
+    }
+    fn write(&self, dir: &Path, clock: &RunClock) -> Result<()> {
+        report::json::write(self, &dir.join("profile.json"))?;
+        report::parquet::write(self, &dir.join("profile.parquet"))?;
+        report::html::write(self, &dir.join("profile.html"))?;
+        let timings = self
+            .tables
+            .iter()
+            .map(|t| Timing {
+                item: format!("profile {}", t.table),
+                seconds: t.seconds,
+                rows: Some(t.rows),
+            })
+            .collect();
+        super::write_run(
+            dir,
+            clock,
+            "profile",
+            vec![self.source.clone()],
+            reckon::error::EXIT_CLEAN,
+            timings,
+        )
+    }
+}
 
 /// Runs the command; returns the exit code.
 pub fn run(args: &ProfileArgs) -> Result<i32> {
-    let clock = reckon::run::RunClock::start();
+    let clock = RunClock::start();
+    let printer = Printer::new(args.json, false);
     if let Some(n) = args.threads {
         rayon::ThreadPoolBuilder::new()
             .num_threads(n.max(1))
@@ -81,20 +120,25 @@ pub fn run(args: &ProfileArgs) -> Result<i32> {
             .iter()
             .any(|t| t.columns.iter().any(|c| c.name.eq_ignore_ascii_case(s)))
         {
-            eprintln!("warning: --sensitive column '{s}' is in none of the profiled tables");
+            printer.warn(format_args!(
+                "--sensitive column '{s}' is in none of the profiled tables"
+            ));
         }
     }
     let server = src
         .pushdown()
         .is_some_and(|db| db.dialect() != reckon::source::Dialect::Sqlite);
     if args.pushdown && (!server || args.query.is_some()) {
-        eprintln!(
+        printer.note(format_args!(
             "note: --pushdown: {} is streamed whole (only tables of PostgreSQL and MySQL/MariaDB are pushed down)",
             if args.query.is_some() { "a query" } else { "this source" }
-        );
+        ));
     }
-    let bar = progress_bar();
-    let heartbeat = super::Heartbeat::new(false);
+    let bar = printer.bar(
+        0,
+        "{spinner} {msg} {human_pos}/{human_len} rows {per_sec} {eta}",
+    );
+    let heartbeat = printer.heartbeat();
     let on_progress = |p: Progress<'_>| match p {
         Progress::Start(name, est) => {
             bar.reset();
@@ -120,54 +164,7 @@ pub fn run(args: &ProfileArgs) -> Result<i32> {
             .into());
         }
     }
-    if let Some(o) = out_dir {
-        let dir = o.path();
-        report::json::write(&report, &dir.join("profile.json"))?;
-        report::parquet::write(&report, &dir.join("profile.parquet"))?;
-        report::html::write(&report, &dir.join("profile.html"))?;
-        let timings = report
-            .tables
-            .iter()
-            .map(|t| reckon::run::Timing {
-                item: format!("profile {}", t.table),
-                seconds: t.seconds,
-                rows: Some(t.rows),
-            })
-            .collect();
-        super::write_run(
-            dir,
-            &clock,
-            "profile",
-            vec![report.source.clone()],
-            reckon::error::EXIT_CLEAN,
-            timings,
-        )?;
-        o.commit()?;
-    }
-    if args.json {
-        println!("{}", report::json::to_string(&report)?);
-    } else {
-        print!("{}", report::terminal::render(&report));
-        if let Some(dir) = &args.out {
-            eprintln!(
-                "wrote {}/profile.{{parquet,json,html}}, run.json",
-                dir.display()
-            );
-        }
-    }
+    save(out_dir, &report, &clock, |_| Ok(()))?;
+    printer.report(&report, args.out.as_deref())?;
     Ok(reckon::error::EXIT_CLEAN)
-}
-
-fn progress_bar() -> ProgressBar {
-    if !std::io::stderr().is_terminal() {
-        return ProgressBar::with_draw_target(None, ProgressDrawTarget::hidden());
-    }
-    let bar = ProgressBar::new(0);
-    bar.set_style(
-        ProgressStyle::with_template(
-            "{spinner} {msg} {human_pos}/{human_len} rows {per_sec} {eta}",
-        )
-        .unwrap_or_else(|_| ProgressStyle::default_bar()),
-    );
-    bar
 }

@@ -3,7 +3,7 @@
 use anyhow::Result;
 
 use reckon::migrate::executor::{Executor, NoProgress, RunOptions};
-use reckon::migrate::runbook::{self, Input};
+use reckon::migrate::runbook::{self, Count, Input};
 use reckon::source::SourceSpec;
 
 use crate::cli::RunbookArgs;
@@ -11,6 +11,7 @@ use crate::commands::diff::ArgError;
 
 /// Runs the command; returns the exit code (0).
 pub fn run(args: &RunbookArgs) -> Result<i32> {
+    let printer = super::Printer::new(false, false);
     super::refuse_existing(args.out.as_deref())?;
     let plan = super::migrate::load(&args.plan, &args.conn)?;
     let shown = |url: &str| -> Result<String> { Ok(SourceSpec::parse(url)?.display()) };
@@ -30,17 +31,31 @@ pub fn run(args: &RunbookArgs) -> Result<i32> {
             ..RunOptions::default()
         };
         let outcomes = Executor::new(&plan, opts)?.run(&mut NoProgress)?;
-        Some(
-            plan.units
-                .iter()
-                .map(|u| {
-                    outcomes
-                        .iter()
-                        .find(|o| o.unit == u.spec.name)
-                        .map_or(0, |o| o.rows)
-                })
-                .collect(),
-        )
+        let counts: Vec<Count> = plan
+            .units
+            .iter()
+            .map(|u| match outcomes.iter().find(|o| o.unit == u.spec.name) {
+                // The reason's first line (its hint follows on the next).
+                Some(o) if o.status == "failed" => Count::Failed(
+                    o.error
+                        .as_deref()
+                        .and_then(|e| e.lines().next())
+                        .unwrap_or("no reason given")
+                        .to_string(),
+                ),
+                Some(o) if o.status == "already completed" => Count::Done,
+                Some(o) => Count::Rows(o.rows),
+                None => Count::Failed("not reached: an earlier unit failed".into()),
+            })
+            .collect();
+        for c in &counts {
+            if let Count::Failed(e) = c {
+                printer.warn(format_args!(
+                    "the dry run failed ({e}); the runbook says so"
+                ));
+            }
+        }
+        Some(counts)
     };
     let signoff = match &args.signoff {
         Some(spec) => {
@@ -103,6 +118,6 @@ pub fn run(args: &RunbookArgs) -> Result<i32> {
             .unwrap_or_else(|| format!("backups/{}-pre-migration", plan.name)),
     };
     let text = reckon::error::scrub(&runbook::render(&input));
-    super::write_or_print(args.out.as_deref(), &text, "")?;
+    super::write_or_print(&printer, args.out.as_deref(), &text, "")?;
     Ok(0)
 }

@@ -20,8 +20,21 @@ use reckon::run::{RunClock, Timing};
 use reckon::source::{self, SourceSpec, TableMeta};
 
 use super::diff::{diff_timings, require_known_sensitive, ArgError};
+use super::printer::{json_of, write_ci, Printer, Report};
 use crate::cli::SignoffArgs;
 use reckon::diff::pairing::{engine, pair_tables};
+
+impl Report for reckon::check::signoff::SignoffReport {
+    fn verdict(&self) -> String {
+        self.verdict.clone()
+    }
+    fn render(&self) -> String {
+        report::signoff::render(self)
+    }
+    fn json(&self) -> Result<String> {
+        json_of(self)
+    }
+}
 
 /// Runs the command; returns the exit code (0 only on PASS).
 pub fn run(args: &SignoffArgs) -> Result<i32> {
@@ -29,6 +42,7 @@ pub fn run(args: &SignoffArgs) -> Result<i32> {
         return verify(dir);
     }
     let clock = RunClock::start();
+    let printer = Printer::new(args.json, args.ci.quiet);
     let path = args.spec.as_ref().expect("clap requires the spec");
     let mut spec = SignoffSpec::load(path)?;
     if let Some(s) = &args.conn.source {
@@ -132,7 +146,10 @@ pub fn run(args: &SignoffArgs) -> Result<i32> {
             pairs.iter().map(|p| p.1.clone()).collect(),
         ),
     ] {
-        eprintln!("profiling the {label} ({} table(s))", metas.len());
+        printer.note(format_args!(
+            "profiling the {label} ({} table(s))",
+            metas.len()
+        ));
         let p = profile::profile_tables(side.as_mut(), &metas, &popts, &quiet)?;
         report::json::write(&p, &dir.join(format!("profile_{label}.json")))?;
         report::parquet::write(&p, &dir.join(format!("profile_{label}.parquet")))?;
@@ -144,7 +161,7 @@ pub fn run(args: &SignoffArgs) -> Result<i32> {
     }
 
     // 2. The diff.
-    eprintln!("diffing {} table pair(s)", plans.len());
+    printer.note(format_args!("diffing {} table pair(s)", plans.len()));
     let mut rows = report::diff::parquet::RowsWriter::create(&dir.join("diff_rows.parquet"))?;
     let dopts = DiffOptions::default();
     let mut tables = Vec::new();
@@ -155,10 +172,10 @@ pub fn run(args: &SignoffArgs) -> Result<i32> {
             Err(e @ (DiffError::Output { .. } | DiffError::Spill(_))) => return Err(e.into()),
             Err(e) => {
                 let reason = reckon::error::scrub(&e.to_string());
-                eprintln!(
+                printer.error(format_args!(
                     "error: {} → {} could not be compared: {reason}",
                     p.source.name, p.target.name
-                );
+                ));
                 tables.push(reckon::diff::TableDiff::errored(p, e.class(), reason));
             }
         }
@@ -173,7 +190,7 @@ pub fn run(args: &SignoffArgs) -> Result<i32> {
     let checks = if spec.rules.rules.is_empty() {
         None
     } else {
-        eprintln!("checking {} rule(s)", spec.rules.rules.len());
+        printer.note(format_args!("checking {} rule(s)", spec.rules.rules.len()));
         let results = run_checks(tgt.as_mut(), Some(src.as_mut()), &spec.rules)?;
         let c = CheckReport::new(td.clone(), Some(sd.clone()), results);
         report::table_file::write_json(&c, &dir.join("check.json"))?;
@@ -197,46 +214,38 @@ pub fn run(args: &SignoffArgs) -> Result<i32> {
     super::write_run(&dir, &clock, "signoff", vec![sd, td], code, timings)?;
     let sha = manifest::write(&dir)?;
     let cases = report::ci::signoff_cases(&signoff);
-    report::ci::write(
-        args.ci.junit.as_deref(),
-        args.ci.markdown.as_deref(),
+    write_ci(
+        &args.ci,
         "reckon signoff",
         &cases,
         &report::ci::cases_markdown("reckon signoff", &signoff.verdict, &cases),
-    )
-    .context("writing the CI report (--junit, --markdown, $GITHUB_STEP_SUMMARY)")?;
-    if args.json {
-        println!(
-            "{}",
-            reckon::error::scrub(&serde_json::to_string_pretty(&signoff)?)
-        );
-    } else if args.ci.quiet {
-        println!("verdict: {}", signoff.verdict);
-        return Ok(code);
-    } else {
-        print!("{}", report::signoff::render(&signoff));
-    }
-    eprintln!(
+    )?;
+    printer.report(&signoff, None)?;
+    printer.note(format_args!(
         "evidence written to {} (manifest.json sha256 {sha}); check it later with `reckon signoff --verify {}`",
         dir.display(),
         dir.display()
-    );
+    ));
     Ok(code)
 }
 
 fn verify(dir: &std::path::Path) -> Result<i32> {
+    let printer = Printer::new(false, false);
     let (tampered, n) = manifest::verify(dir)?;
     if tampered.is_empty() {
-        println!("{}: all {n} file(s) match manifest.json", dir.display());
+        printer.line(format_args!(
+            "{}: all {n} file(s) match manifest.json",
+            dir.display()
+        ));
         return Ok(EXIT_CLEAN);
     }
-    println!(
+    printer.line(format_args!(
         "{}: {} problem(s) against manifest.json:",
         dir.display(),
         tampered.len()
-    );
+    ));
     for t in &tampered {
-        println!("  {} {}", t.problem, t.file);
+        printer.line(format_args!("  {} {}", t.problem, t.file));
     }
     Ok(EXIT_FINDINGS)
 }

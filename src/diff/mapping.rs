@@ -133,18 +133,15 @@ impl Mapping {
             reason: e.to_string(),
         })?;
         let shown = path.display().to_string();
-        let mut m = Mapping::parse(&text, &shown)?;
-        // `${VAR}` in table names (a schema that differs per environment).
-        for t in &mut m.tables {
-            for (field, name) in [("source", &mut t.source), ("target", &mut t.target)] {
-                *name = crate::config::expand_vars(name).map_err(|reason| MappingError::Parse {
-                    path: shown.clone(),
-                    line: crate::config::line_of(&text, text.find(name.as_str()).unwrap_or(0)),
-                    reason: format!("table {field} {name:?}: {reason}"),
-                })?;
+        // `${VAR}` in any value (a schema that differs per environment, say).
+        let text = crate::config::expand_file(&text, &[]).map_err(|(line, reason)| {
+            MappingError::Parse {
+                path: shown.clone(),
+                line,
+                reason,
             }
-        }
-        Ok(m)
+        })?;
+        Mapping::parse(&text, &shown)
     }
 
     /// Parses mapping text; `path` is only used in messages.

@@ -2,7 +2,7 @@
 //!
 //! ```toml
 //! name = "crm"                          # default: the file's stem
-//! source = "sqlite://legacy.db"         # any reckon source; ${VAR} is expanded
+//! source = "sqlite://legacy.db"         # any reckon source; ${VAR} is expanded in any value
 //! target = "${TARGET_URL}"              # PostgreSQL, MySQL/MariaDB or SQLite
 //! batch_size = 10000                    # rows per transaction (default for every unit)
 //!
@@ -34,7 +34,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::MigrateError;
-use crate::config::{expand_vars, line_of};
+use crate::config::{expand_file, line_of};
 
 /// Rows per transaction when the plan does not say.
 pub const DEFAULT_BATCH: usize = 10_000;
@@ -207,6 +207,22 @@ pub struct Unit {
     pub line: usize,
 }
 
+impl Unit {
+    /// Whether the unit reads source column `name`: a key column, `updated_at`, or an input of a
+    /// mapped column; every column when the unit maps none (it copies them all). A value the
+    /// unit does not read cannot stop it.
+    pub fn reads(&self, name: &str) -> bool {
+        let is = |c: &str| c.eq_ignore_ascii_case(name);
+        self.columns.is_empty()
+            || self.spec.key.iter().any(|k| is(k))
+            || self.spec.updated_at.as_deref().is_some_and(is)
+            || self
+                .columns
+                .iter()
+                .any(|(_, c)| c.inputs().into_iter().any(is))
+    }
+}
+
 /// A parsed plan.
 #[derive(Debug, Clone)]
 pub struct Plan {
@@ -226,14 +242,6 @@ pub struct Plan {
     pub units: Vec<Unit>,
     /// SHA-256 over the units' checksums, in order.
     pub checksum: String,
-}
-
-fn expand(text: &str, path: &str, field: &str) -> Result<String, MigrateError> {
-    expand_vars(text).map_err(|reason| MigrateError::Plan {
-        path: path.into(),
-        line: 0,
-        reason: format!("{field}: {reason}"),
-    })
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {
@@ -274,6 +282,15 @@ impl Plan {
             .parent()
             .filter(|p| !p.as_os_str().is_empty())
             .unwrap_or(Path::new("."));
+        // `${VAR}` in any value, except a source or target given again on the command line.
+        let mut skip = Vec::new();
+        skip.extend(source.map(|_| "source"));
+        skip.extend(target.map(|_| "target"));
+        let text = expand_file(&text, &skip).map_err(|(line, reason)| MigrateError::Plan {
+            path: shown.clone(),
+            line,
+            reason,
+        })?;
         Plan::parse(&text, &shown, dir, source, target)
     }
 
@@ -312,11 +329,11 @@ impl Plan {
         };
         let source = match source {
             Some(s) => s.to_string(),
-            None => resolve_location(&expand(&raw.source, path, "source")?, dir),
+            None => resolve_location(&raw.source, dir),
         };
         let target = match target {
             Some(t) => t.to_string(),
-            None => resolve_location(&expand(&raw.target, path, "target")?, dir),
+            None => resolve_location(&raw.target, dir),
         };
         let name = raw.name.clone().unwrap_or_else(|| {
             Path::new(path)
@@ -518,6 +535,35 @@ key = ["id"]
 [unit.columns]
 customer_id = { from = "cust", lookup = "customers" }
 "#;
+
+    #[test]
+    fn variables_in_unit_fields_are_expanded_and_overrides_need_none() {
+        std::env::set_var("RECKON_PLAN_TEST_SCHEMA", "crm");
+        std::env::remove_var("RECKON_PLAN_TEST_UNSET");
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.toml");
+        let text = PLAN
+            .replace(
+                "target = \"postgres://u@h/db\"",
+                "target = \"${RECKON_PLAN_TEST_UNSET}\"",
+            )
+            .replace(
+                "target = \"orders\"",
+                "target = \"${RECKON_PLAN_TEST_SCHEMA}.orders\"",
+            )
+            .replace(
+                "lookup = \"customers\"",
+                "lookup = \"${RECKON_PLAN_TEST_UNSET:-customers}\"",
+            );
+        std::fs::write(&path, &text).unwrap();
+        // The target is given on the command line: its unset variable does not matter.
+        let p = Plan::load(&path, None, Some("postgres://u@h/db")).unwrap();
+        assert_eq!(p.units[1].spec.target, "crm.orders");
+        // Without the override, the unset variable is named with its line.
+        let e = Plan::load(&path, None, None).unwrap_err().to_string();
+        assert!(e.contains("RECKON_PLAN_TEST_UNSET is not set"), "{e}");
+        assert!(e.contains(&format!("line {}", 4)), "{e}");
+    }
 
     #[test]
     fn parses_units_columns_and_checksums() {

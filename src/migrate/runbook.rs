@@ -9,6 +9,17 @@ use std::fmt::Write as _;
 
 use super::plan::{Plan, Unit};
 
+/// What the dry run found for one unit when the runbook was written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Count {
+    /// It read and transformed this many rows.
+    Rows(u64),
+    /// The target's ledger holds a completed full run of it: a run skips it.
+    Done,
+    /// It failed, for this reason.
+    Failed(String),
+}
+
 /// What the runbook is written from.
 pub struct Input<'a> {
     /// The plan.
@@ -22,7 +33,7 @@ pub struct Input<'a> {
     /// The target, as shown.
     pub target_shown: String,
     /// Rows each unit read in a dry run, in plan order (`None`: not counted).
-    pub counts: Option<Vec<u64>>,
+    pub counts: Option<Vec<Count>>,
     /// The sign-off spec's path, and its criteria as `name = value` lines.
     pub signoff: Option<(String, Vec<String>)>,
     /// Per unit, in plan order: the source table's columns the unit does not copy (left out of
@@ -133,11 +144,12 @@ pub fn render(i: &Input<'_>) -> String {
             (None, Some(f)) => format!("query `{f}`"),
             (None, None) => "a query".into(),
         };
-        let rows = i
-            .counts
-            .as_ref()
-            .and_then(|c| c.get(n))
-            .map_or("not counted".to_string(), u64::to_string);
+        let rows = match i.counts.as_ref().and_then(|c| c.get(n)) {
+            Some(Count::Rows(c)) => c.to_string(),
+            Some(Count::Done) => "already completed".into(),
+            Some(Count::Failed(_)) => "**dry run failed**".into(),
+            None => "not counted".into(),
+        };
         let _ = writeln!(
             out,
             "| {} | `{}` | {reads} | `{}` | {} | {} | {} | {rows} |",
@@ -180,8 +192,18 @@ pub fn render(i: &Input<'_>) -> String {
     for (n, u) in p.units.iter().enumerate() {
         let _ = writeln!(out, "### 3.{} `{}`\n", n + 1, u.spec.name);
         let mut notes = Vec::new();
-        if let Some(c) = i.counts.as_ref().and_then(|c| c.get(n)) {
-            notes.push(format!("expect {c} rows read and verified"));
+        match i.counts.as_ref().and_then(|c| c.get(n)) {
+            Some(Count::Rows(c)) => notes.push(format!("expect {c} rows read and verified")),
+            Some(Count::Done) => notes.push(
+                "the target's ledger already holds a completed run of this unit, so a run skips \
+                 it (`reckon migrate forget` makes it run again)"
+                    .into(),
+            ),
+            Some(Count::Failed(e)) => notes.push(format!(
+                "**the dry run failed on this unit when this runbook was written** ({e}): fix that \
+                 before the day, then write the runbook again"
+            )),
+            None => {}
         }
         if u.spec.generated_id.is_some() {
             notes.push("the target makes its own ids; the old → new ids go to the id map".into());

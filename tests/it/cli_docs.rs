@@ -110,8 +110,8 @@ fn quiet_prints_only_the_verdict_and_a_piped_stderr_gets_a_heartbeat() {
     assert_eq!(r.code, 2, "{}", r.stdout);
 }
 
-/// `${VAR}` in a mapping's table names and a rules file's source, as in plans and sign-off specs;
-/// a variable that is not set is named.
+/// `${VAR}` in a mapping's table names and in every value of a rules file, as in plans and
+/// sign-off specs; a variable that is not set is named, with its line.
 #[test]
 fn mapping_and_rules_files_expand_variables() {
     let d = tempdir();
@@ -143,7 +143,7 @@ fn mapping_and_rules_files_expand_variables() {
     let rules = d.path().join("r.toml");
     std::fs::write(
         &rules,
-        "source = \"${RECKON_IT_RULES_SRC}\"\n\n[[rule]]\nkind = \"row_count\"\ntable = \"customers\"\nequals = \"source\"\n",
+        "source = \"${RECKON_IT_RULES_SRC}\"\n\n[[rule]]\nkind = \"row_count\"\ntable = \"customers\"\nequals = \"source\"\n\n# column = \"${RECKON_IT_IN_A_COMMENT}\"\n[[rule]]\nkind = \"not_null\"\ntable = \"${RECKON_IT_RULES_TABLE:-customers}\"\ncolumn = \"${RECKON_IT_RULES_COLUMN}\"\n",
     )
     .unwrap();
     let check = [
@@ -157,9 +157,25 @@ fn mapping_and_rules_files_expand_variables() {
         "sqlite://{}/fixtures/shop/shop.db",
         env!("CARGO_MANIFEST_DIR")
     );
-    let r = reckon_env(&[("RECKON_IT_RULES_SRC", src.as_str())], &check);
-    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
-    let r = reckon_env(&[], &check);
+    let vars = [
+        ("RECKON_IT_RULES_SRC", src.as_str()),
+        ("RECKON_IT_RULES_COLUMN", "email"),
+    ];
+    let r = reckon_env(&vars, &check);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    // Every value is expanded, at any depth: the default and the rule's column.
+    assert_eq!(v["rules"][1]["table"], "customers", "{}", r.stdout);
+    assert_eq!(v["rules"][1]["columns"][0], "email", "{}", r.stdout);
+    // An unset variable is named with the line of its value.
+    let r = reckon_env(&vars[..1], &check);
+    assert_eq!(r.code, 2, "{}", r.stdout);
+    assert!(
+        r.stderr.contains("line 12") && r.stderr.contains("RECKON_IT_RULES_COLUMN is not set"),
+        "{}",
+        r.stderr
+    );
+    let r = reckon_env(&vars[1..], &check);
     assert_eq!(r.code, 2, "{}", r.stdout);
     assert!(
         r.stderr.contains("RECKON_IT_RULES_SRC is not set"),

@@ -158,3 +158,141 @@ fn init_prints_a_mapping() {
     let target = super::init::renamed_copy(d.path());
     snapshot!("init", printed(&["init", SHOP, &target], 0));
 }
+
+/// A migrate table's column widths follow its timings: seconds and rates are replaced, then runs
+/// of spaces and rules are collapsed so that the widths do not matter.
+fn migrate_text(text: &str, root: &str) -> String {
+    let text = text.replace(root, "[ROOT]");
+    let text = regex::Regex::new(r"\b\d+\.\d\d\b")
+        .unwrap()
+        .replace_all(&text, "[S]");
+    let text = regex::Regex::new(r"(\[S\] +┆ +)\d+")
+        .unwrap()
+        .replace_all(&text, "$1[RATE]");
+    let text = regex::Regex::new(r" {2,}").unwrap().replace_all(&text, " ");
+    let text = regex::Regex::new(r"─+").unwrap().replace_all(&text, "─");
+    let text = regex::Regex::new(r"═+").unwrap().replace_all(&text, "═");
+    text.into_owned()
+}
+
+/// `reckon migrate` (a run, a second run, `status`, a failing unit) and `reckon runbook`, on an
+/// SQLite target. The fixture's `customers.last_name` holds a value that is not UTF-8: a unit
+/// that does not copy that column completes; one that copies it fails, writes nothing, and the
+/// runbook written from that plan says its dry run failed instead of expecting 0 rows.
+#[test]
+fn migrate_and_runbook_print() {
+    let d = tempdir();
+    let root = root().display().to_string();
+    let target = d.path().join("t.db");
+    rusqlite::Connection::open(&target)
+        .unwrap()
+        .execute_batch(
+            "CREATE TABLE customers (id INTEGER PRIMARY KEY, email TEXT, state TEXT);
+             CREATE TABLE names (id INTEGER PRIMARY KEY, last_name TEXT);",
+        )
+        .unwrap();
+    let plan = |name: &str, unit: &str| {
+        let path = d.path().join(format!("{name}.toml"));
+        std::fs::write(
+            &path,
+            format!(
+                "name = \"{name}\"\nsource = \"sqlite://{root}/fixtures/shop/shop.db\"\n\
+                 target = \"sqlite://t.db\"\nbatch_size = 25\n\n{unit}"
+            ),
+        )
+        .unwrap();
+        path.display().to_string()
+    };
+    let good = plan(
+        "shop",
+        "[[unit]]\nname = \"customers\"\ntable = \"customers\"\ntarget = \"customers\"\n\
+         key = [\"id\"]\n\n[unit.columns]\nid = \"id\"\n\
+         email = { from = \"email\", trim = true, case = \"lower\" }\nstate = \"state\"\n",
+    );
+    let runbook = printed(&["runbook", &good], 0);
+    assert!(
+        runbook.contains("Expect 40 rows read and verified"),
+        "{runbook}"
+    );
+    snapshot!("runbook", migrate_text(&runbook, &root));
+    let first = printed(&["migrate", &good], 0);
+    assert!(
+        first.contains("1 of 1 unit(s) completed and verified"),
+        "{first}"
+    );
+    snapshot!("migrate", migrate_text(&first, &root));
+    let again = printed(&["migrate", &good], 0);
+    assert!(again.contains("already completed"), "{again}");
+    snapshot!("migrate_again", migrate_text(&again, &root));
+    snapshot!("migrate_quiet", printed(&["migrate", &good, "-q"], 0));
+    let status = printed(&["migrate", "status", &good], 0);
+    snapshot!("migrate_status", migrate_text(&status, &root));
+
+    let bad = plan(
+        "names",
+        "[[unit]]\nname = \"names\"\ntable = \"customers\"\ntarget = \"names\"\nkey = [\"id\"]\n\n\
+         [unit.columns]\nid = \"id\"\nlast_name = \"last_name\"\n",
+    );
+    let failed = printed(&["migrate", &bad], 1);
+    assert!(
+        failed.contains("source column 'last_name' are not valid UTF-8"),
+        "{failed}"
+    );
+    let rows: i64 = rusqlite::Connection::open(&target)
+        .unwrap()
+        .query_row("SELECT count(*) FROM names", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(rows, 0, "a failed unit wrote rows");
+    snapshot!("migrate_failed", migrate_text(&failed, &root));
+
+    let runbook = printed(&["runbook", &bad], 0);
+    assert!(
+        runbook.contains("**dry run failed**") && !runbook.contains(" 0 rows read"),
+        "{runbook}"
+    );
+    snapshot!("runbook_failed_dry_run", migrate_text(&runbook, &root));
+    // Written again once the unit is done, the runbook says so rather than expect 0 rows.
+    let runbook = printed(&["runbook", &good], 0);
+    assert!(
+        runbook.contains("already holds a completed run") && !runbook.contains(" 0 rows read"),
+        "{runbook}"
+    );
+}
+
+/// `reckon merge` of two shards prints the whole run's report, and says what it wrote.
+#[test]
+fn merge_prints() {
+    let d = tempdir();
+    let shard = |i: u32| {
+        let dir = d.path().join(format!("s{i}"));
+        let share = format!("{i}/2");
+        printed(
+            &[
+                "diff",
+                LEGACY,
+                PARQUET,
+                "--shard",
+                &share,
+                "--out",
+                dir.to_str().unwrap(),
+                "-q",
+            ],
+            1,
+        );
+        dir.display().to_string()
+    };
+    let (a, b) = (shard(1), shard(2));
+    let out = d.path().join("merged");
+    let text = printed(&["merge", &a, &b, "--out", out.to_str().unwrap()], 1);
+    let whole = printed(&["diff", LEGACY, PARQUET], 1);
+    // The merged report prints as the unsharded run's does (timings aside).
+    let report = |t: &str| {
+        let stdout = t.split("--- stderr ---").next().unwrap_or_default();
+        regex::Regex::new(r"\d+\.\d+ s\b")
+            .unwrap()
+            .replace_all(stdout, "[SECONDS] s")
+            .into_owned()
+    };
+    assert_eq!(report(&text), report(&whole));
+    snapshot!("merge", text);
+}

@@ -59,9 +59,10 @@ impl Executor<'_> {
             let chunk = chunk?;
             for d in &chunk.defects {
                 let ReadDefect::InvalidUtf8 { column, .. } = d;
-                *invalid
-                    .entry(chunk.batch.schema().field(*column).name().clone())
-                    .or_default() += 1;
+                let col = chunk.batch.schema().field(*column).name().clone();
+                if unit.reads(&col) {
+                    *invalid.entry(col).or_default() += 1;
+                }
             }
             batches.push(crate::value::kind::plain_batch(&chunk.batch));
         }

@@ -313,7 +313,11 @@ impl Prep<'_> {
         let mut seen_any = false;
         for chunk in stream {
             let chunk = chunk?;
-            if let Some(ReadDefect::InvalidUtf8 { column, .. }) = chunk.defects.first() {
+            let read = |d: &&ReadDefect| {
+                let ReadDefect::InvalidUtf8 { column, .. } = d;
+                self.unit.reads(chunk.batch.schema().field(*column).name())
+            };
+            if let Some(ReadDefect::InvalidUtf8 { column, .. }) = chunk.defects.iter().find(read) {
                 let col = chunk.batch.schema().field(*column).name().clone();
                 return Err(MigrateError::Unit {
                     unit: self.unit.spec.name.clone(),
