@@ -27,14 +27,14 @@ use crate::source::{ColumnMeta, ReadDefect, Source, SourceError, TableMeta, Tabl
 use crate::value::canonical::{display, encode_column_with, number_string, split, tag, TextAs};
 use crate::value::kind::{cmp_decimal_str, is_plain_decimal};
 
-mod acc;
 mod read;
+mod rules;
 mod samples;
 mod sql;
 mod values;
 
-use acc::*;
 use read::*;
+use rules::{check, Check, End, Parents, Row};
 use samples::*;
 use sql::*;
 use values::*;
@@ -58,7 +58,7 @@ pub fn run_checks(
     let ctx = Ctx::new(file);
 
     // Parents of references rules: the set of their key tuples.
-    let mut parents: HashMap<(String, Vec<String>), HashSet<u128>> = HashMap::new();
+    let mut parents: Parents = HashMap::new();
     for r in &resolved {
         if let (RuleKind::References { .. }, Some((pmeta, pcols))) = (&r.rule.kind, &r.parent) {
             let k = (pmeta.name.to_string(), pcols.clone());
@@ -115,7 +115,8 @@ pub fn run_checks(
             cols.extend(meta.columns.iter().take(1).map(|c| c.name.clone()));
         }
         let pos = |c: &str| cols.iter().position(|x| x == c).unwrap_or(0);
-        let mut accs: Vec<Acc> = idx.iter().map(|&i| Acc::new(&resolved[i], &pos)).collect();
+        let mut checks: Vec<Box<dyn Check>> =
+            idx.iter().map(|&i| check(&resolved[i], &pos)).collect();
         let started = Instant::now();
         let mut row_base = 0u64;
         let sens: Vec<bool> = cols.iter().map(|c| ctx.sensitive(c)).collect();
@@ -124,45 +125,64 @@ pub fn run_checks(
             for i in 0..view.rows {
                 let row_no = row_base + i as u64 + 1;
                 let key = || row_key(view, &key_pos, &key_cols, &sens, i, row_no);
-                for (a, &ri) in accs.iter_mut().zip(&idx) {
-                    a.row(&resolved[ri], &parents, view, i, &sens, &key);
+                let row = Row {
+                    view,
+                    i,
+                    sens: &sens,
+                    key: &key,
+                    parents: &parents,
+                };
+                for c in checks.iter_mut() {
+                    c.row(&row);
                 }
             }
             row_base += view.rows as u64;
         })?;
         // unique: a second read for the keys of the rows whose values repeat, only when some do.
-        for (a, &ri) in accs.iter_mut().zip(&idx) {
-            if !matches!(resolved[ri].rule.kind, RuleKind::Unique) {
+        for c in checks.iter_mut() {
+            let Some((tuple_cols, repeated)) = c.second_read() else {
                 continue;
-            }
-            let repeated: HashSet<u128> = a
-                .groups
-                .iter()
-                .filter(|(_, n)| **n > 1)
-                .map(|(h, _)| *h)
-                .collect();
-            if repeated.is_empty() {
-                continue;
-            }
+            };
+            let tuple_cols = tuple_cols.to_vec();
             let mut row_no = 0u64;
             let mut buf = Vec::new();
             scan(target, &meta, &cols, |view| {
                 for i in 0..view.rows {
                     row_no += 1;
-                    if tuple_hash(view, &a.cols, i, &mut buf).is_some_and(|h| repeated.contains(&h))
+                    if tuple_hash(view, &tuple_cols, i, &mut buf)
+                        .is_some_and(|h| repeated.contains(&h))
                     {
-                        let k = row_key(view, &key_pos, &key_cols, &sens, i, row_no);
-                        a.samples.push(k, None);
+                        c.sample(row_key(view, &key_pos, &key_cols, &sens, i, row_no));
                     }
                 }
             })?;
         }
         let seconds = started.elapsed().as_secs_f64();
-        for (a, &ri) in accs.into_iter().zip(&idx) {
-            let r = &resolved[ri];
-            let mut res = a.finish(r, row_base, &ctx, source.as_deref_mut())?;
-            res.seconds = seconds;
-            results[ri] = Some(res);
+        for (c, &ri) in checks.into_iter().zip(&idx) {
+            let rule = &resolved[ri].rule;
+            let found = c.finish(End {
+                rows: row_base,
+                ctx: &ctx,
+                source: source.as_deref_mut(),
+            })?;
+            results[ri] = Some(RuleResult {
+                name: rule.name.clone(),
+                kind: rule.kind.name().into(),
+                table: resolved[ri].meta.name.to_string(),
+                columns: rule.columns.clone(),
+                status: if found.tally.violations == 0 && !found.fail {
+                    "pass"
+                } else {
+                    "fail"
+                }
+                .into(),
+                checked: found.tally.checked,
+                violations: found.tally.violations,
+                distinct: found.distinct,
+                detail: found.detail,
+                samples: found.tally.samples.finish(ctx.samples),
+                seconds,
+            });
         }
     }
     for (i, r) in resolved.iter().enumerate() {

@@ -1,5 +1,15 @@
-//! `sql` rules: every row a query returns is a violation; values that may hold a sensitive
-//! column are shown as shapes.
+//! `sql`: every row a query returns is a violation; its first columns are the sample key. Values
+//! that may hold a sensitive column are shown as shapes.
+//!
+//! Why: a business rule no other kind says (an order's total is the sum of its lines, an end
+//! date follows its start) is one query away, run where the data is.
+//!
+//! ```toml
+//! [[rule]]
+//! kind = "sql"
+//! table = "orders"
+//! query = "SELECT id, total FROM orders WHERE total < 0"
+//! ```
 
 use super::*;
 
