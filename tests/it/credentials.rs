@@ -165,3 +165,42 @@ fn libpq_variables_and_password_file_fill_a_postgres_url() {
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("service \"nowhere\""), "{}", r.stderr);
 }
+
+/// `${VAR}` in the files reckon reads: a password put into a URL by a variable, and the value of
+/// a variable whose name says it is a password wherever it lands, never show, even in the
+/// errors that quote them.
+#[test]
+fn passwords_from_variables_in_files_never_show() {
+    let d = tempdir();
+    let rules = d.path().join("r.toml");
+    std::fs::write(
+        &rules,
+        "source = \"postgres://app:${RECKON_IT_URL_PW}@127.0.0.1:1/db\"\n\n\
+         [[rule]]\nkind = \"row_count\"\ntable = \"customers\"\nequals = \"source\"\n",
+    )
+    .unwrap();
+    let canary = "Var#Canary:7@x";
+    let check = [
+        "check",
+        "sqlite://fixtures/shop/shop.db",
+        "--rules",
+        rules.to_str().unwrap(),
+    ];
+    let r = reckon_env(&[("RECKON_IT_URL_PW", canary)], &check);
+    assert_eq!(r.code, 2, "{}", r.stdout);
+    assert!(r.stderr.contains("127.0.0.1"), "{}", r.stderr);
+    no_canary(&r, None, canary);
+    no_canary(&r, None, "Var#Canary");
+
+    // A variable named as a password, landing in a table name that an error quotes.
+    std::fs::write(
+        &rules,
+        "[[rule]]\nkind = \"not_null\"\ntable = \"${RECKON_IT_DB_PASSWORD}\"\ncolumn = \"id\"\n",
+    )
+    .unwrap();
+    let canary = "TblCanary8";
+    let r = reckon_env(&[("RECKON_IT_DB_PASSWORD", canary)], &check);
+    assert_eq!(r.code, 2, "{}", r.stdout);
+    assert!(r.stderr.contains("***"), "{}", r.stderr);
+    no_canary(&r, None, canary);
+}
