@@ -145,3 +145,96 @@ fn every_type_lands_in_postgresql_as_it_was_in_binary_copy_and_in_text() {
         r.stderr
     );
 }
+
+/// An instant (`timestamptz`) migrated into a zone-less date-time (MariaDB `DATETIME(6)`,
+/// PostgreSQL `timestamp`) lands as its UTC digits, and verification compares it as such:
+/// the unit completes instead of failing every row for the zone the column cannot hold. Both
+/// verification paths: a unit copied as it is (diffed against the source) and a mapped unit
+/// (its transformed rows diffed against the target).
+#[test]
+fn instants_into_zone_less_date_times_land_as_utc_and_verify() {
+    use super::common::{mariadb_exec, mariadb_query, mysql_url, require};
+    let Some(src) = pg_database("reckon_mv_tz") else {
+        return;
+    };
+    if require("MariaDB", mariadb_exec("SELECT 1")).is_none() {
+        return;
+    }
+    let mut c = postgres::Client::connect(&src, postgres::NoTls).unwrap();
+    c.batch_execute(
+        "DROP TABLE IF EXISTS i; CREATE TABLE i (id int PRIMARY KEY, ts timestamptz);
+         INSERT INTO i VALUES (1, '2024-03-01 10:00:00+02'), (2, '1999-12-31 23:59:59.123456+00'),
+         (3, NULL), (4, '2024-10-27 01:30:00-05')",
+    )
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    for (mapped, target, create) in [
+        (false, mysql_url(), "mariadb"),
+        (true, mysql_url(), "mariadb"),
+        (false, pg_url(), "pg"),
+        (true, pg_url(), "pg"),
+    ] {
+        let columns = if mapped {
+            "\n[unit.columns]\nid = \"id\"\nts = \"ts\"\n"
+        } else {
+            ""
+        };
+        let (table, ledger) = if create == "mariadb" {
+            mariadb_exec(
+                "DROP TABLE IF EXISTS reckon_mv_i; DROP TABLE IF EXISTS reckon_mv_ledger; \
+                 DROP TABLE IF EXISTS reckon_mv_idmap; \
+                 CREATE TABLE reckon_mv_i (id int PRIMARY KEY, ts DATETIME(6))",
+            )
+            .unwrap();
+            (
+                "reckon_mv_i",
+                "ledger = \"reckon_mv_ledger\"\nidmap = \"reckon_mv_idmap\"",
+            )
+        } else {
+            pg_exec(
+                "DROP SCHEMA IF EXISTS reckon_mvi CASCADE; CREATE SCHEMA reckon_mvi;
+                 CREATE TABLE reckon_mvi.i (id int PRIMARY KEY, ts timestamp)",
+            )
+            .unwrap();
+            (
+                "reckon_mvi.i",
+                "ledger = \"reckon_mvi.reckon_ledger\"\nidmap = \"reckon_mvi.reckon_idmap\"",
+            )
+        };
+        let plan = dir.path().join("plan.toml");
+        std::fs::write(
+            &plan,
+            format!(
+                "name = \"tz\"\nsource = \"{src}\"\ntarget = \"{target}\"\n{ledger}\n\n\
+                 [[unit]]\nname = \"i\"\ntable = \"i\"\ntarget = \"{table}\"\nkey = [\"id\"]\n{columns}"
+            ),
+        )
+        .unwrap();
+        let r = reckon(&["migrate", plan.to_str().unwrap(), "--json"]);
+        assert_eq!(
+            r.code, 0,
+            "{create} mapped={mapped}: {}{}",
+            r.stdout, r.stderr
+        );
+        let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+        assert_eq!(v[0]["verify"], serde_json::json!([0, 0, 0]), "{}", r.stdout);
+        let stored = if create == "mariadb" {
+            mariadb_query("SELECT GROUP_CONCAT(COALESCE(CAST(ts AS CHAR), 'NULL') ORDER BY id SEPARATOR '|') FROM reckon_mv_i")
+                .unwrap()
+        } else {
+            pg_exec(
+                "SELECT string_agg(COALESCE(ts::text, 'NULL'), '|' ORDER BY id) FROM reckon_mvi.i",
+            )
+            .unwrap()[0][0]
+                .clone()
+                .unwrap()
+        };
+        // The UTC digits of each instant (PostgreSQL's text drops a zero fraction).
+        let want = if create == "mariadb" {
+            "2024-03-01 08:00:00.000000|1999-12-31 23:59:59.123456|NULL|2024-10-27 06:30:00.000000"
+        } else {
+            "2024-03-01 08:00:00|1999-12-31 23:59:59.123456|NULL|2024-10-27 06:30:00"
+        };
+        assert_eq!(stored, want, "{create} mapped={mapped}");
+    }
+}

@@ -172,8 +172,15 @@ impl Executor<'_> {
                 .iter()
                 .any(|s| s.name.eq_ignore_ascii_case(&c.name))
         });
+        let instants = meta.columns.iter().filter(|c| {
+            matches!(
+                crate::diff::schema::logical(&c.declared_type),
+                crate::diff::schema::Logical::Timestamp(_, true)
+            )
+        });
         let req = PlanRequest {
             key: Some(key.to_vec()),
+            rules: super::verify::instants_into_local(instants.map(|c| c.name.as_str()), &tmeta),
             ..PlanRequest::default()
         };
         let p =

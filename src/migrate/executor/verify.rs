@@ -195,6 +195,14 @@ impl Executor<'_> {
         };
         let req = PlanRequest {
             key: Some(key.to_vec()),
+            rules: instants_into_local(
+                rows.schema()
+                    .fields()
+                    .iter()
+                    .filter(|f| matches!(f.data_type(), DataType::Timestamp(_, Some(_))))
+                    .map(|f| f.name().as_str()),
+                &tmeta,
+            ),
             ..PlanRequest::default()
         };
         let p = diff_plan(&mem_meta, Engine::Csv, &tmeta, tengine, &req).map_err(|e| {
@@ -232,6 +240,29 @@ impl Executor<'_> {
             detail,
         ))
     }
+}
+
+/// The columns where the unit writes an instant (a date-time with a zone) into a zone-less
+/// date-time column (MySQL/MariaDB `DATETIME`, PostgreSQL `timestamp`): every writer stores the
+/// instant's UTC digits there, so verification compares them as such (`tz-instant`: equal only
+/// when the UTC digits are), instead of calling every row changed for a zone the column cannot
+/// hold. A shifted value (a session zone applied on the way) still differs.
+/// `instants` names the unit's columns that hold instants.
+pub(super) fn instants_into_local<'a>(
+    instants: impl Iterator<Item = &'a str>,
+    target: &TableMeta,
+) -> Vec<(String, crate::diff::rules::Rule)> {
+    use crate::diff::schema::{logical, Logical};
+    instants
+        .filter(|name| {
+            target
+                .columns
+                .iter()
+                .find(|c| c.name.eq_ignore_ascii_case(name))
+                .is_some_and(|c| matches!(logical(&c.declared_type), Logical::Timestamp(_, false)))
+        })
+        .map(|name| (name.to_string(), crate::diff::rules::Rule::TzInstant))
+        .collect()
 }
 
 /// The target columns the unit's key lands in (plain copies of the key columns).
