@@ -195,7 +195,8 @@ fn a_streamed_unit_refuses_a_key_repeated_across_a_page_boundary_and_a_null_key(
             one("SELECT string_agg(id || v, ',' ORDER BY id) FROM reckon_ms2.d"),
             "1a,2b,3c,4d,5f,6g,7h,8i"
         );
-        // A key no index leads is read whole (paging it would scan the table once a page).
+        // A key no index leads is not paged (that would scan the table once a page): its rows
+        // are sorted in runs and merged, and still stream.
         source_exec(
             pg,
             &src,
@@ -208,8 +209,12 @@ fn a_streamed_unit_refuses_a_key_repeated_across_a_page_boundary_and_a_null_key(
         pg_exec("DELETE FROM reckon_ms2.d; DELETE FROM reckon_ms2.reckon_ledger").unwrap();
         let r = reckon_env(&[("RECKON_PAGE_ROWS", "4")], &["migrate", p, "--json"]);
         assert_eq!(r.code, 0, "{pg}: {}{}", r.stdout, r.stderr);
-        assert_eq!(json(&r)["streamed"], false, "{}", r.stdout);
+        assert_eq!(json(&r)["streamed"], true, "{}", r.stdout);
         assert_eq!(json(&r)["verify"], serde_json::json!([0, 0, 0]));
+        assert_eq!(
+            one("SELECT string_agg(id || v, ',' ORDER BY id) FROM reckon_ms2.d"),
+            "1a,2b,3c,4d,5f,6g,7h,8i"
+        );
     }
 }
 
@@ -289,8 +294,8 @@ fn parquet_sorted_or_not_migrates_and_verification_sees_what_the_target_changed(
             "SELECT string_agg(id || {c}, ',' ORDER BY id) FROM reckon_ms3.{t}"
         ))
     };
-    // Ascending ids stream in file order; descending ones are read whole and sorted: the same
-    // rows either way.
+    // Ascending ids stream in file order; descending ones are sorted in runs and merged: the
+    // same batches either way, streamed either way.
     for (table, rows) in [("sorted", &ids), ("unsorted", &reversed)] {
         let file = parquet_file(d, &format!("{table}_src"), rows);
         let r = reckon_env(
@@ -301,7 +306,7 @@ fn parquet_sorted_or_not_migrates_and_verification_sees_what_the_target_changed(
         let o = json(&r);
         assert_eq!(o["verify"], serde_json::json!([0, 0, 0]), "{o}");
         assert_eq!(o["batches"], 5, "{o}");
-        assert_eq!(o["streamed"], table == "sorted", "{o}");
+        assert_eq!(o["streamed"], true, "{o}");
         assert!(got(table, "v") == want, "{table}");
     }
     let file = parquet_file(d, "dup_src", &dup);
@@ -524,4 +529,83 @@ fn mariadb_bulk_load_fails_on_any_warning_and_keeps_every_character() {
     assert_eq!(got[4][1], None);
     assert_eq!(got[2][2], None);
     assert_eq!(got[0][4], s("2024-01-01 12:00:00.000001"));
+}
+
+/// A unit keyed by text and an integer (no source reads that in key order: SQLite, a composite
+/// key) streams through sorted runs, and its batches hold the rows of a unit read whole: the
+/// ledger's batch rows (keys, key and row hashes) are the same either way. Keys holding the
+/// text 'NULL', the empty string, a unit separator or a NUL migrate and verify.
+#[test]
+fn a_composite_text_key_streams_sorted_and_writes_the_batches_of_a_whole_read() {
+    let d = tempfile::tempdir().unwrap();
+    let src = d.path().join("src.db");
+    let db = rusqlite::Connection::open(&src).unwrap();
+    db.execute_batch("CREATE TABLE t (k TEXT, n INTEGER, v TEXT)")
+        .unwrap();
+    let texts = ["NULL", "", "a\u{1f}b", "Zürich", "z", "a", "x\u{0}y"];
+    for i in 0..2_000i64 {
+        let j = (i * 7919) % 2_000;
+        db.execute(
+            "INSERT INTO t VALUES (?1, ?2, ?3)",
+            rusqlite::params![texts[(j % 7) as usize], j / 7, format!("v{j}")],
+        )
+        .unwrap();
+    }
+    drop(db);
+    let run = |name: &str, whole: bool| -> (serde_json::Value, Vec<Vec<Option<String>>>) {
+        let target = d.path().join(format!("{name}.db"));
+        rusqlite::Connection::open(&target)
+            .unwrap()
+            .execute_batch("CREATE TABLE t (k TEXT, n INTEGER, v TEXT, PRIMARY KEY (k, n))")
+            .unwrap();
+        let plan = d.path().join(format!("{name}.toml"));
+        std::fs::write(
+            &plan,
+            format!(
+                "name = \"c\"\nsource = \"sqlite://{}\"\ntarget = \"sqlite://{}\"\n\n\
+                 [[unit]]\nname = \"t\"\ntable = \"t\"\ntarget = \"t\"\nkey = [\"k\", \"n\"]\n\
+                 batch_size = 300\ntransaction = \"batch\"\n",
+                src.display(),
+                target.display()
+            ),
+        )
+        .unwrap();
+        let env: &[(&str, &str)] = if whole {
+            &[("RECKON_MIGRATE_WHOLE", "1")]
+        } else {
+            &[]
+        };
+        let r = reckon_env(env, &["migrate", plan.to_str().unwrap(), "--json"]);
+        assert_eq!(r.code, 0, "{name}: {}{}", r.stdout, r.stderr);
+        let ledger: Vec<Vec<Option<String>>> = rusqlite::Connection::open(&target)
+            .unwrap()
+            .prepare(
+                "SELECT batch, rows_read, first_key, last_key, key_hash, source_hash \
+                 FROM reckon_ledger WHERE batch >= 0 ORDER BY batch",
+            )
+            .unwrap()
+            .query_map([], |r| {
+                (0..6)
+                    .map(|i| {
+                        r.get::<_, rusqlite::types::Value>(i)
+                            .map(|v| Some(format!("{v:?}")))
+                    })
+                    .collect()
+            })
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        (json(&r), ledger)
+    };
+    let (streamed, a) = run("streamed", false);
+    let (whole, b) = run("whole", true);
+    assert_eq!(streamed["streamed"], true, "{streamed}");
+    assert_eq!(whole["streamed"], false, "{whole}");
+    for o in [&streamed, &whole] {
+        assert_eq!(o["verify"], serde_json::json!([0, 0, 0]), "{o}");
+        assert_eq!(o["rows"], 2_000, "{o}");
+        assert_eq!(o["batches"], 7, "{o}");
+    }
+    assert_eq!(a.len(), 7);
+    assert_eq!(a, b);
 }

@@ -43,6 +43,7 @@ mod delete;
 mod dry_run;
 mod rows;
 mod runs;
+mod sort;
 mod stream;
 mod verify;
 mod write;

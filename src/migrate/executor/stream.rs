@@ -51,8 +51,10 @@ struct Prep<'p> {
     pending: Vec<RecordBatch>,
     pending_keys: Vec<String>,
     pending_rows: usize,
-    /// The last key seen.
-    last: Option<i128>,
+    /// The key columns in arrow's row format (made from the first chunk), and the last key
+    /// seen in it and as text.
+    order: Option<arrow::row::RowConverter>,
+    last: Option<(arrow::row::OwnedRow, String)>,
     found: Prepared,
 }
 
@@ -71,23 +73,35 @@ impl Executor<'_> {
             || self.opts.dry_run
             || self.opts.item.is_some()
             || self.opts.keys.is_some()
-            || unit.query.is_some()
             || unit.spec.generated_id.is_some()
             || std::env::var_os("RECKON_MIGRATE_WHOLE").is_some()
         {
             return Ok(None);
         }
         let meta = self.source_meta(unit)?;
-        let Some(stream) = self.source.read_in_key_order(&meta, &unit.spec.key)? else {
-            return Ok(None);
+        let in_order = match unit.query {
+            None => self.source.read_in_key_order(&meta, &unit.spec.key)?,
+            Some(_) => None,
+        };
+        let stream = match in_order {
+            Some(s) => {
+                self.refuse_null_keys(u, &meta)?;
+                s
+            }
+            // Any other source: its rows sorted by key in runs spilled to disk, then merged.
+            None => {
+                progress.phase(&u.name, "sorting");
+                let check = |c: &crate::source::Chunk| unread_defect(unit, c);
+                let read = self.source.read(&meta)?;
+                super::sort::sorted_by_key(read, &unit.spec.key, &unit.spec.name, &check)?
+            }
         };
         outcome.streamed = true;
-        self.refuse_null_keys(u, &meta)?;
         self.load_lookups(unit)?;
         progress.unit(&u.name, self.source.estimate_rows(&meta).unwrap_or(0));
-        // A plain copy (no column mapping) is verified against the source table; a unit that
-        // maps columns, against the rows it wrote, spilled as they go.
-        let plain = unit.columns.is_empty();
+        // A plain copy of a table (no column mapping) is verified against the source table; a
+        // unit that maps columns or reads a query, against the rows it wrote, spilled as they go.
+        let plain = unit.columns.is_empty() && unit.query.is_none();
         let mut spill = None;
         let mut w = self.begin_batches(u, false)?;
         let r = self.stream_batches(
@@ -251,6 +265,7 @@ impl Executor<'_> {
                     pending: Vec::new(),
                     pending_keys: Vec::new(),
                     pending_rows: 0,
+                    order: None,
                     last: None,
                     found: Prepared::default(),
                 };
@@ -320,18 +335,7 @@ impl Prep<'_> {
         let mut seen_any = false;
         for chunk in stream {
             let chunk = chunk?;
-            let read = |d: &&ReadDefect| {
-                let ReadDefect::InvalidUtf8 { column, .. } = d;
-                self.unit.reads(chunk.batch.schema().field(*column).name())
-            };
-            if let Some(ReadDefect::InvalidUtf8 { column, .. }) = chunk.defects.iter().find(read) {
-                let col = chunk.batch.schema().field(*column).name().clone();
-                return Err(MigrateError::Unit {
-                    unit: self.unit.spec.name.clone(),
-                    reason: format!("value(s) of source column '{col}' are not valid UTF-8; writing them would store a lossy decoding"),
-                    hint: "convert them in a source query (query = \"SELECT …\") or fix them in the source; `reckon profile` lists them".into(),
-                });
-            }
+            unread_defect(self.unit, &chunk)?;
             if chunk.batch.num_rows() == 0 {
                 continue;
             }
@@ -417,44 +421,90 @@ impl Prep<'_> {
         })
     }
 
-    /// A chunk's keys as text, checked: never NULL, each greater than the one before.
+    /// A chunk's keys as text, checked: never NULL, each greater than the one before (in the
+    /// order a unit read whole is sorted in), so never repeated.
     fn checked_keys(&mut self, batch: &RecordBatch) -> Result<Vec<String>, MigrateError> {
         let key = &self.unit.spec.key;
         let name = &self.unit.spec.name;
-        let ki = crate::migrate::column_index(&batch.schema(), name, &key[0], "key")?;
-        let texts = key_texts(batch, &[ki])?;
-        let mut keys = Vec::with_capacity(texts.len());
+        let internal = |e: arrow::error::ArrowError| MigrateError::Internal(e.to_string());
+        let ki: Vec<usize> = key
+            .iter()
+            .map(|k| crate::migrate::column_index(&batch.schema(), name, k, "key"))
+            .collect::<Result<_, _>>()?;
+        let cols: Vec<ArrayRef> = ki.iter().map(|&i| batch.column(i).clone()).collect();
+        if self.order.is_none() {
+            let fields = cols
+                .iter()
+                .map(|c| arrow::row::SortField::new(c.data_type().clone()))
+                .collect();
+            self.order = Some(arrow::row::RowConverter::new(fields).map_err(internal)?);
+        }
+        let rows = self
+            .order
+            .as_ref()
+            .expect("made above")
+            .convert_columns(&cols)
+            .map_err(internal)?;
+        let texts = key_texts(batch, &ki)?;
+        let mut keys: Vec<String> = Vec::with_capacity(texts.len());
         for (r, k) in texts.into_iter().enumerate() {
             let Some(k) = k else {
                 return Err(MigrateError::Unit {
                     unit: name.clone(),
-                    reason: format!("a key is NULL ({})", show_row_key(batch, &[ki], key, r)),
+                    reason: format!("a key is NULL ({})", show_row_key(batch, &ki, key, r)),
                     hint: "key columns must not be NULL: filter those rows in a source query or choose another key".into(),
                 });
             };
-            let v: i128 = k.parse().map_err(|_| {
-                MigrateError::Internal(format!("integer key {k:?} does not read as an integer"))
-            })?;
-            match self.last {
-                Some(l) if l == v => {
+            // The key before: this chunk's previous row, or the last of the chunk before.
+            let before = match r {
+                0 => self
+                    .last
+                    .as_ref()
+                    .map(|(row, text)| (row.row(), text.as_str())),
+                _ => Some((rows.row(r - 1), keys[r - 1].as_str())),
+            };
+            if let Some((last, last_text)) = before {
+                if last_text == k {
                     return Err(MigrateError::Unit {
                         unit: name.clone(),
                         reason: format!("key {} occurs more than once in the source", show_key(key, &k)),
                         hint: "a unit's key must identify one row: fix the key columns, or deduplicate in a source query".into(),
-                    })
+                    });
                 }
-                Some(l) if l > v => {
+                if last >= rows.row(r) {
                     return Err(MigrateError::Internal(format!(
-                        "the source returned key {v} after {l} in a read in key order"
-                    )))
+                        "the source returned key {} after {} in a read in key order",
+                        show_key(key, &k),
+                        show_key(key, last_text)
+                    )));
                 }
-                _ => {}
             }
-            self.last = Some(v);
             keys.push(k);
+        }
+        if let Some(k) = keys.last() {
+            self.last = Some((rows.row(keys.len() - 1).owned(), k.clone()));
         }
         Ok(keys)
     }
+}
+
+/// Refuses a chunk holding a value that is not valid UTF-8 in a column the unit reads (writing
+/// it would store a lossy decoding); a column the unit does not read cannot stop it.
+fn unread_defect(unit: &Unit, chunk: &crate::source::Chunk) -> Result<(), MigrateError> {
+    let schema = chunk.batch.schema();
+    let read = |d: &&ReadDefect| {
+        let ReadDefect::InvalidUtf8 { column, .. } = d;
+        unit.reads(schema.field(*column).name())
+    };
+    if let Some(ReadDefect::InvalidUtf8 { column, .. }) = chunk.defects.iter().find(read) {
+        let col = schema.field(*column).name().clone();
+        return Err(MigrateError::Unit {
+            unit: unit.spec.name.clone(),
+            reason: format!("value(s) of source column '{col}' are not valid UTF-8; writing them would store a lossy decoding"),
+            hint: "convert them in a source query (query = \"SELECT …\") or fix them in the source; `reckon profile` lists them".into(),
+        });
+    }
+    Ok(())
 }
 
 /// The larger of the running maximum and a column's largest value (in the column's own order).
