@@ -337,3 +337,81 @@ fn a_recheck_compares_only_the_keys_that_differed_and_says_so() {
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("recheck: only the 3 key(s)"), "{out}");
 }
+
+/// A repair (`--keys-from`) that fails part-way, on a row the target refuses, leaves the target
+/// and the ledger as they were: no repaired row, no deleted extra, no ledger row claiming the
+/// run. Once the cause is gone, the same repair completes and the diff finds nothing.
+#[test]
+fn a_repair_that_fails_part_way_changes_nothing_and_the_rerun_completes() {
+    for db in [Db::Pg, Db::My] {
+        let Some(env) = Env::new(db, &format!("repfail_{db:?}").to_lowercase()) else {
+            return;
+        };
+        let plan = std::fs::read_to_string(&env.plan)
+            .unwrap()
+            .replace("key = [\"sku\"]", "key = [\"sku\"]\ndelete_missing = true");
+        std::fs::write(&env.plan, plan).unwrap();
+        assert_eq!(env.migrate(&["--unit", "products"]).code, 0);
+        env.query("UPDATE S.products SET title = upper(title) WHERE sku = 'SKU-004'");
+        env.query("INSERT INTO S.products (sku, title, price) VALUES ('ZZ-1', 'extra', 1)");
+        env.query("DELETE FROM S.products WHERE sku = 'SKU-030'");
+        let table = match db {
+            Db::Pg => format!("products:{}.products", env.schema),
+            Db::My => "products:products".to_string(),
+        };
+        let source = format!("sqlite://{}", env.source.display());
+        let dir = env.plan.with_file_name("diff");
+        let diff = |out: &str| {
+            let out = dir.join(out);
+            let r = reckon(&[
+                "diff",
+                &source,
+                &env.target,
+                "--table",
+                &table,
+                "--key",
+                "sku",
+                "--out",
+                out.to_str().unwrap(),
+            ]);
+            (r.code, out)
+        };
+        let (code, before) = diff("before");
+        assert_eq!(code, 1);
+        // The target refuses the missing row when it comes back: the repair stops there.
+        env.query("ALTER TABLE S.products ADD CONSTRAINT no30 CHECK (sku <> 'SKU-030')");
+        let ledger = || env.one("SELECT count(*) FROM S.reckon_ledger");
+        let (rows_before, ledger_before) = (env.one("SELECT count(*) FROM S.products"), ledger());
+        let r = env.migrate(&["--keys-from", before.to_str().unwrap(), "--json"]);
+        assert_eq!(r.code, 1, "{db:?}: {}{}", r.stdout, r.stderr);
+        let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+        assert_eq!(v[0]["status"], "failed", "{}", r.stdout);
+        // Nothing of it stays: the changed title is still changed, the extra still there.
+        assert_eq!(env.one("SELECT count(*) FROM S.products"), rows_before);
+        assert_eq!(
+            env.one("SELECT title FROM S.products WHERE sku = 'SKU-004'"),
+            env.one("SELECT upper(title) FROM S.products WHERE sku = 'SKU-004'")
+        );
+        assert_eq!(
+            env.one("SELECT count(*) FROM S.products WHERE sku = 'ZZ-1'"),
+            "1"
+        );
+        // The ledger says it failed, and claims no batch of it.
+        let applied =
+            env.one("SELECT count(*) FROM S.reckon_ledger WHERE kind = 'item' AND batch >= 0");
+        assert_eq!(applied, "0", "{db:?}");
+        assert_eq!(
+            env.one(
+                "SELECT count(*) FROM S.reckon_ledger WHERE kind = 'item' AND status = 'completed'"
+            ),
+            "0"
+        );
+        assert_ne!(ledger(), ledger_before, "the failure is recorded");
+        // The cause gone, the same repair completes, and nothing is left to repair.
+        env.query("ALTER TABLE S.products DROP CONSTRAINT no30");
+        let r = env.migrate(&["--keys-from", before.to_str().unwrap(), "--json"]);
+        assert_eq!(r.code, 0, "{db:?}: {}{}", r.stdout, r.stderr);
+        let (code, _) = diff("after");
+        assert_eq!(code, 0, "{db:?}");
+    }
+}

@@ -1,8 +1,11 @@
 //! Target rows whose key the source does not hold: on a delta run, the keys gone from the source
 //! since the target was written; under `--keys-from`, the keys a diff found extra. They are
-//! counted, and deleted when the unit says `delete_missing = true`: in one transaction with their
-//! ledger row (batch [`DELETE_ROW`](crate::migrate::ledger::DELETE_ROW)), before the unit's rows
-//! are written (a row written under a key the target takes for a deleted one is written afresh).
+//! counted, and deleted when the unit says `delete_missing = true`, with their ledger row (batch
+//! [`DELETE_ROW`](crate::migrate::ledger::DELETE_ROW)), before the unit's rows are written (a row
+//! written under a key the target takes for a deleted one is written afresh). A unit in one
+//! transaction (the default) deletes in that transaction: a unit that fails after the delete
+//! leaves every row it would have deleted, and no ledger row claiming the delete. A unit with a
+//! transaction per batch deletes in a transaction of its own first.
 
 use super::rows::{key_class, SourceKeys};
 use super::*;
@@ -11,6 +14,24 @@ use crate::migrate::key::key_parts;
 /// The target's key columns, the key values (text, in their order) of the rows to delete, and
 /// for a generated-id unit the source keys whose id-map rows go with them.
 type Doomed = (Vec<String>, Vec<Vec<String>>, Vec<String>);
+
+/// A delete decided, not yet done: done in the unit's transaction when it opens.
+pub(super) struct PendingDelete {
+    /// The target table.
+    table: String,
+    cols: Vec<String>,
+    ints: Vec<bool>,
+    keys: Vec<Vec<String>>,
+    old_keys: Vec<String>,
+    row: LedgerRow,
+}
+
+impl PendingDelete {
+    /// The rows deleted (once done).
+    pub(super) fn rows(&self) -> u64 {
+        self.row.rows_written.max(0) as u64
+    }
+}
 
 impl Executor<'_> {
     /// Finds and (with `delete_missing = true`) deletes the unit's target rows the source does
@@ -85,51 +106,70 @@ impl Executor<'_> {
                     .is_some_and(|m| integer_type(&m.declared_type))
             })
             .collect();
-        self.target.begin()?;
-        // A deleted row's id-map row goes too (else every later delta run would count it).
-        let deleted = match self
-            .target
-            .delete_rows(&unit.spec.target, &cols, &ints, &keys)
-            .and_then(|n| {
-                self.target
-                    .forget_ids(&self.plan.name, &name, &old_keys)
-                    .map(|_| n)
-            }) {
-            Ok(n) if n as usize <= keys.len() => n,
-            Ok(n) => {
-                self.target.rollback();
-                return Err(MigrateError::Unit {
-                    unit: name,
-                    reason: format!(
-                        "delete_missing: {n} target rows match the {} key(s) the source does not hold; nothing was deleted",
-                        keys.len()
-                    ),
-                    hint: "the target's key is not unique or its collation merges keys: delete those rows by hand".into(),
-                });
-            }
-            Err(e) => {
-                self.target.rollback();
-                return Err(e);
-            }
+        let mut pending = PendingDelete {
+            table: unit.spec.target.clone(),
+            cols,
+            ints,
+            keys,
+            old_keys,
+            row,
         };
-        row.rows_written = deleted as i64;
-        row.rows_read = keys.len() as i64;
-        if let Err(e) = self.target.write_ledger(&row) {
+        if unit.spec.transaction.as_deref() != Some("batch") {
+            // Done by `begin_batches`, in the unit's transaction.
+            self.pending_delete = Some(pending);
+            return Ok(());
+        }
+        self.target.begin()?;
+        if let Err(e) = self.apply_delete(&name, &mut pending) {
             self.target.rollback();
             return Err(e);
         }
         self.target.commit()?;
-        let _ = append_log(&self.log, &row);
-        self.ledger
-            .retain(|r| !(r.unit == row.unit && r.run == row.run && r.batch == row.batch));
-        self.ledger.push(row);
-        if let Some(m) = self.idmaps.get_mut(&name) {
-            for k in &old_keys {
+        outcome.deleted = self.deleted(&name, pending)?;
+        Ok(())
+    }
+
+    /// Deletes a pending delete's rows (and id-map rows) and writes its ledger row, in the
+    /// transaction the caller opened (which the caller rolls back on an error). A delete that
+    /// would remove more rows than keys were named is refused.
+    pub(super) fn apply_delete(
+        &mut self,
+        name: &str,
+        p: &mut PendingDelete,
+    ) -> Result<(), MigrateError> {
+        let deleted = self
+            .target
+            .delete_rows(&p.table, &p.cols, &p.ints, &p.keys)
+            .and_then(|n| {
+                self.target
+                    .forget_ids(&self.plan.name, name, &p.old_keys)
+                    .map(|_| n)
+            })?;
+        if deleted as usize > p.keys.len() {
+            return Err(MigrateError::Unit {
+                unit: name.to_string(),
+                reason: format!(
+                    "delete_missing: {deleted} target rows match the {} key(s) the source does not hold; nothing was deleted",
+                    p.keys.len()
+                ),
+                hint: "the target's key is not unique or its collation merges keys: delete those rows by hand".into(),
+            });
+        }
+        p.row.rows_written = deleted as i64;
+        p.row.rows_read = p.keys.len() as i64;
+        self.target.write_ledger(&p.row)
+    }
+
+    /// Once a delete is committed: its ledger row recorded, its id-map rows forgotten here too;
+    /// the rows it deleted.
+    pub(super) fn deleted(&mut self, name: &str, p: PendingDelete) -> Result<u64, MigrateError> {
+        self.record(&p.row, false)?;
+        if let Some(m) = self.idmaps.get_mut(name) {
+            for k in &p.old_keys {
                 m.remove(k);
             }
         }
-        outcome.deleted = deleted;
-        Ok(())
+        Ok(p.row.rows_written.max(0) as u64)
     }
 
     /// The target's key columns and the key values (text, column order) of its rows whose key

@@ -175,6 +175,8 @@ pub struct Executor<'a> {
     ledger: Vec<LedgerRow>,
     idmaps: IdMaps,
     log: PathBuf,
+    /// A unit's delete, done when its transaction opens (`delete.rs`).
+    pending_delete: Option<delete::PendingDelete>,
 }
 
 /// Opens the plan's target.
@@ -221,6 +223,7 @@ impl<'a> Executor<'a> {
             ledger,
             idmaps: IdMaps::new(),
             log,
+            pending_delete: None,
         })
     }
 
@@ -338,6 +341,7 @@ impl<'a> Executor<'a> {
         progress: &mut dyn Progress,
     ) -> Result<UnitOutcome, MigrateError> {
         let started = Instant::now();
+        self.pending_delete = None;
         let name = unit.spec.name.clone();
         let kind = self.kind();
         let (run, completed) = self.current_run(unit);

@@ -24,6 +24,8 @@ pub(super) struct Batches {
     pub(super) written: u64,
     /// The next batch's number.
     pub(super) next: usize,
+    /// The delete done in the unit's transaction, recorded once it commits.
+    deleted: Option<super::delete::PendingDelete>,
 }
 
 /// A batch's key hash (its keys in order) and row hash (its rows in order, each value by its
@@ -138,7 +140,12 @@ impl Executor<'_> {
             r?;
             progress.rows(len as u64);
         }
-        self.end_batches(u, w, o.generated.is_some())
+        let deleted = w.deleted.as_ref().map(|p| p.rows());
+        let done = self.end_batches(u, w, o.generated.is_some())?;
+        if let Some(n) = deleted {
+            outcome.deleted = n;
+        }
+        Ok(done)
     }
 
     /// Opens the unit's transaction (unless it has one per batch) and reads its id map.
@@ -155,8 +162,17 @@ impl Executor<'_> {
         let per_batch = u.unit.spec.transaction.as_deref() == Some("batch");
         // In one transaction, a table empty at its start takes the rows straight in.
         let mut direct = false;
+        let mut deleted = None;
         if !per_batch {
             self.target.begin()?;
+            // The unit's delete (`delete_missing`), in its transaction.
+            if let Some(mut p) = self.pending_delete.take() {
+                if let Err(e) = self.apply_delete(&u.name, &mut p) {
+                    self.target.rollback();
+                    return Err(e);
+                }
+                deleted = Some(p);
+            }
             direct = match self.target.takes_direct_copy(&table) {
                 Ok(empty) => empty,
                 Err(e) => {
@@ -173,6 +189,7 @@ impl Executor<'_> {
             known,
             written: 0,
             next: 0,
+            deleted,
         })
     }
 
@@ -296,7 +313,11 @@ impl Executor<'_> {
             }
         }
         if generated {
-            self.idmaps.insert(name, w.known.clone());
+            self.idmaps.insert(name.clone(), w.known.clone());
+        }
+        // After the id map: the deleted rows' old keys leave it.
+        if let Some(p) = w.deleted {
+            self.deleted(&name, p)?;
         }
         Ok((w.known, w.written))
     }
