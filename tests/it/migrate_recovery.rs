@@ -150,3 +150,89 @@ fn a_run_resumed_with_another_batch_size_keeps_batch_rows_that_add_up() {
         "40"
     );
 }
+
+/// A generated-id unit that fails in its third batch: with a transaction per batch, the two
+/// committed batches keep their rows, their ledger rows and exactly their id-map rows (each
+/// pointing at a row the target holds); the failed batch leaves none of the three. In one
+/// transaction, nothing stays. Once the cause is gone, a rerun completes with every id mapped.
+#[test]
+fn a_failed_batch_of_a_generated_id_unit_leaves_no_id_map_row_of_its_own() {
+    for db in [Db::Pg, Db::My] {
+        let Some(env) = Env::new(db, &format!("idfail_{db:?}").to_lowercase()) else {
+            return;
+        };
+        let original = std::fs::read_to_string(&env.plan).unwrap();
+        // Customers come in key order (cust_id), 25 a batch: the 61st is in the third batch.
+        let third = env_source_key(&env, 60);
+        env.query(&format!(
+            "ALTER TABLE S.customers ADD CONSTRAINT not61 CHECK (legacy_id <> {third})"
+        ));
+        let idmap =
+            |env: &Env| env.one("SELECT count(*) FROM S.reckon_idmap WHERE unit = 'customers'");
+        let mapped_rows = |env: &Env| {
+            env.one(
+                "SELECT count(*) FROM S.reckon_idmap m JOIN S.customers c \
+                 ON c.id = m.new_id AND c.legacy_id = CAST(m.old_key AS SIGNED INTEGER)"
+                    .replace(
+                        "SIGNED INTEGER",
+                        if db == Db::Pg {
+                            "integer"
+                        } else {
+                            "SIGNED INTEGER"
+                        },
+                    )
+                    .as_str(),
+            )
+        };
+        for per_batch in [false, true] {
+            let tx = if per_batch {
+                "\ntransaction = \"batch\""
+            } else {
+                ""
+            };
+            std::fs::write(
+                &env.plan,
+                original.replacen("batch_size = 25", &format!("batch_size = 25{tx}"), 1),
+            )
+            .unwrap();
+            let r = env.migrate(&["--unit", "customers"]);
+            assert_eq!(r.code, 1, "{db:?} {per_batch}: {}{}", r.stdout, r.stderr);
+            let (rows, maps, batches) = (
+                env.one("SELECT count(*) FROM S.customers"),
+                idmap(&env),
+                env.one(
+                    "SELECT count(*) FROM S.reckon_ledger WHERE unit = 'customers' AND batch >= 0",
+                ),
+            );
+            let want = if per_batch { "50" } else { "0" };
+            assert_eq!(
+                (rows.as_str(), maps.as_str()),
+                (want, want),
+                "{db:?} {per_batch}"
+            );
+            assert_eq!(batches, if per_batch { "2" } else { "0" }, "{db:?}");
+            assert_eq!(
+                mapped_rows(&env),
+                want,
+                "{db:?} {per_batch}: an id-map row without its row"
+            );
+        }
+        env.query("ALTER TABLE S.customers DROP CONSTRAINT not61");
+        let r = env.migrate(&["--unit", "customers"]);
+        assert_eq!(r.code, 0, "{db:?}: {}{}", r.stdout, r.stderr);
+        assert_eq!(idmap(&env), "300");
+        assert_eq!(mapped_rows(&env), "300");
+    }
+}
+
+/// The `n`-th smallest source key of the fixture's customers (0-based).
+fn env_source_key(env: &Env, n: usize) -> i64 {
+    rusqlite::Connection::open(&env.source)
+        .unwrap()
+        .query_row(
+            &format!("SELECT cust_id FROM customers ORDER BY cust_id LIMIT 1 OFFSET {n}"),
+            [],
+            |r| r.get(0),
+        )
+        .unwrap()
+}
