@@ -129,17 +129,24 @@ struct RawSpec {
 impl SignoffSpec {
     /// Reads and parses a spec.
     pub fn load(path: &Path) -> Result<SignoffSpec, CheckError> {
+        SignoffSpec::load_skipping(path, &[])
+    }
+
+    /// Reads and parses a spec whose top-level keys `skip` (`source`, `target`) are given again
+    /// on the command line: their `${VAR}` is not expanded (it need not be set).
+    pub fn load_skipping(path: &Path, skip: &[&str]) -> Result<SignoffSpec, CheckError> {
         let p = path.display().to_string();
         let text = crate::config::read_text(path).map_err(|e| CheckError::Read {
             path: p.clone(),
             reason: e.to_string(),
         })?;
-        let text =
-            crate::config::expand_file(&text, &[]).map_err(|(line, reason)| CheckError::Parse {
+        let text = crate::config::expand_file(&text, skip).map_err(|(line, reason)| {
+            CheckError::Parse {
                 path: p.clone(),
                 line,
                 reason,
-            })?;
+            }
+        })?;
         let raw: RawSpec = toml::from_str(&text).map_err(|e| CheckError::Parse {
             path: p.clone(),
             line: e.span().map_or(1, |s| line_of(&text, s.start)),

@@ -221,17 +221,24 @@ pub(crate) fn scalar(v: &toml::Value) -> Option<String> {
 impl RuleFile {
     /// Reads and parses a rules file.
     pub fn load(path: &Path) -> Result<RuleFile, CheckError> {
+        RuleFile::load_skipping(path, &[])
+    }
+
+    /// Reads and parses a rules file whose top-level keys `skip` are given again on the command
+    /// line: their `${VAR}` is not expanded (it need not be set).
+    pub fn load_skipping(path: &Path, skip: &[&str]) -> Result<RuleFile, CheckError> {
         let text = crate::config::read_text(path).map_err(|e| CheckError::Read {
             path: path.display().to_string(),
             reason: e.to_string(),
         })?;
         // `${VAR}` in any value (credentials kept out of the file).
-        let text =
-            crate::config::expand_file(&text, &[]).map_err(|(line, reason)| CheckError::Parse {
+        let text = crate::config::expand_file(&text, skip).map_err(|(line, reason)| {
+            CheckError::Parse {
                 path: path.display().to_string(),
                 line,
                 reason,
-            })?;
+            }
+        })?;
         let mut file = RuleFile::parse(&text, &path.display().to_string())?;
         let dir = path.parent().unwrap_or(Path::new("."));
         file.source = file

@@ -67,7 +67,13 @@ pub fn check_timings(report: &CheckReport) -> Vec<Timing> {
 /// Runs the command; returns the exit code.
 pub fn run(args: &CheckArgs) -> Result<i32> {
     let clock = RunClock::start();
-    let mut file = RuleFile::load(&args.rules)?;
+    // A source given on the command line: the file's is not expanded.
+    let skip: &[&str] = if args.source.is_some() {
+        &["source"]
+    } else {
+        &[]
+    };
+    let mut file = RuleFile::load_skipping(&args.rules, skip)?;
     let out_dir = args
         .out
         .as_deref()

@@ -44,7 +44,11 @@ pub fn run(args: &SignoffArgs) -> Result<i32> {
     let clock = RunClock::start();
     let printer = Printer::new(args.json, args.ci.quiet);
     let path = args.spec.as_ref().expect("clap requires the spec");
-    let mut spec = SignoffSpec::load(path)?;
+    // A source or target given on the command line: the file's is not expanded.
+    let mut skip = Vec::new();
+    skip.extend(args.conn.source.as_ref().map(|_| "source"));
+    skip.extend(args.conn.target.as_ref().map(|_| "target"));
+    let mut spec = SignoffSpec::load_skipping(path, &skip)?;
     if let Some(s) = &args.conn.source {
         spec.source = s.clone();
     }

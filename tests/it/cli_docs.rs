@@ -182,4 +182,44 @@ fn mapping_and_rules_files_expand_variables() {
         "{}",
         r.stderr
     );
+    // A source given with --source: the file's variable need not be set.
+    let with_source = [&check[..], &["--source", src.as_str()]].concat();
+    let r = reckon_env(&vars[1..], &with_source);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    // So for a sign-off spec's source and target.
+    let spec = d.path().join("s.toml");
+    std::fs::write(
+        &spec,
+        "source = \"${RECKON_IT_SPEC_SRC}\"\ntarget = \"${RECKON_IT_SPEC_TGT}\"\n\n\
+         [[table]]\nsource = \"customers\"\ntarget = \"migrated\"\nkey = [\"id\"]\n",
+    )
+    .unwrap();
+    let signoff = |extra: &[&str]| {
+        let out = d.path().join(format!("so{}", extra.len()));
+        let args = [
+            &[
+                "signoff",
+                spec.to_str().unwrap(),
+                "--out",
+                out.to_str().unwrap(),
+            ][..],
+            extra,
+        ]
+        .concat();
+        reckon_env(&[], &args)
+    };
+    let r = signoff(&["--source", "sqlite://fixtures/diff/legacy.db"]);
+    assert_eq!(r.code, 2, "{}", r.stdout);
+    assert!(
+        r.stderr.contains("RECKON_IT_SPEC_TGT is not set"),
+        "{}",
+        r.stderr
+    );
+    let r = signoff(&[
+        "--source",
+        "sqlite://fixtures/diff/legacy.db",
+        "--target",
+        "fixtures/diff/migrated.parquet",
+    ]);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
 }
