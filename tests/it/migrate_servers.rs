@@ -545,7 +545,112 @@ fn crash_campaign(db: Db) {
         "300"
     );
     assert_eq!(sha256(&env.source), source_before, "the source was written");
-    eprintln!("crash campaign {db:?}: {kills} kills in {rounds} rounds");
+    let repair_kills = repair_under_kills(&env, &mut next, (kills_wanted / 5).max(5));
+    env.assert_migrated();
+    assert_eq!(sha256(&env.source), source_before, "the source was written");
+    eprintln!(
+        "crash campaign {db:?}: {kills} kills in {rounds} rounds, then {repair_kills} kills of repairs"
+    );
+}
+
+/// The repair loop under kills: the same damage (rows changed, rows the source does not hold)
+/// done again and again, repaired with `--keys-from` (the extras deleted) while
+/// the repair is killed at random moments. Ends repaired: the diff finds nothing, every row
+/// once. Returns the kills.
+fn repair_under_kills(env: &Env, next: &mut dyn FnMut() -> u64, wanted: usize) -> usize {
+    let text = std::fs::read_to_string(&env.plan).unwrap();
+    std::fs::write(
+        &env.plan,
+        text.replacen(
+            "key = [\"sku\"]",
+            "key = [\"sku\"]\ndelete_missing = true",
+            1,
+        ),
+    )
+    .unwrap();
+    // Every product is ordered (a foreign key keeps them all): the damage changes rows and
+    // adds rows, which the repair rewrites and deletes.
+    let damage = || {
+        env.query("UPDATE S.products SET title = upper(title) WHERE sku IN ('SKU-004', 'SKU-011')");
+        env.query("UPDATE S.products SET price = price + 1 WHERE sku = 'SKU-020'");
+        env.query("DELETE FROM S.products WHERE sku LIKE 'ZZ-%'");
+        env.query("INSERT INTO S.products (sku, title, price) VALUES ('ZZ-1', 'extra', 1), ('ZZ-2', 'extra', 2)");
+    };
+    let table = match env.db {
+        Db::Pg => format!("products:{}.products", env.schema),
+        Db::My => "products:products".to_string(),
+    };
+    let source = format!("sqlite://{}", env.source.display());
+    let dir = env.plan.with_file_name("crash_diff");
+    let diff = |name: &str| {
+        let out = dir.join(name);
+        let r = super::common::reckon(&[
+            "diff",
+            &source,
+            &env.target,
+            "--table",
+            &table,
+            "--key",
+            "sku",
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        (r.code, out)
+    };
+    damage();
+    let (code, found) = diff("damaged");
+    assert_eq!(code, 1);
+    let found = found.to_str().unwrap().to_string();
+    let plan = env.plan.to_str().unwrap().to_string();
+    let args = [
+        "migrate",
+        &plan,
+        "--target",
+        &env.target,
+        "--keys-from",
+        &found,
+        "--wait",
+        "10",
+    ];
+    // How long one repair takes, uninterrupted.
+    let t = Instant::now();
+    let r = super::common::reckon(&args);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let span = (t.elapsed().as_millis() as u64).max(100) * 2;
+    let (mut kills, mut rounds) = (0, 0);
+    while kills < wanted {
+        rounds += 1;
+        assert!(
+            rounds < wanted * 30,
+            "the repairs do not progress ({kills} kills)"
+        );
+        damage();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_reckon"))
+            .args(args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(next() % span));
+        match child.try_wait().unwrap() {
+            Some(status) => assert_eq!(status.code(), Some(0), "a repair failed"),
+            None => {
+                child.kill().unwrap();
+                child.wait().unwrap();
+                kills += 1;
+            }
+        }
+    }
+    // Resumed to the end: nothing left to repair, every row once.
+    let r = super::common::reckon(&args);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let (code, _) = diff("repaired");
+    assert_eq!(code, 0, "the repair left differences");
+    assert_eq!(
+        env.one("SELECT count(*) FROM S.products WHERE sku LIKE 'ZZ-%'"),
+        "0"
+    );
+    kills
 }
 
 #[test]
