@@ -227,6 +227,27 @@ fn migrate_and_runbook_print() {
     snapshot!("migrate_quiet", printed(&["migrate", &good, "-q"], 0));
     let status = printed(&["migrate", "status", &good], 0);
     snapshot!("migrate_status", migrate_text(&status, &root));
+    // Backup, forget and restore. The ledger's rows (and so its hashes) hold timestamps.
+    let ledger_line =
+        regex::Regex::new(r"(reckon_ledger ┆ \d+ ┆ )[0-9a-f]{16} ┆ [0-9a-f]{16}").unwrap();
+    let backup_text = |t: &str| {
+        let t = migrate_text(t, &root);
+        ledger_line
+            .replace_all(&t, "$1[HASH] ┆ [HASH]")
+            .into_owned()
+    };
+    let dir = d.path().join("backup");
+    let dir = dir.to_str().unwrap();
+    let backup = printed(&["migrate", "backup", &good, "--dir", dir], 0);
+    snapshot!("migrate_backup", backup_text(&backup));
+    let forget = printed(&["migrate", "forget", &good, "--unit", "customers"], 0);
+    snapshot!("migrate_forget", migrate_text(&forget, &root));
+    assert!(printed(&["migrate", "status", &good], 0).contains("pending"));
+    let restore = printed(&["migrate", "restore", &good, "--from", dir], 0);
+    snapshot!("migrate_restore", backup_text(&restore));
+    // The ledger came back with the rows: the unit is completed again.
+    let status = printed(&["migrate", "status", &good], 0);
+    assert!(status.contains("completed"), "{status}");
 
     let bad = plan(
         "names",
