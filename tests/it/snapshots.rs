@@ -122,12 +122,23 @@ fn signoff_and_compare_print() {
             spec("a", 0).to_str().unwrap(),
             "--out",
             a.to_str().unwrap(),
+            "--junit",
+            d.path().join("s.xml").to_str().unwrap(),
+            "--markdown",
+            d.path().join("s.md").to_str().unwrap(),
         ],
         1,
     );
     // The fixtures' absolute paths differ between checkouts.
     let root = root().display().to_string();
     snapshot!("signoff", text.replace(&root, "[ROOT]"));
+    let file = |name: &str| {
+        std::fs::read_to_string(d.path().join(name))
+            .unwrap()
+            .replace(&root, "[ROOT]")
+    };
+    snapshot!("signoff_junit", file("s.xml"));
+    snapshot!("signoff_markdown", file("s.md"));
     printed(
         &[
             "signoff",
@@ -215,7 +226,21 @@ fn migrate_and_runbook_print() {
         "{runbook}"
     );
     snapshot!("runbook", migrate_text(&runbook, &root));
-    let first = printed(&["migrate", &good], 0);
+    let (junit, md) = (d.path().join("m.xml"), d.path().join("m.md"));
+    let first = printed(
+        &[
+            "migrate",
+            &good,
+            "--junit",
+            junit.to_str().unwrap(),
+            "--markdown",
+            md.to_str().unwrap(),
+        ],
+        0,
+    );
+    let file = |p: &std::path::Path| migrate_text(&std::fs::read_to_string(p).unwrap(), &root);
+    snapshot!("migrate_junit", file(&junit));
+    snapshot!("migrate_markdown", file(&md));
     assert!(
         first.contains("1 of 1 unit(s) completed and verified"),
         "{first}"
