@@ -18,25 +18,8 @@ fn a_target_broken_after_migration_is_repaired_from_the_diff() {
         env.query("UPDATE S.products SET price = price + 0.01 WHERE sku = 'SKU-005'");
         env.query("UPDATE S.products SET title = CONCAT(title, ' ') WHERE sku = 'SKU-006'");
         env.query("INSERT INTO S.products (sku, title, price) VALUES ('ZZ-1', 'extra', 1)");
-        let table = match db {
-            Db::Pg => format!("products:{}.products", env.schema),
-            Db::My => "products:products".to_string(),
-        };
-        let source = format!("sqlite://{}", env.source.display());
-        let dir = env.plan.with_file_name("diff");
-        let diff = |out: &str| {
-            let out = dir.join(out);
-            let r = reckon(&[
-                "diff",
-                &source,
-                &env.target,
-                "--table",
-                &table,
-                "--key",
-                "sku",
-                "--out",
-                out.to_str().unwrap(),
-            ]);
+        let diff = |name: &str| {
+            let (r, out) = env.diff_products(name);
             let json: serde_json::Value =
                 serde_json::from_slice(&std::fs::read(out.join("diff.json")).unwrap()).unwrap();
             (r, json["tables"][0]["counts"].clone(), out)
@@ -81,10 +64,7 @@ fn a_target_broken_after_migration_is_repaired_from_the_diff() {
         assert_eq!(counts["extra"], 1, "{db:?}: {counts:#}");
         // The unit may delete what the source does not hold (not a change of what it writes:
         // the applied unit is not refused as edited).
-        let plan = std::fs::read_to_string(&env.plan)
-            .unwrap()
-            .replace("key = [\"sku\"]", "key = [\"sku\"]\ndelete_missing = true");
-        std::fs::write(&env.plan, plan).unwrap();
+        env.products_delete_missing();
         if db == Db::Pg {
             // A table inheriting from the target holds the key too: the delete would remove
             // two rows for one key, and is rolled back.
@@ -136,21 +116,11 @@ fn a_target_broken_after_migration_is_repaired_from_the_diff() {
             "1"
         );
         // A directory that holds no diff is refused; so is a diff keyed otherwise than the unit.
-        let r = env.migrate(&["--keys-from", dir.join("nowhere").to_str().unwrap()]);
+        let nowhere = env.plan.with_file_name("nowhere");
+        let r = env.migrate(&["--keys-from", nowhere.to_str().unwrap()]);
         assert_eq!(r.code, 2, "{}", r.stderr);
         assert!(r.stderr.contains("diff.json"), "{}", r.stderr);
-        let by_title = dir.join("by_title");
-        let r = reckon(&[
-            "diff",
-            &source,
-            &env.target,
-            "--table",
-            &table,
-            "--key",
-            "title",
-            "--out",
-            by_title.to_str().unwrap(),
-        ]);
+        let (r, by_title) = env.diff_products_by("title", "by_title");
         assert!(r.code <= 1, "{}", r.stderr);
         let r = env.migrate(&["--keys-from", by_title.to_str().unwrap()]);
         assert_eq!(r.code, 2, "{}", r.stderr);
@@ -347,37 +317,13 @@ fn a_repair_that_fails_part_way_changes_nothing_and_the_rerun_completes() {
         let Some(env) = Env::new(db, &format!("repfail_{db:?}").to_lowercase()) else {
             return;
         };
-        let plan = std::fs::read_to_string(&env.plan)
-            .unwrap()
-            .replace("key = [\"sku\"]", "key = [\"sku\"]\ndelete_missing = true");
-        std::fs::write(&env.plan, plan).unwrap();
+        env.products_delete_missing();
         assert_eq!(env.migrate(&["--unit", "products"]).code, 0);
         env.query("UPDATE S.products SET title = upper(title) WHERE sku = 'SKU-004'");
         env.query("INSERT INTO S.products (sku, title, price) VALUES ('ZZ-1', 'extra', 1)");
         env.query("DELETE FROM S.products WHERE sku = 'SKU-030'");
-        let table = match db {
-            Db::Pg => format!("products:{}.products", env.schema),
-            Db::My => "products:products".to_string(),
-        };
-        let source = format!("sqlite://{}", env.source.display());
-        let dir = env.plan.with_file_name("diff");
-        let diff = |out: &str| {
-            let out = dir.join(out);
-            let r = reckon(&[
-                "diff",
-                &source,
-                &env.target,
-                "--table",
-                &table,
-                "--key",
-                "sku",
-                "--out",
-                out.to_str().unwrap(),
-            ]);
-            (r.code, out)
-        };
-        let (code, before) = diff("before");
-        assert_eq!(code, 1);
+        let (r, before) = env.diff_products("before");
+        assert_eq!(r.code, 1);
         // The target refuses the missing row when it comes back: the repair stops there.
         env.query("ALTER TABLE S.products ADD CONSTRAINT no30 CHECK (sku <> 'SKU-030')");
         let ledger = || env.one("SELECT count(*) FROM S.reckon_ledger");
@@ -411,7 +357,7 @@ fn a_repair_that_fails_part_way_changes_nothing_and_the_rerun_completes() {
         env.query("ALTER TABLE S.products DROP CONSTRAINT no30");
         let r = env.migrate(&["--keys-from", before.to_str().unwrap(), "--json"]);
         assert_eq!(r.code, 0, "{db:?}: {}{}", r.stdout, r.stderr);
-        let (code, _) = diff("after");
-        assert_eq!(code, 0, "{db:?}");
+        let (r, _) = env.diff_products("after");
+        assert_eq!(r.code, 0, "{db:?}");
     }
 }

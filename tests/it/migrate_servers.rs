@@ -158,6 +158,44 @@ impl Env {
         self.query(sql)[0][0].clone().unwrap_or_default()
     }
 
+    /// `reckon diff` of the products unit's table, source against target, keyed by sku, with
+    /// its report in the directory `name` beside the plan; the run and that directory.
+    pub(crate) fn diff_products(&self, name: &str) -> (Run, PathBuf) {
+        self.diff_products_by("sku", name)
+    }
+
+    /// [`Env::diff_products`] keyed by `key`.
+    pub(crate) fn diff_products_by(&self, key: &str, name: &str) -> (Run, PathBuf) {
+        let table = match self.db {
+            Db::Pg => format!("products:{}.products", self.schema),
+            Db::My => "products:products".to_string(),
+        };
+        let source = format!("sqlite://{}", self.source.display());
+        let out = self.plan.with_file_name("diff").join(name);
+        let r = super::common::reckon(&[
+            "diff",
+            &source,
+            &self.target,
+            "--table",
+            &table,
+            "--key",
+            key,
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        (r, out)
+    }
+
+    /// Lets the products unit delete the target rows the source does not hold.
+    pub(crate) fn products_delete_missing(&self) {
+        let plan = std::fs::read_to_string(&self.plan).unwrap().replacen(
+            "key = [\"sku\"]",
+            "key = [\"sku\"]\ndelete_missing = true",
+            1,
+        );
+        std::fs::write(&self.plan, plan).unwrap();
+    }
+
     /// A fingerprint of every table in the schema (names, and each table's content).
     pub(crate) fn fingerprint(&self) -> String {
         let tables: Vec<String> = match self.db {
@@ -558,16 +596,7 @@ fn crash_campaign(db: Db) {
 /// the repair is killed at random moments. Ends repaired: the diff finds nothing, every row
 /// once. Returns the kills.
 fn repair_under_kills(env: &Env, next: &mut dyn FnMut() -> u64, wanted: usize) -> usize {
-    let text = std::fs::read_to_string(&env.plan).unwrap();
-    std::fs::write(
-        &env.plan,
-        text.replacen(
-            "key = [\"sku\"]",
-            "key = [\"sku\"]\ndelete_missing = true",
-            1,
-        ),
-    )
-    .unwrap();
+    env.products_delete_missing();
     // Every product is ordered (a foreign key keeps them all): the damage changes rows and
     // adds rows, which the repair rewrites and deletes.
     let damage = || {
@@ -576,30 +605,9 @@ fn repair_under_kills(env: &Env, next: &mut dyn FnMut() -> u64, wanted: usize) -
         env.query("DELETE FROM S.products WHERE sku LIKE 'ZZ-%'");
         env.query("INSERT INTO S.products (sku, title, price) VALUES ('ZZ-1', 'extra', 1), ('ZZ-2', 'extra', 2)");
     };
-    let table = match env.db {
-        Db::Pg => format!("products:{}.products", env.schema),
-        Db::My => "products:products".to_string(),
-    };
-    let source = format!("sqlite://{}", env.source.display());
-    let dir = env.plan.with_file_name("crash_diff");
-    let diff = |name: &str| {
-        let out = dir.join(name);
-        let r = super::common::reckon(&[
-            "diff",
-            &source,
-            &env.target,
-            "--table",
-            &table,
-            "--key",
-            "sku",
-            "--out",
-            out.to_str().unwrap(),
-        ]);
-        (r.code, out)
-    };
     damage();
-    let (code, found) = diff("damaged");
-    assert_eq!(code, 1);
+    let (r, found) = env.diff_products("damaged");
+    assert_eq!(r.code, 1);
     let found = found.to_str().unwrap().to_string();
     let plan = env.plan.to_str().unwrap().to_string();
     let args = [
@@ -644,8 +652,8 @@ fn repair_under_kills(env: &Env, next: &mut dyn FnMut() -> u64, wanted: usize) -
     // Resumed to the end: nothing left to repair, every row once.
     let r = super::common::reckon(&args);
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
-    let (code, _) = diff("repaired");
-    assert_eq!(code, 0, "the repair left differences");
+    let (r, _) = env.diff_products("repaired");
+    assert_eq!(r.code, 0, "the repair left differences");
     assert_eq!(
         env.one("SELECT count(*) FROM S.products WHERE sku LIKE 'ZZ-%'"),
         "0"

@@ -156,10 +156,13 @@ struct Run {
     at: usize,
 }
 
-/// The k-way merge of sorted runs. Ties (a key in two runs: the source repeats it) come out
-/// run by run, next to each other, where the unit's key check refuses them.
+/// The k-way merge of sorted runs, through a binary heap of the runs not yet done (so a unit of
+/// many runs costs log k comparisons a row, not k). Ties (a key in two runs: the source repeats
+/// it) come out run by run, next to each other, where the unit's key check refuses them.
 struct Merge {
     runs: Vec<Option<Run>>,
+    /// The runs not done, as a heap ordered by their current row (ties: the lower run first).
+    heap: Vec<usize>,
     key: Vec<usize>,
     converter: RowConverter,
     /// Stands for a run that is done, in the list of batches rows are taken from.
@@ -189,13 +192,49 @@ impl Merge {
             let conv = converter.as_ref().expect("made above");
             runs.push(Run::next(reader, conv, &key)?);
         }
-        Ok(Merge {
+        let heap: Vec<usize> = (0..runs.len()).filter(|&i| runs[i].is_some()).collect();
+        let mut m = Merge {
             runs,
+            heap,
             key,
             converter: converter.ok_or("no run to merge")?,
             empty: empty.ok_or("no run to merge")?,
             _files: files,
-        })
+        };
+        for i in (0..m.heap.len() / 2).rev() {
+            m.sift_down(i);
+        }
+        Ok(m)
+    }
+
+    /// Whether run `a`'s current row comes before run `b`'s.
+    fn before(&self, a: usize, b: usize) -> bool {
+        match (&self.runs[a], &self.runs[b]) {
+            (Some(x), Some(y)) => match x.rows.row(x.at).cmp(&y.rows.row(y.at)) {
+                std::cmp::Ordering::Equal => a < b,
+                o => o.is_lt(),
+            },
+            _ => false,
+        }
+    }
+
+    /// Moves the heap's entry at `i` down to its place.
+    fn sift_down(&mut self, mut i: usize) {
+        loop {
+            let (l, r) = (2 * i + 1, 2 * i + 2);
+            let mut first = i;
+            if l < self.heap.len() && self.before(self.heap[l], self.heap[first]) {
+                first = l;
+            }
+            if r < self.heap.len() && self.before(self.heap[r], self.heap[first]) {
+                first = r;
+            }
+            if first == i {
+                return;
+            }
+            self.heap.swap(i, first);
+            i = first;
+        }
     }
 
     /// Up to [`CHUNK_ROWS`] rows in key order; `None` once every run is done. A chunk ends
@@ -204,25 +243,16 @@ impl Merge {
         let mut picks: Vec<(usize, usize)> = Vec::with_capacity(CHUNK_ROWS);
         let mut ended = None;
         while picks.len() < CHUNK_ROWS {
-            let mut best: Option<usize> = None;
-            for (i, r) in self.runs.iter().enumerate() {
-                let Some(r) = r else { continue };
-                let better = match best.and_then(|b| self.runs[b].as_ref()) {
-                    None => true,
-                    Some(b) => r.rows.row(r.at) < b.rows.row(b.at),
-                };
-                if better {
-                    best = Some(i);
-                }
-            }
-            let Some(b) = best else { break };
-            let run = self.runs[b].as_mut().expect("picked");
+            let Some(&b) = self.heap.first() else { break };
+            let run = self.runs[b].as_mut().expect("in the heap");
             picks.push((b, run.at));
             run.at += 1;
             if run.at == run.batch.num_rows() {
+                // Its rows are taken before its next batch is read: the chunk ends here.
                 ended = Some(b);
                 break;
             }
+            self.sift_down(0);
         }
         if picks.is_empty() {
             return Ok(None);
@@ -234,8 +264,15 @@ impl Merge {
             .collect();
         let out = interleave_record_batch(&batches, &picks).map_err(|e| e.to_string())?;
         if let Some(b) = ended {
+            // `b` is still the heap's first entry.
             let run = self.runs[b].take().expect("ended");
-            self.runs[b] = Run::refill(run, &self.converter, &self.key)?;
+            self.runs[b] = Run::next(run.reader, &self.converter, &self.key)?;
+            if self.runs[b].is_none() {
+                let last = self.heap.len() - 1;
+                self.heap.swap(0, last);
+                self.heap.pop();
+            }
+            self.sift_down(0);
         }
         Ok(Some(out))
     }
@@ -265,11 +302,6 @@ impl Run {
                 at: 0,
             }));
         }
-    }
-
-    /// The run's next batch once this one is taken, or `None`.
-    fn refill(self, conv: &RowConverter, key: &[usize]) -> Result<Option<Run>, String> {
-        Run::next(self.reader, conv, key)
     }
 }
 
