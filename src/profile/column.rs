@@ -4,9 +4,9 @@
 use std::collections::HashMap;
 use std::hash::BuildHasherDefault;
 
-use arrow::array::{Array, ArrayRef, AsArray, GenericStringArray, OffsetSizeTrait};
+use arrow::array::{Array, ArrayRef, AsArray, GenericStringArray, Int32Array, OffsetSizeTrait};
 use arrow::datatypes::{
-    DataType, Date32Type, Decimal128Type, Float64Type, Int64Type, Time64MicrosecondType,
+    DataType, Date32Type, Decimal128Type, Float64Type, Int32Type, Int64Type, Time64MicrosecondType,
     Time64NanosecondType, TimeUnit, TimestampMicrosecondType, TimestampMillisecondType,
     TimestampNanosecondType, TimestampSecondType,
 };
@@ -161,6 +161,55 @@ pub struct ColumnAcc {
     /// Chunks of text still to profile without the per-chunk cache of distinct values (after
     /// a chunk of mostly new values; tried again every few chunks).
     uncached_chunks: u8,
+    /// Whether the column has ascended strictly, with no NULL, from its first row.
+    pub ascent: Ascent,
+}
+
+/// Tracks whether an integer-like column's values ascend strictly with no NULL, from the first
+/// row on: such a column holds no value twice, at any size (it is a key, and no two rows of its
+/// table are the same), known for certain rather than by hash.
+#[derive(Clone, Default)]
+pub struct Ascent {
+    broken: bool,
+    first: Option<i128>,
+    last: Option<i128>,
+}
+
+impl Ascent {
+    /// Whether the values so far (one at least) ascend strictly with no NULL.
+    pub fn holds(&self) -> bool {
+        !self.broken && self.first.is_some()
+    }
+
+    /// The column holds a NULL, or a value of a kind that is not tracked.
+    fn breaks(&mut self) {
+        self.broken = true;
+    }
+
+    /// The next values, in row order.
+    fn add(&mut self, values: impl Iterator<Item = i128>) {
+        if self.broken {
+            return;
+        }
+        for v in values {
+            if self.last.is_some_and(|l| l >= v) {
+                self.broken = true;
+                return;
+            }
+            self.first.get_or_insert(v);
+            self.last = Some(v);
+        }
+    }
+
+    /// The values of `o`, which come after these.
+    fn merge(&mut self, o: &Ascent) {
+        self.broken |= o.broken;
+        if let (Some(l), Some(f)) = (self.last, o.first) {
+            self.broken |= l >= f;
+        }
+        self.first = self.first.or(o.first);
+        self.last = o.last.or(self.last);
+    }
 }
 
 /// What the column update needs to know about the chunk.
@@ -190,6 +239,9 @@ impl ColumnAcc {
     // The loops walk an Arrow array and the hash vector in step, by row index.
     #[allow(clippy::needless_range_loop)]
     pub fn update_into(&mut self, array: &ArrayRef, ctx: &ChunkContext<'_>, hashes: &mut Vec<u64>) {
+        if self.update_dictionary(array, ctx, hashes) {
+            return;
+        }
         let (kind, arr) = if array.data_type() == &DataType::LargeUtf8 {
             (Kind::Text, array.clone())
         } else {
@@ -211,19 +263,15 @@ impl ColumnAcc {
         // Non-null rows and their hashes, for the distinct set (filled a chunk at a time).
         let mut seen_hashes: Vec<(u32, u64)> = Vec::with_capacity(n - arr.null_count());
         let inf = infinity_bounds(&kind);
-        if arr.null_count() > 0 && self.null_samples.len() < ctx.opts.sample_keys {
-            for i in 0..n {
-                if self.null_samples.len() >= ctx.opts.sample_keys {
-                    break;
-                }
-                if arr.is_null(i) {
-                    self.null_samples.push((ctx.key_of)(i));
-                }
-            }
-        }
+        self.sample_nulls(arr.as_ref(), ctx);
         macro_rules! ints {
             ($ty:ty, $f:expr) => {{
                 let a = arr.as_primitive::<$ty>();
+                if a.null_count() > 0 {
+                    self.ascent.breaks();
+                } else {
+                    self.ascent.add(a.values().iter().map(|&v| v as i128));
+                }
                 // Averages, quantiles and range are taken over the chunk at once.
                 let (mut xs, mut keys) = (Vec::with_capacity(n), Vec::with_capacity(n));
                 let (mut lo, mut hi) = (i128::MAX, i128::MIN);
@@ -256,6 +304,16 @@ impl ColumnAcc {
                 self.freq
                     .add_chunk(&seen_hashes, |r| a.value(r as usize).to_le_bytes(), lim_f);
             }};
+        }
+        if !matches!(
+            kind,
+            Kind::Int
+                | Kind::Date
+                | Kind::Timestamp { .. }
+                | Kind::Time { .. }
+                | Kind::Decimal { .. }
+        ) {
+            self.ascent.breaks();
         }
         match &kind {
             Kind::Int => ints!(Int64Type, |v: i64| (v as f64, v)),
@@ -458,6 +516,152 @@ impl ColumnAcc {
             .add_chunk(seen_hashes, |r| a.value(r as usize).as_bytes(), lim_f);
     }
 
+    /// Keeps the keys of the first rows holding NULL.
+    fn sample_nulls(&mut self, arr: &dyn Array, ctx: &ChunkContext<'_>) {
+        if arr.null_count() == 0 || self.null_samples.len() >= ctx.opts.sample_keys {
+            return;
+        }
+        for i in 0..arr.len() {
+            if self.null_samples.len() >= ctx.opts.sample_keys {
+                break;
+            }
+            if arr.is_null(i) {
+                self.null_samples.push((ctx.key_of)(i));
+            }
+        }
+    }
+
+    /// A dictionary-encoded text chunk (as Parquet stores text of few distinct values, read with
+    /// its dictionary kept): what depends on the value alone is worked out once per dictionary
+    /// entry that some row uses, and counted by the rows' keys, with no per-row hashing or
+    /// copying. Entries are taken in the order of their first row, so the column ends exactly
+    /// as if the same values had been read plain (the test compares both). Returns false, having
+    /// done nothing, for any other array, and for a dictionary whose values hold NULL or whose
+    /// rows hold invalid UTF-8: those take the plain path.
+    fn update_dictionary(
+        &mut self,
+        array: &ArrayRef,
+        ctx: &ChunkContext<'_>,
+        hashes: &mut Vec<u64>,
+    ) -> bool {
+        let DataType::Dictionary(key, value) = array.data_type() else {
+            return false;
+        };
+        if key.as_ref() != &DataType::Int32 || !ctx.invalid_utf8_rows.is_empty() {
+            return false;
+        }
+        let dict = array.as_dictionary::<Int32Type>();
+        if dict.values().null_count() > 0 {
+            return false;
+        }
+        match value.as_ref() {
+            DataType::Utf8 => {
+                self.dictionary_text(dict.keys(), dict.values().as_string::<i32>(), ctx, hashes)
+            }
+            DataType::LargeUtf8 => {
+                self.dictionary_text(dict.keys(), dict.values().as_string::<i64>(), ctx, hashes)
+            }
+            _ => return false,
+        }
+        true
+    }
+
+    /// [`ColumnAcc::update_dictionary`] for either offset size.
+    fn dictionary_text<O: OffsetSizeTrait>(
+        &mut self,
+        keys: &Int32Array,
+        values: &GenericStringArray<O>,
+        ctx: &ChunkContext<'_>,
+        hashes: &mut Vec<u64>,
+    ) {
+        if self.kind.is_none() {
+            self.kind = Some(Kind::Text);
+        }
+        self.ascent.breaks();
+        let seed = Kind::Text.seed();
+        let n = keys.len();
+        debug_assert!(u32::try_from(n).is_ok(), "a chunk of {n} rows");
+        self.rows += n as u64;
+        self.nulls += keys.null_count() as u64;
+        self.sample_nulls(keys, ctx);
+        hashes.clear();
+        hashes.resize(n, NULL_HASH);
+        // Per dictionary entry: its first row (u32::MAX: no row uses it), rows and hash.
+        let d = values.len();
+        let mut first = vec![u32::MAX; d];
+        let mut rows = vec![0u64; d];
+        let mut hash = vec![0u64; d];
+        // The entries used, in the order of their first row.
+        let mut order: Vec<usize> = Vec::new();
+        for (i, k) in keys.values().iter().enumerate() {
+            if keys.is_null(i) {
+                continue;
+            }
+            // A valid dictionary array's keys index its values.
+            let k = *k as usize;
+            if first[k] == u32::MAX {
+                first[k] = i as u32;
+                hash[k] = xxh3_64_with_seed(values.value(k).as_bytes(), seed);
+                order.push(k);
+            }
+            rows[k] += 1;
+            hashes[i] = hash[k];
+        }
+        let mut shape_buf = String::with_capacity(48);
+        let mut seen: Vec<Option<Seen>> = vec![None; d];
+        let (mut numbers, mut hits) = (false, false);
+        for &k in &order {
+            let v = values.value(k);
+            let s = Seen::of(v, &mut shape_buf);
+            self.text.add_value(v, &s, &shape_buf, rows[k]);
+            numbers |= s.number.is_some();
+            hits |= s.hits.contains(&true);
+            seen[k] = Some(s);
+        }
+        // What needs the row: averages in row order, and the rows of encoding findings.
+        if numbers || hits {
+            for (i, k) in keys.values().iter().enumerate() {
+                if keys.is_null(i) {
+                    continue;
+                }
+                let Some(s) = seen[*k as usize].as_ref() else {
+                    continue;
+                };
+                if let Some(x) = s.number {
+                    self.text.num_moments.add(x);
+                }
+                if s.hits.contains(&true) {
+                    let found = s.hits;
+                    for (kind, hit) in found.iter().enumerate() {
+                        if *hit {
+                            self.record_encoding(kind, i, ctx);
+                        }
+                    }
+                }
+            }
+        }
+        let lim_f = ctx.opts.frequency_limit;
+        let counted: Vec<(u64, u64, &[u8])> = order
+            .iter()
+            .map(|&k| (hash[k], rows[k], values.value(k).as_bytes()))
+            .collect();
+        if !self.freq.add_counts(&counted, lim_f) {
+            // Counts that could turn approximate within the chunk go row by row, as ever.
+            let batch: Vec<(u32, u64)> = (0..n)
+                .filter(|&i| keys.is_valid(i))
+                .map(|i| (i as u32, hashes[i]))
+                .collect();
+            self.freq.add_chunk(
+                &batch,
+                |r| values.value(keys.value(r as usize) as usize).as_bytes(),
+                lim_f,
+            );
+        }
+        let distinct: Vec<(u32, u64)> = order.iter().map(|&k| (first[k], hash[k])).collect();
+        self.distinct
+            .add_batch(&distinct, ctx.opts.exact_distinct_limit);
+    }
+
     fn lengths(&mut self, len: u64) {
         let t = &mut self.text;
         t.len_min = Some(t.len_min.map_or(len, |m| m.min(len)));
@@ -507,6 +711,7 @@ impl ColumnAcc {
         if let Some(v) = o.max_f {
             self.max_f = Some(self.max_f.map_or(v, |m| m.max(v)));
         }
+        self.ascent.merge(&o.ascent);
         self.nan += o.nan;
         self.infinite += o.infinite;
         self.bools[0] += o.bools[0];
@@ -673,6 +878,146 @@ mod tests {
             (t.min.as_deref(), t.max.as_deref()),
             (Some(""), Some("v999"))
         );
+    }
+
+    /// A column's summary as JSON, sample keys included.
+    fn summary_of(acc: &ColumnAcc) -> String {
+        let meta = ColumnMeta {
+            name: "c".into(),
+            declared_type: "x".into(),
+            nullable: None,
+            storage_classes: None,
+        };
+        serde_json::to_string(&summarize(&meta, 0, acc, false, 10)).unwrap()
+    }
+
+    #[test]
+    fn dictionary_text_profiles_like_the_same_values_read_plain() {
+        use arrow::array::{DictionaryArray, LargeStringArray};
+        // Entries a row uses out of dictionary order, one no row uses (it must count nowhere:
+        // not as a value, a length, a shape nor a distinct value), NULL keys, numbers (averaged
+        // in row order), encoding findings (sampled by row) and blanks.
+        let values = [
+            "unused-zzz",
+            "12.5",
+            "AndrÃ©",
+            "  ",
+            "",
+            "NY",
+            "x\u{1}y",
+            "7",
+            " pad",
+            "2024-01-15",
+        ];
+        let mut rng = Lcg(11);
+        let keys: Vec<Option<i32>> = (0..3000)
+            .map(|_| (!rng.next().is_multiple_of(8)).then(|| 1 + (rng.next() % 9) as i32))
+            .collect();
+        let plain: Vec<Option<&str>> = keys.iter().map(|k| k.map(|k| values[k as usize])).collect();
+        // Frequency limits that keep the counts exact, and that turn them approximate within
+        // the chunk (then the values are counted row by row, as the plain path does).
+        for frequency_limit in [10_000, 5, 4, 1] {
+            let opts = ProfileOptions {
+                frequency_limit,
+                exact_distinct_limit: 8,
+                ..ProfileOptions::default()
+            };
+            let want = summary_of(&ColumnAcc::of_chunk(
+                &(Arc::new(StringArray::from(plain.clone())) as ArrayRef),
+                &opts,
+            ));
+            let small = DictionaryArray::new(
+                Int32Array::from(keys.clone()),
+                Arc::new(StringArray::from(values.to_vec())),
+            );
+            let large = DictionaryArray::new(
+                Int32Array::from(keys.clone()),
+                Arc::new(LargeStringArray::from(values.to_vec())),
+            );
+            for dict in [small, large] {
+                let dict: ArrayRef = Arc::new(dict);
+                let acc = ColumnAcc::of_chunk(&dict, &opts);
+                assert_eq!(summary_of(&acc), want, "frequency limit {frequency_limit}");
+                // The same hashes, row by row, for the table checks.
+                let mut plain_acc = ColumnAcc::default();
+                let key_of = |r: usize| format!("row {r}");
+                let ctx = ChunkContext {
+                    opts: &opts,
+                    invalid_utf8_rows: &[],
+                    key_of: &key_of,
+                };
+                let p = plain_acc.update(
+                    &(Arc::new(StringArray::from(plain.clone())) as ArrayRef),
+                    &ctx,
+                );
+                assert_eq!(ColumnAcc::default().update(&dict, &ctx), p);
+            }
+        }
+        // Nine values used, past the exact limit of 8: the unused entry would make it ten.
+        let opts = ProfileOptions {
+            exact_distinct_limit: 9,
+            ..ProfileOptions::default()
+        };
+        let dict: ArrayRef = Arc::new(DictionaryArray::new(
+            Int32Array::from(keys.clone()),
+            Arc::new(StringArray::from(values.to_vec())),
+        ));
+        assert_eq!(
+            ColumnAcc::of_chunk(&dict, &opts).distinct.count(),
+            (9, true)
+        );
+    }
+
+    #[test]
+    fn an_ascent_holds_only_while_values_rise_strictly_with_no_null() {
+        let ints = |v: &[Option<i64>]| -> ArrayRef { Arc::new(Int64Array::from(v.to_vec())) };
+        let opts = ProfileOptions::default();
+        let run = |chunks: &[&[Option<i64>]]| {
+            let mut acc = ColumnAcc::default();
+            let key_of = |r: usize| format!("row {r}");
+            let ctx = ChunkContext {
+                opts: &opts,
+                invalid_utf8_rows: &[],
+                key_of: &key_of,
+            };
+            for c in chunks {
+                acc.update(&ints(c), &ctx);
+            }
+            acc.ascent.holds()
+        };
+        assert!(run(&[&[Some(-5), Some(1), Some(2)], &[Some(3), Some(9)]]));
+        assert!(
+            !run(&[&[Some(1), Some(2), Some(2)]]),
+            "a repeat within a chunk"
+        );
+        assert!(
+            !run(&[&[Some(1), Some(2)], &[Some(2), Some(3)]]),
+            "a repeat across chunks"
+        );
+        assert!(
+            !run(&[&[Some(1), Some(3)], &[Some(2)]]),
+            "a fall across chunks"
+        );
+        assert!(!run(&[&[Some(1), None, Some(3)]]), "a NULL");
+        assert!(!run(&[&[Some(3)], &[None]]), "a NULL in a later chunk");
+        assert!(!run(&[&[]]), "no value at all");
+        // Text is not tracked.
+        let text = ColumnAcc::of_chunk(
+            &(Arc::new(StringArray::from(vec!["a", "b"])) as ArrayRef),
+            &opts,
+        );
+        assert!(!text.ascent.holds());
+        // Merged in table order: the boundary counts.
+        let acc = |v: &[Option<i64>]| ColumnAcc::of_chunk(&ints(v), &opts);
+        let merged = |a: &[Option<i64>], b: &[Option<i64>]| {
+            let mut m = acc(a);
+            m.merge(&acc(b), &opts);
+            m.ascent.holds()
+        };
+        assert!(merged(&[Some(1), Some(2)], &[Some(3)]));
+        assert!(!merged(&[Some(1), Some(3)], &[Some(3), Some(4)]));
+        assert!(!merged(&[Some(1)], &[None]));
+        assert!(merged(&[], &[Some(1)]));
     }
 
     #[test]

@@ -158,7 +158,7 @@ impl Distinct {
     pub fn add_batch(&mut self, batch: &[(u32, u64)], limit: usize) {
         match self {
             Distinct::Exact(set) => {
-                set.extend_batch(batch);
+                set.extend_batch(batch, false);
                 if set.len() > limit {
                     self.fold_into_sketch();
                 }

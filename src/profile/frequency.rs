@@ -129,6 +129,21 @@ impl Frequencies {
         self.add_n(hash, Some(value), 1, limit);
     }
 
+    /// Counts values given with their counts, `(hash, rows, bytes)`, in the order of their first
+    /// row, when the counts stay exact through them all: then the result is that of counting
+    /// their rows one by one. Returns false, having counted nothing, when they could turn the
+    /// counts approximate (the caller then counts row by row).
+    pub fn add_counts(&mut self, values: &[(u64, u64, &[u8])], limit: usize) -> bool {
+        // Exact counts turn approximate when the map reaches twice the limit.
+        if self.approximate || self.counts.len() + values.len() >= 2 * limit.max(1) {
+            return false;
+        }
+        for &(h, n, bytes) in values {
+            self.add_n(h, Some(bytes), n, limit);
+        }
+        true
+    }
+
     /// Counts a chunk's values: `batch` holds the `(row, hash)` of its non-null rows in row
     /// order, `value(row)` a row's bytes. While the counts are exact, value by value (so they
     /// turn approximate on the same value as ever). From then on, the rest of the chunk at once:

@@ -256,15 +256,16 @@ pub fn profile_table(
     let mut offset = 0u64;
     // The table checks of a chunk run beside the column work of the next one: the chunk's row
     // hashes, the chunk, and where it starts.
-    let mut pending: Option<(Vec<Vec<u64>>, RecordBatch, u64)> = None;
+    let mut pending: Option<(Vec<Vec<u64>>, bool, RecordBatch, u64)> = None;
     // What each column's work, and the table checks, took on the last chunk.
     let mut cost = vec![std::time::Duration::ZERO; ncols];
     let mut cost_checks = std::time::Duration::ZERO;
-    let table_checks = |tacc: &mut TableAcc, done: Option<(Vec<Vec<u64>>, RecordBatch, u64)>| {
-        if let Some((hashes, batch, at)) = done {
-            tacc.update(&hashes, &topts, &|row| key_of(&batch, at, row));
-        }
-    };
+    let table_checks =
+        |tacc: &mut TableAcc, done: Option<(Vec<Vec<u64>>, bool, RecordBatch, u64)>| {
+            if let Some((hashes, ascend, batch, at)) = done {
+                tacc.update(&hashes, ascend, &topts, &|row| key_of(&batch, at, row));
+            }
+        };
     let mut take = |chunk: Chunk| -> Result<(), SourceError> {
         // Mixed-type (union) columns as one plain type: a profile shows and counts values.
         let batch = crate::value::kind::plain_batch(&chunk.batch);
@@ -330,12 +331,15 @@ pub fn profile_table(
         });
         cost_checks = checks_cost;
         let rows = batch.num_rows() as u64;
-        pending = Some((hashes, batch, offset));
+        // Whether some column has ascended from the first row through this chunk (the
+        // column work of the chunk is done).
+        let ascend = cols.iter().any(|c| c.ascent.holds());
+        pending = Some((hashes, ascend, batch, offset));
         offset += rows;
         progress(Progress::Rows(offset));
         Ok(())
     };
-    let ps = source.read_parts(meta)?;
+    let ps = source.read_parts_with_dictionaries(meta)?;
     let ahead = ps.as_deref().and_then(|p| parts::ahead(&[p]));
     match (ps, ahead) {
         // Files split into parts small enough to decode whole are decoded as parallel tasks, a

@@ -104,9 +104,10 @@ impl<K: Sharded> RadixSet<K> {
         self.fill(batch, parallel, true)
     }
 
-    /// Inserts a batch, without telling which were there already.
-    pub fn extend_batch(&mut self, batch: &[(u32, K)]) {
-        self.fill(batch, false, false);
+    /// Inserts a batch, without telling which were there already (in parallel as
+    /// [`RadixSet::insert_batch`]).
+    pub fn extend_batch(&mut self, batch: &[(u32, K)], parallel: bool) {
+        self.fill(batch, parallel, false);
     }
 
     fn fill(&mut self, batch: &[(u32, K)], parallel: bool, track: bool) -> Vec<u32> {

@@ -372,7 +372,10 @@ pub fn summarize(
         distinct,
         distinct_exact,
         distinct_std_error: if distinct_exact { 0.0 } else { HLL_STD_ERROR },
-        unique: distinct_exact && acc.nulls == 0 && distinct == acc.rows && acc.rows > 0,
+        // Known exactly from the distinct set, or from values that rose strictly, with no NULL,
+        // through the whole column (past the exact limit too).
+        unique: (distinct_exact && acc.nulls == 0 && distinct == acc.rows && acc.rows > 0)
+            || acc.ascent.holds(),
         min: min.map(mask),
         max: max.map(mask),
         mean: mean.map(round_sig),

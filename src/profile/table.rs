@@ -44,6 +44,16 @@ pub struct TableAcc {
     /// Rows seen.
     pub rows: u64,
     rows_seen: Option<RadixSet<u128>>,
+    /// Row hashes of the chunks read while some column ascended strictly with no NULL from the
+    /// first row ([`super::column::Ascent`]): none of those rows can repeat an earlier one, so
+    /// their hashes are only kept here, a chunk a vector (a copy costs far less than a set
+    /// insert). Should every such column's ascent break, they go into `rows_seen` before the
+    /// chunk that broke it; if the table ends with one unbroken, it has no duplicate row,
+    /// certainly (not by hash), whatever its size.
+    held: Vec<Vec<u128>>,
+    held_rows: usize,
+    /// Whether every row so far is distinct by an ascending column.
+    rows_ascend: bool,
     /// Rows that repeat an earlier row.
     pub duplicate_rows: u64,
     /// Keys of some duplicate rows.
@@ -93,16 +103,41 @@ impl TableAcc {
         }
     }
 
-    /// Adds one chunk, given each column's per-row value hashes.
+    /// Adds one chunk, given each column's per-row value hashes, and whether some column has
+    /// ascended strictly with no NULL from the table's first row through this chunk.
     pub fn update(
         &mut self,
         hashes: &[Vec<u64>],
+        rows_ascend: bool,
         opts: &TableOptions<'_>,
         key_of: &(dyn Fn(usize) -> String + Sync),
     ) {
         let n = hashes.first().map_or(0, Vec::len);
         let ncols = hashes.len();
-        if let Some(seen) = self.rows_seen.as_mut() {
+        self.rows_ascend = rows_ascend;
+        if rows_ascend && self.rows_seen.is_some() {
+            let seen = self.rows_seen.as_ref().map_or(0, RadixSet::len);
+            if seen + self.held_rows + n > opts.duplicate_row_limit {
+                // More rows than the set would count: while the ascent holds, they are known
+                // distinct without it; once it breaks, duplicates are not known.
+                self.rows_seen = None;
+                self.held = Vec::new();
+            } else {
+                let held: Vec<u128> = (0..n)
+                    .into_par_iter()
+                    .map_init(Vec::new, |buf, r| row_hash(hashes, 0..ncols, r, buf))
+                    .collect();
+                self.held_rows += held.len();
+                self.held.push(held);
+            }
+        } else if let Some(seen) = self.rows_seen.as_mut() {
+            // The ascent broke: the rows it vouched for go in first, a chunk at a time, each
+            // vector freed once in.
+            for held in std::mem::take(&mut self.held) {
+                let batch: Vec<(u32, u128)> = held.into_iter().map(|h| (0, h)).collect();
+                seen.extend_batch(&batch, true);
+            }
+            self.held_rows = 0;
             let row_hashes: Vec<(u32, u128)> = (0..n)
                 .into_par_iter()
                 .map_init(Vec::new, |buf, r| {
@@ -154,9 +189,9 @@ impl TableAcc {
         }
     }
 
-    /// Whether duplicate rows were counted for the whole table.
+    /// Whether duplicate rows were counted for the whole table (or are known to be none).
     pub fn duplicates_known(&self) -> bool {
-        self.rows_seen.is_some()
+        self.rows_seen.is_some() || self.rows_ascend
     }
 
     /// Candidate keys: unique non-null single columns, else unique non-null pairs.
@@ -167,7 +202,7 @@ impl TableAcc {
             .enumerate()
             .filter(|(_, c)| {
                 let (d, exact) = c.distinct.count();
-                exact && c.nulls == 0 && c.rows > 0 && d == c.rows
+                (exact && c.nulls == 0 && c.rows > 0 && d == c.rows) || c.ascent.holds()
             })
             .map(|(i, _)| vec![i])
             .collect();
@@ -201,5 +236,67 @@ impl TableAcc {
         }
         out.sort();
         (out, true)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A chunk of one column whose row hashes are `values` (one column: the row is the value).
+    fn chunk(values: &[u64]) -> Vec<Vec<u64>> {
+        vec![values.to_vec()]
+    }
+
+    fn opts(limit: usize) -> TableOptions<'static> {
+        TableOptions {
+            pk: &[],
+            duplicate_row_limit: limit,
+            composite_key_row_limit: 0,
+            sample_keys: 5,
+        }
+    }
+
+    #[test]
+    fn rows_vouched_for_by_an_ascent_still_meet_later_repeats() {
+        let o = opts(100);
+        let mut t = TableAcc::new();
+        let key = |tag: &'static str| move |r: usize| format!("{tag} {r}");
+        // Two chunks while a column ascends: held, not counted.
+        t.update(&chunk(&[1, 2, 3]), true, &o, &key("a"));
+        t.update(&chunk(&[4, 5]), true, &o, &key("b"));
+        assert!(t.duplicates_known());
+        assert_eq!(t.duplicate_rows, 0);
+        // The ascent breaks: rows 2 (held, first chunk), 5 (held, second) and 6 (this chunk)
+        // repeat.
+        t.update(&chunk(&[9, 2, 6, 5, 6]), false, &o, &key("c"));
+        assert!(t.duplicates_known());
+        assert_eq!(t.duplicate_rows, 3);
+        assert_eq!(t.duplicate_samples, ["c 1", "c 3", "c 4"]);
+        t.update(&chunk(&[1, 10]), false, &o, &key("d"));
+        assert_eq!(t.duplicate_rows, 4);
+        assert_eq!(t.duplicate_samples[3], "d 0");
+    }
+
+    #[test]
+    fn an_ascent_knows_rows_distinct_past_the_limit_and_no_longer_once_broken() {
+        // Exactly the limit of distinct rows is counted: a repeat after the ascent breaks
+        // is found among them.
+        let key = |r: usize| format!("row {r}");
+        let mut t = TableAcc::new();
+        t.update(&chunk(&[1, 2, 3, 4, 5]), true, &opts(10), &key);
+        t.update(&chunk(&[6, 7, 8, 9, 10]), true, &opts(10), &key);
+        assert!(t.duplicates_known());
+        t.update(&chunk(&[3]), false, &opts(10), &key);
+        assert_eq!((t.duplicates_known(), t.duplicate_rows), (true, 1));
+        // One row past the limit: while the ascent holds, no duplicate, for certain.
+        let mut t = TableAcc::new();
+        t.update(&chunk(&[1, 2, 3, 4, 5, 6]), true, &opts(10), &key);
+        t.update(&chunk(&[7, 8, 9, 10, 11]), true, &opts(10), &key);
+        assert!(t.duplicates_known());
+        assert_eq!(t.duplicate_rows, 0);
+        // Broken after that: not known.
+        t.update(&chunk(&[12]), false, &opts(10), &key);
+        assert!(!t.duplicates_known());
     }
 }

@@ -312,6 +312,15 @@ pub trait Source: Send {
     fn read_parts(&mut self, _table: &TableMeta) -> Result<Option<Vec<Part>>, SourceError> {
         Ok(None)
     }
+    /// [`Source::read_parts`], where text the source stores dictionary-encoded may come as
+    /// Arrow dictionary arrays (`Dictionary(Int32, Utf8 | LargeUtf8)`), for a reader that works
+    /// per distinct value (the profile). The default reads plain.
+    fn read_parts_with_dictionaries(
+        &mut self,
+        table: &TableMeta,
+    ) -> Result<Option<Vec<Part>>, SourceError> {
+        self.read_parts(table)
+    }
     /// Reads again only the rows at `rows` (ascending positions in read order) of a table that
     /// is [`Source::rereadable`]: the chunks hold exactly those rows, in that order. Files skip
     /// what is not asked for without decoding it; the default reads everything and keeps them.

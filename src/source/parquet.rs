@@ -36,6 +36,104 @@ impl ParquetSource {
             ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| bad_file(path, e))
         })
     }
+
+    /// The row groups of a file as parts; with `dictionaries`, the text columns of a row group
+    /// whose data pages are all dictionary-encoded come as dictionary arrays.
+    fn parts(
+        &mut self,
+        table: &TableMeta,
+        dictionaries: bool,
+    ) -> Result<Option<Vec<Part>>, SourceError> {
+        let path = file_for(&self.paths, table, self.display())?;
+        let file = File::open(&path).map_err(|e| bad_file(&path, e))?;
+        // The footer is read once; each row group opens the file again and decodes on its own.
+        let meta = guarded(&path, || {
+            ArrowReaderMetadata::load(&file, ArrowReaderOptions::default())
+                .map_err(|e| bad_file(&path, e))
+        })?;
+        let groups = meta.metadata().num_row_groups();
+        let mut parts = Vec::with_capacity(groups);
+        for g in 0..groups {
+            let rows = meta.metadata().row_group(g).num_rows().max(0) as u64;
+            let meta = match dictionaries {
+                true => dictionary_text(&meta, g).unwrap_or_else(|| meta.clone()),
+                false => meta.clone(),
+            };
+            let path = path.clone();
+            parts.push(Part {
+                rows,
+                read: Box::new(move || {
+                    let file = File::open(&path).map_err(|e| bad_file(&path, e))?;
+                    let reader = guarded(&path, || {
+                        ParquetRecordBatchReaderBuilder::new_with_metadata(file, meta)
+                            .with_row_groups(vec![g])
+                            .with_batch_size(CHUNK_ROWS)
+                            .build()
+                            .map_err(|e| bad_file(&path, e))
+                    })?;
+                    chunks(reader, path).collect()
+                }),
+            });
+        }
+        Ok(Some(parts))
+    }
+}
+
+/// The reader metadata of row group `g` with its text columns read as `Dictionary(Int32, …)`
+/// arrays, where the column chunk says (in its page encoding statistics) that every data page
+/// is dictionary-encoded; `None` when no column is. A chunk whose pages fall back to plain
+/// encoding part-way is read plain: the reader would otherwise build a dictionary for it by
+/// hashing every value. Only flat schemas (one leaf column per field) are considered.
+fn dictionary_text(meta: &ArrowReaderMetadata, g: usize) -> Option<ArrowReaderMetadata> {
+    use arrow::datatypes::{DataType, Field, Schema};
+    use parquet::basic::{Encoding, PageType};
+    let schema = meta.schema();
+    let group = meta.metadata().row_group(g);
+    if group.num_columns() != schema.fields().len() {
+        return None;
+    }
+    let all_dictionary = |c: usize| {
+        let stats = group.column(c).page_encoding_stats();
+        let data = stats.into_iter().flatten().filter(|s| {
+            matches!(s.page_type, PageType::DATA_PAGE | PageType::DATA_PAGE_V2) && s.count > 0
+        });
+        let mut any = false;
+        for s in data {
+            if !matches!(
+                s.encoding,
+                Encoding::RLE_DICTIONARY | Encoding::PLAIN_DICTIONARY
+            ) {
+                return false;
+            }
+            any = true;
+        }
+        any
+    };
+    let mut changed = false;
+    let fields: Vec<Field> = schema
+        .fields()
+        .iter()
+        .enumerate()
+        .map(|(c, f)| {
+            let text = matches!(f.data_type(), DataType::Utf8 | DataType::LargeUtf8);
+            if text && all_dictionary(c) {
+                changed = true;
+                let dt = DataType::Dictionary(
+                    Box::new(DataType::Int32),
+                    Box::new(f.data_type().clone()),
+                );
+                f.as_ref().clone().with_data_type(dt)
+            } else {
+                f.as_ref().clone()
+            }
+        })
+        .collect();
+    if !changed {
+        return None;
+    }
+    let schema = Schema::new_with_metadata(fields, schema.metadata().clone());
+    let options = ArrowReaderOptions::new().with_schema(std::sync::Arc::new(schema));
+    ArrowReaderMetadata::try_new(meta.metadata().clone(), options).ok()
 }
 
 /// Runs a step of the Parquet decoder, which panics on some damaged files: the panic becomes
@@ -186,34 +284,14 @@ impl Source for ParquetSource {
     }
 
     fn read_parts(&mut self, table: &TableMeta) -> Result<Option<Vec<Part>>, SourceError> {
-        let path = file_for(&self.paths, table, self.display())?;
-        let file = File::open(&path).map_err(|e| bad_file(&path, e))?;
-        // The footer is read once; each row group opens the file again and decodes on its own.
-        let meta = guarded(&path, || {
-            ArrowReaderMetadata::load(&file, ArrowReaderOptions::default())
-                .map_err(|e| bad_file(&path, e))
-        })?;
-        let groups = meta.metadata().num_row_groups();
-        let mut parts = Vec::with_capacity(groups);
-        for g in 0..groups {
-            let rows = meta.metadata().row_group(g).num_rows().max(0) as u64;
-            let (meta, path) = (meta.clone(), path.clone());
-            parts.push(Part {
-                rows,
-                read: Box::new(move || {
-                    let file = File::open(&path).map_err(|e| bad_file(&path, e))?;
-                    let reader = guarded(&path, || {
-                        ParquetRecordBatchReaderBuilder::new_with_metadata(file, meta)
-                            .with_row_groups(vec![g])
-                            .with_batch_size(CHUNK_ROWS)
-                            .build()
-                            .map_err(|e| bad_file(&path, e))
-                    })?;
-                    chunks(reader, path).collect()
-                }),
-            });
-        }
-        Ok(Some(parts))
+        self.parts(table, false)
+    }
+
+    fn read_parts_with_dictionaries(
+        &mut self,
+        table: &TableMeta,
+    ) -> Result<Option<Vec<Part>>, SourceError> {
+        self.parts(table, true)
     }
 
     fn read_rows(&mut self, table: &TableMeta, rows: &[u64]) -> Result<ChunkStream, SourceError> {
@@ -308,4 +386,84 @@ fn stream_batches(reader: ParquetRecordBatchReader, path: PathBuf) -> ChunkStrea
         }
     });
     Box::new(rx.into_iter())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use arrow::array::{ArrayRef, Int64Array, RecordBatch, StringArray};
+    use arrow::datatypes::DataType;
+    use parquet::arrow::ArrowWriter;
+    use parquet::file::properties::WriterProperties;
+
+    use super::*;
+
+    #[test]
+    fn text_of_dictionary_pages_only_comes_as_dictionaries_and_reads_the_same() {
+        // `low` has 7 values: dictionary pages throughout. `high` has a value a row and a
+        // dictionary page of at most 1 kB: it falls back to plain pages within each row group,
+        // and must be read plain (and the same).
+        let n = 20_000usize;
+        let batch = RecordBatch::try_from_iter([
+            (
+                "id",
+                Arc::new(Int64Array::from_iter_values(0..n as i64)) as ArrayRef,
+            ),
+            (
+                "low",
+                Arc::new(StringArray::from_iter_values(
+                    (0..n).map(|i| format!("s{}", i % 7)),
+                )),
+            ),
+            (
+                "high",
+                Arc::new(StringArray::from_iter_values(
+                    (0..n).map(|i| format!("value-{i}")),
+                )),
+            ),
+        ])
+        .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.parquet");
+        let props = WriterProperties::builder()
+            .set_max_row_group_size(5_000)
+            .set_dictionary_page_size_limit(1024)
+            .build();
+        let mut w = ArrowWriter::try_new(File::create(&path).unwrap(), batch.schema(), Some(props))
+            .unwrap();
+        w.write(&batch).unwrap();
+        w.close().unwrap();
+        let mut src = ParquetSource::new(vec![path]);
+        let meta = src.tables().unwrap().remove(0);
+        let read = |parts: Vec<Part>| -> Vec<RecordBatch> {
+            parts
+                .into_iter()
+                .flat_map(|p| (p.read)().unwrap())
+                .map(|c| c.batch)
+                .collect()
+        };
+        let plain = read(src.read_parts(&meta).unwrap().unwrap());
+        let dict = read(src.read_parts_with_dictionaries(&meta).unwrap().unwrap());
+        assert_eq!(plain.len(), 4, "a chunk a row group");
+        assert_eq!(plain.len(), dict.len());
+        for (p, d) in plain.iter().zip(&dict) {
+            assert_eq!(p.column(1).data_type(), &DataType::Utf8);
+            assert!(
+                matches!(d.column(1).data_type(), DataType::Dictionary(k, v)
+                    if **k == DataType::Int32 && **v == DataType::Utf8),
+                "{}",
+                d.column(1).data_type()
+            );
+            assert_eq!(
+                d.column(2).data_type(),
+                &DataType::Utf8,
+                "fell back to plain"
+            );
+            let low = arrow::compute::cast(d.column(1), &DataType::Utf8).unwrap();
+            assert_eq!(&low, p.column(1));
+            assert_eq!(d.column(0), p.column(0));
+            assert_eq!(d.column(2), p.column(2));
+        }
+    }
 }

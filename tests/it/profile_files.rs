@@ -338,3 +338,68 @@ fn a_parquet_file_of_many_row_groups_is_profiled_in_row_order_at_any_thread_coun
     assert_eq!(column(&one, "groups", "w")["distinct"], 5000);
     assert_eq!(column(&one, "groups", "v")["distinct"], 1000);
 }
+
+#[test]
+fn a_column_that_rises_strictly_is_a_key_past_the_distinct_limit() {
+    use std::sync::Arc;
+
+    use arrow::array::{ArrayRef, Int64Array, RecordBatch, StringArray};
+    use parquet::arrow::ArrowWriter;
+
+    // 200,000 rows in row groups of 30,000: `id` rises strictly, `v` repeats. Under an exact
+    // distinct limit of 100, `id`'s count is an estimate; its rise still makes it unique, and
+    // no row a repeat, for certain. In the second file row 150,001 repeats row 150,000 in
+    // every column: `id` no longer rises strictly, and the repeat is counted.
+    let dir = tempdir();
+    let write = |name: &str, id: Vec<i64>| {
+        let v: Vec<String> = id.iter().map(|i| format!("v{}", i % 10)).collect();
+        let batch = RecordBatch::try_from_iter([
+            ("id", Arc::new(Int64Array::from(id)) as ArrayRef),
+            ("v", Arc::new(StringArray::from(v)) as ArrayRef),
+        ])
+        .unwrap();
+        let path = dir.path().join(name);
+        let props = parquet::file::properties::WriterProperties::builder()
+            .set_max_row_group_size(30_000)
+            .build();
+        let mut w = ArrowWriter::try_new(
+            std::fs::File::create(&path).unwrap(),
+            batch.schema(),
+            Some(props),
+        )
+        .unwrap();
+        w.write(&batch).unwrap();
+        w.close().unwrap();
+        path.to_str().unwrap().to_string()
+    };
+    let rising = write("rising.parquet", (0..200_000).map(|i| i * 3 - 7).collect());
+    let r = profile_json(&[&rising, "--exact-distinct-limit", "100"]);
+    let t = table(&r, "rising");
+    assert_eq!(column(&r, "rising", "id")["distinct_exact"], false);
+    assert_eq!(column(&r, "rising", "id")["unique"], true);
+    assert_eq!(t["candidate_keys"], serde_json::json!([["id"]]));
+    assert_eq!(t["duplicate_rows"], 0);
+    let key_finding = r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "no-primary-key")
+        .unwrap();
+    assert_eq!(
+        key_finding["message"],
+        "no declared primary key; candidate keys: id"
+    );
+
+    let repeat = write(
+        "repeat.parquet",
+        (0..200_000)
+            .map(|i| if i == 150_001 { 150_000 } else { i })
+            .collect(),
+    );
+    let r = profile_json(&[&repeat, "--exact-distinct-limit", "100"]);
+    let t = table(&r, "repeat");
+    assert_eq!(column(&r, "repeat", "id")["unique"], false);
+    assert_eq!(t["duplicate_rows"], 1);
+    assert_eq!(t["duplicate_samples"], serde_json::json!(["row 150002"]));
+    assert_eq!(t["candidate_keys"], serde_json::json!([]));
+}

@@ -126,10 +126,21 @@ fn distinct_counts_stay_exact_past_the_limit_and_keys_are_found() {
             pushed["tables"][0]["candidate_keys"],
             serde_json::json!([["id"]])
         );
-        assert_eq!(
-            limited["tables"][0]["candidate_keys"],
+        // Past the limit `id`'s distinct count is an estimate; it is a key still when the
+        // stream read it rising strictly with no NULL. InnoDB reads a table in its primary
+        // key's order, so on MariaDB it always does; PostgreSQL reads its heap's order, which
+        // an UPDATE by another test may have changed.
+        let rose = column(&limited, "id")["unique"] == true;
+        if !url.starts_with("postgres") {
+            assert!(rose, "{url}");
+        }
+        let keys = if rose {
+            serde_json::json!([["id"]])
+        } else {
             serde_json::json!([])
-        );
+        };
+        assert_eq!(limited["tables"][0]["candidate_keys"], keys, "{url}");
+        assert_eq!(column(&limited, "qty")["unique"], false);
     }
 }
 
