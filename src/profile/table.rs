@@ -5,9 +5,14 @@
 //! rows of 50 million look the same with a chance of about 3 in 10 million, less than that of two
 //! of their values colliding in 64 bits. Duplicate rows are counted exactly up to
 //! `duplicate_row_limit` distinct rows (9 to 18 bytes each, with the table's free slots: 50
-//! million rows take about 600 MB); beyond that the count is not reported rather than guessed. Two-column candidate keys are evaluated for tables
-//! up to `composite_key_row_limit` rows, among the eight non-null columns with most distinct
-//! values.
+//! million rows take about 600 MB); beyond that the count is not reported rather than guessed.
+//! While some integer-like column rises strictly with no NULL from the first row on, no row can
+//! repeat another: the row hashes are only held (9 bytes a row), and a table that ends so has no
+//! duplicate row, known for certain and at any size; should the rise break, the held hashes go
+//! into the set first. Such a column is also a candidate key, past the distinct limit too.
+//!
+//! Two-column candidate keys are evaluated for tables up to `composite_key_row_limit` rows,
+//! among the eight non-null columns with most distinct values.
 
 use std::collections::HashSet;
 use std::hash::{BuildHasherDefault, Hasher};
@@ -38,6 +43,32 @@ impl Hasher for Fold128 {
 
 type Set128 = HashSet<u128, BuildHasherDefault<Fold128>>;
 
+/// The row hashes of a chunk vouched for by an ascent, as much of them as the row set keeps:
+/// the shard byte and the low 64 bits (9 bytes a row, less than the set itself takes).
+#[derive(Default)]
+struct Held {
+    shards: Vec<u8>,
+    lows: Vec<u64>,
+}
+
+impl Held {
+    fn of(hashes: &[u128]) -> Held {
+        Held {
+            shards: hashes.iter().map(|&h| (h >> 100) as u8).collect(),
+            lows: hashes.iter().map(|&h| h as u64).collect(),
+        }
+    }
+
+    /// The hashes again, with what the set does not keep left 0.
+    fn hashes(&self) -> Vec<(u32, u128)> {
+        self.shards
+            .iter()
+            .zip(&self.lows)
+            .map(|(&s, &l)| (0, (u128::from(s) << 100) | u128::from(l)))
+            .collect()
+    }
+}
+
 /// Table-level accumulator.
 #[derive(Default)]
 pub struct TableAcc {
@@ -46,11 +77,11 @@ pub struct TableAcc {
     rows_seen: Option<RadixSet<u128>>,
     /// Row hashes of the chunks read while some column ascended strictly with no NULL from the
     /// first row ([`super::column::Ascent`]): none of those rows can repeat an earlier one, so
-    /// their hashes are only kept here, a chunk a vector (a copy costs far less than a set
+    /// their hashes are only kept here, a chunk at a time (a copy costs far less than a set
     /// insert). Should every such column's ascent break, they go into `rows_seen` before the
     /// chunk that broke it; if the table ends with one unbroken, it has no duplicate row,
     /// certainly (not by hash), whatever its size.
-    held: Vec<Vec<u128>>,
+    held: Vec<Held>,
     held_rows: usize,
     /// Whether every row so far is distinct by an ascending column.
     rows_ascend: bool,
@@ -128,14 +159,13 @@ impl TableAcc {
                     .map_init(Vec::new, |buf, r| row_hash(hashes, 0..ncols, r, buf))
                     .collect();
                 self.held_rows += held.len();
-                self.held.push(held);
+                self.held.push(Held::of(&held));
             }
         } else if let Some(seen) = self.rows_seen.as_mut() {
             // The ascent broke: the rows it vouched for go in first, a chunk at a time, each
             // vector freed once in.
             for held in std::mem::take(&mut self.held) {
-                let batch: Vec<(u32, u128)> = held.into_iter().map(|h| (0, h)).collect();
-                seen.extend_batch(&batch, true);
+                seen.extend_batch(&held.hashes(), true);
             }
             self.held_rows = 0;
             let row_hashes: Vec<(u32, u128)> = (0..n)
