@@ -199,7 +199,11 @@ pub fn summarize(
 ) -> ColumnProfile {
     let kind = acc.kind.clone().unwrap_or(Kind::Text);
     let non_null = acc.rows - acc.nulls;
-    let (distinct, distinct_exact) = acc.distinct.count();
+    // Values that rose strictly with no NULL are as many as the rows, exactly.
+    let (distinct, distinct_exact) = match acc.ascent.holds() {
+        true => (acc.rows, true),
+        false => acc.distinct.count(),
+    };
     let mask = |s: String| if sensitive { shape(&s) } else { s };
     let t = &acc.text;
 

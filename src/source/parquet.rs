@@ -86,7 +86,7 @@ impl ParquetSource {
 /// hashing every value. Only flat schemas (one leaf column per field) are considered.
 fn dictionary_text(meta: &ArrowReaderMetadata, g: usize) -> Option<ArrowReaderMetadata> {
     use arrow::datatypes::{DataType, Field, Schema};
-    use parquet::basic::{Encoding, PageType};
+    use parquet::basic::{ConvertedType, Encoding, PageType};
     let schema = meta.schema();
     let group = meta.metadata().row_group(g);
     if group.num_columns() != schema.fields().len() {
@@ -115,7 +115,10 @@ fn dictionary_text(meta: &ArrowReaderMetadata, g: usize) -> Option<ArrowReaderMe
         .iter()
         .enumerate()
         .map(|(c, f)| {
-            let text = matches!(f.data_type(), DataType::Utf8 | DataType::LargeUtf8);
+            // Text the file itself says is UTF-8: the reader decodes the dictionary of any
+            // other byte array (JSON, say) as binary, whatever the Arrow type asked for.
+            let utf8 = group.column(c).column_descr().converted_type() == ConvertedType::UTF8;
+            let text = utf8 && matches!(f.data_type(), DataType::Utf8 | DataType::LargeUtf8);
             if text && all_dictionary(c) {
                 changed = true;
                 let dt = DataType::Dictionary(
@@ -465,5 +468,46 @@ mod tests {
             assert_eq!(d.column(0), p.column(0));
             assert_eq!(d.column(2), p.column(2));
         }
+    }
+
+    #[test]
+    fn json_text_of_dictionary_pages_is_read_plain() {
+        use parquet::data_type::{ByteArray, ByteArrayType};
+        use parquet::file::writer::SerializedFileWriter;
+        use parquet::schema::parser::parse_message_type;
+
+        // A JSON column (an Arrow string to the reader) whose pages are all dictionary-encoded:
+        // the reader decodes its dictionary as binary, so it must not be asked for one.
+        let schema =
+            Arc::new(parse_message_type("message m { required binary j (JSON); }").unwrap());
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("j.parquet");
+        let mut w = SerializedFileWriter::new(
+            File::create(&path).unwrap(),
+            schema,
+            Arc::new(WriterProperties::builder().build()),
+        )
+        .unwrap();
+        let mut group = w.next_row_group().unwrap();
+        let mut col = group.next_column().unwrap().unwrap();
+        let values: Vec<ByteArray> = (0..100)
+            .map(|i| ByteArray::from(format!("{{\"k\":{}}}", i % 3).as_str()))
+            .collect();
+        col.typed::<ByteArrayType>()
+            .write_batch(&values, None, None)
+            .unwrap();
+        col.close().unwrap();
+        group.close().unwrap();
+        w.close().unwrap();
+        let mut src = ParquetSource::new(vec![path]);
+        let meta = src.tables().unwrap().remove(0);
+        let parts = src.read_parts_with_dictionaries(&meta).unwrap().unwrap();
+        let chunks: Vec<Chunk> = parts
+            .into_iter()
+            .flat_map(|p| (p.read)().unwrap())
+            .collect();
+        let col = chunks[0].batch.column(0);
+        assert_eq!(col.data_type(), &DataType::Utf8);
+        assert_eq!(col.as_string::<i32>().value(4), "{\"k\":1}");
     }
 }

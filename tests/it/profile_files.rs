@@ -375,7 +375,10 @@ fn a_column_that_rises_strictly_is_a_key_past_the_distinct_limit() {
     let rising = write("rising.parquet", (0..200_000).map(|i| i * 3 - 7).collect());
     let r = profile_json(&[&rising, "--exact-distinct-limit", "100"]);
     let t = table(&r, "rising");
-    assert_eq!(column(&r, "rising", "id")["distinct_exact"], false);
+    // As many distinct values as rows, exactly (the sketch alone would only estimate them).
+    assert_eq!(column(&r, "rising", "id")["distinct_exact"], true);
+    assert_eq!(column(&r, "rising", "id")["distinct"], 200_000);
+    assert_eq!(column(&r, "rising", "v")["distinct_exact"], true);
     assert_eq!(column(&r, "rising", "id")["unique"], true);
     assert_eq!(t["candidate_keys"], serde_json::json!([["id"]]));
     assert_eq!(t["duplicate_rows"], 0);
@@ -399,6 +402,7 @@ fn a_column_that_rises_strictly_is_a_key_past_the_distinct_limit() {
     let r = profile_json(&[&repeat, "--exact-distinct-limit", "100"]);
     let t = table(&r, "repeat");
     assert_eq!(column(&r, "repeat", "id")["unique"], false);
+    assert_eq!(column(&r, "repeat", "id")["distinct_exact"], false);
     assert_eq!(t["duplicate_rows"], 1);
     assert_eq!(t["duplicate_samples"], serde_json::json!(["row 150002"]));
     assert_eq!(t["candidate_keys"], serde_json::json!([]));
