@@ -1,123 +1,25 @@
 //! The per-column accumulator: everything the profile learns about one column, updated chunk by
 //! chunk and mergeable (so chunks or partitions can be profiled apart and combined).
 
-use std::collections::HashMap;
-use std::hash::BuildHasherDefault;
-
-use arrow::array::{Array, ArrayRef, AsArray, GenericStringArray, Int32Array, OffsetSizeTrait};
+use arrow::array::{Array, ArrayRef, AsArray};
 use arrow::datatypes::{
-    DataType, Date32Type, Decimal128Type, Float64Type, Int32Type, Int64Type, Time64MicrosecondType,
+    DataType, Date32Type, Decimal128Type, Float64Type, Int64Type, Time64MicrosecondType,
     Time64NanosecondType, TimeUnit, TimestampMicrosecondType, TimestampMillisecondType,
     TimestampNanosecondType, TimestampSecondType,
 };
 use xxhash_rust::xxh3::xxh3_64_with_seed;
 
-use super::datefmt;
+pub use super::ascent::Ascent;
 use super::distinct::Distinct;
-use super::distinct::{FastBuild, PassThrough};
-use super::encoding::{self, KINDS};
+use super::encoding::KINDS;
 use super::frequency::Frequencies;
 use super::numeric::{float_key, Histogram, Moments};
-use super::pattern::shape_into;
+pub use super::text::TextStats;
 use super::ProfileOptions;
-use crate::value::kind::{cmp_decimal_str, infinity_bounds, is_plain_decimal, normalize, Kind};
+use crate::value::kind::{infinity_bounds, normalize, Kind};
 
 /// The hash of NULL in row hashes (distinct from every value's hash by construction of the seed).
 pub const NULL_HASH: u64 = 0x9e37_79b9_7f4a_7c15;
-
-/// Cap on distinct shapes tracked per column; the rest are counted as `other`.
-const MAX_SHAPES: usize = 1000;
-
-/// Text-only statistics.
-#[derive(Clone, Default)]
-pub struct TextStats {
-    /// Empty strings.
-    pub empty: u64,
-    /// Non-empty values made only of white space.
-    pub whitespace_only: u64,
-    /// Values with leading or trailing white space (not whitespace-only).
-    pub padded: u64,
-    /// Length in characters: min, max, sum, count.
-    pub len_min: Option<u64>,
-    /// Longest value, in characters.
-    pub len_max: Option<u64>,
-    /// Sum of lengths.
-    pub len_sum: u64,
-    /// Shapes and their counts.
-    pub shapes: HashMap<String, u64, FastBuild>,
-    /// Values whose shape was not tracked (past the cap).
-    pub shape_other: u64,
-    /// Date-format families and their counts.
-    pub dates: HashMap<&'static str, u64>,
-    /// Values that are plain decimal numbers.
-    pub numeric_like: u64,
-    /// MySQL zero dates (`0000-00-00…`), which no date type can hold.
-    pub zero_dates: u64,
-    /// Smallest plain-decimal value (exact).
-    pub num_min: Option<String>,
-    /// Largest plain-decimal value (exact).
-    pub num_max: Option<String>,
-    /// Moments of the plain-decimal values (through f64: mean and deviation are approximate).
-    pub num_moments: Moments,
-    /// Smallest and largest value in byte order.
-    pub min: Option<String>,
-    /// Largest value in byte order.
-    pub max: Option<String>,
-}
-
-impl TextStats {
-    /// Adds what a value alone decides, for `rows` rows holding it (its shape is `shape`).
-    fn add_value(&mut self, v: &str, seen: &Seen, shape: &str, rows: u64) {
-        if rows == 0 {
-            return;
-        }
-        self.len_min = Some(self.len_min.map_or(seen.len, |m| m.min(seen.len)));
-        self.len_max = Some(self.len_max.map_or(seen.len, |m| m.max(seen.len)));
-        self.len_sum += seen.len * rows;
-        match seen.blank {
-            Blank::Empty => self.empty += rows,
-            Blank::WhitespaceOnly => self.whitespace_only += rows,
-            Blank::Padded => self.padded += rows,
-            Blank::No => {}
-        }
-        if self.min.as_deref().is_none_or(|m| v < m) {
-            self.min = Some(v.to_string());
-        }
-        if self.max.as_deref().is_none_or(|m| v > m) {
-            self.max = Some(v.to_string());
-        }
-        if let Some(c) = self.shapes.get_mut(shape) {
-            *c += rows;
-        } else if self.shapes.len() < MAX_SHAPES {
-            self.shapes.insert(shape.to_string(), rows);
-        } else {
-            self.shape_other += rows;
-        }
-        if let Some(f) = seen.date {
-            *self.dates.entry(f).or_insert(0) += rows;
-        }
-        if v.starts_with("0000-00-00") {
-            self.zero_dates += rows;
-        }
-        if seen.numeric {
-            self.numeric_like += rows;
-            if self
-                .num_min
-                .as_deref()
-                .is_none_or(|m| by_number(v, m).is_lt())
-            {
-                self.num_min = Some(v.to_string());
-            }
-            if self
-                .num_max
-                .as_deref()
-                .is_none_or(|m| by_number(v, m).is_gt())
-            {
-                self.num_max = Some(v.to_string());
-            }
-        }
-    }
-}
 
 /// Everything learned about one column.
 #[derive(Clone, Default)]
@@ -160,56 +62,9 @@ pub struct ColumnAcc {
     pub null_samples: Vec<String>,
     /// Chunks of text still to profile without the per-chunk cache of distinct values (after
     /// a chunk of mostly new values; tried again every few chunks).
-    uncached_chunks: u8,
+    pub(super) uncached_chunks: u8,
     /// Whether the column has ascended strictly, with no NULL, from its first row.
     pub ascent: Ascent,
-}
-
-/// Tracks whether an integer-like column's values ascend strictly with no NULL, from the first
-/// row on: such a column holds no value twice, at any size (it is a key, and no two rows of its
-/// table are the same), known for certain rather than by hash.
-#[derive(Clone, Default)]
-pub struct Ascent {
-    broken: bool,
-    first: Option<i128>,
-    last: Option<i128>,
-}
-
-impl Ascent {
-    /// Whether the values so far (one at least) ascend strictly with no NULL.
-    pub fn holds(&self) -> bool {
-        !self.broken && self.first.is_some()
-    }
-
-    /// The column holds a NULL, or a value of a kind that is not tracked.
-    fn breaks(&mut self) {
-        self.broken = true;
-    }
-
-    /// The next values, in row order.
-    fn add(&mut self, values: impl Iterator<Item = i128>) {
-        if self.broken {
-            return;
-        }
-        for v in values {
-            if self.last.is_some_and(|l| l >= v) {
-                self.broken = true;
-                return;
-            }
-            self.first.get_or_insert(v);
-            self.last = Some(v);
-        }
-    }
-
-    /// The values of `o`, which come after these.
-    fn merge(&mut self, o: &Ascent) {
-        self.broken |= o.broken;
-        if let (Some(l), Some(f)) = (self.last, o.first) {
-            self.broken |= l >= f;
-        }
-        self.first = self.first.or(o.first);
-        self.last = o.last.or(self.last);
-    }
 }
 
 /// What the column update needs to know about the chunk.
@@ -220,12 +75,6 @@ pub struct ChunkContext<'a> {
     pub invalid_utf8_rows: &'a [usize],
     /// Renders the key of a row in this chunk (for samples).
     pub key_of: &'a (dyn Fn(usize) -> String + Sync),
-}
-
-/// Plain decimal texts by value, and equal values (`1.5`, `1.50`) by their bytes: the smallest
-/// and largest are the same whatever order the values come in.
-fn by_number(a: &str, b: &str) -> std::cmp::Ordering {
-    cmp_decimal_str(a, b).then_with(|| a.cmp(b))
 }
 
 fn minmax_i(acc: &mut ColumnAcc, v: i128) {
@@ -422,108 +271,8 @@ impl ColumnAcc {
         self.distinct.add_batch(&seen_hashes, lim_d);
     }
 
-    /// The text part of [`ColumnAcc::update`], for either offset size.
-    // The loop walks the array and the hash vector in step, by row index.
-    #[allow(clippy::needless_range_loop)]
-    fn update_text<O: OffsetSizeTrait>(
-        &mut self,
-        a: &GenericStringArray<O>,
-        hashes: &mut [u64],
-        seen_hashes: &mut Vec<(u32, u64)>,
-        seed: u64,
-        ctx: &ChunkContext<'_>,
-    ) {
-        let n = a.len();
-        let lim_f = ctx.opts.frequency_limit;
-        let mut invalid = ctx.invalid_utf8_rows.iter().peekable();
-        let mut shape_buf = String::with_capacity(48);
-        // What depends on the value alone is worked out once per distinct value of the
-        // chunk (checked byte for byte, never trusted to the hash) and counted; it is
-        // added to the column once per value, times its rows, after the chunk. What
-        // needs the row (samples, averages in row order) is done row by row.
-        let mut cache: Option<HashMap<u64, usize, BuildHasherDefault<PassThrough>>> =
-            if self.uncached_chunks > 0 {
-                self.uncached_chunks -= 1;
-                None
-            } else {
-                Some(HashMap::with_capacity_and_hasher(1024, Default::default()))
-            };
-        let mut values: Vec<Cached> = Vec::new();
-        let mut looked = 0usize;
-        for i in 0..n {
-            if a.is_null(i) {
-                continue;
-            }
-            let v = a.value(i);
-            let h = xxh3_64_with_seed(v.as_bytes(), seed);
-            hashes[i] = h;
-            seen_hashes.push((i as u32, h));
-            let hit = match cache.as_mut() {
-                Some(c) => match c.get(&h) {
-                    Some(&e) if a.value(values[e].first) == v => Some(e),
-                    // Another value with the same hash: worked out on its own.
-                    Some(_) => None,
-                    None => {
-                        let seen = Seen::of(v, &mut shape_buf);
-                        c.insert(h, values.len());
-                        values.push(Cached {
-                            first: i,
-                            seen,
-                            shape: shape_buf.clone(),
-                            rows: 0,
-                        });
-                        Some(values.len() - 1)
-                    }
-                },
-                None => None,
-            };
-            looked += 1;
-            // A column of mostly new values gains nothing from the cache: stop caching
-            // (the values cached so far are still added after the chunk).
-            if looked == 4096 && cache.as_ref().is_some_and(|c| c.len() > 2048) {
-                cache = None;
-                self.uncached_chunks = 7;
-            }
-            let own;
-            let seen = match hit {
-                Some(e) => {
-                    values[e].rows += 1;
-                    &values[e].seen
-                }
-                None => {
-                    own = Seen::of(v, &mut shape_buf);
-                    self.text.add_value(v, &own, &shape_buf, 1);
-                    &own
-                }
-            };
-            if let Some(x) = seen.number {
-                self.text.num_moments.add(x);
-            }
-            let is_invalid = invalid.peek() == Some(&&i);
-            if is_invalid {
-                invalid.next();
-                self.record_encoding(encoding::INVALID_UTF8, i, ctx);
-                continue;
-            }
-            if seen.hits.contains(&true) {
-                let hits = seen.hits;
-                for (k, hit) in hits.iter().enumerate() {
-                    if *hit {
-                        self.record_encoding(k, i, ctx);
-                    }
-                }
-            }
-        }
-        for c in &values {
-            self.text
-                .add_value(a.value(c.first), &c.seen, &c.shape, c.rows);
-        }
-        self.freq
-            .add_chunk(seen_hashes, |r| a.value(r as usize).as_bytes(), lim_f);
-    }
-
     /// Keeps the keys of the first rows holding NULL.
-    fn sample_nulls(&mut self, arr: &dyn Array, ctx: &ChunkContext<'_>) {
+    pub(super) fn sample_nulls(&mut self, arr: &dyn Array, ctx: &ChunkContext<'_>) {
         if arr.null_count() == 0 || self.null_samples.len() >= ctx.opts.sample_keys {
             return;
         }
@@ -537,142 +286,6 @@ impl ColumnAcc {
         }
     }
 
-    /// A dictionary-encoded text chunk (as Parquet stores text of few distinct values, read with
-    /// its dictionary kept): what depends on the value alone is worked out once per dictionary
-    /// entry that some row uses, and counted by the rows' keys, with no per-row hashing or
-    /// copying. Entries are taken in the order of their first row, so the column ends exactly
-    /// as if the same values had been read plain (the test compares both), with one exception:
-    /// past 1,000 shapes, which are kept by name depends on arrival order, and a plain chunk of
-    /// mostly new values adds them row by row. Returns false, having
-    /// done nothing, for any other array, and for a dictionary whose values hold NULL or whose
-    /// rows hold invalid UTF-8: those take the plain path.
-    fn update_dictionary(
-        &mut self,
-        array: &ArrayRef,
-        ctx: &ChunkContext<'_>,
-        hashes: &mut Vec<u64>,
-    ) -> bool {
-        let DataType::Dictionary(key, value) = array.data_type() else {
-            return false;
-        };
-        if key.as_ref() != &DataType::Int32 || !ctx.invalid_utf8_rows.is_empty() {
-            return false;
-        }
-        let dict = array.as_dictionary::<Int32Type>();
-        if dict.values().null_count() > 0 {
-            return false;
-        }
-        // Checked, not trusted to the type: a reader may label other values as text.
-        match value.as_ref() {
-            DataType::Utf8 => match dict.values().as_string_opt::<i32>() {
-                Some(v) => self.dictionary_text(dict.keys(), v, ctx, hashes),
-                None => return false,
-            },
-            DataType::LargeUtf8 => match dict.values().as_string_opt::<i64>() {
-                Some(v) => self.dictionary_text(dict.keys(), v, ctx, hashes),
-                None => return false,
-            },
-            _ => return false,
-        }
-        true
-    }
-
-    /// [`ColumnAcc::update_dictionary`] for either offset size.
-    fn dictionary_text<O: OffsetSizeTrait>(
-        &mut self,
-        keys: &Int32Array,
-        values: &GenericStringArray<O>,
-        ctx: &ChunkContext<'_>,
-        hashes: &mut Vec<u64>,
-    ) {
-        if self.kind.is_none() {
-            self.kind = Some(Kind::Text);
-        }
-        self.ascent.breaks();
-        let seed = Kind::Text.seed();
-        let n = keys.len();
-        debug_assert!(u32::try_from(n).is_ok(), "a chunk of {n} rows");
-        self.rows += n as u64;
-        self.nulls += keys.null_count() as u64;
-        self.sample_nulls(keys, ctx);
-        hashes.clear();
-        hashes.resize(n, NULL_HASH);
-        // Per dictionary entry: its first row (u32::MAX: no row uses it), rows and hash.
-        let d = values.len();
-        let mut first = vec![u32::MAX; d];
-        let mut rows = vec![0u64; d];
-        let mut hash = vec![0u64; d];
-        // The entries used, in the order of their first row.
-        let mut order: Vec<usize> = Vec::new();
-        for (i, k) in keys.values().iter().enumerate() {
-            if keys.is_null(i) {
-                continue;
-            }
-            // A valid dictionary array's keys index its values.
-            let k = *k as usize;
-            if first[k] == u32::MAX {
-                first[k] = i as u32;
-                hash[k] = xxh3_64_with_seed(values.value(k).as_bytes(), seed);
-                order.push(k);
-            }
-            rows[k] += 1;
-            hashes[i] = hash[k];
-        }
-        let mut shape_buf = String::with_capacity(48);
-        let mut seen: Vec<Option<Seen>> = vec![None; d];
-        let (mut numbers, mut hits) = (false, false);
-        for &k in &order {
-            let v = values.value(k);
-            let s = Seen::of(v, &mut shape_buf);
-            self.text.add_value(v, &s, &shape_buf, rows[k]);
-            numbers |= s.number.is_some();
-            hits |= s.hits.contains(&true);
-            seen[k] = Some(s);
-        }
-        // What needs the row: averages in row order, and the rows of encoding findings.
-        if numbers || hits {
-            for (i, k) in keys.values().iter().enumerate() {
-                if keys.is_null(i) {
-                    continue;
-                }
-                let Some(s) = seen[*k as usize].as_ref() else {
-                    continue;
-                };
-                if let Some(x) = s.number {
-                    self.text.num_moments.add(x);
-                }
-                if s.hits.contains(&true) {
-                    let found = s.hits;
-                    for (kind, hit) in found.iter().enumerate() {
-                        if *hit {
-                            self.record_encoding(kind, i, ctx);
-                        }
-                    }
-                }
-            }
-        }
-        let lim_f = ctx.opts.frequency_limit;
-        let counted: Vec<(u64, u64, &[u8])> = order
-            .iter()
-            .map(|&k| (hash[k], rows[k], values.value(k).as_bytes()))
-            .collect();
-        if !self.freq.add_counts(&counted, lim_f) {
-            // Counts that could turn approximate within the chunk go row by row, as ever.
-            let batch: Vec<(u32, u64)> = (0..n)
-                .filter(|&i| keys.is_valid(i))
-                .map(|i| (i as u32, hashes[i]))
-                .collect();
-            self.freq.add_chunk(
-                &batch,
-                |r| values.value(keys.value(r as usize) as usize).as_bytes(),
-                lim_f,
-            );
-        }
-        let distinct: Vec<(u32, u64)> = order.iter().map(|&k| (first[k], hash[k])).collect();
-        self.distinct
-            .add_batch(&distinct, ctx.opts.exact_distinct_limit);
-    }
-
     fn lengths(&mut self, len: u64) {
         let t = &mut self.text;
         t.len_min = Some(t.len_min.map_or(len, |m| m.min(len)));
@@ -680,7 +293,7 @@ impl ColumnAcc {
         t.len_sum += len;
     }
 
-    fn record_encoding(&mut self, k: usize, row: usize, ctx: &ChunkContext<'_>) {
+    pub(super) fn record_encoding(&mut self, k: usize, row: usize, ctx: &ChunkContext<'_>) {
         self.encoding[k] += 1;
         if self.encoding_samples[k].len() < ctx.opts.sample_keys {
             self.encoding_samples[k].push((ctx.key_of)(row));
@@ -699,6 +312,21 @@ impl ColumnAcc {
         };
         acc.update(array, &ctx);
         acc
+    }
+
+    /// Distinct non-null values, and whether the count is exact: values that rose strictly with
+    /// no NULL are as many as the rows, exactly, past the distinct set's limit too.
+    pub fn distinct_count(&self) -> (u64, bool) {
+        match self.ascent.holds() {
+            true => (self.rows, true),
+            false => self.distinct.count(),
+        }
+    }
+
+    /// Whether every value is distinct and none is NULL, known exactly.
+    pub fn unique(&self) -> bool {
+        let (d, exact) = self.distinct_count();
+        exact && self.nulls == 0 && self.rows > 0 && d == self.rows
     }
 
     /// Merges another accumulator of the same column (e.g. from another partition).
@@ -727,51 +355,7 @@ impl ColumnAcc {
         self.infinite += o.infinite;
         self.bools[0] += o.bools[0];
         self.bools[1] += o.bools[1];
-        let (t, u) = (&mut self.text, &o.text);
-        t.empty += u.empty;
-        t.whitespace_only += u.whitespace_only;
-        t.padded += u.padded;
-        if let Some(v) = u.len_min {
-            t.len_min = Some(t.len_min.map_or(v, |m| m.min(v)));
-        }
-        if let Some(v) = u.len_max {
-            t.len_max = Some(t.len_max.map_or(v, |m| m.max(v)));
-        }
-        t.len_sum += u.len_sum;
-        let mut shapes: Vec<(&String, &u64)> = u.shapes.iter().collect();
-        shapes.sort();
-        for (s, c) in shapes {
-            if let Some(x) = t.shapes.get_mut(s) {
-                *x += c;
-            } else if t.shapes.len() < MAX_SHAPES {
-                t.shapes.insert(s.clone(), *c);
-            } else {
-                t.shape_other += c;
-            }
-        }
-        t.shape_other += u.shape_other;
-        for (f, c) in &u.dates {
-            *t.dates.entry(f).or_insert(0) += c;
-        }
-        t.numeric_like += u.numeric_like;
-        t.zero_dates += u.zero_dates;
-        for v in [&u.num_min, &u.num_max].into_iter().flatten() {
-            if t.num_min.as_deref().is_none_or(|m| by_number(v, m).is_lt()) {
-                t.num_min = Some(v.clone());
-            }
-            if t.num_max.as_deref().is_none_or(|m| by_number(v, m).is_gt()) {
-                t.num_max = Some(v.clone());
-            }
-        }
-        t.num_moments.merge(&u.num_moments);
-        for v in [&u.min, &u.max].into_iter().flatten() {
-            if t.min.as_deref().is_none_or(|m| v.as_str() < m) {
-                t.min = Some(v.clone());
-            }
-            if t.max.as_deref().is_none_or(|m| v.as_str() > m) {
-                t.max = Some(v.clone());
-            }
-        }
+        self.text.merge(&o.text);
         for s in &o.null_samples {
             if self.null_samples.len() < opts.sample_keys {
                 self.null_samples.push(s.clone());
@@ -792,7 +376,7 @@ impl ColumnAcc {
 mod tests {
     use std::sync::Arc;
 
-    use arrow::array::{ArrayRef, Float64Array, Int64Array, StringArray};
+    use arrow::array::{ArrayRef, Float64Array, Int32Array, Int64Array, StringArray};
 
     use super::*;
     use crate::profile::summary::summarize;
@@ -1092,71 +676,6 @@ mod tests {
                     parts.len()
                 );
             }
-        }
-    }
-}
-
-/// Whether a text is empty, blank or padded.
-#[derive(Clone, Copy)]
-enum Blank {
-    No,
-    Empty,
-    WhitespaceOnly,
-    Padded,
-}
-
-/// What the profile learns from a text value alone (the same for every row holding it); its
-/// shape goes to the caller's buffer.
-#[derive(Clone)]
-struct Seen {
-    len: u64,
-    blank: Blank,
-    date: Option<&'static str>,
-    numeric: bool,
-    /// The value as a number, when it is a plain decimal that parses.
-    number: Option<f64>,
-    hits: [bool; 7],
-}
-
-/// A distinct text value of a chunk: its first row, what it decides, its shape, and the rows
-/// holding it.
-struct Cached {
-    first: usize,
-    seen: Seen,
-    shape: String,
-    rows: u64,
-}
-
-impl Seen {
-    fn of(v: &str, shape_buf: &mut String) -> Seen {
-        let len = if v.is_ascii() {
-            v.len()
-        } else {
-            v.chars().count()
-        } as u64;
-        let blank = if v.is_empty() {
-            Blank::Empty
-        } else {
-            let trimmed = v.trim();
-            if trimmed.is_empty() {
-                Blank::WhitespaceOnly
-            } else if trimmed.len() != v.len() {
-                Blank::Padded
-            } else {
-                Blank::No
-            }
-        };
-        shape_into(v, shape_buf);
-        let mut hits = [false; 7];
-        encoding::scan(v, &mut hits);
-        let numeric = is_plain_decimal(v);
-        Seen {
-            len,
-            blank,
-            date: datefmt::family(v),
-            numeric,
-            number: if numeric { v.parse::<f64>().ok() } else { None },
-            hits,
         }
     }
 }

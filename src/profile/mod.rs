@@ -6,6 +6,7 @@
 //! (duplicate rows, declared key, candidate keys). Results are plain structs ([`model`]) that
 //! every report is written from.
 
+pub mod ascent;
 pub mod column;
 pub mod datefmt;
 pub mod distinct;
@@ -20,6 +21,7 @@ pub mod radix;
 pub mod relation;
 pub mod summary;
 pub mod table;
+pub mod text;
 
 use std::time::Instant;
 

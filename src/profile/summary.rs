@@ -199,11 +199,7 @@ pub fn summarize(
 ) -> ColumnProfile {
     let kind = acc.kind.clone().unwrap_or(Kind::Text);
     let non_null = acc.rows - acc.nulls;
-    // Values that rose strictly with no NULL are as many as the rows, exactly.
-    let (distinct, distinct_exact) = match acc.ascent.holds() {
-        true => (acc.rows, true),
-        false => acc.distinct.count(),
-    };
+    let (distinct, distinct_exact) = acc.distinct_count();
     let mask = |s: String| if sensitive { shape(&s) } else { s };
     let t = &acc.text;
 
@@ -376,10 +372,7 @@ pub fn summarize(
         distinct,
         distinct_exact,
         distinct_std_error: if distinct_exact { 0.0 } else { HLL_STD_ERROR },
-        // Known exactly from the distinct set, or from values that rose strictly, with no NULL,
-        // through the whole column (past the exact limit too).
-        unique: (distinct_exact && acc.nulls == 0 && distinct == acc.rows && acc.rows > 0)
-            || acc.ascent.holds(),
+        unique: acc.unique(),
         min: min.map(mask),
         max: max.map(mask),
         mean: mean.map(round_sig),

@@ -82,7 +82,6 @@ pub struct TableAcc {
     /// chunk that broke it; if the table ends with one unbroken, it has no duplicate row,
     /// certainly (not by hash), whatever its size.
     held: Vec<Held>,
-    held_rows: usize,
     /// Whether every row so far is distinct by an ascending column.
     rows_ascend: bool,
     /// Rows that repeat an earlier row.
@@ -148,7 +147,8 @@ impl TableAcc {
         self.rows_ascend = rows_ascend;
         if rows_ascend && self.rows_seen.is_some() {
             let seen = self.rows_seen.as_ref().map_or(0, RadixSet::len);
-            if seen + self.held_rows + n > opts.duplicate_row_limit {
+            let held_rows: usize = self.held.iter().map(|h| h.lows.len()).sum();
+            if seen + held_rows + n > opts.duplicate_row_limit {
                 // More rows than the set would count: while the ascent holds, they are known
                 // distinct without it; once it breaks, duplicates are not known.
                 self.rows_seen = None;
@@ -158,7 +158,6 @@ impl TableAcc {
                     .into_par_iter()
                     .map_init(Vec::new, |buf, r| row_hash(hashes, 0..ncols, r, buf))
                     .collect();
-                self.held_rows += held.len();
                 self.held.push(Held::of(&held));
             }
         } else if let Some(seen) = self.rows_seen.as_mut() {
@@ -167,7 +166,6 @@ impl TableAcc {
             for held in std::mem::take(&mut self.held) {
                 seen.extend_batch(&held.hashes(), true);
             }
-            self.held_rows = 0;
             let row_hashes: Vec<(u32, u128)> = (0..n)
                 .into_par_iter()
                 .map_init(Vec::new, |buf, r| {
@@ -230,10 +228,7 @@ impl TableAcc {
         let singles: Vec<Vec<usize>> = cols
             .iter()
             .enumerate()
-            .filter(|(_, c)| {
-                let (d, exact) = c.distinct.count();
-                (exact && c.nulls == 0 && c.rows > 0 && d == c.rows) || c.ascent.holds()
-            })
+            .filter(|(_, c)| c.unique())
             .map(|(i, _)| vec![i])
             .collect();
         if !singles.is_empty() || self.rows < 2 {
@@ -246,7 +241,7 @@ impl TableAcc {
             .iter()
             .enumerate()
             .filter(|(_, c)| c.nulls == 0 && c.rows > 0)
-            .map(|(i, c)| (c.distinct.count().0, i))
+            .map(|(i, c)| (c.distinct_count().0, i))
             .collect();
         pool.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
         pool.truncate(8);

@@ -267,8 +267,6 @@ fn a_parquet_file_of_many_row_groups_is_profiled_in_row_order_at_any_thread_coun
     use std::sync::Arc;
 
     use arrow::array::{ArrayRef, Int64Array, RecordBatch, StringArray};
-    use parquet::arrow::ArrowWriter;
-    use parquet::file::properties::WriterProperties;
 
     // 300,000 rows in row groups of 7,000: 43 parts, decoded as parallel tasks and taken in
     // order. Rows from 290,001 on repeat rows 1.. exactly; `v` is NULL on rows 250,001 and
@@ -288,17 +286,7 @@ fn a_parquet_file_of_many_row_groups_is_profiled_in_row_order_at_any_thread_coun
     .unwrap();
     let dir = tempdir();
     let path = dir.path().join("groups.parquet");
-    let props = WriterProperties::builder()
-        .set_max_row_group_size(7_000)
-        .build();
-    let mut wr = ArrowWriter::try_new(
-        std::fs::File::create(&path).unwrap(),
-        batch.schema(),
-        Some(props),
-    )
-    .unwrap();
-    wr.write(&batch).unwrap();
-    wr.close().unwrap();
+    write_parquet(&path, &batch, 7_000);
     let path = path.to_str().unwrap();
 
     let strip = |mut r: serde_json::Value| {
@@ -344,7 +332,6 @@ fn a_column_that_rises_strictly_is_a_key_past_the_distinct_limit() {
     use std::sync::Arc;
 
     use arrow::array::{ArrayRef, Int64Array, RecordBatch, StringArray};
-    use parquet::arrow::ArrowWriter;
 
     // 200,000 rows in row groups of 30,000: `id` rises strictly, `v` repeats. Under an exact
     // distinct limit of 100, `id`'s count is an estimate; its rise still makes it unique, and
@@ -359,17 +346,7 @@ fn a_column_that_rises_strictly_is_a_key_past_the_distinct_limit() {
         ])
         .unwrap();
         let path = dir.path().join(name);
-        let props = parquet::file::properties::WriterProperties::builder()
-            .set_max_row_group_size(30_000)
-            .build();
-        let mut w = ArrowWriter::try_new(
-            std::fs::File::create(&path).unwrap(),
-            batch.schema(),
-            Some(props),
-        )
-        .unwrap();
-        w.write(&batch).unwrap();
-        w.close().unwrap();
+        write_parquet(&path, &batch, 30_000);
         path.to_str().unwrap().to_string()
     };
     let rising = write("rising.parquet", (0..200_000).map(|i| i * 3 - 7).collect());
@@ -406,4 +383,15 @@ fn a_column_that_rises_strictly_is_a_key_past_the_distinct_limit() {
     assert_eq!(t["duplicate_rows"], 1);
     assert_eq!(t["duplicate_samples"], serde_json::json!(["row 150002"]));
     assert_eq!(t["candidate_keys"], serde_json::json!([]));
+}
+
+/// Writes `batch` to a Parquet file in row groups of `group_rows`.
+fn write_parquet(path: &std::path::Path, batch: &arrow::array::RecordBatch, group_rows: usize) {
+    let props = parquet::file::properties::WriterProperties::builder()
+        .set_max_row_group_size(group_rows)
+        .build();
+    let file = std::fs::File::create(path).unwrap();
+    let mut w = parquet::arrow::ArrowWriter::try_new(file, batch.schema(), Some(props)).unwrap();
+    w.write(batch).unwrap();
+    w.close().unwrap();
 }
